@@ -1,0 +1,73 @@
+import path from 'node:path';
+import type postgres from 'postgres';
+import { ConfigError } from '../common/errors';
+import { openSql } from '../staging/db';
+import type { Staging } from '../staging/db';
+import { getMigration, type StoredMigration } from '../staging/migrations-repo';
+import type { ObjectPlan, Plan } from '../plan/schema';
+
+/** What activities need from the outside world; tests pass real databases here. */
+export interface ActivityDeps {
+  staging: Staging;
+  /** Environment used to resolve credential references (env var names in the plan). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Per-process cache of plans and target connections, shared by all activities of a worker. */
+export class ActivityContext {
+  private readonly targets = new Map<string, Promise<postgres.Sql>>();
+
+  constructor(readonly deps: ActivityDeps) {}
+
+  get db() {
+    return this.deps.staging.db;
+  }
+
+  get sql() {
+    return this.deps.staging.sql;
+  }
+
+  async migration(id: string): Promise<StoredMigration> {
+    // Not cached: a plan fix must reach running workers (quarantine replay depends on it).
+    return getMigration(this.db, id);
+  }
+
+  object(plan: Plan, name: string): ObjectPlan {
+    const object = plan.objects.find((o) => o.name === name);
+    if (!object) throw new ConfigError(`object "${name}" is not in plan "${plan.name}"`, 'check the object name against the plan');
+    return object;
+  }
+
+  sourcePath(plan: Plan, object: ObjectPlan): string {
+    return path.resolve(plan.source.directory, object.source.file);
+  }
+
+  /** The target database connection, resolved from the plan's credential reference inside the activity. */
+  async targetSql(plan: Plan): Promise<postgres.Sql> {
+    const env = this.deps.env ?? process.env;
+    const urlEnv = plan.target.urlEnv;
+    let url = this.deps.staging.url;
+    if (urlEnv) {
+      const value = env[urlEnv];
+      if (!value) {
+        throw new ConfigError(`environment variable ${urlEnv} (the target database URL named by the plan) is not set`, `export ${urlEnv}=postgres://… in the worker's environment`);
+      }
+      url = value;
+    }
+    if (url === this.deps.staging.url) return this.deps.staging.sql;
+    let pending = this.targets.get(url);
+    if (!pending) {
+      pending = openSql(url, { applicationName: 'tern-target' });
+      this.targets.set(url, pending);
+    }
+    return pending;
+  }
+
+  async close(): Promise<void> {
+    for (const pending of this.targets.values()) {
+      const sql = await pending.catch(() => undefined);
+      await sql?.end({ timeout: 5 });
+    }
+    this.targets.clear();
+  }
+}

@@ -1,0 +1,172 @@
+import { Context } from '@temporalio/activity';
+import { and, eq, sql as raw } from 'drizzle-orm';
+import { readCsv } from '../connectors/csv/read';
+import { checksum } from '../plan/checksum';
+import { checkpoints, quarantine, stagedRecords } from '../staging/schema';
+import type { ActivityContext } from './deps';
+
+export interface ExtractInput {
+  migrationId: string;
+  object: string;
+  phase: string;
+}
+
+export interface ExtractResult {
+  /** Records now staged for this object (all of them, not only this run's). */
+  staged: number;
+  /** Lines that could not be read, quarantined with their line numbers. */
+  broken: number;
+  /** Rows whose source id was already used by an earlier row, quarantined. */
+  duplicateIds: number;
+}
+
+const BATCH = 500;
+
+/**
+ * Extracts one object from its source into staging, once. Resumable: a checkpoint after each batch holds
+ * the last line committed, and a retried attempt skips what is already staged.
+ */
+export async function extractObject(ctx: ActivityContext, input: ExtractInput): Promise<ExtractResult> {
+  const { plan } = await ctx.migration(input.migrationId);
+  const object = ctx.object(plan, input.object);
+  const key = { migrationId: input.migrationId, object: input.object, phase: 'extract', stage: 'extract' };
+  const [checkpoint] = await ctx.db
+    .select()
+    .from(checkpoints)
+    .where(and(eq(checkpoints.migrationId, key.migrationId), eq(checkpoints.object, key.object), eq(checkpoints.phase, key.phase), eq(checkpoints.stage, key.stage)));
+  if (!checkpoint?.done) {
+    const resumeAfter = Number(checkpoint?.cursor ?? 0);
+    let batch: { line: number; record: Record<string, string> }[] = [];
+    let brokenBatch: { line: number; text: string; message: string }[] = [];
+    let lastLine = resumeAfter;
+
+    const flush = async () => {
+      await ctx.db.transaction(async (tx) => {
+        if (batch.length > 0) {
+          const rows = batch.map(({ line, record }) => ({
+            migrationId: input.migrationId,
+            object: input.object,
+            sourceId: (record[object.source.id] ?? '').trim(),
+            raw: record,
+            sourceHash: checksum(record),
+            sourceUpdatedAt: object.source.updatedAt ? parseTimestamp(record[object.source.updatedAt]) : null,
+            sourcePosition: `line ${line}`,
+          }));
+          const missingId = rows.filter((r) => r.sourceId === '');
+          const withId = dedupeWithinBatch(rows.filter((r) => r.sourceId !== ''));
+          const inserted = await tx
+            .insert(stagedRecords)
+            .values(withId.unique)
+            .onConflictDoNothing()
+            .returning({ sourceId: stagedRecords.sourceId });
+          const insertedIds = new Set(inserted.map((r) => r.sourceId));
+          // A conflict is either this same line staged by an earlier attempt, or a second row reusing an id.
+          const conflicts = [...withId.unique.filter((r) => !insertedIds.has(r.sourceId)), ...withId.repeats];
+          for (const row of conflicts) {
+            const [existing] = await tx
+              .select({ pos: stagedRecords.sourcePosition })
+              .from(stagedRecords)
+              .where(and(eq(stagedRecords.migrationId, input.migrationId), eq(stagedRecords.object, input.object), eq(stagedRecords.sourceId, row.sourceId)));
+            if (existing?.pos === row.sourcePosition) continue;
+            await tx
+              .insert(quarantine)
+              .values({
+                migrationId: input.migrationId,
+                object: input.object,
+                recordKey: `${row.sourcePosition?.replace(' ', ':')}`,
+                stage: 'extract',
+                reasonCode: 'duplicate_source_id',
+                field: object.source.id,
+                message: `${object.source.id}=${row.sourceId} at ${row.sourcePosition} was already used at ${existing?.pos ?? 'an earlier line'}; fix the source or choose a unique id column`,
+                raw: row.raw,
+                sourcePosition: row.sourcePosition,
+              })
+              .onConflictDoNothing();
+          }
+          for (const row of missingId) {
+            await tx
+              .insert(quarantine)
+              .values({
+                migrationId: input.migrationId,
+                object: input.object,
+                recordKey: `${row.sourcePosition?.replace(' ', ':')}`,
+                stage: 'extract',
+                reasonCode: 'missing_source_id',
+                field: object.source.id,
+                message: `${row.sourcePosition} has an empty ${object.source.id}; every record needs a source id`,
+                raw: row.raw,
+                sourcePosition: row.sourcePosition,
+              })
+              .onConflictDoNothing();
+          }
+        }
+        for (const broken of brokenBatch) {
+          await tx
+            .insert(quarantine)
+            .values({
+              migrationId: input.migrationId,
+              object: input.object,
+              recordKey: `line:${broken.line}`,
+              stage: 'extract',
+              reasonCode: 'unparseable_row',
+              field: null,
+              message: `line ${broken.line}: ${broken.message}`,
+              raw: { text: broken.text },
+              sourcePosition: `line ${broken.line}`,
+            })
+            .onConflictDoNothing();
+        }
+        await tx
+          .insert(checkpoints)
+          .values({ ...key, cursor: String(lastLine), done: false })
+          .onConflictDoUpdate({ target: [checkpoints.migrationId, checkpoints.object, checkpoints.phase, checkpoints.stage], set: { cursor: String(lastLine), updatedAt: new Date() } });
+      });
+      batch = [];
+      brokenBatch = [];
+      Context.current().heartbeat({ line: lastLine });
+    };
+
+    for await (const item of readCsv(ctx.sourcePath(plan, object), { encoding: normaliseEncoding(object.source.encoding), delimiter: object.source.delimiter })) {
+      if (item.line <= resumeAfter) continue;
+      lastLine = Math.max(lastLine, item.line);
+      if (item.kind === 'record') batch.push({ line: item.line, record: item.record });
+      else brokenBatch.push({ line: item.line, text: item.text, message: item.message });
+      if (batch.length + brokenBatch.length >= BATCH) await flush();
+    }
+    await flush();
+    await ctx.db
+      .update(checkpoints)
+      .set({ done: true, updatedAt: new Date() })
+      .where(and(eq(checkpoints.migrationId, key.migrationId), eq(checkpoints.object, key.object), eq(checkpoints.phase, key.phase), eq(checkpoints.stage, key.stage)));
+  }
+  const [counts] = await ctx.db.execute<{ staged: number; broken: number; duplicates: number }>(raw`
+    select
+      (select count(*)::int from staged_records where migration_id = ${input.migrationId} and object = ${input.object}) as staged,
+      (select count(*)::int from quarantine where migration_id = ${input.migrationId} and object = ${input.object} and stage = 'extract' and reason_code = 'unparseable_row') as broken,
+      (select count(*)::int from quarantine where migration_id = ${input.migrationId} and object = ${input.object} and stage = 'extract' and reason_code <> 'unparseable_row') as duplicates`);
+  return { staged: counts?.staged ?? 0, broken: counts?.broken ?? 0, duplicateIds: counts?.duplicates ?? 0 };
+}
+
+function dedupeWithinBatch<T extends { sourceId: string }>(rows: T[]): { unique: T[]; repeats: T[] } {
+  const seen = new Set<string>();
+  const unique: T[] = [];
+  const repeats: T[] = [];
+  for (const row of rows) {
+    if (seen.has(row.sourceId)) repeats.push(row);
+    else {
+      seen.add(row.sourceId);
+      unique.push(row);
+    }
+  }
+  return { unique, repeats };
+}
+
+function parseTimestamp(value: string | undefined): Date | null {
+  if (!value?.trim()) return null;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+function normaliseEncoding(encoding: string): BufferEncoding {
+  return encoding === 'utf-8' ? 'utf8' : (encoding as BufferEncoding);
+}

@@ -1,0 +1,252 @@
+import { Context } from '@temporalio/activity';
+import { and, asc, eq, gt, inArray, isNull, sql as raw } from 'drizzle-orm';
+import postgres from 'postgres';
+import { discoverTable, PostgresTableWriter } from '../connectors/postgres/target';
+import { checksum } from '../plan/checksum';
+import { compileObjectMapper } from '../plan/compile';
+import type { Plan } from '../plan/schema';
+import { checkpoints, idMap, quarantine, stagedRecords } from '../staging/schema';
+import type { ActivityContext } from './deps';
+
+export interface LoadPageInput {
+  migrationId: string;
+  object: string;
+  phase: string;
+  /** Source id after which this page starts; null for the first page. */
+  after: string | null;
+}
+
+export interface LoadPageResult {
+  /** Cursor for the next page, or null when the object is finished. */
+  next: string | null;
+  read: number;
+  written: number;
+  /** Already written with the same checksum by an earlier attempt or run: nothing to do. */
+  unchanged: number;
+  quarantined: number;
+  /** The activity's clock at start and end (epoch ms), so the workflow can report rates deterministically. */
+  startedAt: number;
+  finishedAt: number;
+}
+
+interface Candidate {
+  sourceId: string;
+  raw: Record<string, unknown>;
+  payload: Record<string, unknown>;
+  checksum: string;
+}
+
+/** Builds (once per process and plan) the writer for an object's target table. */
+const writers = new WeakMap<postgres.Sql, Map<string, Promise<PostgresTableWriter>>>();
+async function writerFor(sql: postgres.Sql, plan: Plan, objectName: string): Promise<PostgresTableWriter> {
+  const object = plan.objects.find((o) => o.name === objectName)!;
+  const cacheKey = `${plan.target.schema}.${object.target.table}.${object.target.key}`;
+  let cache = writers.get(sql);
+  if (!cache) writers.set(sql, (cache = new Map()));
+  let writer = cache.get(cacheKey);
+  if (!writer) {
+    writer = discoverTable(sql, plan.target.schema, object.target.table).then((t) => new PostgresTableWriter(sql, t, object.target.key));
+    writer.catch(() => cache.delete(cacheKey));
+    cache.set(cacheKey, writer);
+  }
+  return writer;
+}
+
+/**
+ * Maps and loads one page of staged records through the idempotent write protocol:
+ * id map `pending` → target write → `written(target id, checksum)`. A record whose earlier attempt has an
+ * unknown outcome is looked up in the target by its key before anything is created, so a killed worker
+ * can never produce a duplicate.
+ */
+export async function loadPage(ctx: ActivityContext, input: LoadPageInput): Promise<LoadPageResult> {
+  const { plan } = await ctx.migration(input.migrationId);
+  const object = ctx.object(plan, input.object);
+  const mapper = compileObjectMapper(object);
+  const target = await ctx.targetSql(plan);
+  const writer = await writerFor(target, plan, input.object);
+  const heartbeat = () => Context.current().heartbeat({ after: input.after });
+  const startedAt = Date.now();
+
+  const page = await ctx.db
+    .select({ sourceId: stagedRecords.sourceId, raw: stagedRecords.raw })
+    .from(stagedRecords)
+    .where(
+      and(
+        eq(stagedRecords.migrationId, input.migrationId),
+        eq(stagedRecords.object, input.object),
+        input.after === null ? undefined : gt(stagedRecords.sourceId, input.after),
+      ),
+    )
+    .orderBy(asc(stagedRecords.sourceId))
+    .limit(object.pageSize);
+  const result: LoadPageResult = { next: null, read: page.length, written: 0, unchanged: 0, quarantined: 0, startedAt, finishedAt: startedAt };
+  const finish = () => ({ ...result, finishedAt: Date.now() });
+  if (page.length === 0) return finish();
+  result.next = page[page.length - 1]!.sourceId;
+  heartbeat();
+
+  const ids = page.map((r) => r.sourceId);
+  const ledger = new Map(
+    (
+      await ctx.db
+        .select()
+        .from(idMap)
+        .where(and(eq(idMap.migrationId, input.migrationId), eq(idMap.object, input.object), inArray(idMap.sourceId, ids)))
+    ).map((r) => [r.sourceId, r]),
+  );
+
+  const candidates: Candidate[] = [];
+  const mappedOk: string[] = [];
+  for (const record of page) {
+    const raw = record.raw as Record<string, unknown>;
+    const mapped = mapper(raw);
+    if (!mapped.ok) {
+      await quarantineRecord(ctx, input, record.sourceId, 'map', mapped.code, mapped.field, mapped.message, raw);
+      result.quarantined += 1;
+      continue;
+    }
+    const key = mapped.payload[object.target.key];
+    if (key === null || key === undefined || String(key) !== record.sourceId) {
+      await quarantineRecord(ctx, input, record.sourceId, 'map', 'key_mismatch', object.target.key, `${object.target.key} must carry the source id ${record.sourceId}, got ${String(key)}`, raw);
+      result.quarantined += 1;
+      continue;
+    }
+    mappedOk.push(record.sourceId);
+    const sum = checksum(writer.canonical(mapped.payload));
+    const known = ledger.get(record.sourceId);
+    if (known?.state === 'written' && known.checksum === sum) {
+      result.unchanged += 1;
+      continue;
+    }
+    candidates.push({ sourceId: record.sourceId, raw, payload: mapped.payload, checksum: sum });
+  }
+  // A record that maps now (after a plan fix) is no longer quarantined for mapping.
+  if (mappedOk.length > 0) {
+    await ctx.db
+      .update(quarantine)
+      .set({ resolvedAt: new Date() })
+      .where(
+        and(
+          eq(quarantine.migrationId, input.migrationId),
+          eq(quarantine.object, input.object),
+          inArray(quarantine.recordKey, mappedOk),
+          isNull(quarantine.resolvedAt),
+        ),
+      );
+  }
+  if (candidates.length === 0) return finish();
+
+  // What the target holds now for these keys decides create vs. update, and what to keep as before-image.
+  const existing = await writer.lookup(candidates.map((c) => c.sourceId));
+  await ctx.db
+    .insert(idMap)
+    .values(
+      candidates.map((c) => {
+        const present = existing.get(c.sourceId);
+        return {
+          migrationId: input.migrationId,
+          object: input.object,
+          sourceId: c.sourceId,
+          state: 'pending',
+          attempt: 1,
+          createdByTern: !present,
+          beforeImage: present ? stripInternal(present) : null,
+          runPhase: input.phase,
+        };
+      }),
+    )
+    .onConflictDoUpdate({
+      target: [idMap.migrationId, idMap.object, idMap.sourceId],
+      // The first attempt's view of the target is the truth about what was there before Tern: keep it.
+      set: {
+        state: 'pending',
+        attempt: raw`${idMap.attempt} + 1`,
+        runPhase: input.phase,
+        updatedAt: new Date(),
+        createdByTern: raw`coalesce(${idMap.createdByTern}, excluded.created_by_tern)`,
+        beforeImage: raw`case when ${idMap.createdByTern} is null then excluded.before_image else ${idMap.beforeImage} end`,
+      },
+    });
+  heartbeat();
+
+  const inserts = candidates.filter((c) => !existing.has(c.sourceId));
+  const updates = candidates.filter((c) => existing.has(c.sourceId));
+  let targetIds: Map<string, string>;
+  const rejected = new Map<string, string>();
+  try {
+    targetIds = await writer.write(
+      inserts.map((c) => c.payload),
+      updates.map((c) => c.payload),
+    );
+  } catch (err) {
+    if (!isRecordLevelError(err)) throw err;
+    // One bad row fails the page's transaction: write row by row to find and quarantine it.
+    targetIds = new Map();
+    for (const c of candidates) {
+      try {
+        const ids = await writer.write(existing.has(c.sourceId) ? [] : [c.payload], existing.has(c.sourceId) ? [c.payload] : []);
+        for (const [k, v] of ids) targetIds.set(k, v);
+      } catch (rowErr) {
+        if (!isRecordLevelError(rowErr)) throw rowErr;
+        rejected.set(c.sourceId, rowErr.message);
+      }
+    }
+  }
+  heartbeat();
+
+  for (const c of candidates) {
+    const reason = rejected.get(c.sourceId);
+    if (reason !== undefined) {
+      await quarantineRecord(ctx, input, c.sourceId, 'load', 'target_rejected', null, `the target refused the record: ${reason}`, c.raw);
+      await ctx.db
+        .delete(idMap)
+        .where(and(eq(idMap.migrationId, input.migrationId), eq(idMap.object, input.object), eq(idMap.sourceId, c.sourceId)));
+      result.quarantined += 1;
+    }
+  }
+  const written = candidates.filter((c) => !rejected.has(c.sourceId));
+  for (const c of written) {
+    await ctx.db
+      .update(idMap)
+      .set({ state: 'written', targetId: targetIds.get(c.sourceId) ?? null, checksum: c.checksum, updatedAt: new Date() })
+      .where(and(eq(idMap.migrationId, input.migrationId), eq(idMap.object, input.object), eq(idMap.sourceId, c.sourceId)));
+  }
+  result.written = written.length;
+  await ctx.db
+    .insert(checkpoints)
+    .values({ migrationId: input.migrationId, object: input.object, phase: input.phase, stage: 'load', cursor: result.next })
+    .onConflictDoUpdate({
+      target: [checkpoints.migrationId, checkpoints.object, checkpoints.phase, checkpoints.stage],
+      set: { cursor: result.next, updatedAt: new Date() },
+    });
+  return finish();
+}
+
+/** PostgreSQL data errors (class 22) and constraint violations (class 23) belong to one record. */
+function isRecordLevelError(err: unknown): err is postgres.PostgresError {
+  return err instanceof postgres.PostgresError && /^2[23]/.test(err.code);
+}
+
+function stripInternal(row: Record<string, string | null>): Record<string, string | null> {
+  const { __tern_id: _ignored, ...rest } = row;
+  return rest;
+}
+
+async function quarantineRecord(
+  ctx: ActivityContext,
+  input: LoadPageInput,
+  sourceId: string,
+  stage: string,
+  reasonCode: string,
+  field: string | null,
+  message: string,
+  raw: Record<string, unknown>,
+): Promise<void> {
+  await ctx.db
+    .insert(quarantine)
+    .values({ migrationId: input.migrationId, object: input.object, recordKey: sourceId, stage, reasonCode, field, message, raw })
+    .onConflictDoUpdate({
+      target: [quarantine.migrationId, quarantine.object, quarantine.recordKey],
+      set: { stage, reasonCode, field, message, raw, resolvedAt: null },
+    });
+}

@@ -1,0 +1,85 @@
+import path from 'node:path';
+import { ConfigError } from './errors';
+
+/** Where Tern keeps its local state (embedded database, Temporal dev server files). Git-ignored. */
+export const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+export interface TemporalSettings {
+  /** host:port of the Temporal frontend. */
+  address: string;
+  namespace: string;
+  /** True when the address came from TEMPORAL_ADDRESS: Tern then never starts or stops a dev server. */
+  external: boolean;
+  tls?: { certPath: string; keyPath: string; serverNameOverride?: string; caPath?: string };
+  /** Base URL of the Web UI, for links printed to people. */
+  uiUrl: string;
+}
+
+export interface TernSettings {
+  /** Staging database URL; undefined means the embedded default. */
+  databaseUrl: string | undefined;
+  homeDir: string;
+  toolsDir: string;
+  temporal: TemporalSettings;
+  taskQueue: string;
+}
+
+/** Reads Tern's settings from the environment, once, in one place. */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): TernSettings {
+  const homeDir = path.resolve(env.TERN_HOME ?? path.join(PROJECT_ROOT, '.tern'));
+  const toolsDir = path.resolve(env.TERN_TOOLS_DIR ?? path.join(PROJECT_ROOT, '.tools'));
+  const databaseUrl = env.DATABASE_URL?.trim() || undefined;
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError(
+      `DATABASE_URL is not a PostgreSQL URL (it starts with "${databaseUrl.split(':')[0]}:")`,
+      'set DATABASE_URL=postgres://user@host:5432/dbname, or unset it to use the embedded database',
+    );
+  }
+  const external = Boolean(env.TEMPORAL_ADDRESS?.trim());
+  const address = env.TEMPORAL_ADDRESS?.trim() || '127.0.0.1:7233';
+  const certPath = env.TEMPORAL_TLS_CERT?.trim();
+  const keyPath = env.TEMPORAL_TLS_KEY?.trim();
+  if (Boolean(certPath) !== Boolean(keyPath)) {
+    throw new ConfigError(
+      'TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together',
+      'set both to the paths of the client certificate and its key, or neither',
+    );
+  }
+  return {
+    databaseUrl,
+    homeDir,
+    toolsDir,
+    taskQueue: env.TERN_TASK_QUEUE?.trim() || 'tern',
+    temporal: {
+      address,
+      namespace: env.TEMPORAL_NAMESPACE?.trim() || 'default',
+      external,
+      tls:
+        certPath && keyPath
+          ? {
+              certPath,
+              keyPath,
+              serverNameOverride: env.TEMPORAL_TLS_SERVER_NAME?.trim() || undefined,
+              caPath: env.TEMPORAL_TLS_CA?.trim() || undefined,
+            }
+          : undefined,
+      uiUrl: (env.TEMPORAL_UI_URL?.trim() || 'http://localhost:8233').replace(/\/$/, ''),
+    },
+  };
+}
+
+/** The Temporal UI page of one workflow. */
+export function workflowUiUrl(temporal: TemporalSettings, workflowId: string): string {
+  return `${temporal.uiUrl}/namespaces/${encodeURIComponent(temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
+/** Hides the password of a database URL so it can be printed. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '[unparseable url]';
+  }
+}

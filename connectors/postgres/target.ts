@@ -1,0 +1,150 @@
+import type postgres from 'postgres';
+import { TernError } from '../../common/errors';
+import { canonicalValue, columnKindOf, type ColumnKind } from '../../plan/target-values';
+
+/** A PostgreSQL table as discovered from information_schema. */
+export interface TargetTable {
+  schema: string;
+  table: string;
+  columns: { name: string; dataType: string; kind: ColumnKind; nullable: boolean; hasDefault: boolean }[];
+  primaryKey: string[];
+}
+
+/** The target table is missing or lacks a column the plan writes. */
+export class TargetSchemaError extends TernError {}
+
+/** Reads a table's columns and primary key; throws a TargetSchemaError naming what is missing. */
+export async function discoverTable(sql: postgres.Sql, schema: string, table: string): Promise<TargetTable> {
+  const columns = await sql<{ name: string; data_type: string; is_nullable: string; column_default: string | null }[]>`
+    select column_name as name, data_type, is_nullable, column_default
+    from information_schema.columns
+    where table_schema = ${schema} and table_name = ${table}
+    order by ordinal_position`;
+  if (columns.length === 0) {
+    throw new TargetSchemaError(
+      `target table ${schema}.${table} does not exist`,
+      `create it in the target database, or correct target.schema / objects[].target.table in the plan`,
+    );
+  }
+  const pk = await sql<{ name: string }[]>`
+    select a.attname as name
+    from pg_index i
+    join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
+    where i.indrelid = ${`"${schema}"."${table}"`}::regclass and i.indisprimary`;
+  return {
+    schema,
+    table,
+    columns: columns.map((c) => ({
+      name: c.name,
+      dataType: c.data_type,
+      kind: columnKindOf(c.data_type),
+      nullable: c.is_nullable === 'YES',
+      hasDefault: c.column_default !== null,
+    })),
+    primaryKey: pk.map((p) => p.name),
+  };
+}
+
+/** Writes to and reads from one target table; every value crosses as text and is cast by PostgreSQL. */
+export class PostgresTableWriter {
+  private readonly kinds: Map<string, ColumnKind>;
+
+  constructor(
+    private readonly sql: postgres.Sql,
+    readonly table: TargetTable,
+    /** Column storing the source id (the external id used to find a record after an unknown outcome). */
+    readonly keyColumn: string,
+  ) {
+    this.kinds = new Map(table.columns.map((c) => [c.name, c.kind]));
+    const missing = [keyColumn].filter((c) => !this.kinds.has(c));
+    if (missing.length > 0) {
+      throw new TargetSchemaError(
+        `target table ${table.schema}.${table.table} has no column ${missing.join(', ')}`,
+        'add the column to the target table or map the key to an existing column',
+      );
+    }
+  }
+
+  private get ident() {
+    return this.sql`${this.sql(this.table.schema)}.${this.sql(this.table.table)}`;
+  }
+
+  /** The column Tern reports as the target id: the primary key when it is a single column, else the key. */
+  private get idColumn(): string {
+    return this.table.primaryKey.length === 1 ? this.table.primaryKey[0]! : this.keyColumn;
+  }
+
+  /** Rows currently in the target for these keys, every column as text, by key. */
+  async lookup(keys: readonly string[]): Promise<Map<string, Record<string, string | null>>> {
+    if (keys.length === 0) return new Map();
+    const cols = this.table.columns.map((c) => this.sql`${this.sql(c.name)}::text as ${this.sql(c.name)}`);
+    const select = cols.reduce((acc, c, i) => (i === 0 ? c : this.sql`${acc}, ${c}`));
+    const rows = await this.sql<Record<string, string | null>[]>`
+      select ${select}, ${this.sql(this.idColumn)}::text as "__tern_id" from ${this.ident}
+      where ${this.sql(this.keyColumn)}::text = any(${keys as string[]})`;
+    return new Map(rows.map((r) => [r[this.keyColumn] ?? '', r]));
+  }
+
+  /** Inserts new rows and updates existing ones (by key) in one transaction; returns target ids by key. */
+  async write(
+    inserts: readonly Record<string, unknown>[],
+    updates: readonly Record<string, unknown>[],
+  ): Promise<Map<string, string>> {
+    const ids = new Map<string, string>();
+    await this.sql.begin(async (tx) => {
+      for (const row of inserts) {
+        const params = this.asParams(row);
+        const [inserted] = await tx<{ id: string; key: string }[]>`
+          insert into ${tx(this.table.schema)}.${tx(this.table.table)} ${tx(params, Object.keys(params))}
+          returning ${tx(this.idColumn)}::text as id, ${tx(this.keyColumn)}::text as key`;
+        if (inserted) ids.set(inserted.key, inserted.id);
+      }
+      for (const row of updates) {
+        const params = this.asParams(row);
+        const columns = Object.keys(params).filter((c) => c !== this.keyColumn);
+        const [updated] = await tx<{ id: string; key: string }[]>`
+          update ${tx(this.table.schema)}.${tx(this.table.table)} set ${tx(params, columns)}
+          where ${tx(this.keyColumn)}::text = ${String(row[this.keyColumn])}
+          returning ${tx(this.idColumn)}::text as id, ${tx(this.keyColumn)}::text as key`;
+        if (updated) ids.set(updated.key, updated.id);
+      }
+    });
+    return ids;
+  }
+
+  /** The canonical text form of a payload for this table, as it should read back. */
+  canonical(payload: Record<string, unknown>): Record<string, string | null> {
+    const out: Record<string, string | null> = {};
+    for (const [column, value] of Object.entries(payload)) out[column] = canonicalValue(this.kinds.get(column) ?? 'text', value);
+    return out;
+  }
+
+  /** The canonical form of a read-back row restricted to the columns a payload wrote. */
+  canonicalReadBack(row: Record<string, string | null>, columns: readonly string[]): Record<string, string | null> {
+    const out: Record<string, string | null> = {};
+    for (const column of columns) out[column] = canonicalValue(this.kinds.get(column) ?? 'text', row[column] ?? null);
+    return out;
+  }
+
+  async count(): Promise<number> {
+    const [row] = await this.sql<{ n: number }[]>`select count(*)::int as n from ${this.ident}`;
+    return row?.n ?? 0;
+  }
+
+  /**
+   * Parameters as postgres.js must receive them for the column's server-side type: it serialises a boolean
+   * parameter with `x === true`, so the text "true" would be stored as false; json parameters are encoded
+   * by the driver. Everything else crosses as text and PostgreSQL parses it.
+   */
+  private asParams(row: Record<string, unknown>): Record<string, postgres.JSONValue> {
+    const out: Record<string, postgres.JSONValue> = {};
+    for (const [column, value] of Object.entries(row)) {
+      const kind = this.kinds.get(column) ?? 'text';
+      if (value === null || value === undefined) out[column] = null;
+      else if (kind === 'boolean') out[column] = canonicalValue('boolean', value) === 'true';
+      else if (kind === 'json') out[column] = typeof value === 'string' ? (JSON.parse(value) as postgres.JSONValue) : (value as postgres.JSONValue);
+      else out[column] = typeof value === 'object' ? JSON.stringify(value) : String(value as string | number | boolean);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,125 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import { PlanError } from '../common/errors';
+import { checksum } from './checksum';
+import { planSchema, type Plan } from './schema';
+
+/** A validated plan with where it came from. Paths inside it are resolved against `baseDir`. */
+export interface LoadedPlan {
+  plan: Plan;
+  file: string;
+  baseDir: string;
+  hash: string;
+}
+
+/** One problem in a plan file: where (path and line), what, and how to fix it. */
+export interface PlanIssue {
+  path: string;
+  line?: number;
+  message: string;
+}
+
+export function formatIssue(file: string, issue: PlanIssue): string {
+  return `${file}${issue.line ? `:${issue.line}` : ''} ${issue.path || '(top level)'}: ${issue.message}`;
+}
+
+/** Reads, parses and validates a plan file; throws a PlanError listing every problem with its line. */
+export function loadPlanFile(file: string): LoadedPlan {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new PlanError(
+      `cannot read plan file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      'check the path; plans are YAML files such as examples/demo-customers.yaml',
+    );
+  }
+  return parsePlan(text, file);
+}
+
+export function parsePlan(text: string, file: string): LoadedPlan {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const issues = doc.errors.map((e) => ({
+      path: '',
+      line: lineCounter.linePos(e.pos[0]).line,
+      message: `YAML syntax error: ${e.message.split('\n')[0]}`,
+    }));
+    throw planError(file, issues);
+  }
+  const result = planSchema.safeParse(doc.toJS());
+  if (!result.success) throw planError(file, zodIssues(result.error, doc, lineCounter));
+  const plan = result.data;
+  const issues = crossChecks(plan);
+  if (issues.length > 0) {
+    throw planError(
+      file,
+      issues.map((i) => ({ ...i, line: lineOf(doc, lineCounter, i.path) })),
+    );
+  }
+  return { plan, file, baseDir: path.dirname(path.resolve(file)), hash: checksum(plan) };
+}
+
+/** Rules zod cannot express on one field: uniqueness and references between parts of the plan. */
+function crossChecks(plan: Plan): PlanIssue[] {
+  const issues: PlanIssue[] = [];
+  const seen = new Set<string>();
+  plan.objects.forEach((object, i) => {
+    if (seen.has(object.name)) {
+      issues.push({ path: `objects.${i}.name`, message: `object "${object.name}" is declared twice; give each object its own name` });
+    }
+    seen.add(object.name);
+    const targets = new Set<string>();
+    object.fields.forEach((field, j) => {
+      if (targets.has(field.to)) {
+        issues.push({ path: `objects.${i}.fields.${j}.to`, message: `target field "${field.to}" is mapped twice; map each target field once` });
+      }
+      targets.add(field.to);
+      if (field.from === undefined && !field.transform.some((t) => (typeof t === 'object' ? 'default' in t : false))) {
+        issues.push({ path: `objects.${i}.fields.${j}`, message: 'a field without "from" needs a { default: value } transform' });
+      }
+    });
+    if (!targets.has(object.target.key)) {
+      issues.push({
+        path: `objects.${i}.target.key`,
+        message: `key column "${object.target.key}" is not among the mapped fields; map the source id (${object.source.id}) to it`,
+      });
+    }
+    object.sums.forEach((sum, k) => {
+      if (!targets.has(sum)) issues.push({ path: `objects.${i}.sums.${k}`, message: `"${sum}" is not a mapped target field; sum a mapped numeric field` });
+    });
+  });
+  return issues;
+}
+
+function zodIssues(error: z.ZodError, doc: Document, lineCounter: LineCounter): PlanIssue[] {
+  return error.issues.map((issue) => {
+    const p = issue.path.map(String).join('.');
+    let message = issue.message;
+    if (issue.code === 'unrecognized_keys') message = `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove or correct them`;
+    if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) message = `is required (${issue.message})`;
+    return { path: p, line: lineOf(doc, lineCounter, p), message };
+  });
+}
+
+/** The 1-based line of the node at a dotted path, or of its nearest existing parent. */
+function lineOf(doc: Document, lineCounter: LineCounter, dotted: string): number | undefined {
+  const parts = dotted === '' ? [] : dotted.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+  for (let n = parts.length; n >= 0; n--) {
+    const node = doc.getIn(parts.slice(0, n), true) as unknown;
+    const range = (node as { range?: [number, number, number] } | undefined)?.range;
+    if (range && (isMap(node) || isSeq(node) || typeof node === 'object')) return lineCounter.linePos(range[0]).line;
+  }
+  return undefined;
+}
+
+function planError(file: string, issues: PlanIssue[]): PlanError {
+  const lines = issues.map((i) => formatIssue(file, i));
+  return new PlanError(
+    `plan ${file} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n  ${lines.join('\n  ')}`,
+    'correct the plan at the lines named above and run `tern plan validate` again',
+  );
+}

@@ -1,0 +1,71 @@
+import path from 'node:path';
+import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import { DatabaseUnreachableError } from '../common/errors';
+import { redactUrl } from '../common/config';
+import * as schema from './schema';
+
+export type StagingDb = PostgresJsDatabase<typeof schema>;
+
+/** A connection to the staging database: the drizzle handle and the raw postgres.js client. */
+export interface Staging {
+  db: StagingDb;
+  sql: postgres.Sql;
+  url: string;
+  close(): Promise<void>;
+}
+
+const MIGRATIONS_FOLDER = path.join(__dirname, 'migrations');
+/** Arbitrary constant: serialises concurrent `applyMigrations` calls across processes. */
+const MIGRATION_LOCK_KEY = 7_424_201;
+
+export interface ConnectOptions {
+  /** Pool size; the embedded database serves one session at a time, so it gets 1. */
+  max?: number;
+  /** Role name for the connection, visible in pg_stat_activity. */
+  applicationName?: string;
+}
+
+/** Opens a postgres.js client and proves it can reach the server, with a clear error when it cannot. */
+export async function openSql(url: string, options: ConnectOptions = {}): Promise<postgres.Sql> {
+  const sql = postgres(url, {
+    max: options.max ?? 5,
+    onnotice: () => undefined,
+    connect_timeout: 10,
+    idle_timeout: 30,
+    connection: { application_name: options.applicationName ?? 'tern' },
+  });
+  try {
+    await sql`select 1`;
+  } catch (err) {
+    await sql.end({ timeout: 1 }).catch(() => undefined);
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new DatabaseUnreachableError(
+      `cannot connect to the database at ${redactUrl(url)}: ${reason}`,
+      'check DATABASE_URL (host, port, user, database name) and that PostgreSQL is running, or unset DATABASE_URL to use the embedded database',
+      { cause: err },
+    );
+  }
+  return sql;
+}
+
+/** Connects to staging and applies any pending migrations (safe when several processes start at once). */
+export async function connectStaging(url: string, options: ConnectOptions = {}): Promise<Staging> {
+  await applyMigrations(url);
+  const sql = await openSql(url, options);
+  const db = drizzle(sql, { schema });
+  return { db, sql, url, close: () => sql.end({ timeout: 5 }) };
+}
+
+/** Applies committed drizzle-kit migrations on a dedicated connection holding a session advisory lock. */
+export async function applyMigrations(url: string): Promise<void> {
+  const sql = await openSql(url, { max: 1, applicationName: 'tern-migrate' });
+  try {
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+    await migrate(drizzle(sql, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
+    await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}

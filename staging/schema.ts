@@ -1,0 +1,201 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+/**
+ * Tern's staging schema: everything Tern knows about a migration lives here, so that every phase can be
+ * resumed, replayed and proven without reading the source again.
+ */
+
+/** One migration: a plan and its identity. The plan is stored so workers never need the operator's file. */
+export const migrations = pgTable('migrations', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  plan: jsonb('plan').notNull(),
+  planHash: text('plan_hash').notNull(),
+  sourceKind: text('source_kind').notNull(),
+  targetKind: text('target_kind').notNull(),
+  /** Hash of the target schema frozen by the preferences phase; later phases refuse to run if it drifts. */
+  goldSchemaHash: text('gold_schema_hash'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** One execution of one phase. */
+export const runs = pgTable(
+  'runs',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    migrationId: text('migration_id')
+      .notNull()
+      .references(() => migrations.id, { onDelete: 'cascade' }),
+    phase: text('phase').notNull(),
+    workflowId: text('workflow_id').notNull(),
+    temporalRunId: text('temporal_run_id'),
+    status: text('status').notNull(),
+    summary: jsonb('summary'),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [index('runs_migration_idx').on(t.migrationId, t.phase)],
+);
+
+/** Source records exactly as extracted (raw JSON), once per migration/object/source id. */
+export const stagedRecords = pgTable(
+  'staged_records',
+  {
+    migrationId: text('migration_id')
+      .notNull()
+      .references(() => migrations.id, { onDelete: 'cascade' }),
+    object: text('object').notNull(),
+    sourceId: text('source_id').notNull(),
+    raw: jsonb('raw').notNull(),
+    sourceHash: text('source_hash').notNull(),
+    sourceUpdatedAt: timestamp('source_updated_at', { withTimezone: true }),
+    /** Where the record was found in the source (a file line, a page cursor), for people reading reports. */
+    sourcePosition: text('source_position'),
+    extractedAt: timestamp('extracted_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.migrationId, t.object, t.sourceId] })],
+);
+
+/** The ledger of every record Tern wrote to the target. */
+export const idMap = pgTable(
+  'id_map',
+  {
+    migrationId: text('migration_id')
+      .notNull()
+      .references(() => migrations.id, { onDelete: 'cascade' }),
+    object: text('object').notNull(),
+    sourceId: text('source_id').notNull(),
+    targetId: text('target_id'),
+    /** pending: a write was attempted and its outcome is not yet known; written; rolled_back. */
+    state: text('state').notNull(),
+    attempt: integer('attempt').notNull().default(0),
+    checksum: text('checksum'),
+    /** The target row as it was before Tern overwrote it; null when Tern created the row. */
+    beforeImage: jsonb('before_image'),
+    createdByTern: boolean('created_by_tern'),
+    runPhase: text('run_phase'),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('id_map_record_uq').on(t.migrationId, t.object, t.sourceId),
+    index('id_map_state_idx').on(t.migrationId, t.object, t.state),
+  ],
+);
+
+/** Resumption points per migration/object/phase/stage. */
+export const checkpoints = pgTable(
+  'checkpoints',
+  {
+    migrationId: text('migration_id')
+      .notNull()
+      .references(() => migrations.id, { onDelete: 'cascade' }),
+    object: text('object').notNull(),
+    phase: text('phase').notNull(),
+    stage: text('stage').notNull(),
+    cursor: text('cursor'),
+    done: boolean('done').notNull().default(false),
+    counts: jsonb('counts'),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.migrationId, t.object, t.phase, t.stage] })],
+);
+
+/** Records that could not be moved, with the reason, the field and the raw record. */
+export const quarantine = pgTable(
+  'quarantine',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    migrationId: text('migration_id')
+      .notNull()
+      .references(() => migrations.id, { onDelete: 'cascade' }),
+    object: text('object').notNull(),
+    /** The source id, or `line:N` when the record could not even be parsed. */
+    recordKey: text('record_key').notNull(),
+    stage: text('stage').notNull(),
+    reasonCode: text('reason_code').notNull(),
+    field: text('field'),
+    message: text('message').notNull(),
+    raw: jsonb('raw'),
+    sourcePosition: text('source_position'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('quarantine_record_uq').on(t.migrationId, t.object, t.recordKey),
+    index('quarantine_open_idx')
+      .on(t.migrationId, t.object)
+      .where(sql`${t.resolvedAt} is null`),
+  ],
+);
+
+/** The preferences phase's profile of each source object. */
+export const profiles = pgTable(
+  'profiles',
+  {
+    migrationId: text('migration_id')
+      .notNull()
+      .references(() => migrations.id, { onDelete: 'cascade' }),
+    object: text('object').notNull(),
+    profile: jsonb('profile').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.migrationId, t.object] })],
+);
+
+/** The proof at the end of each phase, per object. */
+export const reconciliations = pgTable(
+  'reconciliations',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    migrationId: text('migration_id')
+      .notNull()
+      .references(() => migrations.id, { onDelete: 'cascade' }),
+    phase: text('phase').notNull(),
+    object: text('object').notNull(),
+    source: integer('source').notNull(),
+    loaded: integer('loaded').notNull(),
+    quarantined: integer('quarantined').notNull(),
+    filtered: integer('filtered').notNull(),
+    deduplicated: integer('deduplicated').notNull(),
+    checksumMismatches: integer('checksum_mismatches').notNull(),
+    sums: jsonb('sums').notNull(),
+    ok: boolean('ok').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('reconciliations_migration_idx').on(t.migrationId, t.phase)],
+);
+
+/** Append-only audit log; each entry's hash covers the previous one (a chain of custody). */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    migrationId: text('migration_id').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    details: jsonb('details').notNull(),
+    prevHash: text('prev_hash'),
+    hash: text('hash').notNull(),
+  },
+  (t) => [index('audit_log_migration_idx').on(t.migrationId, t.id)],
+);
+
+export type Migration = typeof migrations.$inferSelect;
+export type StagedRecord = typeof stagedRecords.$inferSelect;
+export type IdMapRow = typeof idMap.$inferSelect;
+export type QuarantineRow = typeof quarantine.$inferSelect;
+export type ReconciliationRow = typeof reconciliations.$inferSelect;

@@ -1,0 +1,31 @@
+import { loadSettings } from '../common/config';
+import { describeError } from '../common/errors';
+import { logger } from '../common/logger';
+import { connectWorker } from '../common/temporal';
+import { openStagingForProcess } from '../scripts/stack/database';
+import { createTernWorker } from './worker';
+
+/** The worker process: `tsx worker/main.ts` (or `tern worker`). Stops cleanly on SIGINT/SIGTERM. */
+export async function runWorkerProcess(): Promise<void> {
+  const settings = loadSettings();
+  const { staging, stop } = await openStagingForProcess(settings);
+  const connection = await connectWorker(settings.temporal);
+  const worker = await createTernWorker({ connection, namespace: settings.temporal.namespace, taskQueue: settings.taskQueue, staging });
+  const shutdown = () => worker.shutdown();
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+  logger.info({ taskQueue: settings.taskQueue, address: settings.temporal.address }, 'worker running');
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+    await stop();
+  }
+}
+
+if (require.main === module) {
+  runWorkerProcess().catch((err: unknown) => {
+    console.error(`tern worker: ${describeError(err)}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,2 @@
+// The workflow bundle's entry point: every workflow Tern registers with a worker.
+export { migrationPhaseWorkflow } from './phase';

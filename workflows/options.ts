@@ -1,0 +1,19 @@
+import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
+
+/** Errors a retry cannot fix: the phase stops and the message names the fix. */
+export const NON_RETRYABLE = [
+  'SourceFileError',
+  'PlanError',
+  'ConfigError',
+  'TargetSchemaError',
+  'UnknownMigrationError',
+  'DatabaseUnreachableError',
+];
+
+const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: NON_RETRYABLE };
+
+/** Activity option presets, defined once. */
+export const EXTRACT: ActivityOptions = { startToCloseTimeout: '2h', heartbeatTimeout: '1m', retry };
+export const LOAD_PAGE: ActivityOptions = { startToCloseTimeout: '10m', heartbeatTimeout: '30s', retry };
+export const RECONCILE: ActivityOptions = { startToCloseTimeout: '2h', heartbeatTimeout: '2m', retry };
+export const BOOKKEEPING: ActivityOptions = { startToCloseTimeout: '1m', retry };
