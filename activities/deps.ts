@@ -34,7 +34,8 @@ export class ActivityContext {
 
   object(plan: Plan, name: string): ObjectPlan {
     const object = plan.objects.find((o) => o.name === name);
-    if (!object) throw new ConfigError(`object "${name}" is not in plan "${plan.name}"`, 'check the object name against the plan');
+    if (!object)
+      throw new ConfigError(`object "${name}" is not in plan "${plan.name}"`, 'check the object name against the plan');
     return object;
   }
 
@@ -50,7 +51,10 @@ export class ActivityContext {
     if (urlEnv) {
       const value = env[urlEnv];
       if (!value) {
-        throw new ConfigError(`environment variable ${urlEnv} (the target database URL named by the plan) is not set`, `export ${urlEnv}=postgres://… in the worker's environment`);
+        throw new ConfigError(
+          `environment variable ${urlEnv} (the target database URL named by the plan) is not set`,
+          `export ${urlEnv}=postgres://… in the worker's environment`,
+        );
       }
       url = value;
     }

@@ -33,7 +33,14 @@ export async function extractObject(ctx: ActivityContext, input: ExtractInput): 
   const [checkpoint] = await ctx.db
     .select()
     .from(checkpoints)
-    .where(and(eq(checkpoints.migrationId, key.migrationId), eq(checkpoints.object, key.object), eq(checkpoints.phase, key.phase), eq(checkpoints.stage, key.stage)));
+    .where(
+      and(
+        eq(checkpoints.migrationId, key.migrationId),
+        eq(checkpoints.object, key.object),
+        eq(checkpoints.phase, key.phase),
+        eq(checkpoints.stage, key.stage),
+      ),
+    );
   if (!checkpoint?.done) {
     const resumeAfter = Number(checkpoint?.cursor ?? 0);
     let batch: { line: number; record: Record<string, string> }[] = [];
@@ -66,7 +73,13 @@ export async function extractObject(ctx: ActivityContext, input: ExtractInput): 
             const [existing] = await tx
               .select({ pos: stagedRecords.sourcePosition })
               .from(stagedRecords)
-              .where(and(eq(stagedRecords.migrationId, input.migrationId), eq(stagedRecords.object, input.object), eq(stagedRecords.sourceId, row.sourceId)));
+              .where(
+                and(
+                  eq(stagedRecords.migrationId, input.migrationId),
+                  eq(stagedRecords.object, input.object),
+                  eq(stagedRecords.sourceId, row.sourceId),
+                ),
+              );
             if (existing?.pos === row.sourcePosition) continue;
             await tx
               .insert(quarantine)
@@ -119,14 +132,20 @@ export async function extractObject(ctx: ActivityContext, input: ExtractInput): 
         await tx
           .insert(checkpoints)
           .values({ ...key, cursor: String(lastLine), done: false })
-          .onConflictDoUpdate({ target: [checkpoints.migrationId, checkpoints.object, checkpoints.phase, checkpoints.stage], set: { cursor: String(lastLine), updatedAt: new Date() } });
+          .onConflictDoUpdate({
+            target: [checkpoints.migrationId, checkpoints.object, checkpoints.phase, checkpoints.stage],
+            set: { cursor: String(lastLine), updatedAt: new Date() },
+          });
       });
       batch = [];
       brokenBatch = [];
       Context.current().heartbeat({ line: lastLine });
     };
 
-    for await (const item of readCsv(ctx.sourcePath(plan, object), { encoding: normaliseEncoding(object.source.encoding), delimiter: object.source.delimiter })) {
+    for await (const item of readCsv(ctx.sourcePath(plan, object), {
+      encoding: normaliseEncoding(object.source.encoding),
+      delimiter: object.source.delimiter,
+    })) {
       if (item.line <= resumeAfter) continue;
       lastLine = Math.max(lastLine, item.line);
       if (item.kind === 'record') batch.push({ line: item.line, record: item.record });
@@ -137,7 +156,14 @@ export async function extractObject(ctx: ActivityContext, input: ExtractInput): 
     await ctx.db
       .update(checkpoints)
       .set({ done: true, updatedAt: new Date() })
-      .where(and(eq(checkpoints.migrationId, key.migrationId), eq(checkpoints.object, key.object), eq(checkpoints.phase, key.phase), eq(checkpoints.stage, key.stage)));
+      .where(
+        and(
+          eq(checkpoints.migrationId, key.migrationId),
+          eq(checkpoints.object, key.object),
+          eq(checkpoints.phase, key.phase),
+          eq(checkpoints.stage, key.stage),
+        ),
+      );
   }
   const [counts] = await ctx.db.execute<{ staged: number; broken: number; duplicates: number }>(raw`
     select

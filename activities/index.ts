@@ -2,7 +2,25 @@ import { extractObject, type ExtractInput } from './extract';
 import { loadPage, type LoadPageInput } from './load';
 import { reconcileObject, type ReconcileInput } from './reconcile';
 import { recordPhaseEvent, type PhaseEventInput } from './runs';
+import { ApplicationFailure } from '@temporalio/common';
+import { TernError } from '../common/errors';
 import { ActivityContext, type ActivityDeps } from './deps';
+
+/**
+ * A TernError is a problem a person must fix (a missing file, a bad plan): retrying cannot help, so it
+ * fails the activity for good, carrying its fix in the message the operator will see.
+ */
+function personFixable<I, O>(fn: (input: I) => Promise<O>): (input: I) => Promise<O> {
+  return async (input) => {
+    try {
+      return await fn(input);
+    } catch (err) {
+      if (err instanceof TernError)
+        throw ApplicationFailure.create({ message: err.toLine(), type: err.name, nonRetryable: true });
+      throw err;
+    }
+  };
+}
 
 /**
  * Tern's activities, built from their dependencies so tests and workers pass real databases.
@@ -11,10 +29,10 @@ import { ActivityContext, type ActivityDeps } from './deps';
 export function createActivities(deps: ActivityDeps) {
   const ctx = new ActivityContext(deps);
   return {
-    extractObject: (input: ExtractInput) => extractObject(ctx, input),
-    loadPage: (input: LoadPageInput) => loadPage(ctx, input),
-    reconcileObject: (input: ReconcileInput) => reconcileObject(ctx, input),
-    recordPhaseEvent: (input: PhaseEventInput) => recordPhaseEvent(ctx, input),
+    extractObject: personFixable((input: ExtractInput) => extractObject(ctx, input)),
+    loadPage: personFixable((input: LoadPageInput) => loadPage(ctx, input)),
+    reconcileObject: personFixable((input: ReconcileInput) => reconcileObject(ctx, input)),
+    recordPhaseEvent: personFixable((input: PhaseEventInput) => recordPhaseEvent(ctx, input)),
   };
 }
 

@@ -5,6 +5,7 @@ import { discoverTable, PostgresTableWriter } from '../connectors/postgres/targe
 import { checksum } from '../plan/checksum';
 import { compileObjectMapper } from '../plan/compile';
 import type { Plan } from '../plan/schema';
+import { textOf } from '../plan/text';
 import { checkpoints, idMap, quarantine, stagedRecords } from '../staging/schema';
 import type { ActivityContext } from './deps';
 
@@ -42,10 +43,12 @@ async function writerFor(sql: postgres.Sql, plan: Plan, objectName: string): Pro
   const object = plan.objects.find((o) => o.name === objectName)!;
   const cacheKey = `${plan.target.schema}.${object.target.table}.${object.target.key}`;
   let cache = writers.get(sql);
-  if (!cache) writers.set(sql, (cache = new Map()));
+  if (!cache) writers.set(sql, (cache = new Map<string, Promise<PostgresTableWriter>>()));
   let writer = cache.get(cacheKey);
   if (!writer) {
-    writer = discoverTable(sql, plan.target.schema, object.target.table).then((t) => new PostgresTableWriter(sql, t, object.target.key));
+    writer = discoverTable(sql, plan.target.schema, object.target.table).then(
+      (t) => new PostgresTableWriter(sql, t, object.target.key),
+    );
     writer.catch(() => cache.delete(cacheKey));
     cache.set(cacheKey, writer);
   }
@@ -79,7 +82,15 @@ export async function loadPage(ctx: ActivityContext, input: LoadPageInput): Prom
     )
     .orderBy(asc(stagedRecords.sourceId))
     .limit(object.pageSize);
-  const result: LoadPageResult = { next: null, read: page.length, written: 0, unchanged: 0, quarantined: 0, startedAt, finishedAt: startedAt };
+  const result: LoadPageResult = {
+    next: null,
+    read: page.length,
+    written: 0,
+    unchanged: 0,
+    quarantined: 0,
+    startedAt,
+    finishedAt: startedAt,
+  };
   const finish = () => ({ ...result, finishedAt: Date.now() });
   if (page.length === 0) return finish();
   result.next = page[page.length - 1]!.sourceId;
@@ -91,7 +102,9 @@ export async function loadPage(ctx: ActivityContext, input: LoadPageInput): Prom
       await ctx.db
         .select()
         .from(idMap)
-        .where(and(eq(idMap.migrationId, input.migrationId), eq(idMap.object, input.object), inArray(idMap.sourceId, ids)))
+        .where(
+          and(eq(idMap.migrationId, input.migrationId), eq(idMap.object, input.object), inArray(idMap.sourceId, ids)),
+        )
     ).map((r) => [r.sourceId, r]),
   );
 
@@ -106,8 +119,17 @@ export async function loadPage(ctx: ActivityContext, input: LoadPageInput): Prom
       continue;
     }
     const key = mapped.payload[object.target.key];
-    if (key === null || key === undefined || String(key) !== record.sourceId) {
-      await quarantineRecord(ctx, input, record.sourceId, 'map', 'key_mismatch', object.target.key, `${object.target.key} must carry the source id ${record.sourceId}, got ${String(key)}`, raw);
+    if (key === null || key === undefined || textOf(key) !== record.sourceId) {
+      await quarantineRecord(
+        ctx,
+        input,
+        record.sourceId,
+        'map',
+        'key_mismatch',
+        object.target.key,
+        `${object.target.key} must carry the source id ${record.sourceId}, got ${key === null || key === undefined ? 'nothing' : textOf(key)}`,
+        raw,
+      );
       result.quarantined += 1;
       continue;
     }
@@ -184,7 +206,10 @@ export async function loadPage(ctx: ActivityContext, input: LoadPageInput): Prom
     targetIds = new Map();
     for (const c of candidates) {
       try {
-        const ids = await writer.write(existing.has(c.sourceId) ? [] : [c.payload], existing.has(c.sourceId) ? [c.payload] : []);
+        const ids = await writer.write(
+          existing.has(c.sourceId) ? [] : [c.payload],
+          existing.has(c.sourceId) ? [c.payload] : [],
+        );
         for (const [k, v] of ids) targetIds.set(k, v);
       } catch (rowErr) {
         if (!isRecordLevelError(rowErr)) throw rowErr;
@@ -197,24 +222,43 @@ export async function loadPage(ctx: ActivityContext, input: LoadPageInput): Prom
   for (const c of candidates) {
     const reason = rejected.get(c.sourceId);
     if (reason !== undefined) {
-      await quarantineRecord(ctx, input, c.sourceId, 'load', 'target_rejected', null, `the target refused the record: ${reason}`, c.raw);
+      await quarantineRecord(
+        ctx,
+        input,
+        c.sourceId,
+        'load',
+        'target_rejected',
+        null,
+        `the target refused the record: ${reason}`,
+        c.raw,
+      );
       await ctx.db
         .delete(idMap)
-        .where(and(eq(idMap.migrationId, input.migrationId), eq(idMap.object, input.object), eq(idMap.sourceId, c.sourceId)));
+        .where(
+          and(eq(idMap.migrationId, input.migrationId), eq(idMap.object, input.object), eq(idMap.sourceId, c.sourceId)),
+        );
       result.quarantined += 1;
     }
   }
   const written = candidates.filter((c) => !rejected.has(c.sourceId));
-  for (const c of written) {
-    await ctx.db
-      .update(idMap)
-      .set({ state: 'written', targetId: targetIds.get(c.sourceId) ?? null, checksum: c.checksum, updatedAt: new Date() })
-      .where(and(eq(idMap.migrationId, input.migrationId), eq(idMap.object, input.object), eq(idMap.sourceId, c.sourceId)));
+  if (written.length > 0) {
+    await ctx.sql`
+      update id_map set state = 'written', target_id = v.target_id, checksum = v.checksum, updated_at = now()
+      from (select unnest(${written.map((c) => c.sourceId)}::text[]) as source_id,
+                   unnest(${written.map((c) => targetIds.get(c.sourceId) ?? null)}::text[]) as target_id,
+                   unnest(${written.map((c) => c.checksum)}::text[]) as checksum) v
+      where id_map.migration_id = ${input.migrationId} and id_map.object = ${input.object} and id_map.source_id = v.source_id`;
   }
   result.written = written.length;
   await ctx.db
     .insert(checkpoints)
-    .values({ migrationId: input.migrationId, object: input.object, phase: input.phase, stage: 'load', cursor: result.next })
+    .values({
+      migrationId: input.migrationId,
+      object: input.object,
+      phase: input.phase,
+      stage: 'load',
+      cursor: result.next,
+    })
     .onConflictDoUpdate({
       target: [checkpoints.migrationId, checkpoints.object, checkpoints.phase, checkpoints.stage],
       set: { cursor: result.next, updatedAt: new Date() },
@@ -244,7 +288,16 @@ async function quarantineRecord(
 ): Promise<void> {
   await ctx.db
     .insert(quarantine)
-    .values({ migrationId: input.migrationId, object: input.object, recordKey: sourceId, stage, reasonCode, field, message, raw })
+    .values({
+      migrationId: input.migrationId,
+      object: input.object,
+      recordKey: sourceId,
+      stage,
+      reasonCode,
+      field,
+      message,
+      raw,
+    })
     .onConflictDoUpdate({
       target: [quarantine.migrationId, quarantine.object, quarantine.recordKey],
       set: { stage, reasonCode, field, message, raw, resolvedAt: null },

@@ -39,11 +39,21 @@ export async function reconcileObject(ctx: ActivityContext, input: ReconcileInpu
   const { plan } = await ctx.migration(input.migrationId);
   const object = ctx.object(plan, input.object);
   const target = await ctx.targetSql(plan);
-  const writer = new PostgresTableWriter(target, await discoverTable(target, plan.target.schema, object.target.table), object.target.key);
+  const writer = new PostgresTableWriter(
+    target,
+    await discoverTable(target, plan.target.schema, object.target.table),
+    object.target.key,
+  );
   const m = input.migrationId;
   const o = input.object;
 
-  const [counts] = await ctx.db.execute<{ staged: number; extract_rejects: number; loaded: number; quarantined: number; unaccounted: number }>(raw`
+  const [counts] = await ctx.db.execute<{
+    staged: number;
+    extract_rejects: number;
+    loaded: number;
+    quarantined: number;
+    unaccounted: number;
+  }>(raw`
     select
       (select count(*)::int from staged_records where migration_id = ${m} and object = ${o}) as staged,
       (select count(*)::int from quarantine where migration_id = ${m} and object = ${o} and stage = 'extract' and resolved_at is null) as extract_rejects,
@@ -68,7 +78,14 @@ export async function reconcileObject(ctx: ActivityContext, input: ReconcileInpu
     const page = await ctx.db
       .select({ sourceId: idMap.sourceId, checksum: idMap.checksum, raw: stagedRecords.raw })
       .from(idMap)
-      .innerJoin(stagedRecords, and(eq(stagedRecords.migrationId, idMap.migrationId), eq(stagedRecords.object, idMap.object), eq(stagedRecords.sourceId, idMap.sourceId)))
+      .innerJoin(
+        stagedRecords,
+        and(
+          eq(stagedRecords.migrationId, idMap.migrationId),
+          eq(stagedRecords.object, idMap.object),
+          eq(stagedRecords.sourceId, idMap.sourceId),
+        ),
+      )
       .where(and(eq(idMap.migrationId, m), eq(idMap.object, o), eq(idMap.state, 'written'), gt(idMap.sourceId, after)))
       .orderBy(asc(idMap.sourceId))
       .limit(READ_BACK_PAGE);
@@ -128,7 +145,15 @@ export async function reconcileObject(ctx: ActivityContext, input: ReconcileInpu
     migrationId: m,
     actor: 'tern',
     action: 'object.reconciled',
-    details: { phase: input.phase, object: o, source, loaded: c.loaded, quarantined: c.quarantined, checksumMismatches: mismatches, ok },
+    details: {
+      phase: input.phase,
+      object: o,
+      source,
+      loaded: c.loaded,
+      quarantined: c.quarantined,
+      checksumMismatches: mismatches,
+      ok,
+    },
   });
   return report;
 }

@@ -22,7 +22,9 @@ export async function recordPhaseEvent(ctx: ActivityContext, input: PhaseEventIn
       .from(runs)
       .where(and(eq(runs.workflowId, workflowId), isNull(runs.finishedAt)));
     if (open) return;
-    await ctx.db.insert(runs).values({ migrationId: input.migrationId, phase: input.phase, workflowId, temporalRunId, status: 'running' });
+    await ctx.db
+      .insert(runs)
+      .values({ migrationId: input.migrationId, phase: input.phase, workflowId, temporalRunId, status: 'running' });
   } else {
     await ctx.db
       .update(runs)

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
-import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import type { TemporalSettings } from './config';
 import { TemporalUnreachableError } from './errors';
 
@@ -28,7 +28,11 @@ function unreachable(settings: TemporalSettings, err: unknown): TemporalUnreacha
 export async function connectClient(settings: TemporalSettings): Promise<Client> {
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: settings.address, tls: tlsOptions(settings), connectTimeout: '5s' });
+    connection = await Connection.connect({
+      address: settings.address,
+      tls: tlsOptions(settings),
+      connectTimeout: '5s',
+    });
     await connection.workflowService.getSystemInfo({});
   } catch (err) {
     throw unreachable(settings, err);
@@ -36,10 +40,28 @@ export async function connectClient(settings: TemporalSettings): Promise<Client>
   return new Client({ connection, namespace: settings.namespace });
 }
 
+let runtimeInstalled = false;
+/**
+ * Sets the SDK's own log level once per process: TERN_SDK_LOG_LEVEL, else TERN_LOG_LEVEL. Interactive
+ * commands set it to ERROR because they report a failed phase themselves, in one line.
+ */
+function installRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const level = (process.env.TERN_SDK_LOG_LEVEL ?? process.env.TERN_LOG_LEVEL ?? 'info').toUpperCase();
+  const sdkLevel: LogLevel = (['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(level) ? level : 'INFO') as LogLevel;
+  try {
+    Runtime.install({ logger: new DefaultLogger(sdkLevel) });
+  } catch {
+    // Already instantiated by an earlier caller: keep its logger.
+  }
+}
+
 /** A worker connection (native, used by the Rust core). */
 export async function connectWorker(settings: TemporalSettings): Promise<NativeConnection> {
+  installRuntime();
   try {
-    return await NativeConnection.connect({ address: settings.address, tls: tlsOptions(settings) as NativeConnectionOptions['tls'] });
+    return await NativeConnection.connect({ address: settings.address, tls: tlsOptions(settings) });
   } catch (err) {
     throw unreachable(settings, err);
   }

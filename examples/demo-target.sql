@@ -13,3 +13,5 @@ create table if not exists demo_target.customers (
   source_updated_at timestamptz,
   created_at timestamptz not null default now()
 );
+-- Tern finds records by their legacy id (after a retry, and to read them back): index it.
+create index if not exists customers_legacy_id_idx on demo_target.customers (legacy_id);

@@ -3,8 +3,7 @@ import { composeTransforms, RecordRejection, type TransformFn } from './transfor
 
 /** The outcome of mapping one staged record. */
 export type MapResult =
-  | { ok: true; payload: Record<string, unknown> }
-  | { ok: false; field: string; code: string; message: string };
+  { ok: true; payload: Record<string, unknown> } | { ok: false; field: string; code: string; message: string };
 
 export type RecordMapper = (raw: Record<string, unknown>) => MapResult;
 
@@ -23,7 +22,12 @@ export function compileObjectMapper(object: ObjectPlan): RecordMapper {
         payload[step.to] = step.fn(value === undefined ? null : value);
       } catch (err) {
         if (err instanceof RecordRejection) {
-          return { ok: false, field: step.from ?? step.to, code: err.code, message: `${step.from ?? step.to} → ${step.to}: ${err.message}` };
+          return {
+            ok: false,
+            field: step.from ?? step.to,
+            code: err.code,
+            message: `${step.from ?? step.to} → ${step.to}: ${err.message}`,
+          };
         }
         throw err;
       }

@@ -1,4 +1,5 @@
 import { canonicalDecimal } from './target-values';
+import { textOf } from './text';
 
 /**
  * Exact decimal addition on strings (no float rounding), for Sum(legacy) == Sum(new).
@@ -15,7 +16,7 @@ export function addDecimals(total: string, value: unknown): string {
 
 function parseDecimal(value: unknown): { units: bigint; scale: number } | undefined {
   if (value === null || value === undefined) return undefined;
-  const s = String(value as string | number)
+  const s = textOf(value)
     .trim()
     .replace(/[$€£\s,]/g, '');
   const m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(s);

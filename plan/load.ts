@@ -50,57 +50,97 @@ export function parsePlan(text: string, file: string): LoadedPlan {
     }));
     throw planError(file, issues);
   }
-  const result = planSchema.safeParse(doc.toJS());
-  if (!result.success) throw planError(file, zodIssues(result.error, doc, lineCounter));
-  const plan = result.data;
-  const issues = crossChecks(plan);
-  if (issues.length > 0) {
+  const data: unknown = doc.toJS();
+  const result = planSchema.safeParse(data);
+  // Cross-checks read the raw data defensively, so one run reports shape errors and reference errors together.
+  const issues = [...(result.success ? [] : zodIssues(result.error, doc, lineCounter)), ...crossChecks(data)];
+  if (issues.length > 0 || !result.success) {
     throw planError(
       file,
-      issues.map((i) => ({ ...i, line: lineOf(doc, lineCounter, i.path) })),
+      issues.map((i) => ({ ...i, line: i.line ?? lineOf(doc, lineCounter, i.path) })),
     );
   }
-  return { plan, file, baseDir: path.dirname(path.resolve(file)), hash: checksum(plan) };
+  return { plan: result.data, file, baseDir: path.dirname(path.resolve(file)), hash: checksum(result.data) };
 }
 
 /** Rules zod cannot express on one field: uniqueness and references between parts of the plan. */
-function crossChecks(plan: Plan): PlanIssue[] {
+function crossChecks(data: unknown): PlanIssue[] {
   const issues: PlanIssue[] = [];
+  const objects = asArray(asRecord(data).objects);
   const seen = new Set<string>();
-  plan.objects.forEach((object, i) => {
-    if (seen.has(object.name)) {
-      issues.push({ path: `objects.${i}.name`, message: `object "${object.name}" is declared twice; give each object its own name` });
-    }
-    seen.add(object.name);
-    const targets = new Set<string>();
-    object.fields.forEach((field, j) => {
-      if (targets.has(field.to)) {
-        issues.push({ path: `objects.${i}.fields.${j}.to`, message: `target field "${field.to}" is mapped twice; map each target field once` });
-      }
-      targets.add(field.to);
-      if (field.from === undefined && !field.transform.some((t) => (typeof t === 'object' ? 'default' in t : false))) {
-        issues.push({ path: `objects.${i}.fields.${j}`, message: 'a field without "from" needs a { default: value } transform' });
-      }
-    });
-    if (!targets.has(object.target.key)) {
+  objects.forEach((rawObject, i) => {
+    const object = asRecord(rawObject);
+    const name = typeof object.name === 'string' ? object.name : undefined;
+    if (name !== undefined && seen.has(name)) {
       issues.push({
-        path: `objects.${i}.target.key`,
-        message: `key column "${object.target.key}" is not among the mapped fields; map the source id (${object.source.id}) to it`,
+        path: `objects.${i}.name`,
+        message: `object "${name}" is declared twice; give each object its own name`,
       });
     }
-    object.sums.forEach((sum, k) => {
-      if (!targets.has(sum)) issues.push({ path: `objects.${i}.sums.${k}`, message: `"${sum}" is not a mapped target field; sum a mapped numeric field` });
+    if (name !== undefined) seen.add(name);
+    const fields = asArray(object.fields).map(asRecord);
+    const targets = new Set<string>();
+    fields.forEach((field, j) => {
+      const to = typeof field.to === 'string' ? field.to : undefined;
+      if (to !== undefined && targets.has(to)) {
+        issues.push({
+          path: `objects.${i}.fields.${j}.to`,
+          message: `target field "${to}" is mapped twice; map each target field once`,
+        });
+      }
+      if (to !== undefined) targets.add(to);
+      const hasDefault = asArray(field.transform).some((t) => t !== null && typeof t === 'object' && 'default' in t);
+      if (field.from === undefined && !hasDefault) {
+        issues.push({
+          path: `objects.${i}.fields.${j}`,
+          message: 'a field without "from" needs a { default: value } transform',
+        });
+      }
+    });
+    const source = asRecord(object.source);
+    const target = asRecord(object.target);
+    if (typeof target.key === 'string' && fields.length > 0) {
+      const keyField = fields.find((f) => f.to === target.key);
+      if (!keyField) {
+        issues.push({
+          path: `objects.${i}.target.key`,
+          message: `key column "${target.key}" is not among the mapped fields; map the source id (${String(source.id)}) to it`,
+        });
+      } else if (typeof source.id === 'string' && keyField.from !== source.id) {
+        issues.push({
+          path: `objects.${i}.target.key`,
+          message: `key column "${target.key}" must be mapped from the source id "${source.id}" (it is mapped from "${String(keyField.from)}"): Tern finds records in the target by it`,
+        });
+      }
+    }
+    asArray(object.sums).forEach((sum, k) => {
+      if (typeof sum === 'string' && !targets.has(sum)) {
+        issues.push({
+          path: `objects.${i}.sums.${k}`,
+          message: `"${sum}" is not a mapped target field; sum a mapped numeric field`,
+        });
+      }
     });
   });
   return issues;
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
 }
 
 function zodIssues(error: z.ZodError, doc: Document, lineCounter: LineCounter): PlanIssue[] {
   return error.issues.map((issue) => {
     const p = issue.path.map(String).join('.');
     let message = issue.message;
-    if (issue.code === 'unrecognized_keys') message = `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove or correct them`;
-    if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) message = `is required (${issue.message})`;
+    if (issue.code === 'unrecognized_keys')
+      message = `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove or correct them`;
+    if (issue.code === 'invalid_type' && /received undefined/.test(issue.message))
+      message = `is required (${issue.message})`;
     return { path: p, line: lineOf(doc, lineCounter, p), message };
   });
 }
@@ -109,7 +149,7 @@ function zodIssues(error: z.ZodError, doc: Document, lineCounter: LineCounter): 
 function lineOf(doc: Document, lineCounter: LineCounter, dotted: string): number | undefined {
   const parts = dotted === '' ? [] : dotted.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p));
   for (let n = parts.length; n >= 0; n--) {
-    const node = doc.getIn(parts.slice(0, n), true) as unknown;
+    const node = doc.getIn(parts.slice(0, n), true);
     const range = (node as { range?: [number, number, number] } | undefined)?.range;
     if (range && (isMap(node) || isSeq(node) || typeof node === 'object')) return lineCounter.linePos(range[0]).line;
   }

@@ -1,29 +1,34 @@
 import { z } from 'zod';
-import { DATE_FORMATS, TRANSFORM_NAMES, transformName, type TransformSpec } from './transforms';
+import { DATE_FORMATS, TRANSFORM_NAMES, transformName } from './transforms';
+import { textOf } from './text';
 
 const identifier = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a simple name: letters, digits and _, not starting with a digit');
 
-const transformSpec = z
-  .union([z.string(), z.record(z.string(), z.unknown())])
-  .superRefine((spec, ctx) => {
-    const name = transformName(spec as TransformSpec);
-    if (typeof spec === 'object' && Object.keys(spec).length !== 1) {
-      ctx.addIssue({ code: 'custom', message: 'a transform object has exactly one key: its name, e.g. { date: { format: DD/MM/YYYY } }' });
-      return;
+const transformSpec = z.union([z.string(), z.record(z.string(), z.unknown())]).superRefine((spec, ctx) => {
+  const name = transformName(spec);
+  if (typeof spec === 'object' && Object.keys(spec).length !== 1) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'a transform object has exactly one key: its name, e.g. { date: { format: DD/MM/YYYY } }',
+    });
+    return;
+  }
+  if (!TRANSFORM_NAMES.includes(name)) {
+    ctx.addIssue({ code: 'custom', message: `unknown transform "${name}"; use one of: ${TRANSFORM_NAMES.join(', ')}` });
+  }
+  if (name === 'date' && typeof spec === 'object') {
+    const args = (spec as { date?: { format?: unknown } }).date;
+    const format = args?.format;
+    if (format !== undefined && !DATE_FORMATS.includes(format as (typeof DATE_FORMATS)[number])) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `unknown date format "${textOf(format)}"; use one of: ${DATE_FORMATS.join(', ')}`,
+      });
     }
-    if (!TRANSFORM_NAMES.includes(name)) {
-      ctx.addIssue({ code: 'custom', message: `unknown transform "${name}"; use one of: ${TRANSFORM_NAMES.join(', ')}` });
-    }
-    if (name === 'date' && typeof spec === 'object') {
-      const args = (spec as { date?: { format?: unknown } }).date;
-      const format = args?.format;
-      if (format !== undefined && !DATE_FORMATS.includes(format as (typeof DATE_FORMATS)[number])) {
-        ctx.addIssue({ code: 'custom', message: `unknown date format "${String(format)}"; use one of: ${DATE_FORMATS.join(', ')}` });
-      }
-    }
-  });
+  }
+});
 
 export const fieldMappingSchema = z.strictObject({
   /** Source column; omitted for constant fields (then `transform` must supply the value, e.g. default). */

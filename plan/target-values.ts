@@ -1,3 +1,5 @@
+import { textOf } from './text';
+
 /**
  * Canonical text of a value for a target column type. Both the payload Tern sends and the row it reads back
  * go through this, so a checksum mismatch means the target really holds something else (rounded,
@@ -20,28 +22,27 @@ export function canonicalValue(kind: ColumnKind, value: unknown): string | null 
   if (value === null || value === undefined) return null;
   switch (kind) {
     case 'integer':
-      return BigInt(String(value).trim()).toString();
+      return BigInt(textOf(value).trim()).toString();
     case 'decimal':
-      return canonicalDecimal(String(value));
+      return canonicalDecimal(textOf(value));
     case 'boolean': {
-      const s = String(value).trim().toLowerCase();
+      const s = textOf(value).trim().toLowerCase();
       return s === 'true' || s === 't' ? 'true' : 'false';
     }
     case 'date':
-      return value instanceof Date ? value.toISOString().slice(0, 10) : String(value).slice(0, 10);
+      return textOf(value).slice(0, 10);
     case 'timestamp': {
       // PostgreSQL prints "2024-01-02 03:04:05.6+00"; make that ISO 8601 before parsing.
-      const text = String(value instanceof Date ? value.toISOString() : value)
+      const text = textOf(value)
         .trim()
         .replace(/^(\d{4}-\d\d-\d\d) /, '$1T')
         .replace(/([+-]\d\d)$/, '$1:00');
       const d = value instanceof Date ? value : new Date(text);
-      return Number.isNaN(d.getTime()) ? String(value) : d.toISOString();
+      return Number.isNaN(d.getTime()) ? textOf(value) : d.toISOString();
     }
     case 'json':
-      return typeof value === 'string' ? value : JSON.stringify(value);
     case 'text':
-      return String(value);
+      return textOf(value);
   }
 }
 

@@ -1,3 +1,5 @@
+import { textOf } from './text';
+
 /**
  * The transform library: pure functions from a legacy value to a target value. A transform that cannot
  * produce a valid value throws a RecordRejection, which quarantines the record (never the whole run).
@@ -18,12 +20,12 @@ export type TransformFn = (value: unknown) => unknown;
 type TransformFactory = (args: Record<string, unknown>) => TransformFn;
 
 const isBlank = (v: unknown): boolean => v === null || v === undefined || (typeof v === 'string' && v.trim() === '');
-const asText = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
+const asText = textOf;
 /** Applies a string function, passing null/undefined through unchanged. */
 const onText =
   (fn: (s: string) => unknown): TransformFn =>
   (v) =>
-    v === null || v === undefined ? v : fn(typeof v === 'string' ? v : String(v as string | number));
+    v === null || v === undefined ? v : fn(textOf(v));
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const TRUE_WORDS = new Set(['true', 't', 'yes', 'y', '1', 'on']);
@@ -72,7 +74,9 @@ const factories: Record<string, TransformFactory> = {
   },
   integer: () => (v) => {
     if (isBlank(v)) return null;
-    const s = asText(v).trim().replace(/[,_\s]/g, '');
+    const s = asText(v)
+      .trim()
+      .replace(/[,_\s]/g, '');
     if (!/^[+-]?\d+$/.test(s)) throw new RecordRejection('not_an_integer', `"${asText(v)}" is not a whole number`);
     return s.replace(/^\+/, '');
   },
@@ -81,7 +85,8 @@ const factories: Record<string, TransformFactory> = {
     const s = asText(v)
       .trim()
       .replace(/[$€£\s,]/g, '');
-    if (!/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(s)) throw new RecordRejection('not_a_number', `"${asText(v)}" is not a number`);
+    if (!/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(s))
+      throw new RecordRejection('not_a_number', `"${asText(v)}" is not a number`);
     return s.replace(/^\+/, '');
   },
   boolean: () => (v) => {

@@ -14,7 +14,9 @@ export async function appendAudit(
 ): Promise<void> {
   await db.transaction(async (tx) => {
     // Serialise writers of one migration's chain.
-    await tx.execute(`select pg_advisory_xact_lock(hashtext('tern-audit:' || '${entry.migrationId.replace(/'/g, "''")}'))`);
+    await tx.execute(
+      `select pg_advisory_xact_lock(hashtext('tern-audit:' || '${entry.migrationId.replace(/'/g, "''")}'))`,
+    );
     const [last] = await tx
       .select({ hash: auditLog.hash })
       .from(auditLog)
@@ -28,14 +30,24 @@ export async function appendAudit(
   });
 }
 
-function entryHash(prev: string | null, migrationId: string, at: Date, actor: string, action: string, details: unknown): string {
+function entryHash(
+  prev: string | null,
+  migrationId: string,
+  at: Date,
+  actor: string,
+  action: string,
+  details: unknown,
+): string {
   return createHash('sha256')
     .update(canonicalJson({ prev, migrationId, at: at.toISOString(), actor, action, details }))
     .digest('hex');
 }
 
 /** Recomputes the chain; returns the id of the first entry that does not match, or null when intact. */
-export async function verifyAuditChain(db: StagingDb, migrationId: string): Promise<{ entries: number; brokenAt: number | null }> {
+export async function verifyAuditChain(
+  db: StagingDb,
+  migrationId: string,
+): Promise<{ entries: number; brokenAt: number | null }> {
   const rows = await db.select().from(auditLog).where(eq(auditLog.migrationId, migrationId)).orderBy(asc(auditLog.id));
   let prev: string | null = null;
   for (const row of rows) {

@@ -29,12 +29,23 @@ export async function saveMigration(
     targetKind: input.plan.target.kind,
   };
   if (!existing) {
-    await db.insert(migrations).values({ id: input.id, ...values }).onConflictDoNothing();
-    await appendAudit(db, { migrationId: input.id, actor: input.actor, action: 'migration.created', details: { planHash: input.planHash, name: input.plan.name } });
+    await db
+      .insert(migrations)
+      .values({ id: input.id, ...values })
+      .onConflictDoNothing();
+    await appendAudit(db, {
+      migrationId: input.id,
+      actor: input.actor,
+      action: 'migration.created',
+      details: { planHash: input.planHash, name: input.plan.name },
+    });
     return { created: true, planChanged: false };
   }
   if (existing.planHash === input.planHash) return { created: false, planChanged: false };
-  await db.update(migrations).set({ ...values, updatedAt: new Date() }).where(eq(migrations.id, input.id));
+  await db
+    .update(migrations)
+    .set({ ...values, updatedAt: new Date() })
+    .where(eq(migrations.id, input.id));
   await appendAudit(db, {
     migrationId: input.id,
     actor: input.actor,
@@ -47,7 +58,10 @@ export async function saveMigration(
 export async function getMigration(db: StagingDb, id: string): Promise<StoredMigration> {
   const [row] = await db.select().from(migrations).where(eq(migrations.id, id));
   if (!row) {
-    throw new UnknownMigrationError(`migration ${id} does not exist in staging`, 'start it with `tern run <phase> <plan>` first, or check the id');
+    throw new UnknownMigrationError(
+      `migration ${id} does not exist in staging`,
+      'start it with `tern run <phase> <plan>` first, or check the id',
+    );
   }
   return { id: row.id, name: row.name, plan: row.plan as Plan, planHash: row.planHash };
 }

@@ -8,9 +8,15 @@ import { createTernWorker } from './worker';
 /** The worker process: `tsx worker/main.ts` (or `tern worker`). Stops cleanly on SIGINT/SIGTERM. */
 export async function runWorkerProcess(): Promise<void> {
   const settings = loadSettings();
-  const { staging, stop } = await openStagingForProcess(settings);
+  const processStaging = await openStagingForProcess(settings);
+  const { staging } = processStaging;
   const connection = await connectWorker(settings.temporal);
-  const worker = await createTernWorker({ connection, namespace: settings.temporal.namespace, taskQueue: settings.taskQueue, staging });
+  const worker = await createTernWorker({
+    connection,
+    namespace: settings.temporal.namespace,
+    taskQueue: settings.taskQueue,
+    staging,
+  });
   const shutdown = () => worker.shutdown();
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
@@ -19,7 +25,7 @@ export async function runWorkerProcess(): Promise<void> {
     await worker.run();
   } finally {
     await connection.close();
-    await stop();
+    await processStaging.stop();
   }
 }
 

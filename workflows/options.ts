@@ -10,10 +10,16 @@ export const NON_RETRYABLE = [
   'DatabaseUnreachableError',
 ];
 
-const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: NON_RETRYABLE };
+const retry: RetryPolicy = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '30s',
+  nonRetryableErrorTypes: NON_RETRYABLE,
+};
 
 /** Activity option presets, defined once. */
 export const EXTRACT: ActivityOptions = { startToCloseTimeout: '2h', heartbeatTimeout: '1m', retry };
-export const LOAD_PAGE: ActivityOptions = { startToCloseTimeout: '10m', heartbeatTimeout: '30s', retry };
+/** A load page heartbeats between its steps; a worker that dies mid-page is noticed within 15 s. */
+export const LOAD_PAGE: ActivityOptions = { startToCloseTimeout: '10m', heartbeatTimeout: '15s', retry };
 export const RECONCILE: ActivityOptions = { startToCloseTimeout: '2h', heartbeatTimeout: '2m', retry };
 export const BOOKKEEPING: ActivityOptions = { startToCloseTimeout: '1m', retry };

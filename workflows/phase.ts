@@ -115,14 +115,23 @@ export async function migrationPhaseWorkflow(input: PhaseInput): Promise<PhaseRe
     if (progress.stage === 'done') continue;
     if (progress.stage === 'waiting' || progress.stage === 'extracting') {
       progress.stage = 'extracting';
-      const extracted = await extractObject({ migrationId: input.migrationId, object: progress.object, phase: input.phase });
+      const extracted = await extractObject({
+        migrationId: input.migrationId,
+        object: progress.object,
+        phase: input.phase,
+      });
       progress.total = extracted.staged;
       progress.stage = 'loading';
       log.info('object extracted', { object: progress.object, ...extracted });
     }
     while (progress.stage === 'loading') {
       await condition(() => !state.paused);
-      const page = await loadPage({ migrationId: input.migrationId, object: progress.object, phase: input.phase, after: progress.cursor });
+      const page = await loadPage({
+        migrationId: input.migrationId,
+        object: progress.object,
+        phase: input.phase,
+        after: progress.cursor,
+      });
       progress.done += page.read;
       progress.written += page.written;
       progress.quarantined += page.quarantined;
@@ -131,14 +140,20 @@ export async function migrationPhaseWorkflow(input: PhaseInput): Promise<PhaseRe
       progress.lastPageAt = page.finishedAt;
       const seconds = (progress.lastPageAt - progress.firstPageAt) / 1000;
       progress.rate = seconds > 0 ? Math.round((progress.done / seconds) * 10) / 10 : null;
-      progress.etaSeconds = progress.rate ? Math.ceil(Math.max(progress.total - progress.done, 0) / progress.rate) : null;
+      progress.etaSeconds = progress.rate
+        ? Math.ceil(Math.max(progress.total - progress.done, 0) / progress.rate)
+        : null;
       if (page.next === null) progress.stage = 'reconciling';
       if (workflowInfo().continueAsNewSuggested) {
         await condition(allHandlersFinished);
         return continueAsNew<typeof migrationPhaseWorkflow>({ ...input, state });
       }
     }
-    const reconciliation = await reconcileObject({ migrationId: input.migrationId, object: progress.object, phase: input.phase });
+    const reconciliation = await reconcileObject({
+      migrationId: input.migrationId,
+      object: progress.object,
+      phase: input.phase,
+    });
     state.reconciliations.push(reconciliation);
     progress.stage = 'done';
     progress.etaSeconds = 0;
@@ -154,7 +169,16 @@ export async function migrationPhaseWorkflow(input: PhaseInput): Promise<PhaseRe
     migrationId: input.migrationId,
     phase: input.phase,
     event: 'completed',
-    summary: { ok: result.ok, objects: result.objects.map((o) => ({ object: o.object, source: o.source, loaded: o.loaded, quarantined: o.quarantined, checksumMismatches: o.checksumMismatches })) },
+    summary: {
+      ok: result.ok,
+      objects: result.objects.map((o) => ({
+        object: o.object,
+        source: o.source,
+        loaded: o.loaded,
+        quarantined: o.quarantined,
+        checksumMismatches: o.checksumMismatches,
+      })),
+    },
   });
   await condition(allHandlersFinished);
   return result;

@@ -35,7 +35,7 @@ export async function* readCsv(file: string, options: CsvReadOptions = {}): Asyn
 
   const parseOne = (text: string): string[] | Error => {
     try {
-      const rows = parse(text, { delimiter, relax_column_count: true, skip_empty_lines: false }) as string[][];
+      const rows: string[][] = parse(text, { delimiter, relax_column_count: true, skip_empty_lines: false });
       if (rows.length !== 1 || !rows[0]) return new Error(`expected one record, found ${rows.length}`);
       return rows[0];
     } catch (err) {
@@ -69,14 +69,23 @@ export async function* readCsv(file: string, options: CsvReadOptions = {}): Asyn
     pending = undefined;
     const fields = parseOne(joined);
     if (header === undefined) {
-      if (fields instanceof Error) throw new SourceFileError(`${file}:${start}: cannot read the header row: ${fields.message}`, 'the first line must list the column names');
+      if (fields instanceof Error)
+        throw new SourceFileError(
+          `${file}:${start}: cannot read the header row: ${fields.message}`,
+          'the first line must list the column names',
+        );
       header = fields.map((h) => h.trim());
       return;
     }
     if (fields instanceof Error) {
       yield { kind: 'broken', line: start, text: joined, message: fields.message.split('\n')[0] ?? 'unparseable row' };
     } else if (fields.length !== header.length) {
-      yield { kind: 'broken', line: start, text: joined, message: `has ${fields.length} columns, the header has ${header.length}` };
+      yield {
+        kind: 'broken',
+        line: start,
+        text: joined,
+        message: `has ${fields.length} columns, the header has ${header.length}`,
+      };
     } else {
       const record: Record<string, string> = {};
       header.forEach((name, i) => (record[name] = fields[i] ?? ''));
@@ -116,7 +125,17 @@ async function assertReadable(file: string): Promise<void> {
     await fs.promises.access(file, fs.constants.R_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable (permission denied)' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? String(err)})`;
-    throw new SourceFileError(`source file ${file} ${why}`, 'check the source directory and file name in the plan, and the file permissions');
+    const why =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EACCES'
+          ? 'is not readable (permission denied)'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : `cannot be read (${code ?? String(err)})`;
+    throw new SourceFileError(
+      `source file ${file} ${why}`,
+      'check the source directory and file name in the plan, and the file permissions',
+    );
   }
 }

@@ -1,12 +1,20 @@
 import type postgres from 'postgres';
 import { TernError } from '../../common/errors';
 import { canonicalValue, columnKindOf, type ColumnKind } from '../../plan/target-values';
+import { textOf } from '../../plan/text';
 
 /** A PostgreSQL table as discovered from information_schema. */
 export interface TargetTable {
   schema: string;
   table: string;
-  columns: { name: string; dataType: string; kind: ColumnKind; nullable: boolean; hasDefault: boolean }[];
+  columns: {
+    name: string;
+    dataType: string;
+    udtName: string;
+    kind: ColumnKind;
+    nullable: boolean;
+    hasDefault: boolean;
+  }[];
   primaryKey: string[];
 }
 
@@ -15,8 +23,10 @@ export class TargetSchemaError extends TernError {}
 
 /** Reads a table's columns and primary key; throws a TargetSchemaError naming what is missing. */
 export async function discoverTable(sql: postgres.Sql, schema: string, table: string): Promise<TargetTable> {
-  const columns = await sql<{ name: string; data_type: string; is_nullable: string; column_default: string | null }[]>`
-    select column_name as name, data_type, is_nullable, column_default
+  const columns = await sql<
+    { name: string; data_type: string; udt_name: string; is_nullable: string; column_default: string | null }[]
+  >`
+    select column_name as name, data_type, udt_name, is_nullable, column_default
     from information_schema.columns
     where table_schema = ${schema} and table_name = ${table}
     order by ordinal_position`;
@@ -37,6 +47,7 @@ export async function discoverTable(sql: postgres.Sql, schema: string, table: st
     columns: columns.map((c) => ({
       name: c.name,
       dataType: c.data_type,
+      udtName: c.udt_name,
       kind: columnKindOf(c.data_type),
       nullable: c.is_nullable === 'YES',
       hasDefault: c.column_default !== null,
@@ -48,6 +59,8 @@ export async function discoverTable(sql: postgres.Sql, schema: string, table: st
 /** Writes to and reads from one target table; every value crosses as text and is cast by PostgreSQL. */
 export class PostgresTableWriter {
   private readonly kinds: Map<string, ColumnKind>;
+  /** SQL type of the key column, so lookups compare in its own type and can use its index. */
+  private readonly keyType: string;
 
   constructor(
     private readonly sql: postgres.Sql,
@@ -56,6 +69,7 @@ export class PostgresTableWriter {
     readonly keyColumn: string,
   ) {
     this.kinds = new Map(table.columns.map((c) => [c.name, c.kind]));
+    this.keyType = table.columns.find((c) => c.name === keyColumn)?.udtName ?? 'text';
     const missing = [keyColumn].filter((c) => !this.kinds.has(c));
     if (missing.length > 0) {
       throw new TargetSchemaError(
@@ -81,7 +95,7 @@ export class PostgresTableWriter {
     const select = cols.reduce((acc, c, i) => (i === 0 ? c : this.sql`${acc}, ${c}`));
     const rows = await this.sql<Record<string, string | null>[]>`
       select ${select}, ${this.sql(this.idColumn)}::text as "__tern_id" from ${this.ident}
-      where ${this.sql(this.keyColumn)}::text = any(${keys as string[]})`;
+      where ${this.sql(this.keyColumn)} = any(${keys as string[]}::${this.sql.unsafe(`"${this.keyType}"`)}[])`;
     return new Map(rows.map((r) => [r[this.keyColumn] ?? '', r]));
   }
 
@@ -92,19 +106,19 @@ export class PostgresTableWriter {
   ): Promise<Map<string, string>> {
     const ids = new Map<string, string>();
     await this.sql.begin(async (tx) => {
-      for (const row of inserts) {
-        const params = this.asParams(row);
-        const [inserted] = await tx<{ id: string; key: string }[]>`
-          insert into ${tx(this.table.schema)}.${tx(this.table.table)} ${tx(params, Object.keys(params))}
+      if (inserts.length > 0) {
+        const params = inserts.map((row) => this.asParams(row));
+        const inserted = await tx<{ id: string; key: string }[]>`
+          insert into ${tx(this.table.schema)}.${tx(this.table.table)} ${tx(params, Object.keys(params[0]!))}
           returning ${tx(this.idColumn)}::text as id, ${tx(this.keyColumn)}::text as key`;
-        if (inserted) ids.set(inserted.key, inserted.id);
+        for (const row of inserted) ids.set(row.key, row.id);
       }
       for (const row of updates) {
         const params = this.asParams(row);
         const columns = Object.keys(params).filter((c) => c !== this.keyColumn);
         const [updated] = await tx<{ id: string; key: string }[]>`
           update ${tx(this.table.schema)}.${tx(this.table.table)} set ${tx(params, columns)}
-          where ${tx(this.keyColumn)}::text = ${String(row[this.keyColumn])}
+          where ${tx(this.keyColumn)} = ${textOf(row[this.keyColumn])}::${tx.unsafe(`"${this.keyType}"`)}
           returning ${tx(this.idColumn)}::text as id, ${tx(this.keyColumn)}::text as key`;
         if (updated) ids.set(updated.key, updated.id);
       }
@@ -115,7 +129,8 @@ export class PostgresTableWriter {
   /** The canonical text form of a payload for this table, as it should read back. */
   canonical(payload: Record<string, unknown>): Record<string, string | null> {
     const out: Record<string, string | null> = {};
-    for (const [column, value] of Object.entries(payload)) out[column] = canonicalValue(this.kinds.get(column) ?? 'text', value);
+    for (const [column, value] of Object.entries(payload))
+      out[column] = canonicalValue(this.kinds.get(column) ?? 'text', value);
     return out;
   }
 
@@ -142,8 +157,10 @@ export class PostgresTableWriter {
       const kind = this.kinds.get(column) ?? 'text';
       if (value === null || value === undefined) out[column] = null;
       else if (kind === 'boolean') out[column] = canonicalValue('boolean', value) === 'true';
-      else if (kind === 'json') out[column] = typeof value === 'string' ? (JSON.parse(value) as postgres.JSONValue) : (value as postgres.JSONValue);
-      else out[column] = typeof value === 'object' ? JSON.stringify(value) : String(value as string | number | boolean);
+      else if (kind === 'json')
+        out[column] =
+          typeof value === 'string' ? (JSON.parse(value) as postgres.JSONValue) : (value as postgres.JSONValue);
+      else out[column] = textOf(value);
     }
     return out;
   }

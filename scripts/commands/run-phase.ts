@@ -1,0 +1,81 @@
+import path from 'node:path';
+import { loadSettings, redactUrl, type TernSettings } from '../../common/config';
+import { connectClient, connectWorker } from '../../common/temporal';
+import type { LoadedPlan } from '../../plan/load';
+import type { Staging } from '../../staging/db';
+import { createTernWorker } from '../../worker/worker';
+import type { PhaseResult } from '../../workflows/phase';
+import { startPhase } from '../client/phases';
+import { openStagingForProcess } from '../stack/database';
+import { ensureTemporal } from '../stack/temporal';
+
+export interface RunPhaseOptions {
+  migrationId?: string;
+  /** Run a worker in this process while the phase runs (needed on the embedded database). */
+  inProcessWorker: boolean;
+  /** Wait for the result; otherwise return once the workflow is started. */
+  wait: boolean;
+  actor?: string;
+  say: (line: string) => void;
+  /** Runs against staging before the phase starts (the demo creates its target table here). */
+  prepare?: (staging: Staging) => Promise<void>;
+  settings?: TernSettings;
+}
+
+export interface RunPhaseOutcome {
+  migrationId: string;
+  workflowId: string;
+  uiUrl: string;
+  result?: PhaseResult;
+}
+
+/** Starts (or attaches to) the full phase of a plan and, if asked, runs a worker and waits for the proof. */
+export async function runFullPhase(loaded: LoadedPlan, options: RunPhaseOptions): Promise<RunPhaseOutcome> {
+  const settings = options.settings ?? loadSettings();
+  await ensureTemporal(settings, options.say);
+  const processStaging = await openStagingForProcess(settings);
+  const { staging, embedded } = processStaging;
+  options.say(
+    embedded
+      ? `staging on the embedded database (${path.join(settings.homeDir, 'pglite')})`
+      : `staging on ${redactUrl(staging.url)}`,
+  );
+  try {
+    await options.prepare?.(staging);
+    const client = await connectClient(settings.temporal);
+    try {
+      const begin = async (): Promise<RunPhaseOutcome> => {
+        const started = await startPhase(client, settings, staging.db, loaded, {
+          phase: 'full',
+          migrationId: options.migrationId,
+          actor: options.actor,
+        });
+        options.say(`workflow ${started.workflowId} — Temporal UI: ${started.uiUrl}`);
+        const outcome: RunPhaseOutcome = {
+          migrationId: started.migrationId,
+          workflowId: started.workflowId,
+          uiUrl: started.uiUrl,
+        };
+        if (options.wait) outcome.result = await started.handle.result();
+        return outcome;
+      };
+      if (!options.inProcessWorker) return await begin();
+      const connection = await connectWorker(settings.temporal);
+      try {
+        const worker = await createTernWorker({
+          connection,
+          namespace: settings.temporal.namespace,
+          taskQueue: settings.taskQueue,
+          staging,
+        });
+        return await worker.runUntil(begin);
+      } finally {
+        await connection.close();
+      }
+    } finally {
+      await client.connection.close();
+    }
+  } finally {
+    await processStaging.stop();
+  }
+}

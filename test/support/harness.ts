@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { connectWorker } from '../../common/temporal';
+import { loadSettings, type TernSettings } from '../../common/config';
+import { parsePlan, type LoadedPlan } from '../../plan/load';
+import { connectStaging, type Staging } from '../../staging/db';
+import { generateCustomersCsv, type CustomerDataFacts } from '../../scripts/generate/legacy-customers';
+import { createTernWorker } from '../../worker/worker';
+
+/** Integration-test wiring: the real Temporal server and PostgreSQL started by the global setup. */
+export function testEnv() {
+  const temporalAddress = process.env.TERN_TEST_TEMPORAL_ADDRESS;
+  const databaseUrl = process.env.TERN_TEST_DATABASE_URL;
+  if (!temporalAddress || !databaseUrl)
+    throw new Error('integration tests run through jest with test/support/global-setup.ts');
+  return { temporalAddress, databaseUrl };
+}
+
+export function uniqueId(prefix: string): string {
+  return `${prefix}_${randomBytes(5).toString('hex')}`;
+}
+
+/** Settings for one test: its own task queue, so workers of different tests never share work. */
+export function testSettings(overrides: Partial<NodeJS.ProcessEnv> = {}): TernSettings {
+  const { temporalAddress, databaseUrl } = testEnv();
+  return loadSettings({
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: temporalAddress,
+    TERN_TASK_QUEUE: uniqueId('tq'),
+    ...overrides,
+  });
+}
+
+export interface CustomerScenario {
+  migrationId: string;
+  schema: string;
+  dir: string;
+  csvPath: string;
+  facts: CustomerDataFacts;
+  loaded: LoadedPlan;
+  planText: string;
+}
+
+/** Customers CSV, a plan for it and an empty target schema, all unique to one test. */
+export async function customerScenario(
+  staging: Staging,
+  options: { rows: number; seed?: number; brokenRows?: number; pageSize?: number; dir?: string },
+): Promise<CustomerScenario> {
+  const migrationId = uniqueId('mig_test');
+  const schema = uniqueId('t');
+  const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tern-scenario-'));
+  const { csv, facts } = generateCustomersCsv({
+    rows: options.rows,
+    seed: options.seed ?? 7,
+    brokenRows: options.brokenRows,
+  });
+  const csvPath = path.join(dir, 'customers.csv');
+  fs.writeFileSync(csvPath, csv);
+  const ddl = fs
+    .readFileSync(path.join(__dirname, '../../examples/demo-target.sql'), 'utf8')
+    .replace(/demo_target/g, schema);
+  await staging.sql.unsafe(ddl);
+  const demoPlan = fs.readFileSync(path.join(__dirname, '../../examples/demo-customers.yaml'), 'utf8');
+  const planText = demoPlan
+    .replace('directory: data', `directory: ${JSON.stringify(dir)}`)
+    .replace('schema: demo_target', `schema: ${schema}`)
+    .replace('name: Demo customers', `name: Test ${migrationId}`)
+    .replace('    sums: [lifetime_value]', `    sums: [lifetime_value]\n    pageSize: ${options.pageSize ?? 500}`);
+  const loaded = parsePlan(planText, path.join(dir, 'plan.yaml'));
+  return { migrationId, schema, dir, csvPath, facts, loaded, planText };
+}
+
+/** A staging connection to the test database. */
+export async function testStaging(): Promise<Staging> {
+  return connectStaging(testEnv().databaseUrl);
+}
+
+export async function testClient(settings: TernSettings): Promise<Client> {
+  const connection = await Connection.connect({ address: settings.temporal.address });
+  return new Client({ connection, namespace: settings.temporal.namespace });
+}
+
+/** Runs `fn` while a Tern worker (prebuilt bundle) serves the test's task queue. */
+export async function withWorker<T>(
+  settings: TernSettings,
+  staging: Staging,
+  fn: (worker: Worker) => Promise<T>,
+): Promise<T> {
+  const connection = await connectWorker(settings.temporal);
+  try {
+    const worker = await createTernWorker({
+      connection,
+      namespace: settings.temporal.namespace,
+      taskQueue: settings.taskQueue,
+      staging,
+    });
+    return await worker.runUntil(() => fn(worker));
+  } finally {
+    await connection.close();
+  }
+}
+
+export async function dropScenario(staging: Staging, scenario: CustomerScenario): Promise<void> {
+  await staging.sql.unsafe(`drop schema if exists "${scenario.schema}" cascade`);
+  await staging.sql`delete from migrations where id = ${scenario.migrationId}`;
+  await staging.sql`delete from audit_log where migration_id = ${scenario.migrationId}`;
+  fs.rmSync(scenario.dir, { recursive: true, force: true });
+}

@@ -1,0 +1,99 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { readCsv, type CsvItem } from '../../connectors/csv/read';
+import { SourceFileError } from '../../common/errors';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-csv-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+async function read(text: string | Buffer, options: Parameters<typeof readCsv>[1] = {}): Promise<CsvItem[]> {
+  const file = path.join(dir, `${Math.random().toString(36).slice(2)}.csv`);
+  fs.writeFileSync(file, text);
+  const items: CsvItem[] = [];
+  for await (const item of readCsv(file, options)) items.push(item);
+  return items;
+}
+
+describe('readCsv', () => {
+  it('yields records keyed by the header, with their line numbers', async () => {
+    const items = await read('id,name\n1,Ana\n2,"García, José"\n');
+    expect(items).toEqual([
+      { kind: 'record', line: 2, record: { id: '1', name: 'Ana' } },
+      { kind: 'record', line: 3, record: { id: '2', name: 'García, José' } },
+    ]);
+  });
+
+  it('keeps quoted fields that span lines and escaped quotes', async () => {
+    const items = await read('id,note\n1,"first line\nsecond ""quoted"" line"\n2,plain\n');
+    expect(items[0]).toEqual({
+      kind: 'record',
+      line: 2,
+      record: { id: '1', note: 'first line\nsecond "quoted" line' },
+    });
+    expect(items[1]).toMatchObject({ kind: 'record', line: 4, record: { id: '2' } });
+  });
+
+  it('reports an unclosed quote as one broken line and reads on', async () => {
+    const rows = [
+      'id,name,email',
+      '1,Ana,ana@example.com',
+      '2,"Bob,bob@example.com',
+      ...Array.from({ length: 30 }, (_, i) => `${i + 3},N${i},n${i}@example.com`),
+    ];
+    const items = await read(`${rows.join('\n')}\n`);
+    const broken = items.filter((i) => i.kind === 'broken');
+    expect(broken).toEqual([
+      { kind: 'broken', line: 3, text: '2,"Bob,bob@example.com', message: 'unclosed quote: the field never ends' },
+    ]);
+    expect(items.filter((i) => i.kind === 'record')).toHaveLength(31);
+  });
+
+  it('reports an unclosed quote near the end of the file without losing the lines after it', async () => {
+    const items = await read('id,name\n1,"open\n2,b\n3,c\n');
+    expect(items.map((i) => [i.kind, i.line])).toEqual([
+      ['broken', 2],
+      ['record', 3],
+      ['record', 4],
+    ]);
+  });
+
+  it('reports rows with the wrong number of columns', async () => {
+    const items = await read('id,name,email\n1,Ana\n2,Bob,b@x.com,extra\n3,Cy,c@x.com\n');
+    expect(items.map((i) => (i.kind === 'broken' ? `${i.line}: ${i.message}` : `${i.line} ok`))).toEqual([
+      '2: has 2 columns, the header has 3',
+      '3: has 4 columns, the header has 3',
+      '4 ok',
+    ]);
+  });
+
+  it('strips a BOM, accepts CRLF and skips blank lines', async () => {
+    const items = await read('\uFEFFid,name\r\n1,Ana\r\n\r\n2,Bo\r\n');
+    expect(items).toEqual([
+      { kind: 'record', line: 2, record: { id: '1', name: 'Ana' } },
+      { kind: 'record', line: 4, record: { id: '2', name: 'Bo' } },
+    ]);
+  });
+
+  it('reads latin1 files and other delimiters', async () => {
+    const items = await read(Buffer.from('id;name\n1;Zoë\n', 'latin1'), { encoding: 'latin1', delimiter: ';' });
+    expect(items).toEqual([{ kind: 'record', line: 2, record: { id: '1', name: 'Zoë' } }]);
+  });
+
+  it('names a missing file and the fix', async () => {
+    const gen = readCsv(path.join(dir, 'absent.csv'));
+    await expect(gen.next()).rejects.toThrow(SourceFileError);
+    await expect(readCsv(path.join(dir, 'absent.csv')).next()).rejects.toThrow(/absent\.csv does not exist/);
+  });
+
+  it('streams a large file in constant memory', async () => {
+    const file = path.join(dir, 'large.csv');
+    const out = fs.createWriteStream(file);
+    out.write('id,name\n');
+    for (let i = 0; i < 200_000; i++) out.write(`${i},name-${i}\n`);
+    await new Promise((r) => out.end(r));
+    let count = 0;
+    for await (const item of readCsv(file)) if (item.kind === 'record') count += 1;
+    expect(count).toBe(200_000);
+  });
+});
