@@ -1,13 +1,11 @@
 import { z } from 'zod';
-import { DATE_FORMATS, TRANSFORM_NAMES, transformName } from './transforms';
-import { textOf } from './text';
+import { TRANSFORM_NAMES, TRANSFORMS, transformArgs, transformName } from './transforms';
 
 const identifier = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a simple name: letters, digits and _, not starting with a digit');
 
 const transformSpec = z.union([z.string(), z.record(z.string(), z.unknown())]).superRefine((spec, ctx) => {
-  const name = transformName(spec);
   if (typeof spec === 'object' && Object.keys(spec).length !== 1) {
     ctx.addIssue({
       code: 'custom',
@@ -15,17 +13,22 @@ const transformSpec = z.union([z.string(), z.record(z.string(), z.unknown())]).s
     });
     return;
   }
-  if (!TRANSFORM_NAMES.includes(name)) {
+  const name = transformName(spec);
+  const definition = TRANSFORMS[name];
+  if (!definition) {
     ctx.addIssue({ code: 'custom', message: `unknown transform "${name}"; use one of: ${TRANSFORM_NAMES.join(', ')}` });
+    return;
   }
-  if (name === 'date' && typeof spec === 'object') {
-    const args = (spec as { date?: { format?: unknown } }).date;
-    const format = args?.format;
-    if (format !== undefined && !DATE_FORMATS.includes(format as (typeof DATE_FORMATS)[number])) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `unknown date format "${textOf(format)}"; use one of: ${DATE_FORMATS.join(', ')}`,
-      });
+  if (!definition.args) {
+    if (typeof spec === 'object')
+      ctx.addIssue({ code: 'custom', message: `transform "${name}" takes no arguments; write it as "${name}"` });
+    return;
+  }
+  const parsed = definition.args.safeParse(transformArgs(spec));
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const where = issue.path.length > 0 ? `${name}.${issue.path.join('.')}` : name;
+      ctx.addIssue({ code: 'custom', message: `${where}: ${issue.message} (${definition.description})` });
     }
   }
 });

@@ -1,6 +1,7 @@
-import { composeTransforms, parseDate, RecordRejection } from '../../plan/transforms';
+import { composeTransforms, parseDate, RecordRejection, standaloneContext } from '../../plan/transforms';
 
-const run = (specs: Parameters<typeof composeTransforms>[0], value: unknown) => composeTransforms(specs)(value);
+const run = (specs: Parameters<typeof composeTransforms>[0], value: unknown) =>
+  composeTransforms(specs)(value, standaloneContext());
 const rejection = (specs: Parameters<typeof composeTransforms>[0], value: unknown) => {
   try {
     run(specs, value);
