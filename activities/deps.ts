@@ -39,8 +39,15 @@ export class ActivityContext {
     return object;
   }
 
+  /** The file of an object of a file source (csv, jsonl). */
   sourcePath(plan: Plan, object: ObjectPlan): string {
-    return path.resolve(plan.source.directory, object.source.file);
+    if (plan.source.kind !== 'csv' && plan.source.kind !== 'jsonl') {
+      throw new ConfigError(
+        `object "${object.name}" has no file: the source is ${plan.source.kind}`,
+        'use file objects with csv or jsonl sources',
+      );
+    }
+    return path.resolve(plan.source.directory, object.source.file ?? '');
   }
 
   /** The target database connection, resolved from the plan's credential reference inside the activity. */

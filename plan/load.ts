@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { PlanError } from '../common/errors';
 import { checksum } from './checksum';
 import { planSchema, type Plan } from './schema';
+import { TRANSFORM_NAMES, TRANSFORMS, transformArgs, transformName, type TransformSpec } from './transforms';
 
 /** A validated plan with where it came from. Paths inside it are resolved against `baseDir`. */
 export interface LoadedPlan {
@@ -122,6 +123,146 @@ function crossChecks(data: unknown): PlanIssue[] {
       }
     });
   });
+  issues.push(...sourceChecks(asRecord(data), objects.map(asRecord)));
+  issues.push(...transformChecks(asRecord(data), objects.map(asRecord)));
+  issues.push(...dependencyChecks(objects.map(asRecord)));
+  return issues;
+}
+
+const FILE_SOURCES = new Set(['csv', 'jsonl']);
+const SQL_SOURCES = new Set(['postgres', 'mysql']);
+
+/** Each object says where its records come from, in the way its source kind needs. */
+function sourceChecks(plan: Record<string, unknown>, objects: Record<string, unknown>[]): PlanIssue[] {
+  const kind = asRecord(plan.source).kind;
+  const issues: PlanIssue[] = [];
+  objects.forEach((object, i) => {
+    const source = asRecord(object.source);
+    if (typeof kind === 'string' && FILE_SOURCES.has(kind)) {
+      if (typeof source.file !== 'string')
+        issues.push({
+          path: `objects.${i}.source`,
+          message: `a ${kind} source needs "file": the file name inside the source directory`,
+        });
+      if (source.table !== undefined || source.query !== undefined)
+        issues.push({
+          path: `objects.${i}.source`,
+          message: `"table" and "query" are for SQL sources; a ${kind} source reads "file"`,
+        });
+    }
+    if (typeof kind === 'string' && SQL_SOURCES.has(kind)) {
+      const has = [source.table, source.query].filter((x) => x !== undefined).length;
+      if (has !== 1)
+        issues.push({
+          path: `objects.${i}.source`,
+          message: `a ${kind} source needs exactly one of "table" or "query"`,
+        });
+      if (source.file !== undefined)
+        issues.push({
+          path: `objects.${i}.source.file`,
+          message: `"file" is for file sources; a ${kind} source reads "table" or "query"`,
+        });
+      if (typeof source.query === 'string' && !/^\s*(select|with)\b/i.test(source.query)) {
+        issues.push({
+          path: `objects.${i}.source.query`,
+          message: 'a source query must be a SELECT (or WITH … SELECT); Tern never writes to the source',
+        });
+      }
+    }
+  });
+  return issues;
+}
+
+/** Transform names are built-in or the plan's custom ones; custom modules exist and export the function. */
+function transformChecks(plan: Record<string, unknown>, objects: Record<string, unknown>[]): PlanIssue[] {
+  const custom = new Set(Object.keys(asRecord(plan.customTransforms)));
+  const issues: PlanIssue[] = [];
+  objects.forEach((object, i) =>
+    asArray(object.fields).forEach((rawField, j) =>
+      asArray(asRecord(rawField).transform).forEach((spec, k) => {
+        if (typeof spec !== 'string' && (spec === null || typeof spec !== 'object')) return;
+        const name = transformName(spec as TransformSpec);
+        if (!(name in TRANSFORMS) && !custom.has(name)) {
+          issues.push({
+            path: `objects.${i}.fields.${j}.transform.${k}`,
+            message: `unknown transform "${name}"; use one of: ${[...TRANSFORM_NAMES, ...custom].join(', ')}${custom.size === 0 ? ' (or declare it under customTransforms)' : ''}`,
+          });
+        }
+      }),
+    ),
+  );
+  return issues;
+}
+
+/** The objects that each object references through `reference` transforms. */
+export function objectDependencies(object: Record<string, unknown>): string[] {
+  const deps = new Set<string>();
+  for (const rawField of asArray(object.fields)) {
+    for (const spec of asArray(asRecord(rawField).transform)) {
+      if (spec !== null && typeof spec === 'object' && transformName(spec as TransformSpec) === 'reference') {
+        const target = transformArgs(spec as TransformSpec).object;
+        if (typeof target === 'string') deps.add(target);
+      }
+    }
+  }
+  return [...deps];
+}
+
+/** Objects are declared in dependency order: what an object references is migrated before it; no cycles. */
+function dependencyChecks(objects: Record<string, unknown>[]): PlanIssue[] {
+  const issues: PlanIssue[] = [];
+  const index = new Map(objects.map((o, i) => [o.name, i] as const));
+  const graph = new Map(objects.map((o) => [String(o.name), objectDependencies(o)]));
+  objects.forEach((object, i) => {
+    for (const dep of graph.get(String(object.name)) ?? []) {
+      const at = index.get(dep);
+      if (at === undefined)
+        issues.push({
+          path: `objects.${i}.fields`,
+          message: `references object "${dep}", which the plan does not declare; add it or correct the name`,
+        });
+      else if (at === i)
+        issues.push({
+          path: `objects.${i}.fields`,
+          message: `"${String(object.name)}" references itself: a dependency cycle; map the self-reference in a later object or drop it`,
+        });
+    }
+  });
+  // Cycles across objects, reported once with their path.
+  const state = new Map<string, 'visiting' | 'done'>();
+  const reported = new Set<string>();
+  const visit = (name: string, trail: string[]) => {
+    if (state.get(name) === 'done') return;
+    if (state.get(name) === 'visiting') {
+      const cycle = [...trail.slice(trail.indexOf(name)), name];
+      const key = [...cycle].sort().join('>');
+      if (cycle.length > 2 && !reported.has(key)) {
+        reported.add(key);
+        issues.push({
+          path: `objects.${index.get(name) ?? 0}`,
+          message: `dependency cycle ${cycle.join(' → ')}; an object cannot depend on itself through others`,
+        });
+      }
+      return;
+    }
+    state.set(name, 'visiting');
+    for (const dep of graph.get(name) ?? []) if (graph.has(dep) && dep !== name) visit(dep, [...trail, name]);
+    state.set(name, 'done');
+  };
+  for (const name of graph.keys()) visit(name, []);
+  if (reported.size === 0) {
+    objects.forEach((object, i) => {
+      for (const dep of graph.get(String(object.name)) ?? []) {
+        const at = index.get(dep);
+        if (at !== undefined && at > i) {
+          issues.push({
+            path: `objects.${i}`,
+            message: `"${String(object.name)}" references "${dep}", declared after it; declare "${dep}" first (objects load in the order written)`,
+          });
+        }
+      }
+    });
+  }
   return issues;
 }
 

@@ -28,10 +28,18 @@ export function defaultMigrationId(plan: Plan): string {
 
 /** The plan as workers execute it: paths made absolute against the plan file's folder. */
 export function resolvePlanPaths(loaded: LoadedPlan): Plan {
-  return {
-    ...loaded.plan,
-    source: { ...loaded.plan.source, directory: path.resolve(loaded.baseDir, loaded.plan.source.directory) },
-  };
+  const { plan } = loaded;
+  const source =
+    plan.source.kind === 'csv' || plan.source.kind === 'jsonl'
+      ? { ...plan.source, directory: path.resolve(loaded.baseDir, plan.source.directory) }
+      : plan.source;
+  const customTransforms = Object.fromEntries(
+    Object.entries(plan.customTransforms).map(([name, t]) => [
+      name,
+      { ...t, module: path.resolve(loaded.baseDir, t.module) },
+    ]),
+  );
+  return { ...plan, source, customTransforms };
 }
 
 export interface StartedPhase {
