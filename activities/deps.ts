@@ -1,10 +1,11 @@
-import path from 'node:path';
 import type postgres from 'postgres';
 import { ConfigError } from '../common/errors';
 import { openSql } from '../staging/db';
 import type { Staging } from '../staging/db';
 import { getMigration, type StoredMigration } from '../staging/migrations-repo';
 import type { ObjectPlan, Plan } from '../plan/schema';
+import type { CustomTransformFn } from '../plan/compile';
+import { loadCustomTransforms } from '../plan/custom';
 
 /** What activities need from the outside world; tests pass real databases here. */
 export interface ActivityDeps {
@@ -39,20 +40,19 @@ export class ActivityContext {
     return object;
   }
 
-  /** The file of an object of a file source (csv, jsonl). */
-  sourcePath(plan: Plan, object: ObjectPlan): string {
-    if (plan.source.kind !== 'csv' && plan.source.kind !== 'jsonl') {
-      throw new ConfigError(
-        `object "${object.name}" has no file: the source is ${plan.source.kind}`,
-        'use file objects with csv or jsonl sources',
-      );
-    }
-    return path.resolve(plan.source.directory, object.source.file ?? '');
+  /** The plan's custom transforms, loaded in the worker (module paths are absolute in a stored plan). */
+  async customTransforms(plan: Plan): Promise<Record<string, CustomTransformFn>> {
+    return Promise.resolve(loadCustomTransforms(plan));
+  }
+
+  /** The environment credential references (env var names in the plan) are resolved in. */
+  get env(): NodeJS.ProcessEnv {
+    return this.deps.env ?? process.env;
   }
 
   /** The target database connection, resolved from the plan's credential reference inside the activity. */
   async targetSql(plan: Plan): Promise<postgres.Sql> {
-    const env = this.deps.env ?? process.env;
+    const env = this.env;
     const urlEnv = plan.target.urlEnv;
     let url = this.deps.staging.url;
     if (urlEnv) {

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { and, eq, sql as raw } from 'drizzle-orm';
-import { readCsv } from '../connectors/csv/read';
+import { openSource } from '../connectors/sources';
+import { textOf } from '../plan/text';
 import { checksum } from '../plan/checksum';
 import { checkpoints, quarantine, stagedRecords } from '../staging/schema';
 import type { ActivityContext } from './deps';
@@ -42,22 +43,22 @@ export async function extractObject(ctx: ActivityContext, input: ExtractInput): 
       ),
     );
   if (!checkpoint?.done) {
-    const resumeAfter = Number(checkpoint?.cursor ?? 0);
-    let batch: { line: number; record: Record<string, string> }[] = [];
-    let brokenBatch: { line: number; text: string; message: string }[] = [];
-    let lastLine = resumeAfter;
+    const resumeAfter = checkpoint?.cursor ?? null;
+    let batch: { position: string; record: Record<string, unknown> }[] = [];
+    let brokenBatch: { position: string; text: string; message: string }[] = [];
+    let lastCursor = resumeAfter;
 
     const flush = async () => {
       await ctx.db.transaction(async (tx) => {
         if (batch.length > 0) {
-          const rows = batch.map(({ line, record }) => ({
+          const rows = batch.map(({ position, record }) => ({
             migrationId: input.migrationId,
             object: input.object,
-            sourceId: (record[object.source.id] ?? '').trim(),
+            sourceId: textOf(record[object.source.id] ?? '').trim(),
             raw: record,
             sourceHash: checksum(record),
             sourceUpdatedAt: object.source.updatedAt ? parseTimestamp(record[object.source.updatedAt]) : null,
-            sourcePosition: `line ${line}`,
+            sourcePosition: position,
           }));
           const missingId = rows.filter((r) => r.sourceId === '');
           const withId = dedupeWithinBatch(rows.filter((r) => r.sourceId !== ''));
@@ -86,7 +87,7 @@ export async function extractObject(ctx: ActivityContext, input: ExtractInput): 
               .values({
                 migrationId: input.migrationId,
                 object: input.object,
-                recordKey: `${row.sourcePosition?.replace(' ', ':')}`,
+                recordKey: positionKey(row.sourcePosition),
                 stage: 'extract',
                 reasonCode: 'duplicate_source_id',
                 field: object.source.id,
@@ -102,7 +103,7 @@ export async function extractObject(ctx: ActivityContext, input: ExtractInput): 
               .values({
                 migrationId: input.migrationId,
                 object: input.object,
-                recordKey: `${row.sourcePosition?.replace(' ', ':')}`,
+                recordKey: positionKey(row.sourcePosition),
                 stage: 'extract',
                 reasonCode: 'missing_source_id',
                 field: object.source.id,
@@ -119,40 +120,41 @@ export async function extractObject(ctx: ActivityContext, input: ExtractInput): 
             .values({
               migrationId: input.migrationId,
               object: input.object,
-              recordKey: `line:${broken.line}`,
+              recordKey: positionKey(broken.position),
               stage: 'extract',
               reasonCode: 'unparseable_row',
               field: null,
-              message: `line ${broken.line}: ${broken.message}`,
+              message: `${broken.position}: ${broken.message}`,
               raw: { text: broken.text },
-              sourcePosition: `line ${broken.line}`,
+              sourcePosition: broken.position,
             })
             .onConflictDoNothing();
         }
         await tx
           .insert(checkpoints)
-          .values({ ...key, cursor: String(lastLine), done: false })
+          .values({ ...key, cursor: lastCursor, done: false })
           .onConflictDoUpdate({
             target: [checkpoints.migrationId, checkpoints.object, checkpoints.phase, checkpoints.stage],
-            set: { cursor: String(lastLine), updatedAt: new Date() },
+            set: { cursor: lastCursor, updatedAt: new Date() },
           });
       });
       batch = [];
       brokenBatch = [];
-      Context.current().heartbeat({ line: lastLine });
+      Context.current().heartbeat({ cursor: lastCursor });
     };
 
-    for await (const item of readCsv(ctx.sourcePath(plan, object), {
-      encoding: normaliseEncoding(object.source.encoding),
-      delimiter: object.source.delimiter,
-    })) {
-      if (item.line <= resumeAfter) continue;
-      lastLine = Math.max(lastLine, item.line);
-      if (item.kind === 'record') batch.push({ line: item.line, record: item.record });
-      else brokenBatch.push({ line: item.line, text: item.text, message: item.message });
-      if (batch.length + brokenBatch.length >= BATCH) await flush();
+    const source = await openSource(plan, object, ctx.env, { defaultUrl: ctx.deps.staging.url });
+    try {
+      for await (const item of source.reader(resumeAfter)) {
+        lastCursor = item.cursor;
+        if (item.kind === 'record') batch.push({ position: item.position, record: item.record });
+        else brokenBatch.push({ position: item.position, text: item.text, message: item.message });
+        if (batch.length + brokenBatch.length >= BATCH) await flush();
+      }
+      await flush();
+    } finally {
+      await source.close();
     }
-    await flush();
     await ctx.db
       .update(checkpoints)
       .set({ done: true, updatedAt: new Date() })
@@ -187,12 +189,16 @@ function dedupeWithinBatch<T extends { sourceId: string }>(rows: T[]): { unique:
   return { unique, repeats };
 }
 
-function parseTimestamp(value: string | undefined): Date | null {
-  if (!value?.trim()) return null;
-  const d = new Date(value);
+function parseTimestamp(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  const text = textOf(value).trim();
+  if (!text) return null;
+  // PostgreSQL prints "2024-01-02 03:04:05+00": make it ISO 8601 before parsing.
+  const d = new Date(text.replace(/^(\d{4}-\d\d-\d\d) /, '$1T').replace(/([+-]\d\d)$/, '$1:00'));
   return Number.isNaN(d.getTime()) ? null : d;
 }
 
-function normaliseEncoding(encoding: string): BufferEncoding {
-  return encoding === 'utf-8' ? 'utf8' : (encoding as BufferEncoding);
+/** A quarantine key from a source position: `line 12` → `line:12`, `id 7` → `id:7`. */
+function positionKey(position: string | null): string {
+  return (position ?? 'unknown').replace(' ', ':');
 }

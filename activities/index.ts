@@ -2,6 +2,14 @@ import { extractObject, type ExtractInput } from './extract';
 import { loadPage, type LoadPageInput } from './load';
 import { reconcileObject, type ReconcileInput } from './reconcile';
 import { recordPhaseEvent, type PhaseEventInput } from './runs';
+import {
+  applyRules,
+  dryRunObject,
+  freezeGoldSchema,
+  profileObject,
+  validatePlan,
+  type ObjectInput,
+} from './preferences';
 import { ApplicationFailure } from '@temporalio/common';
 import { TernError } from '../common/errors';
 import { ActivityContext, type ActivityDeps } from './deps';
@@ -33,6 +41,11 @@ export function createActivities(deps: ActivityDeps) {
     loadPage: personFixable((input: LoadPageInput) => loadPage(ctx, input)),
     reconcileObject: personFixable((input: ReconcileInput) => reconcileObject(ctx, input)),
     recordPhaseEvent: personFixable((input: PhaseEventInput) => recordPhaseEvent(ctx, input)),
+    applyRules: personFixable((input: ObjectInput) => applyRules(ctx, input)),
+    profileObject: personFixable((input: ObjectInput) => profileObject(ctx, input)),
+    dryRunObject: personFixable((input: ObjectInput) => dryRunObject(ctx, input)),
+    freezeGoldSchema: personFixable((input: { migrationId: string }) => freezeGoldSchema(ctx, input)),
+    validatePlan: personFixable((input: { migrationId: string }) => validatePlan(ctx, input)),
   };
 }
 

@@ -6,7 +6,11 @@ import { checksum } from '../plan/checksum';
 import { compileObjectMapper } from '../plan/compile';
 import type { Plan } from '../plan/schema';
 import { textOf } from '../plan/text';
-import { checkpoints, idMap, quarantine, stagedRecords } from '../staging/schema';
+import { checkpoints, idMap, migrations, quarantine, stagedRecords } from '../staging/schema';
+import type { GoldColumn, GoldSchema } from '../connectors/postgres/schema';
+import { columnRejection } from '../plan/target-check';
+import type { ObjectPlan } from '../plan/schema';
+import { referenceFields } from './preferences';
 import type { ActivityContext } from './deps';
 
 export interface LoadPageInput {
@@ -64,7 +68,7 @@ async function writerFor(sql: postgres.Sql, plan: Plan, objectName: string): Pro
 export async function loadPage(ctx: ActivityContext, input: LoadPageInput): Promise<LoadPageResult> {
   const { plan } = await ctx.migration(input.migrationId);
   const object = ctx.object(plan, input.object);
-  const mapper = compileObjectMapper(object);
+  const mapper = compileObjectMapper(object, await ctx.customTransforms(plan));
   const target = await ctx.targetSql(plan);
   const writer = await writerFor(target, plan, input.object);
   const heartbeat = () => Context.current().heartbeat({ after: input.after });
@@ -78,6 +82,8 @@ export async function loadPage(ctx: ActivityContext, input: LoadPageInput): Prom
         eq(stagedRecords.migrationId, input.migrationId),
         eq(stagedRecords.object, input.object),
         input.after === null ? undefined : gt(stagedRecords.sourceId, input.after),
+        // Filtered and deduplicated records are accounted for by the rules, never loaded.
+        isNull(stagedRecords.disposition),
       ),
     )
     .orderBy(asc(stagedRecords.sourceId))
@@ -108,13 +114,26 @@ export async function loadPage(ctx: ActivityContext, input: LoadPageInput): Prom
     ).map((r) => [r.sourceId, r]),
   );
 
+  const resolveReference = await prefetchReferences(
+    ctx,
+    input.migrationId,
+    object,
+    page.map((r) => r.raw as Record<string, unknown>),
+  );
+  const columns = await goldColumns(ctx, input.migrationId, object.target.table);
   const candidates: Candidate[] = [];
   const mappedOk: string[] = [];
   for (const record of page) {
     const raw = record.raw as Record<string, unknown>;
-    const mapped = mapper(raw);
+    const mapped = mapper(raw, resolveReference);
     if (!mapped.ok) {
       await quarantineRecord(ctx, input, record.sourceId, 'map', mapped.code, mapped.field, mapped.message, raw);
+      result.quarantined += 1;
+      continue;
+    }
+    const refused = columnRejection(mapped.payload, columns);
+    if (refused) {
+      await quarantineRecord(ctx, input, record.sourceId, 'map', refused.code, refused.field, refused.message, raw);
       result.quarantined += 1;
       continue;
     }
@@ -264,6 +283,53 @@ export async function loadPage(ctx: ActivityContext, input: LoadPageInput): Prom
       set: { cursor: result.next, updatedAt: new Date() },
     });
   return finish();
+}
+
+/**
+ * Resolves references of a page of records in one query per referenced object: a reference finds the
+ * target id Tern wrote for that record, following a deduplicated record to its survivor.
+ */
+async function prefetchReferences(
+  ctx: ActivityContext,
+  migrationId: string,
+  object: ObjectPlan,
+  records: Record<string, unknown>[],
+): Promise<(object: string, sourceId: string) => { found: boolean; targetId?: string }> {
+  const resolved = new Map<string, Map<string, string>>();
+  const wanted = new Map<string, Set<string>>();
+  for (const ref of referenceFields(object)) {
+    const ids = wanted.get(ref.object) ?? new Set<string>();
+    for (const r of records) {
+      const v = r[ref.field];
+      if (v !== null && v !== undefined && textOf(v).trim() !== '') ids.add(textOf(v).trim());
+    }
+    wanted.set(ref.object, ids);
+  }
+  for (const [dep, ids] of wanted) {
+    const rows =
+      ids.size === 0
+        ? []
+        : await ctx.sql<{ source_id: string; target_id: string | null }[]>`
+      select v.id as source_id, coalesce(i.target_id, i.source_id) as target_id
+      from unnest(${[...ids]}::text[]) as v(id)
+      left join staged_records s on s.migration_id = ${migrationId} and s.object = ${dep} and s.source_id = v.id
+      join id_map i on i.migration_id = ${migrationId} and i.object = ${dep}
+                   and i.source_id = coalesce(s.duplicate_of, v.id) and i.state = 'written'`;
+    resolved.set(dep, new Map(rows.map((r) => [r.source_id, r.target_id ?? r.source_id])));
+  }
+  return (dep, sourceId) => {
+    const targetId = resolved.get(dep)?.get(sourceId);
+    return targetId === undefined ? { found: false } : { found: true, targetId };
+  };
+}
+
+/** The frozen gold schema's columns of a table (empty before preferences ran: the target decides alone). */
+async function goldColumns(ctx: ActivityContext, migrationId: string, table: string): Promise<GoldColumn[]> {
+  const [row] = await ctx.db
+    .select({ gold: migrations.goldSchema })
+    .from(migrations)
+    .where(eq(migrations.id, migrationId));
+  return (row?.gold as GoldSchema | null)?.tables[table]?.columns ?? [];
 }
 
 /** PostgreSQL data errors (class 22) and constraint violations (class 23) belong to one record. */

@@ -52,6 +52,8 @@ export async function reconcileObject(ctx: ActivityContext, input: ReconcileInpu
     extract_rejects: number;
     loaded: number;
     quarantined: number;
+    filtered: number;
+    deduplicated: number;
     unaccounted: number;
   }>(raw`
     select
@@ -59,12 +61,22 @@ export async function reconcileObject(ctx: ActivityContext, input: ReconcileInpu
       (select count(*)::int from quarantine where migration_id = ${m} and object = ${o} and stage = 'extract' and resolved_at is null) as extract_rejects,
       (select count(*)::int from id_map where migration_id = ${m} and object = ${o} and state = 'written') as loaded,
       (select count(*)::int from quarantine where migration_id = ${m} and object = ${o} and resolved_at is null) as quarantined,
+      (select count(*)::int from staged_records where migration_id = ${m} and object = ${o} and disposition = 'filtered') as filtered,
+      (select count(*)::int from staged_records where migration_id = ${m} and object = ${o} and disposition = 'deduplicated') as deduplicated,
       (select count(*)::int from staged_records s
-        where s.migration_id = ${m} and s.object = ${o}
+        where s.migration_id = ${m} and s.object = ${o} and s.disposition is null
           and not exists (select 1 from id_map i where i.migration_id = s.migration_id and i.object = s.object and i.source_id = s.source_id and i.state = 'written')
           and not exists (select 1 from quarantine q where q.migration_id = s.migration_id and q.object = s.object and q.record_key = s.source_id and q.resolved_at is null)
       ) as unaccounted`);
-  const c = counts ?? { staged: 0, extract_rejects: 0, loaded: 0, quarantined: 0, unaccounted: 0 };
+  const c = counts ?? {
+    staged: 0,
+    extract_rejects: 0,
+    loaded: 0,
+    quarantined: 0,
+    filtered: 0,
+    deduplicated: 0,
+    unaccounted: 0,
+  };
 
   const columns = object.fields.map((f) => f.to);
   const sumFields = object.sums;
@@ -107,8 +119,7 @@ export async function reconcileObject(ctx: ActivityContext, input: ReconcileInpu
     }
   }
   const source = c.staged + c.extract_rejects;
-  const filtered = 0;
-  const deduplicated = 0;
+  const { filtered, deduplicated } = c;
   const sums = Object.fromEntries(sumFields.map((f) => [f, { legacy: legacySums[f]!, new: newSums[f]! }]));
   const ok =
     source === c.loaded + c.quarantined + filtered + deduplicated &&

@@ -1,5 +1,13 @@
 import type { ObjectPlan } from './schema';
-import { composeTransforms, RecordRejection, type TransformContext, type TransformFn } from './transforms';
+import {
+  buildTransform,
+  RecordRejection,
+  transformArgs,
+  transformName,
+  type TransformContext,
+  type TransformFn,
+  type TransformSpec,
+} from './transforms';
 
 /** The outcome of mapping one staged record. */
 export type MapResult =
@@ -10,12 +18,42 @@ export type RecordMapper = (
   resolveReference?: TransformContext['resolveReference'],
 ) => MapResult;
 
+/** A plan's own transform: `(value, ctx, args) => newValue`; throw a RecordRejection to quarantine. */
+export type CustomTransformFn = (value: unknown, ctx: TransformContext, args: Record<string, unknown>) => unknown;
+
+/** Thrown by a custom transform that failed in an unplanned way: the record is quarantined with the message. */
+const isRejection = (err: unknown): err is { code: string; message: string } =>
+  err instanceof RecordRejection ||
+  (err instanceof Error && err.name === 'RecordRejection' && typeof (err as { code?: unknown }).code === 'string');
+
+function buildStep(spec: TransformSpec, custom: Readonly<Record<string, CustomTransformFn>>): TransformFn {
+  const name = transformName(spec);
+  const own = custom[name];
+  if (!own) return buildTransform(spec);
+  const args = transformArgs(spec);
+  return (value, ctx) => {
+    try {
+      return own(value, ctx, args);
+    } catch (err) {
+      if (isRejection(err)) throw err;
+      // The plan's code failed on this record: quarantine it with the error, never stop the run.
+      throw new RecordRejection(
+        'custom_transform_failed',
+        `custom transform "${name}" failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+  };
+}
+
 /** Compiles an object's field mappings into one pure function from a raw record to a target payload. */
-export function compileObjectMapper(object: ObjectPlan): RecordMapper {
-  const steps: { from?: string; to: string; fn: TransformFn }[] = object.fields.map((f) => ({
+export function compileObjectMapper(
+  object: ObjectPlan,
+  custom: Readonly<Record<string, CustomTransformFn>> = {},
+): RecordMapper {
+  const steps: { from?: string; to: string; fns: TransformFn[] }[] = object.fields.map((f) => ({
     from: f.from,
     to: f.to,
-    fn: composeTransforms(f.transform),
+    fns: f.transform.map((spec) => buildStep(spec as TransformSpec, custom)),
   }));
   return (raw, resolveReference = () => ({ found: false })) => {
     const ctx: TransformContext = { record: raw, resolveReference };
@@ -23,9 +61,9 @@ export function compileObjectMapper(object: ObjectPlan): RecordMapper {
     for (const step of steps) {
       const value = step.from === undefined ? null : raw[step.from];
       try {
-        payload[step.to] = step.fn(value === undefined ? null : value, ctx);
+        payload[step.to] = step.fns.reduce<unknown>((v, fn) => fn(v, ctx), value === undefined ? null : value);
       } catch (err) {
-        if (err instanceof RecordRejection) {
+        if (isRejection(err)) {
           return {
             ok: false,
             field: step.from ?? step.to,

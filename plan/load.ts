@@ -13,6 +13,8 @@ export interface LoadedPlan {
   file: string;
   baseDir: string;
   hash: string;
+  /** The plan file's text, to place later findings (target checks) on their lines. */
+  text: string;
 }
 
 /** One problem in a plan file: where (path and line), what, and how to fix it. */
@@ -61,7 +63,7 @@ export function parsePlan(text: string, file: string): LoadedPlan {
       issues.map((i) => ({ ...i, line: i.line ?? lineOf(doc, lineCounter, i.path) })),
     );
   }
-  return { plan: result.data, file, baseDir: path.dirname(path.resolve(file)), hash: checksum(result.data) };
+  return { plan: result.data, file, baseDir: path.dirname(path.resolve(file)), hash: checksum(result.data), text };
 }
 
 /** Rules zod cannot express on one field: uniqueness and references between parts of the plan. */
@@ -284,6 +286,13 @@ function zodIssues(error: z.ZodError, doc: Document, lineCounter: LineCounter): 
       message = `is required (${issue.message})`;
     return { path: p, line: lineOf(doc, lineCounter, p), message };
   });
+}
+
+/** The 1-based line of a dotted path (`objects.1.fields.2.to`) in a plan's text. */
+export function planLine(text: string, dotted: string): number | undefined {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  return lineOf(doc, lineCounter, dotted);
 }
 
 /** The 1-based line of the node at a dotted path, or of its nearest existing parent. */

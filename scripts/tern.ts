@@ -1,8 +1,13 @@
 import { Command } from 'commander';
 import { loadSettings } from '../common/config';
 import { loadPlanFile } from '../plan/load';
-import { formatPhaseResult } from './client/phases';
-import { runFullPhase } from './commands/run-phase';
+import { planJsonSchema } from '../plan/schema';
+import { renderVisualMap } from '../plan/visual-map';
+import { defaultMigrationId, formatPhaseResult } from './client/phases';
+import { formatPreferencesReport, loadPreferencesReport, type PreferencesReport } from './client/report';
+import { runFullPhase, runPhase } from './commands/run-phase';
+import { formatFindings, validatePlan } from './commands/validate-plan';
+import { openStagingForProcess } from './stack/database';
 import { runDemo } from './demo';
 import { EXIT, explain } from './exit-codes';
 import { devServerFiles, ensureTemporal, ensureTemporalCli, isTemporalServing, stopTemporal } from './stack/temporal';
@@ -23,14 +28,37 @@ TEMPORAL_TLS_CERT/KEY/CA/SERVER_NAME, TEMPORAL_UI_URL, TERN_TASK_QUEUE, TERN_HOM
 
 program
   .command('run')
-  .description('run a phase of a migration plan (today: full) and print its reconciliation')
-  .addArgument(new Command().createArgument('<phase>', 'phase to run').choices(['full']))
+  .description('run a phase of a migration plan (preferences, full) and print its report or reconciliation')
+  .addArgument(new Command().createArgument('<phase>', 'phase to run').choices(['preferences', 'full']))
   .argument('<plan>', 'plan file (YAML)')
   .option('--migration <id>', 'migration id (default: mig_<plan name>)')
   .option('--detach', 'start the workflow and return; a separate `tern worker` runs it (needs DATABASE_URL)')
   .option('--json', 'print the result as one JSON object')
-  .action(async (_phase: string, planFile: string, opts: { migration?: string; detach?: boolean; json?: boolean }) => {
+  .action(async (phase: string, planFile: string, opts: { migration?: string; detach?: boolean; json?: boolean }) => {
     const loaded = loadPlanFile(planFile);
+    if (phase === 'preferences') {
+      let report: PreferencesReport | undefined;
+      const outcome = await runPhase(loaded, 'preferences', {
+        migrationId: opts.migration,
+        inProcessWorker: !opts.detach,
+        wait: !opts.detach,
+        say,
+        after: async (staging, o) => {
+          if (!opts.detach) report = await loadPreferencesReport(staging.db, o.migrationId);
+        },
+      });
+      if (!outcome.result || !report) {
+        console.log(opts.json ? JSON.stringify(outcome) : `started ${outcome.workflowId}: ${outcome.uiUrl}`);
+        return;
+      }
+      console.log(
+        opts.json
+          ? JSON.stringify({ ...report, workflowId: outcome.workflowId, uiUrl: outcome.uiUrl })
+          : formatPreferencesReport(report),
+      );
+      process.exitCode = outcome.result.ok ? EXIT.ok : EXIT.failed;
+      return;
+    }
     const outcome = await runFullPhase(loaded, {
       migrationId: opts.migration,
       inProcessWorker: !opts.detach,
@@ -57,14 +85,68 @@ program
     await runWorkerProcess();
   });
 
+program
+  .command('report')
+  .description("print a phase's report from staging (today: preferences)")
+  .addArgument(new Command().createArgument('<phase>', 'phase').choices(['preferences']))
+  .argument('<plan>', 'plan file (YAML)')
+  .option('--migration <id>', 'migration id (default: mig_<plan name>)')
+  .option('--json', 'print the report as one JSON object')
+  .option('--fields', 'list every field, not only those with findings')
+  .action(async (_phase: string, planFile: string, opts: { migration?: string; json?: boolean; fields?: boolean }) => {
+    const loaded = loadPlanFile(planFile);
+    const processStaging = await openStagingForProcess(loadSettings());
+    try {
+      const report = await loadPreferencesReport(
+        processStaging.staging.db,
+        opts.migration ?? defaultMigrationId(loaded.plan),
+      );
+      console.log(opts.json ? JSON.stringify(report) : formatPreferencesReport(report, { fields: opts.fields }));
+    } finally {
+      await processStaging.stop();
+    }
+  });
+
 const plan = program.command('plan').description('work with plan files');
 plan
   .command('validate')
   .argument('<plan>', 'plan file (YAML)')
-  .description('check a plan; every problem is printed with its line and a fix')
-  .action((planFile: string) => {
+  .option('--offline', 'check the file and the environment only; do not connect to the target')
+  .option('--migration <id>', 'migration whose preferences profile to check against (default: mig_<plan name>)')
+  .option('--json', 'print the findings as one JSON object')
+  .description(
+    'check a plan: its shape, credentials, custom transforms, and its fit to the target schema and profiled data',
+  )
+  .action(async (planFile: string, opts: { offline?: boolean; migration?: string; json?: boolean }) => {
     const loaded = loadPlanFile(planFile);
-    console.log(`plan ${planFile} is valid: ${loaded.plan.objects.length} object(s), hash ${loaded.hash.slice(0, 12)}`);
+    const outcome = await validatePlan(loaded, { offline: opts.offline, migrationId: opts.migration });
+    const errors = outcome.findings.filter((f) => f.severity === 'error').length;
+    const warnings = outcome.findings.length - errors;
+    if (opts.json) console.log(JSON.stringify({ ...outcome, valid: errors === 0 }));
+    else {
+      if (outcome.findings.length > 0) console.log(formatFindings(outcome));
+      console.log(
+        errors === 0
+          ? `plan ${planFile} is valid: ${loaded.plan.objects.length} object(s), hash ${loaded.hash.slice(0, 12)}${warnings ? `, ${warnings} warning(s)` : ''}; checked ${outcome.checked.join(', ')}`
+          : `plan ${planFile} has ${errors} error(s) and ${warnings} warning(s)`,
+      );
+    }
+    process.exitCode = errors === 0 ? EXIT.ok : EXIT.badInput;
+  });
+plan
+  .command('schema')
+  .description("print the plan format's JSON Schema (for editors: yaml-language-server, VS Code)")
+  .action(() => {
+    console.log(JSON.stringify(planJsonSchema(), null, 2));
+  });
+plan
+  .command('map')
+  .argument('<plan>', 'plan file (YAML)')
+  .option('--object <name>', 'only this object')
+  .description('print the visual map: Legacy_Field → transform → New_Field, per object')
+  .action((planFile: string, opts: { object?: string }) => {
+    const loaded = loadPlanFile(planFile);
+    console.log(renderVisualMap(loaded.plan, { object: opts.object }));
   });
 
 const stack = program.command('stack').description('the local development stack (Temporal dev server)');

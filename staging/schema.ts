@@ -27,6 +27,8 @@ export const migrations = pgTable('migrations', {
   targetKind: text('target_kind').notNull(),
   /** Hash of the target schema frozen by the preferences phase; later phases refuse to run if it drifts. */
   goldSchemaHash: text('gold_schema_hash'),
+  /** The target schema itself as frozen by preferences (tables, columns, types), to explain a drift. */
+  goldSchema: jsonb('gold_schema'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
@@ -44,6 +46,8 @@ export const runs = pgTable(
     temporalRunId: text('temporal_run_id'),
     status: text('status').notNull(),
     summary: jsonb('summary'),
+    /** The phase's full report for people (profiles stay in `profiles`): kept out of workflow histories. */
+    report: jsonb('report'),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
   },
@@ -64,9 +68,24 @@ export const stagedRecords = pgTable(
     sourceUpdatedAt: timestamp('source_updated_at', { withTimezone: true }),
     /** Where the record was found in the source (a file line, a page cursor), for people reading reports. */
     sourcePosition: text('source_position'),
+    /** Order of the record in the source (extraction order): decides `first`/`last` survivors. */
+    ordinal: bigserial('ordinal', { mode: 'number' }).notNull(),
+    /** Set by the plan's rules: null (to migrate), `filtered` or `deduplicated`. */
+    disposition: text('disposition'),
+    /** The filter rule that matched, or the dedupe key, for reports. */
+    dispositionReason: text('disposition_reason'),
+    /** For a deduplicated record: the source id of its group's survivor (references follow it). */
+    duplicateOf: text('duplicate_of'),
+    /** The dry run's predicted outcome: loaded, quarantined, filtered or deduplicated. */
+    predicted: text('predicted'),
+    /** For a predicted quarantine: the reason code. */
+    predictedReason: text('predicted_reason'),
     extractedAt: timestamp('extracted_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.migrationId, t.object, t.sourceId] })],
+  (t) => [
+    primaryKey({ columns: [t.migrationId, t.object, t.sourceId] }),
+    index('staged_records_ordinal_idx').on(t.migrationId, t.object, t.ordinal),
+  ],
 );
 
 /** The ledger of every record Tern wrote to the target. */

@@ -1,2 +1,3 @@
 // The workflow bundle's entry point: every workflow Tern registers with a worker.
 export { migrationPhaseWorkflow } from './phase';
+export { preferencesWorkflow } from './preferences';

@@ -23,3 +23,5 @@ export const EXTRACT: ActivityOptions = { startToCloseTimeout: '2h', heartbeatTi
 export const LOAD_PAGE: ActivityOptions = { startToCloseTimeout: '10m', heartbeatTimeout: '15s', retry };
 export const RECONCILE: ActivityOptions = { startToCloseTimeout: '2h', heartbeatTimeout: '2m', retry };
 export const BOOKKEEPING: ActivityOptions = { startToCloseTimeout: '1m', retry };
+/** Profiling and dry-run activities read every staged record of an object and heartbeat per page. */
+export const PROFILE: ActivityOptions = { startToCloseTimeout: '2h', heartbeatTimeout: '2m', retry };

@@ -11,12 +11,13 @@ import {
 } from '@temporalio/workflow';
 import type { ObjectReconciliation, TernActivities } from '../activities';
 import type { Phase } from './ids';
-import { BOOKKEEPING, EXTRACT, LOAD_PAGE, RECONCILE } from './options';
+import { BOOKKEEPING, EXTRACT, LOAD_PAGE, PROFILE, RECONCILE } from './options';
 
 const { extractObject } = proxyActivities<TernActivities>(EXTRACT);
 const { loadPage } = proxyActivities<TernActivities>(LOAD_PAGE);
 const { reconcileObject } = proxyActivities<TernActivities>(RECONCILE);
 const { recordPhaseEvent } = proxyActivities<TernActivities>(BOOKKEEPING);
+const { applyRules } = proxyActivities<TernActivities>(PROFILE);
 
 export interface ObjectProgress {
   object: string;
@@ -121,6 +122,8 @@ export async function migrationPhaseWorkflow(input: PhaseInput): Promise<PhaseRe
         phase: input.phase,
       });
       progress.total = extracted.staged;
+      // The purge and deduplication decide which staged records are not to be loaded.
+      await applyRules({ migrationId: input.migrationId, object: progress.object });
       progress.stage = 'loading';
       log.info('object extracted', { object: progress.object, ...extracted });
     }

@@ -8,6 +8,7 @@ import type { StagingDb } from '../../staging/db';
 import { saveMigration } from '../../staging/migrations-repo';
 import { phaseWorkflowId, type Phase } from '../../workflows/ids';
 import type { migrationPhaseWorkflow, PhaseResult } from '../../workflows/phase';
+import type { preferencesWorkflow } from '../../workflows/preferences';
 
 export const searchAttributes = {
   MigrationId: defineSearchAttributeKey('MigrationId', SearchAttributeType.KEYWORD),
@@ -42,24 +43,34 @@ export function resolvePlanPaths(loaded: LoadedPlan): Plan {
   return { ...plan, source, customTransforms };
 }
 
-export interface StartedPhase {
+/** The phases the CLI starts today, and the workflow that runs each. */
+export type RunnablePhase = Extract<Phase, 'preferences' | 'full'>;
+type PhaseWorkflow<P extends RunnablePhase> = P extends 'preferences'
+  ? typeof preferencesWorkflow
+  : typeof migrationPhaseWorkflow;
+const WORKFLOW_TYPE: Record<RunnablePhase, string> = {
+  preferences: 'preferencesWorkflow',
+  full: 'migrationPhaseWorkflow',
+};
+
+export interface StartedPhase<P extends RunnablePhase = RunnablePhase> {
   migrationId: string;
   workflowId: string;
   uiUrl: string;
-  handle: WorkflowHandleWithFirstExecutionRunId<typeof migrationPhaseWorkflow>;
+  handle: WorkflowHandleWithFirstExecutionRunId<PhaseWorkflow<P>>;
 }
 
 /**
  * Saves the plan in staging and starts a phase workflow; a phase already running is attached to, never
  * started twice.
  */
-export async function startPhase(
+export async function startPhase<P extends RunnablePhase>(
   client: Client,
   settings: TernSettings,
   db: StagingDb,
   loaded: LoadedPlan,
-  options: { phase: Extract<Phase, 'full'>; migrationId?: string; actor?: string },
-): Promise<StartedPhase> {
+  options: { phase: P; migrationId?: string; actor?: string },
+): Promise<StartedPhase<P>> {
   const plan = resolvePlanPaths(loaded);
   const migrationId = options.migrationId ?? defaultMigrationId(plan);
   await saveMigration(db, {
@@ -69,10 +80,13 @@ export async function startPhase(
     actor: options.actor ?? process.env.USER ?? 'operator',
   });
   const workflowId = phaseWorkflowId(migrationId, options.phase);
-  const handle = await client.workflow.start<typeof migrationPhaseWorkflow>('migrationPhaseWorkflow', {
+  const objects = plan.objects.map((o) => o.name);
+  const args =
+    options.phase === 'preferences' ? [{ migrationId, objects }] : [{ migrationId, phase: options.phase, objects }];
+  const handle = await client.workflow.start<PhaseWorkflow<P>>(WORKFLOW_TYPE[options.phase], {
     taskQueue: settings.taskQueue,
     workflowId,
-    args: [{ migrationId, phase: options.phase, objects: plan.objects.map((o) => o.name) }],
+    args: args as Parameters<PhaseWorkflow<P>>,
     workflowIdConflictPolicy: 'USE_EXISTING',
     typedSearchAttributes: [
       { key: searchAttributes.MigrationId, value: migrationId },

@@ -5,7 +5,8 @@ import type { LoadedPlan } from '../../plan/load';
 import type { Staging } from '../../staging/db';
 import { createTernWorker } from '../../worker/worker';
 import type { PhaseResult } from '../../workflows/phase';
-import { startPhase } from '../client/phases';
+import { startPhase, type RunnablePhase } from '../client/phases';
+import type { PreferencesResult } from '../../workflows/preferences';
 import { openStagingForProcess } from '../stack/database';
 import { ensureTemporal } from '../stack/temporal';
 
@@ -19,18 +20,31 @@ export interface RunPhaseOptions {
   say: (line: string) => void;
   /** Runs against staging before the phase starts (the demo creates its target table here). */
   prepare?: (staging: Staging) => Promise<void>;
+  /** Runs against staging once the phase is over (or started, when not waiting), before it closes. */
+  after?: (staging: Staging, outcome: { migrationId: string }) => Promise<void>;
   settings?: TernSettings;
 }
 
-export interface RunPhaseOutcome {
+export interface RunPhaseOutcome<R = PhaseResult> {
   migrationId: string;
   workflowId: string;
   uiUrl: string;
-  result?: PhaseResult;
+  result?: R;
 }
 
+type ResultOf<P extends RunnablePhase> = P extends 'preferences' ? PreferencesResult : PhaseResult;
+
 /** Starts (or attaches to) the full phase of a plan and, if asked, runs a worker and waits for the proof. */
-export async function runFullPhase(loaded: LoadedPlan, options: RunPhaseOptions): Promise<RunPhaseOutcome> {
+export function runFullPhase(loaded: LoadedPlan, options: RunPhaseOptions): Promise<RunPhaseOutcome> {
+  return runPhase(loaded, 'full', options);
+}
+
+/** Starts (or attaches to) a phase of a plan and, if asked, runs a worker and waits for its result. */
+export async function runPhase<P extends RunnablePhase>(
+  loaded: LoadedPlan,
+  phase: P,
+  options: RunPhaseOptions,
+): Promise<RunPhaseOutcome<ResultOf<P>>> {
   const settings = options.settings ?? loadSettings();
   await ensureTemporal(settings, options.say);
   const processStaging = await openStagingForProcess(settings);
@@ -44,19 +58,20 @@ export async function runFullPhase(loaded: LoadedPlan, options: RunPhaseOptions)
     await options.prepare?.(staging);
     const client = await connectClient(settings.temporal);
     try {
-      const begin = async (): Promise<RunPhaseOutcome> => {
+      const begin = async (): Promise<RunPhaseOutcome<ResultOf<P>>> => {
         const started = await startPhase(client, settings, staging.db, loaded, {
-          phase: 'full',
+          phase,
           migrationId: options.migrationId,
           actor: options.actor,
         });
         options.say(`workflow ${started.workflowId} — Temporal UI: ${started.uiUrl}`);
-        const outcome: RunPhaseOutcome = {
+        const outcome: RunPhaseOutcome<ResultOf<P>> = {
           migrationId: started.migrationId,
           workflowId: started.workflowId,
           uiUrl: started.uiUrl,
         };
-        if (options.wait) outcome.result = await started.handle.result();
+        if (options.wait) outcome.result = (await started.handle.result()) as ResultOf<P>;
+        await options.after?.(staging, outcome);
         return outcome;
       };
       if (!options.inProcessWorker) return await begin();

@@ -1,0 +1,392 @@
+import { Context } from '@temporalio/activity';
+import { and, eq, isNull, sql as raw } from 'drizzle-orm';
+import { discoverSchema, goldSchemaHash, type GoldSchema } from '../connectors/postgres/schema';
+import { compileObjectMapper } from '../plan/compile';
+import { objectDependencies } from '../plan/load';
+import { ProfileBuilder, type ObjectProfile } from '../plan/profile';
+import { Deduplicator, firstMatchingFilter, type DuplicateGroups } from '../plan/rules';
+import type { ObjectPlan } from '../plan/schema';
+import { checkPlanAgainstTarget, columnRejection, type TargetIssue } from '../plan/target-check';
+import { textOf } from '../plan/text';
+import { transformArgs, transformName, type TransformSpec } from '../plan/transforms';
+import { appendAudit } from '../staging/audit';
+import { migrations, profiles, runs } from '../staging/schema';
+import type { ActivityContext } from './deps';
+
+/** The preferences phase's activities: rules, profile, gold schema, plan validation and dry run. */
+
+export interface ObjectInput {
+  migrationId: string;
+  object: string;
+}
+
+const PAGE = 2000;
+
+interface StagedRow {
+  source_id: string;
+  ordinal: number;
+  raw: Record<string, unknown>;
+  source_updated_at: Date | null;
+  disposition: string | null;
+  duplicate_of: string | null;
+}
+
+/** Staged records of an object in source order, a page at a time (keyset on the ordinal). */
+async function* stagedInOrder(ctx: ActivityContext, migrationId: string, object: string): AsyncGenerator<StagedRow[]> {
+  let after = 0;
+  for (;;) {
+    const page = await ctx.sql<StagedRow[]>`
+      select source_id, ordinal::float8 as ordinal, raw, source_updated_at, disposition, duplicate_of
+      from staged_records
+      where migration_id = ${migrationId} and object = ${object} and ordinal > ${after}
+      order by ordinal
+      limit ${PAGE}`;
+    if (page.length === 0) return;
+    after = page[page.length - 1]!.ordinal;
+    yield page;
+    Context.current().heartbeat({ object, ordinal: after });
+  }
+}
+
+/** Writes a column of staged records for many source ids at once. */
+async function setStaged(
+  ctx: ActivityContext,
+  input: ObjectInput,
+  rows: { sourceId: string; a: string | null; b: string | null; c?: string | null }[],
+  columns: ['disposition', 'disposition_reason', 'duplicate_of'] | ['predicted', 'predicted_reason'],
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += 5000) {
+    const chunk = rows.slice(i, i + 5000);
+    const ids = chunk.map((r) => r.sourceId);
+    const a = chunk.map((r) => r.a);
+    const b = chunk.map((r) => r.b);
+    if (columns[0] === 'disposition') {
+      const c = chunk.map((r) => r.c ?? null);
+      await ctx.sql`
+        update staged_records s set disposition = v.a, disposition_reason = v.b, duplicate_of = v.c
+        from (select unnest(${ids}::text[]) as id, unnest(${a}::text[]) as a, unnest(${b}::text[]) as b,
+                     unnest(${c}::text[]) as c) v
+        where s.migration_id = ${input.migrationId} and s.object = ${input.object} and s.source_id = v.id`;
+    } else {
+      await ctx.sql`
+        update staged_records s set predicted = v.a, predicted_reason = v.b
+        from (select unnest(${ids}::text[]) as id, unnest(${a}::text[]) as a, unnest(${b}::text[]) as b) v
+        where s.migration_id = ${input.migrationId} and s.object = ${input.object} and s.source_id = v.id`;
+    }
+  }
+}
+
+export interface RulesResult {
+  object: string;
+  /** Records purged, by filter rule. */
+  filtered: Record<string, number>;
+  deduplicated: number;
+  duplicateGroups: number;
+}
+
+/**
+ * Applies the plan's filters and dedupe rule to every staged record of an object and records each
+ * record's disposition (filtered / deduplicated with its survivor). Recomputed from scratch: idempotent.
+ */
+export async function applyRules(ctx: ActivityContext, input: ObjectInput): Promise<RulesResult> {
+  const { plan } = await ctx.migration(input.migrationId);
+  const object = ctx.object(plan, input.object);
+  await ctx.sql`
+    update staged_records set disposition = null, disposition_reason = null, duplicate_of = null
+    where migration_id = ${input.migrationId} and object = ${input.object} and disposition is not null`;
+  const filtered: Record<string, number> = {};
+  const updates: { sourceId: string; a: string | null; b: string | null; c: string | null }[] = [];
+  const dedupe = object.dedupe ? new Deduplicator(object.dedupe) : undefined;
+  for await (const page of stagedInOrder(ctx, input.migrationId, input.object)) {
+    for (const row of page) {
+      const rule = firstMatchingFilter(object.filters, row.raw);
+      if (rule !== undefined) {
+        filtered[rule] = (filtered[rule] ?? 0) + 1;
+        updates.push({ sourceId: row.source_id, a: 'filtered', b: rule, c: null });
+        continue;
+      }
+      dedupe?.add({
+        sourceId: row.source_id,
+        ordinal: row.ordinal,
+        updatedAt: row.source_updated_at ? new Date(row.source_updated_at) : null,
+        record: row.raw,
+      });
+    }
+  }
+  const groups = dedupe?.result();
+  for (const [sourceId, { survivor }] of groups?.duplicates ?? [])
+    updates.push({ sourceId, a: 'deduplicated', b: object.dedupe!.key.join('+'), c: survivor });
+  await setStaged(ctx, input, updates, ['disposition', 'disposition_reason', 'duplicate_of']);
+  // A record the rules now set aside is no longer quarantined for mapping or loading (the plan changed).
+  await ctx.sql`
+    update quarantine q set resolved_at = now()
+    from staged_records s
+    where q.migration_id = ${input.migrationId} and q.object = ${input.object} and q.resolved_at is null
+      and q.stage <> 'extract' and s.migration_id = q.migration_id and s.object = q.object
+      and s.source_id = q.record_key and s.disposition is not null`;
+  return {
+    object: input.object,
+    filtered,
+    deduplicated: groups?.duplicates.size ?? 0,
+    duplicateGroups: groups?.figures.groups ?? 0,
+  };
+}
+
+/** Orphans of one reference field: values naming no staged record of the referenced object. */
+export interface OrphanFigure {
+  field: string;
+  object: string;
+  count: number;
+  /** Up to 10 orphan values, for people to look at. */
+  examples: string[];
+}
+
+/** What preferences stores per object (the `profiles` table), beyond the field profile. */
+export interface StoredProfile extends ObjectProfile {
+  unreadable: number;
+  duplicateSourceIds: number;
+  duplicates?: DuplicateGroups & { key: string[] };
+  orphans: OrphanFigure[];
+  dryRun?: DryRunCounts;
+}
+
+export interface ProfileSummary {
+  object: string;
+  rows: number;
+  fields: number;
+  duplicateExcess: number;
+  orphans: number;
+  ambiguousDates: number;
+}
+
+/** Reference fields of an object: the source field and the object it points at. */
+export function referenceFields(object: ObjectPlan): { field: string; object: string }[] {
+  const out: { field: string; object: string }[] = [];
+  for (const f of object.fields) {
+    if (!f.from) continue;
+    for (const spec of f.transform) {
+      if (transformName(spec as TransformSpec) !== 'reference') continue;
+      const target = transformArgs(spec as TransformSpec).object;
+      if (typeof target === 'string') out.push({ field: f.from, object: target });
+    }
+  }
+  return out;
+}
+
+/** Profiles one object (docs/preferences.md): fields, duplicates by the dedupe key, orphans by reference. */
+export async function profileObject(ctx: ActivityContext, input: ObjectInput): Promise<ProfileSummary> {
+  const { plan } = await ctx.migration(input.migrationId);
+  const object = ctx.object(plan, input.object);
+  const builder = new ProfileBuilder(input.object);
+  const dedupe = object.dedupe ? new Deduplicator({ ...object.dedupe, survivor: 'first' }) : undefined;
+  for await (const page of stagedInOrder(ctx, input.migrationId, input.object)) {
+    for (const row of page) {
+      builder.add(row.raw);
+      dedupe?.add({ sourceId: row.source_id, ordinal: row.ordinal, updatedAt: null, record: row.raw });
+    }
+  }
+  const profile = builder.finish();
+  const orphans: OrphanFigure[] = [];
+  for (const ref of referenceFields(object)) {
+    const rows = await ctx.sql<{ value: string; n: number }[]>`
+      select btrim(s.raw ->> ${ref.field}) as value, count(*)::int as n
+      from staged_records s
+      where s.migration_id = ${input.migrationId} and s.object = ${input.object}
+        and btrim(coalesce(s.raw ->> ${ref.field}, '')) <> ''
+        and not exists (select 1 from staged_records r
+                        where r.migration_id = s.migration_id and r.object = ${ref.object}
+                          and r.source_id = btrim(s.raw ->> ${ref.field}))
+      group by 1 order by 2 desc, 1`;
+    orphans.push({
+      field: ref.field,
+      object: ref.object,
+      count: rows.reduce((n, r) => n + r.n, 0),
+      examples: rows.slice(0, 10).map((r) => r.value),
+    });
+  }
+  const [rejects] = await ctx.sql<{ unreadable: number; duplicate_ids: number }[]>`
+    select count(*) filter (where reason_code = 'unparseable_row')::int as unreadable,
+           count(*) filter (where reason_code <> 'unparseable_row')::int as duplicate_ids
+    from quarantine where migration_id = ${input.migrationId} and object = ${input.object} and stage = 'extract'`;
+  const stored: StoredProfile = {
+    ...profile,
+    unreadable: rejects?.unreadable ?? 0,
+    duplicateSourceIds: rejects?.duplicate_ids ?? 0,
+    duplicates: dedupe && object.dedupe ? { key: object.dedupe.key, ...dedupe.result().figures } : undefined,
+    orphans,
+  };
+  await ctx.db
+    .insert(profiles)
+    .values({ migrationId: input.migrationId, object: input.object, profile: stored })
+    .onConflictDoUpdate({
+      target: [profiles.migrationId, profiles.object],
+      set: { profile: stored, createdAt: new Date() },
+    });
+  return {
+    object: input.object,
+    rows: profile.rows,
+    fields: profile.fields.length,
+    duplicateExcess: stored.duplicates?.excess ?? 0,
+    orphans: orphans.reduce((n, o) => n + o.count, 0),
+    ambiguousDates: profile.fields.reduce((n, f) => n + (f.dates?.ambiguous ?? 0), 0),
+  };
+}
+
+export interface GoldSchemaResult {
+  goldSchemaHash: string;
+  tables: number;
+  missingTables: number;
+}
+
+/** Discovers the target tables the plan writes and freezes them as the migration's gold schema. */
+export async function freezeGoldSchema(
+  ctx: ActivityContext,
+  input: { migrationId: string },
+): Promise<GoldSchemaResult> {
+  const { plan } = await ctx.migration(input.migrationId);
+  const target = await ctx.targetSql(plan);
+  const gold = await discoverSchema(
+    target,
+    plan.target.schema,
+    plan.objects.map((o) => o.target.table),
+  );
+  const hash = goldSchemaHash(gold);
+  await ctx.db
+    .update(migrations)
+    .set({ goldSchema: gold, goldSchemaHash: hash, updatedAt: new Date() })
+    .where(eq(migrations.id, input.migrationId));
+  await appendAudit(ctx.db, {
+    migrationId: input.migrationId,
+    actor: 'tern',
+    action: 'gold_schema.frozen',
+    details: { hash, schema: gold.schema, tables: Object.keys(gold.tables) },
+  });
+  return {
+    goldSchemaHash: hash,
+    tables: Object.keys(gold.tables).length,
+    missingTables: Object.values(gold.tables).filter((t) => !t.exists).length,
+  };
+}
+
+async function loadGold(ctx: ActivityContext, migrationId: string): Promise<GoldSchema | undefined> {
+  const [row] = await ctx.db
+    .select({ gold: migrations.goldSchema })
+    .from(migrations)
+    .where(eq(migrations.id, migrationId));
+  return (row?.gold as GoldSchema | null) ?? undefined;
+}
+
+async function loadProfiles(ctx: ActivityContext, migrationId: string): Promise<Map<string, StoredProfile>> {
+  const rows = await ctx.db.select().from(profiles).where(eq(profiles.migrationId, migrationId));
+  return new Map(rows.map((r) => [r.object, r.profile as StoredProfile]));
+}
+
+export interface DryRunCounts {
+  /** Records the source held: staged + extract rejects. */
+  source: number;
+  staged: number;
+  loaded: number;
+  quarantined: Record<string, number>;
+  filtered: Record<string, number>;
+  deduplicated: number;
+}
+
+export const total = (counts: Record<string, number>): number => Object.values(counts).reduce((a, b) => a + b, 0);
+
+/**
+ * Runs every staged record of an object through the plan without writing to the target, and records each
+ * record's predicted outcome (docs/preferences.md: filtered → deduplicated → quarantined → loaded).
+ * References resolve only to records predicted loaded, so objects run in dependency order.
+ */
+export async function dryRunObject(ctx: ActivityContext, input: ObjectInput): Promise<DryRunCounts> {
+  const { plan } = await ctx.migration(input.migrationId);
+  const object = ctx.object(plan, input.object);
+  const gold = await loadGold(ctx, input.migrationId);
+  const columns = gold?.tables[object.target.table]?.columns ?? [];
+  const mapper = compileObjectMapper(object, await ctx.customTransforms(plan));
+  const loadable = new Map<string, Set<string>>();
+  for (const dep of objectDependencies(object as unknown as Record<string, unknown>)) {
+    const rows = await ctx.sql<{ source_id: string }[]>`
+      select s.source_id from staged_records s
+      left join staged_records v on v.migration_id = s.migration_id and v.object = s.object and v.source_id = s.duplicate_of
+      where s.migration_id = ${input.migrationId} and s.object = ${dep}
+        and (s.predicted = 'loaded' or (s.disposition = 'deduplicated' and v.predicted = 'loaded'))`;
+    loadable.set(dep, new Set(rows.map((r) => r.source_id)));
+  }
+  const resolveReference = (dep: string, sourceId: string) => ({ found: loadable.get(dep)?.has(sourceId) ?? false });
+  const counts: DryRunCounts = { source: 0, staged: 0, loaded: 0, quarantined: {}, filtered: {}, deduplicated: 0 };
+  for await (const page of stagedInOrder(ctx, input.migrationId, input.object)) {
+    const outcomes: { sourceId: string; a: string | null; b: string | null }[] = [];
+    for (const row of page) {
+      counts.staged += 1;
+      if (row.disposition === 'filtered' || row.disposition === 'deduplicated') {
+        outcomes.push({ sourceId: row.source_id, a: row.disposition, b: null });
+        continue;
+      }
+      const mapped = mapper(row.raw, resolveReference);
+      let reason: string | undefined;
+      if (!mapped.ok) reason = mapped.code;
+      else {
+        const key = mapped.payload[object.target.key];
+        if (key === null || key === undefined || textOf(key) !== row.source_id) reason = 'key_mismatch';
+        else reason = columnRejection(mapped.payload, columns)?.code;
+      }
+      if (reason) {
+        counts.quarantined[reason] = (counts.quarantined[reason] ?? 0) + 1;
+        outcomes.push({ sourceId: row.source_id, a: 'quarantined', b: reason });
+      } else {
+        counts.loaded += 1;
+        outcomes.push({ sourceId: row.source_id, a: 'loaded', b: null });
+      }
+    }
+    await setStaged(ctx, input, outcomes, ['predicted', 'predicted_reason']);
+  }
+  const dispositions = await ctx.sql<{ disposition: string; reason: string; n: number }[]>`
+    select disposition, coalesce(disposition_reason, '') as reason, count(*)::int as n from staged_records
+    where migration_id = ${input.migrationId} and object = ${input.object} and disposition is not null
+    group by 1, 2`;
+  for (const d of dispositions) {
+    if (d.disposition === 'filtered') counts.filtered[d.reason] = d.n;
+    else counts.deduplicated += d.n;
+  }
+  const extractRejects = await ctx.sql<{ code: string; n: number }[]>`
+    select reason_code as code, count(*)::int as n from quarantine
+    where migration_id = ${input.migrationId} and object = ${input.object} and stage = 'extract' and resolved_at is null
+    group by 1`;
+  for (const r of extractRejects) counts.quarantined[r.code] = (counts.quarantined[r.code] ?? 0) + r.n;
+  counts.source = counts.staged + extractRejects.reduce((n, r) => n + r.n, 0);
+  await ctx.sql`
+    update profiles set profile = profile || jsonb_build_object('dryRun', ${ctx.sql.json(counts as never)}::jsonb)
+    where migration_id = ${input.migrationId} and object = ${input.object}`;
+  return counts;
+}
+
+export interface ValidationSummary {
+  errors: number;
+  warnings: number;
+}
+
+/**
+ * Validates the plan against the frozen gold schema and the profiles, and keeps the findings in the
+ * preferences run's report (not in the workflow history: they quote source values).
+ */
+export async function validatePlan(ctx: ActivityContext, input: { migrationId: string }): Promise<ValidationSummary> {
+  const { plan } = await ctx.migration(input.migrationId);
+  const gold = await loadGold(ctx, input.migrationId);
+  const profileMap = await loadProfiles(ctx, input.migrationId);
+  const issues: TargetIssue[] = gold ? checkPlanAgainstTarget(plan, gold, profileMap) : [];
+  await saveRunReport(ctx, { issues });
+  return {
+    errors: issues.filter((i) => i.severity === 'error').length,
+    warnings: issues.filter((i) => i.severity === 'warning').length,
+  };
+}
+
+/** Merges keys into the current run's report (the open run of this workflow). */
+async function saveRunReport(ctx: ActivityContext, report: Record<string, unknown>): Promise<void> {
+  const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
+  await ctx.db
+    .update(runs)
+    .set({ report: raw`coalesce(${runs.report}, '{}'::jsonb) || ${JSON.stringify(report)}::jsonb` })
+    .where(and(eq(runs.workflowId, workflowId), isNull(runs.finishedAt)));
+}

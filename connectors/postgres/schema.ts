@@ -1,0 +1,110 @@
+import type postgres from 'postgres';
+import { checksum } from '../../plan/checksum';
+
+/** One column of a target table, as the gold schema records it. */
+export interface GoldColumn {
+  name: string;
+  dataType: string;
+  udtName: string;
+  nullable: boolean;
+  hasDefault: boolean;
+  /** Declared maximum length of character columns (varchar(n), char(n)); null when unbounded. */
+  maxLength: number | null;
+  /** Numeric precision and scale (numeric(p, s)); null when not numeric or unconstrained. */
+  precision: number | null;
+  scale: number | null;
+}
+
+/** The target schema frozen by the preferences phase: the tables a plan writes, column by column. */
+export interface GoldSchema {
+  schema: string;
+  tables: Record<string, { exists: boolean; columns: GoldColumn[]; uniqueColumns: string[] }>;
+}
+
+/** Reads the tables a plan writes from information_schema. Missing tables are recorded, never thrown. */
+export async function discoverSchema(
+  sql: postgres.Sql,
+  schema: string,
+  tables: readonly string[],
+): Promise<GoldSchema> {
+  const rows = await sql<
+    {
+      table_name: string;
+      column_name: string;
+      data_type: string;
+      udt_name: string;
+      is_nullable: string;
+      column_default: string | null;
+      is_identity: string;
+      is_generated: string;
+      character_maximum_length: number | null;
+      numeric_precision: number | null;
+      numeric_scale: number | null;
+    }[]
+  >`
+    select table_name, column_name, data_type, udt_name, is_nullable, column_default, is_identity, is_generated,
+           character_maximum_length, numeric_precision, numeric_scale
+    from information_schema.columns
+    where table_schema = ${schema} and table_name = any(${[...tables]}::text[])
+    order by table_name, ordinal_position`;
+  // Columns that alone carry a unique index: candidates for Tern's key (the external id).
+  const unique = await sql<{ table_name: string; column_name: string }[]>`
+    select c.relname as table_name, a.attname as column_name
+    from pg_index i
+    join pg_class c on c.oid = i.indrelid
+    join pg_namespace n on n.oid = c.relnamespace
+    join pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
+    where n.nspname = ${schema} and c.relname = any(${[...tables]}::text[])
+      and i.indisunique and i.indnatts = 1 and i.indpred is null`;
+  const gold: GoldSchema = { schema, tables: {} };
+  for (const table of [...tables].sort()) {
+    const columns = rows
+      .filter((r) => r.table_name === table)
+      .map((r) => ({
+        name: r.column_name,
+        dataType: r.data_type,
+        udtName: r.udt_name,
+        nullable: r.is_nullable === 'YES',
+        hasDefault: r.column_default !== null || r.is_identity === 'YES' || r.is_generated === 'ALWAYS',
+        maxLength: r.character_maximum_length === null ? null : Number(r.character_maximum_length),
+        precision: r.numeric_precision === null || r.data_type !== 'numeric' ? null : Number(r.numeric_precision),
+        scale: r.numeric_scale === null || r.data_type !== 'numeric' ? null : Number(r.numeric_scale),
+      }));
+    gold.tables[table] = {
+      exists: columns.length > 0,
+      columns,
+      uniqueColumns: unique
+        .filter((u) => u.table_name === table)
+        .map((u) => u.column_name)
+        .sort(),
+    };
+  }
+  return gold;
+}
+
+/** The gold schema's hash: equal schemas (whatever the discovery order) hash equal. */
+export function goldSchemaHash(gold: GoldSchema): string {
+  return checksum(gold);
+}
+
+/** What changed between the frozen gold schema and the target now, one line per difference. */
+export function describeSchemaDrift(gold: GoldSchema, now: GoldSchema): string[] {
+  const out: string[] = [];
+  for (const [table, before] of Object.entries(gold.tables)) {
+    const after = now.tables[table];
+    if (!after || before.exists !== after.exists) {
+      out.push(`${gold.schema}.${table} ${before.exists ? 'was dropped' : 'was created'}`);
+      continue;
+    }
+    const afterCols = new Map(after.columns.map((c) => [c.name, c]));
+    for (const col of before.columns) {
+      const a = afterCols.get(col.name);
+      if (!a) out.push(`${gold.schema}.${table}.${col.name} was dropped`);
+      else if (checksum(a) !== checksum(col)) out.push(`${gold.schema}.${table}.${col.name} changed`);
+    }
+    const beforeNames = new Set(before.columns.map((c) => c.name));
+    for (const col of after.columns)
+      if (!beforeNames.has(col.name)) out.push(`${gold.schema}.${table}.${col.name} was added`);
+  }
+  return out;
+}

@@ -1,0 +1,161 @@
+import { ConfigError } from '../../common/errors';
+import type { SourceItem, SourceReader } from '../source';
+
+/**
+ * Keyset pagination shared by the SQL source readers (PostgreSQL, MySQL/MariaDB).
+ *
+ * Rows are read in id order, a page at a time: `where id > <cursor> order by id limit <pageSize>`, compared
+ * in the id column's own type. A page always ends on a complete id group (every row sharing the page's last
+ * id is read with it), so rows with a duplicated id are never split between pages and none is lost; they come
+ * out in a deterministic order (by the whole row's text) and get distinct positions, so the extract can
+ * quarantine the duplicates. Rows whose id is null cannot be keyset-paginated: they are read last, in a
+ * separate `where id is null` pass ordered by the whole row's text, and yielded as `broken`.
+ *
+ * Cursors (the text stored in checkpoints; each resumes the read just after its item):
+ *
+ * | cursor         | meaning                                                                           |
+ * |----------------|-----------------------------------------------------------------------------------|
+ * | `<id text>`    | every row whose id is ≤ this id has been read (the common case: `4711`, `C-0042`) |
+ * | `id:<id text>` | the same, for an id whose text itself starts with `id:`, `tie:` or `null:`        |
+ * | `tie:<k>:<id>` | the first k rows (in row-text order) of the rows sharing this id have been read   |
+ * | `null:<n>`     | every row with an id has been read, and the first n rows without one              |
+ */
+
+/** One row of a page: every value as text (null stays null), and its place in its id group. */
+export interface KeysetRow {
+  values: Record<string, string | null>;
+  /** Rows sharing this row's id (1 when the id is unique). */
+  groupSize: number;
+  /** 1-based rank of the row among the rows sharing its id, by the whole row's text. */
+  groupIndex: number;
+}
+
+/** What a database must answer for the keyset reader. Values are text; ids are their text. */
+export interface KeysetQueries {
+  /** Checks the relation and the id column (throws a clear error); called once before the first read. */
+  prepare(): Promise<void>;
+  /**
+   * Rows with a non-null id greater than `after` (all non-null ids when null), in id order, up to and
+   * including every row sharing the `limit`-th id. `complete` is true when no row with a greater id remains.
+   */
+  page(after: string | null, limit: number): Promise<{ rows: KeysetRow[]; complete: boolean }>;
+  /** Every row whose id equals `id`, ordered by groupIndex. */
+  group(id: string): Promise<KeysetRow[]>;
+  /** Rows whose id is null, ordered by the whole row's text, skipping `offset`. */
+  nulls(offset: number, limit: number): Promise<Record<string, string | null>[]>;
+}
+
+export type KeysetCursor =
+  | { kind: 'start' }
+  | { kind: 'after'; id: string }
+  | { kind: 'tie'; id: string; read: number }
+  | { kind: 'nulls'; read: number };
+
+const RESERVED = /^(id|tie|null):/;
+
+export function encodeCursor(cursor: Exclude<KeysetCursor, { kind: 'start' }>): string {
+  switch (cursor.kind) {
+    case 'after':
+      return RESERVED.test(cursor.id) ? `id:${cursor.id}` : cursor.id;
+    case 'tie':
+      return `tie:${cursor.read}:${cursor.id}`;
+    case 'nulls':
+      return `null:${cursor.read}`;
+  }
+}
+
+export function decodeCursor(cursor: string | null, where: string): KeysetCursor {
+  if (cursor === null) return { kind: 'start' };
+  if (!RESERVED.test(cursor)) return { kind: 'after', id: cursor };
+  if (cursor.startsWith('id:')) return { kind: 'after', id: cursor.slice(3) };
+  const tie = /^tie:(\d+):/.exec(cursor);
+  if (tie?.[1]) return { kind: 'tie', read: Number(tie[1]), id: cursor.slice(tie[0].length) };
+  const nulls = /^null:(\d+)$/.exec(cursor);
+  if (nulls?.[1]) return { kind: 'nulls', read: Number(nulls[1]) };
+  throw new ConfigError(
+    `${where}: cannot resume from the checkpoint cursor ${JSON.stringify(cursor)}: it is not a cursor of a SQL source`,
+    'restart the extract of this object from the beginning (its checkpoint was written by another kind of source)',
+  );
+}
+
+export interface KeysetReaderOptions {
+  /** The id column, as named in the rows' values. */
+  id: string;
+  pageSize: number;
+  /** Names the object in messages, e.g. `object "customers"`. */
+  where: string;
+}
+
+/** A SourceReader over any database that answers KeysetQueries. Memory: one page (plus its last id group). */
+export function keysetReader(queries: KeysetQueries, options: KeysetReaderOptions): SourceReader {
+  let prepared: Promise<void> | undefined;
+  const { id: idColumn, pageSize } = options;
+
+  const recordItem = (row: KeysetRow): SourceItem => {
+    const id = row.values[idColumn] ?? '';
+    const duplicated = row.groupSize > 1;
+    return {
+      kind: 'record',
+      position: duplicated ? `id ${id} (row ${row.groupIndex} of ${row.groupSize} with this id)` : `id ${id}`,
+      cursor:
+        row.groupIndex < row.groupSize
+          ? encodeCursor({ kind: 'tie', id, read: row.groupIndex })
+          : encodeCursor({ kind: 'after', id }),
+      record: row.values,
+    };
+  };
+
+  return async function* read(cursor: string | null): AsyncGenerator<SourceItem> {
+    prepared ??= queries.prepare();
+    try {
+      await prepared;
+    } catch (err) {
+      prepared = undefined;
+      throw err;
+    }
+    const from = decodeCursor(cursor, options.where);
+
+    if (from.kind !== 'nulls') {
+      let after: string | null = null;
+      if (from.kind === 'after') after = from.id;
+      if (from.kind === 'tie') {
+        for (const row of await queries.group(from.id)) if (row.groupIndex > from.read) yield recordItem(row);
+        after = from.id;
+      }
+      for (;;) {
+        const { rows, complete } = await queries.page(after, pageSize);
+        for (const row of rows) yield recordItem(row);
+        const last = rows[rows.length - 1];
+        if (complete || !last) break;
+        after = last.values[idColumn] ?? null;
+        if (after === null) break;
+      }
+    }
+
+    let offset = from.kind === 'nulls' ? from.read : 0;
+    for (;;) {
+      const rows = await queries.nulls(offset, pageSize);
+      for (const values of rows) {
+        offset += 1;
+        yield {
+          kind: 'broken',
+          position: `id null (row ${offset} without an id)`,
+          cursor: encodeCursor({ kind: 'nulls', read: offset }),
+          text: JSON.stringify(values),
+          message: `the id column "${idColumn}" is empty (null): every record needs a source id; fill it in the source, or choose another id column (objects[].source.id)`,
+        };
+      }
+      if (rows.length < pageSize) break;
+    }
+  };
+}
+
+/** Trims an operator's SELECT so it can be embedded as a subquery (no trailing semicolon). */
+export function subqueryText(query: string): string {
+  return query.trim().replace(/(;\s*)+$/, '');
+}
+
+/** Describes the object for messages. */
+export function describeWhere(object: string | undefined, relation: string): string {
+  return object ? `object "${object}" (${relation})` : relation;
+}

@@ -1,0 +1,209 @@
+import type postgres from 'postgres';
+import { ConfigError, DatabaseUnreachableError } from '../../common/errors';
+import type { SourceReader } from '../source';
+import { describeWhere, keysetReader, subqueryText, type KeysetQueries, type KeysetRow } from './keyset';
+
+export interface PostgresSourceOptions {
+  sql: postgres.Sql;
+  /** Schema of `table`; unset: the connection's search_path. Not applied to `query`. */
+  schema?: string;
+  /** The table to read (exactly one of table or query). */
+  table?: string;
+  /** The operator's SELECT (or WITH … SELECT), embedded as a subquery. */
+  query?: string;
+  /** Column holding each record's stable id. */
+  id: string;
+  /** Rows per read. */
+  pageSize: number;
+  /** The plan object's name, for messages. */
+  object?: string;
+}
+
+/** Quotes a PostgreSQL identifier: always double-quoted, inner quotes doubled (names are case-sensitive). */
+export function quotePgIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+const N = '"tern:group_size"';
+const K = '"tern:group_index"';
+
+/**
+ * Reads one table or query of a PostgreSQL source by keyset pagination on the id column (see ./keyset for
+ * the order and the cursors). The cursor is compared in the id column's own type (discovered with a
+ * `limit 0` probe), so integer ids are ordered as integers and an index on the id serves every page.
+ *
+ * Every value arrives as text exactly as PostgreSQL's `::text` cast prints it (null stays null): dates
+ * `2024-01-02` (DateStyle ISO is set for the read), timestamps `2024-01-02 10:30:00` / `…+01`, numerics as
+ * stored (`12.50`), booleans `true`/`false`, jsonb/json and arrays as their text (`{"a": 1}`, `{1,2}`), bytea
+ * as `\x…` hex, char(n) without its trailing blanks. Each page runs in its own read-only transaction.
+ */
+export function postgresSourceReader(options: PostgresSourceOptions): SourceReader {
+  const { sql, id, pageSize } = options;
+  if ((options.table === undefined) === (options.query === undefined))
+    throw new ConfigError(
+      `${describeWhere(options.object, 'a postgres source')}: needs exactly one of source.table or source.query`,
+      'set objects[].source.table to a table name, or objects[].source.query to a SELECT',
+    );
+  const relation =
+    options.table !== undefined
+      ? `${options.schema ? `${quotePgIdent(options.schema)}.` : ''}${quotePgIdent(options.table)}`
+      : undefined;
+  const from = relation ? `${relation} s` : `(\n${subqueryText(options.query ?? '')}\n) s`;
+  const shown = relation ? `table ${relation}` : 'source query';
+  const where = describeWhere(options.object, shown);
+  const sid = `s.${quotePgIdent(id)}`;
+
+  let columns: string[] = [];
+  let idType = '';
+  let selectList = '';
+
+  const fail = (err: unknown): never => {
+    throw describePostgresError(err, { where, isTable: relation !== undefined });
+  };
+
+  /** One read-only transaction with the text formats pinned, whatever the server's defaults. */
+  const read = <T>(fn: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> =>
+    sql
+      .begin('read only', async (tx) => {
+        await tx.unsafe(`set local datestyle = 'ISO, YMD'; set local intervalstyle = 'postgres'; set local bytea_output = 'hex'`);
+        return fn(tx);
+      })
+      .catch(fail) as Promise<T>;
+
+  const toRow = (raw: Record<string, unknown>): KeysetRow => {
+    const values: Record<string, string | null> = {};
+    for (const name of columns) values[name] = (raw[name] as string | null | undefined) ?? null;
+    return { values, groupSize: Number(raw['tern:group_size']), groupIndex: Number(raw['tern:group_index']) };
+  };
+
+  const grouped = (condition: string) =>
+    `select ${selectList}, count(*) over w :: int as ${N}, row_number() over (w order by s::text) :: int as ${K}
+     from ${from} where ${condition}
+     window w as (partition by ${sid})
+     order by ${sid}, ${K}`;
+
+  const queries: KeysetQueries = {
+    async prepare() {
+      const probe = await sql.unsafe(`select * from ${from} limit 0`).catch(fail);
+      const described = probe.columns ?? [];
+      columns = described.map((c) => c.name);
+      const seen = new Set<string>();
+      for (const name of columns) {
+        if (seen.has(name))
+          throw new ConfigError(
+            `${where}: returns the column "${name}" twice`,
+            'give every column of the source query its own name (select a.id as account_id, b.id as owner_id, …)',
+          );
+        seen.add(name);
+      }
+      const idColumn = described.find((c) => c.name === id);
+      if (!idColumn)
+        throw new ConfigError(
+          `${where}: the id column "${id}" (objects[].source.id) is not among its columns: ${columns.join(', ') || '(none)'}`,
+          'set objects[].source.id to the column holding each record’s stable id (names are case-sensitive)',
+        );
+      const [type] = await sql<{ name: string }[]>`
+        select quote_ident(n.nspname) || '.' || quote_ident(t.typname) as name
+        from pg_type t join pg_namespace n on n.oid = t.typnamespace
+        where t.oid = ${idColumn.type}`.catch(fail);
+      if (!type)
+        throw new ConfigError(
+          `${where}: cannot find the type of the id column "${id}"`,
+          'cast the id column to a plain type in a source query (select id::bigint as id, …)',
+        );
+      idType = type.name;
+      selectList = columns.map((c) => `s.${quotePgIdent(c)}::text as ${quotePgIdent(c)}`).join(', ');
+    },
+
+    async page(after, limit) {
+      return read(async (tx) => {
+        const lower = after === null ? `${sid} is not null` : `${sid} > $1::${idType}`;
+        const lowerParams = after === null ? [] : [after];
+        const boundary = await tx.unsafe<{ b: string }[]>(
+          `select ${sid}::text as b from ${from} where ${lower} order by ${sid} offset ${limit - 1} limit 1`,
+          lowerParams,
+        );
+        const upper = boundary[0]?.b;
+        const condition =
+          upper === undefined ? lower : `${lower} and ${sid} <= $${lowerParams.length + 1}::${idType}`;
+        const rows = await tx.unsafe<Record<string, unknown>[]>(
+          grouped(condition),
+          upper === undefined ? lowerParams : [...lowerParams, upper],
+        );
+        return { rows: rows.map(toRow), complete: upper === undefined };
+      });
+    },
+
+    async group(value) {
+      return read(async (tx) => {
+        const rows = await tx.unsafe<Record<string, unknown>[]>(grouped(`${sid} = $1::${idType}`), [value]);
+        return rows.map(toRow);
+      });
+    },
+
+    async nulls(offset, limit) {
+      return read(async (tx) => {
+        const rows = await tx.unsafe<Record<string, unknown>[]>(
+          `select ${selectList} from ${from} where ${sid} is null order by s::text offset ${offset} limit ${limit}`,
+        );
+        return rows.map((raw) => toRow(raw).values);
+      });
+    },
+  };
+
+  return keysetReader(queries, { id, pageSize, where });
+}
+
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'SASL_SIGNATURE_MISMATCH',
+  'AUTH_TYPE_NOT_IMPLEMENTED',
+]);
+
+/** Turns a postgres.js error into one that names the object and the fix. Other errors pass through. */
+export function describePostgresError(err: unknown, context: { where: string; isTable: boolean }): unknown {
+  if (err instanceof ConfigError || err instanceof DatabaseUnreachableError) return err;
+  if (!(err instanceof Error)) return err;
+  const code = (err as { code?: unknown }).code;
+  const reason = err.message;
+  if (typeof code !== 'string') return err;
+  if (UNREACHABLE_CODES.has(code) || code.startsWith('08') || code.startsWith('28') || code === '3D000' || code === '57P03')
+    return new DatabaseUnreachableError(
+      `${context.where}: cannot read the source database: ${reason} (${code})`,
+      'check the source database URL (the variable named by source.urlEnv): host, port, user, password and database name, and that the server accepts connections',
+    );
+  if (code === '42P01' || code === '3F000')
+    return new ConfigError(
+      `${context.where}: ${reason}`,
+      context.isTable
+        ? 'check objects[].source.table and source.schema in the plan (quoted names are case-sensitive), and that the user may see the table'
+        : 'correct the tables named in objects[].source.query',
+    );
+  if (code === '42501')
+    return new ConfigError(
+      `${context.where}: ${reason}`,
+      'grant the source user SELECT on the tables the plan reads (Tern only reads the source)',
+    );
+  if (code.startsWith('42') || code.startsWith('22'))
+    return new ConfigError(
+      `${context.where}: the source database rejects the read: ${reason} (${code})`,
+      context.isTable
+        ? 'check objects[].source.table and objects[].source.id in the plan'
+        : 'correct objects[].source.query: it must be a SELECT this database accepts (try it in psql first)',
+    );
+  if (code === '25006')
+    return new ConfigError(
+      `${context.where}: the source query tries to write: ${reason}`,
+      'objects[].source.query must only read (Tern never writes to the source)',
+    );
+  return err;
+}

@@ -1,0 +1,214 @@
+import type { GoldColumn, GoldSchema } from '../connectors/postgres/schema';
+import type { ObjectProfile } from './profile';
+import type { Plan } from './schema';
+import { columnKindOf, type ColumnKind } from './target-values';
+import { picklistCoverage, transformArgs, transformName, transformOutputKind, type TransformSpec } from './transforms';
+
+/** A finding of the plan checked against the target schema (and, when known, the source profile). */
+export interface TargetIssue {
+  severity: 'error' | 'warning';
+  object: string;
+  /** Where in the plan: `objects.2.fields.5.to`. */
+  path: string;
+  message: string;
+  fix: string;
+}
+
+type OutputKind = ReturnType<typeof transformOutputKind>;
+
+/** Which transform outputs each kind of column accepts without loss; `text` takes anything. */
+const ACCEPTS: Record<ColumnKind, OutputKind[]> = {
+  text: ['text', 'number', 'integer', 'date', 'timestamp', 'boolean', 'any'],
+  integer: ['integer', 'any'],
+  decimal: ['number', 'integer', 'any'],
+  boolean: ['boolean', 'any'],
+  date: ['date', 'any'],
+  timestamp: ['timestamp', 'date', 'any'],
+  json: ['text', 'number', 'integer', 'date', 'timestamp', 'boolean', 'array', 'any'],
+  array: ['array', 'any'],
+};
+
+const SUGGEST: Partial<Record<ColumnKind, string>> = {
+  integer: 'add an `integer` transform',
+  decimal: 'add a `number` or `currency` transform',
+  boolean: 'add a `boolean` transform',
+  date: 'add a `date` transform with the column format',
+  timestamp: 'add a `datetime` transform with the source time zone',
+  array: 'add a `split` transform',
+};
+
+/**
+ * Validates a plan against the target schema: tables, key and mapped columns exist; transform outputs fit
+ * the column types; NOT NULL columns without a default are mapped. With a profile, also: values longer than
+ * a bounded column, and picklist values not covered by the plan.
+ */
+export function checkPlanAgainstTarget(
+  plan: Plan,
+  gold: GoldSchema,
+  profiles: ReadonlyMap<string, ObjectProfile> = new Map(),
+): TargetIssue[] {
+  const issues: TargetIssue[] = [];
+  plan.objects.forEach((object, i) => {
+    const table = gold.tables[object.target.table];
+    const where = `${gold.schema}.${object.target.table}`;
+    const add = (severity: TargetIssue['severity'], path: string, message: string, fix: string) =>
+      issues.push({ severity, object: object.name, path, message, fix });
+    if (!table?.exists) {
+      add(
+        'error',
+        `objects.${i}.target.table`,
+        `target table ${where} does not exist`,
+        `create it in the target, or correct target.schema / objects[${i}].target.table`,
+      );
+      return;
+    }
+    const columns = new Map(table.columns.map((c) => [c.name, c]));
+    const names = table.columns.map((c) => c.name).join(', ');
+    if (!columns.has(object.target.key)) {
+      add(
+        'error',
+        `objects.${i}.target.key`,
+        `${where} has no column "${object.target.key}" to hold the source id`,
+        `add a unique text column for it, or set target.key to one of: ${names}`,
+      );
+    } else if (!table.uniqueColumns.includes(object.target.key)) {
+      add(
+        'warning',
+        `objects.${i}.target.key`,
+        `${where}.${object.target.key} has no unique index: key lookups scan the table and duplicates are not prevented by the target`,
+        `create unique index on ${where} (${object.target.key})`,
+      );
+    }
+    const profile = profiles.get(object.name);
+    const mapped = new Set<string>();
+    object.fields.forEach((field, j) => {
+      mapped.add(field.to);
+      const column = columns.get(field.to);
+      if (!column) {
+        add(
+          'error',
+          `objects.${i}.fields.${j}.to`,
+          `${where} has no column "${field.to}"`,
+          `map to one of: ${names}${closest(field.to, table.columns) ? ` (did you mean "${closest(field.to, table.columns)}"?)` : ''}`,
+        );
+        return;
+      }
+      const kind = columnKindOf(column.dataType);
+      const output = chainOutputKind(field.transform);
+      if (!ACCEPTS[kind].includes(output)) {
+        add(
+          'error',
+          `objects.${i}.fields.${j}.transform`,
+          `${field.from ?? '(no source field)'} → ${field.to}: the transforms produce ${output === 'text' ? 'raw text' : `a ${output}`}, but ${where}.${field.to} is ${column.dataType}`,
+          SUGGEST[kind] ?? `map it to a ${output} column`,
+        );
+      }
+      const fieldProfile = field.from ? profile?.fields.find((f) => f.field === field.from) : undefined;
+      const truncates = field.transform.some((t) => transformName(t as TransformSpec) === 'truncate');
+      if (fieldProfile && column.maxLength !== null && !truncates && fieldProfile.maxLength > column.maxLength) {
+        add(
+          'warning',
+          `objects.${i}.fields.${j}`,
+          `${field.from} has values up to ${fieldProfile.maxLength} characters; ${where}.${field.to} holds ${column.maxLength}: longer records will be quarantined`,
+          `add { truncate: { length: ${column.maxLength}, onOverflow: truncate } } if cutting is acceptable, or widen the column`,
+        );
+      }
+      if (fieldProfile) {
+        field.transform.forEach((spec, k) => {
+          if (transformName(spec as TransformSpec) !== 'picklist') return;
+          const args = transformArgs(spec as TransformSpec);
+          const values = (fieldProfile.values ?? fieldProfile.top).map((v) => v.value);
+          const { unmapped } = picklistCoverage(args, values);
+          if (unmapped.length === 0) return;
+          const counts = new Map((fieldProfile.values ?? fieldProfile.top).map((v) => [v.value, v.count]));
+          const records = unmapped.reduce((n, v) => n + (counts.get(v) ?? 0), 0);
+          const strict = args.unmapped === 'strict';
+          const listed = unmapped
+            .slice(0, 10)
+            .map((v) => `"${v}" (${counts.get(v) ?? 0})`)
+            .join(', ');
+          add(
+            strict ? 'error' : 'warning',
+            `objects.${i}.fields.${j}.transform.${k}`,
+            `${unmapped.length} ${field.from} value(s) in the source match no picklist option or alias (${records} records): ${listed}${unmapped.length > 10 ? ', …' : ''}${strict ? '' : `; they will be handled by unmapped: ${String(args.unmapped ?? 'quarantine')}`}`,
+            `add them to picklist.aliases (value: option)`,
+          );
+        });
+      }
+    });
+    for (const column of table.columns) {
+      if (!column.nullable && !column.hasDefault && !mapped.has(column.name)) {
+        add(
+          'error',
+          `objects.${i}.fields`,
+          `${where}.${column.name} is NOT NULL without a default, and no field maps to it: every insert would fail`,
+          `map a source field (or a { default: … }) to ${column.name}`,
+        );
+      }
+    }
+  });
+  return issues;
+}
+
+/** The kind of value a transform chain ends with; a chain without typed transforms passes text through. */
+export function chainOutputKind(chain: readonly unknown[]): OutputKind {
+  for (let k = chain.length - 1; k >= 0; k--) {
+    const kind = transformOutputKind(chain[k] as TransformSpec);
+    if (kind !== 'text' && kind !== 'any') return kind;
+    if (kind === 'any') return 'any';
+  }
+  return 'text';
+}
+
+/** The column whose name is closest to a misspelt one (edit distance ≤ 2), for "did you mean". */
+function closest(name: string, columns: readonly GoldColumn[]): string | undefined {
+  let best: { name: string; d: number } | undefined;
+  for (const c of columns) {
+    const d = editDistance(name.toLowerCase(), c.name.toLowerCase());
+    if (d <= 2 && (!best || d < best.d)) best = { name: c.name, d };
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
+
+/**
+ * What the target would refuse in a mapped payload, checked before writing so a dry run predicts it and a
+ * load quarantines it with the same reason: a null in a NOT NULL column, text longer than its column.
+ */
+export function columnRejection(
+  payload: Record<string, unknown>,
+  columns: readonly GoldColumn[],
+): { code: string; field: string; message: string } | undefined {
+  for (const column of columns) {
+    if (!(column.name in payload)) continue;
+    const value = payload[column.name];
+    if ((value === null || value === undefined) && !column.nullable) {
+      return {
+        code: 'required_missing',
+        field: column.name,
+        message: `${column.name} is empty, and the target requires a value (NOT NULL)`,
+      };
+    }
+    if (column.maxLength !== null && typeof value === 'string' && [...value].length > column.maxLength) {
+      return {
+        code: 'too_long',
+        field: column.name,
+        message: `${column.name} has ${[...value].length} characters; the target column holds ${column.maxLength}`,
+      };
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,108 @@
+import postgres from 'postgres';
+import type { StoredProfile } from '../../activities/preferences';
+import { loadSettings, type TernSettings } from '../../common/config';
+import { checkSourceCredentials } from '../../connectors/sources';
+import { discoverSchema } from '../../connectors/postgres/schema';
+import { loadCustomTransforms } from '../../plan/custom';
+import { planLine, type LoadedPlan } from '../../plan/load';
+import { checkPlanAgainstTarget, type TargetIssue } from '../../plan/target-check';
+import { eq } from 'drizzle-orm';
+import { profiles } from '../../staging/schema';
+import { defaultMigrationId, resolvePlanPaths } from '../client/phases';
+import { openStagingForProcess } from '../stack/database';
+import { TernError } from '../../common/errors';
+
+/** One finding of `tern plan validate` beyond the plan file's own shape. */
+export interface ValidationFinding {
+  severity: 'error' | 'warning';
+  path: string;
+  line?: number;
+  message: string;
+  fix: string;
+}
+
+export interface ValidationOutcome {
+  file: string;
+  findings: ValidationFinding[];
+  /** What was checked, for the operator: e.g. "target schema crm_target (4 tables)". */
+  checked: string[];
+}
+
+/**
+ * Checks a plan that parsed: credentials named by the plan exist in the environment, custom transform
+ * modules load, and (unless offline) the plan fits the target schema and, when a preferences profile of
+ * the migration exists in staging, the profiled data (picklist coverage, lengths).
+ */
+export async function validatePlan(
+  loaded: LoadedPlan,
+  options: { offline?: boolean; migrationId?: string; env?: NodeJS.ProcessEnv; settings?: TernSettings } = {},
+): Promise<ValidationOutcome> {
+  const env = options.env ?? process.env;
+  const plan = resolvePlanPaths(loaded);
+  const findings: ValidationFinding[] = [];
+  const checked: string[] = ['plan shape and references'];
+  const add = (f: Omit<ValidationFinding, 'line'>) => findings.push({ ...f, line: planLine(loaded.text, f.path) });
+
+  for (const problem of checkSourceCredentials(plan, env))
+    add({ severity: 'error', path: 'source.urlEnv', message: problem, fix: `set it in the environment of the worker` });
+  const targetEnv = plan.target.urlEnv;
+  if (targetEnv && !env[targetEnv]) {
+    add({
+      severity: 'error',
+      path: 'target.urlEnv',
+      message: `environment variable ${targetEnv} (the target database URL) is not set`,
+      fix: `export ${targetEnv}=postgres://user@host:5432/db`,
+    });
+  }
+  checked.push('credential references');
+  try {
+    loadCustomTransforms(plan);
+    if (Object.keys(plan.customTransforms).length > 0) checked.push('custom transform modules');
+  } catch (err) {
+    if (!(err instanceof TernError)) throw err;
+    add({ severity: 'error', path: 'customTransforms', message: err.message, fix: err.fix });
+  }
+  if (options.offline || findings.some((f) => f.path === 'target.urlEnv'))
+    return { file: loaded.file, findings, checked };
+
+  const settings = options.settings ?? loadSettings(env);
+  const processStaging = await openStagingForProcess(settings);
+  try {
+    const target = targetEnv
+      ? postgres(env[targetEnv]!, { max: 1, onnotice: () => undefined })
+      : processStaging.staging.sql;
+    try {
+      const gold = await discoverSchema(
+        target,
+        plan.target.schema,
+        plan.objects.map((o) => o.target.table),
+      );
+      const migrationId = options.migrationId ?? defaultMigrationId(plan);
+      const stored = await processStaging.staging.db
+        .select()
+        .from(profiles)
+        .where(eq(profiles.migrationId, migrationId))
+        .catch(() => []);
+      const profileMap = new Map(stored.map((p) => [p.object, p.profile as StoredProfile]));
+      const issues: TargetIssue[] = checkPlanAgainstTarget(plan, gold, profileMap);
+      for (const issue of issues) add(issue);
+      checked.push(`target schema ${plan.target.schema} (${Object.keys(gold.tables).length} tables)`);
+      if (profileMap.size > 0) checked.push(`source profile of ${migrationId} (${profileMap.size} objects)`);
+    } finally {
+      if (target !== processStaging.staging.sql) await target.end({ timeout: 5 });
+    }
+  } finally {
+    await processStaging.stop();
+  }
+  return { file: loaded.file, findings, checked };
+}
+
+/** The findings as lines: `plan.yaml:12 objects.0.fields.3.to: … — fix: …`. */
+export function formatFindings(outcome: ValidationOutcome): string {
+  return outcome.findings
+    .map(
+      (f) =>
+        `${f.severity === 'error' ? 'ERROR' : 'warning'} ${outcome.file}${f.line ? `:${f.line}` : ''} ${f.path}: ${f.message} — fix: ${f.fix}`,
+    )
+    .join('\n');
+}

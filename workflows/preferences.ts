@@ -1,0 +1,116 @@
+import { allHandlersFinished, condition, defineQuery, log, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { TernActivities } from '../activities';
+import type { DryRunCounts, ProfileSummary } from '../activities/preferences';
+import { BOOKKEEPING, EXTRACT, PROFILE } from './options';
+
+const { extractObject } = proxyActivities<TernActivities>(EXTRACT);
+const { applyRules, profileObject, dryRunObject, freezeGoldSchema, validatePlan } =
+  proxyActivities<TernActivities>(PROFILE);
+const { recordPhaseEvent } = proxyActivities<TernActivities>(BOOKKEEPING);
+
+export interface PreferencesInput {
+  migrationId: string;
+  /** Object names in dependency order (names only, never credentials). */
+  objects: string[];
+}
+
+export interface PreferencesObjectResult {
+  object: string;
+  rows: number;
+  unreadable: number;
+  duplicateIds: number;
+  profile: ProfileSummary;
+  dryRun: DryRunCounts;
+}
+
+export interface PreferencesResult {
+  migrationId: string;
+  phase: 'preferences';
+  /** No plan error: the plan fits the target and the data (warnings may remain). */
+  ok: boolean;
+  goldSchemaHash: string;
+  errors: number;
+  warnings: number;
+  objects: PreferencesObjectResult[];
+}
+
+export interface PreferencesProgress {
+  migrationId: string;
+  stage: 'extracting' | 'schema' | 'profiling' | 'validating' | 'done';
+  objects: { object: string; stage: 'waiting' | 'extracted' | 'profiled' | 'dry-run done'; rows: number }[];
+}
+
+export const preferencesProgressQuery = defineQuery<PreferencesProgress>('progress');
+
+/**
+ * The preferences phase: extract every object into staging once, freeze the target's gold schema, apply
+ * the plan's rules, profile every object, dry-run every record, and validate the plan against the target
+ * and the data. Writes nothing to the target. Only counts cross the workflow history; profiles (which quote
+ * source values) stay in staging.
+ */
+export async function preferencesWorkflow(input: PreferencesInput): Promise<PreferencesResult> {
+  const progress: PreferencesProgress = {
+    migrationId: input.migrationId,
+    stage: 'extracting',
+    objects: input.objects.map((object) => ({ object, stage: 'waiting', rows: 0 })),
+  };
+  setHandler(preferencesProgressQuery, () => progress);
+  await recordPhaseEvent({ migrationId: input.migrationId, phase: 'preferences', event: 'started' });
+
+  const extracted = new Map<string, { staged: number; broken: number; duplicateIds: number }>();
+  for (const o of progress.objects) {
+    const result = await extractObject({ migrationId: input.migrationId, object: o.object, phase: 'preferences' });
+    extracted.set(o.object, result);
+    o.stage = 'extracted';
+    o.rows = result.staged;
+  }
+  progress.stage = 'schema';
+  const gold = await freezeGoldSchema({ migrationId: input.migrationId });
+  log.info('gold schema frozen', { hash: gold.goldSchemaHash, tables: gold.tables, missing: gold.missingTables });
+
+  progress.stage = 'profiling';
+  const objects: PreferencesObjectResult[] = [];
+  for (const o of progress.objects) {
+    await applyRules({ migrationId: input.migrationId, object: o.object });
+    const profile = await profileObject({ migrationId: input.migrationId, object: o.object });
+    o.stage = 'profiled';
+    const dryRun = await dryRunObject({ migrationId: input.migrationId, object: o.object });
+    o.stage = 'dry-run done';
+    const e = extracted.get(o.object)!;
+    objects.push({
+      object: o.object,
+      rows: e.staged,
+      unreadable: e.broken,
+      duplicateIds: e.duplicateIds,
+      profile,
+      dryRun,
+    });
+  }
+  progress.stage = 'validating';
+  const validation = await validatePlan({ migrationId: input.migrationId });
+  progress.stage = 'done';
+
+  const result: PreferencesResult = {
+    migrationId: input.migrationId,
+    phase: 'preferences',
+    ok: validation.errors === 0,
+    goldSchemaHash: gold.goldSchemaHash,
+    errors: validation.errors,
+    warnings: validation.warnings,
+    objects,
+  };
+  await recordPhaseEvent({
+    migrationId: input.migrationId,
+    phase: 'preferences',
+    event: 'completed',
+    summary: {
+      ok: result.ok,
+      goldSchemaHash: result.goldSchemaHash,
+      errors: result.errors,
+      warnings: result.warnings,
+      objects: objects.map((o) => ({ object: o.object, rows: o.rows, dryRun: o.dryRun })),
+    },
+  });
+  await condition(allHandlersFinished);
+  return result;
+}
