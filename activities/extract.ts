@@ -143,7 +143,7 @@ export async function extractObject(ctx: ActivityContext, input: ExtractInput): 
       Context.current().heartbeat({ cursor: lastCursor });
     };
 
-    const source = await openSource(plan, object, ctx.env, { defaultUrl: ctx.deps.staging.url });
+    const source = await openSource(plan, object, ctx.env, { shared: { url: ctx.deps.staging.url, sql: ctx.sql } });
     try {
       for await (const item of source.reader(resumeAfter)) {
         lastCursor = item.cursor;

@@ -8,7 +8,7 @@ import { Deduplicator, firstMatchingFilter, type DuplicateGroups } from '../plan
 import type { ObjectPlan } from '../plan/schema';
 import { checkPlanAgainstTarget, columnRejection, type TargetIssue } from '../plan/target-check';
 import { textOf } from '../plan/text';
-import { transformArgs, transformName, type TransformSpec } from '../plan/transforms';
+import { transformArgs, transformName } from '../plan/transforms';
 import { appendAudit } from '../staging/audit';
 import { migrations, profiles, runs } from '../staging/schema';
 import type { ActivityContext } from './deps';
@@ -165,8 +165,8 @@ export function referenceFields(object: ObjectPlan): { field: string; object: st
   for (const f of object.fields) {
     if (!f.from) continue;
     for (const spec of f.transform) {
-      if (transformName(spec as TransformSpec) !== 'reference') continue;
-      const target = transformArgs(spec as TransformSpec).object;
+      if (transformName(spec) !== 'reference') continue;
+      const target = transformArgs(spec).object;
       if (typeof target === 'string') out.push({ field: f.from, object: target });
     }
   }
@@ -305,7 +305,7 @@ export async function dryRunObject(ctx: ActivityContext, input: ObjectInput): Pr
   const columns = gold?.tables[object.target.table]?.columns ?? [];
   const mapper = compileObjectMapper(object, await ctx.customTransforms(plan));
   const loadable = new Map<string, Set<string>>();
-  for (const dep of objectDependencies(object as unknown as Record<string, unknown>)) {
+  for (const dep of objectDependencies(object)) {
     const rows = await ctx.sql<{ source_id: string }[]>`
       select s.source_id from staged_records s
       left join staged_records v on v.migration_id = s.migration_id and v.object = s.object and v.source_id = s.duplicate_of

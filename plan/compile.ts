@@ -53,7 +53,7 @@ export function compileObjectMapper(
   const steps: { from?: string; to: string; fns: TransformFn[] }[] = object.fields.map((f) => ({
     from: f.from,
     to: f.to,
-    fns: f.transform.map((spec) => buildStep(spec as TransformSpec, custom)),
+    fns: f.transform.map((spec) => buildStep(spec, custom)),
   }));
   return (raw, resolveReference = () => ({ found: false })) => {
     const ctx: TransformContext = { record: raw, resolveReference };

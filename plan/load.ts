@@ -92,11 +92,18 @@ function crossChecks(data: unknown): PlanIssue[] {
         });
       }
       if (to !== undefined) targets.add(to);
-      const hasDefault = asArray(field.transform).some((t) => t !== null && typeof t === 'object' && 'default' in t);
-      if (field.from === undefined && !hasDefault) {
+      // Without a source field, a value must come from a default or from other fields of the record.
+      const produces = asArray(field.transform).some(
+        (t) =>
+          t !== null &&
+          typeof t === 'object' &&
+          ['default', 'template', 'concat', 'coalesce'].some((name) => name in (t as Record<string, unknown>)),
+      );
+      if (field.from === undefined && !produces) {
         issues.push({
           path: `objects.${i}.fields.${j}`,
-          message: 'a field without "from" needs a { default: value } transform',
+          message:
+            'a field without "from" needs a transform that produces a value: { default: … }, { template: … }, { concat: … } or { coalesce: … }',
         });
       }
     });

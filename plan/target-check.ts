@@ -1,3 +1,4 @@
+import { textOf } from './text';
 import type { GoldColumn, GoldSchema } from '../connectors/postgres/schema';
 import type { ObjectProfile } from './profile';
 import type { Plan } from './schema';
@@ -104,7 +105,7 @@ export function checkPlanAgainstTarget(
         );
       }
       const fieldProfile = field.from ? profile?.fields.find((f) => f.field === field.from) : undefined;
-      const truncates = field.transform.some((t) => transformName(t as TransformSpec) === 'truncate');
+      const truncates = field.transform.some((t) => transformName(t) === 'truncate');
       if (fieldProfile && column.maxLength !== null && !truncates && fieldProfile.maxLength > column.maxLength) {
         add(
           'warning',
@@ -115,8 +116,8 @@ export function checkPlanAgainstTarget(
       }
       if (fieldProfile) {
         field.transform.forEach((spec, k) => {
-          if (transformName(spec as TransformSpec) !== 'picklist') return;
-          const args = transformArgs(spec as TransformSpec);
+          if (transformName(spec) !== 'picklist') return;
+          const args = transformArgs(spec);
           const values = (fieldProfile.values ?? fieldProfile.top).map((v) => v.value);
           const { unmapped } = picklistCoverage(args, values);
           if (unmapped.length === 0) return;
@@ -130,7 +131,7 @@ export function checkPlanAgainstTarget(
           add(
             strict ? 'error' : 'warning',
             `objects.${i}.fields.${j}.transform.${k}`,
-            `${unmapped.length} ${field.from} value(s) in the source match no picklist option or alias (${records} records): ${listed}${unmapped.length > 10 ? ', …' : ''}${strict ? '' : `; they will be handled by unmapped: ${String(args.unmapped ?? 'quarantine')}`}`,
+            `${unmapped.length} ${field.from} value(s) in the source match no picklist option or alias (${records} records): ${listed}${unmapped.length > 10 ? ', …' : ''}${strict ? '' : `; they will be handled by unmapped: ${textOf(args.unmapped ?? 'quarantine')}`}`,
             `add them to picklist.aliases (value: option)`,
           );
         });
@@ -150,14 +151,9 @@ export function checkPlanAgainstTarget(
   return issues;
 }
 
-/** The kind of value a transform chain ends with; a chain without typed transforms passes text through. */
+/** The kind of value a transform chain ends with; raw source values (no transforms) are text. */
 export function chainOutputKind(chain: readonly unknown[]): OutputKind {
-  for (let k = chain.length - 1; k >= 0; k--) {
-    const kind = transformOutputKind(chain[k] as TransformSpec);
-    if (kind !== 'text' && kind !== 'any') return kind;
-    if (kind === 'any') return 'any';
-  }
-  return 'text';
+  return chain.length === 0 ? 'text' : transformOutputKind(chain as TransformSpec[]);
 }
 
 /** The column whose name is closest to a misspelt one (edit distance ≤ 2), for "did you mean". */

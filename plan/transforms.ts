@@ -2,7 +2,7 @@ import { DateTime, IANAZone } from 'luxon';
 // The "max" metadata: `isValid()` checks the number against each country's real numbering plan (area codes,
 // mobile ranges); the "min" metadata only checks lengths and would let numbers such as 555-0100 through.
 // Tern runs on a server, so the larger bundle costs nothing that matters.
-import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import { textOf } from './text';
 
@@ -61,10 +61,7 @@ export interface TransformDefinition {
 // ---------------------------------------------------------------------------------------------------------
 
 const isBlank = (v: unknown): boolean =>
-  v === null ||
-  v === undefined ||
-  (typeof v === 'string' && v.trim() === '') ||
-  (Array.isArray(v) && v.length === 0);
+  v === null || v === undefined || (typeof v === 'string' && v.trim() === '') || (Array.isArray(v) && v.length === 0);
 const asText = textOf;
 
 /** A value quoted for a message: JSON-quoted, cut after 60 characters with its full length. */
@@ -144,8 +141,8 @@ const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n =
 function policy<const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) {
   return z
     .union([z.enum(values), z.null()])
-    .transform((v) => (v ?? 'null') as T[number])
-    .default(fallback);
+    .transform((v) => v ?? 'null')
+    .default(fallback as never);
 }
 
 /** An IANA time zone name (or UTC), checked against the zones this Node.js knows. */
@@ -652,7 +649,11 @@ const picklistArgs = z
   .strictObject({
     options: z.array(z.string().min(1)).min(1, 'list at least one option'),
     aliases: z.record(z.string(), z.string()).default({}),
-    unmapped: z.enum(['quarantine', 'default']).default('quarantine'),
+    /**
+     * quarantine: an unmapped value quarantines its record; default: it becomes `default`; strict: like
+     * quarantine at run time, and any unmapped value found in the source is a plan error at validation.
+     */
+    unmapped: z.enum(['quarantine', 'default', 'strict']).default('quarantine'),
     default: z.string().optional(),
   })
   .superRefine((args, ctx) => {
@@ -760,18 +761,9 @@ const coalesceArgs = z.strictObject({ fields: fieldList });
 // ---------------------------------------------------------------------------------------------------------
 
 export const TRANSFORMS: Record<string, TransformDefinition> = {
-  trim: none(
-    'remove leading and trailing whitespace',
-    elementwise(onText((s) => s.trim())),
-  ),
-  lowercase: none(
-    'lower-case text',
-    elementwise(onText((s) => s.toLowerCase())),
-  ),
-  uppercase: none(
-    'upper-case text',
-    elementwise(onText((s) => s.toUpperCase())),
-  ),
+  trim: none('remove leading and trailing whitespace', elementwise(onText((s) => s.trim()))),
+  lowercase: none('lower-case text', elementwise(onText((s) => s.toLowerCase()))),
+  uppercase: none('upper-case text', elementwise(onText((s) => s.toUpperCase()))),
   titlecase: none(
     'lower-case text, then upper-case the first letter of each word ("mary-jane o\'brien" → "Mary-Jane O\'Brien")',
     elementwise(onText(titleCase)),
@@ -812,8 +804,7 @@ export const TRANSFORMS: Record<string, TransformDefinition> = {
       const s = asText(v)
         .trim()
         .replace(/[,_\s]/g, '');
-      if (!/^[+-]?\d+$/.test(s))
-        throw new RecordRejection('not_an_integer', `${quoteValue(v)} is not a whole number`);
+      if (!/^[+-]?\d+$/.test(s)) throw new RecordRejection('not_an_integer', `${quoteValue(v)} is not a whole number`);
       return s.replace(/^\+/, '');
     }),
   ),
@@ -850,8 +841,7 @@ export const TRANSFORMS: Record<string, TransformDefinition> = {
     ({ decimals, decimalSeparator }) =>
       elementwise((v) => {
         if (isBlank(v)) return null;
-        const reject = (why: string) =>
-          new RecordRejection('invalid_currency', `${quoteValue(v)} ${why}`);
+        const reject = (why: string) => new RecordRejection('invalid_currency', `${quoteValue(v)} ${why}`);
         let parsed: ParsedDecimal | undefined;
         if (typeof v === 'number' || typeof v === 'bigint') parsed = readNumber(v, '.');
         else {
@@ -906,11 +896,16 @@ export const TRANSFORMS: Record<string, TransformDefinition> = {
       elementwise((v) => {
         if (isBlank(v)) return null;
         const text = asText(v).trim();
-        // libphonenumber refuses inputs over 250 characters itself; checked here so the intent is plain.
+        // `extract: false`: the whole value must be the number (an extension may follow), so "call 212-555-0123
+        // after 5" is refused rather than guessed. libphonenumber refuses inputs over 250 characters itself;
+        // checked here so the intent is plain.
         const parsed =
           text.length > 250
             ? undefined
-            : parsePhoneNumberFromString(text, defaultCountry ? { defaultCountry: defaultCountry as CountryCode } : {});
+            : parsePhoneNumberFromString(text, {
+                defaultCountry: defaultCountry,
+                extract: false,
+              });
         if (parsed?.isValid()) return parsed.number;
         if (onInvalid === 'null') return null;
         throw new RecordRejection(
@@ -1036,7 +1031,7 @@ export const TRANSFORMS: Record<string, TransformDefinition> = {
     },
   ),
   picklist: define(
-    'one of a fixed list of options, matched case-insensitively, plus aliases: { picklist: { options: [..], aliases: { legacy: option }, unmapped: quarantine | default, default: option } }',
+    'one of a fixed list of options, matched case-insensitively, plus aliases: { picklist: { options: [..], aliases: { legacy: option }, unmapped: quarantine | default | strict, default: option } }',
     picklistArgs,
     (args) => {
       const lookup = picklistLookup(args);
@@ -1225,7 +1220,8 @@ const DESCRIBERS: Record<string, (a: Record<string, unknown>) => string | undefi
   currency: (a) => `${plural(a.decimals as number, 'decimal')}, ${NUMBER_EXAMPLE[a.decimalSeparator as '.' | ',']}`,
   boolean: (a) =>
     count(a.true) + count(a.false) === 0 ? undefined : `+${count(a.true)} true, +${count(a.false)} false words`,
-  phone: (a) => `${typeof a.defaultCountry === 'string' ? a.defaultCountry : 'international'}, invalid→${String(a.onInvalid)}`,
+  phone: (a) =>
+    `${typeof a.defaultCountry === 'string' ? a.defaultCountry : 'international'}, invalid→${String(a.onInvalid)}`,
   datetime: (a) => `${String(a.format)}, ${String(a.zone)}`,
   timezone: (a) => `${String(a.from)}→${String(a.to)}`,
   split: (a) =>

@@ -1,6 +1,6 @@
 import type postgres from 'postgres';
 import { TernError } from '../../common/errors';
-import { canonicalValue, columnKindOf, type ColumnKind } from '../../plan/target-values';
+import { arrayElements, canonicalValue, columnKindOf, pgArrayLiteral, type ColumnKind } from '../../plan/target-values';
 import { textOf } from '../../plan/text';
 
 /** A PostgreSQL table as discovered from information_schema. */
@@ -149,7 +149,10 @@ export class PostgresTableWriter {
   /**
    * Parameters as postgres.js must receive them for the column's server-side type: it serialises a boolean
    * parameter with `x === true`, so the text "true" would be stored as false; json parameters are encoded
-   * by the driver. Everything else crosses as text and PostgreSQL parses it.
+   * by the driver. Array columns get PostgreSQL's array literal (`{"a","b c"}`, every element quoted) as
+   * text, so a JS list (what `split` produces) is stored element by element, whatever the driver knows of
+   * the column's type, and reads back through `::text` canonically equal. Everything else crosses as text
+   * and PostgreSQL parses it.
    */
   private asParams(row: Record<string, unknown>): Record<string, postgres.JSONValue> {
     const out: Record<string, postgres.JSONValue> = {};
@@ -157,6 +160,7 @@ export class PostgresTableWriter {
       const kind = this.kinds.get(column) ?? 'text';
       if (value === null || value === undefined) out[column] = null;
       else if (kind === 'boolean') out[column] = canonicalValue('boolean', value) === 'true';
+      else if (kind === 'array') out[column] = pgArrayLiteral(arrayElements(value));
       else if (kind === 'json')
         out[column] =
           typeof value === 'string' ? (JSON.parse(value) as postgres.JSONValue) : (value as postgres.JSONValue);

@@ -65,7 +65,9 @@ export function postgresSourceReader(options: PostgresSourceOptions): SourceRead
   const read = <T>(fn: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> =>
     sql
       .begin('read only', async (tx) => {
-        await tx.unsafe(`set local datestyle = 'ISO, YMD'; set local intervalstyle = 'postgres'; set local bytea_output = 'hex'`);
+        await tx.unsafe(
+          `set local datestyle = 'ISO, YMD'; set local intervalstyle = 'postgres'; set local bytea_output = 'hex'`,
+        );
         return fn(tx);
       })
       .catch(fail) as Promise<T>;
@@ -77,7 +79,7 @@ export function postgresSourceReader(options: PostgresSourceOptions): SourceRead
   };
 
   const grouped = (condition: string) =>
-    `select ${selectList}, count(*) over w :: int as ${N}, row_number() over (w order by s::text) :: int as ${K}
+    `select ${selectList}, count(*) over w :: int as ${N}, row_number() over (w order by row(s.*)::text) :: int as ${K}
      from ${from} where ${condition}
      window w as (partition by ${sid})
      order by ${sid}, ${K}`;
@@ -124,8 +126,7 @@ export function postgresSourceReader(options: PostgresSourceOptions): SourceRead
           lowerParams,
         );
         const upper = boundary[0]?.b;
-        const condition =
-          upper === undefined ? lower : `${lower} and ${sid} <= $${lowerParams.length + 1}::${idType}`;
+        const condition = upper === undefined ? lower : `${lower} and ${sid} <= $${lowerParams.length + 1}::${idType}`;
         const rows = await tx.unsafe<Record<string, unknown>[]>(
           grouped(condition),
           upper === undefined ? lowerParams : [...lowerParams, upper],
@@ -144,7 +145,7 @@ export function postgresSourceReader(options: PostgresSourceOptions): SourceRead
     async nulls(offset, limit) {
       return read(async (tx) => {
         const rows = await tx.unsafe<Record<string, unknown>[]>(
-          `select ${selectList} from ${from} where ${sid} is null order by s::text offset ${offset} limit ${limit}`,
+          `select ${selectList} from ${from} where ${sid} is null order by row(s.*)::text offset ${offset} limit ${limit}`,
         );
         return rows.map((raw) => toRow(raw).values);
       });
@@ -176,7 +177,13 @@ export function describePostgresError(err: unknown, context: { where: string; is
   const code = (err as { code?: unknown }).code;
   const reason = err.message;
   if (typeof code !== 'string') return err;
-  if (UNREACHABLE_CODES.has(code) || code.startsWith('08') || code.startsWith('28') || code === '3D000' || code === '57P03')
+  if (
+    UNREACHABLE_CODES.has(code) ||
+    code.startsWith('08') ||
+    code.startsWith('28') ||
+    code === '3D000' ||
+    code === '57P03'
+  )
     return new DatabaseUnreachableError(
       `${context.where}: cannot read the source database: ${reason} (${code})`,
       'check the source database URL (the variable named by source.urlEnv): host, port, user, password and database name, and that the server accepts connections',
@@ -198,7 +205,7 @@ export function describePostgresError(err: unknown, context: { where: string; is
       `${context.where}: the source database rejects the read: ${reason} (${code})`,
       context.isTable
         ? 'check objects[].source.table and objects[].source.id in the plan'
-        : 'correct objects[].source.query: it must be a SELECT this database accepts (try it in psql first)',
+        : 'correct objects[].source.query: it must be a SELECT this database accepts (try it in psql first); Tern runs it as a subquery, select … from (<query>) s',
     );
   if (code === '25006')
     return new ConfigError(

@@ -1,7 +1,10 @@
 import postgres from 'postgres';
 import type { StoredProfile } from '../../activities/preferences';
 import { loadSettings, type TernSettings } from '../../common/config';
-import { checkSourceCredentials } from '../../connectors/sources';
+import { checkSourceCredentials, openSource } from '../../connectors/sources';
+import { ProfileBuilder, type ObjectProfile } from '../../plan/profile';
+import type { Plan } from '../../plan/schema';
+import { transformArgs, transformName } from '../../plan/transforms';
 import { discoverSchema } from '../../connectors/postgres/schema';
 import { loadCustomTransforms } from '../../plan/custom';
 import { planLine, type LoadedPlan } from '../../plan/load';
@@ -83,7 +86,13 @@ export async function validatePlan(
         .from(profiles)
         .where(eq(profiles.migrationId, migrationId))
         .catch(() => []);
-      const profileMap = new Map(stored.map((p) => [p.object, p.profile as StoredProfile]));
+      const profileMap = new Map<string, ObjectProfile>(stored.map((p) => [p.object, p.profile as StoredProfile]));
+      if (profileMap.size === 0) {
+        // No preferences run yet: read the values of strict picklist fields straight from the source.
+        for (const [object, profile] of await scanStrictPicklists(plan, env, processStaging.staging))
+          profileMap.set(object, profile);
+        if (profileMap.size > 0) checked.push(`source values of strict picklists (${profileMap.size} objects)`);
+      }
       const issues: TargetIssue[] = checkPlanAgainstTarget(plan, gold, profileMap);
       for (const issue of issues) add(issue);
       checked.push(`target schema ${plan.target.schema} (${Object.keys(gold.tables).length} tables)`);
@@ -95,6 +104,48 @@ export async function validatePlan(
     await processStaging.stop();
   }
   return { file: loaded.file, findings, checked };
+}
+
+/** Fields mapped through a picklist whose policy is `strict`, per object. */
+function strictPicklistFields(plan: Plan): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const object of plan.objects) {
+    const fields = object.fields
+      .filter((f) =>
+        f.transform.some(
+          (t) =>
+            transformName(t) === 'picklist' && transformArgs(t).unmapped === 'strict',
+        ),
+      )
+      .map((f) => f.from)
+      .filter((f): f is string => f !== undefined);
+    if (fields.length > 0) out.set(object.name, fields);
+  }
+  return out;
+}
+
+/** Profiles only the strict picklist fields, reading each such object from the source once. */
+async function scanStrictPicklists(
+  plan: Plan,
+  env: NodeJS.ProcessEnv,
+  staging: { url: string; sql: postgres.Sql },
+): Promise<Map<string, ObjectProfile>> {
+  const out = new Map<string, ObjectProfile>();
+  for (const [name, fields] of strictPicklistFields(plan)) {
+    const object = plan.objects.find((o) => o.name === name)!;
+    const builder = new ProfileBuilder(name);
+    const source = await openSource(plan, object, env, { shared: staging });
+    try {
+      for await (const item of source.reader(null)) {
+        if (item.kind !== 'record') continue;
+        builder.add(Object.fromEntries(fields.map((f) => [f, item.record[f]])));
+      }
+    } finally {
+      await source.close();
+    }
+    out.set(name, builder.finish());
+  }
+  return out;
 }
 
 /** The findings as lines: `plan.yaml:12 objects.0.fields.3.to: … — fix: …`. */

@@ -1,4 +1,11 @@
-import { composeTransforms, parseDate, RecordRejection, standaloneContext } from '../../plan/transforms';
+import {
+  composeTransforms,
+  describeTransform,
+  parseDate,
+  RecordRejection,
+  standaloneContext,
+  transformOutputKind,
+} from '../../plan/transforms';
 
 const run = (specs: Parameters<typeof composeTransforms>[0], value: unknown) =>
   composeTransforms(specs)(value, standaloneContext());
@@ -84,7 +91,26 @@ describe('dates', () => {
     expect(parseDate('12/25/2019', 'auto')).toBe('2019-12-25');
     expect(parseDate('05/05/2019', 'auto')).toBe('2019-05-05');
     expect(parseDate('03/04/2019', 'auto')).toBeUndefined();
-    expect(rejection(['date'], '03/04/2019').code).toBe('ambiguous_or_invalid_date');
+    const ambiguous = rejection(['date'], '03/04/2019');
+    expect(ambiguous.code).toBe('ambiguous_date');
+    expect(ambiguous.message).toBe(
+      '"03/04/2019" is ambiguous: it reads as month/day or day/month; set date.format to MM/DD/YYYY or DD/MM/YYYY',
+    );
+    expect(rejection([{ date: { format: 'auto' } }], '12.01.2020').code).toBe('ambiguous_date');
+  });
+
+  it('calls everything else that auto cannot read an invalid date, not an ambiguous one', () => {
+    for (const bad of ['13/13/2019', '02/30/2024', '00/05/2019', 'tomorrow', '2024-13-01', '1/2/24'])
+      expect([bad, rejection(['date'], bad).code]).toEqual([bad, 'invalid_date']);
+    expect(rejection(['date'], 'tomorrow').message).toBe(
+      '"tomorrow" is not a valid date (YYYY-MM-DD, or DD/MM/YYYY or MM/DD/YYYY with a day above 12; set date.format otherwise)',
+    );
+  });
+
+  it('passes blanks through as null and reads each element of a list', () => {
+    expect(run(['date'], '  ')).toBeNull();
+    expect(run(['date'], null)).toBeNull();
+    expect(run(['date'], ['2020-01-02', '25/12/2019', ''])).toEqual(['2020-01-02', '2019-12-25']);
   });
 
   it('rejects dates that do not exist', () => {
@@ -92,6 +118,96 @@ describe('dates', () => {
     expect(parseDate('2021-02-29', 'YYYY-MM-DD')).toBeUndefined();
     expect(parseDate('2020-02-29', 'YYYY-MM-DD')).toBe('2020-02-29');
     expect(rejection([{ date: { format: 'MM/DD/YYYY' } }], '13/01/2020').code).toBe('invalid_date');
+  });
+});
+
+describe('existing transforms on lists and huge values', () => {
+  it('applies text transforms to each element of a list', () => {
+    expect(run(['trim', 'uppercase'], [' a ', 'b'])).toEqual(['A', 'B']);
+    expect(run(['collapse_whitespace'], ['x   y'])).toEqual(['x y']);
+  });
+
+  it('treats an empty list as blank', () => {
+    expect(run(['null_if_empty'], [])).toBeNull();
+    expect(run([{ default: 'none' }], [])).toBe('none');
+    expect(rejection(['required'], []).code).toBe('required_missing');
+  });
+
+  it('quotes at most 60 characters of a huge value in a message', () => {
+    const err = rejection(['integer'], 'x'.repeat(1_000_000));
+    expect(err.message).toBe(`"${'x'.repeat(60)}…" (1000000 characters) is not a whole number`);
+  });
+
+  it('validates a megabyte of dotted text as an email in linear time', () => {
+    const started = Date.now();
+    expect(rejection(['email'], `a@${'b.'.repeat(500_000)} `).code).toBe('invalid_email');
+    expect(rejection(['email'], `a@${'b.'.repeat(200)}com`).code).toBe('invalid_email'); // over 254 characters
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe('describeTransform and transformOutputKind', () => {
+  it('renders specs briefly', () => {
+    const aliases = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`legacy ${i}`, 'a']));
+    expect(describeTransform('trim')).toBe('trim');
+    expect(describeTransform({ date: { format: 'MM/DD/YYYY' } })).toBe('date(MM/DD/YYYY)');
+    expect(describeTransform('date')).toBe('date(auto)');
+    expect(describeTransform({ picklist: { options: ['a', 'b', 'c', 'd', 'e', 'f'], aliases } })).toBe(
+      'picklist(6 options, 12 aliases, unmapped→quarantine)',
+    );
+    expect(describeTransform({ picklist: { options: ['a'], unmapped: 'default', default: 'a' } })).toBe(
+      'picklist(1 option, 0 aliases, unmapped→default)',
+    );
+    expect(describeTransform({ reference: { object: 'accounts' } })).toBe('reference(accounts, missing→quarantine)');
+    expect(describeTransform({ reference: { object: 'accounts', onMissing: null } })).toBe(
+      'reference(accounts, missing→null)',
+    );
+    expect(describeTransform({ reference: { object: 'users', onMissing: 'placeholder', placeholder: 'U0' } })).toBe(
+      'reference(users, missing→placeholder "U0")',
+    );
+    expect(describeTransform({ truncate: { length: 80 } })).toBe('truncate(80, overflow→quarantine)');
+    expect(describeTransform({ number: { decimalSeparator: ',' } })).toBe('number(1.234,56)');
+    expect(describeTransform('currency')).toBe('currency(2 decimals, 1,234.56)');
+    expect(describeTransform('boolean')).toBe('boolean');
+    expect(describeTransform({ boolean: { true: ['si', 'oui'] } })).toBe('boolean(+2 true, +0 false words)');
+    expect(describeTransform({ phone: { defaultCountry: 'US' } })).toBe('phone(US, invalid→quarantine)');
+    expect(describeTransform({ datetime: { zone: 'Europe/Paris' } })).toBe('datetime(auto, Europe/Paris)');
+    expect(describeTransform({ timezone: { from: 'America/New_York', to: 'UTC' } })).toBe(
+      'timezone(America/New_York→UTC)',
+    );
+    expect(describeTransform('split')).toBe('split("," ";", unique)');
+    expect(describeTransform({ map: { values: { A: 1, B: 2 }, unmapped: 'keep' } })).toBe(
+      'map(2 values, unmapped→keep)',
+    );
+    expect(describeTransform({ user: { map: { a: 'x' }, inactive: ['b'], fallback: 'admin' } })).toBe(
+      'user(1 user, 1 inactive, unmapped→quarantine)',
+    );
+    expect(describeTransform({ template: { template: '{first} {last}' } })).toBe('template("{first} {last}")');
+    expect(describeTransform({ concat: { fields: ['first', 'last'] } })).toBe('concat(first + last)');
+    expect(describeTransform({ coalesce: { fields: ['email', 'email2'] } })).toBe('coalesce(value, email, email2)');
+    expect(describeTransform({ default: 0 })).toBe('default(0)');
+    expect(describeTransform({ my_custom: { x: 1 } })).toBe('my_custom');
+    expect(describeTransform({ truncate: { length: 0 } })).toBe('truncate(invalid arguments)');
+  });
+
+  it('names the kind of value a transform or a chain ends with', () => {
+    expect(transformOutputKind('trim')).toBe('text');
+    expect(transformOutputKind('integer')).toBe('integer');
+    expect(transformOutputKind({ currency: {} })).toBe('number');
+    expect(transformOutputKind('date')).toBe('date');
+    expect(transformOutputKind({ datetime: { zone: 'UTC' } })).toBe('timestamp');
+    expect(transformOutputKind('boolean')).toBe('boolean');
+    expect(transformOutputKind('split')).toBe('array');
+    expect(transformOutputKind({ coalesce: { fields: ['a'] } })).toBe('any');
+    expect(transformOutputKind('my_custom')).toBe('any');
+    expect(transformOutputKind({ default: 0 })).toBe('integer');
+    expect(transformOutputKind({ map: { values: { Y: true, N: false } } })).toBe('boolean');
+    expect(transformOutputKind({ map: { values: { Y: 'yes' }, unmapped: 'keep' } })).toBe('text');
+    expect(transformOutputKind({ map: { values: { Y: 1 }, unmapped: 'keep' } })).toBe('any');
+    expect(transformOutputKind([])).toBe('any');
+    expect(transformOutputKind(['trim', 'decimal', 'null_if_empty', { default: 0 }])).toBe('number');
+    expect(transformOutputKind(['split', 'trim', { picklist: { options: ['a'] } }])).toBe('array');
+    expect(transformOutputKind(['trim', 'required'])).toBe('text');
   });
 });
 

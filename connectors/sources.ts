@@ -1,0 +1,259 @@
+import path from 'node:path';
+import mysql from 'mysql2/promise';
+import postgres from 'postgres';
+import { ConfigError, DatabaseUnreachableError, TernError } from '../common/errors';
+import type { ObjectPlan, Plan } from '../plan/schema';
+import { csvSourceReader } from './csv/source';
+import { jsonlSourceReader } from './jsonl/read';
+import type { SourceReader } from './source';
+import { mysqlPoolOptions, mysqlSourceReader } from './sql/mysql-source';
+import { postgresSourceReader } from './sql/postgres-source';
+
+/** One object's source, opened: read it (from a cursor), then close it. */
+export interface OpenedSource {
+  reader: SourceReader;
+  /** Releases the connection (SQL sources); safe to call more than once. */
+  close(): Promise<void>;
+}
+
+export interface OpenSourceOptions {
+  /**
+   * PostgreSQL sources only: a connection this process already holds (staging). When the plan's URL is this
+   * one, the reader shares it instead of opening another (the embedded database serves one session).
+   */
+  shared?: { url: string; sql: postgres.Sql };
+}
+
+type SqlKind = 'postgres' | 'mysql';
+
+const EXAMPLE_URL: Record<SqlKind, string> = {
+  postgres: 'postgres://user@host:5432/db',
+  mysql: 'mysql://user@host:3306/db',
+};
+const PROTOCOLS: Record<SqlKind, string[]> = {
+  postgres: ['postgres:', 'postgresql:'],
+  mysql: ['mysql:', 'mariadb:'],
+};
+
+/**
+ * Opens the source of one object of a plan. File sources (csv, jsonl) read
+ * `path.resolve(plan.source.directory, object.source.file)`; SQL sources (postgres, mysql) connect to the URL
+ * held by the environment variable the plan names in `source.urlEnv` (checked here, before any read). No
+ * error or log ever carries the URL or its password.
+ */
+export async function openSource(
+  plan: Plan,
+  object: ObjectPlan,
+  env: NodeJS.ProcessEnv,
+  options: OpenSourceOptions = {},
+): Promise<OpenedSource> {
+  const source = plan.source;
+  switch (source.kind) {
+    case 'csv':
+    case 'jsonl': {
+      const file = sourceFile(plan, object);
+      const reader =
+        source.kind === 'csv'
+          ? csvSourceReader(file, { encoding: object.source.encoding, delimiter: object.source.delimiter })
+          : jsonlSourceReader(file, { encoding: object.source.encoding });
+      return { reader, close: () => Promise.resolve() };
+    }
+    case 'postgres':
+    case 'mysql': {
+      const url = sourceUrl(source.kind, source.urlEnv, env);
+      const secrets = new Secrets(url);
+      const label = `the source database (${source.urlEnv})`;
+      const common = {
+        schema: source.schema,
+        table: object.source.table,
+        query: object.source.query,
+        id: object.source.id,
+        pageSize: source.pageSize,
+        object: object.name,
+      };
+      if (source.kind === 'postgres' && options.shared && options.shared.url === url) {
+        return {
+          reader: guarded(postgresSourceReader({ sql: options.shared.sql, ...common }), secrets, source.urlEnv),
+          close: () => Promise.resolve(),
+        };
+      }
+      if (source.kind === 'postgres') {
+        let sql: postgres.Sql;
+        try {
+          sql = postgres(url, {
+            max: 2,
+            onnotice: () => undefined,
+            connect_timeout: 10,
+            idle_timeout: 30,
+            connection: { application_name: 'tern-source' },
+          });
+        } catch (err) {
+          throw unreachable(label, source.urlEnv, secrets.redact(messageOf(err)));
+        }
+        let closed = false;
+        const close = async () => {
+          if (closed) return;
+          closed = true;
+          await sql.end({ timeout: 5 });
+        };
+        try {
+          await sql`select 1`;
+        } catch (err) {
+          await close().catch(() => undefined);
+          throw unreachable(label, source.urlEnv, secrets.redact(messageOf(err)));
+        }
+        return { reader: guarded(postgresSourceReader({ sql, ...common }), secrets, source.urlEnv), close };
+      }
+      const pool = mysql.createPool({
+        uri: url.replace(/^mariadb:/, 'mysql:'),
+        ...mysqlPoolOptions,
+        connectionLimit: 2,
+        connectTimeout: 10_000,
+      });
+      let closed = false;
+      const close = async () => {
+        if (closed) return;
+        closed = true;
+        await pool.end();
+      };
+      try {
+        (await pool.getConnection()).release();
+      } catch (err) {
+        await close().catch(() => undefined);
+        throw unreachable(label, source.urlEnv, secrets.redact(messageOf(err)));
+      }
+      return { reader: guarded(mysqlSourceReader({ pool, ...common }), secrets, source.urlEnv), close };
+    }
+  }
+}
+
+/**
+ * Problems with the source credentials a plan names, found without connecting: for SQL sources, the
+ * `source.urlEnv` variable is unset, empty or not a URL of the source's kind. Each problem is one line naming
+ * the variable (never its value) and what to export. File sources have no credentials: [].
+ */
+export function checkSourceCredentials(plan: Plan, env: NodeJS.ProcessEnv): string[] {
+  const source = plan.source;
+  if (source.kind !== 'postgres' && source.kind !== 'mysql') return [];
+  try {
+    sourceUrl(source.kind, source.urlEnv, env);
+    return [];
+  } catch (err) {
+    return [err instanceof TernError ? `${err.message}; ${err.fix}` : messageOf(err)];
+  }
+}
+
+/** The file of an object of a file source. */
+function sourceFile(plan: Plan, object: ObjectPlan): string {
+  if (plan.source.kind !== 'csv' && plan.source.kind !== 'jsonl') throw new Error('not a file source');
+  if (!object.source.file)
+    throw new ConfigError(
+      `object "${object.name}": a ${plan.source.kind} source needs source.file`,
+      'set objects[].source.file to the file name inside the source directory',
+    );
+  return path.resolve(plan.source.directory, object.source.file);
+}
+
+/** The source URL from the environment, checked for shape; errors name the variable, never its value. */
+function sourceUrl(kind: SqlKind, urlEnv: string, env: NodeJS.ProcessEnv): string {
+  const fix = `export ${urlEnv}=${EXAMPLE_URL[kind]} (the URL of the legacy database) in the worker's environment`;
+  const value = env[urlEnv]?.trim();
+  if (!value) {
+    throw new ConfigError(`source.urlEnv: environment variable ${urlEnv} is not set`, fix);
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError(`source.urlEnv: environment variable ${urlEnv} does not hold a URL`, fix);
+  }
+  if (!PROTOCOLS[kind].includes(parsed.protocol))
+    throw new ConfigError(
+      `source.urlEnv: environment variable ${urlEnv} holds a ${parsed.protocol}// URL, but source.kind is ${kind} (${PROTOCOLS[kind].map((p) => `${p}//`).join(' or ')} expected)`,
+      `${fix}, or correct source.kind in the plan`,
+    );
+  return value;
+}
+
+/** The secret parts of a URL, to be blanked out of any text that might echo them. */
+class Secrets {
+  private readonly needles: string[];
+
+  constructor(url: string) {
+    const needles = [url];
+    try {
+      const parsed = new URL(url);
+      if (parsed.password) {
+        needles.push(parsed.password);
+        const decoded = safeDecode(parsed.password);
+        needles.push(decoded, encodeURIComponent(decoded));
+      }
+      needles.push(parsed.href);
+    } catch {
+      // Not a URL: only the text as a whole is secret.
+    }
+    // Longest first, so the whole URL is replaced before its password inside it.
+    this.needles = [...new Set(needles.filter((n) => n.length > 0))].sort((a, b) => b.length - a.length);
+  }
+
+  redact(text: string): string {
+    let out = text;
+    for (const needle of this.needles) out = out.split(needle).join(needle.includes('://') ? '[source url]' : '***');
+    return out;
+  }
+
+  /** The same error with secrets blanked from its message (and stack); TernErrors keep their class. */
+  scrub(err: unknown): unknown {
+    if (!(err instanceof Error)) return typeof err === 'string' ? this.redact(err) : err;
+    if (err instanceof TernError) {
+      const message = this.redact(err.message);
+      const fix = this.redact(err.fix);
+      if (message === err.message && fix === err.fix) return err;
+      const Class = err.constructor as new (message: string, fix: string) => TernError;
+      return new Class(message, fix);
+    }
+    err.message = this.redact(err.message);
+    if (err.stack) err.stack = this.redact(err.stack);
+    return err;
+  }
+}
+
+/** Wraps a reader so no error it throws carries the URL or password, and connection errors name the variable. */
+function guarded(reader: SourceReader, secrets: Secrets, urlEnv: string): SourceReader {
+  return async function* read(cursor) {
+    try {
+      yield* reader(cursor);
+    } catch (err) {
+      const clean = secrets.scrub(err);
+      if (clean instanceof DatabaseUnreachableError)
+        throw new DatabaseUnreachableError(
+          clean.message,
+          `check ${urlEnv} (host, port, user, password, database name) and that the source database accepts connections`,
+        );
+      throw clean;
+    }
+  };
+}
+
+function unreachable(label: string, urlEnv: string, reason: string): DatabaseUnreachableError {
+  return new DatabaseUnreachableError(
+    `cannot connect to ${label}: ${reason}`,
+    `check ${urlEnv} (host, port, user, password, database name) and that the source database is running and reachable from the worker`,
+  );
+}
+
+function messageOf(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return typeof code === 'string' && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
+  }
+  return String(err);
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
