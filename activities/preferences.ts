@@ -356,7 +356,7 @@ export async function dryRunObject(ctx: ActivityContext, input: ObjectInput): Pr
   for (const r of extractRejects) counts.quarantined[r.code] = (counts.quarantined[r.code] ?? 0) + r.n;
   counts.source = counts.staged + extractRejects.reduce((n, r) => n + r.n, 0);
   await ctx.sql`
-    update profiles set profile = profile || jsonb_build_object('dryRun', ${ctx.sql.json(counts as never)}::jsonb)
+    update profiles set profile = profile || jsonb_build_object('dryRun', ${JSON.stringify(counts)}::jsonb)
     where migration_id = ${input.migrationId} and object = ${input.object}`;
   return counts;
 }

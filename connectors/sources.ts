@@ -132,14 +132,18 @@ export async function openSource(
  * `source.urlEnv` variable is unset, empty or not a URL of the source's kind. Each problem is one line naming
  * the variable (never its value) and what to export. File sources have no credentials: [].
  */
-export function checkSourceCredentials(plan: Plan, env: NodeJS.ProcessEnv): string[] {
+export function checkSourceCredentials(plan: Plan, env: NodeJS.ProcessEnv): { message: string; fix: string }[] {
   const source = plan.source;
   if (source.kind !== 'postgres' && source.kind !== 'mysql') return [];
   try {
     sourceUrl(source.kind, source.urlEnv, env);
     return [];
   } catch (err) {
-    return [err instanceof TernError ? `${err.message}; ${err.fix}` : messageOf(err)];
+    return [
+      err instanceof TernError
+        ? { message: err.message, fix: err.fix }
+        : { message: messageOf(err), fix: `check ${source.urlEnv}` },
+    ];
   }
 }
 

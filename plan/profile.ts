@@ -31,7 +31,7 @@ export interface FieldProfile {
   types: Record<ValueKind, number>;
   dominantType: ValueKind | null;
   typeAnomalies: number;
-  dates?: DateClasses & { verdict: 'MM/DD' | 'DD/MM' | 'mixed' | 'undetermined' };
+  dates?: DateClasses & { verdict: 'ISO' | 'MM/DD' | 'DD/MM' | 'mixed' | 'undetermined' };
 }
 
 export interface ObjectProfile {
@@ -173,7 +173,9 @@ export class ProfileBuilder {
               ? 'MM/DD'
               : dates.dayFirst > 0
                 ? 'DD/MM'
-                : 'undetermined';
+                : dates.ambiguous === 0 && dates.sameDayMonth === 0 && dates.iso > 0
+                  ? 'ISO'
+                  : 'undetermined';
         profile.dates = { ...dates, verdict };
       }
       fields.push(profile);

@@ -17,6 +17,17 @@ export interface TargetIssue {
 
 type OutputKind = ReturnType<typeof transformOutputKind>;
 
+/** Transforms after which a value is (at most) as long as the source text. */
+const TEXT_KEEPING = new Set([
+  'trim',
+  'collapse_whitespace',
+  'lowercase',
+  'uppercase',
+  'titlecase',
+  'null_if_empty',
+  'required',
+]);
+
 /** Which transform outputs each kind of column accepts without loss; `text` takes anything. */
 const ACCEPTS: Record<ColumnKind, OutputKind[]> = {
   text: ['text', 'number', 'integer', 'date', 'timestamp', 'boolean', 'any'],
@@ -105,8 +116,10 @@ export function checkPlanAgainstTarget(
         );
       }
       const fieldProfile = field.from ? profile?.fields.find((f) => f.field === field.from) : undefined;
-      const truncates = field.transform.some((t) => transformName(t) === 'truncate');
-      if (fieldProfile && column.maxLength !== null && !truncates && fieldProfile.maxLength > column.maxLength) {
+      // Source lengths predict target lengths only when the chain keeps the text (trim, case, …); a map or a
+      // picklist changes it, and the dry run checks every mapped value's length exactly anyway.
+      const keepsText = field.transform.every((t) => TEXT_KEEPING.has(transformName(t)));
+      if (fieldProfile && column.maxLength !== null && keepsText && fieldProfile.maxLength > column.maxLength) {
         add(
           'warning',
           `objects.${i}.fields.${j}`,

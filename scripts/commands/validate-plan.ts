@@ -46,8 +46,9 @@ export async function validatePlan(
   const checked: string[] = ['plan shape and references'];
   const add = (f: Omit<ValidationFinding, 'line'>) => findings.push({ ...f, line: planLine(loaded.text, f.path) });
 
-  for (const problem of checkSourceCredentials(plan, env))
-    add({ severity: 'error', path: 'source.urlEnv', message: problem, fix: `set it in the environment of the worker` });
+  const sourceProblems = checkSourceCredentials(plan, env);
+  for (const problem of sourceProblems)
+    add({ severity: 'error', path: 'source.urlEnv', message: problem.message, fix: problem.fix });
   const targetEnv = plan.target.urlEnv;
   if (targetEnv && !env[targetEnv]) {
     add({
@@ -87,7 +88,7 @@ export async function validatePlan(
         .where(eq(profiles.migrationId, migrationId))
         .catch(() => []);
       const profileMap = new Map<string, ObjectProfile>(stored.map((p) => [p.object, p.profile as StoredProfile]));
-      if (profileMap.size === 0) {
+      if (profileMap.size === 0 && sourceProblems.length === 0) {
         // No preferences run yet: read the values of strict picklist fields straight from the source.
         for (const [object, profile] of await scanStrictPicklists(plan, env, processStaging.staging))
           profileMap.set(object, profile);

@@ -875,7 +875,7 @@ export function buildLegacyCrm(seed: number, scale: number): Built {
         g = contactGroups.length;
         contactGroups.push({
           email: contacts[original]!.email as string,
-          members: [{ index: original, updated: (contacts[original]!.updated_at as Date).getTime() / 1000 }],
+          members: [{ index: original, updated: Date.parse(contacts[original]!.updated_at as string) / 1000 }],
         });
         groupOf.set(original, g);
       }
@@ -1278,7 +1278,8 @@ function decimalOf(cents: bigint): string {
   return `${sign}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
 }
 
-const at = (epochSeconds: number) => new Date(epochSeconds * 1000);
+/** A timestamptz value as ISO text: works whatever type serializers the client was given (drizzle replaces them). */
+const at = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString();
 
 function shuffled<T>(random: () => number, items: readonly T[]): T[] {
   const out = [...items];

@@ -384,13 +384,17 @@ describe.each([
       const example = db.kind === 'postgres' ? 'postgres://user@host:5432/db' : 'mysql://user@host:3306/db';
       expect((error as ConfigError).fix).toContain(`export ${URL_ENV}=${example} (the URL of the legacy database)`);
       expect(checkSourceCredentials(plan, env)).toEqual([
-        expect.stringContaining(`environment variable ${URL_ENV} is not set`),
+        {
+          message: `source.urlEnv: environment variable ${URL_ENV} is not set`,
+          fix: expect.stringContaining(`export ${URL_ENV}=`) as string,
+        },
       ]);
     }
     expect(checkSourceCredentials(plan, { [URL_ENV]: db.url })).toEqual([]);
 
     const wrongKind = db.kind === 'postgres' ? 'mysql://u:Hunter2Secret@h/db' : 'postgres://u:Hunter2Secret@h/db';
-    const [problem] = checkSourceCredentials(plan, { [URL_ENV]: wrongKind });
+    const [found] = checkSourceCredentials(plan, { [URL_ENV]: wrongKind });
+    const problem = `${found?.message}; ${found?.fix}`;
     expect(problem).toMatch(new RegExp(`${URL_ENV} holds a (mysql|postgres):// URL, but source.kind is ${db.kind}`));
     expect(problem).not.toContain('Hunter2Secret');
     expect(checkSourceCredentials(plan, { [URL_ENV]: 'not a url Hunter2Secret' })).toEqual([
