@@ -112,12 +112,7 @@ function strictPicklistFields(plan: Plan): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const object of plan.objects) {
     const fields = object.fields
-      .filter((f) =>
-        f.transform.some(
-          (t) =>
-            transformName(t) === 'picklist' && transformArgs(t).unmapped === 'strict',
-        ),
-      )
+      .filter((f) => f.transform.some((t) => transformName(t) === 'picklist' && transformArgs(t).unmapped === 'strict'))
       .map((f) => f.from)
       .filter((f): f is string => f !== undefined);
     if (fields.length > 0) out.set(object.name, fields);
