@@ -1,6 +1,6 @@
 import { textOf } from './text';
 import type { GoldColumn, GoldSchema } from '../connectors/postgres/schema';
-import type { ObjectProfile } from './profile';
+import type { FieldProfile, ObjectProfile } from './profile';
 import type { Plan } from './schema';
 import { columnKindOf, type ColumnKind } from './target-values';
 import { picklistCoverage, transformArgs, transformName, transformOutputKind, type TransformSpec } from './transforms';
@@ -127,6 +127,14 @@ export function checkPlanAgainstTarget(
           `add { truncate: { length: ${column.maxLength}, onOverflow: truncate } } if cutting is acceptable, or widen the column`,
         );
       }
+      if (fieldProfile?.dates) {
+        field.transform.forEach((spec, k) => {
+          if (transformName(spec) !== 'date') return;
+          const finding = dateFormatFinding(textOf(transformArgs(spec).format ?? 'auto'), fieldProfile.dates!);
+          if (finding)
+            add('warning', `objects.${i}.fields.${j}.transform.${k}`, `${field.from}: ${finding.message}`, finding.fix);
+        });
+      }
       if (fieldProfile) {
         field.transform.forEach((spec, k) => {
           if (transformName(spec) !== 'picklist') return;
@@ -162,6 +170,42 @@ export function checkPlanAgainstTarget(
     }
   });
   return issues;
+}
+
+/**
+ * What the profiled dates of a column say about the plan's date format: values the format cannot read, or
+ * ambiguous values `auto` will quarantine although the column's unambiguous values all read one way.
+ */
+export function dateFormatFinding(
+  format: string,
+  dates: NonNullable<FieldProfile['dates']>,
+): { message: string; fix: string } | undefined {
+  if (format === 'MM/DD/YYYY' && dates.dayFirst > 0)
+    return {
+      message: `${dates.dayFirst} values can only be DD/MM (day > 12) and will be quarantined as invalid_date under MM/DD/YYYY`,
+      fix:
+        dates.monthFirst > 0
+          ? 'the column mixes both orders: map it with { date: { format: auto } } and review the quarantine'
+          : 'use { date: { format: DD/MM/YYYY } }',
+    };
+  if ((format === 'DD/MM/YYYY' || format === 'DD.MM.YYYY') && dates.monthFirst > 0)
+    return {
+      message: `${dates.monthFirst} values can only be MM/DD (second part > 12) and will be quarantined as invalid_date under ${format}`,
+      fix:
+        dates.dayFirst > 0
+          ? 'the column mixes both orders: map it with { date: { format: auto } } and review the quarantine'
+          : 'use { date: { format: MM/DD/YYYY } }',
+    };
+  if (format === 'auto' && dates.ambiguous > 0) {
+    const detected = dates.verdict === 'MM/DD' ? 'MM/DD/YYYY' : dates.verdict === 'DD/MM' ? 'DD/MM/YYYY' : undefined;
+    return {
+      message: `${dates.ambiguous} ambiguous dates (both parts ≤ 12) will be quarantined as ambiguous_date${detected ? `; every unambiguous value of the column is ${dates.verdict}` : ` (the column's verdict: ${dates.verdict})`}`,
+      fix: detected
+        ? `set { date: { format: ${detected} } } to read them as the column does`
+        : 'name the format per source, or accept the quarantine and resolve those records by hand',
+    };
+  }
+  return undefined;
 }
 
 /** The kind of value a transform chain ends with; raw source values (no transforms) are text. */
