@@ -306,16 +306,31 @@ async function prefetchReferences(
     wanted.set(ref.object, ids);
   }
   for (const [dep, ids] of wanted) {
-    const rows =
-      ids.size === 0
+    // Two index lookups, never a join: the planner's row estimates for id_map lag behind a running load.
+    const values = [...ids];
+    const survivors = new Map(values.map((v) => [v, v]));
+    if (values.length > 0) {
+      const duplicates = await ctx.sql<{ source_id: string; duplicate_of: string }[]>`
+        select source_id, duplicate_of from staged_records
+        where migration_id = ${migrationId} and object = ${dep} and source_id = any(${values}::text[])
+          and duplicate_of is not null`;
+      for (const d of duplicates) survivors.set(d.source_id, d.duplicate_of);
+    }
+    const wantedIds = [...new Set(survivors.values())];
+    const written =
+      wantedIds.length === 0
         ? []
         : await ctx.sql<{ source_id: string; target_id: string | null }[]>`
-      select v.id as source_id, coalesce(i.target_id, i.source_id) as target_id
-      from unnest(${[...ids]}::text[]) as v(id)
-      left join staged_records s on s.migration_id = ${migrationId} and s.object = ${dep} and s.source_id = v.id
-      join id_map i on i.migration_id = ${migrationId} and i.object = ${dep}
-                   and i.source_id = coalesce(s.duplicate_of, v.id) and i.state = 'written'`;
-    resolved.set(dep, new Map(rows.map((r) => [r.source_id, r.target_id ?? r.source_id])));
+          select source_id, target_id from id_map
+          where migration_id = ${migrationId} and object = ${dep} and source_id = any(${wantedIds}::text[])
+            and state = 'written'`;
+    const targets = new Map(written.map((w) => [w.source_id, w.target_id ?? w.source_id]));
+    const byValue = new Map<string, string>();
+    for (const [value, survivor] of survivors) {
+      const targetId = targets.get(survivor);
+      if (targetId !== undefined) byValue.set(value, targetId);
+    }
+    resolved.set(dep, byValue);
   }
   return (dep, sourceId) => {
     const targetId = resolved.get(dep)?.get(sourceId);

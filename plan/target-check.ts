@@ -111,8 +111,8 @@ export function checkPlanAgainstTarget(
         add(
           'error',
           `objects.${i}.fields.${j}.transform`,
-          `${field.from ?? '(no source field)'} → ${field.to}: the transforms produce ${output === 'text' ? 'raw text' : `a ${output}`}, but ${where}.${field.to} is ${column.dataType}`,
-          SUGGEST[kind] ?? `map it to a ${output} column`,
+          `${field.from ?? '(no source field)'} → ${field.to}: the transforms produce ${output === 'text' ? 'raw text' : withArticle(output)}, but ${where}.${field.to} is ${column.dataType}`,
+          SUGGEST[kind] ?? `map it to ${withArticle(output)} column`,
         );
       }
       const fieldProfile = field.from ? profile?.fields.find((f) => f.field === field.from) : undefined;
@@ -207,6 +207,9 @@ export function dateFormatFinding(
   }
   return undefined;
 }
+
+/** "an array", "an integer", "a date". */
+const withArticle = (word: string): string => `${/^[aeiou]/.test(word) ? 'an' : 'a'} ${word}`;
 
 /** The kind of value a transform chain ends with; raw source values (no transforms) are text. */
 export function chainOutputKind(chain: readonly unknown[]): OutputKind {
