@@ -189,7 +189,7 @@ function dedupeWithinBatch<T extends { sourceId: string }>(rows: T[]): { unique:
   return { unique, repeats };
 }
 
-function parseTimestamp(value: unknown): Date | null {
+export function parseTimestamp(value: unknown): Date | null {
   if (value === null || value === undefined) return null;
   const text = textOf(value).trim();
   if (!text) return null;

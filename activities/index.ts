@@ -2,8 +2,12 @@ import { extractObject, type ExtractInput } from './extract';
 import { loadPage, type LoadPageInput } from './load';
 import { reconcileObject, type ReconcileInput } from './reconcile';
 import { recordPhaseEvent, type PhaseEventInput } from './runs';
+import { extractDelta, type DeltaExtractInput } from './delta';
+import { rollbackPage, verifyRollback, type RollbackPageInput } from './rollback';
+import { selectSample, type SampleInput } from './sample';
 import {
   applyRules,
+  checkGoldSchema,
   dryRunObject,
   freezeGoldSchema,
   profileObject,
@@ -46,6 +50,11 @@ export function createActivities(deps: ActivityDeps) {
     dryRunObject: personFixable((input: ObjectInput) => dryRunObject(ctx, input)),
     freezeGoldSchema: personFixable((input: { migrationId: string }) => freezeGoldSchema(ctx, input)),
     validatePlan: personFixable((input: { migrationId: string }) => validatePlan(ctx, input)),
+    checkGoldSchema: personFixable((input: { migrationId: string }) => checkGoldSchema(ctx, input)),
+    selectSample: personFixable((input: SampleInput) => selectSample(ctx, input)),
+    extractDelta: personFixable((input: DeltaExtractInput) => extractDelta(ctx, input)),
+    rollbackPage: personFixable((input: RollbackPageInput) => rollbackPage(ctx, input)),
+    verifyRollback: personFixable((input: { migrationId: string; object: string }) => verifyRollback(ctx, input)),
   };
 }
 

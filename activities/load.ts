@@ -1,12 +1,12 @@
 import { Context } from '@temporalio/activity';
-import { and, asc, eq, gt, inArray, isNull, sql as raw } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, isNull, sql as raw } from 'drizzle-orm';
 import postgres from 'postgres';
 import { discoverTable, PostgresTableWriter } from '../connectors/postgres/target';
 import { checksum } from '../plan/checksum';
 import { compileObjectMapper } from '../plan/compile';
 import type { Plan } from '../plan/schema';
 import { textOf } from '../plan/text';
-import { checkpoints, idMap, migrations, quarantine, stagedRecords } from '../staging/schema';
+import { checkpoints, conflicts, idMap, migrations, quarantine, stagedRecords } from '../staging/schema';
 import type { GoldColumn, GoldSchema } from '../connectors/postgres/schema';
 import { columnRejection } from '../plan/target-check';
 import type { ObjectPlan } from '../plan/schema';
@@ -29,6 +29,10 @@ export interface LoadPageResult {
   /** Already written with the same checksum by an earlier attempt or run: nothing to do. */
   unchanged: number;
   quarantined: number;
+  /** Target rows deleted because the source deleted their record (delta). */
+  deleted: number;
+  /** Records whose target row was changed since Tern wrote it (handled by the plan's conflict policy). */
+  conflicts: number;
   /** The activity's clock at start and end (epoch ms), so the workflow can report rates deterministically. */
   startedAt: number;
   finishedAt: number;
@@ -43,7 +47,7 @@ interface Candidate {
 
 /** Builds (once per process and plan) the writer for an object's target table. */
 const writers = new WeakMap<postgres.Sql, Map<string, Promise<PostgresTableWriter>>>();
-async function writerFor(sql: postgres.Sql, plan: Plan, objectName: string): Promise<PostgresTableWriter> {
+export async function writerFor(sql: postgres.Sql, plan: Plan, objectName: string): Promise<PostgresTableWriter> {
   const object = plan.objects.find((o) => o.name === objectName)!;
   const cacheKey = `${plan.target.schema}.${object.target.table}.${object.target.key}`;
   let cache = writers.get(sql);
@@ -74,35 +78,60 @@ export async function loadPage(ctx: ActivityContext, input: LoadPageInput): Prom
   const heartbeat = () => Context.current().heartbeat({ after: input.after });
   const startedAt = Date.now();
 
-  const page = await ctx.db
-    .select({ sourceId: stagedRecords.sourceId, raw: stagedRecords.raw })
+  const rows = await ctx.db
+    .select({
+      sourceId: stagedRecords.sourceId,
+      raw: stagedRecords.raw,
+      disposition: stagedRecords.disposition,
+      deltaPending: stagedRecords.deltaPending,
+    })
     .from(stagedRecords)
     .where(
       and(
         eq(stagedRecords.migrationId, input.migrationId),
         eq(stagedRecords.object, input.object),
         input.after === null ? undefined : gt(stagedRecords.sourceId, input.after),
-        // Filtered and deduplicated records are accounted for by the rules, never loaded.
-        isNull(stagedRecords.disposition),
+        ...pageScope(input.phase),
       ),
     )
     .orderBy(asc(stagedRecords.sourceId))
     .limit(object.pageSize);
   const result: LoadPageResult = {
     next: null,
-    read: page.length,
+    read: rows.length,
     written: 0,
     unchanged: 0,
     quarantined: 0,
+    deleted: 0,
+    conflicts: 0,
     startedAt,
     finishedAt: startedAt,
   };
-  const finish = () => ({ ...result, finishedAt: Date.now() });
-  if (page.length === 0) return finish();
-  result.next = page[page.length - 1]!.sourceId;
+  const finish = async () => {
+    if (input.phase === 'delta' && rows.length > 0) {
+      await ctx.db
+        .update(stagedRecords)
+        .set({ deltaPending: null })
+        .where(
+          and(
+            eq(stagedRecords.migrationId, input.migrationId),
+            eq(stagedRecords.object, input.object),
+            inArray(
+              stagedRecords.sourceId,
+              rows.map((r) => r.sourceId),
+            ),
+          ),
+        );
+    }
+    return { ...result, finishedAt: Date.now() };
+  };
+  if (rows.length === 0) return finish();
+  result.next = rows[rows.length - 1]!.sourceId;
   heartbeat();
+  // In a delta, a record the source deleted is deleted from the target; one the rules now set aside waits.
+  const page = rows.filter((r) => r.deltaPending !== 'deleted' && r.disposition === null);
 
-  const ids = page.map((r) => r.sourceId);
+  const ids = rows.map((r) => r.sourceId);
   const ledger = new Map(
     (
       await ctx.db
@@ -113,6 +142,25 @@ export async function loadPage(ctx: ActivityContext, input: LoadPageInput): Prom
         )
     ).map((r) => [r.sourceId, r]),
   );
+
+  const deletions = rows.filter((r) => r.deltaPending === 'deleted' && ledger.get(r.sourceId)?.state === 'written');
+  if (deletions.length > 0) {
+    result.deleted = await writer.deleteKeys(deletions.map((r) => r.sourceId));
+    await ctx.db
+      .update(idMap)
+      .set({ state: 'deleted', runPhase: input.phase, updatedAt: new Date() })
+      .where(
+        and(
+          eq(idMap.migrationId, input.migrationId),
+          eq(idMap.object, input.object),
+          inArray(
+            idMap.sourceId,
+            deletions.map((r) => r.sourceId),
+          ),
+        ),
+      );
+    heartbeat();
+  }
 
   const resolveReference = await prefetchReferences(
     ctx,
@@ -179,6 +227,39 @@ export async function loadPage(ctx: ActivityContext, input: LoadPageInput): Prom
 
   // What the target holds now for these keys decides create vs. update, and what to keep as before-image.
   const existing = await writer.lookup(candidates.map((c) => c.sourceId));
+  // A row Tern wrote that no longer reads back as Tern wrote it was changed in the target: a conflict.
+  const conflicted = new Set<string>();
+  for (const c of candidates) {
+    const known = ledger.get(c.sourceId);
+    const row = existing.get(c.sourceId);
+    if (known?.state !== 'written' || !known.checksum || !row) continue;
+    const targetSum = checksum(writer.canonicalReadBack(row, Object.keys(c.payload)));
+    if (targetSum === known.checksum) continue;
+    const policy = object.delta.conflict;
+    const outcome = policy === 'source-wins' ? 'overwritten' : policy === 'target-wins' ? 'kept' : 'skipped';
+    await ctx.db
+      .insert(conflicts)
+      .values({
+        migrationId: input.migrationId,
+        object: input.object,
+        sourceId: c.sourceId,
+        phase: input.phase,
+        policy,
+        outcome,
+        ternChecksum: known.checksum,
+        targetChecksum: targetSum,
+      })
+      .onConflictDoUpdate({
+        target: [conflicts.migrationId, conflicts.object, conflicts.sourceId, conflicts.phase],
+        set: { policy, outcome, targetChecksum: targetSum, detectedAt: new Date(), resolvedAt: null },
+      });
+    result.conflicts += 1;
+    if (outcome !== 'overwritten') conflicted.add(c.sourceId);
+  }
+  if (conflicted.size > 0) {
+    candidates.splice(0, candidates.length, ...candidates.filter((c) => !conflicted.has(c.sourceId)));
+    if (candidates.length === 0) return finish();
+  }
   await ctx.db
     .insert(idMap)
     .values(
@@ -283,6 +364,23 @@ export async function loadPage(ctx: ActivityContext, input: LoadPageInput): Prom
       set: { cursor: result.next, updatedAt: new Date() },
     });
   return finish();
+}
+
+/** Which staged records a phase loads: the sample, everything the rules keep, or a delta's changes. */
+function pageScope(phase: string) {
+  switch (phase) {
+    case 'sample':
+      return [
+        eq(stagedRecords.sampled, true),
+        isNull(stagedRecords.disposition),
+        isNull(stagedRecords.sourceDeletedAt),
+      ];
+    case 'delta':
+      return [isNotNull(stagedRecords.deltaPending)];
+    default:
+      // Filtered and deduplicated records are accounted for by the rules, never loaded.
+      return [isNull(stagedRecords.disposition), isNull(stagedRecords.sourceDeletedAt)];
+  }
 }
 
 /**

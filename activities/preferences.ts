@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { and, eq, isNull, sql as raw } from 'drizzle-orm';
-import { discoverSchema, goldSchemaHash, type GoldSchema } from '../connectors/postgres/schema';
+import { describeSchemaDrift, discoverSchema, goldSchemaHash, type GoldSchema } from '../connectors/postgres/schema';
+import { TargetSchemaError } from '../connectors/postgres/target';
 import { compileObjectMapper } from '../plan/compile';
 import { objectDependencies } from '../plan/load';
 import { ProfileBuilder, type ObjectProfile } from '../plan/profile';
@@ -266,6 +267,30 @@ export async function freezeGoldSchema(
     tables: Object.keys(gold.tables).length,
     missingTables: Object.values(gold.tables).filter((t) => !t.exists).length,
   };
+}
+
+/**
+ * Refuses to load into a target whose schema changed since preferences froze it: the plan was validated
+ * against the gold schema, not against what is there now. Before preferences ever ran there is nothing to
+ * compare, and the phase goes on (the target still validates every write).
+ */
+export async function checkGoldSchema(
+  ctx: ActivityContext,
+  input: { migrationId: string },
+): Promise<{ frozen: boolean; hash: string | null }> {
+  const gold = await loadGold(ctx, input.migrationId);
+  if (!gold) return { frozen: false, hash: null };
+  const { plan } = await ctx.migration(input.migrationId);
+  const target = await ctx.targetSql(plan);
+  const now = await discoverSchema(target, gold.schema, Object.keys(gold.tables));
+  const drift = describeSchemaDrift(gold, now);
+  if (drift.length > 0) {
+    throw new TargetSchemaError(
+      `the target schema drifted from the gold schema frozen by preferences: ${drift.slice(0, 10).join('; ')}${drift.length > 10 ? `; and ${drift.length - 10} more` : ''}`,
+      'undo the change in the target, or run `tern run preferences <plan>` again to validate the plan against the new schema and freeze it',
+    );
+  }
+  return { frozen: true, hash: goldSchemaHash(gold) };
 }
 
 async function loadGold(ctx: ActivityContext, migrationId: string): Promise<GoldSchema | undefined> {

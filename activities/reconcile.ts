@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, sql as raw } from 'drizzle-orm';
+import { and, asc, eq, gt } from 'drizzle-orm';
 import { discoverTable, PostgresTableWriter } from '../connectors/postgres/target';
 import { checksum } from '../plan/checksum';
 import { addDecimals } from '../plan/decimal';
@@ -22,6 +22,10 @@ export interface ObjectReconciliation {
   deduplicated: number;
   /** Staged records that are neither loaded nor quarantined: must be 0 at the end of a phase. */
   unaccounted: number;
+  /** Records the source deleted (a delta deleted their target rows); no longer part of `source`. */
+  deleted: number;
+  /** Open conflicts: target rows changed since Tern wrote them, kept by policy and reported here. */
+  conflicts: number;
   checksumMismatches: number;
   /** Up to 20 source ids whose target row differs from what Tern wrote, for people to look at. */
   mismatchExamples: string[];
@@ -47,27 +51,38 @@ export async function reconcileObject(ctx: ActivityContext, input: ReconcileInpu
   const m = input.migrationId;
   const o = input.object;
 
-  const [counts] = await ctx.db.execute<{
-    staged: number;
-    extract_rejects: number;
-    loaded: number;
-    quarantined: number;
-    filtered: number;
-    deduplicated: number;
-    unaccounted: number;
-  }>(raw`
+  // The sample phase answers for the sample; every other phase for everything the source still holds.
+  const sample = input.phase === 'sample';
+  const inScope = sample
+    ? ctx.sql`s.sampled and s.disposition is null and s.source_deleted_at is null`
+    : ctx.sql`s.source_deleted_at is null`;
+  const [counts] = await ctx.sql<
+    {
+      staged: number;
+      extract_rejects: number;
+      loaded: number;
+      quarantined: number;
+      filtered: number;
+      deduplicated: number;
+      unaccounted: number;
+      deleted: number;
+    }[]
+  >`
     select
-      (select count(*)::int from staged_records where migration_id = ${m} and object = ${o}) as staged,
-      (select count(*)::int from quarantine where migration_id = ${m} and object = ${o} and stage = 'extract' and resolved_at is null) as extract_rejects,
-      (select count(*)::int from id_map where migration_id = ${m} and object = ${o} and state = 'written') as loaded,
-      (select count(*)::int from quarantine where migration_id = ${m} and object = ${o} and resolved_at is null) as quarantined,
-      (select count(*)::int from staged_records where migration_id = ${m} and object = ${o} and disposition = 'filtered') as filtered,
-      (select count(*)::int from staged_records where migration_id = ${m} and object = ${o} and disposition = 'deduplicated') as deduplicated,
-      (select count(*)::int from staged_records s
-        where s.migration_id = ${m} and s.object = ${o} and s.disposition is null
-          and not exists (select 1 from id_map i where i.migration_id = s.migration_id and i.object = s.object and i.source_id = s.source_id and i.state = 'written')
-          and not exists (select 1 from quarantine q where q.migration_id = s.migration_id and q.object = s.object and q.record_key = s.source_id and q.resolved_at is null)
-      ) as unaccounted`);
+      count(*)::int as staged,
+      ${sample ? ctx.sql`0` : ctx.sql`(select count(*)::int from quarantine where migration_id = ${m} and object = ${o} and stage = 'extract' and resolved_at is null)`} as extract_rejects,
+      count(*) filter (where i.state = 'written')::int as loaded,
+      (count(*) filter (where q.record_key is not null)
+        + ${sample ? ctx.sql`0` : ctx.sql`(select count(*) from quarantine where migration_id = ${m} and object = ${o} and stage = 'extract' and resolved_at is null)`})::int as quarantined,
+      count(*) filter (where s.disposition = 'filtered')::int as filtered,
+      count(*) filter (where s.disposition = 'deduplicated')::int as deduplicated,
+      count(*) filter (where s.disposition is null and i.state is distinct from 'written' and q.record_key is null)::int as unaccounted,
+      (select count(*)::int from staged_records where migration_id = ${m} and object = ${o} and source_deleted_at is not null) as deleted
+    from staged_records s
+    left join id_map i on i.migration_id = s.migration_id and i.object = s.object and i.source_id = s.source_id
+    left join quarantine q on q.migration_id = s.migration_id and q.object = s.object and q.record_key = s.source_id
+      and q.resolved_at is null and s.disposition is null and i.state is distinct from 'written'
+    where s.migration_id = ${m} and s.object = ${o} and ${inScope}`;
   const c = counts ?? {
     staged: 0,
     extract_rejects: 0,
@@ -76,7 +91,15 @@ export async function reconcileObject(ctx: ActivityContext, input: ReconcileInpu
     filtered: 0,
     deduplicated: 0,
     unaccounted: 0,
+    deleted: 0,
   };
+  const openConflicts = new Set(
+    (
+      await ctx.sql<{ source_id: string }[]>`
+        select distinct source_id from conflicts
+        where migration_id = ${m} and object = ${o} and resolved_at is null and outcome in ('skipped', 'kept')`
+    ).map((r) => r.source_id),
+  );
 
   const columns = object.fields.map((f) => f.to);
   const sumFields = object.sums;
@@ -98,7 +121,15 @@ export async function reconcileObject(ctx: ActivityContext, input: ReconcileInpu
           eq(stagedRecords.sourceId, idMap.sourceId),
         ),
       )
-      .where(and(eq(idMap.migrationId, m), eq(idMap.object, o), eq(idMap.state, 'written'), gt(idMap.sourceId, after)))
+      .where(
+        and(
+          eq(idMap.migrationId, m),
+          eq(idMap.object, o),
+          eq(idMap.state, 'written'),
+          gt(idMap.sourceId, after),
+          sample ? eq(stagedRecords.sampled, true) : undefined,
+        ),
+      )
       .orderBy(asc(idMap.sourceId))
       .limit(READ_BACK_PAGE);
     if (page.length === 0) break;
@@ -106,6 +137,7 @@ export async function reconcileObject(ctx: ActivityContext, input: ReconcileInpu
     const readBack = await writer.lookup(page.map((p) => p.sourceId));
     for (const record of page) {
       const row = readBack.get(record.sourceId);
+      if (openConflicts.has(record.sourceId)) continue; // reported as a conflict, not hidden as a mismatch
       if (!row || checksum(writer.canonicalReadBack(row, columns)) !== record.checksum) {
         mismatches += 1;
         if (examples.length < 20) examples.push(record.sourceId);
@@ -134,6 +166,8 @@ export async function reconcileObject(ctx: ActivityContext, input: ReconcileInpu
     filtered,
     deduplicated,
     unaccounted: c.unaccounted,
+    deleted: c.deleted,
+    conflicts: openConflicts.size,
     checksumMismatches: mismatches,
     mismatchExamples: examples,
     sums,

@@ -7,7 +7,7 @@ import type { ActivityContext } from './deps';
 export interface PhaseEventInput {
   migrationId: string;
   phase: string;
-  event: 'started' | 'completed' | 'failed';
+  event: 'started' | 'completed' | 'failed' | 'approved' | 'cancelled';
   summary?: Record<string, unknown>;
 }
 
@@ -25,7 +25,7 @@ export async function recordPhaseEvent(ctx: ActivityContext, input: PhaseEventIn
     await ctx.db
       .insert(runs)
       .values({ migrationId: input.migrationId, phase: input.phase, workflowId, temporalRunId, status: 'running' });
-  } else {
+  } else if (input.event !== 'approved') {
     await ctx.db
       .update(runs)
       .set({ status: input.event, summary: input.summary ?? null, finishedAt: new Date() })
@@ -33,7 +33,7 @@ export async function recordPhaseEvent(ctx: ActivityContext, input: PhaseEventIn
   }
   await appendAudit(ctx.db, {
     migrationId: input.migrationId,
-    actor: 'tern',
+    actor: input.event === 'approved' && typeof input.summary?.by === 'string' ? input.summary.by : 'tern',
     action: `phase.${input.event}`,
     details: { phase: input.phase, workflowId, ...(input.summary ?? {}) },
   });

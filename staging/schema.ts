@@ -80,6 +80,13 @@ export const stagedRecords = pgTable(
     predicted: text('predicted'),
     /** For a predicted quarantine: the reason code. */
     predictedReason: text('predicted_reason'),
+    /** Chosen for the sample phase; `sample_reason` says why (its stratum, or referenced by a sampled record). */
+    sampled: boolean('sampled').notNull().default(false),
+    sampleReason: text('sample_reason'),
+    /** Set by a delta extraction until the delta load applies it: new, changed or deleted. */
+    deltaPending: text('delta_pending'),
+    /** When a delta found the record gone from the source. */
+    sourceDeletedAt: timestamp('source_deleted_at', { withTimezone: true }),
     extractedAt: timestamp('extracted_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
@@ -195,6 +202,32 @@ export const reconciliations = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('reconciliations_migration_idx').on(t.migrationId, t.phase)],
+);
+
+/**
+ * Records the target changed since Tern wrote them (checksum of the row read back ≠ the one Tern stored),
+ * found by a delta or a re-run, with the policy applied. Open conflicts are reported, not hidden.
+ */
+export const conflicts = pgTable(
+  'conflicts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    migrationId: text('migration_id')
+      .notNull()
+      .references(() => migrations.id, { onDelete: 'cascade' }),
+    object: text('object').notNull(),
+    sourceId: text('source_id').notNull(),
+    phase: text('phase').notNull(),
+    /** skip-and-report, source-wins or target-wins. */
+    policy: text('policy').notNull(),
+    /** skipped (target kept, reported), overwritten (source applied), kept (target kept by policy). */
+    outcome: text('outcome').notNull(),
+    ternChecksum: text('tern_checksum'),
+    targetChecksum: text('target_checksum'),
+    detectedAt: timestamp('detected_at', { withTimezone: true }).notNull().defaultNow(),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+  },
+  (t) => [uniqueIndex('conflicts_open_uq').on(t.migrationId, t.object, t.sourceId, t.phase)],
 );
 
 /** Append-only audit log; each entry's hash covers the previous one (a chain of custody). */

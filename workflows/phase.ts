@@ -4,30 +4,38 @@ import {
   continueAsNew,
   defineQuery,
   defineSignal,
+  defineUpdate,
   log,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ObjectReconciliation, TernActivities } from '../activities';
+import type { DeltaExtractResult } from '../activities/delta';
+import type { ObjectSample } from '../activities/sample';
 import type { Phase } from './ids';
 import { BOOKKEEPING, EXTRACT, LOAD_PAGE, PROFILE, RECONCILE } from './options';
 
-const { extractObject } = proxyActivities<TernActivities>(EXTRACT);
+const { extractObject, extractDelta } = proxyActivities<TernActivities>(EXTRACT);
 const { loadPage } = proxyActivities<TernActivities>(LOAD_PAGE);
 const { reconcileObject } = proxyActivities<TernActivities>(RECONCILE);
-const { recordPhaseEvent } = proxyActivities<TernActivities>(BOOKKEEPING);
-const { applyRules } = proxyActivities<TernActivities>(PROFILE);
+const { recordPhaseEvent, checkGoldSchema } = proxyActivities<TernActivities>(BOOKKEEPING);
+const { applyRules, selectSample } = proxyActivities<TernActivities>(PROFILE);
+
+/** The loading phases: a stratified sample, everything, or what changed since. */
+export type LoadPhase = Extract<Phase, 'sample' | 'full' | 'delta'>;
 
 export interface ObjectProgress {
   object: string;
-  stage: 'waiting' | 'extracting' | 'loading' | 'reconciling' | 'done';
-  /** Records staged from the source (known after extraction). */
+  stage: 'waiting' | 'extracting' | 'prepared' | 'loading' | 'reconciling' | 'done';
+  /** Records this phase will load (known once prepared). */
   total: number;
   /** Records processed by load pages (written, unchanged or quarantined). */
   done: number;
   written: number;
   quarantined: number;
+  deleted: number;
+  conflicts: number;
   /** Records per second over the load so far, from the activities' clocks. */
   rate: number | null;
   /** Seconds left at the current rate. */
@@ -37,18 +45,31 @@ export interface ObjectProgress {
   lastPageAt?: number;
 }
 
+export interface Approval {
+  by: string;
+  reason: string;
+}
+
 export interface PhaseState {
   objects: ObjectProgress[];
   reconciliations: ObjectReconciliation[];
+  prepared: boolean;
+  sample?: ObjectSample[];
+  delta?: DeltaExtractResult[];
   paused: boolean;
   pauseReason?: string;
+  approval?: Approval;
 }
 
 export interface PhaseInput {
   migrationId: string;
-  phase: Extract<Phase, 'full'>;
+  phase: LoadPhase;
   /** Object names in dependency order (from the plan; names only, never credentials). */
   objects: string[];
+  /** Wait for an `approve` Update (who and why) before writing to the target. */
+  gate?: boolean;
+  /** Delta only: seconds before the previous high-water mark still read as changed. */
+  overlapSeconds?: number;
   /** Carried across continue-as-new. */
   state?: PhaseState;
 }
@@ -58,6 +79,9 @@ export interface PhaseResult {
   phase: Phase;
   ok: boolean;
   objects: ObjectReconciliation[];
+  sample?: ObjectSample[];
+  delta?: DeltaExtractResult[];
+  approval?: Approval;
 }
 
 export interface PhaseProgress {
@@ -65,17 +89,23 @@ export interface PhaseProgress {
   phase: Phase;
   paused: boolean;
   pauseReason?: string;
+  awaitingApproval: boolean;
+  approval?: Approval;
   objects: Omit<ObjectProgress, 'cursor' | 'firstPageAt' | 'lastPageAt'>[];
 }
 
 export const progressQuery = defineQuery<PhaseProgress>('progress');
 export const pauseSignal = defineSignal<[{ reason?: string }?]>('pause');
 export const resumeSignal = defineSignal('resume');
+/** A cutover manager lets a gated phase write to the target: who, and why (both required). */
+export const approveUpdate = defineUpdate<Approval, [Approval]>('approve');
 
 /**
- * One phase of a migration: per object in dependency order, extract into staging once, load page by page
- * through the idempotent write protocol, then reconcile. Durable: a killed worker or restarted server
- * resumes at the last page; long runs continue-as-new with their progress.
+ * One loading phase of a migration. Prepare every object (extract into staging once — or, for a delta, find
+ * what changed — then apply the plan's rules); for the sample, draw it; wait for approval when gated; then
+ * per object in dependency order load page by page through the idempotent write protocol and reconcile.
+ * Durable: a killed worker or restarted server resumes at the last page; long runs continue-as-new with
+ * their progress.
  */
 export async function migrationPhaseWorkflow(input: PhaseInput): Promise<PhaseResult> {
   const state: PhaseState = input.state ?? {
@@ -86,19 +116,25 @@ export async function migrationPhaseWorkflow(input: PhaseInput): Promise<PhaseRe
       done: 0,
       written: 0,
       quarantined: 0,
+      deleted: 0,
+      conflicts: 0,
       rate: null,
       etaSeconds: null,
       cursor: null,
     })),
     reconciliations: [],
+    prepared: false,
     paused: false,
   };
+  const awaitingApproval = () => input.gate === true && state.approval === undefined && state.prepared;
 
   setHandler(progressQuery, () => ({
     migrationId: input.migrationId,
     phase: input.phase,
     paused: state.paused,
     pauseReason: state.pauseReason,
+    awaitingApproval: awaitingApproval(),
+    approval: state.approval,
     objects: state.objects.map(({ cursor: _c, firstPageAt: _f, lastPageAt: _l, ...rest }) => rest),
   }));
   setHandler(pauseSignal, (args) => {
@@ -109,24 +145,71 @@ export async function migrationPhaseWorkflow(input: PhaseInput): Promise<PhaseRe
     state.paused = false;
     state.pauseReason = undefined;
   });
+  setHandler(
+    approveUpdate,
+    async (approval) => {
+      if (state.approval) return state.approval;
+      state.approval = { by: approval.by.trim(), reason: approval.reason.trim() };
+      await recordPhaseEvent({
+        migrationId: input.migrationId,
+        phase: input.phase,
+        event: 'approved',
+        summary: { by: state.approval.by, reason: state.approval.reason },
+      });
+      return state.approval;
+    },
+    {
+      validator: (approval: Partial<Approval> | undefined) => {
+        const by = typeof approval?.by === 'string' ? approval.by.trim() : '';
+        const reason = typeof approval?.reason === 'string' ? approval.reason.trim() : '';
+        if (!by) throw new Error('approve needs `by`: who approves');
+        if (reason.length < 5)
+          throw new Error('approve needs a `reason` of at least 5 characters: why this phase may write');
+      },
+    },
+  );
 
-  if (!input.state) await recordPhaseEvent({ migrationId: input.migrationId, phase: input.phase, event: 'started' });
+  if (!input.state) {
+    await recordPhaseEvent({ migrationId: input.migrationId, phase: input.phase, event: 'started' });
+    // Refuses to write into a target whose schema changed since preferences froze it.
+    await checkGoldSchema({ migrationId: input.migrationId });
+  }
+
+  if (!state.prepared) {
+    const delta: DeltaExtractResult[] = [];
+    for (const progress of state.objects) {
+      progress.stage = 'extracting';
+      if (input.phase === 'delta') {
+        delta.push(
+          await extractDelta({
+            migrationId: input.migrationId,
+            object: progress.object,
+            overlapSeconds: input.overlapSeconds ?? 300,
+          }),
+        );
+      } else {
+        const extracted = await extractObject({
+          migrationId: input.migrationId,
+          object: progress.object,
+          phase: input.phase,
+        });
+        log.info('object extracted', { object: progress.object, ...extracted });
+      }
+      // The purge and deduplication decide which staged records are not to be loaded.
+      await applyRules({ migrationId: input.migrationId, object: progress.object });
+      progress.stage = 'prepared';
+    }
+    if (input.phase === 'delta') state.delta = delta;
+    if (input.phase === 'sample')
+      state.sample = await selectSample({ migrationId: input.migrationId, objects: input.objects });
+    state.prepared = true;
+  }
+
+  if (input.gate) await condition(() => state.approval !== undefined);
 
   for (const progress of state.objects) {
     if (progress.stage === 'done') continue;
-    if (progress.stage === 'waiting' || progress.stage === 'extracting') {
-      progress.stage = 'extracting';
-      const extracted = await extractObject({
-        migrationId: input.migrationId,
-        object: progress.object,
-        phase: input.phase,
-      });
-      progress.total = extracted.staged;
-      // The purge and deduplication decide which staged records are not to be loaded.
-      await applyRules({ migrationId: input.migrationId, object: progress.object });
-      progress.stage = 'loading';
-      log.info('object extracted', { object: progress.object, ...extracted });
-    }
+    if (progress.stage === 'prepared') progress.stage = 'loading';
     while (progress.stage === 'loading') {
       await condition(() => !state.paused);
       const page = await loadPage({
@@ -138,7 +221,10 @@ export async function migrationPhaseWorkflow(input: PhaseInput): Promise<PhaseRe
       progress.done += page.read;
       progress.written += page.written;
       progress.quarantined += page.quarantined;
+      progress.deleted += page.deleted;
+      progress.conflicts += page.conflicts;
       progress.cursor = page.next;
+      progress.total = Math.max(progress.total, progress.done);
       progress.firstPageAt ??= page.startedAt;
       progress.lastPageAt = page.finishedAt;
       const seconds = (progress.lastPageAt - progress.firstPageAt) / 1000;
@@ -167,6 +253,9 @@ export async function migrationPhaseWorkflow(input: PhaseInput): Promise<PhaseRe
     phase: input.phase,
     ok: state.reconciliations.every((r) => r.ok),
     objects: state.reconciliations,
+    sample: state.sample,
+    delta: state.delta,
+    approval: state.approval,
   };
   await recordPhaseEvent({
     migrationId: input.migrationId,
@@ -179,6 +268,10 @@ export async function migrationPhaseWorkflow(input: PhaseInput): Promise<PhaseRe
         source: o.source,
         loaded: o.loaded,
         quarantined: o.quarantined,
+        filtered: o.filtered,
+        deduplicated: o.deduplicated,
+        deleted: o.deleted,
+        conflicts: o.conflicts,
         checksumMismatches: o.checksumMismatches,
       })),
     },

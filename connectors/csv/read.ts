@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import readline from 'node:readline';
 import { parse } from 'csv-parse/sync';
 import { SourceFileError } from '../../common/errors';
+import { assertReadableFile } from '../files';
 
 /** One item of a CSV stream: a parsed record, or a line that could not be parsed (to be quarantined). */
 export type CsvItem =
@@ -23,7 +24,7 @@ export interface CsvReadOptions {
 export async function* readCsv(file: string, options: CsvReadOptions = {}): AsyncGenerator<CsvItem> {
   const delimiter = options.delimiter ?? ',';
   const maxRecordLines = options.maxRecordLines ?? 20;
-  await assertReadable(file);
+  await assertReadableFile(file, 'check the source directory and file name in the plan, and the file permissions');
   const input = fs.createReadStream(file, { encoding: options.encoding ?? 'utf8' });
   const lines = readline.createInterface({ input, crlfDelay: Infinity });
 
@@ -116,26 +117,4 @@ export async function* readCsv(file: string, options: CsvReadOptions = {}): Asyn
     }
   }
   if (header === undefined) throw new SourceFileError(`${file} is empty`, 'export the data again with a header row');
-}
-
-async function assertReadable(file: string): Promise<void> {
-  try {
-    const stat = await fs.promises.stat(file);
-    if (!stat.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
-    await fs.promises.access(file, fs.constants.R_OK);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'does not exist'
-        : code === 'EACCES'
-          ? 'is not readable (permission denied)'
-          : code === 'EISDIR'
-            ? 'is a directory'
-            : `cannot be read (${code ?? String(err)})`;
-    throw new SourceFileError(
-      `source file ${file} ${why}`,
-      'check the source directory and file name in the plan, and the file permissions',
-    );
-  }
 }

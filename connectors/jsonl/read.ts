@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
-import { SourceFileError } from '../../common/errors';
 import { lineCursor } from '../csv/source';
+import { assertReadableFile } from '../files';
 import type { SourceItem, SourceReader } from '../source';
 
 export interface JsonlSourceOptions {
@@ -28,7 +28,10 @@ export function jsonlSourceReader(file: string, options: JsonlSourceOptions = {}
   const encoding: BufferEncoding = options.encoding === 'utf-8' ? 'utf8' : (options.encoding ?? 'utf8');
   return async function* read(cursor: string | null): AsyncGenerator<SourceItem> {
     const after = lineCursor(cursor, file);
-    await assertReadableFile(file);
+    await assertReadableFile(
+      file,
+      'check source.directory (relative to the plan file) and objects[].source.file in the plan, and the file permissions',
+    );
     const input = fs.createReadStream(file, { encoding });
     const lines = readline.createInterface({ input, crlfDelay: Infinity });
     let lineNo = 0;
@@ -130,27 +133,4 @@ function clip(text: string): string {
 
 function shorten(message: string): string {
   return message.length <= MAX_MESSAGE ? message : `${message.slice(0, MAX_MESSAGE)}…`;
-}
-
-/** Throws a SourceFileError naming the path and the fix when the file cannot be read. */
-export async function assertReadableFile(file: string): Promise<void> {
-  try {
-    const stat = await fs.promises.stat(file);
-    if (!stat.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
-    await fs.promises.access(file, fs.constants.R_OK);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'does not exist'
-        : code === 'EACCES'
-          ? 'is not readable (permission denied)'
-          : code === 'EISDIR'
-            ? 'is a directory'
-            : `cannot be read (${code ?? String(err)})`;
-    throw new SourceFileError(
-      `source file ${file} ${why}`,
-      'check source.directory (relative to the plan file) and objects[].source.file in the plan, and the file permissions',
-    );
-  }
 }

@@ -141,6 +141,35 @@ export class PostgresTableWriter {
     return out;
   }
 
+  /** Deletes the rows with these keys; returns how many rows were deleted (absent keys are fine). */
+  async deleteKeys(keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    const result = await this.sql`
+      delete from ${this.ident}
+      where ${this.sql(this.keyColumn)} = any(${keys as string[]}::${this.sql.unsafe(`"${this.keyType}"`)}[])`;
+    return result.count;
+  }
+
+  /**
+   * Puts rows back exactly as they were read (every column as text, as `lookup` returns them): each row with
+   * its key is replaced by the image, every value parsed by the column's own type (jsonb_populate_record),
+   * primary key included. One transaction.
+   */
+  async restore(images: readonly Record<string, string | null>[]): Promise<void> {
+    if (images.length === 0) return;
+    await this.sql.begin(async (tx) => {
+      for (const image of images) {
+        const { __tern_id: _id, ...row } = image;
+        await tx`
+          delete from ${this.ident}
+          where ${tx(this.keyColumn)} = ${row[this.keyColumn] ?? null}::${tx.unsafe(`"${this.keyType}"`)}`;
+        await tx`
+          insert into ${this.ident}
+          select * from jsonb_populate_record(null::${this.ident}, ${JSON.stringify(row)}::jsonb)`;
+      }
+    });
+  }
+
   async count(): Promise<number> {
     const [row] = await this.sql<{ n: number }[]>`select count(*)::int as n from ${this.ident}`;
     return row?.n ?? 0;

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../common/errors';
+import { ConfigError, DatabaseUnreachableError } from '../../common/errors';
 import type { SourceItem, SourceReader } from '../source';
 
 /**
@@ -158,4 +158,159 @@ export function subqueryText(query: string): string {
 /** Describes the object for messages. */
 export function describeWhere(object: string | undefined, relation: string): string {
   return object ? `object "${object}" (${relation})` : relation;
+}
+
+/** What a SQL source reads: a table (in a schema) or the operator's query. */
+export interface SqlSourceTarget {
+  /** Schema of `table` (MySQL: its database); unset: the connection's default. Not applied to `query`. */
+  schema?: string;
+  /** The table to read (exactly one of table or query). */
+  table?: string;
+  /** The operator's SELECT (PostgreSQL: or WITH … SELECT), embedded as a subquery. */
+  query?: string;
+  /** The plan object's name, for messages. */
+  object?: string;
+}
+
+/** The options of a SQL source reader, apart from its connection. */
+export interface SqlSourceOptions extends SqlSourceTarget {
+  /** Column holding each record's stable id. */
+  id: string;
+  /** Rows per read. */
+  pageSize: number;
+}
+
+/**
+ * Checks that exactly one of table or query is set, and names what is read: `relation`, the quoted
+ * (schema-qualified) table, undefined for a query; `from`, the FROM item aliased `s` (the table, or the query
+ * as a subquery); `shown`, how messages name it; `where`, the object for messages (see describeWhere).
+ * `kindLabel` names the source when the check fails (e.g. `postgres`: `a postgres source: needs exactly…`).
+ */
+export function sourceRelation(
+  options: SqlSourceTarget,
+  quoteIdent: (name: string) => string,
+  kindLabel: string,
+): { relation: string | undefined; from: string; shown: string; where: string } {
+  if ((options.table === undefined) === (options.query === undefined))
+    throw new ConfigError(
+      `${describeWhere(options.object, `a ${kindLabel} source`)}: needs exactly one of source.table or source.query`,
+      'set objects[].source.table to a table name, or objects[].source.query to a SELECT',
+    );
+  const relation =
+    options.table !== undefined
+      ? `${options.schema ? `${quoteIdent(options.schema)}.` : ''}${quoteIdent(options.table)}`
+      : undefined;
+  const from = relation ? `${relation} s` : `(\n${subqueryText(options.query ?? '')}\n) s`;
+  const shown = relation ? `table ${relation}` : 'source query';
+  return { relation, from, shown, where: describeWhere(options.object, shown) };
+}
+
+/** Throws when the source returns a column name twice (a query joining tables without aliasing their ids). */
+export function assertDistinctColumns(columns: readonly string[], where: string): void {
+  const seen = new Set<string>();
+  for (const name of columns) {
+    if (seen.has(name))
+      throw new ConfigError(
+        `${where}: returns the column "${name}" twice`,
+        'give every column of the source query its own name (select a.id as account_id, b.id as owner_id, …)',
+      );
+    seen.add(name);
+  }
+}
+
+/** The id column among the source's columns; throws (with `fix` as the hint) when it is not there. */
+export function findIdColumn<C extends { name: string }>(
+  described: readonly C[],
+  id: string,
+  where: string,
+  fix: string,
+): C {
+  const found = described.find((c) => c.name === id);
+  if (!found)
+    throw new ConfigError(
+      `${where}: the id column "${id}" (objects[].source.id) is not among its columns: ${described.map((c) => c.name).join(', ') || '(none)'}`,
+      fix,
+    );
+  return found;
+}
+
+/** The result columns that carry an id group's size and a row's rank in it (see KeysetRow). */
+export const GROUP_SIZE_COLUMN = 'tern:group_size';
+export const GROUP_INDEX_COLUMN = 'tern:group_index';
+
+/** A row of a grouped query as a KeysetRow: the source columns' values as text, and the group columns. */
+export function keysetRow(columns: readonly string[], raw: Record<string, unknown>): KeysetRow {
+  const values: Record<string, string | null> = {};
+  for (const name of columns) values[name] = (raw[name] as string | null | undefined) ?? null;
+  return { values, groupSize: Number(raw[GROUP_SIZE_COLUMN]), groupIndex: Number(raw[GROUP_INDEX_COLUMN]) };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Errors of a read, in the words both SQL readers use (see describePostgresError, describeMysqlError).
+
+/** The object the failed read was for (its `where`), and whether it reads a table or a query. */
+export interface SourceErrorContext {
+  where: string;
+  isTable: boolean;
+}
+
+/** Node's network error codes: the source database cannot be reached. */
+export const NETWORK_ERROR_CODES: readonly string[] = [
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+];
+
+/** The server cannot be reached, or refuses the connection or the login. */
+export function sourceUnreachableError(
+  context: SourceErrorContext,
+  reason: string,
+  code: string,
+): DatabaseUnreachableError {
+  return new DatabaseUnreachableError(
+    `${context.where}: cannot read the source database: ${reason} (${code})`,
+    'check the source database URL (the variable named by source.urlEnv): host, port, user, password and database name, and that the server accepts connections',
+  );
+}
+
+/** The table (or a table of the query) does not exist; `tableFix` says where a table source names it. */
+export function sourceRelationMissingError(context: SourceErrorContext, reason: string, tableFix: string): ConfigError {
+  return new ConfigError(
+    `${context.where}: ${reason}`,
+    context.isTable ? tableFix : 'correct the tables named in objects[].source.query',
+  );
+}
+
+/** The source user may not read a table. */
+export function sourceAccessDeniedError(context: SourceErrorContext, reason: string): ConfigError {
+  return new ConfigError(
+    `${context.where}: ${reason}`,
+    'grant the source user SELECT on the tables the plan reads (Tern only reads the source)',
+  );
+}
+
+/** The database rejects the read (a syntax, name or data error); `client` is where to try a query first. */
+export function sourceReadRejectedError(
+  context: SourceErrorContext,
+  reason: string,
+  code: string,
+  client: string,
+): ConfigError {
+  return new ConfigError(
+    `${context.where}: the source database rejects the read: ${reason} (${code})`,
+    context.isTable
+      ? 'check objects[].source.table and objects[].source.id in the plan'
+      : `correct objects[].source.query: it must be a SELECT this database accepts (try it in ${client} first); Tern runs it as a subquery, select … from (<query>) s`,
+  );
+}
+
+/** The source query tries to write (the read runs in a read-only transaction). */
+export function sourceWriteAttemptError(context: SourceErrorContext, reason: string): ConfigError {
+  return new ConfigError(
+    `${context.where}: the source query tries to write: ${reason}`,
+    'objects[].source.query must only read (Tern never writes to the source)',
+  );
 }

@@ -1,23 +1,29 @@
 import type { FieldPacket, Pool, PoolConnection, RowDataPacket, TypeCastField, TypeCastNext } from 'mysql2/promise';
 import { ConfigError, DatabaseUnreachableError } from '../../common/errors';
 import type { SourceReader } from '../source';
-import { describeWhere, keysetReader, subqueryText, type KeysetQueries, type KeysetRow } from './keyset';
+import {
+  assertDistinctColumns,
+  findIdColumn,
+  GROUP_INDEX_COLUMN,
+  GROUP_SIZE_COLUMN,
+  keysetReader,
+  keysetRow,
+  NETWORK_ERROR_CODES,
+  sourceAccessDeniedError,
+  sourceReadRejectedError,
+  sourceRelation,
+  sourceRelationMissingError,
+  sourceUnreachableError,
+  sourceWriteAttemptError,
+  type KeysetQueries,
+  type SourceErrorContext,
+  type SqlSourceOptions,
+} from './keyset';
 
-export interface MysqlSourceOptions {
+/** `schema` is the MySQL database of `table`; unset: the connection's database. `query` is a derived table. */
+export interface MysqlSourceOptions extends SqlSourceOptions {
   /** A mysql2/promise pool (see mysqlPoolOptions). Each page borrows one connection and gives it back. */
   pool: Pool;
-  /** Database of `table`; unset: the connection's database. Not applied to `query`. */
-  schema?: string;
-  /** The table to read (exactly one of table or query). */
-  table?: string;
-  /** The operator's SELECT, embedded as a derived table. */
-  query?: string;
-  /** Column holding each record's stable id. */
-  id: string;
-  /** Rows per read. */
-  pageSize: number;
-  /** The plan object's name, for messages. */
-  object?: string;
 }
 
 /**
@@ -81,8 +87,8 @@ const STRING_TYPES = new Set<number>([
 const BINARY_CHARSET = 63;
 const UNSIGNED_FLAG = 32;
 
-const N = 'tern:group_size';
-const K = 'tern:group_index';
+const N = quoteMysqlIdent(GROUP_SIZE_COLUMN);
+const K = quoteMysqlIdent(GROUP_INDEX_COLUMN);
 
 /**
  * Reads one table or query of a MySQL/MariaDB source by keyset pagination on the id column (see ./keyset
@@ -97,17 +103,7 @@ const K = 'tern:group_index';
  */
 export function mysqlSourceReader(options: MysqlSourceOptions): SourceReader {
   const { pool, id, pageSize } = options;
-  if ((options.table === undefined) === (options.query === undefined))
-    throw new ConfigError(
-      `${describeWhere(options.object, 'a mysql source')}: needs exactly one of source.table or source.query`,
-      'set objects[].source.table to a table name, or objects[].source.query to a SELECT',
-    );
-  const relation =
-    options.table !== undefined
-      ? `${options.schema ? `${quoteMysqlIdent(options.schema)}.` : ''}${quoteMysqlIdent(options.table)}`
-      : undefined;
-  const from = relation ? `${relation} s` : `(\n${subqueryText(options.query ?? '')}\n) s`;
-  const where = describeWhere(options.object, relation ? `table ${relation}` : 'source query');
+  const { relation, from, where } = sourceRelation(options, quoteMysqlIdent, 'mysql');
   const sid = `s.${quoteMysqlIdent(id)}`;
 
   let columns: string[] = [];
@@ -185,17 +181,13 @@ export function mysqlSourceReader(options: MysqlSourceOptions): SourceReader {
     return rows;
   };
 
-  const toRow = (raw: RowDataPacket): KeysetRow => {
-    const values: Record<string, string | null> = {};
-    for (const name of columns) values[name] = (raw[name] as string | null | undefined) ?? null;
-    return { values, groupSize: Number(raw[N]), groupIndex: Number(raw[K]) };
-  };
+  const toRow = (raw: RowDataPacket) => keysetRow(columns, raw);
 
   const grouped = (condition: string) =>
-    `select s.*, count(*) over (partition by ${sid}) as ${quoteMysqlIdent(N)},
-       row_number() over (partition by ${sid} order by ${rowOrder}) as ${quoteMysqlIdent(K)}
+    `select s.*, count(*) over (partition by ${sid}) as ${N},
+       row_number() over (partition by ${sid} order by ${rowOrder}) as ${K}
      from ${from} where ${condition}
-     order by ${sid}, ${quoteMysqlIdent(K)}`;
+     order by ${sid}, ${K}`;
 
   const queries: KeysetQueries = {
     async prepare() {
@@ -209,25 +201,17 @@ export function mysqlSourceReader(options: MysqlSourceOptions): SourceReader {
         conn.release();
       }
       columns = fields.map((f) => f.name);
-      const seen = new Set<string>();
-      for (const name of columns) {
-        if (seen.has(name))
-          throw new ConfigError(
-            `${where}: returns the column "${name}" twice`,
-            'give every column of the source query its own name (select a.id as account_id, b.id as owner_id, …)',
-          );
-        seen.add(name);
-      }
+      assertDistinctColumns(columns, where);
       for (const f of fields) {
         const type = f.columnType ?? f.type ?? -1;
         if (STRING_TYPES.has(type) && f.characterSet === BINARY_CHARSET) binary.add(f.name);
       }
-      const idField = fields.find((f) => f.name === id);
-      if (!idField)
-        throw new ConfigError(
-          `${where}: the id column "${id}" (objects[].source.id) is not among its columns: ${columns.join(', ') || '(none)'}`,
-          'set objects[].source.id to the column holding each record’s stable id',
-        );
+      const idField = findIdColumn(
+        fields,
+        id,
+        where,
+        'set objects[].source.id to the column holding each record’s stable id',
+      );
       const idType = idField.columnType ?? idField.type ?? -1;
       const unsigned = typeof idField.flags === 'number' && (idField.flags & UNSIGNED_FLAG) !== 0;
       switch (idType) {
@@ -339,12 +323,7 @@ function assertWindowFunctions(version: string, where: string): void {
 }
 
 const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
+  ...NETWORK_ERROR_CODES,
   'PROTOCOL_CONNECTION_LOST',
   'PROTOCOL_SEQUENCE_TIMEOUT',
   'HANDSHAKE_NO_SSL_SUPPORT',
@@ -358,40 +337,23 @@ const UNREACHABLE_CODES = new Set([
 ]);
 
 /** Turns a mysql2 error into one that names the object and the fix. Other errors pass through. */
-export function describeMysqlError(err: unknown, context: { where: string; isTable: boolean }): unknown {
+export function describeMysqlError(err: unknown, context: SourceErrorContext): unknown {
   if (err instanceof ConfigError || err instanceof DatabaseUnreachableError) return err;
   if (!(err instanceof Error)) return err;
   const { code, sqlState } = err as { code?: unknown; sqlState?: unknown };
   const reason = err.message;
   if (typeof code !== 'string') return err;
-  if (UNREACHABLE_CODES.has(code))
-    return new DatabaseUnreachableError(
-      `${context.where}: cannot read the source database: ${reason} (${code})`,
-      'check the source database URL (the variable named by source.urlEnv): host, port, user, password and database name, and that the server accepts connections',
-    );
+  if (UNREACHABLE_CODES.has(code)) return sourceUnreachableError(context, reason, code);
   if (code === 'ER_NO_SUCH_TABLE')
-    return new ConfigError(
-      `${context.where}: ${reason}`,
-      context.isTable
-        ? 'check objects[].source.table and source.schema (the MySQL database) in the plan'
-        : 'correct the tables named in objects[].source.query',
+    return sourceRelationMissingError(
+      context,
+      reason,
+      'check objects[].source.table and source.schema (the MySQL database) in the plan',
     );
   if (code === 'ER_TABLEACCESS_DENIED_ERROR' || code === 'ER_COLUMNACCESS_DENIED_ERROR')
-    return new ConfigError(
-      `${context.where}: ${reason}`,
-      'grant the source user SELECT on the tables the plan reads (Tern only reads the source)',
-    );
+    return sourceAccessDeniedError(context, reason);
   if (typeof sqlState === 'string' && (sqlState.startsWith('42') || sqlState.startsWith('22')))
-    return new ConfigError(
-      `${context.where}: the source database rejects the read: ${reason} (${code})`,
-      context.isTable
-        ? 'check objects[].source.table and objects[].source.id in the plan'
-        : 'correct objects[].source.query: it must be a SELECT this database accepts (try it in the mysql client first); Tern runs it as a subquery, select … from (<query>) s',
-    );
-  if (code === 'ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION')
-    return new ConfigError(
-      `${context.where}: the source query tries to write: ${reason}`,
-      'objects[].source.query must only read (Tern never writes to the source)',
-    );
+    return sourceReadRejectedError(context, reason, code, 'the mysql client');
+  if (code === 'ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION') return sourceWriteAttemptError(context, reason);
   return err;
 }

@@ -1,22 +1,28 @@
 import type postgres from 'postgres';
 import { ConfigError, DatabaseUnreachableError } from '../../common/errors';
 import type { SourceReader } from '../source';
-import { describeWhere, keysetReader, subqueryText, type KeysetQueries, type KeysetRow } from './keyset';
+import {
+  assertDistinctColumns,
+  findIdColumn,
+  GROUP_INDEX_COLUMN,
+  GROUP_SIZE_COLUMN,
+  keysetReader,
+  keysetRow,
+  NETWORK_ERROR_CODES,
+  sourceAccessDeniedError,
+  sourceReadRejectedError,
+  sourceRelation,
+  sourceRelationMissingError,
+  sourceUnreachableError,
+  sourceWriteAttemptError,
+  type KeysetQueries,
+  type SourceErrorContext,
+  type SqlSourceOptions,
+} from './keyset';
 
-export interface PostgresSourceOptions {
+/** `schema` unset: the connection's search_path. */
+export interface PostgresSourceOptions extends SqlSourceOptions {
   sql: postgres.Sql;
-  /** Schema of `table`; unset: the connection's search_path. Not applied to `query`. */
-  schema?: string;
-  /** The table to read (exactly one of table or query). */
-  table?: string;
-  /** The operator's SELECT (or WITH … SELECT), embedded as a subquery. */
-  query?: string;
-  /** Column holding each record's stable id. */
-  id: string;
-  /** Rows per read. */
-  pageSize: number;
-  /** The plan object's name, for messages. */
-  object?: string;
 }
 
 /** Quotes a PostgreSQL identifier: always double-quoted, inner quotes doubled (names are case-sensitive). */
@@ -24,8 +30,8 @@ export function quotePgIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-const N = '"tern:group_size"';
-const K = '"tern:group_index"';
+const N = quotePgIdent(GROUP_SIZE_COLUMN);
+const K = quotePgIdent(GROUP_INDEX_COLUMN);
 
 /**
  * Reads one table or query of a PostgreSQL source by keyset pagination on the id column (see ./keyset for
@@ -39,18 +45,7 @@ const K = '"tern:group_index"';
  */
 export function postgresSourceReader(options: PostgresSourceOptions): SourceReader {
   const { sql, id, pageSize } = options;
-  if ((options.table === undefined) === (options.query === undefined))
-    throw new ConfigError(
-      `${describeWhere(options.object, 'a postgres source')}: needs exactly one of source.table or source.query`,
-      'set objects[].source.table to a table name, or objects[].source.query to a SELECT',
-    );
-  const relation =
-    options.table !== undefined
-      ? `${options.schema ? `${quotePgIdent(options.schema)}.` : ''}${quotePgIdent(options.table)}`
-      : undefined;
-  const from = relation ? `${relation} s` : `(\n${subqueryText(options.query ?? '')}\n) s`;
-  const shown = relation ? `table ${relation}` : 'source query';
-  const where = describeWhere(options.object, shown);
+  const { relation, from, where } = sourceRelation(options, quotePgIdent, 'postgres');
   const sid = `s.${quotePgIdent(id)}`;
 
   let columns: string[] = [];
@@ -72,11 +67,7 @@ export function postgresSourceReader(options: PostgresSourceOptions): SourceRead
       })
       .catch(fail) as Promise<T>;
 
-  const toRow = (raw: Record<string, unknown>): KeysetRow => {
-    const values: Record<string, string | null> = {};
-    for (const name of columns) values[name] = (raw[name] as string | null | undefined) ?? null;
-    return { values, groupSize: Number(raw['tern:group_size']), groupIndex: Number(raw['tern:group_index']) };
-  };
+  const toRow = (raw: Record<string, unknown>) => keysetRow(columns, raw);
 
   const grouped = (condition: string) =>
     `select ${selectList}, count(*) over w :: int as ${N}, row_number() over (w order by row(s.*)::text) :: int as ${K}
@@ -89,21 +80,13 @@ export function postgresSourceReader(options: PostgresSourceOptions): SourceRead
       const probe = await sql.unsafe(`select * from ${from} limit 0`).catch(fail);
       const described = probe.columns ?? [];
       columns = described.map((c) => c.name);
-      const seen = new Set<string>();
-      for (const name of columns) {
-        if (seen.has(name))
-          throw new ConfigError(
-            `${where}: returns the column "${name}" twice`,
-            'give every column of the source query its own name (select a.id as account_id, b.id as owner_id, …)',
-          );
-        seen.add(name);
-      }
-      const idColumn = described.find((c) => c.name === id);
-      if (!idColumn)
-        throw new ConfigError(
-          `${where}: the id column "${id}" (objects[].source.id) is not among its columns: ${columns.join(', ') || '(none)'}`,
-          'set objects[].source.id to the column holding each record’s stable id (names are case-sensitive)',
-        );
+      assertDistinctColumns(columns, where);
+      const idColumn = findIdColumn(
+        described,
+        id,
+        where,
+        'set objects[].source.id to the column holding each record’s stable id (names are case-sensitive)',
+      );
       const [type] = await sql<{ name: string }[]>`
         select quote_ident(n.nspname) || '.' || quote_ident(t.typname) as name
         from pg_type t join pg_namespace n on n.oid = t.typnamespace
@@ -156,12 +139,7 @@ export function postgresSourceReader(options: PostgresSourceOptions): SourceRead
 }
 
 const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
+  ...NETWORK_ERROR_CODES,
   'CONNECT_TIMEOUT',
   'CONNECTION_CLOSED',
   'CONNECTION_ENDED',
@@ -171,7 +149,7 @@ const UNREACHABLE_CODES = new Set([
 ]);
 
 /** Turns a postgres.js error into one that names the object and the fix. Other errors pass through. */
-export function describePostgresError(err: unknown, context: { where: string; isTable: boolean }): unknown {
+export function describePostgresError(err: unknown, context: SourceErrorContext): unknown {
   if (err instanceof ConfigError || err instanceof DatabaseUnreachableError) return err;
   if (!(err instanceof Error)) return err;
   const code = (err as { code?: unknown }).code;
@@ -184,33 +162,15 @@ export function describePostgresError(err: unknown, context: { where: string; is
     code === '3D000' ||
     code === '57P03'
   )
-    return new DatabaseUnreachableError(
-      `${context.where}: cannot read the source database: ${reason} (${code})`,
-      'check the source database URL (the variable named by source.urlEnv): host, port, user, password and database name, and that the server accepts connections',
-    );
+    return sourceUnreachableError(context, reason, code);
   if (code === '42P01' || code === '3F000')
-    return new ConfigError(
-      `${context.where}: ${reason}`,
-      context.isTable
-        ? 'check objects[].source.table and source.schema in the plan (quoted names are case-sensitive), and that the user may see the table'
-        : 'correct the tables named in objects[].source.query',
+    return sourceRelationMissingError(
+      context,
+      reason,
+      'check objects[].source.table and source.schema in the plan (quoted names are case-sensitive), and that the user may see the table',
     );
-  if (code === '42501')
-    return new ConfigError(
-      `${context.where}: ${reason}`,
-      'grant the source user SELECT on the tables the plan reads (Tern only reads the source)',
-    );
-  if (code.startsWith('42') || code.startsWith('22'))
-    return new ConfigError(
-      `${context.where}: the source database rejects the read: ${reason} (${code})`,
-      context.isTable
-        ? 'check objects[].source.table and objects[].source.id in the plan'
-        : 'correct objects[].source.query: it must be a SELECT this database accepts (try it in psql first); Tern runs it as a subquery, select … from (<query>) s',
-    );
-  if (code === '25006')
-    return new ConfigError(
-      `${context.where}: the source query tries to write: ${reason}`,
-      'objects[].source.query must only read (Tern never writes to the source)',
-    );
+  if (code === '42501') return sourceAccessDeniedError(context, reason);
+  if (code.startsWith('42') || code.startsWith('22')) return sourceReadRejectedError(context, reason, code, 'psql');
+  if (code === '25006') return sourceWriteAttemptError(context, reason);
   return err;
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import postgres from 'postgres';
 import { pick, seededRandom } from '../../common/random';
+import { FIRST_NAMES, LAST_NAMES } from './vocabulary';
 
 /**
  * A seeded generator of a dirty legacy CRM database (accounts, contacts, deals, activities) in one PostgreSQL
@@ -286,22 +287,7 @@ export async function generateLegacyCrm(sql: postgres.Sql, options: LegacyCrmOpt
 // Vocabulary
 
 const FIRST = [
-  'Ana',
-  'José',
-  'Zoë',
-  'Liam',
-  'Olivia',
-  'Noah',
-  'Mía',
-  'Łukasz',
-  'Søren',
-  'Aiko',
-  'Chloé',
-  'Mohammed',
-  'Wei',
-  'Fatima',
-  'Ivan',
-  'Grace',
+  ...FIRST_NAMES,
   'Maria',
   'James',
   'Priya',
@@ -318,20 +304,7 @@ const FIRST = [
   'Raj',
 ];
 const LAST = [
-  'García',
-  'Smith',
-  'Müller',
-  "O'Brien",
-  'Nguyen',
-  'Kowalski',
-  'Rossi',
-  'Dubois',
-  'Tanaka',
-  'Johnson',
-  'Silva',
-  'Van der Berg',
-  'Ødegaard',
-  'Chen',
+  ...LAST_NAMES,
   'Patel',
   'Kim',
   'Martin',

@@ -1,41 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pick, seededRandom } from '../../common/random';
+import { FIRST_NAMES, LAST_NAMES } from './vocabulary';
 
-const FIRST = [
-  'Ana',
-  'José',
-  'Zoë',
-  'Liam',
-  'Olivia',
-  'Noah',
-  'Mía',
-  'Łukasz',
-  'Søren',
-  'Aiko',
-  'Chloé',
-  'Mohammed',
-  'Wei',
-  'Fatima',
-  'Ivan',
-  'Grace',
-];
-const LAST = [
-  'García',
-  'Smith',
-  'Müller',
-  "O'Brien",
-  'Nguyen',
-  'Kowalski',
-  'Rossi',
-  'Dubois',
-  'Tanaka',
-  'Johnson',
-  'Silva',
-  'Van der Berg',
-  'Ødegaard',
-  'Chen',
-];
 const COUNTRIES = ['US', 'us', 'United States', 'FR', 'DE', 'de', 'GB', 'JP', 'BR', 'PL'];
 const ACTIVE = ['Y', 'N', 'yes', 'no', '1', '0', 'TRUE', 'false'];
 
@@ -96,8 +63,8 @@ export function generateCustomersCsv(options: { rows: number; seed: number; brok
       );
       continue;
     }
-    let first = pick(random, FIRST);
-    const last = pick(random, LAST);
+    let first = pick(random, FIRST_NAMES);
+    const last = pick(random, LAST_NAMES);
     let email = `${first}.${last}.${i}@example.com`.toLowerCase().replace(/[^a-z0-9.@]/g, '');
     if (random() < 0.15) {
       email = email.toUpperCase();

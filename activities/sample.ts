@@ -1,0 +1,101 @@
+import type postgres from 'postgres';
+import { objectDependencies } from '../plan/load';
+import type { ActivityContext } from './deps';
+import { referenceFields } from './preferences';
+
+export interface SampleInput {
+  migrationId: string;
+  /** Objects in dependency order. */
+  objects: string[];
+}
+
+export interface ObjectSample {
+  object: string;
+  /** Records the rules leave to migrate (not filtered, not deduplicated, not deleted at the source). */
+  eligible: number;
+  /** Chosen by the stratified draw. */
+  drawn: number;
+  /** Added because a sampled record references them (so the sample loads without orphans). */
+  referenced: number;
+  /** Strata seen, and how many of them the sample represents (all, by construction). */
+  strata: number;
+  strataRepresented: number;
+}
+
+/**
+ * Chooses the sample of every object, deterministically: within each stratum (the plan's `sample.strata`
+ * fields, trimmed and lower-cased), records are ranked by the md5 of their source id and the first
+ * round(n × percent) are drawn — at least one, so every stratum is represented. Then, from the last object to
+ * the first, every record a sampled record references is added (following duplicates to their survivors),
+ * so the sample's references resolve. Recomputed from scratch: idempotent.
+ */
+export async function selectSample(ctx: ActivityContext, input: SampleInput): Promise<ObjectSample[]> {
+  const { plan } = await ctx.migration(input.migrationId);
+  const m = input.migrationId;
+  await ctx.sql`
+    update staged_records set sampled = false, sample_reason = null
+    where migration_id = ${m} and object = any(${input.objects}::text[]) and sampled`;
+  const results = new Map<string, ObjectSample>();
+  for (const name of [...input.objects].reverse()) {
+    const object = ctx.object(plan, name);
+    const stratum = stratumExpression(ctx.sql, object.sample.strata);
+    const [drawn] = await ctx.sql<{ eligible: number; drawn: number; strata: number; represented: number }[]>`
+      with ranked as (
+        select source_id, ${stratum} as stratum,
+               row_number() over (partition by ${stratum} order by md5(source_id), source_id) as rn,
+               count(*) over (partition by ${stratum}) as n
+        from staged_records
+        where migration_id = ${m} and object = ${name} and disposition is null and source_deleted_at is null
+      ), chosen as (
+        update staged_records s set sampled = true, sample_reason = 'stratum ' || r.stratum
+        from ranked r
+        where s.migration_id = ${m} and s.object = ${name} and s.source_id = r.source_id
+          and r.rn <= greatest(1, round(r.n * ${object.sample.percent}::numeric / 100))
+        returning r.stratum
+      )
+      select (select count(*)::int from ranked) as eligible, (select count(*)::int from chosen) as drawn,
+             (select count(distinct stratum)::int from ranked) as strata,
+             (select count(distinct stratum)::int from chosen) as represented`;
+    results.set(name, {
+      object: name,
+      eligible: drawn?.eligible ?? 0,
+      drawn: drawn?.drawn ?? 0,
+      referenced: 0,
+      strata: drawn?.strata ?? 0,
+      strataRepresented: drawn?.represented ?? 0,
+    });
+    // The records this object's sample references must be loaded too.
+    for (const ref of referenceFields(object)) {
+      if (!objectDependencies(object).includes(ref.object)) continue;
+      await ctx.sql`
+        update staged_records p set sampled = true, sample_reason = ${`referenced by ${name}.${ref.field}`}
+        from (
+          select distinct coalesce(d.duplicate_of, d.source_id) as source_id
+          from staged_records c
+          join staged_records d on d.migration_id = c.migration_id and d.object = ${ref.object}
+                               and d.source_id = btrim(c.raw ->> ${ref.field})
+          where c.migration_id = ${m} and c.object = ${name} and c.sampled
+        ) r
+        where p.migration_id = ${m} and p.object = ${ref.object} and p.source_id = r.source_id
+          and not p.sampled and p.disposition is null`;
+    }
+  }
+  // A parent's own draw may choose records its children already pulled in: count from what is marked.
+  const marked = await ctx.sql<{ object: string; drawn: number; referenced: number }[]>`
+    select object, count(*) filter (where sample_reason like 'stratum %')::int as drawn,
+           count(*) filter (where sample_reason like 'referenced %')::int as referenced
+    from staged_records where migration_id = ${m} and object = any(${input.objects}::text[]) and sampled
+    group by object`;
+  return input.objects.map((o) => {
+    const r = results.get(o)!;
+    const counts = marked.find((x) => x.object === o);
+    return { ...r, drawn: counts?.drawn ?? 0, referenced: counts?.referenced ?? 0 };
+  });
+}
+
+/** The SQL expression of a record's stratum: its strata fields, normalised, joined by `|`. */
+function stratumExpression(sql: postgres.Sql, fields: readonly string[]): postgres.PendingQuery<postgres.Row[]> {
+  if (fields.length === 0) return sql`''`;
+  const parts = fields.map((f) => sql`lower(btrim(coalesce(raw ->> ${f}, '')))`);
+  return parts.reduce((acc, part) => sql`${acc} || '|' || ${part}`);
+}
