@@ -3,9 +3,9 @@ import { loadSettings } from '../common/config';
 import { loadPlanFile } from '../plan/load';
 import { planJsonSchema } from '../plan/schema';
 import { renderVisualMap } from '../plan/visual-map';
-import { defaultMigrationId, formatPhaseResult } from './client/phases';
+import { defaultMigrationId, formatPhaseResult, formatRollbackResult } from './client/phases';
 import { formatPreferencesReport, loadPreferencesReport, type PreferencesReport } from './client/report';
-import { runFullPhase, runPhase } from './commands/run-phase';
+import { runPhase } from './commands/run-phase';
 import { formatFindings, validatePlan } from './commands/validate-plan';
 import { openStagingForProcess } from './stack/database';
 import { runDemo } from './demo';
@@ -28,13 +28,18 @@ TEMPORAL_TLS_CERT/KEY/CA/SERVER_NAME, TEMPORAL_UI_URL, TERN_TASK_QUEUE, TERN_HOM
 
 program
   .command('run')
-  .description('run a phase of a migration plan (preferences, full) and print its report or reconciliation')
-  .addArgument(new Command().createArgument('<phase>', 'phase to run').choices(['preferences', 'full']))
+  .description('run a phase of a migration plan and print its report or reconciliation (waits unless --detach)')
+  .addArgument(
+    new Command().createArgument('<phase>', 'phase to run').choices(['preferences', 'sample', 'full', 'delta']),
+  )
   .argument('<plan>', 'plan file (YAML)')
   .option('--migration <id>', 'migration id (default: mig_<plan name>)')
   .option('--detach', 'start the workflow and return; a separate `tern worker` runs it (needs DATABASE_URL)')
+  .option('--wait', 'wait for the result (the default; kept for scripts)')
+  .option('--gate', 'sample/full/delta: prepare, then wait for `tern approve` before writing to the target')
+  .option('--overlap <seconds>', 'delta: seconds before the last high-water mark still read as changed', '300')
   .option('--json', 'print the result as one JSON object')
-  .action(async (phase: string, planFile: string, opts: { migration?: string; detach?: boolean; json?: boolean }) => {
+  .action(async (phase: string, planFile: string, opts: RunOptions) => {
     const loaded = loadPlanFile(planFile);
     if (phase === 'preferences') {
       let report: PreferencesReport | undefined;
@@ -59,11 +64,12 @@ program
       process.exitCode = outcome.result.ok ? EXIT.ok : EXIT.failed;
       return;
     }
-    const outcome = await runFullPhase(loaded, {
+    const outcome = await runPhase(loaded, phase as 'sample' | 'full' | 'delta', {
       migrationId: opts.migration,
       inProcessWorker: !opts.detach,
       wait: !opts.detach,
       say,
+      phaseOptions: { gate: opts.gate, overlapSeconds: Number(opts.overlap) },
     });
     if (!outcome.result) {
       console.log(opts.json ? JSON.stringify(outcome) : `started ${outcome.workflowId}: ${outcome.uiUrl}`);
@@ -76,6 +82,50 @@ program
     );
     process.exitCode = outcome.result.ok ? EXIT.ok : EXIT.failed;
   });
+
+interface RunOptions {
+  migration?: string;
+  detach?: boolean;
+  wait?: boolean;
+  gate?: boolean;
+  overlap: string;
+  json?: boolean;
+}
+
+program
+  .command('rollback')
+  .description('undo what Tern wrote (reverse dependency order) and prove the target is as it was before Tern')
+  .argument('<plan>', 'plan file (YAML)')
+  .requiredOption('--reason <text>', 'why (at least 10 characters; kept in the audit log)')
+  .option('--by <name>', 'who asks for it (default: $USER)')
+  .option('--migration <id>', 'migration id (default: mig_<plan name>)')
+  .option('--detach', 'start the rollback and return')
+  .option('--json', 'print the result as one JSON object')
+  .action(
+    async (
+      planFile: string,
+      opts: { reason: string; by?: string; migration?: string; detach?: boolean; json?: boolean },
+    ) => {
+      const loaded = loadPlanFile(planFile);
+      const outcome = await runPhase(loaded, 'rollback', {
+        migrationId: opts.migration,
+        inProcessWorker: !opts.detach,
+        wait: !opts.detach,
+        say,
+        phaseOptions: { reason: opts.reason, by: opts.by ?? process.env.USER ?? 'operator' },
+      });
+      if (!outcome.result) {
+        console.log(opts.json ? JSON.stringify(outcome) : `started ${outcome.workflowId}: ${outcome.uiUrl}`);
+        return;
+      }
+      console.log(
+        opts.json
+          ? JSON.stringify({ ...outcome.result, workflowId: outcome.workflowId, uiUrl: outcome.uiUrl })
+          : formatRollbackResult(outcome.result),
+      );
+      process.exitCode = outcome.result.ok ? EXIT.ok : EXIT.failed;
+    },
+  );
 
 program
   .command('worker')

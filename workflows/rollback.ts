@@ -8,6 +8,7 @@ import {
 import type { TernActivities } from '../activities';
 import type { RollbackVerification } from '../activities/rollback';
 import { phaseWorkflowId } from './ids';
+import { rollbackRequestProblem } from './requests';
 import { BOOKKEEPING, LOAD_PAGE, RECONCILE } from './options';
 
 const { rollbackPage } = proxyActivities<TernActivities>(LOAD_PAGE);
@@ -39,14 +40,6 @@ export interface RollbackProgress {
 }
 
 export const rollbackProgressQuery = defineQuery<RollbackProgress>('progress');
-
-/** Checks a rollback request; the same rules apply to the CLI and to any other client. */
-export function rollbackRequestProblem(input: { reason?: string; by?: string }): string | undefined {
-  if (!input.by?.trim()) return 'a rollback needs `by`: who asks for it';
-  if (!input.reason?.trim() || input.reason.trim().length < 10)
-    return 'a rollback needs a reason of at least 10 characters: it is kept in the audit log';
-  return undefined;
-}
 
 /**
  * Rolls a migration back: cancels the loading phases still in flight, then, in reverse dependency order,

@@ -9,6 +9,9 @@ import { saveMigration } from '../../staging/migrations-repo';
 import { phaseWorkflowId, type Phase } from '../../workflows/ids';
 import type { migrationPhaseWorkflow, PhaseResult } from '../../workflows/phase';
 import type { preferencesWorkflow } from '../../workflows/preferences';
+import type { RollbackResult, rollbackWorkflow } from '../../workflows/rollback';
+import { rollbackRequestProblem } from '../../workflows/requests';
+import { ConfigError } from '../../common/errors';
 
 export const searchAttributes = {
   MigrationId: defineSearchAttributeKey('MigrationId', SearchAttributeType.KEYWORD),
@@ -43,15 +46,31 @@ export function resolvePlanPaths(loaded: LoadedPlan): Plan {
   return { ...plan, source, customTransforms };
 }
 
-/** The phases the CLI starts today, and the workflow that runs each. */
-export type RunnablePhase = Extract<Phase, 'preferences' | 'full'>;
-type PhaseWorkflow<P extends RunnablePhase> = P extends 'preferences'
+/** Every phase, and the workflow that runs each. */
+export type RunnablePhase = Phase;
+export type PhaseWorkflow<P extends RunnablePhase> = P extends 'preferences'
   ? typeof preferencesWorkflow
-  : typeof migrationPhaseWorkflow;
+  : P extends 'rollback'
+    ? typeof rollbackWorkflow
+    : typeof migrationPhaseWorkflow;
 const WORKFLOW_TYPE: Record<RunnablePhase, string> = {
   preferences: 'preferencesWorkflow',
+  sample: 'migrationPhaseWorkflow',
   full: 'migrationPhaseWorkflow',
+  delta: 'migrationPhaseWorkflow',
+  rollback: 'rollbackWorkflow',
 };
+
+/** What a phase needs beyond the plan: a gate for loading phases, a reason for a rollback. */
+export interface PhaseOptions {
+  /** Loading phases: wait for `tern approve` before writing. */
+  gate?: boolean;
+  /** Delta: seconds before the last high-water mark still read as changed. */
+  overlapSeconds?: number;
+  /** Rollback: why, and who asks (required). */
+  reason?: string;
+  by?: string;
+}
 
 export interface StartedPhase<P extends RunnablePhase = RunnablePhase> {
   migrationId: string;
@@ -69,7 +88,7 @@ export async function startPhase<P extends RunnablePhase>(
   settings: TernSettings,
   db: StagingDb,
   loaded: LoadedPlan,
-  options: { phase: P; migrationId?: string; actor?: string },
+  options: { phase: P; migrationId?: string; actor?: string } & PhaseOptions,
 ): Promise<StartedPhase<P>> {
   const plan = resolvePlanPaths(loaded);
   const migrationId = options.migrationId ?? defaultMigrationId(plan);
@@ -81,8 +100,17 @@ export async function startPhase<P extends RunnablePhase>(
   });
   const workflowId = phaseWorkflowId(migrationId, options.phase);
   const objects = plan.objects.map((o) => o.name);
-  const args =
-    options.phase === 'preferences' ? [{ migrationId, objects }] : [{ migrationId, phase: options.phase, objects }];
+  const actor = options.actor ?? process.env.USER ?? 'operator';
+  let args: unknown[];
+  if (options.phase === 'preferences') args = [{ migrationId, objects }];
+  else if (options.phase === 'rollback') {
+    const request = { migrationId, objects, reason: options.reason ?? '', by: options.by ?? actor };
+    const problem = rollbackRequestProblem(request);
+    if (problem)
+      throw new ConfigError(problem, 'tern rollback <plan> --reason "why the cutover is rolled back" [--by name]');
+    args = [request];
+  } else
+    args = [{ migrationId, phase: options.phase, objects, gate: options.gate, overlapSeconds: options.overlapSeconds }];
   const handle = await client.workflow.start<PhaseWorkflow<P>>(WORKFLOW_TYPE[options.phase], {
     taskQueue: settings.taskQueue,
     workflowId,
@@ -101,7 +129,18 @@ export async function startPhase<P extends RunnablePhase>(
 
 /** Renders a phase result as the table people read at the end of a run. */
 export function formatPhaseResult(result: PhaseResult): string {
-  const header = ['object', 'source', 'loaded', 'quarantined', 'filtered', 'deduplicated', 'checksum mismatches', 'ok'];
+  const header = [
+    'object',
+    'source',
+    'loaded',
+    'quarantined',
+    'filtered',
+    'deduplicated',
+    'deleted',
+    'conflicts',
+    'checksum mismatches',
+    'ok',
+  ];
   const rows = result.objects.map((o) =>
     [
       o.object,
@@ -110,6 +149,8 @@ export function formatPhaseResult(result: PhaseResult): string {
       o.quarantined,
       o.filtered,
       o.deduplicated,
+      o.deleted,
+      o.conflicts,
       o.checksumMismatches,
       o.ok ? 'yes' : 'NO',
     ].map(String),
@@ -125,6 +166,25 @@ export function formatPhaseResult(result: PhaseResult): string {
       out.push(`  ${o.object}: target rows differing from what Tern wrote: ${o.mismatchExamples.join(', ')}`);
     if (o.unaccounted > 0) out.push(`  ${o.object}: ${o.unaccounted} staged records neither loaded nor quarantined`);
   }
+  for (const s of result.sample ?? [])
+    out.push(
+      `  sample ${s.object}: drew ${s.drawn} of ${s.eligible} (${s.eligible ? ((100 * s.drawn) / s.eligible).toFixed(1) : '0.0'}%), ${s.strataRepresented}/${s.strata} strata, +${s.referenced} referenced records`,
+    );
+  for (const d of result.delta ?? [])
+    out.push(
+      `  delta ${d.object}: ${d.inserted} new, ${d.updated} changed, ${d.deleted} deleted at the source${d.changedBehindWatermark ? `, ${d.changedBehindWatermark} changed behind the watermark` : ''}; watermark ${d.watermark ?? '(none)'}`,
+    );
+  if (result.approval) out.push(`  approved by ${result.approval.by}: ${result.approval.reason}`);
   out.push(`reconciliation ${result.ok ? 'OK' : 'FAILED'}: ${result.phase} phase of ${result.migrationId}`);
+  return out.join('\n');
+}
+
+/** Renders a rollback's proof. */
+export function formatRollbackResult(result: RollbackResult): string {
+  const out = result.objects.map(
+    (o) =>
+      `${o.object}: ${o.removed} created rows removed, ${o.restored} overwritten rows restored, ${o.mismatches} mismatches${o.mismatchExamples.length ? ` (e.g. ${o.mismatchExamples.slice(0, 5).join(', ')})` : ''}`,
+  );
+  out.push(`rollback ${result.ok ? 'OK' : 'FAILED'} for ${result.migrationId} — by ${result.by}: ${result.reason}`);
   return out.join('\n');
 }

@@ -5,7 +5,8 @@ import type { LoadedPlan } from '../../plan/load';
 import type { Staging } from '../../staging/db';
 import { createTernWorker } from '../../worker/worker';
 import type { PhaseResult } from '../../workflows/phase';
-import { startPhase, type RunnablePhase } from '../client/phases';
+import { startPhase, type PhaseOptions, type RunnablePhase } from '../client/phases';
+import type { RollbackResult } from '../../workflows/rollback';
 import type { PreferencesResult } from '../../workflows/preferences';
 import { openStagingForProcess } from '../stack/database';
 import { ensureTemporal } from '../stack/temporal';
@@ -23,6 +24,8 @@ export interface RunPhaseOptions {
   /** Runs against staging once the phase is over (or started, when not waiting), before it closes. */
   after?: (staging: Staging, outcome: { migrationId: string }) => Promise<void>;
   settings?: TernSettings;
+  /** Gate, delta overlap, rollback reason: see PhaseOptions. */
+  phaseOptions?: PhaseOptions;
 }
 
 export interface RunPhaseOutcome<R = PhaseResult> {
@@ -32,7 +35,11 @@ export interface RunPhaseOutcome<R = PhaseResult> {
   result?: R;
 }
 
-type ResultOf<P extends RunnablePhase> = P extends 'preferences' ? PreferencesResult : PhaseResult;
+export type ResultOf<P extends RunnablePhase> = P extends 'preferences'
+  ? PreferencesResult
+  : P extends 'rollback'
+    ? RollbackResult
+    : PhaseResult;
 
 /** Starts (or attaches to) the full phase of a plan and, if asked, runs a worker and waits for the proof. */
 export function runFullPhase(loaded: LoadedPlan, options: RunPhaseOptions): Promise<RunPhaseOutcome> {
@@ -60,6 +67,7 @@ export async function runPhase<P extends RunnablePhase>(
     try {
       const begin = async (): Promise<RunPhaseOutcome<ResultOf<P>>> => {
         const started = await startPhase(client, settings, staging.db, loaded, {
+          ...options.phaseOptions,
           phase,
           migrationId: options.migrationId,
           actor: options.actor,
