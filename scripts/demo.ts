@@ -2,24 +2,25 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../common/config';
 import { loadPlanFile } from '../plan/load';
-import { formatPhaseResult } from './client/phases';
-import { runFullPhase, runPhase } from './commands/run-phase';
+import { defaultMigrationId, formatPhaseResult, formatRollbackResult } from './client/phases';
+import { runPhase } from './commands/run-phase';
 import { formatPreferencesReport, loadPreferencesReport, type PreferencesReport } from './client/report';
 import { generateLegacyCrm } from './generate/legacy-crm';
 import { EXIT, explain } from './exit-codes';
 
 /**
- * `npm run demo`: the preferences phase on a generated dirty legacy CRM (profile + dry run), then a real
- * migration of the bundled legacy customers CSV into a PostgreSQL table, each a Temporal workflow on the
- * local dev server, on the embedded database unless DATABASE_URL is set.
- * The worker runs in this process; the Temporal server stays up so the UI can be browsed afterwards.
+ * `npm run demo`: a whole guarded migration of a generated dirty legacy CRM (55,000 rows) —
+ * preferences (profile + dry run) → sample → full → delta (after changes at the source and one edit by hand in
+ * the target) → rollback — then the bundled legacy customers CSV loaded in full. Each phase is a Temporal
+ * workflow on the local dev server, on the embedded database unless DATABASE_URL is set; the worker runs in
+ * this process, and the Temporal server stays up so the UI can be browsed afterwards.
  */
 export async function runDemo(): Promise<number> {
   const say = (line: string) => console.log(`tern demo: ${line}`);
-  const preferencesOk = await runCrmPreferences(say);
+  const crmOk = await runCrmCutover(say);
   const loaded = loadPlanFile(path.join(PROJECT_ROOT, 'examples', 'demo-customers.yaml'));
   const ddl = fs.readFileSync(path.join(PROJECT_ROOT, 'examples', 'demo-target.sql'), 'utf8');
-  const outcome = await runFullPhase(loaded, {
+  const outcome = await runPhase(loaded, 'full', {
     inProcessWorker: true,
     wait: true,
     actor: 'demo',
@@ -31,46 +32,106 @@ export async function runDemo(): Promise<number> {
   console.log(`\n${formatPhaseResult(outcome.result!)}\n`);
   say(`Temporal UI: ${outcome.uiUrl}`);
   say('the Temporal dev server keeps running for the UI; stop it with `npm run stack:stop`');
-  return outcome.result!.ok && preferencesOk ? EXIT.ok : EXIT.failed;
+  return outcome.result!.ok && crmOk ? EXIT.ok : EXIT.failed;
 }
 
 const CRM_SCHEMA = 'legacy_crm';
 const CRM_SEED = 20261125;
 
 /**
- * Part one: the preferences phase of examples/legacy-crm.yaml on a generated dirty legacy CRM (a PostgreSQL
- * schema next to staging), printing the profile summary and the dry run. Nothing is written to the target.
+ * The CRM cutover, from a clean slate each time (the legacy CRM regenerated, the demo migration forgotten,
+ * the target emptied but for three accounts that already live in the new tool — Tern overwrites them and the
+ * rollback must give them back).
  */
-async function runCrmPreferences(say: (line: string) => void): Promise<boolean> {
+async function runCrmCutover(say: (line: string) => void): Promise<boolean> {
   const loaded = loadPlanFile(path.join(PROJECT_ROOT, 'examples', 'legacy-crm.yaml'));
+  const migrationId = defaultMigrationId(loaded.plan);
   const ddl = fs.readFileSync(path.join(PROJECT_ROOT, 'examples', 'crm-target.sql'), 'utf8');
+  const timings: string[] = [];
+  const timed = async <T>(phase: string, fn: () => Promise<T>): Promise<T> => {
+    const started = Date.now();
+    const result = await fn();
+    timings.push(`${phase} ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    return result;
+  };
+  const common = { inProcessWorker: true, wait: true, actor: 'demo', say };
+  let ok = true;
+
   let report: PreferencesReport | undefined;
-  const started = Date.now();
-  const outcome = await runPhase(loaded, 'preferences', {
-    inProcessWorker: true,
-    wait: true,
-    actor: 'demo',
-    say,
-    prepare: async (staging) => {
-      await staging.sql.unsafe(ddl);
-      const [generated] = await staging.sql<{ seed: string | null }[]>`
-        select obj_description(to_regnamespace(${CRM_SCHEMA}), 'pg_namespace') as seed`;
-      if (generated?.seed !== `tern legacy CRM seed ${CRM_SEED}`) {
+  const preferences = await timed('preferences', () =>
+    runPhase(loaded, 'preferences', {
+      ...common,
+      prepare: async (staging) => {
+        await staging.sql`delete from migrations where id = ${migrationId}`;
+        await staging.sql`delete from audit_log where migration_id = ${migrationId}`;
         say(`generating the dirty legacy CRM (schema ${CRM_SCHEMA}, seed ${CRM_SEED})…`);
         const facts = await generateLegacyCrm(staging.sql, { schema: CRM_SCHEMA, seed: CRM_SEED });
-        await staging.sql.unsafe(`comment on schema ${CRM_SCHEMA} is 'tern legacy CRM seed ${CRM_SEED}'`);
         say(`generated ${facts.totalRows} legacy rows`);
-      }
-      // The legacy database is the staging database here; a real plan names its own URL variable.
-      process.env.LEGACY_CRM_URL = staging.url;
-    },
-    after: async (staging, o) => {
-      report = await loadPreferencesReport(staging.db, o.migrationId);
-    },
-  });
+        await staging.sql.unsafe(ddl);
+        await staging.sql.unsafe(`
+          truncate crm_target.accounts, crm_target.contacts, crm_target.deals, crm_target.activities;
+          insert into crm_target.accounts (legacy_id, name, industry)
+          select id::text, 'Already in the new tool ' || id, 'Retail' from ${CRM_SCHEMA}.accounts
+          where name !~* '^(test|zz)' and btrim(coalesce(name, '')) <> '' order by id limit 3;`);
+        // The legacy database is the staging database here; a real plan names its own URL variable.
+        process.env.LEGACY_CRM_URL = staging.url;
+      },
+      after: async (staging, o) => {
+        report = await loadPreferencesReport(staging.db, o.migrationId);
+      },
+    }),
+  );
   console.log(`\n${formatPreferencesReport(report!)}\n`);
-  say(`preferences took ${((Date.now() - started) / 1000).toFixed(1)}s — Temporal UI: ${outcome.uiUrl}`);
-  return outcome.result?.ok ?? false;
+  ok &&= preferences.result?.ok ?? false;
+
+  for (const phase of ['sample', 'full'] as const) {
+    const outcome = await timed(phase, () => runPhase(loaded, phase, common));
+    console.log(`\n${formatPhaseResult(outcome.result!)}\n`);
+    ok &&= outcome.result!.ok;
+  }
+
+  const delta = await timed('delta', () =>
+    runPhase(loaded, 'delta', {
+      ...common,
+      prepare: async (staging) => {
+        say('changing the source: 3 new accounts, 5 contacts renamed, 2 activities deleted, 1 deal renamed;');
+        say('and someone edits that deal by hand in the new tool: a conflict');
+        await staging.sql.unsafe(`
+          insert into ${CRM_SCHEMA}.accounts (id, name, industry, country, created, updated_at)
+            select 900000 + g, 'Cutover Newco ' || g, 'Software', 'US', '2024-05-01', now() from generate_series(1, 3) g;
+          update ${CRM_SCHEMA}.contacts set first_name = first_name || ' Jr', updated_at = now()
+            where id in (select c.id from ${CRM_SCHEMA}.contacts c join crm_target.contacts t on t.legacy_id = c.id::text
+                         order by c.id limit 5);
+          delete from ${CRM_SCHEMA}.activities
+            where id in (select a.id from ${CRM_SCHEMA}.activities a join crm_target.activities t on t.legacy_id = a.id::text
+                         order by a.id limit 2);
+          update ${CRM_SCHEMA}.deals set name = name || ' (renamed)', updated_at = now()
+            where id = (select min(legacy_id::int) from crm_target.deals);
+          update crm_target.deals set name = 'edited by hand in the new tool'
+            where legacy_id = (select min(legacy_id::int)::text from crm_target.deals);`);
+      },
+    }),
+  );
+  console.log(`\n${formatPhaseResult(delta.result!)}\n`);
+  ok &&= delta.result!.ok;
+
+  let quarantine: { reason: string; n: number }[] = [];
+  const rollback = await timed('rollback', () =>
+    runPhase(loaded, 'rollback', {
+      ...common,
+      phaseOptions: { reason: 'demo: rehearse the rollback of the cutover', by: 'demo' },
+      after: async (staging) => {
+        quarantine = await staging.sql<{ reason: string; n: number }[]>`
+          select reason_code as reason, count(*)::int as n from quarantine
+          where migration_id = ${migrationId} and resolved_at is null group by 1 order by 2 desc`;
+      },
+    }),
+  );
+  console.log(`\n${formatRollbackResult(rollback.result!)}\n`);
+  ok &&= rollback.result!.ok;
+  say(`phases: ${timings.join(', ')}`);
+  say(`quarantined by reason: ${quarantine.map((q) => `${q.reason} ${q.n}`).join(', ')}`);
+  return ok;
 }
 
 if (require.main === module) {
