@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../common/config';
+import { loadSettings, PROJECT_ROOT } from '../common/config';
+import type { Staging } from '../staging/db';
 import { loadPlanFile } from '../plan/load';
 import { defaultMigrationId, formatPhaseResult, formatRollbackResult } from './client/phases';
 import { runPhase } from './commands/run-phase';
@@ -54,7 +55,15 @@ async function runCrmCutover(say: (line: string) => void): Promise<boolean> {
     timings.push(`${phase} ${((Date.now() - started) / 1000).toFixed(1)}s`);
     return result;
   };
-  const common = { inProcessWorker: true, wait: true, actor: 'demo', say };
+  // The embedded database (WebAssembly PostgreSQL, one session) loads far slower than a server: the demo
+  // keeps it to a fifth of the CRM there, unless told otherwise; with DATABASE_URL it moves all 55,000 rows.
+  const scale = Number(process.env.TERN_DEMO_SCALE ?? (loadSettings().databaseUrl ? 1 : 0.2));
+  // Each phase starts the embedded database afresh (on a new port): point the plan's source at it each time.
+  const pointSource = (staging: Staging) => {
+    process.env.LEGACY_CRM_URL = staging.url;
+    return Promise.resolve();
+  };
+  const common = { inProcessWorker: true, wait: true, actor: 'demo', say, prepare: pointSource };
   let ok = true;
 
   let report: PreferencesReport | undefined;
@@ -64,8 +73,8 @@ async function runCrmCutover(say: (line: string) => void): Promise<boolean> {
       prepare: async (staging) => {
         await staging.sql`delete from migrations where id = ${migrationId}`;
         await staging.sql`delete from audit_log where migration_id = ${migrationId}`;
-        say(`generating the dirty legacy CRM (schema ${CRM_SCHEMA}, seed ${CRM_SEED})…`);
-        const facts = await generateLegacyCrm(staging.sql, { schema: CRM_SCHEMA, seed: CRM_SEED });
+        say(`generating the dirty legacy CRM (schema ${CRM_SCHEMA}, seed ${CRM_SEED}, scale ${scale})…`);
+        const facts = await generateLegacyCrm(staging.sql, { schema: CRM_SCHEMA, seed: CRM_SEED, scale });
         say(`generated ${facts.totalRows} legacy rows`);
         await staging.sql.unsafe(ddl);
         await staging.sql.unsafe(`
@@ -74,7 +83,7 @@ async function runCrmCutover(say: (line: string) => void): Promise<boolean> {
           select id::text, 'Already in the new tool ' || id, 'Retail' from ${CRM_SCHEMA}.accounts
           where name !~* '^(test|zz)' and btrim(coalesce(name, '')) <> '' order by id limit 3;`);
         // The legacy database is the staging database here; a real plan names its own URL variable.
-        process.env.LEGACY_CRM_URL = staging.url;
+        await pointSource(staging);
       },
       after: async (staging, o) => {
         report = await loadPreferencesReport(staging.db, o.migrationId);
@@ -94,6 +103,7 @@ async function runCrmCutover(say: (line: string) => void): Promise<boolean> {
     runPhase(loaded, 'delta', {
       ...common,
       prepare: async (staging) => {
+        await pointSource(staging);
         say('changing the source: 3 new accounts, 5 contacts renamed, 2 activities deleted, 1 deal renamed;');
         say('and someone edits that deal by hand in the new tool: a conflict');
         await staging.sql.unsafe(`
