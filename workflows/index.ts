@@ -1,4 +1,4 @@
 // The workflow bundle's entry point: every workflow Tern registers with a worker.
-export { migrationPhaseWorkflow } from './phase';
+export { migrationPhaseWorkflow, objectLoadWorkflow } from './phase';
 export { preferencesWorkflow } from './preferences';
 export { rollbackWorkflow } from './rollback';

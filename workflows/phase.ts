@@ -5,6 +5,8 @@ import {
   defineQuery,
   defineSignal,
   defineUpdate,
+  executeChild,
+  getExternalWorkflowHandle,
   log,
   proxyActivities,
   setHandler,
@@ -95,10 +97,99 @@ export interface PhaseProgress {
 }
 
 export const progressQuery = defineQuery<PhaseProgress>('progress');
+/** One object's load, answered by its child workflow. */
+export const objectProgressQuery = defineQuery<ObjectProgress>('progress');
 export const pauseSignal = defineSignal<[{ reason?: string }?]>('pause');
 export const resumeSignal = defineSignal('resume');
 /** A cutover manager lets a gated phase write to the target: who, and why (both required). */
 export const approveUpdate = defineUpdate<Approval, [Approval]>('approve');
+/** A child tells its phase how its object is doing, after every page. */
+export const objectProgressSignal = defineSignal<[ObjectProgress]>('objectProgress');
+
+/** The workflow id of the child that loads one object in one phase. */
+export function objectWorkflowId(migrationId: string, phase: LoadPhase, object: string): string {
+  return `${migrationId}/${phase}/${object}`;
+}
+
+export interface ObjectLoadInput {
+  migrationId: string;
+  phase: LoadPhase;
+  object: string;
+  paused?: boolean;
+  /** Carried across continue-as-new. */
+  progress?: ObjectProgress;
+}
+
+/**
+ * Loads one object of a phase, page by page through the idempotent write protocol, then reconciles it.
+ * A child of the phase workflow (id `<migration>/<phase>/<object>`): its history holds one object's pages, it
+ * continues-as-new on its own, answers `progress`, obeys `pause`/`resume`, and reports each page to its
+ * parent.
+ */
+export async function objectLoadWorkflow(input: ObjectLoadInput): Promise<ObjectReconciliation> {
+  const progress: ObjectProgress = input.progress ?? {
+    object: input.object,
+    stage: 'loading',
+    total: 0,
+    done: 0,
+    written: 0,
+    quarantined: 0,
+    deleted: 0,
+    conflicts: 0,
+    rate: null,
+    etaSeconds: null,
+    cursor: null,
+  };
+  let paused = input.paused ?? false;
+  setHandler(objectProgressQuery, () => progress);
+  setHandler(pauseSignal, () => {
+    paused = true;
+  });
+  setHandler(resumeSignal, () => {
+    paused = false;
+  });
+  const parent = workflowInfo().parent;
+  const report = async () => {
+    if (parent) await getExternalWorkflowHandle(parent.workflowId).signal(objectProgressSignal, { ...progress });
+  };
+  while (progress.stage === 'loading') {
+    await condition(() => !paused);
+    const page = await loadPage({
+      migrationId: input.migrationId,
+      object: input.object,
+      phase: input.phase,
+      after: progress.cursor,
+    });
+    progress.done += page.read;
+    progress.written += page.written;
+    progress.quarantined += page.quarantined;
+    progress.deleted += page.deleted;
+    progress.conflicts += page.conflicts;
+    progress.cursor = page.next;
+    progress.total = Math.max(progress.total, progress.done);
+    progress.firstPageAt ??= page.startedAt;
+    progress.lastPageAt = page.finishedAt;
+    const seconds = (progress.lastPageAt - progress.firstPageAt) / 1000;
+    progress.rate = seconds > 0 ? Math.round((progress.done / seconds) * 10) / 10 : null;
+    progress.etaSeconds = progress.rate ? Math.ceil(Math.max(progress.total - progress.done, 0) / progress.rate) : null;
+    if (page.next === null) progress.stage = 'reconciling';
+    await report();
+    if (progress.stage === 'loading' && workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof objectLoadWorkflow>({ ...input, paused, progress });
+    }
+  }
+  const reconciliation = await reconcileObject({
+    migrationId: input.migrationId,
+    object: input.object,
+    phase: input.phase,
+  });
+  progress.stage = 'done';
+  progress.etaSeconds = 0;
+  await report();
+  await condition(allHandlersFinished);
+  return reconciliation;
+}
 
 /**
  * One loading phase of a migration. Prepare every object (extract into staging once — or, for a delta, find
@@ -137,13 +228,21 @@ export async function migrationPhaseWorkflow(input: PhaseInput): Promise<PhaseRe
     approval: state.approval,
     objects: state.objects.map(({ cursor: _c, firstPageAt: _f, lastPageAt: _l, ...rest }) => rest),
   }));
-  setHandler(pauseSignal, (args) => {
+  /** The child loading now, so pause/resume reach it. */
+  let running: string | undefined;
+  setHandler(pauseSignal, async (args) => {
     state.paused = true;
     state.pauseReason = args?.reason;
+    if (running) await getExternalWorkflowHandle(running).signal(pauseSignal, args);
   });
-  setHandler(resumeSignal, () => {
+  setHandler(resumeSignal, async () => {
     state.paused = false;
     state.pauseReason = undefined;
+    if (running) await getExternalWorkflowHandle(running).signal(resumeSignal);
+  });
+  setHandler(objectProgressSignal, (update) => {
+    const i = state.objects.findIndex((o) => o.object === update.object);
+    if (i >= 0 && state.objects[i]!.stage !== 'done') state.objects[i] = update;
   });
   setHandler(
     approveUpdate,
@@ -209,43 +308,21 @@ export async function migrationPhaseWorkflow(input: PhaseInput): Promise<PhaseRe
 
   for (const progress of state.objects) {
     if (progress.stage === 'done') continue;
-    if (progress.stage === 'prepared') progress.stage = 'loading';
-    while (progress.stage === 'loading') {
-      await condition(() => !state.paused);
-      const page = await loadPage({
-        migrationId: input.migrationId,
-        object: progress.object,
-        phase: input.phase,
-        after: progress.cursor,
-      });
-      progress.done += page.read;
-      progress.written += page.written;
-      progress.quarantined += page.quarantined;
-      progress.deleted += page.deleted;
-      progress.conflicts += page.conflicts;
-      progress.cursor = page.next;
-      progress.total = Math.max(progress.total, progress.done);
-      progress.firstPageAt ??= page.startedAt;
-      progress.lastPageAt = page.finishedAt;
-      const seconds = (progress.lastPageAt - progress.firstPageAt) / 1000;
-      progress.rate = seconds > 0 ? Math.round((progress.done / seconds) * 10) / 10 : null;
-      progress.etaSeconds = progress.rate
-        ? Math.ceil(Math.max(progress.total - progress.done, 0) / progress.rate)
-        : null;
-      if (page.next === null) progress.stage = 'reconciling';
-      if (workflowInfo().continueAsNewSuggested) {
-        await condition(allHandlersFinished);
-        return continueAsNew<typeof migrationPhaseWorkflow>({ ...input, state });
-      }
-    }
-    const reconciliation = await reconcileObject({
-      migrationId: input.migrationId,
-      object: progress.object,
-      phase: input.phase,
+    progress.stage = 'loading';
+    await condition(() => !state.paused);
+    running = objectWorkflowId(input.migrationId, input.phase, progress.object);
+    const reconciliation = await executeChild(objectLoadWorkflow, {
+      workflowId: running,
+      args: [{ migrationId: input.migrationId, phase: input.phase, object: progress.object, paused: state.paused }],
     });
+    running = undefined;
     state.reconciliations.push(reconciliation);
-    progress.stage = 'done';
-    progress.etaSeconds = 0;
+    const done = state.objects.findIndex((o) => o.object === progress.object);
+    state.objects[done] = { ...state.objects[done]!, stage: 'done', etaSeconds: 0 };
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof migrationPhaseWorkflow>({ ...input, state });
+    }
   }
 
   const result: PhaseResult = {
