@@ -1,11 +1,24 @@
 import { Command } from 'commander';
 import { loadSettings } from '../common/config';
+import { ConfigError } from '../common/errors';
 import { loadPlanFile } from '../plan/load';
 import { planJsonSchema } from '../plan/schema';
 import { renderVisualMap } from '../plan/visual-map';
 import { defaultMigrationId, formatPhaseResult, formatRollbackResult } from './client/phases';
 import { formatPreferencesReport, loadPreferencesReport, type PreferencesReport } from './client/report';
 import { runPhase } from './commands/run-phase';
+import { approvePhase, formatApprovalOutcome, formatSignalOutcome, pausePhase, resumePhase } from './commands/controls';
+import {
+  formatQuarantineList,
+  formatQuarantineShow,
+  formatReplayOutcome,
+  listQuarantine,
+  replayQuarantine,
+  showQuarantine,
+} from './commands/quarantine';
+import { formatReconcileOutcome, reconcileNow } from './commands/reconcile';
+import { loadPhaseOption, resolveMigration, withStaging, withTemporal } from './commands/shared';
+import { formatStatus, loadStatus } from './commands/status';
 import { formatFindings, validatePlan } from './commands/validate-plan';
 import { openStagingForProcess } from './stack/database';
 import { runDemo } from './demo';
@@ -156,6 +169,182 @@ program
       await processStaging.stop();
     }
   });
+
+program
+  .command('status')
+  .description("show a migration's phases (Temporal: status, progress, UI link) and staging's runs, quarantine, proof")
+  .argument('<plan>', 'plan file (YAML)')
+  .option('--migration <id>', 'migration id (default: mig_<plan name>)')
+  .option('--json', 'print the status as one JSON object')
+  .action(async (planFile: string, opts: { migration?: string; json?: boolean }) => {
+    const { migrationId } = resolveMigration(planFile, opts.migration);
+    const settings = loadSettings();
+    const status = await withStaging(settings, (staging) =>
+      withTemporal(settings, (client) => loadStatus({ client, staging, settings }, migrationId)),
+    );
+    console.log(opts.json ? JSON.stringify(status) : formatStatus(status, planFile));
+  });
+
+for (const signal of ['pause', 'resume'] as const) {
+  const command = program
+    .command(signal)
+    .description(
+      signal === 'pause'
+        ? 'pause a running loading phase before its next page (the page in flight finishes)'
+        : 'resume a paused loading phase where it stopped',
+    )
+    .argument('<plan>', 'plan file (YAML)')
+    .option('--phase <phase>', 'sample, full or delta')
+    .option('--migration <id>', 'migration id (default: mig_<plan name>)')
+    .option('--json', 'print the outcome as one JSON object');
+  if (signal === 'pause') command.option('--reason <text>', 'why (shown by `tern status`)');
+  command.action(
+    async (planFile: string, opts: { phase?: string; migration?: string; reason?: string; json?: boolean }) => {
+      const phase = loadPhaseOption(opts.phase, (p) => `tern ${signal} ${planFile} --phase ${p}`);
+      const { migrationId } = resolveMigration(planFile, opts.migration);
+      const settings = loadSettings();
+      const outcome = await withTemporal(settings, (client) =>
+        signal === 'pause'
+          ? pausePhase(client, settings, migrationId, phase, opts.reason)
+          : resumePhase(client, settings, migrationId, phase),
+      );
+      console.log(opts.json ? JSON.stringify(outcome) : formatSignalOutcome(outcome, planFile));
+    },
+  );
+}
+
+program
+  .command('approve')
+  .description('let a gated loading phase (`tern run <phase> --gate`) write to the target: who approves, and why')
+  .argument('<plan>', 'plan file (YAML)')
+  .option('--phase <phase>', 'sample, full or delta')
+  .option('--by <name>', 'who approves (required)')
+  .option('--reason <text>', 'why this phase may write (required, at least 5 characters; kept in the audit log)')
+  .option('--migration <id>', 'migration id (default: mig_<plan name>)')
+  .option('--timeout <seconds>', 'how long to wait for a worker to take the approval', '30')
+  .option('--json', 'print the outcome as one JSON object')
+  .action(
+    async (
+      planFile: string,
+      opts: { phase?: string; by?: string; reason?: string; migration?: string; timeout: string; json?: boolean },
+    ) => {
+      const phase = loadPhaseOption(
+        opts.phase,
+        (p) => `tern approve ${planFile} --phase ${p} --by <name> --reason "why this phase may write"`,
+      );
+      const { migrationId } = resolveMigration(planFile, opts.migration);
+      const settings = loadSettings();
+      const outcome = await withTemporal(settings, (client) =>
+        approvePhase(
+          client,
+          settings,
+          migrationId,
+          phase,
+          { by: opts.by, reason: opts.reason },
+          { timeoutMs: positiveWhole(opts.timeout, '--timeout') * 1000 },
+        ),
+      );
+      console.log(opts.json ? JSON.stringify(outcome) : formatApprovalOutcome(outcome));
+    },
+  );
+
+program
+  .command('reconcile')
+  .description('prove a migration again now: counts, every written row read back against its checksum, sums')
+  .argument('<plan>', 'plan file (YAML)')
+  .option('--phase <phase>', 'sample, full or delta (default: the loading phase that completed last)')
+  .option('--migration <id>', 'migration id (default: mig_<plan name>)')
+  .option('--json', 'print the reconciliation as one JSON object')
+  .action(async (planFile: string, opts: { phase?: string; migration?: string; json?: boolean }) => {
+    const phase =
+      opts.phase === undefined
+        ? undefined
+        : loadPhaseOption(opts.phase, (p) => `tern reconcile ${planFile} --phase ${p}`);
+    const { loaded, migrationId } = resolveMigration(planFile, opts.migration);
+    const outcome = await withStaging(loadSettings(), (staging) => reconcileNow(staging, migrationId, { phase }));
+    if (outcome.planHash !== loaded.hash)
+      say(`${planFile} differs from the plan ${migrationId} last ran with; reconciled against the stored plan`);
+    console.log(opts.json ? JSON.stringify(outcome) : formatReconcileOutcome(outcome));
+    process.exitCode = outcome.ok ? EXIT.ok : EXIT.failed;
+  });
+
+const quarantineCommand = program.command('quarantine').description('records Tern set aside, and why');
+quarantineCommand
+  .command('list')
+  .description('count quarantined records by object, stage and reason (open ones unless --all)')
+  .argument('<plan>', 'plan file (YAML)')
+  .option('--object <name>', 'only this object')
+  .option('--reason <code>', 'only this reason code (e.g. unparseable_row, required_missing)')
+  .option('--all', 'also count records resolved since')
+  .option('--migration <id>', 'migration id (default: mig_<plan name>)')
+  .option('--json', 'print the counts as one JSON object')
+  .action(
+    async (
+      planFile: string,
+      opts: { object?: string; reason?: string; all?: boolean; migration?: string; json?: boolean },
+    ) => {
+      const { migrationId } = resolveMigration(planFile, opts.migration);
+      const list = await withStaging(loadSettings(), (staging) =>
+        listQuarantine(staging, migrationId, { object: opts.object, reason: opts.reason, all: opts.all }),
+      );
+      console.log(opts.json ? JSON.stringify(list) : formatQuarantineList(list, planFile));
+    },
+  );
+quarantineCommand
+  .command('show')
+  .description('list quarantined records of one object: key, field, reason, message, source position')
+  .argument('<plan>', 'plan file (YAML)')
+  .option('--object <name>', 'the object (required)')
+  .option('--reason <code>', 'only this reason code')
+  .option('--limit <n>', 'at most this many records', '20')
+  .option('--all', 'include records resolved since')
+  .option('--raw', 'include the raw source record (it may hold personal data)')
+  .option('--migration <id>', 'migration id (default: mig_<plan name>)')
+  .option('--json', 'print the records as one JSON object')
+  .action(
+    async (
+      planFile: string,
+      opts: {
+        object?: string;
+        reason?: string;
+        limit: string;
+        all?: boolean;
+        raw?: boolean;
+        migration?: string;
+        json?: boolean;
+      },
+    ) => {
+      const { migrationId } = resolveMigration(planFile, opts.migration);
+      const limit = positiveWhole(opts.limit, '--limit');
+      const show = await withStaging(loadSettings(), (staging) =>
+        showQuarantine(staging, migrationId, { ...opts, limit }),
+      );
+      console.log(opts.json ? JSON.stringify(show) : formatQuarantineShow(show));
+    },
+  );
+quarantineCommand
+  .command('replay')
+  .description(
+    'after a plan fix: save the plan and run the full phase again over the staged records (no new extraction); quarantined records that map now are written',
+  )
+  .argument('<plan>', 'plan file (YAML), fixed')
+  .option('--object <name>', 'report only this object (the full phase re-maps every object)')
+  .option('--migration <id>', 'migration id (default: mig_<plan name>)')
+  .option('--json', 'print the outcome as one JSON object')
+  .action(async (planFile: string, opts: { object?: string; migration?: string; json?: boolean }) => {
+    const { loaded, migrationId } = resolveMigration(planFile, opts.migration);
+    const outcome = await replayQuarantine(loaded, { migrationId, object: opts.object, say });
+    console.log(opts.json ? JSON.stringify(outcome) : formatReplayOutcome(outcome));
+    process.exitCode = outcome.ok ? EXIT.ok : EXIT.failed;
+  });
+
+/** A positive whole number from an option, or bad input naming the option. */
+function positiveWhole(value: string, option: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new ConfigError(`${option} ${value} is not a positive whole number`, `pass e.g. ${option} 20`);
+  return n;
+}
 
 const plan = program.command('plan').description('work with plan files');
 plan
