@@ -67,8 +67,22 @@ export async function* readCsv(file: string, options: CsvReadOptions = {}): Asyn
       return;
     }
     const start = pending.start;
+    const spanned = pending.lines;
     pending = undefined;
     const fields = parseOne(joined);
+    if (header !== undefined && spanned.length > 1 && (fields instanceof Error || fields.length !== header.length)) {
+      // A quote opened on this line closed on a later one and the result is not a row: the quote was the
+      // error, not the line breaks. Quarantine this line alone and read the lines it swallowed again.
+      const [first, ...rest] = spanned;
+      yield {
+        kind: 'broken',
+        line: start,
+        text: first ?? '',
+        message: 'unbalanced quote: the field runs into the next lines',
+      };
+      backlog.unshift(...rest.map((t, i) => ({ line: start + 1 + i, text: t })));
+      return;
+    }
     if (header === undefined) {
       if (fields instanceof Error)
         throw new SourceFileError(

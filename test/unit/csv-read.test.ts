@@ -58,6 +58,33 @@ describe('readCsv', () => {
     ]);
   });
 
+  it('does not let a stray quote swallow the rows after it when a later quote closes it', async () => {
+    const rows = [
+      'id,name,city',
+      '1,Ann,Oslo',
+      '2,"Bob,Rome',
+      '3,Cid,Paris',
+      '4,"Dee ""the"" one",Lima',
+      '5,Eve,"Multi',
+      'line city"',
+      '6,Fay,Bonn',
+    ];
+    const items = await read(`${rows.join('\n')}\n`);
+    expect(items.map((i) => [i.kind, i.line])).toEqual([
+      ['record', 2],
+      ['broken', 3],
+      ['record', 4],
+      ['record', 5],
+      ['record', 6],
+      ['record', 8],
+    ]);
+    expect(items[1]).toMatchObject({
+      text: '2,"Bob,Rome',
+      message: expect.stringContaining('unbalanced quote') as string,
+    });
+    expect(items[4]).toMatchObject({ record: { id: '5', city: 'Multi\nline city' } });
+  });
+
   it('reports rows with the wrong number of columns', async () => {
     const items = await read('id,name,email\n1,Ana\n2,Bob,b@x.com,extra\n3,Cy,c@x.com\n');
     expect(items.map((i) => (i.kind === 'broken' ? `${i.line}: ${i.message}` : `${i.line} ok`))).toEqual([
