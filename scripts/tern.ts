@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { Command } from 'commander';
 import { loadSettings } from '../common/config';
 import { ConfigError } from '../common/errors';
@@ -251,7 +252,7 @@ program
 program
   .command('reconcile')
   .description('prove a migration again now: counts, every written row read back against its checksum, sums')
-  .argument('<plan>', 'plan file (YAML)')
+  .argument('<plan-or-migration>', 'plan file (YAML), or a migration id such as mig_legacy_crm')
   .option('--phase <phase>', 'sample, full or delta (default: the loading phase that completed last)')
   .option('--migration <id>', 'migration id (default: mig_<plan name>)')
   .option('--json', 'print the reconciliation as one JSON object')
@@ -260,9 +261,13 @@ program
       opts.phase === undefined
         ? undefined
         : loadPhaseOption(opts.phase, (p) => `tern reconcile ${planFile} --phase ${p}`);
-    const { loaded, migrationId } = resolveMigration(planFile, opts.migration);
+    // The migration id alone is enough: reconciliation runs against the plan stored in staging.
+    const byId = !fs.existsSync(planFile) && /^[A-Za-z0-9_.-]+$/.test(planFile) && !/\.ya?ml$/.test(planFile);
+    const { loaded, migrationId } = byId
+      ? { loaded: undefined, migrationId: planFile }
+      : resolveMigration(planFile, opts.migration);
     const outcome = await withStaging(loadSettings(), (staging) => reconcileNow(staging, migrationId, { phase }));
-    if (outcome.planHash !== loaded.hash)
+    if (loaded && outcome.planHash !== loaded.hash)
       say(`${planFile} differs from the plan ${migrationId} last ran with; reconciled against the stored plan`);
     console.log(opts.json ? JSON.stringify(outcome) : formatReconcileOutcome(outcome));
     process.exitCode = outcome.ok ? EXIT.ok : EXIT.failed;

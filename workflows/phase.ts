@@ -8,14 +8,18 @@ import {
   executeChild,
   getExternalWorkflowHandle,
   log,
+  ParentClosePolicy,
   proxyActivities,
   setHandler,
+  startChild,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ObjectReconciliation, TernActivities } from '../activities';
 import type { DeltaExtractResult } from '../activities/delta';
 import type { ObjectSample } from '../activities/sample';
-import type { Phase } from './ids';
+import { phaseWorkflowId, type Phase } from './ids';
+import { rollbackRequestProblem } from './requests';
+import { rollbackWorkflow } from './rollback';
 import { BOOKKEEPING, EXTRACT, LOAD_PAGE, PROFILE, RECONCILE } from './options';
 
 const { extractObject, extractDelta } = proxyActivities<TernActivities>(EXTRACT);
@@ -103,6 +107,13 @@ export const pauseSignal = defineSignal<[{ reason?: string }?]>('pause');
 export const resumeSignal = defineSignal('resume');
 /** A cutover manager lets a gated phase write to the target: who, and why (both required). */
 export const approveUpdate = defineUpdate<Approval, [Approval]>('approve');
+/**
+ * A cutover manager asks for a rollback from the running phase (who and why, validated): the phase starts
+ * the rollback workflow, which cancels the phase's work in flight and undoes what Tern wrote.
+ */
+export const rollbackUpdate = defineUpdate<{ rollbackWorkflowId: string }, [{ reason: string; by: string }]>(
+  'rollback',
+);
 /** A child tells its phase how its object is doing, after every page. */
 export const objectProgressSignal = defineSignal<[ObjectProgress]>('objectProgress');
 
@@ -264,6 +275,36 @@ export async function migrationPhaseWorkflow(input: PhaseInput): Promise<PhaseRe
         if (!by) throw new Error('approve needs `by`: who approves');
         if (reason.length < 5)
           throw new Error('approve needs a `reason` of at least 5 characters: why this phase may write');
+      },
+    },
+  );
+
+  setHandler(
+    rollbackUpdate,
+    async (request) => {
+      const workflowId = phaseWorkflowId(input.migrationId, 'rollback');
+      await startChild(rollbackWorkflow, {
+        workflowId,
+        args: [
+          {
+            migrationId: input.migrationId,
+            objects: input.objects,
+            reason: request.reason.trim(),
+            by: request.by.trim(),
+          },
+        ],
+        // The rollback cancels this phase: it must outlive it.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+      return { rollbackWorkflowId: workflowId };
+    },
+    {
+      validator: (request: { reason?: unknown; by?: unknown } | undefined) => {
+        const problem = rollbackRequestProblem({
+          reason: typeof request?.reason === 'string' ? request.reason : undefined,
+          by: typeof request?.by === 'string' ? request.by : undefined,
+        });
+        if (problem) throw new Error(problem);
       },
     },
   );
