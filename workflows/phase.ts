@@ -51,6 +51,22 @@ export interface ObjectProgress {
   lastPageAt?: number;
 }
 
+function newProgress(object: string, stage: ObjectProgress['stage']): ObjectProgress {
+  return {
+    object,
+    stage,
+    total: 0,
+    done: 0,
+    written: 0,
+    quarantined: 0,
+    deleted: 0,
+    conflicts: 0,
+    rate: null,
+    etaSeconds: null,
+    cursor: null,
+  };
+}
+
 export interface Approval {
   by: string;
   reason: string;
@@ -138,19 +154,7 @@ export interface ObjectLoadInput {
  * parent.
  */
 export async function objectLoadWorkflow(input: ObjectLoadInput): Promise<ObjectReconciliation> {
-  const progress: ObjectProgress = input.progress ?? {
-    object: input.object,
-    stage: 'loading',
-    total: 0,
-    done: 0,
-    written: 0,
-    quarantined: 0,
-    deleted: 0,
-    conflicts: 0,
-    rate: null,
-    etaSeconds: null,
-    cursor: null,
-  };
+  const progress: ObjectProgress = input.progress ?? newProgress(input.object, 'loading');
   let paused = input.paused ?? false;
   setHandler(objectProgressQuery, () => progress);
   setHandler(pauseSignal, () => {
@@ -211,19 +215,7 @@ export async function objectLoadWorkflow(input: ObjectLoadInput): Promise<Object
  */
 export async function migrationPhaseWorkflow(input: PhaseInput): Promise<PhaseResult> {
   const state: PhaseState = input.state ?? {
-    objects: input.objects.map((object) => ({
-      object,
-      stage: 'waiting',
-      total: 0,
-      done: 0,
-      written: 0,
-      quarantined: 0,
-      deleted: 0,
-      conflicts: 0,
-      rate: null,
-      etaSeconds: null,
-      cursor: null,
-    })),
+    objects: input.objects.map((object) => newProgress(object, 'waiting')),
     reconciliations: [],
     prepared: false,
     paused: false,
