@@ -4,7 +4,7 @@ import { reconcileObject, type ReconcileInput } from './reconcile';
 import { recordPhaseEvent, type PhaseEventInput } from './runs';
 import { extractDelta, type DeltaExtractInput } from './delta';
 import { rollbackPage, verifyRollback, type RollbackPageInput } from './rollback';
-import { selectSample, type SampleInput } from './sample';
+import { countToLoad, selectSample, type SampleInput } from './sample';
 import {
   applyRules,
   checkGoldSchema,
@@ -52,6 +52,9 @@ export function createActivities(deps: ActivityDeps) {
     validatePlan: personFixable((input: { migrationId: string }) => validatePlan(ctx, input)),
     checkGoldSchema: personFixable((input: { migrationId: string }) => checkGoldSchema(ctx, input)),
     selectSample: personFixable((input: SampleInput) => selectSample(ctx, input)),
+    countToLoad: personFixable((input: { migrationId: string; object: string; phase: string }) =>
+      countToLoad(ctx, input),
+    ),
     extractDelta: personFixable((input: DeltaExtractInput) => extractDelta(ctx, input)),
     rollbackPage: personFixable((input: RollbackPageInput) => rollbackPage(ctx, input)),
     verifyRollback: personFixable((input: { migrationId: string; object: string }) => verifyRollback(ctx, input)),

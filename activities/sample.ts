@@ -99,3 +99,20 @@ function stratumExpression(sql: postgres.Sql, fields: readonly string[]): postgr
   const parts = fields.map((f) => sql`lower(btrim(coalesce(raw ->> ${f}, '')))`);
   return parts.reduce((acc, part) => sql`${acc} || '|' || ${part}`);
 }
+
+/** How many staged records a loading phase will process for an object (for progress and ETA). */
+export async function countToLoad(
+  ctx: ActivityContext,
+  input: { migrationId: string; object: string; phase: string },
+): Promise<number> {
+  const scope =
+    input.phase === 'sample'
+      ? ctx.sql`sampled and disposition is null and source_deleted_at is null`
+      : input.phase === 'delta'
+        ? ctx.sql`delta_pending is not null`
+        : ctx.sql`disposition is null and source_deleted_at is null`;
+  const [row] = await ctx.sql<{ n: number }[]>`
+    select count(*)::int as n from staged_records
+    where migration_id = ${input.migrationId} and object = ${input.object} and ${scope}`;
+  return row?.n ?? 0;
+}

@@ -25,7 +25,7 @@ import { BOOKKEEPING, EXTRACT, LOAD_PAGE, PROFILE, RECONCILE } from './options';
 const { extractObject, extractDelta } = proxyActivities<TernActivities>(EXTRACT);
 const { loadPage } = proxyActivities<TernActivities>(LOAD_PAGE);
 const { reconcileObject } = proxyActivities<TernActivities>(RECONCILE);
-const { recordPhaseEvent, checkGoldSchema } = proxyActivities<TernActivities>(BOOKKEEPING);
+const { recordPhaseEvent, checkGoldSchema, countToLoad } = proxyActivities<TernActivities>(BOOKKEEPING);
 const { applyRules, selectSample } = proxyActivities<TernActivities>(PROFILE);
 
 /** The loading phases: a stratified sample, everything, or what changed since. */
@@ -143,6 +143,8 @@ export interface ObjectLoadInput {
   phase: LoadPhase;
   object: string;
   paused?: boolean;
+  /** Records the phase will process for this object (for progress and ETA). */
+  total?: number;
   /** Carried across continue-as-new. */
   progress?: ObjectProgress;
 }
@@ -154,7 +156,10 @@ export interface ObjectLoadInput {
  * parent.
  */
 export async function objectLoadWorkflow(input: ObjectLoadInput): Promise<ObjectReconciliation> {
-  const progress: ObjectProgress = input.progress ?? newProgress(input.object, 'loading');
+  const progress: ObjectProgress = input.progress ?? {
+    ...newProgress(input.object, 'loading'),
+    total: input.total ?? 0,
+  };
   let paused = input.paused ?? false;
   setHandler(objectProgressQuery, () => progress);
   setHandler(pauseSignal, () => {
@@ -334,6 +339,12 @@ export async function migrationPhaseWorkflow(input: PhaseInput): Promise<PhaseRe
     if (input.phase === 'delta') state.delta = delta;
     if (input.phase === 'sample')
       state.sample = await selectSample({ migrationId: input.migrationId, objects: input.objects });
+    for (const progress of state.objects)
+      progress.total = await countToLoad({
+        migrationId: input.migrationId,
+        object: progress.object,
+        phase: input.phase,
+      });
     state.prepared = true;
   }
 
@@ -346,7 +357,15 @@ export async function migrationPhaseWorkflow(input: PhaseInput): Promise<PhaseRe
     running = objectWorkflowId(input.migrationId, input.phase, progress.object);
     const reconciliation = await executeChild(objectLoadWorkflow, {
       workflowId: running,
-      args: [{ migrationId: input.migrationId, phase: input.phase, object: progress.object, paused: state.paused }],
+      args: [
+        {
+          migrationId: input.migrationId,
+          phase: input.phase,
+          object: progress.object,
+          paused: state.paused,
+          total: progress.total,
+        },
+      ],
     });
     running = undefined;
     state.reconciliations.push(reconciliation);
