@@ -1,6 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
@@ -20,6 +19,7 @@ import {
 } from '../../workflows/phase';
 import { testClient, testEnv, testSettings, testStaging, uniqueId, withWorker } from '../support/harness';
 import { exited, ROOT, spawnTs } from '../support/processes';
+import { freePort, portOpen, sleep, waitFor } from '../support/wait';
 
 /**
  * Faults in the middle of the full phase of the generated CRM (four objects, references between them,
@@ -33,39 +33,7 @@ const SCALE = 0.1; // 5,500 legacy rows
 const PAGE_SIZE = 25; // hundreds of pages in the full phase
 const TABLES = ['accounts', 'contacts', 'deals', 'activities'];
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
-
-/** Polls `check` until it returns a value (not undefined); fails with `what` after `timeoutMs`. */
-async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.setTimeout(1000);
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => (socket.destroy(), resolve(false)));
-  });
-}
 
 /** A worker process with its stderr kept (the tail) for failure messages. */
 function spawnWorker(env: NodeJS.ProcessEnv): { child: ChildProcess; stderr: () => string } {

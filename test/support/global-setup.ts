@@ -5,6 +5,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { loadSettings } from '../../common/config';
 import { ensureTemporalCli, startDevServer, type DevServer } from '../../scripts/stack/temporal';
 import { ensureTestDatabase } from './database';
+import { freePort } from './wait';
 
 declare global {
   var __ternTestServer: DevServer | undefined;
@@ -41,17 +42,6 @@ export default async function globalSetup(): Promise<void> {
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   fs.writeFileSync(bundlePath, code);
   process.env.TERN_WORKFLOW_BUNDLE = bundlePath;
-}
-
-async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 const noop = () => undefined;
