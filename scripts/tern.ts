@@ -7,7 +7,7 @@ import { planJsonSchema } from '../plan/schema';
 import { renderVisualMap } from '../plan/visual-map';
 import { defaultMigrationId, formatPhaseResult, formatRollbackResult } from './client/phases';
 import { formatPreferencesReport, loadPreferencesReport, type PreferencesReport } from './client/report';
-import { runPhase } from './commands/run-phase';
+import { runPhase, type RunPhaseOutcome } from './commands/run-phase';
 import { approvePhase, formatApprovalOutcome, formatSignalOutcome, pausePhase, resumePhase } from './commands/controls';
 import {
   formatQuarantineList,
@@ -85,17 +85,26 @@ program
       say,
       phaseOptions: { gate: opts.gate, overlapSeconds: Number(opts.overlap) },
     });
-    if (!outcome.result) {
-      console.log(opts.json ? JSON.stringify(outcome) : `started ${outcome.workflowId}: ${outcome.uiUrl}`);
-      return;
-    }
-    console.log(
-      opts.json
-        ? JSON.stringify({ ...outcome.result, workflowId: outcome.workflowId, uiUrl: outcome.uiUrl })
-        : formatPhaseResult(outcome.result),
-    );
-    process.exitCode = outcome.result.ok ? EXIT.ok : EXIT.failed;
+    printOutcome(outcome, opts.json, formatPhaseResult);
   });
+
+/** Prints a phase's outcome (its result, or where it runs when detached) and sets the exit code. */
+function printOutcome<R extends { ok: boolean }>(
+  outcome: RunPhaseOutcome<R>,
+  json: boolean | undefined,
+  format: (result: R) => string,
+): void {
+  if (!outcome.result) {
+    console.log(json ? JSON.stringify(outcome) : `started ${outcome.workflowId}: ${outcome.uiUrl}`);
+    return;
+  }
+  console.log(
+    json
+      ? JSON.stringify({ ...outcome.result, workflowId: outcome.workflowId, uiUrl: outcome.uiUrl })
+      : format(outcome.result),
+  );
+  process.exitCode = outcome.result.ok ? EXIT.ok : EXIT.failed;
+}
 
 interface RunOptions {
   migration?: string;
@@ -128,16 +137,7 @@ program
         say,
         phaseOptions: { reason: opts.reason, by: opts.by ?? process.env.USER ?? 'operator' },
       });
-      if (!outcome.result) {
-        console.log(opts.json ? JSON.stringify(outcome) : `started ${outcome.workflowId}: ${outcome.uiUrl}`);
-        return;
-      }
-      console.log(
-        opts.json
-          ? JSON.stringify({ ...outcome.result, workflowId: outcome.workflowId, uiUrl: outcome.uiUrl })
-          : formatRollbackResult(outcome.result),
-      );
-      process.exitCode = outcome.result.ok ? EXIT.ok : EXIT.failed;
+      printOutcome(outcome, opts.json, formatRollbackResult);
     },
   );
 

@@ -18,7 +18,7 @@ import {
   type PhaseResult,
 } from '../../workflows/phase';
 import { testClient, testEnv, testSettings, testStaging, uniqueId, withWorker } from '../support/harness';
-import { exited, ROOT, spawnTs } from '../support/processes';
+import { exited, ROOT, spawnWorker, stopChild, SupervisedWorker } from '../support/processes';
 import { freePort, portOpen, sleep, waitFor } from '../support/wait';
 
 /**
@@ -35,53 +35,6 @@ const TABLES = ['accounts', 'contacts', 'deals', 'activities'];
 
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
-/** A worker process with its stderr kept (the tail) for failure messages. */
-function spawnWorker(env: NodeJS.ProcessEnv): { child: ChildProcess; stderr: () => string } {
-  const child = spawnTs('worker/main.ts', [], env);
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000)));
-  child.stdout!.resume();
-  return { child, stderr: () => stderr };
-}
-
-async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill(signal);
-  const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited(child);
-  clearTimeout(killer);
-}
-
-/** A worker process that is started again whenever it exits on its own (e.g. while the server is away). */
-class SupervisedWorker {
-  private child: ChildProcess | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private stopping = false;
-  starts = 0;
-  stderr = '';
-
-  constructor(private readonly env: NodeJS.ProcessEnv) {}
-
-  start(): void {
-    this.timer = undefined;
-    if (this.stopping) return;
-    this.starts += 1;
-    const { child } = spawnWorker(this.env);
-    child.stderr!.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-20_000)));
-    child.once('exit', () => {
-      if (!this.stopping) this.timer = setTimeout(() => this.start(), 1000);
-    });
-    this.child = child;
-  }
-
-  async stop(): Promise<void> {
-    this.stopping = true;
-    if (this.timer) clearTimeout(this.timer);
-    if (this.child) await stopChild(this.child);
-  }
-}
-
-/** The example CRM plan on the test's schemas, with small pages in every object. */
 function crmPlan(legacy: string, target: string, migrationId: string): LoadedPlan {
   const lines = fs
     .readFileSync(path.join(ROOT, 'examples/legacy-crm.yaml'), 'utf8')

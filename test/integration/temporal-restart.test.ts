@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,43 +16,8 @@ import {
   testStaging,
   type CustomerScenario,
 } from '../support/harness';
-import { exited, spawnTs } from '../support/processes';
+import { SupervisedWorker } from '../support/processes';
 import { freePort, portOpen, sleep, waitFor } from '../support/wait';
-
-/** A worker process that is started again whenever it exits on its own (e.g. while the server is away). */
-class SupervisedWorker {
-  private child: ChildProcess | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private stopping = false;
-  starts = 0;
-  stderr = '';
-
-  constructor(private readonly env: NodeJS.ProcessEnv) {}
-
-  start(): void {
-    this.timer = undefined;
-    if (this.stopping) return;
-    this.starts += 1;
-    const child = spawnTs('worker/main.ts', [], this.env);
-    child.stderr!.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-20_000)));
-    child.stdout!.resume();
-    child.once('exit', () => {
-      if (!this.stopping) this.timer = setTimeout(() => this.start(), 1000);
-    });
-    this.child = child;
-  }
-
-  async stop(): Promise<void> {
-    this.stopping = true;
-    if (this.timer) clearTimeout(this.timer);
-    const child = this.child;
-    if (!child) return;
-    child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    await exited(child);
-    clearTimeout(killer);
-  }
-}
 
 describe('a Temporal server restarted mid-run', () => {
   let staging: Staging;
