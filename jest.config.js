@@ -6,6 +6,9 @@ const transform = {
   ],
 };
 
+/** See test/support/refparser-stub.js. */
+const moduleNameMapper = { '^@apidevtools/json-schema-ref-parser$': '<rootDir>/test/support/refparser-stub.js' };
+
 /** @type {import('jest').Config} */
 module.exports = {
   projects: [
@@ -13,12 +16,14 @@ module.exports = {
       displayName: 'unit',
       testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
       transform,
+      moduleNameMapper,
       testEnvironment: 'node',
     },
     {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       transform,
+      moduleNameMapper,
       testEnvironment: 'node',
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',

@@ -14,6 +14,7 @@ import {
   validatePlan,
   type ObjectInput,
 } from './preferences';
+import { planVendorBatches, vendorActivity, writeVendorBatch, type VendorBatchInput } from './vendor';
 import { ApplicationFailure } from '@temporalio/common';
 import { TernError } from '../common/errors';
 import { ActivityContext, type ActivityDeps } from './deps';
@@ -58,6 +59,10 @@ export function createActivities(deps: ActivityDeps) {
     extractDelta: personFixable((input: DeltaExtractInput) => extractDelta(ctx, input)),
     rollbackPage: personFixable((input: RollbackPageInput) => rollbackPage(ctx, input)),
     verifyRollback: personFixable((input: { migrationId: string; object: string }) => verifyRollback(ctx, input)),
+    planVendorBatches: personFixable((input: { migrationId: string; object: string; batchSize: number }) =>
+      planVendorBatches(ctx, input),
+    ),
+    writeVendorBatch: vendorActivity((input: VendorBatchInput) => writeVendorBatch(ctx, input)),
   };
 }
 

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigserial,
   boolean,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -229,6 +230,19 @@ export const conflicts = pgTable(
   },
   (t) => [uniqueIndex('conflicts_open_uq').on(t.migrationId, t.object, t.sourceId, t.phase)],
 );
+
+/**
+ * One shared request budget per vendor account, honoured by every worker process: the theoretical arrival
+ * time of the next request (GCRA, epoch ms on the database's clock) and a pause set when the vendor said 429.
+ */
+export const rateBudgets = pgTable('rate_budgets', {
+  key: text('key').primaryKey(),
+  nextSlotMs: doublePrecision('next_slot_ms').notNull().default(0),
+  pausedUntilMs: doublePrecision('paused_until_ms').notNull().default(0),
+  pauseReason: text('pause_reason'),
+  pauses: integer('pauses').notNull().default(0),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
 
 /** Append-only audit log; each entry's hash covers the previous one (a chain of custody). */
 export const auditLog = pgTable(

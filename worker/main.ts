@@ -3,7 +3,7 @@ import { describeError } from '../common/errors';
 import { logger } from '../common/logger';
 import { connectWorker } from '../common/temporal';
 import { openStagingForProcess } from '../scripts/stack/database';
-import { createTernWorker } from './worker';
+import { createTernWorker, createVendorWorkers } from './worker';
 
 /** The worker process: `tsx worker/main.ts` (or `tern worker`). Stops cleanly on SIGINT/SIGTERM. */
 export async function runWorkerProcess(): Promise<void> {
@@ -17,12 +17,19 @@ export async function runWorkerProcess(): Promise<void> {
     taskQueue: settings.taskQueue,
     staging,
   });
-  const shutdown = () => worker.shutdown();
+  const vendorWorkers = await createVendorWorkers({
+    connection,
+    namespace: settings.temporal.namespace,
+    taskQueue: settings.taskQueue,
+    staging,
+  });
+  const all = [worker, ...vendorWorkers];
+  const shutdown = () => all.forEach((w) => w.shutdown());
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
   logger.info({ taskQueue: settings.taskQueue, address: settings.temporal.address }, 'worker running');
   try {
-    await worker.run();
+    await Promise.all(all.map((w) => w.run()));
   } finally {
     await connection.close();
     await processStaging.stop();

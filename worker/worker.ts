@@ -1,5 +1,7 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { VENDORS } from '../activities/vendor';
+import { vendorTaskQueue } from '../workflows/vendor-load';
 import type { Staging } from '../staging/db';
 
 export interface TernWorkerOptions {
@@ -25,4 +27,27 @@ export async function createTernWorker(options: TernWorkerOptions): Promise<Work
     // A worker killed mid-run leaves its sticky queue behind; fall back to the shared queue quickly.
     stickyQueueScheduleToStartTimeout: '3s',
   });
+}
+
+/**
+ * One worker per SaaS vendor, on `<task queue>.<vendor>`, running only that vendor's write batches. The queue's
+ * server-enforced rate (`maxTaskQueueActivitiesPerSecond`, the vendor's documented ceiling: a batch makes at
+ * least one request) bounds every worker process together; the governor inside each batch paces the requests.
+ */
+export async function createVendorWorkers(
+  options: TernWorkerOptions & { concurrentBatches?: number },
+): Promise<Worker[]> {
+  const activities = createActivities({ staging: options.staging, env: options.env });
+  return Promise.all(
+    Object.values(VENDORS).map((declaration) =>
+      Worker.create({
+        connection: options.connection,
+        namespace: options.namespace,
+        taskQueue: vendorTaskQueue(options.taskQueue, declaration.vendor),
+        activities: { writeVendorBatch: activities.writeVendorBatch },
+        maxConcurrentActivityTaskExecutions: options.concurrentBatches ?? 2,
+        maxTaskQueueActivitiesPerSecond: declaration.budget.maxRatePerSecond,
+      }),
+    ),
+  );
 }

@@ -25,3 +25,12 @@ export const RECONCILE: ActivityOptions = { startToCloseTimeout: '2h', heartbeat
 export const BOOKKEEPING: ActivityOptions = { startToCloseTimeout: '1m', retry };
 /** Profiling and dry-run activities read every staged record of an object and heartbeat per page. */
 export const PROFILE: ActivityOptions = { startToCloseTimeout: '2h', heartbeatTimeout: '2m', retry };
+/**
+ * A batch of vendor writes: heartbeats after every record, so a killed worker's batch moves to another worker
+ * within 15 s; retried without limit (the write protocol makes a retry safe), 429s after the vendor's delay.
+ */
+export const VENDOR_BATCH: ActivityOptions = {
+  startToCloseTimeout: '30m',
+  heartbeatTimeout: '15s',
+  retry: { ...retry, nonRetryableErrorTypes: [...NON_RETRYABLE, 'CredentialError', 'VendorError'] },
+};

@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import { ConfigError } from '../../common/errors';
+import { seededRandom } from '../../common/random';
+
+/**
+ * What a sandbox does wrong on purpose. Every rate is a probability per request (0..1), drawn from a seeded
+ * generator so a test run is repeatable.
+ */
+export const faultSpecSchema = z
+  .object({
+    /** Share of requests answered 500/502/503 without being processed. */
+    error5xx: z.number().min(0).max(1).default(0),
+    /** Share of requests whose connection is reset before they are processed. */
+    reset: z.number().min(0).max(1).default(0),
+    /** Share of writes that are committed, after which the connection is dropped: the client never hears. */
+    commitThenDrop: z.number().min(0).max(1).default(0),
+    /** 429 bursts: every `everyMs`, for `forMs`, every request gets a 429 (counted apart from rate limiting). */
+    burst429: z.object({ everyMs: z.number().int().positive(), forMs: z.number().int().positive() }).optional(),
+    /** Share of requests that take `ms` longer. */
+    slow: z.object({ rate: z.number().min(0).max(1), ms: z.number().int().nonnegative() }).optional(),
+    /** Latency added to every request, uniformly drawn between min and max milliseconds. */
+    latency: z.object({ minMs: z.number().int().nonnegative(), maxMs: z.number().int().nonnegative() }).optional(),
+  })
+  .strict();
+
+export type FaultSpec = z.infer<typeof faultSpecSchema>;
+
+const FAULT_HELP =
+  'write faults as comma-separated key=value pairs: 5xx=0.05, reset=0.01, drop=0.02 (commit then drop), ' +
+  'burst=10000/1000 (every 10 s, 1 s of 429s), slow=0.01/2000 (1% of requests 2 s slower), latency=5-20 (ms)';
+
+/** Parses `5xx=0.05,drop=0.02,burst=10000/1000,slow=0.01/2000,latency=5-20` (the CLI form). */
+export function parseFaultSpec(text: string | undefined): FaultSpec {
+  const spec: Record<string, unknown> = {};
+  for (const part of (text ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const [key, value] = part.split('=').map((s) => s.trim());
+    const bad = () => new ConfigError(`fault "${part}" is not understood`, FAULT_HELP);
+    if (!key || value === undefined) throw bad();
+    const num = (s: string | undefined) => {
+      const n = Number(s);
+      if (s === undefined || s === '' || !Number.isFinite(n)) throw bad();
+      return n;
+    };
+    switch (key) {
+      case '5xx':
+        spec.error5xx = num(value);
+        break;
+      case 'reset':
+        spec.reset = num(value);
+        break;
+      case 'drop':
+        spec.commitThenDrop = num(value);
+        break;
+      case 'burst': {
+        const [every, dur] = value.split('/');
+        spec.burst429 = { everyMs: num(every), forMs: num(dur) };
+        break;
+      }
+      case 'slow': {
+        const [rate, ms] = value.split('/');
+        spec.slow = { rate: num(rate), ms: num(ms) };
+        break;
+      }
+      case 'latency': {
+        const [min, max] = value.split('-');
+        spec.latency = { minMs: num(min), maxMs: num(max ?? min) };
+        break;
+      }
+      default:
+        throw bad();
+    }
+  }
+  const parsed = faultSpecSchema.safeParse(spec);
+  if (!parsed.success) throw new ConfigError(`faults "${text}": ${parsed.error.issues[0]!.message}`, FAULT_HELP);
+  return parsed.data;
+}
+
+/** One request's fate, decided before it is handled. */
+export interface FaultDecision {
+  burst429RetryAfterMs?: number;
+  reset: boolean;
+  error5xx?: number;
+  commitThenDrop: boolean;
+  delayMs: number;
+}
+
+/** Draws each request's faults from a seeded generator; the burst clock starts when the sandbox starts. */
+export class FaultInjector {
+  private random: () => number;
+  private spec: FaultSpec;
+  private startedAt = Date.now();
+
+  constructor(spec: FaultSpec, seed: number) {
+    this.spec = spec;
+    this.random = seededRandom(seed ^ 0x5eed);
+  }
+
+  set(spec: FaultSpec): void {
+    this.spec = spec;
+    this.startedAt = Date.now();
+  }
+
+  get current(): FaultSpec {
+    return this.spec;
+  }
+
+  decide(isWrite: boolean, now = Date.now()): FaultDecision {
+    const s = this.spec;
+    let burst429RetryAfterMs: number | undefined;
+    if (s.burst429) {
+      const phase = (now - this.startedAt) % s.burst429.everyMs;
+      // The burst sits at the end of each period, so a run is never throttled in its first moments.
+      const burstStart = s.burst429.everyMs - s.burst429.forMs;
+      if (now - this.startedAt >= burstStart && phase >= burstStart) burst429RetryAfterMs = s.burst429.everyMs - phase;
+    }
+    const r = this.random;
+    const reset = s.reset > 0 && r() < s.reset;
+    const error5xx = s.error5xx > 0 && r() < s.error5xx ? [500, 502, 503][Math.floor(r() * 3)] : undefined;
+    const commitThenDrop = isWrite && s.commitThenDrop > 0 && r() < s.commitThenDrop;
+    let delayMs = 0;
+    if (s.latency) delayMs += s.latency.minMs + Math.floor(r() * (s.latency.maxMs - s.latency.minMs + 1));
+    if (s.slow && r() < s.slow.rate) delayMs += s.slow.ms;
+    return { burst429RetryAfterMs, reset, error5xx, commitThenDrop, delayMs };
+  }
+}

@@ -1,0 +1,424 @@
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Readable } from 'node:stream';
+import { FaultInjector, type FaultSpec, faultSpecSchema } from './faults';
+import { type LimitState, type WindowLimit, WindowLimiter } from './rate-limit';
+import { type ParameterPatch, SpecRouter } from './spec';
+
+/** A request as a vendor handler sees it: already routed and validated against the vendor's spec. */
+export interface SandboxRequest {
+  operationId: string;
+  method: string;
+  path: string;
+  params: Record<string, string>;
+  query: Record<string, string | string[]>;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export interface SandboxResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** A streamed body (attachment downloads), sent as-is. */
+  stream?: Readable;
+}
+
+/** In-memory records by collection, with deterministic ids. */
+export class SandboxStore {
+  private collections = new Map<string, Map<string, Record<string, unknown>>>();
+  private sequences = new Map<string, number>();
+
+  collection<T extends Record<string, unknown> = Record<string, unknown>>(name: string): Map<string, T> {
+    let c = this.collections.get(name);
+    if (!c) {
+      c = new Map();
+      this.collections.set(name, c);
+    }
+    return c as Map<string, T>;
+  }
+
+  nextId(prefix: string): number {
+    const n = (this.sequences.get(prefix) ?? 0) + 1;
+    this.sequences.set(prefix, n);
+    return n;
+  }
+
+  names(): string[] {
+    return [...this.collections.keys()].sort();
+  }
+
+  /** A hash of every record in every collection: equal fingerprints mean equal contents. */
+  fingerprint(collections: readonly string[] = this.names()): string {
+    const hash = createHash('sha256');
+    for (const name of [...collections].sort()) {
+      const c = this.collections.get(name);
+      if (!c || c.size === 0) continue;
+      hash.update(`#${name}\n`);
+      for (const id of [...c.keys()].sort()) hash.update(`${id}=${stableJson(c.get(id))}\n`);
+    }
+    return hash.digest('hex');
+  }
+}
+
+export function stableJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+}
+
+/** How many times each record (by its external id) was written: the proof of "no duplicates". */
+export class WriteCounters {
+  private counts = new Map<string, Map<string, number>>();
+
+  count(collection: string, externalId: string): void {
+    let c = this.counts.get(collection);
+    if (!c) {
+      c = new Map();
+      this.counts.set(collection, c);
+    }
+    c.set(externalId, (c.get(externalId) ?? 0) + 1);
+  }
+
+  summary(): Record<string, { records: number; writes: number; maxWrites: number; writtenMoreThanOnce: string[] }> {
+    const out: Record<string, { records: number; writes: number; maxWrites: number; writtenMoreThanOnce: string[] }> =
+      {};
+    for (const [collection, c] of this.counts) {
+      let writes = 0;
+      let maxWrites = 0;
+      const more: string[] = [];
+      for (const [id, n] of c) {
+        writes += n;
+        maxWrites = Math.max(maxWrites, n);
+        if (n > 1) more.push(id);
+      }
+      out[collection] = { records: c.size, writes, maxWrites, writtenMoreThanOnce: more.slice(0, 100) };
+    }
+    return out;
+  }
+
+  of(collection: string): Record<string, number> {
+    return Object.fromEntries(this.counts.get(collection) ?? []);
+  }
+}
+
+export interface HandlerContext {
+  store: SandboxStore;
+  writes: WriteCounters;
+  /** The sandbox's own base URL (for next-page and download links). */
+  baseUrl: string;
+  vendor: VendorSandbox;
+}
+
+export type Handler = (req: SandboxRequest, ctx: HandlerContext) => SandboxResponse | Promise<SandboxResponse>;
+
+/** Everything that makes a sandbox behave like one vendor. */
+export interface VendorSandbox {
+  vendor: string;
+  specFile: string;
+  specPatches?: readonly ParameterPatch[];
+  /** The path as the spec names it (Zendesk's documented `.json` suffix is not in its spec). */
+  specPath?(pathname: string): string;
+  /** Accepts the request's credentials. */
+  authenticate(headers: Record<string, string>, credentials: SandboxCredentials): boolean;
+  /** Rate-limit buckets; `rate` (requests per second) replaces the vendor's documented figures. */
+  limits(rate: number | undefined): Record<string, WindowLimit>;
+  bucket(operationId: string, method: string): string;
+  isWrite(operationId: string, method: string): boolean;
+  rateHeaders(state: LimitState): Record<string, string>;
+  tooManyRequests(state: { resetAt: number; retryAfterMs: number }): SandboxResponse;
+  error(status: number, message: string, details?: { path: string; message: string }[]): SandboxResponse;
+  handlers: Record<string, Handler>;
+  /** Fills the store with deterministic generated data. */
+  seed?(store: SandboxStore, seed: number): void;
+}
+
+export interface SandboxCredentials {
+  /** Accepted bearer tokens (or Zendesk `email/token:secret` pairs). */
+  tokens: string[];
+}
+
+export interface SandboxOptions {
+  port?: number;
+  host?: string;
+  seed?: number;
+  /** Requests per second for every bucket (1-second windows), instead of the vendor's documented limits. */
+  rate?: number;
+  faults?: Partial<FaultSpec>;
+  credentials?: SandboxCredentials;
+}
+
+export interface SandboxStats {
+  requests: number;
+  byOperation: Record<string, number>;
+  /** 429s from the rate limiter: a well-behaved client never gets these. */
+  rateLimited: number;
+  /** 429s sent as injected bursts. */
+  injected429: number;
+  injected5xx: number;
+  resets: number;
+  commitThenDrop: number;
+  unauthorized: number;
+  /** Requests that did not match the vendor's spec: each one is a bug in the client. */
+  specViolations: { operation: string; errors: { path: string; message: string }[] }[];
+  unknownRoutes: string[];
+  handled: number;
+}
+
+export interface RunningSandbox {
+  vendor: string;
+  url: string;
+  port: number;
+  store: SandboxStore;
+  writes: WriteCounters;
+  stats(): SandboxStats;
+  setFaults(spec: Partial<FaultSpec>): void;
+  close(): Promise<void>;
+}
+
+function emptyStats(): SandboxStats {
+  return {
+    requests: 0,
+    byOperation: {},
+    rateLimited: 0,
+    injected429: 0,
+    injected5xx: 0,
+    resets: 0,
+    commitThenDrop: 0,
+    unauthorized: 0,
+    specViolations: [],
+    unknownRoutes: [],
+    handled: 0,
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function queryObject(params: URLSearchParams): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of params) {
+    const prev = out[k];
+    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return out;
+}
+
+function flatHeaders(req: http.IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+function send(res: http.ServerResponse, response: SandboxResponse, extraHeaders: Record<string, string> = {}): void {
+  const headers = { ...extraHeaders, ...response.headers };
+  if (response.stream) {
+    res.writeHead(response.status, headers);
+    response.stream.pipe(res);
+    return;
+  }
+  const body = response.body === undefined ? '' : JSON.stringify(response.body);
+  res.writeHead(response.status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+    ...headers,
+  });
+  res.end(body);
+}
+
+/**
+ * Starts a vendor sandbox on loopback: a real HTTP server that authenticates, rate-limits, injects faults,
+ * validates each request against the vendor's OpenAPI document, then answers from its in-memory store.
+ * `/__admin/*` (no auth, never rate-limited) exposes records, write counters, stats and fault settings.
+ */
+export async function startSandbox(vendor: VendorSandbox, options: SandboxOptions = {}): Promise<RunningSandbox> {
+  const router = await SpecRouter.load(vendor.specFile, vendor.specPatches);
+  const seed = options.seed ?? 1;
+  const store = new SandboxStore();
+  const writes = new WriteCounters();
+  vendor.seed?.(store, seed);
+  const faults = new FaultInjector(faultSpecSchema.parse(options.faults ?? {}), seed);
+  const limiter = new WindowLimiter(vendor.limits(options.rate));
+  const credentials = options.credentials ?? { tokens: [`${vendor.vendor}-sandbox-token`] };
+  let stats = emptyStats();
+  let baseUrl = '';
+  const ctx = (): HandlerContext => ({ store, writes, baseUrl, vendor });
+
+  async function admin(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    const parts = url.pathname.split('/').filter(Boolean).slice(1);
+    const body = req.method === 'GET' ? undefined : (await readBody(req)).toString('utf8');
+    const json = (status: number, payload: unknown) => send(res, { status, body: payload });
+    if (parts[0] === 'stats') return json(200, stats);
+    if (parts[0] === 'writes') return json(200, parts[1] ? writes.of(decodeURIComponent(parts[1])) : writes.summary());
+    if (parts[0] === 'records' && parts[1])
+      return json(200, [...store.collection(decodeURIComponent(parts[1])).values()]);
+    if (parts[0] === 'records')
+      return json(200, Object.fromEntries(store.names().map((n) => [n, store.collection(n).size])));
+    if (parts[0] === 'fingerprint') {
+      const only = url.searchParams.get('collections');
+      return json(200, { fingerprint: store.fingerprint(only ? only.split(',') : undefined) });
+    }
+    if (parts[0] === 'faults' && req.method === 'GET') return json(200, faults.current);
+    if (parts[0] === 'faults') {
+      const parsed = faultSpecSchema.safeParse(body ? JSON.parse(body) : {});
+      if (!parsed.success)
+        return json(400, { error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+      faults.set(parsed.data);
+      return json(200, faults.current);
+    }
+    if (parts[0] === 'stats-reset') {
+      stats = emptyStats();
+      return json(200, stats);
+    }
+    return json(404, { error: `unknown admin route ${url.pathname}` });
+  }
+
+  async function api(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    stats.requests += 1;
+    const method = (req.method ?? 'GET').toLowerCase();
+    const specPath = vendor.specPath ? vendor.specPath(url.pathname) : url.pathname;
+    const headers = flatHeaders(req);
+    const raw = await readBody(req);
+    if (!vendor.authenticate(headers, credentials)) {
+      stats.unauthorized += 1;
+      return send(res, vendor.error(401, 'Authentication failed: missing or invalid credentials'));
+    }
+    const operation = router.match(method, specPath);
+    if (!operation?.operationId) {
+      stats.unknownRoutes.push(`${method.toUpperCase()} ${url.pathname}`);
+      return send(res, vendor.error(404, `no route ${method.toUpperCase()} ${url.pathname}`));
+    }
+    const operationId = operation.operationId;
+    stats.byOperation[operationId] = (stats.byOperation[operationId] ?? 0) + 1;
+    const isWrite = vendor.isWrite(operationId, method);
+    const fate = faults.decide(isWrite);
+    if (fate.delayMs > 0) await sleep(fate.delayMs);
+    if (fate.burst429RetryAfterMs !== undefined) {
+      stats.injected429 += 1;
+      return send(
+        res,
+        vendor.tooManyRequests({
+          resetAt: Date.now() + fate.burst429RetryAfterMs,
+          retryAfterMs: fate.burst429RetryAfterMs,
+        }),
+      );
+    }
+    const limit = limiter.take(vendor.bucket(operationId, method));
+    const rateHeaders = vendor.rateHeaders(limit);
+    if (!limit.allowed) {
+      stats.rateLimited += 1;
+      const response = vendor.tooManyRequests({
+        resetAt: limit.resetAt,
+        retryAfterMs: Math.max(0, limit.resetAt - Date.now()),
+      });
+      return send(res, response, rateHeaders);
+    }
+    if (fate.reset) {
+      stats.resets += 1;
+      req.socket.destroy();
+      return;
+    }
+    if (fate.error5xx) {
+      stats.injected5xx += 1;
+      return send(res, vendor.error(fate.error5xx, 'Internal server error (injected by the sandbox)'), rateHeaders);
+    }
+    let body: unknown;
+    if (raw.length > 0 && (headers['content-type'] ?? '').includes('json')) {
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        stats.specViolations.push({ operation: operationId, errors: [{ path: 'body', message: 'is not valid JSON' }] });
+        return send(res, vendor.error(400, 'Request body is not valid JSON'), rateHeaders);
+      }
+    }
+    const request: SandboxRequest = {
+      operationId,
+      method,
+      path: specPath,
+      params: router.pathParams(method, specPath, operation),
+      query: queryObject(url.searchParams),
+      headers,
+      body,
+    };
+    const errors = router.validate(operation, { method, path: specPath, query: request.query, headers, body });
+    if (errors.length > 0) {
+      stats.specViolations.push({ operation: operationId, errors });
+      return send(
+        res,
+        vendor.error(
+          400,
+          `Request does not match the API: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
+          errors,
+        ),
+        rateHeaders,
+      );
+    }
+    const handler = vendor.handlers[operationId];
+    if (!handler)
+      return send(
+        res,
+        vendor.error(501, `the ${vendor.vendor} sandbox does not implement ${operationId}`),
+        rateHeaders,
+      );
+    let response: SandboxResponse;
+    try {
+      response = await handler(request, ctx());
+    } catch (err) {
+      return send(
+        res,
+        vendor.error(500, `sandbox handler failed: ${err instanceof Error ? err.message : String(err)}`),
+        rateHeaders,
+      );
+    }
+    stats.handled += 1;
+    if (fate.commitThenDrop && response.status < 300) {
+      stats.commitThenDrop += 1;
+      req.socket.destroy();
+      return;
+    }
+    send(res, response, rateHeaders);
+  }
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const run = url.pathname.startsWith('/__admin/') ? admin(req, res, url) : api(req, res, url);
+    run.catch((err: unknown) => {
+      if (!res.headersSent)
+        send(res, { status: 500, body: { error: err instanceof Error ? err.message : String(err) } });
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  baseUrl = `http://${options.host ?? '127.0.0.1'}:${port}`;
+  return {
+    vendor: vendor.vendor,
+    url: baseUrl,
+    port,
+    store,
+    writes,
+    stats: () => stats,
+    setFaults: (spec) => faults.set(faultSpecSchema.parse(spec)),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,134 @@
+import type { ChildProcess } from 'node:child_process';
+import type { Client } from '@temporalio/client';
+import type { TernSettings } from '../../common/config';
+import type { Staging } from '../../staging/db';
+import { attioSandbox } from '../../sandboxes/attio';
+import { startSandbox, type RunningSandbox } from '../../sandboxes/core/server';
+import { vendorLoadProgressQuery, type VendorLoadTotals } from '../../workflows/vendor-load';
+import { testClient, testEnv, testSettings, testStaging, uniqueId } from '../support/harness';
+import { exited, spawnWorker } from '../support/processes';
+import { sleep, waitFor } from '../support/wait';
+
+const RECORDS = 10_000;
+
+/** A migration row and its staged records, written straight to staging (no source connector involved). */
+async function stagePeople(staging: Staging, migrationId: string, count: number): Promise<void> {
+  await staging.sql`
+    insert into migrations (id, name, plan, plan_hash, source_kind, target_kind)
+    values (${migrationId}, ${`Exactly-once ${migrationId}`}, '{}'::jsonb, 'none', 'generated', 'attio')`;
+  await staging.sql`
+    insert into staged_records (migration_id, object, source_id, raw, source_hash)
+    select ${migrationId}, 'people', 'p' || lpad(i::text, 6, '0'),
+           jsonb_build_object('name', jsonb_build_array('Person ' || i), 'tern_id', jsonb_build_array('p' || lpad(i::text, 6, '0')),
+                              'job_title', jsonb_build_array('Title ' || (i % 17))),
+           md5(i::text)
+    from generate_series(1, ${count}) as i`;
+}
+
+describe('vendor writes through the kit', () => {
+  let staging: Staging;
+  let client: Client;
+  let settings: TernSettings;
+  let sandbox: RunningSandbox;
+  const migrationId = uniqueId('mig_once');
+  const workers: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    staging = await testStaging();
+    settings = testSettings();
+    client = await testClient(settings);
+    sandbox = await startSandbox(attioSandbox, {
+      seed: 11,
+      rate: 400,
+      faults: { error5xx: 0.05, commitThenDrop: 0.02, burst429: { everyMs: 6000, forMs: 400 } },
+    });
+  });
+  afterAll(async () => {
+    for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+    await sandbox.close();
+    await staging.sql`delete from migrations where id = ${migrationId}`;
+    await client.connection.close();
+    await staging.close();
+  });
+
+  it('creates 10,000 records exactly once through 5xx, dropped commits, 429 bursts and two killed workers', async () => {
+    await stagePeople(staging, migrationId, RECORDS);
+    const env = {
+      DATABASE_URL: testEnv().databaseUrl,
+      TEMPORAL_ADDRESS: settings.temporal.address,
+      TERN_TASK_QUEUE: settings.taskQueue,
+      TERN_TEST_ATTIO_TOKEN: 'attio-sandbox-token',
+    };
+    const spawn = () => {
+      const w = spawnWorker(env);
+      workers.push(w.child);
+      return w.child;
+    };
+    let a = spawn();
+    let b = spawn();
+    const handle = await client.workflow.start('vendorLoadWorkflow', {
+      taskQueue: settings.taskQueue,
+      workflowId: `${migrationId}/full/people`,
+      args: [
+        {
+          migrationId,
+          object: 'people',
+          phase: 'full',
+          target: { vendor: 'attio', object: 'people', mode: 'create', externalIdAttribute: 'tern_id' },
+          connection: { baseUrl: sandbox.url, credentials: { kind: 'bearer', tokenEnv: 'TERN_TEST_ATTIO_TOKEN' } },
+          budget: { ratePerSecond: 400, exceedDocumented: true },
+          batchSize: 250,
+          parallel: 4,
+        },
+      ],
+    });
+    const written = async () => {
+      const [row] = await staging.sql<{ n: number }[]>`
+        select count(*)::int as n from id_map where migration_id = ${migrationId} and state = 'written'`;
+      return row!.n;
+    };
+    // Kill one worker a quarter of the way in and the other past half way, each mid-batch, and replace them.
+    await waitFor('a quarter written', 300_000, async () => ((await written()) >= RECORDS / 4 ? true : undefined));
+    a.kill('SIGKILL');
+    await exited(a);
+    a = spawn();
+    await waitFor('over half written', 300_000, async () => ((await written()) >= RECORDS * 0.55 ? true : undefined));
+    b.kill('SIGKILL');
+    await exited(b);
+    b = spawn();
+    const progress = await handle.query(vendorLoadProgressQuery);
+    expect(progress.batches).toBe(RECORDS / 250);
+
+    const totals = (await handle.result()) as VendorLoadTotals;
+    await sleep(100);
+    const stats = sandbox.stats();
+    const people = sandbox.store.collection<{ values: Record<string, { value: string }[]> }>('records:people');
+    const ternIds = [...people.values()].map((r) => r.values.tern_id?.[0]?.value);
+    const writes = sandbox.writes.summary().people!;
+
+    expect(stats.specViolations).toEqual([]);
+    expect(stats.unknownRoutes).toEqual([]);
+    // The faults really happened…
+    expect(stats.injected5xx).toBeGreaterThan(100);
+    expect(stats.commitThenDrop).toBeGreaterThan(50);
+    expect(stats.injected429).toBeGreaterThan(0);
+    expect(totals.unknownOutcomes).toBeGreaterThan(50);
+    // …and yet every record is there exactly once.
+    expect(people.size).toBe(RECORDS);
+    expect(new Set(ternIds).size).toBe(RECORDS);
+    expect(writes.records).toBe(RECORDS);
+    expect(writes.maxWrites).toBe(1);
+    expect(writes.writtenMoreThanOnce).toEqual([]);
+    expect(totals.records).toBe(RECORDS);
+    expect(totals.created + totals.found + totals.already).toBe(RECORDS);
+    expect(totals.rejected).toBe(0);
+    expect(await written()).toBe(RECORDS);
+    // The ledger names the record Attio holds for each source id.
+    const [mismatched] = await staging.sql<{ n: number }[]>`
+      select count(*)::int as n from id_map where migration_id = ${migrationId} and (target_id is null or state <> 'written')`;
+    expect(mismatched!.n).toBe(0);
+    const sample = await staging.sql<{ source_id: string; target_id: string }[]>`
+      select source_id, target_id from id_map where migration_id = ${migrationId} order by source_id limit 50`;
+    for (const row of sample) expect(people.get(row.target_id)?.values.tern_id?.[0]?.value).toBe(row.source_id);
+  });
+});
