@@ -22,6 +22,7 @@ import { loadPhaseOption, resolveMigration, withStaging, withTemporal } from './
 import { formatStatus, loadStatus } from './commands/status';
 import { formatFindings, validatePlan } from './commands/validate-plan';
 import { openStagingForProcess } from './stack/database';
+import { runSandbox, type SandboxCommandOptions } from './commands/sandbox';
 import { runDemo } from './demo';
 import { EXIT, explain } from './exit-codes';
 import { devServerFiles, ensureTemporal, ensureTemporalCli, isTemporalServing, stopTemporal } from './stack/temporal';
@@ -429,6 +430,21 @@ stack
   .description('install the pinned Temporal CLI into .tools/ if missing')
   .action(() => {
     console.log(ensureTemporalCli(loadSettings(), say));
+  });
+
+program
+  .command('sandbox')
+  .argument('<vendor>', 'zendesk, front or attio')
+  .option('--port <port>', 'port to listen on (default: any free port)')
+  .option('--seed <n>', 'seed of the generated data', '1')
+  .option('--rate <r>', "requests per second allowed (default: the vendor's documented limits)")
+  .option('--faults <spec>', 'e.g. 5xx=0.05,reset=0.01,drop=0.02,burst=10000/1000,slow=0.01/2000,latency=5-20')
+  .option('--token <token>', 'the credential the sandbox accepts (default: <vendor>-sandbox-token)')
+  .description(
+    "run a vendor sandbox: a loopback server that behaves like the vendor's API (spec-validated, rate-limited, faulty on demand)",
+  )
+  .action(async (vendor: string, opts: SandboxCommandOptions) => {
+    await runSandbox(vendor, opts, say);
   });
 
 program

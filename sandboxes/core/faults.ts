@@ -91,7 +91,8 @@ export interface FaultDecision {
 export class FaultInjector {
   private random: () => number;
   private spec: FaultSpec;
-  private startedAt = Date.now();
+  /** Whole seconds, so bursts start and end on a second (Attio's Retry-After is an HTTP date, to the second). */
+  private startedAt = Math.floor(Date.now() / 1000) * 1000;
 
   constructor(spec: FaultSpec, seed: number) {
     this.spec = spec;
@@ -100,7 +101,25 @@ export class FaultInjector {
 
   set(spec: FaultSpec): void {
     this.spec = spec;
-    this.startedAt = Date.now();
+    this.startedAt = Math.floor(Date.now() / 1000) * 1000;
+  }
+
+  /** How much of [from, to] fell inside injected 429 bursts. */
+  burstMillis(from: number, to: number): number {
+    const b = this.spec.burst429;
+    if (!b || to <= from) return 0;
+    let total = 0;
+    const burstStart = b.everyMs - b.forMs;
+    for (
+      let period = Math.floor((from - this.startedAt) / b.everyMs);
+      this.startedAt + period * b.everyMs < to;
+      period++
+    ) {
+      const start = this.startedAt + period * b.everyMs + burstStart;
+      const end = start + b.forMs;
+      total += Math.max(0, Math.min(end, to) - Math.max(start, from));
+    }
+    return total;
   }
 
   get current(): FaultSpec {

@@ -167,6 +167,9 @@ export interface SandboxStats {
   specViolations: { operation: string; errors: { path: string; message: string }[] }[];
   unknownRoutes: string[];
   handled: number;
+  /** Epoch ms of the first and the last request answered with a success. */
+  firstHandledAt: number | null;
+  lastHandledAt: number | null;
 }
 
 export interface RunningSandbox {
@@ -177,6 +180,8 @@ export interface RunningSandbox {
   writes: WriteCounters;
   stats(): SandboxStats;
   setFaults(spec: Partial<FaultSpec>): void;
+  /** Milliseconds of injected 429 bursts between two instants. */
+  burstMillis(from: number, to: number): number;
   close(): Promise<void>;
 }
 
@@ -193,6 +198,8 @@ function emptyStats(): SandboxStats {
     specViolations: [],
     unknownRoutes: [],
     handled: 0,
+    firstHandledAt: null,
+    lastHandledAt: null,
   };
 }
 
@@ -383,6 +390,8 @@ export async function startSandbox(vendor: VendorSandbox, options: SandboxOption
       );
     }
     stats.handled += 1;
+    stats.firstHandledAt ??= Date.now();
+    stats.lastHandledAt = Date.now();
     if (fate.commitThenDrop && response.status < 300) {
       stats.commitThenDrop += 1;
       req.socket.destroy();
@@ -415,6 +424,7 @@ export async function startSandbox(vendor: VendorSandbox, options: SandboxOption
     writes,
     stats: () => stats,
     setFaults: (spec) => faults.set(faultSpecSchema.parse(spec)),
+    burstMillis: (from, to) => faults.burstMillis(from, to),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

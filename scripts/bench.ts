@@ -1,0 +1,57 @@
+import { Command } from 'commander';
+import { describeError, ConfigError } from '../common/errors';
+import { openSql } from '../staging/db';
+import { governorBench } from './bench/governor';
+
+/**
+ * `npm run bench -- <scenario> [--json]`: heavy scenarios kept out of the test suite. Progress goes to stderr;
+ * the last line of stdout is one JSON object with the scenario's figures.
+ */
+const LOCAL_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** Benchmarks run several processes on one staging database: a PostgreSQL server, not the embedded one. */
+async function benchDatabase(): Promise<string> {
+  const url = process.env.DATABASE_URL?.trim() || LOCAL_POSTGRES;
+  try {
+    const sql = await openSql(url, { max: 1 });
+    await sql.end();
+  } catch (err) {
+    throw new ConfigError(
+      `benchmarks need a PostgreSQL server shared by their worker processes; ${describeError(err)}`,
+      'set DATABASE_URL=postgres://user@host:5432/db (a local PostgreSQL on 127.0.0.1:5432 is used when it is unset)',
+    );
+  }
+  return url;
+}
+
+const say = (line: string) => console.error(`bench: ${line}`);
+
+const program = new Command('bench').description('Tern benchmarks');
+program
+  .command('governor')
+  .description(
+    'two worker processes share one vendor budget: utilisation, unplanned 429s, failures; a naive client beside',
+  )
+  .option('--rate <r>', 'the sandbox limit in requests/s', '20')
+  .option('--seconds <s>', 'about how long the governed run lasts', '60')
+  .option('--json', 'print the figures as one JSON object on the last line')
+  .action(async (opts: { rate: string; seconds: string; json?: boolean }) => {
+    const rate = Number(opts.rate);
+    const result = await governorBench(await benchDatabase(), {
+      rate,
+      records: Math.round(rate * Number(opts.seconds)),
+      workers: 2,
+      concurrency: 8,
+      naiveSeconds: 20,
+      say,
+    });
+    console.log(opts.json ? JSON.stringify(result) : JSON.stringify(result, null, 2));
+  });
+
+program.parseAsync(process.argv).then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(`bench: ${describeError(err)}`);
+    process.exit(1);
+  },
+);
