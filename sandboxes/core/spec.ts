@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import OpenAPIBackend, { type Document, type Operation } from 'openapi-backend';
+import addFormats from 'ajv-formats';
 import YAML from 'yaml';
 
 /** The vendor OpenAPI documents shipped with Tern (see sandboxes/specs/README.md). */
@@ -72,6 +73,11 @@ export class SpecRouter {
       validate: true,
       strict: false,
       ajvOpts: { strict: false, allErrors: true },
+      // The formats the documents use (uuid, email, date-time, …) are checked, not ignored.
+      customizeAjv: (ajv) => {
+        addFormats(ajv);
+        return ajv;
+      },
     });
     await api.init();
     return new SpecRouter(api);
