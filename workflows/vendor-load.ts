@@ -1,6 +1,7 @@
 import { continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { TernActivities } from '../activities';
 import type { VendorBatchInput, VendorBatchResult } from '../activities/vendor';
+import type { WriteStats } from '../connectors/kit/idempotent';
 import { BOOKKEEPING, VENDOR_BATCH } from './options';
 
 /** Loads one staged object into a SaaS target, batch by batch, on the vendor's own task queue. */
@@ -12,14 +13,8 @@ export interface VendorLoadInput extends Omit<VendorBatchInput, 'afterOrdinal' |
   resume?: { batches: [number, number][]; next: number; totals: VendorLoadTotals };
 }
 
-export interface VendorLoadTotals {
+export interface VendorLoadTotals extends WriteStats {
   records: number;
-  created: number;
-  found: number;
-  already: number;
-  rejected: number;
-  unknownOutcomes: number;
-  lookups: number;
   batchesDone: number;
   batches: number;
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
+import { canonicalJson } from '../../plan/checksum';
 import { FaultInjector, type FaultSpec, faultSpecSchema } from './faults';
 import { type LimitState, type WindowLimit, WindowLimiter } from './rate-limit';
 import { type ParameterPatch, SpecRouter } from './spec';
@@ -56,19 +57,10 @@ export class SandboxStore {
       const c = this.collections.get(name);
       if (!c || c.size === 0) continue;
       hash.update(`#${name}\n`);
-      for (const id of [...c.keys()].sort()) hash.update(`${id}=${stableJson(c.get(id))}\n`);
+      for (const id of [...c.keys()].sort()) hash.update(`${id}=${canonicalJson(c.get(id))}\n`);
     }
     return hash.digest('hex');
   }
-}
-
-export function stableJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
 }
 
 /** How many times each record (by its external id) was written: the proof of "no duplicates". */
