@@ -19,6 +19,10 @@ const TABLES = ['accounts', 'contacts', 'deals', 'activities'];
  * The whole guarded method on the generated legacy CRM: preferences → sample → full → delta → rollback,
  * each proven by its reconciliation, and the target left exactly as it was before Tern touched it.
  */
+// The 55,000-row phases share two cores with the other suites (the vendor tests run two worker processes):
+// a guard against a hung phase, not a speed requirement.
+jest.setTimeout(600_000);
+
 describe('sample, full, delta and rollback on the generated CRM (real Temporal, real PostgreSQL)', () => {
   let staging: Staging;
   let client: Client;

@@ -106,6 +106,9 @@ describe('vendor writes through the kit', () => {
     const ternIds = [...people.values()].map((r) => r.values.tern_id?.[0]?.value);
     const writes = sandbox.writes.summary().people!;
 
+    console.log(
+      `exactly-once: ${JSON.stringify({ totals, injected5xx: stats.injected5xx, commitThenDrop: stats.commitThenDrop, resets: stats.resets, injected429: stats.injected429, rateLimited: stats.rateLimited, requests: stats.requests, writes })}`,
+    );
     expect(stats.specViolations).toEqual([]);
     expect(stats.unknownRoutes).toEqual([]);
     // The faults really happened…
