@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Handler, SandboxRequest, SandboxResponse, SandboxStore, VendorSandbox } from './core/server';
+import type { Handler, SandboxRequest, SandboxResponse, VendorSandbox } from './core/server';
+import { GroupIndex, KeyIndex, type SandboxStore } from './core/store';
 
 /**
  * The Front sandbox: teammates, inboxes, tags, contacts and conversations of Front's Core API (per
@@ -109,6 +110,65 @@ export const frontCollections = {
 };
 
 // ---------------------------------------------------------------------------------------------------------------
+// Indexes: every lookup an import or a page needs is O(1) or O(page), however many records the company has.
+
+const handleKey = (source: string, handle: string) => `${source}:${source === 'email' ? handle.toLowerCase() : handle}`;
+const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+const indexes = {
+  messageByExternalId: (store: SandboxStore) =>
+    frontCollections
+      .messages(store)
+      .index('by-external-id', () => new KeyIndex<FrontMessage>((m) => m.external_id ?? undefined)),
+  messageByUid: (store: SandboxStore) =>
+    frontCollections.messages(store).index('by-uid', () => new KeyIndex<FrontMessage>((m) => m.message_uid)),
+  messagesOfConversation: (store: SandboxStore) =>
+    frontCollections.messages(store).index(
+      'by-conversation',
+      () =>
+        new GroupIndex<Stored<FrontMessage>>(
+          (m) => m.conversation_id,
+          (a, b) => a.created_at - b.created_at || byId(a, b),
+        ),
+    ),
+  commentsOfConversation: (store: SandboxStore) =>
+    frontCollections.comments(store).index(
+      'by-conversation',
+      () =>
+        new GroupIndex<Stored<FrontComment>>(
+          (c) => c.conversation_id,
+          (a, b) => a.posted_at - b.posted_at || byId(a, b),
+        ),
+    ),
+  /** Open threads of imported messages: `<inbox id> <thread key>`; deleted conversations no longer thread. */
+  conversationByThread: (store: SandboxStore) =>
+    frontCollections
+      .conversations(store)
+      .index(
+        'by-thread',
+        () =>
+          new KeyIndex<FrontConversation>((c) =>
+            c.thread_key !== null && c.status !== 'deleted' ? `${c.inbox_id} ${c.thread_key}` : undefined,
+          ),
+      ),
+  tagByName: (store: SandboxStore) =>
+    frontCollections.tags(store).index('by-name', () => new KeyIndex<FrontTag>((t) => t.name)),
+  contactByHandle: (store: SandboxStore) =>
+    frontCollections
+      .contacts(store)
+      .index('by-handle', () => new KeyIndex<FrontContact>((c) => c.handles.map((h) => handleKey(h.source, h.handle)))),
+  tagsById: (store: SandboxStore) =>
+    frontCollections.tags(store).view('sorted-by-id', (all) => [...all.values()].sort(byId)),
+  contactsById: (store: SandboxStore) =>
+    frontCollections.contacts(store).view('sorted-by-id', (all) => [...all.values()].sort(byId)),
+};
+
+/** Builds every index once, so the first request after seeding a large company is not the slow one. */
+function prepareIndexes(store: SandboxStore): void {
+  for (const build of Object.values(indexes)) build(store);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Errors
 
 const TITLES: Record<number, string> = {
@@ -160,18 +220,12 @@ function findContact(store: SandboxStore, idOrAlias: string): Stored<FrontContac
   const contacts = frontCollections.contacts(store);
   const alias = /^alt:([a-z_]+):(.+)$/.exec(idOrAlias);
   if (!alias) return contacts.get(idOrAlias);
-  const [, source, handle] = alias;
-  const wanted = source === 'email' ? handle!.toLowerCase() : handle;
-  return [...contacts.values()].find((c) =>
-    c.handles.some((h) => h.source === source && (source === 'email' ? h.handle.toLowerCase() : h.handle) === wanted),
-  );
+  return handleOwner(store, alias[2]!, alias[1]!);
 }
 
 function handleOwner(store: SandboxStore, handle: string, source: string): Stored<FrontContact> | undefined {
-  const key = source === 'email' ? handle.toLowerCase() : handle;
-  return [...frontCollections.contacts(store).values()].find((c) =>
-    c.handles.some((h) => h.source === source && (source === 'email' ? h.handle.toLowerCase() : h.handle) === key),
-  );
+  const id = indexes.contactByHandle(store).first(handleKey(source, handle));
+  return id === undefined ? undefined : frontCollections.contacts(store).get(id);
 }
 
 function findTeammate(store: SandboxStore, idOrAlias: string): Stored<FrontTeammate> | undefined {
@@ -184,7 +238,14 @@ function findTeammate(store: SandboxStore, idOrAlias: string): Stored<FrontTeamm
 }
 
 /** A page of `items` by `limit` and `page_token` (an opaque offset), with Front's `_pagination.next` link. */
-function paged<T>(req: SandboxRequest, baseUrl: string, items: T[], present: (item: T) => unknown, defaultLimit = 50) {
+function paged<T>(
+  req: SandboxRequest,
+  baseUrl: string,
+  items: readonly T[],
+  present: (item: T) => unknown,
+  defaultLimit = 50,
+  reversed = false,
+) {
   const limit = Math.max(1, Math.min(Number(one(req.query.limit) ?? defaultLimit), 100));
   const token = one(req.query.page_token);
   let offset = 0;
@@ -193,7 +254,9 @@ function paged<T>(req: SandboxRequest, baseUrl: string, items: T[], present: (it
     if (!m) throw new FrontError(400, `Invalid page_token "${token}"`);
     offset = Number(m[1]);
   }
-  const page = items.slice(offset, offset + limit);
+  const page = reversed
+    ? items.slice(Math.max(0, items.length - offset - limit), Math.max(0, items.length - offset)).reverse()
+    : items.slice(offset, offset + limit);
   let next: string | null = null;
   if (offset + limit < items.length) {
     const q = new URLSearchParams();
@@ -360,8 +423,8 @@ function conversationOr404(store: SandboxStore, id: string): Stored<FrontConvers
 function tagIds(store: SandboxStore, names: string[]): string[] {
   const tags = frontCollections.tags(store);
   return names.map((name) => {
-    const existing = [...tags.values()].find((t) => t.name === name);
-    if (existing) return existing.id;
+    const existing = indexes.tagByName(store).first(name);
+    if (existing !== undefined) return existing;
     const id = nextId(store, 'tag');
     const t = now();
     tags.set(id, {
@@ -404,9 +467,14 @@ const handlers: Record<string, Handler> = {
   'list-inboxes': (req, { store, baseUrl }) =>
     paged(req, baseUrl, [...frontCollections.inboxes(store).values()], (i) => presentInbox(i, baseUrl), 100),
   'list-tags': guarded((req, { store, baseUrl }) => {
-    const tags = [...frontCollections.tags(store).values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    if (sortOrder(req, 'asc') === 'desc') tags.reverse();
-    return paged(req, baseUrl, tags, (t) => presentTag(t, baseUrl));
+    return paged(
+      req,
+      baseUrl,
+      indexes.tagsById(store),
+      (t) => presentTag(t, baseUrl),
+      50,
+      sortOrder(req, 'asc') === 'desc',
+    );
   }),
   'create-tag': guarded((req, { store, writes, baseUrl }) => {
     const body = req.body as {
@@ -416,7 +484,7 @@ const handlers: Record<string, Handler> = {
       is_visible_in_conversation_lists?: boolean;
     };
     if (body.name.trim() === '') throw new FrontError(400, 'Tag name cannot be empty');
-    if ([...frontCollections.tags(store).values()].some((t) => t.name === body.name))
+    if (indexes.tagByName(store).first(body.name) !== undefined)
       throw new FrontError(409, `A tag named "${body.name}" already exists`);
     const id = nextId(store, 'tag');
     const t = now();
@@ -435,11 +503,14 @@ const handlers: Record<string, Handler> = {
     return { status: 201, body: presentTag(tag, baseUrl) };
   }),
   'list-contacts': guarded((req, { store, baseUrl }) => {
-    const contacts = [...frontCollections.contacts(store).values()].sort((a, b) =>
-      a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+    return paged(
+      req,
+      baseUrl,
+      indexes.contactsById(store),
+      (c) => presentContact(c, baseUrl),
+      50,
+      sortOrder(req, 'asc') === 'desc',
     );
-    if (sortOrder(req, 'asc') === 'desc') contacts.reverse();
-    return paged(req, baseUrl, contacts, (c) => presentContact(c, baseUrl));
   }),
   'create-contact': guarded((req, { store, writes, baseUrl }) => {
     const body = req.body as {
@@ -490,7 +561,8 @@ const handlers: Record<string, Handler> = {
     const body = req.body as ImportBody;
     const messages = frontCollections.messages(store);
     // Front will not import two messages with the same external_id: the second import is acknowledged as the first.
-    const existing = [...messages.values()].find((m) => m.external_id === body.external_id);
+    const existingId = indexes.messageByExternalId(store).first(body.external_id);
+    const existing = existingId === undefined ? undefined : messages.get(existingId);
     if (existing) return { status: 202, body: { status: 'accepted', message_uid: existing.message_uid } };
     if (body.to.length === 0) throw new FrontError(400, 'to must list at least one recipient handle');
     if (body.assignee_id !== undefined && !findTeammate(store, body.assignee_id))
@@ -509,9 +581,8 @@ const handlers: Record<string, Handler> = {
         body.metadata.thread_ref !== undefined
           ? `ref:${body.metadata.thread_ref}`
           : `sender:${body.sender.handle.toLowerCase()}`;
-      conversation = [...conversations.values()].find(
-        (c) => c.inbox_id === inbox.id && c.thread_key === threadKey && c.status !== 'deleted',
-      );
+      const threadId = indexes.conversationByThread(store).first(`${inbox.id} ${threadKey}`);
+      conversation = threadId === undefined ? undefined : conversations.get(threadId);
       if (!conversation) {
         const id = nextId(store, 'cnv');
         conversation = {
@@ -614,18 +685,18 @@ const handlers: Record<string, Handler> = {
     if (conversation.status !== 'deleted')
       throw new FrontError(400, 'Conversation must have status "trashed" before it can be permanently deleted');
     frontCollections.conversations(store).delete(conversation.id);
-    for (const collection of [frontCollections.messages(store), frontCollections.comments(store)])
-      for (const [id, r] of collection) if (r.conversation_id === conversation.id) collection.delete(id);
+    for (const m of [...indexes.messagesOfConversation(store).of(conversation.id)])
+      frontCollections.messages(store).delete(m.id);
+    for (const c of [...indexes.commentsOfConversation(store).of(conversation.id)])
+      frontCollections.comments(store).delete(c.id);
     writes.count('conversations:deleted', conversation.id);
     return { status: 204 };
   }),
   'list-conversation-messages': guarded((req, { store, baseUrl }) => {
     const conversation = conversationOr404(store, req.params.conversation_id!);
     const asc = sortOrder(req, 'desc') === 'asc';
-    const messages = [...frontCollections.messages(store).values()]
-      .filter((m) => m.conversation_id === conversation.id)
-      .sort((a, b) => (a.created_at - b.created_at || (a.id < b.id ? -1 : 1)) * (asc ? 1 : -1));
-    return paged(req, baseUrl, messages, (m) => presentMessage(m, store, baseUrl));
+    const messages = indexes.messagesOfConversation(store).of(conversation.id);
+    return paged(req, baseUrl, messages, (m) => presentMessage(m, store, baseUrl), 50, !asc);
   }),
   'add-comment': guarded((req, { store, writes, baseUrl }) => {
     const conversation = conversationOr404(store, req.params.conversation_id!);
@@ -649,7 +720,8 @@ const handlers: Record<string, Handler> = {
     const idOrAlias = req.params.message_id!;
     const messages = frontCollections.messages(store);
     const uid = /^alt:uid:(.+)$/.exec(idOrAlias)?.[1];
-    const message = uid ? [...messages.values()].find((m) => m.message_uid === uid) : messages.get(idOrAlias);
+    const byUid = uid === undefined ? undefined : indexes.messageByUid(store).first(uid);
+    const message = uid === undefined ? messages.get(idOrAlias) : byUid === undefined ? undefined : messages.get(byUid);
     if (!message) throw new FrontError(404, `Message ${idOrAlias} not found`);
     return { status: 200, body: presentMessage(message, store, baseUrl) };
   }),
@@ -828,4 +900,5 @@ export const frontSandbox: VendorSandbox = {
     ),
   handlers,
   seed: (store) => seedCompany(store),
+  prepare: prepareIndexes,
 };

@@ -1,5 +1,6 @@
 import { pick, seededRandom } from '../common/random';
-import type { Handler, SandboxRequest, SandboxResponse, SandboxStore, VendorSandbox } from './core/server';
+import type { Handler, SandboxRequest, SandboxResponse, VendorSandbox } from './core/server';
+import { GroupIndex, type RecordMap, type SandboxStore } from './core/store';
 import type { ParameterPatch } from './core/spec';
 
 /**
@@ -152,6 +153,21 @@ function intParam(req: SandboxRequest, name: string, fallback: number, max: numb
 
 const epoch = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
+/** A ticket's comments in order (created_at, id), from an index kept by the comments collection. */
+export function ticketComments(store: SandboxStore, ticketId: number): readonly Stored<ZendeskComment>[] {
+  return zendeskCollections
+    .comments(store)
+    .index(
+      'by-ticket',
+      () =>
+        new GroupIndex<Stored<ZendeskComment>>(
+          (c) => String(c.ticket_id),
+          (a, b) => Date.parse(a.created_at) - Date.parse(b.created_at) || a.id - b.id,
+        ),
+    )
+    .of(String(ticketId));
+}
+
 /** An export position: after the record with this (updated_at, id). Opaque to clients, as Zendesk's cursors are. */
 interface Position {
   t: number;
@@ -166,13 +182,63 @@ function decodeCursor(cursor: string): Position {
   return { t: Number(m[1]), id: Number(m[2]) };
 }
 
-const after = (r: { updated_at: string; id: number }, p: Position) => {
-  const t = epoch(r.updated_at);
-  return t > p.t || (t === p.t && r.id > p.id);
-};
+/**
+ * A collection in export order, (updated_at, id) ascending, with each record's updated_at in seconds beside it:
+ * rebuilt only when the collection changed, then every page is a binary search and a slice.
+ */
+interface ExportOrder<T> {
+  records: T[];
+  times: Float64Array;
+  ids: Float64Array;
+}
 
-function byUpdated<T extends { updated_at: string; id: number }>(a: T, b: T): number {
-  return epoch(a.updated_at) - epoch(b.updated_at) || a.id - b.id;
+function exportOrder<T extends { updated_at: string; id: number }>(collection: RecordMap<T>): ExportOrder<T> {
+  return collection.view('export-order', (all) => {
+    const n = all.size;
+    const unsorted: T[] = new Array<T>(n);
+    const t = new Float64Array(n);
+    const order = new Uint32Array(n);
+    let i = 0;
+    for (const r of all.values()) {
+      unsorted[i] = r;
+      t[i] = epoch(r.updated_at);
+      order[i] = i;
+      i += 1;
+    }
+    order.sort((a, b) => t[a]! - t[b]! || unsorted[a]!.id - unsorted[b]!.id);
+    const records: T[] = new Array<T>(n);
+    const times = new Float64Array(n);
+    const ids = new Float64Array(n);
+    for (let k = 0; k < n; k++) {
+      const r = unsorted[order[k]!]!;
+      records[k] = r;
+      times[k] = t[order[k]!]!;
+      ids[k] = r.id;
+    }
+    return { records, times, ids };
+  });
+}
+
+/** The index of the first record strictly after a position. */
+function firstAfter(order: ExportOrder<unknown>, p: Position): number {
+  let lo = 0;
+  let hi = order.records.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const t = order.times[mid]!;
+    if (t < p.t || (t === p.t && order.ids[mid]! <= p.id)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Up to `perPage` records after `from` that are old enough to export, and whether more of those follow. */
+function exportPage<T>(order: ExportOrder<T>, from: Position, perPage: number, horizon: number) {
+  const start = firstAfter(order, from);
+  let end = start;
+  while (end < order.records.length && end - start < perPage && order.times[end]! <= horizon) end += 1;
+  const more = end < order.records.length && order.times[end]! <= horizon;
+  return { page: order.records.slice(start, end), more };
 }
 
 /** The start time of an incremental export: required, and at least one minute in the past (Zendesk's rule). */
@@ -190,7 +256,7 @@ function startTime(req: SandboxRequest): number {
 function cursorExport<T extends { updated_at: string; id: number }>(
   key: string,
   path: string,
-  all: (store: SandboxStore) => Iterable<T>,
+  collection: (store: SandboxStore) => RecordMap<T>,
   present: (r: T, baseUrl: string) => unknown,
 ): Handler {
   return guarded((req, { store, baseUrl }) => {
@@ -199,8 +265,7 @@ function cursorExport<T extends { updated_at: string; id: number }>(
     const from: Position = cursor !== undefined ? decodeCursor(cursor) : { t: startTime(req), id: -1 };
     // Data of the most recent minute is not exported yet.
     const horizon = Math.floor(Date.now() / 1000) - 60;
-    const rest = [...all(store)].filter((r) => after(r, from) && epoch(r.updated_at) <= horizon).sort(byUpdated);
-    const page = rest.slice(0, perPage);
+    const { page, more } = exportPage(exportOrder(collection(store)), from, perPage, horizon);
     const last = page[page.length - 1];
     const afterCursor = encodeCursor(last ? { t: epoch(last.updated_at), id: last.id } : from);
     const beforeCursor = cursor !== undefined ? cursor : null;
@@ -217,7 +282,7 @@ function cursorExport<T extends { updated_at: string; id: number }>(
         after_url: url(afterCursor),
         before_cursor: beforeCursor,
         before_url: beforeCursor === null ? null : url(beforeCursor),
-        end_of_stream: rest.length <= perPage,
+        end_of_stream: !more,
       },
     };
   });
@@ -262,13 +327,13 @@ const handlers: Record<string, Handler> = {
   IncrementalTicketExportCursor: cursorExport(
     'tickets',
     '/api/v2/incremental/tickets/cursor',
-    (store) => zendeskCollections.tickets(store).values(),
+    zendeskCollections.tickets,
     presentTicket,
   ),
   IncrementalUserExportCursor: cursorExport(
     'users',
     '/api/v2/incremental/users/cursor',
-    (store) => zendeskCollections.users(store).values(),
+    zendeskCollections.users,
     presentUser,
   ),
   // Time-based: records changed at or after start_time; the next page starts at end_time, so the records of that
@@ -277,10 +342,13 @@ const handlers: Record<string, Handler> = {
     const start = startTime(req);
     const perPage = intParam(req, 'per_page', 1000, 1000);
     const horizon = Math.floor(Date.now() / 1000) - 60;
-    const rest = [...zendeskCollections.organizations(store).values()]
-      .filter((o) => epoch(o.updated_at) >= start && epoch(o.updated_at) <= horizon)
-      .sort(byUpdated);
-    const page = rest.slice(0, perPage);
+    // Every record of the start second or later: after (start - 1 s, the largest id).
+    const { page, more } = exportPage(
+      exportOrder(zendeskCollections.organizations(store)),
+      { t: start - 1, id: Number.MAX_SAFE_INTEGER },
+      perPage,
+      horizon,
+    );
     const last = page[page.length - 1];
     const endTime = last ? epoch(last.updated_at) : start;
     const q = new URLSearchParams({ start_time: String(endTime) });
@@ -292,7 +360,7 @@ const handlers: Record<string, Handler> = {
         count: page.length,
         end_time: endTime,
         next_page: `${baseUrl}/api/v2/incremental/organizations.json?${q.toString()}`,
-        end_of_stream: rest.length <= perPage,
+        end_of_stream: !more,
       },
     };
   }),
@@ -302,9 +370,8 @@ const handlers: Record<string, Handler> = {
     // Deleted tickets are only visible through /deleted_tickets and the incremental export.
     if (!ticket || ticket.status === 'deleted') throw notFound();
     const desc = one(req.query.sort) === '-created_at';
-    const comments = [...zendeskCollections.comments(store).values()]
-      .filter((c) => c.ticket_id === ticketId)
-      .sort((a, b) => (Date.parse(a.created_at) - Date.parse(b.created_at) || a.id - b.id) * (desc ? -1 : 1));
+    const ascending = ticketComments(store, ticketId);
+    const comments = desc ? [...ascending].reverse() : ascending;
     const cursorMode = ['page[size]', 'page[after]', 'page[before]'].some((k) => req.query[k] !== undefined);
     if (!cursorMode) {
       // Offset pagination (the default without page[...] parameters): 100 per page.

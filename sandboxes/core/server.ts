@@ -1,11 +1,14 @@
-import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
-import { canonicalJson } from '../../plan/checksum';
 import { FaultInjector, type FaultSpec, faultSpecSchema } from './faults';
+import { coerceToSchema, isMultipart, MultipartError, parseMultipart, type UploadedFile } from './multipart';
 import { type LimitState, type WindowLimit, WindowLimiter } from './rate-limit';
 import { type ParameterPatch, SpecRouter } from './spec';
+import { SandboxStore } from './store';
+
+export type { UploadedFile } from './multipart';
+export { GroupIndex, KeyIndex, RecordMap, SandboxStore, type StoreIndex } from './store';
 
 /** A request as a vendor handler sees it: already routed and validated against the vendor's spec. */
 export interface SandboxRequest {
@@ -16,6 +19,21 @@ export interface SandboxRequest {
   query: Record<string, string | string[]>;
   headers: Record<string, string>;
   body: unknown;
+  /** The file parts of a `multipart/form-data` request, hashed as they streamed in (their bytes are not kept). */
+  files?: UploadedFile[];
+}
+
+/**
+ * A vendor route outside its API document (Zendesk's attachment `content_url` downloads): authenticated, then
+ * answered before spec validation. Unless `rateLimited`, it does not count against the vendor's API rate limit.
+ */
+export interface RawRoute {
+  name: string;
+  method: string;
+  /** Path parameters from the path, or undefined when the route does not match it. */
+  match(pathname: string): Record<string, string> | undefined;
+  rateLimited?: boolean;
+  handle: Handler;
 }
 
 export interface SandboxResponse {
@@ -24,43 +42,6 @@ export interface SandboxResponse {
   headers?: Record<string, string>;
   /** A streamed body (attachment downloads), sent as-is. */
   stream?: Readable;
-}
-
-/** In-memory records by collection, with deterministic ids. */
-export class SandboxStore {
-  private collections = new Map<string, Map<string, Record<string, unknown>>>();
-  private sequences = new Map<string, number>();
-
-  collection<T extends Record<string, unknown> = Record<string, unknown>>(name: string): Map<string, T> {
-    let c = this.collections.get(name);
-    if (!c) {
-      c = new Map();
-      this.collections.set(name, c);
-    }
-    return c as Map<string, T>;
-  }
-
-  nextId(prefix: string): number {
-    const n = (this.sequences.get(prefix) ?? 0) + 1;
-    this.sequences.set(prefix, n);
-    return n;
-  }
-
-  names(): string[] {
-    return [...this.collections.keys()].sort();
-  }
-
-  /** A hash of every record in every collection: equal fingerprints mean equal contents. */
-  fingerprint(collections: readonly string[] = this.names()): string {
-    const hash = createHash('sha256');
-    for (const name of [...collections].sort()) {
-      const c = this.collections.get(name);
-      if (!c || c.size === 0) continue;
-      hash.update(`#${name}\n`);
-      for (const id of [...c.keys()].sort()) hash.update(`${id}=${canonicalJson(c.get(id))}\n`);
-    }
-    return hash.digest('hex');
-  }
 }
 
 /** How many times each record (by its external id) was written: the proof of "no duplicates". */
@@ -125,8 +106,13 @@ export interface VendorSandbox {
   tooManyRequests(state: { resetAt: number; retryAfterMs: number }): SandboxResponse;
   error(status: number, message: string, details?: { path: string; message: string }[]): SandboxResponse;
   handlers: Record<string, Handler>;
-  /** Fills the store with deterministic generated data. */
-  seed?(store: SandboxStore, seed: number): void;
+  rawRoutes?: readonly RawRoute[];
+  /** Limits for `multipart/form-data` bodies (largest file, number of files, largest field). */
+  multipartLimits?: { fileSize: number; files: number; fieldSize: number };
+  /** Fills the store with deterministic generated data; `size` asks for a large generated dataset (tickets). */
+  seed?(store: SandboxStore, seed: number, size?: number): void;
+  /** Builds the indexes after seeding, so no request pays for it. */
+  prepare?(store: SandboxStore): void;
 }
 
 export interface SandboxCredentials {
@@ -138,6 +124,8 @@ export interface SandboxOptions {
   port?: number;
   host?: string;
   seed?: number;
+  /** How much data to generate (Zendesk: tickets); without it, the vendor's small seed. */
+  size?: number;
   /** Requests per second for every bucket (1-second windows), instead of the vendor's documented limits. */
   rate?: number;
   faults?: Partial<FaultSpec>;
@@ -224,8 +212,12 @@ function flatHeaders(req: http.IncomingMessage): Record<string, string> {
 function send(res: http.ServerResponse, response: SandboxResponse, extraHeaders: Record<string, string> = {}): void {
   const headers = { ...extraHeaders, ...response.headers };
   if (response.stream) {
+    const stream = response.stream;
     res.writeHead(response.status, headers);
-    response.stream.pipe(res);
+    // A failing source or a client that hangs up ends both sides.
+    stream.on('error', () => res.destroy());
+    res.on('close', () => stream.destroy());
+    stream.pipe(res);
     return;
   }
   const body = response.body === undefined ? '' : JSON.stringify(response.body);
@@ -247,7 +239,8 @@ export async function startSandbox(vendor: VendorSandbox, options: SandboxOption
   const seed = options.seed ?? 1;
   const store = new SandboxStore();
   const writes = new WriteCounters();
-  vendor.seed?.(store, seed);
+  vendor.seed?.(store, seed, options.size);
+  vendor.prepare?.(store);
   const faults = new FaultInjector(faultSpecSchema.parse(options.faults ?? {}), seed);
   const limiter = new WindowLimiter(vendor.limits(options.rate));
   const credentials = options.credentials ?? { tokens: [`${vendor.vendor}-sandbox-token`] };
@@ -261,8 +254,22 @@ export async function startSandbox(vendor: VendorSandbox, options: SandboxOption
     const json = (status: number, payload: unknown) => send(res, { status, body: payload });
     if (parts[0] === 'stats') return json(200, stats);
     if (parts[0] === 'writes') return json(200, parts[1] ? writes.of(decodeURIComponent(parts[1])) : writes.summary());
-    if (parts[0] === 'records' && parts[1])
-      return json(200, [...store.collection(decodeURIComponent(parts[1])).values()]);
+    if (parts[0] === 'records' && parts[1] && parts[2]) {
+      const record = store.collection(decodeURIComponent(parts[1])).get(decodeURIComponent(parts[2]));
+      return record ? json(200, record) : json(404, { error: `no record ${parts[2]} in ${parts[1]}` });
+    }
+    if (parts[0] === 'records' && parts[1]) {
+      // ?offset=&limit= pages through large collections in insertion order.
+      const offset = Number(url.searchParams.get('offset') ?? 0);
+      const limit = Number(url.searchParams.get('limit') ?? Number.MAX_SAFE_INTEGER);
+      const out: unknown[] = [];
+      let i = 0;
+      for (const record of store.collection(decodeURIComponent(parts[1])).values()) {
+        if (out.length >= limit) break;
+        if (i++ >= offset) out.push(record);
+      }
+      return json(200, out);
+    }
     if (parts[0] === 'records')
       return json(200, Object.fromEntries(store.names().map((n) => [n, store.collection(n).size])));
     if (parts[0] === 'fingerprint') {
@@ -289,10 +296,16 @@ export async function startSandbox(vendor: VendorSandbox, options: SandboxOption
     const method = (req.method ?? 'GET').toLowerCase();
     const specPath = vendor.specPath ? vendor.specPath(url.pathname) : url.pathname;
     const headers = flatHeaders(req);
-    const raw = await readBody(req);
+    // Multipart bodies are streamed by the parser below; everything else is small and read here.
+    const multipart = isMultipart(headers);
+    const raw = multipart ? Buffer.alloc(0) : await readBody(req);
     if (!vendor.authenticate(headers, credentials)) {
       stats.unauthorized += 1;
       return send(res, vendor.error(401, 'Authentication failed: missing or invalid credentials'));
+    }
+    for (const route of vendor.rawRoutes ?? []) {
+      const params = route.method === method ? route.match(url.pathname) : undefined;
+      if (params) return answerRaw(route, params, req, res, url, headers);
     }
     const operation = router.match(method, specPath);
     if (!operation?.operationId) {
@@ -334,7 +347,22 @@ export async function startSandbox(vendor: VendorSandbox, options: SandboxOption
       return send(res, vendor.error(fate.error5xx, 'Internal server error (injected by the sandbox)'), rateHeaders);
     }
     let body: unknown;
-    if (raw.length > 0 && (headers['content-type'] ?? '').includes('json')) {
+    let files: UploadedFile[] | undefined;
+    if (multipart) {
+      try {
+        const form = await parseMultipart(
+          req,
+          headers,
+          vendor.multipartLimits ?? { fileSize: 25 * 1024 * 1024, files: 20, fieldSize: 5 * 1024 * 1024 },
+        );
+        body = coerceToSchema(form.fields, router.bodySchema(operation), (ref) => router.resolve(ref));
+        files = form.files;
+      } catch (err) {
+        if (!(err instanceof MultipartError)) throw err;
+        stats.specViolations.push({ operation: operationId, errors: [{ path: 'body', message: err.message }] });
+        return send(res, vendor.error(400, `Request body is not a valid multipart form: ${err.message}`), rateHeaders);
+      }
+    } else if (raw.length > 0 && (headers['content-type'] ?? '').includes('json')) {
       try {
         body = JSON.parse(raw.toString('utf8'));
       } catch {
@@ -350,6 +378,7 @@ export async function startSandbox(vendor: VendorSandbox, options: SandboxOption
       query: queryObject(url.searchParams),
       headers,
       body,
+      files,
     };
     const errors = router.validate(operation, { method, path: specPath, query: request.query, headers, body });
     if (errors.length > 0) {
@@ -389,6 +418,58 @@ export async function startSandbox(vendor: VendorSandbox, options: SandboxOption
       req.socket.destroy();
       return;
     }
+    send(res, response, rateHeaders);
+  }
+
+  /** A raw route: authenticated already; faults apply, the API rate limit only when the route says so. */
+  async function answerRaw(
+    route: RawRoute,
+    params: Record<string, string>,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    headers: Record<string, string>,
+  ): Promise<void> {
+    stats.byOperation[route.name] = (stats.byOperation[route.name] ?? 0) + 1;
+    const fate = faults.decide(false);
+    if (fate.delayMs > 0) await sleep(fate.delayMs);
+    let rateHeaders: Record<string, string> = {};
+    if (route.rateLimited) {
+      const limit = limiter.take(vendor.bucket(route.name, route.method));
+      rateHeaders = vendor.rateHeaders(limit);
+      if (!limit.allowed) {
+        stats.rateLimited += 1;
+        return send(
+          res,
+          vendor.tooManyRequests({ resetAt: limit.resetAt, retryAfterMs: Math.max(0, limit.resetAt - Date.now()) }),
+          rateHeaders,
+        );
+      }
+    }
+    if (fate.reset) {
+      stats.resets += 1;
+      req.socket.destroy();
+      return;
+    }
+    if (fate.error5xx) {
+      stats.injected5xx += 1;
+      return send(res, vendor.error(fate.error5xx, 'Internal server error (injected by the sandbox)'), rateHeaders);
+    }
+    const response = await route.handle(
+      {
+        operationId: route.name,
+        method: route.method,
+        path: url.pathname,
+        params,
+        query: queryObject(url.searchParams),
+        headers,
+        body: undefined,
+      },
+      ctx(),
+    );
+    stats.handled += 1;
+    stats.firstHandledAt ??= Date.now();
+    stats.lastHandledAt = Date.now();
     send(res, response, rateHeaders);
   }
 

@@ -83,6 +83,21 @@ export class SpecRouter {
     return new SpecRouter(api);
   }
 
+  /** The JSON schema of an operation's request body (its `application/json` or `multipart/form-data` media type). */
+  bodySchema(operation: Operation): Record<string, unknown> | undefined {
+    const content = (operation.requestBody as { content?: Record<string, { schema?: Record<string, unknown> }> })
+      ?.content;
+    return content?.['multipart/form-data']?.schema ?? content?.['application/json']?.schema;
+  }
+
+  /** A `#/…` reference of the document (the document is dereferenced already; this is for what is left). */
+  resolve(ref: string): Record<string, unknown> {
+    let node: unknown = this.api.definition;
+    for (const part of ref.replace(/^#\//, '').split('/'))
+      node = (node as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+    return (node ?? {}) as Record<string, unknown>;
+  }
+
   match(method: string, pathname: string): Operation | undefined {
     return this.api.matchOperation({ method, path: pathname, headers: {} }) ?? undefined;
   }
