@@ -437,6 +437,10 @@ program
   .argument('<vendor>', 'zendesk, front or attio')
   .option('--port <port>', 'port to listen on (default: any free port)')
   .option('--seed <n>', 'seed of the generated data', '1')
+  .option(
+    '--tickets <n>',
+    'zendesk: generate a helpdesk of this many tickets (12 years of history) instead of the small seed',
+  )
   .option('--rate <r>', "requests per second allowed (default: the vendor's documented limits)")
   .option('--faults <spec>', 'e.g. 5xx=0.05,reset=0.01,drop=0.02,burst=10000/1000,slow=0.01/2000,latency=5-20')
   .option('--token <token>', 'the credential the sandbox accepts (default: <vendor>-sandbox-token)')

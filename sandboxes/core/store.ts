@@ -195,6 +195,11 @@ export class SandboxStore {
     return n;
   }
 
+  /** Moves a sequence forward to at least `value` (after records were written with ids of their own). */
+  advanceSequence(prefix: string, value: number): void {
+    if ((this.sequences.get(prefix) ?? 0) < value) this.sequences.set(prefix, value);
+  }
+
   names(): string[] {
     return [...this.collections.keys()].sort();
   }

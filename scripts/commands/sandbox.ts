@@ -4,6 +4,7 @@ import { parseFaultSpec, SANDBOXES, startSandbox } from '../../sandboxes';
 export interface SandboxCommandOptions {
   port?: string;
   seed?: string;
+  tickets?: string;
   rate?: string;
   faults?: string;
   token?: string;
@@ -27,14 +28,30 @@ export async function runSandbox(
   if (!definition)
     throw new ConfigError(`there is no sandbox for "${vendor}"`, `choose one of: ${Object.keys(SANDBOXES).join(', ')}`);
   const token = opts.token ?? `${vendor}-sandbox-token`;
+  const tickets = positiveNumber(opts.tickets, '--tickets');
+  if (tickets !== undefined && (vendor !== 'zendesk' || !Number.isInteger(tickets) || tickets < 1))
+    throw new ConfigError(
+      `--tickets ${opts.tickets} is not a number of tickets for the ${vendor} sandbox`,
+      'pass --tickets with a whole number, to the zendesk sandbox only',
+    );
+  const started = Date.now();
   const sandbox = await startSandbox(definition, {
     port: positiveNumber(opts.port, '--port'),
     seed: positiveNumber(opts.seed, '--seed'),
+    size: tickets,
     rate: positiveNumber(opts.rate, '--rate'),
     faults: parseFaultSpec(opts.faults),
     credentials: { tokens: [token] },
   });
   say(`${vendor} sandbox listening on ${sandbox.url}`);
+  if (tickets !== undefined)
+    say(
+      `  data: ${Object.entries(
+        Object.fromEntries(sandbox.store.names().map((n) => [n, sandbox.store.collection(n).size])),
+      )
+        .map(([n, size]) => `${size} ${n}`)
+        .join(', ')} generated in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
   say(
     vendor === 'zendesk'
       ? `  auth: Basic base64("<any email>/token:${token}") or Bearer ${token}`
