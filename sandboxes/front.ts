@@ -86,6 +86,38 @@ export interface FrontMessage {
   cc: string[];
   bcc: string[];
   metadata: { thread_ref?: string; is_archived: boolean; should_skip_rules: boolean };
+  /** Files imported with the message (multipart imports): what arrived, with its sha256; never the bytes. */
+  attachments?: FrontAttachment[];
+}
+
+export interface FrontAttachment {
+  id: string;
+  filename: string;
+  content_type: string;
+  size: number;
+  /** Kept for checks through /__admin/records; Front's API does not show it. */
+  sha256: string;
+}
+
+/** A conversation custom field of the company (Front's "custom_fields" of conversations). */
+export interface FrontCustomField {
+  id: string;
+  name: string;
+  description: string;
+  type: 'string' | 'boolean' | 'datetime' | 'number' | 'teammate' | 'inbox' | 'enum';
+  values?: { value: string; label: string }[];
+}
+
+/** A message template (what Zendesk calls a macro's reply). */
+export interface FrontMessageTemplate {
+  id: string;
+  name: string;
+  subject: string | null;
+  body: string;
+  folder_id: string | null;
+  inbox_ids: string[] | null;
+  created_at: number;
+  updated_at: number;
 }
 
 export interface FrontComment {
@@ -107,6 +139,9 @@ export const frontCollections = {
   conversations: (store: SandboxStore) => store.collection<Stored<FrontConversation>>('conversations'),
   messages: (store: SandboxStore) => store.collection<Stored<FrontMessage>>('messages'),
   comments: (store: SandboxStore) => store.collection<Stored<FrontComment>>('comments'),
+  conversationCustomFields: (store: SandboxStore) =>
+    store.collection<Stored<FrontCustomField>>('conversation_custom_fields'),
+  messageTemplates: (store: SandboxStore) => store.collection<Stored<FrontMessageTemplate>>('message_templates'),
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -157,6 +192,10 @@ const indexes = {
     frontCollections
       .contacts(store)
       .index('by-handle', () => new KeyIndex<FrontContact>((c) => c.handles.map((h) => handleKey(h.source, h.handle)))),
+  customFieldByName: (store: SandboxStore) =>
+    frontCollections
+      .conversationCustomFields(store)
+      .index('by-name', () => new KeyIndex<FrontCustomField>((f) => f.name)),
   tagsById: (store: SandboxStore) =>
     frontCollections.tags(store).view('sorted-by-id', (all) => [...all.values()].sort(byId)),
   contactsById: (store: SandboxStore) =>
@@ -389,10 +428,45 @@ function presentMessage(m: FrontMessage, store: SandboxStore, baseUrl: string) {
     ],
     body: m.body,
     text,
-    attachments: [],
+    attachments: (m.attachments ?? []).map((a) => presentAttachment(a, baseUrl)),
     metadata: m.metadata.thread_ref ? { thread_ref: m.metadata.thread_ref } : {},
   };
 }
+
+const presentAttachment = (a: FrontAttachment, baseUrl: string) => ({
+  id: a.id,
+  filename: a.filename,
+  url: `${baseUrl}/download/${a.id}`,
+  content_type: a.content_type,
+  size: a.size,
+  metadata: { is_inline: false },
+});
+
+const presentCustomField = (f: FrontCustomField, baseUrl: string) => ({
+  _links: { self: `${baseUrl}/custom_fields/${f.id}` },
+  id: f.id,
+  name: f.name,
+  description: f.description,
+  type: f.type,
+  ...(f.values ? { values: f.values } : {}),
+});
+
+const presentMessageTemplate = (t: FrontMessageTemplate, baseUrl: string) => ({
+  _links: {
+    self: `${baseUrl}/message_templates/${t.id}`,
+    related: {
+      owner: null,
+      parent_folder: t.folder_id ? `${baseUrl}/message_template_folders/${t.folder_id}` : null,
+    },
+  },
+  id: t.id,
+  name: t.name,
+  subject: t.subject,
+  body: t.body,
+  attachments: [],
+  is_available_for_all_inboxes: t.inbox_ids === null,
+  inbox_ids: t.inbox_ids,
+});
 
 const presentComment = (c: FrontComment, store: SandboxStore, baseUrl: string) => {
   const author = c.author_id ? frontCollections.teammates(store).get(c.author_id) : undefined;
@@ -439,6 +513,43 @@ function tagIds(store: SandboxStore, names: string[]): string[] {
     });
     return id;
   });
+}
+
+/** Conversation custom fields by name, each value of its field's type (Front's 400 otherwise). */
+function checkedCustomFields(store: SandboxStore, values: Record<string, unknown>): Record<string, unknown> {
+  const fields = frontCollections.conversationCustomFields(store);
+  for (const [name, value] of Object.entries(values)) {
+    const id = indexes.customFieldByName(store).first(name);
+    const field = id === undefined ? undefined : fields.get(id);
+    if (!field) throw new FrontError(400, `Unknown conversation custom field "${name}"`);
+    if (value === null) continue;
+    const ok =
+      field.type === 'enum'
+        ? typeof value === 'string' && (field.values ?? []).some((v) => v.value === value)
+        : field.type === 'boolean'
+          ? typeof value === 'boolean'
+          : field.type === 'number' || field.type === 'datetime'
+            ? typeof value === 'number'
+            : typeof value === 'string';
+    if (!ok)
+      throw new FrontError(
+        400,
+        `Invalid value ${JSON.stringify(value)} for custom field "${name}" (${field.type}${field.values ? `: ${field.values.map((v) => v.value).join(', ')}` : ''})`,
+      );
+  }
+  return { ...values };
+}
+
+function contactOr404(store: SandboxStore, idOrAlias: string): Stored<FrontContact> {
+  const contact = findContact(store, idOrAlias);
+  if (!contact) throw new FrontError(404, `Contact ${idOrAlias} not found`);
+  return contact;
+}
+
+function tagOr404(store: SandboxStore, id: string): Stored<FrontTag> {
+  const tag = frontCollections.tags(store).get(id);
+  if (!tag) throw new FrontError(404, `Tag ${id} not found`);
+  return tag;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -550,10 +661,136 @@ const handlers: Record<string, Handler> = {
     writes.count('contacts', body.handles[0]!.handle);
     return { status: 201, body: presentContact(contact, baseUrl) };
   }),
-  'get-contact': guarded((req, { store, baseUrl }) => {
-    const contact = findContact(store, req.params.contact_id!);
-    if (!contact) throw new FrontError(404, `Contact ${req.params.contact_id} not found`);
-    return { status: 200, body: presentContact(contact, baseUrl) };
+  'get-contact': guarded((req, { store, baseUrl }) => ({
+    status: 200,
+    body: presentContact(contactOr404(store, req.params.contact_id!), baseUrl),
+  })),
+  // Only the fields given change; custom_fields, when given, replace all of the contact's custom fields.
+  'update-a-contact': guarded((req, { store, writes }) => {
+    const contact = contactOr404(store, req.params.contact_id!);
+    const body = req.body as {
+      name?: string;
+      description?: string;
+      links?: string[];
+      group_names?: string[];
+      list_names?: string[];
+      custom_fields?: Record<string, unknown>;
+    };
+    frontCollections.contacts(store).set(contact.id, {
+      ...contact,
+      ...(body.name !== undefined ? { name: body.name } : {}),
+      ...(body.description !== undefined ? { description: body.description } : {}),
+      ...(body.links !== undefined ? { links: [...body.links] } : {}),
+      ...(body.group_names !== undefined ? { group_names: [...body.group_names] } : {}),
+      ...(body.list_names !== undefined ? { list_names: [...body.list_names] } : {}),
+      ...(body.custom_fields !== undefined ? { custom_fields: { ...body.custom_fields } } : {}),
+      updated_at: now(),
+    });
+    writes.count('contacts:updated', contact.id);
+    return { status: 204 };
+  }),
+  'delete-a-contact': guarded((req, { store, writes }) => {
+    const contact = contactOr404(store, req.params.contact_id!);
+    frontCollections.contacts(store).delete(contact.id);
+    writes.count('contacts:deleted', contact.id);
+    return { status: 204 };
+  }),
+  'get-tag': guarded((req, { store, baseUrl }) => ({
+    status: 200,
+    body: presentTag(tagOr404(store, req.params.tag_id!), baseUrl),
+  })),
+  // Conversations that carried the tag no longer show it.
+  'delete-tag': guarded((req, { store, writes }) => {
+    const tag = tagOr404(store, req.params.tag_id!);
+    frontCollections.tags(store).delete(tag.id);
+    writes.count('tags:deleted', tag.id);
+    return { status: 204 };
+  }),
+  'list-company-tags': guarded((req, { store, baseUrl }) =>
+    paged(
+      req,
+      baseUrl,
+      indexes.tagsById(store).filter((t) => !t.is_private),
+      (t) => presentTag(t, baseUrl),
+      50,
+      sortOrder(req, 'asc') === 'desc',
+    ),
+  ),
+  'list-conversation-custom-fields': guarded((req, { store, baseUrl }) => ({
+    status: 200,
+    body: {
+      _links: { self: `${baseUrl}/conversations/custom_fields` },
+      _results: [...frontCollections.conversationCustomFields(store).values()]
+        .sort(byId)
+        .map((f) => presentCustomField(f, baseUrl)),
+    },
+  })),
+  // Newest first, all on one page (the operation has no paging parameters).
+  'list-conversation-comments': guarded((req, { store, baseUrl }) => {
+    const conversation = conversationOr404(store, req.params.conversation_id!);
+    const comments = indexes.commentsOfConversation(store).of(conversation.id);
+    return {
+      status: 200,
+      body: {
+        _links: { self: `${baseUrl}/conversations/${conversation.id}/comments` },
+        _results: [...comments].reverse().map((c) => presentComment(c, store, baseUrl)),
+      },
+    };
+  }),
+  'list-message-templates': guarded((req, { store, baseUrl }) => {
+    const sortBy = one(req.query.sort_by) ?? 'created_at';
+    if (!['created_at', 'updated_at', 'sort_order'].includes(sortBy))
+      throw new FrontError(400, `sort_by must be created_at, updated_at or sort_order, not "${sortBy}"`);
+    const key = (t: FrontMessageTemplate) => (sortBy === 'updated_at' ? t.updated_at : t.created_at);
+    const templates = [...frontCollections.messageTemplates(store).values()].sort(
+      (a, b) => key(a) - key(b) || byId(a, b),
+    );
+    if (sortOrder(req, 'asc') === 'desc') templates.reverse();
+    return {
+      status: 200,
+      body: {
+        _pagination: { next: null },
+        _links: { self: `${baseUrl}/message_templates` },
+        _results: templates.map((t) => presentMessageTemplate(t, baseUrl)),
+      },
+    };
+  }),
+  'create-message-template': guarded((req, { store, writes, baseUrl }) => {
+    const body = req.body as {
+      name: string;
+      subject?: string;
+      body: string;
+      folder_id?: string;
+      inbox_ids?: string[] | null;
+    };
+    if (body.name.trim() === '') throw new FrontError(400, 'Message template name cannot be empty');
+    if (body.inbox_ids) {
+      if (body.inbox_ids.length === 0) throw new FrontError(400, 'inbox_ids must not be empty');
+      const missing = body.inbox_ids.find((id) => !frontCollections.inboxes(store).has(id));
+      if (missing) throw new FrontError(400, `Inbox ${missing} not found`);
+    }
+    const id = nextId(store, 'rsp');
+    const t = now();
+    const template: FrontMessageTemplate = {
+      id,
+      name: body.name,
+      subject: body.subject ?? null,
+      body: body.body,
+      folder_id: body.folder_id ?? null,
+      inbox_ids: body.inbox_ids ? [...body.inbox_ids] : null,
+      created_at: t,
+      updated_at: t,
+    };
+    frontCollections.messageTemplates(store).set(id, template as Stored<FrontMessageTemplate>);
+    writes.count('message_templates', body.name);
+    return { status: 201, body: presentMessageTemplate(template, baseUrl) };
+  }),
+  'delete-message-template': guarded((req, { store, writes }) => {
+    const id = req.params.message_template_id!;
+    if (!frontCollections.messageTemplates(store).delete(id))
+      throw new FrontError(404, `Message template ${id} not found`);
+    writes.count('message_templates:deleted', id);
+    return { status: 204 };
   }),
   'import-inbox-message': guarded((req, { store, writes }) => {
     const inbox = frontCollections.inboxes(store).get(req.params.inbox_id!);
@@ -564,6 +801,9 @@ const handlers: Record<string, Handler> = {
     const existingId = indexes.messageByExternalId(store).first(body.external_id);
     const existing = existingId === undefined ? undefined : messages.get(existingId);
     if (existing) return { status: 202, body: { status: 'accepted', message_uid: existing.message_uid } };
+    const files = req.files ?? [];
+    const stray = files.find((f) => !/^attachments\[\d*\]$/.test(f.field));
+    if (stray) throw new FrontError(400, `Unexpected file field "${stray.field}": attachments go in attachments[n]`);
     if (body.to.length === 0) throw new FrontError(400, 'to must list at least one recipient handle');
     if (body.assignee_id !== undefined && !findTeammate(store, body.assignee_id))
       throw new FrontError(400, `Teammate ${body.assignee_id} not found`);
@@ -637,6 +877,13 @@ const handlers: Record<string, Handler> = {
         is_archived: archived,
         should_skip_rules: body.metadata.should_skip_rules ?? true,
       },
+      attachments: files.map((f) => ({
+        id: nextId(store, 'fil'),
+        filename: f.filename,
+        content_type: f.content_type,
+        size: f.size,
+        sha256: f.sha256,
+      })),
     };
     messages.set(id, message as Stored<FrontMessage>);
     writes.count('messages', body.external_id);
@@ -671,7 +918,7 @@ const handlers: Record<string, Handler> = {
       if (missing) throw new FrontError(400, `Tag ${missing} not found`);
       next.tag_ids = [...body.tag_ids];
     }
-    if (body.custom_fields !== undefined) next.custom_fields = body.custom_fields;
+    if (body.custom_fields !== undefined) next.custom_fields = checkedCustomFields(store, body.custom_fields);
     if (body.status !== undefined)
       next.status = body.status === 'open' ? (next.assignee_id ? 'assigned' : 'unassigned') : body.status;
     next.updated_at = now();
@@ -830,6 +1077,22 @@ function seedCompany(store: SandboxStore): void {
     },
   ];
   for (const c of contacts) frontCollections.contacts(store).set(c.id, c as Stored<FrontContact>);
+  const customFields: FrontCustomField[] = [
+    {
+      id: 'fld_1',
+      name: 'Product',
+      description: 'The plan the customer is on',
+      type: 'enum',
+      values: ['basic', 'pro', 'enterprise'].map((value) => ({
+        value,
+        label: value[0]!.toUpperCase() + value.slice(1),
+      })),
+    },
+    { id: 'fld_2', name: 'Region', description: 'Sales region', type: 'string' },
+    { id: 'fld_3', name: 'Order number', description: 'Order the conversation is about', type: 'string' },
+  ];
+  for (const f of customFields)
+    frontCollections.conversationCustomFields(store).set(f.id, f as Stored<FrontCustomField>);
   frontCollections.conversations(store).set('cnv_1', {
     id: 'cnv_1',
     inbox_id: 'inb_1',
