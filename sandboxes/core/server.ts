@@ -183,6 +183,9 @@ function emptyStats(): SandboxStats {
   };
 }
 
+/** The most records /__admin/records/<collection> answers without ?limit=. */
+const ADMIN_PAGE_MAX = 200_000;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
@@ -262,6 +265,10 @@ export async function startSandbox(vendor: VendorSandbox, options: SandboxOption
       // ?offset=&limit= pages through large collections in insertion order.
       const offset = Number(url.searchParams.get('offset') ?? 0);
       const limit = Number(url.searchParams.get('limit') ?? Number.MAX_SAFE_INTEGER);
+      const size = store.collection(decodeURIComponent(parts[1])).size;
+      // Millions of records do not fit in one JSON string.
+      if (!url.searchParams.has('limit') && size > ADMIN_PAGE_MAX)
+        return json(400, { error: `${parts[1]} has ${size} records: page through them with ?offset=&limit=` });
       const out: unknown[] = [];
       let i = 0;
       for (const record of store.collection(decodeURIComponent(parts[1])).values()) {

@@ -262,7 +262,8 @@ export function generateHelpdesk(store: SandboxStore, options: HelpdeskOptions):
     userNumber += 1;
     const id = USER_ID_BASE + userNumber;
     const hiredAt = i < 5 ? start - between(1, 90) * DAY : start + Math.floor((i / agentCount) * span * 0.9);
-    const leaves = i > 0 && (i === suspendedIndex || random() < 0.05);
+    // One in twenty left the company: inactive from then on.
+    const leaves = i > 0 && (i === suspendedIndex || (i - 2) % 20 === 0);
     const leftAt = leaves ? Math.min(limit - DAY, hiredAt + between(180, 2500) * DAY) : Infinity;
     agents.push({ id, hiredAt, leftAt });
     const first = FIRST_NAMES[(i * 7 + options.seed) % FIRST_NAMES.length]!;
@@ -372,7 +373,8 @@ export function generateHelpdesk(store: SandboxStore, options: HelpdeskOptions):
       status = r < 0.15 ? 'new' : r < 0.45 ? 'open' : r < 0.6 ? 'pending' : r < 0.65 ? 'hold' : 'solved';
     }
     // 1..20 comments, most tickets a handful; a new ticket has only its description.
-    const count = status === 'new' ? 1 : 1 + Math.floor(19 * Math.pow(random(), 1.15)) + (merged ? 1 : 0);
+    const replies = Math.floor(19 * Math.pow(random(), 1.15));
+    const count = status === 'new' ? 1 : merged ? Math.min(20, replies + 2) : 1 + replies;
     // Replies spread from minutes to days, squeezed into what is left of the history for recent tickets.
     times[0] = created;
     let total = 0;
