@@ -263,8 +263,8 @@ function findContact(store: SandboxStore, idOrAlias: string): Stored<FrontContac
 }
 
 function handleOwner(store: SandboxStore, handle: string, source: string): Stored<FrontContact> | undefined {
-  const id = indexes.contactByHandle(store).first(handleKey(source, handle));
-  return id === undefined ? undefined : frontCollections.contacts(store).get(id);
+  const contacts = frontCollections.contacts(store);
+  return indexes.contactByHandle(store).find(handleKey(source, handle), (id) => contacts.get(id));
 }
 
 function findTeammate(store: SandboxStore, idOrAlias: string): Stored<FrontTeammate> | undefined {
@@ -497,8 +497,8 @@ function conversationOr404(store: SandboxStore, id: string): Stored<FrontConvers
 function tagIds(store: SandboxStore, names: string[]): string[] {
   const tags = frontCollections.tags(store);
   return names.map((name) => {
-    const existing = indexes.tagByName(store).first(name);
-    if (existing !== undefined) return existing;
+    const existing = indexes.tagByName(store).find(name, (id) => tags.get(id));
+    if (existing) return existing.id;
     const id = nextId(store, 'tag');
     const t = now();
     tags.set(id, {
@@ -519,8 +519,7 @@ function tagIds(store: SandboxStore, names: string[]): string[] {
 function checkedCustomFields(store: SandboxStore, values: Record<string, unknown>): Record<string, unknown> {
   const fields = frontCollections.conversationCustomFields(store);
   for (const [name, value] of Object.entries(values)) {
-    const id = indexes.customFieldByName(store).first(name);
-    const field = id === undefined ? undefined : fields.get(id);
+    const field = indexes.customFieldByName(store).find(name, (id) => fields.get(id));
     if (!field) throw new FrontError(400, `Unknown conversation custom field "${name}"`);
     if (value === null) continue;
     const ok =
@@ -595,7 +594,8 @@ const handlers: Record<string, Handler> = {
       is_visible_in_conversation_lists?: boolean;
     };
     if (body.name.trim() === '') throw new FrontError(400, 'Tag name cannot be empty');
-    if (indexes.tagByName(store).first(body.name) !== undefined)
+    const tags = frontCollections.tags(store);
+    if (indexes.tagByName(store).find(body.name, (id) => tags.get(id)))
       throw new FrontError(409, `A tag named "${body.name}" already exists`);
     const id = nextId(store, 'tag');
     const t = now();
@@ -798,8 +798,7 @@ const handlers: Record<string, Handler> = {
     const body = req.body as ImportBody;
     const messages = frontCollections.messages(store);
     // Front will not import two messages with the same external_id: the second import is acknowledged as the first.
-    const existingId = indexes.messageByExternalId(store).first(body.external_id);
-    const existing = existingId === undefined ? undefined : messages.get(existingId);
+    const existing = indexes.messageByExternalId(store).find(body.external_id, (id) => messages.get(id));
     if (existing) return { status: 202, body: { status: 'accepted', message_uid: existing.message_uid } };
     const files = req.files ?? [];
     const stray = files.find((f) => !/^attachments\[\d*\]$/.test(f.field));
@@ -821,8 +820,9 @@ const handlers: Record<string, Handler> = {
         body.metadata.thread_ref !== undefined
           ? `ref:${body.metadata.thread_ref}`
           : `sender:${body.sender.handle.toLowerCase()}`;
-      const threadId = indexes.conversationByThread(store).first(`${inbox.id} ${threadKey}`);
-      conversation = threadId === undefined ? undefined : conversations.get(threadId);
+      conversation = indexes
+        .conversationByThread(store)
+        .find(`${inbox.id} ${threadKey}`, (id) => conversations.get(id));
       if (!conversation) {
         const id = nextId(store, 'cnv');
         conversation = {
@@ -967,8 +967,8 @@ const handlers: Record<string, Handler> = {
     const idOrAlias = req.params.message_id!;
     const messages = frontCollections.messages(store);
     const uid = /^alt:uid:(.+)$/.exec(idOrAlias)?.[1];
-    const byUid = uid === undefined ? undefined : indexes.messageByUid(store).first(uid);
-    const message = uid === undefined ? messages.get(idOrAlias) : byUid === undefined ? undefined : messages.get(byUid);
+    const message =
+      uid === undefined ? messages.get(idOrAlias) : indexes.messageByUid(store).find(uid, (id) => messages.get(id));
     if (!message) throw new FrontError(404, `Message ${idOrAlias} not found`);
     return { status: 200, body: presentMessage(message, store, baseUrl) };
   }),

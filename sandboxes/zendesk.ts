@@ -373,8 +373,8 @@ const attachmentsByToken = (store: SandboxStore) =>
 
 /** The attachment a `content_url` token names, if any. */
 export function findAttachment(store: SandboxStore, token: string): ZendeskAttachment | undefined {
-  const commentId = attachmentsByToken(store).first(token);
-  const comment = commentId === undefined ? undefined : zendeskCollections.comments(store).get(commentId);
+  const comments = zendeskCollections.comments(store);
+  const comment = attachmentsByToken(store).find(token, (id) => comments.get(id));
   return comment?.attachments.find((a) => TOKEN_OF_URL.exec(a.content_url)?.[1] === token);
 }
 

@@ -101,15 +101,7 @@ export class KeyIndex<T> implements StoreIndex<T> {
   }
 
   remove(key: string, record: T): void {
-    for (const k of this.keys(record)) {
-      const existing = this.byKey.get(k);
-      if (existing === key) this.byKey.delete(k);
-      else if (Array.isArray(existing)) {
-        const rest = existing.filter((x) => x !== key);
-        if (rest.length === 0) this.byKey.delete(k);
-        else this.byKey.set(k, rest.length === 1 ? rest[0]! : rest);
-      }
-    }
+    for (const k of this.keys(record)) this.drop(k, key);
   }
 
   /** The record keys filed under `k`, oldest first. */
@@ -121,6 +113,29 @@ export class KeyIndex<T> implements StoreIndex<T> {
   first(k: string): string | undefined {
     const existing = this.byKey.get(k);
     return typeof existing === 'string' ? existing : existing?.[0];
+  }
+
+  /**
+   * The first record filed under `k` that still gives `k`: a record changed in place and then `set` again was
+   * filed under its new keys only, and its old entry is dropped here.
+   */
+  find<R extends T>(k: string, get: (key: string) => R | undefined): R | undefined {
+    for (const key of [...this.all(k)]) {
+      const record = get(key);
+      if (record !== undefined && this.keys(record).includes(k)) return record;
+      this.drop(k, key);
+    }
+    return undefined;
+  }
+
+  private drop(k: string, key: string): void {
+    const existing = this.byKey.get(k);
+    if (existing === key) this.byKey.delete(k);
+    else if (Array.isArray(existing)) {
+      const rest = existing.filter((x) => x !== key);
+      if (rest.length === 0) this.byKey.delete(k);
+      else this.byKey.set(k, rest.length === 1 ? rest[0]! : rest);
+    }
   }
 }
 

@@ -569,6 +569,33 @@ describe('Front sandbox for a Zendesk migration', () => {
     expect(body(json).message_uid).toBe(uid);
   });
 
+  test('the thread and external-id indexes follow records changed in place and set again, or deleted', async () => {
+    const message = (externalId: string) => ({
+      sender: { handle: 'thread@example.org' },
+      to: ['support@example.com'],
+      body: 'hi',
+      external_id: externalId,
+      created_at: 1600000100,
+      metadata: { is_inbound: true, thread_ref: 'zendesk-ticket-inplace' },
+    });
+    expect((await front.post('/inboxes/inb_1/imported_messages', message('inplace-1'))).status).toBe(202);
+    const messages = frontCollections.messages(sb.store);
+    const conversations = frontCollections.conversations(sb.store);
+    const first = [...messages.values()].find((m) => m.external_id === 'inplace-1')!;
+    // Trashed in place (the same object), then set again: the thread no longer takes imports.
+    const conversation = conversations.get(first.conversation_id)!;
+    conversation.status = 'deleted';
+    conversations.set(conversation.id, conversation);
+    expect((await front.post('/inboxes/inb_1/imported_messages', message('inplace-2'))).status).toBe(202);
+    const second = [...messages.values()].find((m) => m.external_id === 'inplace-2')!;
+    expect(second.conversation_id).not.toBe(first.conversation_id);
+    // A message removed from the store can be imported again, as a new message.
+    messages.delete(first.id);
+    expect((await front.post('/inboxes/inb_1/imported_messages', message('inplace-1'))).status).toBe(202);
+    expect(sb.writes.of('messages')['inplace-1']).toBe(2);
+    expect([...messages.values()].filter((m) => m.external_id === 'inplace-1')).toHaveLength(1);
+  });
+
   test('contacts: update by id and by alias, delete; tags: get, delete, company tags', async () => {
     const created = body(
       await front.post('/contacts', { name: 'Olga', handles: [{ handle: 'olga@example.ru', source: 'email' }] }),
