@@ -99,7 +99,10 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
     }
     Context.current().heartbeat({ read: result.read });
   };
-  const source = await openSource(plan, object, ctx.env, { shared: { url: ctx.deps.staging.url, sql: ctx.sql } });
+  const source = await openSource(plan, object, ctx.env, {
+    shared: { url: ctx.deps.staging.url, sql: ctx.sql },
+    saas: ctx.saasDeps,
+  });
   try {
     for await (const item of source.reader(null)) {
       if (item.kind !== 'record') continue;

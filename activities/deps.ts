@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import type postgres from 'postgres';
 import { ConfigError } from '../common/errors';
 import { openSql } from '../staging/db';
@@ -6,6 +7,18 @@ import { getMigration, type StoredMigration } from '../staging/migrations-repo';
 import type { ObjectPlan, Plan } from '../plan/schema';
 import type { CustomTransformFn } from '../plan/compile';
 import { loadCustomTransforms } from '../plan/custom';
+import { PostgresTarget } from '../connectors/postgres/records';
+import type { TargetAdapter } from '../connectors/target';
+import { openSaasTarget, type SaasDeps } from '../connectors/saas-targets';
+
+/** Keeps the current activity alive while a vendor's budget makes it wait (a no-op outside activities). */
+function heartbeatIfActivity(): void {
+  try {
+    Context.current().heartbeat();
+  } catch {
+    // Not inside an activity (CLI checks).
+  }
+}
 
 /** What activities need from the outside world; tests pass real databases here. */
 export interface ActivityDeps {
@@ -50,9 +63,26 @@ export class ActivityContext {
     return this.deps.env ?? process.env;
   }
 
+  /** What SaaS connectors need: staging (shared budgets, ledgers), credentials, a heartbeat while waiting. */
+  get saasDeps(): SaasDeps {
+    return { sql: this.sql, env: this.env, onWait: heartbeatIfActivity };
+  }
+
+  /** The plan's target: a PostgreSQL database, or a SaaS tool through the connector kit. */
+  async target(plan: Plan, migrationId?: string): Promise<TargetAdapter> {
+    if (plan.target.kind === 'postgres')
+      return new PostgresTarget(await this.targetSql(plan), plan as Plan & { target: { kind: 'postgres' } });
+    return openSaasTarget(this.saasDeps, plan, migrationId ?? plan.name);
+  }
+
   /** The target database connection, resolved from the plan's credential reference inside the activity. */
   async targetSql(plan: Plan): Promise<postgres.Sql> {
     const env = this.env;
+    if (plan.target.kind !== 'postgres')
+      throw new ConfigError(
+        `the target of plan "${plan.name}" is ${plan.target.kind}, not a database`,
+        'this step needs a PostgreSQL target',
+      );
     const urlEnv = plan.target.urlEnv;
     let url = this.deps.staging.url;
     if (urlEnv) {

@@ -143,7 +143,10 @@ export async function extractObject(ctx: ActivityContext, input: ExtractInput): 
       Context.current().heartbeat({ cursor: lastCursor });
     };
 
-    const source = await openSource(plan, object, ctx.env, { shared: { url: ctx.deps.staging.url, sql: ctx.sql } });
+    const source = await openSource(plan, object, ctx.env, {
+      shared: { url: ctx.deps.staging.url, sql: ctx.sql },
+      saas: ctx.saasDeps,
+    });
     try {
       for await (const item of source.reader(resumeAfter)) {
         lastCursor = item.cursor;

@@ -3,7 +3,7 @@ import { loadPage, type LoadPageInput } from './load';
 import { reconcileObject, type ReconcileInput } from './reconcile';
 import { recordPhaseEvent, type PhaseEventInput } from './runs';
 import { extractDelta, type DeltaExtractInput } from './delta';
-import { rollbackPage, verifyRollback, type RollbackPageInput } from './rollback';
+import { rollbackPage, rollbackTargetExtras, verifyRollback, type RollbackPageInput } from './rollback';
 import { countToLoad, selectSample, type SampleInput } from './sample';
 import {
   applyRules,
@@ -24,9 +24,11 @@ import { ActivityContext, type ActivityDeps } from './deps';
  * fails the activity for good, carrying its fix in the message the operator will see.
  */
 function personFixable<I, O>(fn: (input: I) => Promise<O>): (input: I) => Promise<O> {
+  // Vendor errors first: a 429 or a transient failure is retried, not a problem for a person.
+  const vendorAware = vendorActivity(fn);
   return async (input) => {
     try {
-      return await fn(input);
+      return await vendorAware(input);
     } catch (err) {
       if (err instanceof TernError)
         throw ApplicationFailure.create({ message: err.toLine(), type: err.name, nonRetryable: true });
@@ -59,6 +61,7 @@ export function createActivities(deps: ActivityDeps) {
     extractDelta: personFixable((input: DeltaExtractInput) => extractDelta(ctx, input)),
     rollbackPage: personFixable((input: RollbackPageInput) => rollbackPage(ctx, input)),
     verifyRollback: personFixable((input: { migrationId: string; object: string }) => verifyRollback(ctx, input)),
+    rollbackTargetExtras: personFixable((input: { migrationId: string }) => rollbackTargetExtras(ctx, input)),
     planVendorBatches: personFixable((input: { migrationId: string; object: string; batchSize: number }) =>
       planVendorBatches(ctx, input),
     ),

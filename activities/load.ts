@@ -1,10 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { and, asc, eq, gt, inArray, isNotNull, isNull, sql as raw } from 'drizzle-orm';
-import postgres from 'postgres';
-import { discoverTable, PostgresTableWriter } from '../connectors/postgres/target';
+import type { RecordRef, TargetRow } from '../connectors/target';
 import { checksum } from '../plan/checksum';
 import { compileObjectMapper } from '../plan/compile';
-import type { Plan } from '../plan/schema';
 import { textOf } from '../plan/text';
 import { checkpoints, conflicts, idMap, migrations, quarantine, stagedRecords } from '../staging/schema';
 import type { GoldColumn, GoldSchema } from '../connectors/postgres/schema';
@@ -43,24 +41,7 @@ interface Candidate {
   raw: Record<string, unknown>;
   payload: Record<string, unknown>;
   checksum: string;
-}
-
-/** Builds (once per process and plan) the writer for an object's target table. */
-const writers = new WeakMap<postgres.Sql, Map<string, Promise<PostgresTableWriter>>>();
-export async function writerFor(sql: postgres.Sql, plan: Plan, objectName: string): Promise<PostgresTableWriter> {
-  const object = plan.objects.find((o) => o.name === objectName)!;
-  const cacheKey = `${plan.target.schema}.${object.target.table}.${object.target.key}`;
-  let cache = writers.get(sql);
-  if (!cache) writers.set(sql, (cache = new Map<string, Promise<PostgresTableWriter>>()));
-  let writer = cache.get(cacheKey);
-  if (!writer) {
-    writer = discoverTable(sql, plan.target.schema, object.target.table).then(
-      (t) => new PostgresTableWriter(sql, t, object.target.key),
-    );
-    writer.catch(() => cache.delete(cacheKey));
-    cache.set(cacheKey, writer);
-  }
-  return writer;
+  key: string;
 }
 
 /**
@@ -73,8 +54,7 @@ export async function loadPage(ctx: ActivityContext, input: LoadPageInput): Prom
   const { plan } = await ctx.migration(input.migrationId);
   const object = ctx.object(plan, input.object);
   const mapper = compileObjectMapper(object, await ctx.customTransforms(plan));
-  const target = await ctx.targetSql(plan);
-  const writer = await writerFor(target, plan, input.object);
+  const target = await (await ctx.target(plan, input.migrationId)).records(input.object);
   const heartbeat = () => Context.current().heartbeat({ after: input.after });
   const startedAt = Date.now();
 
@@ -145,7 +125,7 @@ export async function loadPage(ctx: ActivityContext, input: LoadPageInput): Prom
 
   const deletions = rows.filter((r) => r.deltaPending === 'deleted' && ledger.get(r.sourceId)?.state === 'written');
   if (deletions.length > 0) {
-    result.deleted = await writer.deleteKeys(deletions.map((r) => r.sourceId));
+    result.deleted = await target.remove(deletions.map((r) => refOf(r.sourceId, ledger.get(r.sourceId))));
     await ctx.db
       .update(idMap)
       .set({ state: 'deleted', runPhase: input.phase, updatedAt: new Date() })
@@ -171,6 +151,7 @@ export async function loadPage(ctx: ActivityContext, input: LoadPageInput): Prom
   const columns = await goldColumns(ctx, input.migrationId, object.target.table);
   const candidates: Candidate[] = [];
   const mappedOk: string[] = [];
+  const mappedPage: { sourceId: string; raw: Record<string, unknown>; payload: Record<string, unknown> }[] = [];
   for (const record of page) {
     const raw = record.raw as Record<string, unknown>;
     const mapped = mapper(raw, resolveReference);
@@ -186,7 +167,12 @@ export async function loadPage(ctx: ActivityContext, input: LoadPageInput): Prom
       continue;
     }
     const key = mapped.payload[object.target.key];
-    if (key === null || key === undefined || textOf(key) !== record.sourceId) {
+    if (
+      key === null ||
+      key === undefined ||
+      textOf(key).trim() === '' ||
+      (target.keyIsSourceId && textOf(key) !== record.sourceId)
+    ) {
       await quarantineRecord(
         ctx,
         input,
@@ -194,21 +180,35 @@ export async function loadPage(ctx: ActivityContext, input: LoadPageInput): Prom
         'map',
         'key_mismatch',
         object.target.key,
-        `${object.target.key} must carry the source id ${record.sourceId}, got ${key === null || key === undefined ? 'nothing' : textOf(key)}`,
+        target.keyIsSourceId
+          ? `${object.target.key} must carry the source id ${record.sourceId}, got ${key === null || key === undefined ? 'nothing' : textOf(key)}`
+          : `${object.target.key} is the record's external id in the target and must not be empty`,
         raw,
       );
       result.quarantined += 1;
       continue;
     }
     mappedOk.push(record.sourceId);
-    const sum = checksum(writer.canonical(mapped.payload));
-    const known = ledger.get(record.sourceId);
+    mappedPage.push({ sourceId: record.sourceId, raw, payload: mapped.payload });
+  }
+  // The target's own terms (teammate ids, …) are part of what is written, so they are part of the checksum.
+  const prepared = await target.prepare(mappedPage.map((m) => m.payload));
+  mappedPage.forEach((m, i) => {
+    const payload = prepared[i]!;
+    const sum = checksum(target.canonical(payload));
+    const known = ledger.get(m.sourceId);
     if (known?.state === 'written' && known.checksum === sum) {
       result.unchanged += 1;
-      continue;
+      return;
     }
-    candidates.push({ sourceId: record.sourceId, raw, payload: mapped.payload, checksum: sum });
-  }
+    candidates.push({
+      sourceId: m.sourceId,
+      raw: m.raw,
+      payload,
+      checksum: sum,
+      key: textOf(payload[object.target.key]),
+    });
+  });
   // A record that maps now (after a plan fix) is no longer quarantined for mapping.
   if (mappedOk.length > 0) {
     await ctx.db
@@ -226,14 +226,14 @@ export async function loadPage(ctx: ActivityContext, input: LoadPageInput): Prom
   if (candidates.length === 0) return finish();
 
   // What the target holds now for these keys decides create vs. update, and what to keep as before-image.
-  const existing = await writer.lookup(candidates.map((c) => c.sourceId));
+  const existing = await target.lookup(candidates.map((c) => refOf(c.sourceId, ledger.get(c.sourceId), c.key)));
   // A row Tern wrote that no longer reads back as Tern wrote it was changed in the target: a conflict.
   const conflicted = new Set<string>();
   for (const c of candidates) {
     const known = ledger.get(c.sourceId);
     const row = existing.get(c.sourceId);
     if (known?.state !== 'written' || !known.checksum || !row) continue;
-    const targetSum = checksum(writer.canonicalReadBack(row, Object.keys(c.payload)));
+    const targetSum = checksum(target.canonicalReadBack(row, Object.keys(c.payload)));
     if (targetSum === known.checksum) continue;
     const policy = object.delta.conflict;
     const outcome = policy === 'source-wins' ? 'overwritten' : policy === 'target-wins' ? 'kept' : 'skipped';
@@ -265,14 +265,16 @@ export async function loadPage(ctx: ActivityContext, input: LoadPageInput): Prom
     .values(
       candidates.map((c) => {
         const present = existing.get(c.sourceId);
+        // A resource that came into being through Tern's own writes (a conversation its messages opened) is Tern's.
+        const ternMade = present?.__tern_created === 'true';
         return {
           migrationId: input.migrationId,
           object: input.object,
           sourceId: c.sourceId,
           state: 'pending',
           attempt: 1,
-          createdByTern: !present,
-          beforeImage: present ? stripInternal(present) : null,
+          createdByTern: !present || ternMade,
+          beforeImage: present && !ternMade ? stripInternal(present) : null,
           runPhase: input.phase,
         };
       }),
@@ -291,45 +293,28 @@ export async function loadPage(ctx: ActivityContext, input: LoadPageInput): Prom
     });
   heartbeat();
 
-  const inserts = candidates.filter((c) => !existing.has(c.sourceId));
-  const updates = candidates.filter((c) => existing.has(c.sourceId));
-  let targetIds: Map<string, string>;
-  const rejected = new Map<string, string>();
-  try {
-    targetIds = await writer.write(
-      inserts.map((c) => c.payload),
-      updates.map((c) => c.payload),
-    );
-  } catch (err) {
-    if (!isRecordLevelError(err)) throw err;
-    // One bad row fails the page's transaction: write row by row to find and quarantine it.
-    targetIds = new Map();
-    for (const c of candidates) {
-      try {
-        const ids = await writer.write(
-          existing.has(c.sourceId) ? [] : [c.payload],
-          existing.has(c.sourceId) ? [c.payload] : [],
-        );
-        for (const [k, v] of ids) targetIds.set(k, v);
-      } catch (rowErr) {
-        if (!isRecordLevelError(rowErr)) throw rowErr;
-        rejected.set(c.sourceId, rowErr.message);
-      }
-    }
-  }
+  const { ids: targetIds, rejected } = await target.write(
+    candidates.map((c) => ({
+      sourceId: c.sourceId,
+      payload: c.payload,
+      existing: existing.get(c.sourceId),
+      targetId: ledger.get(c.sourceId)?.targetId ?? null,
+      earlierAttempt: ledger.get(c.sourceId)?.state === 'pending',
+    })),
+  );
   heartbeat();
 
   for (const c of candidates) {
-    const reason = rejected.get(c.sourceId);
-    if (reason !== undefined) {
+    const refusal = rejected.get(c.sourceId);
+    if (refusal !== undefined) {
       await quarantineRecord(
         ctx,
         input,
         c.sourceId,
         'load',
         'target_rejected',
-        null,
-        `the target refused the record: ${reason}`,
+        refusal.field ?? null,
+        `the target refused the record: ${refusal.message}`,
         c.raw,
       );
       await ctx.db
@@ -445,14 +430,18 @@ async function goldColumns(ctx: ActivityContext, migrationId: string, table: str
   return (row?.gold as GoldSchema | null)?.tables[table]?.columns ?? [];
 }
 
-/** PostgreSQL data errors (class 22) and constraint violations (class 23) belong to one record. */
-function isRecordLevelError(err: unknown): err is postgres.PostgresError {
-  return err instanceof postgres.PostgresError && /^2[23]/.test(err.code);
+function stripInternal(row: TargetRow): TargetRow {
+  const { __tern_id: _id, __tern_created: _created, ...rest } = row;
+  return rest;
 }
 
-function stripInternal(row: Record<string, string | null>): Record<string, string | null> {
-  const { __tern_id: _ignored, ...rest } = row;
-  return rest;
+/** The ledger's view of a record, for the target. */
+export function refOf(
+  sourceId: string,
+  known: { targetId: string | null; state: string } | undefined,
+  key: string = sourceId,
+): RecordRef {
+  return { sourceId, key, targetId: known?.targetId ?? null, state: known?.state ?? null };
 }
 
 async function quarantineRecord(

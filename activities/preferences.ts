@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { and, eq, isNull, sql as raw } from 'drizzle-orm';
-import { describeSchemaDrift, discoverSchema, goldSchemaHash, type GoldSchema } from '../connectors/postgres/schema';
+import { describeSchemaDrift, goldSchemaHash, type GoldSchema } from '../connectors/postgres/schema';
 import { TargetSchemaError } from '../connectors/postgres/target';
 import { compileObjectMapper } from '../plan/compile';
 import { objectDependencies } from '../plan/load';
@@ -245,12 +245,7 @@ export async function freezeGoldSchema(
   input: { migrationId: string },
 ): Promise<GoldSchemaResult> {
   const { plan } = await ctx.migration(input.migrationId);
-  const target = await ctx.targetSql(plan);
-  const gold = await discoverSchema(
-    target,
-    plan.target.schema,
-    plan.objects.map((o) => o.target.table),
-  );
+  const gold = await (await ctx.target(plan, input.migrationId)).discoverGold(plan.objects.map((o) => o.target.table));
   const hash = goldSchemaHash(gold);
   await ctx.db
     .update(migrations)
@@ -281,8 +276,7 @@ export async function checkGoldSchema(
   const gold = await loadGold(ctx, input.migrationId);
   if (!gold) return { frozen: false, hash: null };
   const { plan } = await ctx.migration(input.migrationId);
-  const target = await ctx.targetSql(plan);
-  const now = await discoverSchema(target, gold.schema, Object.keys(gold.tables));
+  const now = await (await ctx.target(plan, input.migrationId)).discoverGold(Object.keys(gold.tables));
   const drift = describeSchemaDrift(gold, now);
   if (drift.length > 0) {
     throw new TargetSchemaError(

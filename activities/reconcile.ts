@@ -1,5 +1,5 @@
 import { and, asc, eq, gt } from 'drizzle-orm';
-import { discoverTable, PostgresTableWriter } from '../connectors/postgres/target';
+import { refOf } from './load';
 import { checksum } from '../plan/checksum';
 import { addDecimals } from '../plan/decimal';
 import { appendAudit } from '../staging/audit';
@@ -42,12 +42,7 @@ const READ_BACK_PAGE = 1000;
 export async function reconcileObject(ctx: ActivityContext, input: ReconcileInput): Promise<ObjectReconciliation> {
   const { plan } = await ctx.migration(input.migrationId);
   const object = ctx.object(plan, input.object);
-  const target = await ctx.targetSql(plan);
-  const writer = new PostgresTableWriter(
-    target,
-    await discoverTable(target, plan.target.schema, object.target.table),
-    object.target.key,
-  );
+  const writer = await (await ctx.target(plan, input.migrationId)).records(input.object);
   const m = input.migrationId;
   const o = input.object;
 
@@ -111,7 +106,7 @@ export async function reconcileObject(ctx: ActivityContext, input: ReconcileInpu
   let after = '';
   for (;;) {
     const page = await ctx.db
-      .select({ sourceId: idMap.sourceId, checksum: idMap.checksum, raw: stagedRecords.raw })
+      .select({ sourceId: idMap.sourceId, checksum: idMap.checksum, targetId: idMap.targetId, raw: stagedRecords.raw })
       .from(idMap)
       .innerJoin(
         stagedRecords,
@@ -134,7 +129,9 @@ export async function reconcileObject(ctx: ActivityContext, input: ReconcileInpu
       .limit(READ_BACK_PAGE);
     if (page.length === 0) break;
     after = page[page.length - 1]!.sourceId;
-    const readBack = await writer.lookup(page.map((p) => p.sourceId));
+    const readBack = await writer.lookup(
+      page.map((p) => refOf(p.sourceId, { targetId: p.targetId, state: 'written' })),
+    );
     for (const record of page) {
       const row = readBack.get(record.sourceId);
       if (openConflicts.has(record.sourceId)) continue; // reported as a conflict, not hidden as a mismatch

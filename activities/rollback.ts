@@ -4,7 +4,7 @@ import { checksum } from '../plan/checksum';
 import { appendAudit } from '../staging/audit';
 import { idMap } from '../staging/schema';
 import type { ActivityContext } from './deps';
-import { writerFor } from './load';
+import { refOf } from './load';
 
 export interface RollbackPageInput {
   migrationId: string;
@@ -31,8 +31,7 @@ const TOUCHED = ['written', 'pending', 'deleted'];
  */
 export async function rollbackPage(ctx: ActivityContext, input: RollbackPageInput): Promise<RollbackPageResult> {
   const { plan } = await ctx.migration(input.migrationId);
-  const target = await ctx.targetSql(plan);
-  const writer = await writerFor(target, plan, input.object);
+  const writer = await (await ctx.target(plan, input.migrationId)).records(input.object);
   const page = await ctx.db
     .select()
     .from(idMap)
@@ -49,9 +48,11 @@ export async function rollbackPage(ctx: ActivityContext, input: RollbackPageInpu
   if (page.length === 0) return { next: null, deleted: 0, restored: 0 };
   const created = page.filter((r) => r.createdByTern !== false || r.beforeImage === null);
   const overwritten = page.filter((r) => r.createdByTern === false && r.beforeImage !== null);
-  await writer.deleteKeys(created.map((r) => r.sourceId));
+  await writer.remove(created.map((r) => refOf(r.sourceId, r)));
   Context.current().heartbeat({ after: input.after });
-  await writer.restore(overwritten.map((r) => r.beforeImage as Record<string, string | null>));
+  await writer.restore(
+    overwritten.map((r) => ({ ref: refOf(r.sourceId, r), image: r.beforeImage as Record<string, string | null> })),
+  );
   await ctx.db
     .update(idMap)
     .set({ state: 'rolled_back', runPhase: 'rollback', updatedAt: new Date() })
@@ -87,8 +88,7 @@ export async function verifyRollback(
   input: { migrationId: string; object: string },
 ): Promise<RollbackVerification> {
   const { plan } = await ctx.migration(input.migrationId);
-  const target = await ctx.targetSql(plan);
-  const writer = await writerFor(target, plan, input.object);
+  const writer = await (await ctx.target(plan, input.migrationId)).records(input.object);
   const result: RollbackVerification = {
     object: input.object,
     rolledBack: 0,
@@ -115,7 +115,7 @@ export async function verifyRollback(
       .limit(1000);
     if (page.length === 0) break;
     after = page[page.length - 1]!.sourceId;
-    const now = await writer.lookup(page.map((r) => r.sourceId));
+    const now = await writer.lookup(page.map((r) => refOf(r.sourceId, r)));
     for (const r of page) {
       result.rolledBack += 1;
       const row = now.get(r.sourceId);
@@ -144,4 +144,23 @@ export async function verifyRollback(
     details: { ...result, mismatchExamples: result.mismatchExamples.length },
   });
   return result;
+}
+
+/** Removes what a SaaS target adapter created besides records (Front tags), after every object's pages. */
+export async function rollbackTargetExtras(
+  ctx: ActivityContext,
+  input: { migrationId: string },
+): Promise<{ removed: number; remaining: string[] }> {
+  const { plan } = await ctx.migration(input.migrationId);
+  const target = await ctx.target(plan, input.migrationId);
+  const removed = (await target.rollbackExtras?.())?.removed ?? 0;
+  const remaining = (await target.verifyExtras?.())?.remaining ?? [];
+  if (removed > 0 || remaining.length > 0)
+    await appendAudit(ctx.db, {
+      migrationId: input.migrationId,
+      actor: 'tern',
+      action: 'target_extras.rolled_back',
+      details: { removed, remaining },
+    });
+  return { removed, remaining };
 }

@@ -15,7 +15,10 @@ export interface ObjectSample {
   eligible: number;
   /** Chosen by the stratified draw. */
   drawn: number;
-  /** Added because a sampled record references them (so the sample loads without orphans). */
+  /**
+   * Added because a sampled record references them (so the sample loads without orphans), or because the
+   * record they belong to was sampled (`sample.with`).
+   */
   referenced: number;
   /** Strata seen, and how many of them the sample represents (all, by construction). */
   strata: number;
@@ -38,6 +41,7 @@ export async function selectSample(ctx: ActivityContext, input: SampleInput): Pr
   const results = new Map<string, ObjectSample>();
   for (const name of [...input.objects].reverse()) {
     const object = ctx.object(plan, name);
+    if (object.sample.with) continue;
     const stratum = stratumExpression(ctx.sql, object.sample.strata);
     const [drawn] = await ctx.sql<{ eligible: number; drawn: number; strata: number; represented: number }[]>`
       with ranked as (
@@ -80,10 +84,32 @@ export async function selectSample(ctx: ActivityContext, input: SampleInput): Pr
           and not p.sampled and p.disposition is null`;
     }
   }
+  // Objects sampled with their owner: every record whose owner is in the sample.
+  for (const name of input.objects) {
+    const owner = ctx.object(plan, name).sample.with;
+    if (!owner) continue;
+    const [counted] = await ctx.sql<{ eligible: number }[]>`
+      select count(*)::int as eligible from staged_records
+      where migration_id = ${m} and object = ${name} and disposition is null and source_deleted_at is null`;
+    await ctx.sql`
+      update staged_records c set sampled = true, sample_reason = ${`with ${owner.object}`}
+      from staged_records o
+      where c.migration_id = ${m} and c.object = ${name} and c.disposition is null and c.source_deleted_at is null
+        and o.migration_id = ${m} and o.object = ${owner.object} and o.sampled
+        and o.source_id = btrim(c.raw ->> ${owner.field})`;
+    results.set(name, {
+      object: name,
+      eligible: counted?.eligible ?? 0,
+      drawn: 0,
+      referenced: 0,
+      strata: 0,
+      strataRepresented: 0,
+    });
+  }
   // A parent's own draw may choose records its children already pulled in: count from what is marked.
   const marked = await ctx.sql<{ object: string; drawn: number; referenced: number }[]>`
     select object, count(*) filter (where sample_reason like 'stratum %')::int as drawn,
-           count(*) filter (where sample_reason like 'referenced %')::int as referenced
+           count(*) filter (where sample_reason like 'referenced %' or sample_reason like 'with %')::int as referenced
     from staged_records where migration_id = ${m} and object = any(${input.objects}::text[]) and sampled
     group by object`;
   return input.objects.map((o) => {

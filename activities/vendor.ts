@@ -5,7 +5,7 @@ import { attio } from '../connectors/attio/declaration';
 import { AttioRecordWriter, type AttioValues } from '../connectors/attio/records';
 import { type BudgetOverride, effectiveBudget } from '../connectors/kit/budget';
 import { CredentialError, RateLimitedError, RetryableError, VendorError } from '../connectors/kit/errors';
-import { PostgresBudgetStore, RateGovernor } from '../connectors/kit/governor';
+import { type RateGovernor, sharedGovernor } from '../connectors/kit/governor';
 import { type VendorConnection, VendorClient, type VendorDeclaration } from '../connectors/kit/http';
 import { IdMapLedger, writeExactlyOnce, type WriteStats } from '../connectors/kit/idempotent';
 import { checksum } from '../plan/checksum';
@@ -43,19 +43,9 @@ export interface VendorBatchResult extends WriteStats {
   waitedMs: number;
 }
 
-/** Governors live as long as the worker process: one per vendor account (base URL) and budget. */
-const governors = new Map<string, RateGovernor>();
-
 function governorFor(ctx: ActivityContext, declaration: VendorDeclaration, input: VendorBatchInput): RateGovernor {
   const budget = effectiveBudget(declaration.budget, input.budget);
-  const key = `${declaration.vendor}:${input.connection.baseUrl}`;
-  const cacheKey = `${key}:${budget.ratePerSecond}:${budget.concurrency}:${budget.burst}`;
-  let governor = governors.get(cacheKey);
-  if (!governor) {
-    governor = new RateGovernor(key, budget, new PostgresBudgetStore(ctx.sql));
-    governors.set(cacheKey, governor);
-  }
-  return governor;
+  return sharedGovernor(ctx.sql, `${declaration.vendor}:${input.connection.baseUrl}`, budget);
 }
 
 /** Splits an object's staged records into batches of ordinals, for a workflow to fan out. */
@@ -111,9 +101,10 @@ export async function writeVendorBatch(ctx: ActivityContext, input: VendorBatchI
     rows.map((r) => ({ sourceId: r.sourceId, payload: r.raw as AttioValues, checksum: checksum(r.raw) })),
     { concurrency: governor.budget.concurrency, onProgress: heartbeat },
   );
+  const rawBySource = new Map(rows.map((r) => [r.sourceId, r]));
   for (const o of outcomes) {
     if (o.outcome !== 'rejected') continue;
-    const row = rows.find((r) => r.sourceId === o.sourceId);
+    const row = rawBySource.get(o.sourceId);
     await ctx.db
       .insert(quarantine)
       .values({

@@ -8,6 +8,9 @@ import { jsonlSourceReader } from './jsonl/read';
 import type { SourceReader } from './source';
 import { mysqlPoolOptions, mysqlSourceReader } from './sql/mysql-source';
 import { postgresSourceReader } from './sql/postgres-source';
+import { type SaasDeps, vendorClient } from './saas-targets';
+import { zendesk, ZENDESK_INCREMENTAL_EXPORTS_PER_MINUTE } from './zendesk/declaration';
+import { ZENDESK_RESOURCES, zendeskSourceReader } from './zendesk/source';
 
 /** One object's source, opened: read it (from a cursor), then close it. */
 export interface OpenedSource {
@@ -22,6 +25,8 @@ export interface OpenSourceOptions {
    * one, the reader shares it instead of opening another (the embedded database serves one session).
    */
   shared?: { url: string; sql: postgres.Sql };
+  /** SaaS sources: staging, for the rate budget every worker process shares. */
+  saas?: SaasDeps;
 }
 
 type SqlKind = 'postgres' | 'mysql';
@@ -56,6 +61,37 @@ export async function openSource(
         source.kind === 'csv'
           ? csvSourceReader(file, { encoding: object.source.encoding, delimiter: object.source.delimiter })
           : jsonlSourceReader(file, { encoding: object.source.encoding });
+      return { reader, close: () => Promise.resolve() };
+    }
+    case 'zendesk': {
+      if (!options.saas) throw new Error('a Zendesk source needs the staging connection for its rate budget');
+      if (!object.source.resource)
+        throw new ConfigError(
+          `object "${object.name}": a zendesk source needs source.resource`,
+          `set objects[].source.resource to one of ${ZENDESK_RESOURCES.join(', ')}`,
+        );
+      const api = vendorClient(options.saas, zendesk, source);
+      // Incremental exports have their own limit (10 per minute), apart from the account's API budget.
+      const exportsBudget = {
+        ...source.budget,
+        ratePerSecond: source.budget?.exceedDocumented
+          ? source.budget.ratePerSecond
+          : ZENDESK_INCREMENTAL_EXPORTS_PER_MINUTE / 60,
+      };
+      const exports = vendorClient(
+        options.saas,
+        {
+          ...zendesk,
+          vendor: 'zendesk',
+          budget: { ...zendesk.budget, ratePerSecond: ZENDESK_INCREMENTAL_EXPORTS_PER_MINUTE / 60, burst: 1 },
+        },
+        { ...source, budget: exportsBudget },
+        'incremental',
+      );
+      const reader = zendeskSourceReader({ api, exports }, object.source.resource, {
+        pageSize: source.pageSize,
+        object: object.name,
+      });
       return { reader, close: () => Promise.resolve() };
     }
     case 'postgres':

@@ -114,9 +114,12 @@ function crossChecks(data: unknown): PlanIssue[] {
       if (!keyField) {
         issues.push({
           path: `objects.${i}.target.key`,
-          message: `key column "${target.key}" is not among the mapped fields; map the source id (${String(source.id)}) to it`,
+          message:
+            typeof target.resource === 'string'
+              ? `key field "${target.key}" is not among the mapped fields; map the record's external id in ${target.resource} to it`
+              : `key column "${target.key}" is not among the mapped fields; map the source id (${String(source.id)}) to it`,
         });
-      } else if (typeof source.id === 'string' && keyField.from !== source.id) {
+      } else if (typeof source.id === 'string' && keyField.from !== source.id && typeof target.resource !== 'string') {
         issues.push({
           path: `objects.${i}.target.key`,
           message: `key column "${target.key}" must be mapped from the source id "${source.id}" (it is mapped from "${String(keyField.from)}"): Tern finds records in the target by it`,
@@ -178,6 +181,22 @@ function sourceChecks(plan: Record<string, unknown>, objects: Record<string, unk
         });
       }
     }
+    if (kind === 'zendesk' && typeof source.resource !== 'string')
+      issues.push({
+        path: `objects.${i}.source`,
+        message: 'a zendesk source needs "resource": users, organizations, tickets or comments',
+      });
+    if (kind !== 'zendesk' && source.resource !== undefined)
+      issues.push({
+        path: `objects.${i}.source.resource`,
+        message: `"resource" is for SaaS sources; a ${String(kind)} source reads ${FILE_SOURCES.has(String(kind)) ? '"file"' : '"table" or "query"'}`,
+      });
+    const sampleWith = asRecord(asRecord(object.sample).with);
+    if (typeof sampleWith.object === 'string' && !objects.some((o) => o.name === sampleWith.object))
+      issues.push({
+        path: `objects.${i}.sample.with.object`,
+        message: `"${sampleWith.object}" is not an object of this plan; name the object these records belong to`,
+      });
   });
   return issues;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { budgetOverrideSchema } from '../connectors/kit/budget';
 import { TRANSFORMS, transformArgs, transformName } from './transforms';
 
 const identifier = z
@@ -88,6 +89,8 @@ export const objectPlanSchema = z.strictObject({
     table: z.string().min(1).optional(),
     /** A SELECT whose rows are the object's records (SQL sources), instead of a table. */
     query: z.string().min(1).optional(),
+    /** The vendor resource the object reads (SaaS sources), e.g. tickets, comments, users. */
+    resource: z.string().min(1).optional(),
     /** Column holding the record's stable source id. */
     id: z.string().min(1),
     /** Column holding the record's last-modified time, for deltas. */
@@ -95,11 +98,22 @@ export const objectPlanSchema = z.strictObject({
     encoding: z.enum(['utf8', 'utf-8', 'latin1', 'utf16le']).default('utf8'),
     delimiter: z.string().length(1).default(','),
   }),
-  target: z.strictObject({
-    table: identifier,
-    /** Target column that stores the source id: Tern's external id for lookups after an unknown outcome. */
-    key: identifier,
-  }),
+  target: z
+    .strictObject({
+      /** The target table (database targets). */
+      table: identifier.optional(),
+      /** The vendor resource (SaaS targets), e.g. contacts, messages, conversations, comments. */
+      resource: identifier.optional(),
+      /**
+       * The field that identifies the record in the target: for a table, the column that stores the source id;
+       * for a SaaS resource, its external id (a message's external_id, a contact's email handle).
+       */
+      key: identifier,
+    })
+    .refine((t) => (t.table === undefined) !== (t.resource === undefined), {
+      message: 'name exactly one of target.table (database targets) or target.resource (SaaS targets)',
+    })
+    .transform(({ table, resource, key }) => ({ table: (table ?? resource)!, resource, key })),
   fields: z.array(fieldMappingSchema).min(1, 'map at least one field'),
   /** The purge: records matching any rule are not migrated. */
   filters: z.array(filterRuleSchema).default([]),
@@ -109,6 +123,11 @@ export const objectPlanSchema = z.strictObject({
       percent: z.number().gt(0).max(100).default(10),
       /** Source fields whose every value must be represented in the sample. */
       strata: z.array(z.string().min(1)).default([]),
+      /**
+       * Not drawn on its own: a record is sampled when the record of `object` it belongs to (its `field` holds
+       * that record's source id) is — a sampled ticket brings all its comments.
+       */
+      with: z.strictObject({ object: identifier, field: z.string().min(1) }).optional(),
     })
     .default({ percent: 10, strata: [] }),
   /** Records per load page (one activity). */
@@ -143,6 +162,39 @@ export const jsonlSourceSchema = fileSource('jsonl');
 export const postgresSourceSchema = sqlSource('postgres');
 export const mysqlSourceSchema = sqlSource('mysql');
 
+/** A credential reference: the NAMES of environment variables holding the secret, never the secret. */
+export const credentialRefSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('bearer'), tokenEnv: envVarName }),
+  z.strictObject({ kind: z.literal('basic-token'), emailEnv: envVarName, tokenEnv: envVarName }),
+]);
+
+const saasConnection = {
+  /** The account's API base URL (https://<subdomain>.zendesk.com, https://api2.frontapp.com, a sandbox). */
+  baseUrl: z.url({ message: 'must be an http(s) URL, e.g. https://acme.zendesk.com' }),
+  credentials: credentialRefSchema,
+  /** The account's documented tier (requests per second, burst, concurrency); capped at the vendor's ceiling. */
+  budget: budgetOverrideSchema.optional(),
+};
+
+export const zendeskSourceSchema = z.strictObject({
+  kind: z.literal('zendesk'),
+  ...saasConnection,
+  /** Records per export page (Zendesk allows up to 1000). */
+  pageSize: z.number().int().min(1).max(1000).default(1000),
+});
+
+export const frontTargetSchema = z.strictObject({
+  kind: z.literal('front'),
+  ...saasConnection,
+  /** The inbox (id `inb_…` or name) imported conversations go to. */
+  inbox: z.string().min(1),
+  /**
+   * The teammate (email) that stands in for agents Front does not know (left the company, never invited);
+   * the original author is written visibly on each of their messages and notes.
+   */
+  fallbackTeammate: z.email(),
+});
+
 export const postgresTargetSchema = z.strictObject({
   kind: z.literal('postgres'),
   /** Name of the env var holding the target database URL; unset means the staging database. */
@@ -153,8 +205,14 @@ export const postgresTargetSchema = z.strictObject({
 export const planSchema = z.strictObject({
   version: z.literal(1),
   name: z.string().min(1),
-  source: z.discriminatedUnion('kind', [csvSourceSchema, jsonlSourceSchema, postgresSourceSchema, mysqlSourceSchema]),
-  target: z.discriminatedUnion('kind', [postgresTargetSchema]),
+  source: z.discriminatedUnion('kind', [
+    csvSourceSchema,
+    jsonlSourceSchema,
+    postgresSourceSchema,
+    mysqlSourceSchema,
+    zendeskSourceSchema,
+  ]),
+  target: z.discriminatedUnion('kind', [postgresTargetSchema, frontTargetSchema]),
   /**
    * The plan's own transforms, written in TypeScript: name → module (relative to the plan file) and the
    * exported function `(value, ctx) => newValue` (throw RecordRejection to quarantine).

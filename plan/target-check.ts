@@ -96,6 +96,7 @@ export function checkPlanAgainstTarget(
     object.fields.forEach((field, j) => {
       mapped.add(field.to);
       const column = columns.get(field.to);
+      if (!column && table.fieldPatterns?.some((re) => new RegExp(re).test(field.to))) return;
       if (!column) {
         add(
           'error',

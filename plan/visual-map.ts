@@ -29,7 +29,7 @@ export function renderVisualMap(plan: Plan, options: { object?: string } = {}): 
 
 function renderObject(plan: Plan, object: ObjectPlan): string[] {
   const lines = [
-    `${object.name}: ${sourceName(plan, object)} → ${plan.target.schema}.${object.target.table} (key ${object.target.key})`,
+    `${object.name}: ${sourceName(plan, object)} → ${plan.target.kind === 'postgres' ? `${plan.target.schema}.${object.target.table}` : `${plan.target.kind} ${object.target.table}`} (key ${object.target.key})`,
   ];
   if (object.filters.length === 0) lines.push('  filters: (none)');
   object.filters.forEach((rule) => lines.push(`  filter${rule.name ? ` ${rule.name}` : ''}: ${describeFilter(rule)}`));
@@ -58,6 +58,7 @@ function sourceName(plan: Plan, object: ObjectPlan): string {
       ? `${schema}.${object.source.table}`
       : object.source.table;
   }
+  if (object.source.resource !== undefined) return `${plan.source.kind} ${object.source.resource}`;
   return 'query';
 }
 

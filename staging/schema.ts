@@ -245,6 +245,30 @@ export const rateBudgets = pgTable('rate_budgets', {
 });
 
 /** Append-only audit log; each entry's hash covers the previous one (a chain of custody). */
+/**
+ * Resources a SaaS target adapter created or learned besides the records of a plan object, so loads can find
+ * them again and a rollback can remove them: the tags Tern created in Front, the conversation a ticket's
+ * imported messages opened (kind `thread`: key = thread ref, target_id = first message uid, detail =
+ * conversation id once known).
+ */
+export const targetExtras = pgTable(
+  'target_extras',
+  {
+    migrationId: text('migration_id')
+      .notNull()
+      .references(() => migrations.id, { onDelete: 'cascade' }),
+    kind: text('kind').notNull(),
+    key: text('key').notNull(),
+    targetId: text('target_id'),
+    detail: text('detail'),
+    createdByTern: boolean('created_by_tern').notNull().default(true),
+    /** Set when a rollback removed the resource. */
+    removedAt: timestamp('removed_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.migrationId, t.kind, t.key] })],
+);
+
 export const auditLog = pgTable(
   'audit_log',
   {

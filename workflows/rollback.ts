@@ -11,7 +11,7 @@ import { phaseWorkflowId } from './ids';
 import { rollbackRequestProblem } from './requests';
 import { BOOKKEEPING, LOAD_PAGE, RECONCILE } from './options';
 
-const { rollbackPage } = proxyActivities<TernActivities>(LOAD_PAGE);
+const { rollbackPage, rollbackTargetExtras } = proxyActivities<TernActivities>(LOAD_PAGE);
 const { verifyRollback } = proxyActivities<TernActivities>(RECONCILE);
 const { recordPhaseEvent } = proxyActivities<TernActivities>(BOOKKEEPING);
 
@@ -31,6 +31,8 @@ export interface RollbackResult {
   reason: string;
   by: string;
   objects: (RollbackVerification & { deleted: number; restoredWrites: number })[];
+  /** Resources besides records (SaaS tags): removed, and any Tern created that are still there. */
+  extras: { removed: number; remaining: string[] };
 }
 
 export interface RollbackProgress {
@@ -84,6 +86,8 @@ export async function rollbackWorkflow(input: RollbackInput): Promise<RollbackRe
     }
     o.done = true;
   }
+  // Tags and the like that Tern created in a SaaS target go once no record uses them.
+  const extras = await rollbackTargetExtras({ migrationId: input.migrationId });
   progress.stage = 'verifying';
   const objects: RollbackResult['objects'] = [];
   for (const o of progress.objects) {
@@ -94,10 +98,11 @@ export async function rollbackWorkflow(input: RollbackInput): Promise<RollbackRe
   const result: RollbackResult = {
     migrationId: input.migrationId,
     phase: 'rollback',
-    ok: objects.every((o) => o.ok),
+    ok: objects.every((o) => o.ok) && extras.remaining.length === 0,
     reason: input.reason,
     by: input.by,
     objects,
+    extras,
   };
   await recordPhaseEvent({
     migrationId: input.migrationId,

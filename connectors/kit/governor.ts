@@ -144,3 +144,20 @@ export class RateGovernor {
     }
   }
 }
+
+/** Governors live as long as the process: one per vendor account (key) and budget. */
+const shared = new Map<string, RateGovernor>();
+
+/**
+ * The process's governor for one vendor account and budget, drawing on the budget row every process shares
+ * in staging (`rate_budgets`).
+ */
+export function sharedGovernor(sql: postgres.Sql, key: string, budget: VendorBudget): RateGovernor {
+  const cacheKey = `${key}:${budget.ratePerSecond}:${budget.concurrency}:${budget.burst}`;
+  let governor = shared.get(cacheKey);
+  if (!governor) {
+    governor = new RateGovernor(key, budget, new PostgresBudgetStore(sql));
+    shared.set(cacheKey, governor);
+  }
+  return governor;
+}

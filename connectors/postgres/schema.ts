@@ -18,7 +18,16 @@ export interface GoldColumn {
 /** The target schema frozen by the preferences phase: the tables a plan writes, column by column. */
 export interface GoldSchema {
   schema: string;
-  tables: Record<string, { exists: boolean; columns: GoldColumn[]; uniqueColumns: string[] }>;
+  tables: Record<
+    string,
+    {
+      exists: boolean;
+      columns: GoldColumn[];
+      uniqueColumns: string[];
+      /** SaaS resources: field names the target accepts beyond its columns (regular expressions), e.g. tag_*. */
+      fieldPatterns?: string[];
+    }
+  >;
 }
 
 /** Reads the tables a plan writes from information_schema. Missing tables are recorded, never thrown. */

@@ -1,3 +1,4 @@
+import { openSaasTarget } from '../../connectors/saas-targets';
 import postgres from 'postgres';
 import type { StoredProfile } from '../../activities/preferences';
 import { loadSettings, type TernSettings } from '../../common/config';
@@ -49,7 +50,15 @@ export async function validatePlan(
   const sourceProblems = checkSourceCredentials(plan, env);
   for (const problem of sourceProblems)
     add({ severity: 'error', path: 'source.urlEnv', message: problem.message, fix: problem.fix });
-  const targetEnv = plan.target.urlEnv;
+  const targetEnv = plan.target.kind === 'postgres' ? plan.target.urlEnv : undefined;
+  for (const [where, name] of credentialVariables(plan))
+    if (!env[name]?.trim())
+      add({
+        severity: 'error',
+        path: `${where}.credentials`,
+        message: `environment variable ${name} (a ${plan[where].kind} API credential) is not set`,
+        fix: `export ${name}=… (the ${plan[where].kind} API token) in the worker's environment`,
+      });
   if (targetEnv && !env[targetEnv]) {
     add({
       severity: 'error',
@@ -66,7 +75,7 @@ export async function validatePlan(
     if (!(err instanceof TernError)) throw err;
     add({ severity: 'error', path: 'customTransforms', message: err.message, fix: err.fix });
   }
-  if (options.offline || findings.some((f) => f.path === 'target.urlEnv'))
+  if (options.offline || findings.some((f) => f.path === 'target.urlEnv' || f.path.endsWith('.credentials')))
     return { file: loaded.file, findings, checked };
 
   const settings = options.settings ?? loadSettings(env);
@@ -76,12 +85,14 @@ export async function validatePlan(
       ? postgres(env[targetEnv]!, { max: 1, onnotice: () => undefined })
       : processStaging.staging.sql;
     try {
-      const gold = await discoverSchema(
-        target,
-        plan.target.schema,
-        plan.objects.map((o) => o.target.table),
-      );
       const migrationId = options.migrationId ?? defaultMigrationId(plan);
+      const tables = plan.objects.map((o) => o.target.table);
+      const gold =
+        plan.target.kind === 'postgres'
+          ? await discoverSchema(target, plan.target.schema, tables)
+          : await (
+              await openSaasTarget({ sql: processStaging.staging.sql, env }, plan, migrationId)
+            ).discoverGold(tables);
       const stored = await processStaging.staging.db
         .select()
         .from(profiles)
@@ -96,7 +107,7 @@ export async function validatePlan(
       }
       const issues: TargetIssue[] = checkPlanAgainstTarget(plan, gold, profileMap);
       for (const issue of issues) add(issue);
-      checked.push(`target schema ${plan.target.schema} (${Object.keys(gold.tables).length} tables)`);
+      checked.push(`target schema ${gold.schema} (${Object.keys(gold.tables).length} tables)`);
       if (profileMap.size > 0) checked.push(`source profile of ${migrationId} (${profileMap.size} objects)`);
     } finally {
       if (target !== processStaging.staging.sql) await target.end({ timeout: 5 });
@@ -105,6 +116,18 @@ export async function validatePlan(
     await processStaging.stop();
   }
   return { file: loaded.file, findings, checked };
+}
+
+/** The credential variables a SaaS source or target names. */
+function credentialVariables(plan: Plan): ['source' | 'target', string][] {
+  const out: ['source' | 'target', string][] = [];
+  for (const where of ['source', 'target'] as const) {
+    const end = plan[where];
+    if (!('credentials' in end)) continue;
+    out.push([where, end.credentials.tokenEnv]);
+    if (end.credentials.kind === 'basic-token') out.push([where, end.credentials.emailEnv]);
+  }
+  return out;
 }
 
 /** Fields mapped through a picklist whose policy is `strict`, per object. */
@@ -130,7 +153,7 @@ async function scanStrictPicklists(
   for (const [name, fields] of strictPicklistFields(plan)) {
     const object = plan.objects.find((o) => o.name === name)!;
     const builder = new ProfileBuilder(name);
-    const source = await openSource(plan, object, env, { shared: staging });
+    const source = await openSource(plan, object, env, { shared: staging, saas: { sql: staging.sql, env } });
     try {
       for await (const item of source.reader(null)) {
         if (item.kind !== 'record') continue;

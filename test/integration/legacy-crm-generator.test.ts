@@ -411,7 +411,7 @@ describe('legacy CRM generator', () => {
     await sql.unsafe(ddl); // idempotent
     expect(plan.source).toMatchObject({ kind: 'postgres', urlEnv: 'LEGACY_CRM_URL', schema: 'legacy_crm' });
     expect(plan.target).toMatchObject({ kind: 'postgres', schema: 'crm_target' });
-    expect(plan.target.urlEnv).toBeUndefined();
+    expect(plan.target.kind === 'postgres' && plan.target.urlEnv).toBeUndefined();
     expect(plan.objects.map((o) => o.name)).toEqual(CRM_OBJECTS);
     for (const object of plan.objects) {
       const name = object.name as CrmObject;

@@ -1,0 +1,855 @@
+import type postgres from 'postgres';
+import { ConfigError } from '../../common/errors';
+import { canonicalValue, type ColumnKind } from '../../plan/target-values';
+import { textOf } from '../../plan/text';
+import { RecordRejectedError, UnknownOutcomeError, VendorError } from '../kit/errors';
+import type { VendorClient } from '../kit/http';
+import type { GoldColumn, GoldSchema } from '../postgres/schema';
+import type { RecordRef, TargetAdapter, TargetRecords, TargetRow, WriteItem, WriteOutcome } from '../target';
+
+/**
+ * Front as a plan's target. Four resources, written in dependency order by the plan:
+ *
+ * - `contacts` (key `email`): one contact per end user, matched by email handle so a contact Front already
+ *   holds (from live mail) is updated, never duplicated.
+ * - `messages` (key `external_id`): imported messages in the plan's inbox; each carries `thread_ref`, so all
+ *   messages of one ticket thread into one conversation. Front will not import two messages with one
+ *   external_id, so an import is safe to repeat.
+ * - `conversations` (key `thread_ref`): the conversation the ticket's messages opened gets its status,
+ *   assignee, tags and custom fields (`cf_<name>` fields) from the ticket.
+ * - `comments` (key: the note's own reference): private notes, with the original author and time in a visible
+ *   header (Front stamps a comment with the time it is posted).
+ *
+ * Agents map to teammates by email; an agent Front does not know (or a blocked teammate) is written as the
+ * plan's fallback teammate, and the message or note says who wrote it originally.
+ */
+
+export const FRONT_RESOURCES = ['contacts', 'messages', 'conversations', 'comments'] as const;
+export type FrontResource = (typeof FRONT_RESOURCES)[number];
+
+export interface FrontTargetConfig {
+  inbox: string;
+  fallbackTeammate: string;
+}
+
+/** The fields Tern writes per resource, with their kinds (how they are compared after reading back). */
+const FIELDS: Record<FrontResource, { name: string; kind: ColumnKind; nullable: boolean }[]> = {
+  contacts: [
+    { name: 'email', kind: 'text', nullable: false },
+    { name: 'name', kind: 'text', nullable: true },
+    { name: 'description', kind: 'text', nullable: true },
+  ],
+  messages: [
+    { name: 'external_id', kind: 'text', nullable: false },
+    { name: 'thread_ref', kind: 'text', nullable: false },
+    { name: 'subject', kind: 'text', nullable: true },
+    { name: 'body', kind: 'text', nullable: false },
+    { name: 'sender_handle', kind: 'text', nullable: false },
+    { name: 'sender_name', kind: 'text', nullable: true },
+    { name: 'to', kind: 'text', nullable: false },
+    { name: 'author', kind: 'text', nullable: true },
+    { name: 'author_name', kind: 'text', nullable: true },
+    { name: 'is_inbound', kind: 'boolean', nullable: false },
+    { name: 'created_at', kind: 'timestamp', nullable: false },
+  ],
+  conversations: [
+    { name: 'thread_ref', kind: 'text', nullable: false },
+    { name: 'status', kind: 'text', nullable: false },
+    { name: 'assignee', kind: 'text', nullable: true },
+    { name: 'tags', kind: 'array', nullable: true },
+  ],
+  comments: [
+    { name: 'note_ref', kind: 'text', nullable: false },
+    { name: 'conversation_id', kind: 'text', nullable: false },
+    { name: 'body', kind: 'text', nullable: false },
+    { name: 'author', kind: 'text', nullable: true },
+    { name: 'author_name', kind: 'text', nullable: true },
+    { name: 'created_at', kind: 'timestamp', nullable: false },
+  ],
+};
+
+/** Fields `prepare` turns into what Front stores; the checksum covers the prepared form. */
+const PREPARED_KINDS: Record<string, ColumnKind> = { author_id: 'text', assignee_id: 'text' };
+
+/** Plan fields → the field Front stores and Tern reads back (null: not readable, so not in the checksum). */
+const VERIFIED: Record<FrontResource, Record<string, string | null>> = {
+  contacts: {},
+  // external_id is Front's idempotency key, not returned on a message; the uid stands for it.
+  messages: { external_id: null, author: 'author_id', author_name: null },
+  // thread_ref only finds the conversation; the ticket's state is what is checked.
+  conversations: { thread_ref: null, assignee: 'assignee_id' },
+  // Front stamps its own posting time: the original time and author are checked inside the body.
+  comments: { note_ref: null, author: 'author_id', author_name: null, created_at: null },
+};
+
+interface Teammate {
+  id: string;
+  email: string;
+  is_blocked: boolean;
+}
+
+interface FrontList<T> {
+  _results: T[];
+  _pagination?: { next?: string | null };
+}
+
+/** A custom field's name as a plan field: `Order number` → `cf_order_number`. */
+export function customFieldKey(name: string): string {
+  return `cf_${name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_|_$/g, '')}`;
+}
+
+const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+const epochSeconds = (value: unknown): number => {
+  const text = textOf(value).trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) throw new Error(`not a timestamp: ${text}`);
+  return Math.floor(ms / 1000);
+};
+
+const isoOf = (seconds: number) => new Date(seconds * 1000).toISOString();
+
+/** Auxiliary resources in staging's `target_extras`. */
+class Extras {
+  constructor(
+    private readonly sql: postgres.Sql,
+    private readonly migrationId: string,
+  ) {}
+
+  async get(kind: string, keys: readonly string[]) {
+    if (keys.length === 0) return new Map<string, { targetId: string | null; detail: string | null }>();
+    const rows = await this.sql<{ key: string; target_id: string | null; detail: string | null }[]>`
+      select key, target_id, detail from target_extras
+      where migration_id = ${this.migrationId} and kind = ${kind} and key = any(${keys as string[]}::text[])
+        and removed_at is null`;
+    return new Map(rows.map((r) => [r.key, { targetId: r.target_id, detail: r.detail }]));
+  }
+
+  async put(kind: string, key: string, targetId: string | null, detail: string | null = null, createdByTern = true) {
+    await this.sql`
+      insert into target_extras (migration_id, kind, key, target_id, detail, created_by_tern)
+      values (${this.migrationId}, ${kind}, ${key}, ${targetId}, ${detail}, ${createdByTern})
+      on conflict (migration_id, kind, key) do update
+        set target_id = coalesce(target_extras.target_id, excluded.target_id),
+            detail = coalesce(excluded.detail, target_extras.detail),
+            removed_at = null`;
+  }
+
+  async created(kind: string) {
+    return this.sql<{ key: string; target_id: string }[]>`
+      select key, target_id from target_extras
+      where migration_id = ${this.migrationId} and kind = ${kind} and created_by_tern and removed_at is null
+        and target_id is not null`;
+  }
+
+  /** Resources of a kind Tern created, removed since or not (to prove a rollback). */
+  async createdEver(kind: string) {
+    return this.sql<{ key: string; target_id: string }[]>`
+      select key, target_id from target_extras
+      where migration_id = ${this.migrationId} and kind = ${kind} and created_by_tern and target_id is not null`;
+  }
+
+  async removed(kind: string, key: string) {
+    await this.sql`
+      update target_extras set removed_at = now()
+      where migration_id = ${this.migrationId} and kind = ${kind} and key = ${key}`;
+  }
+}
+
+/** Front, reached through the connector kit (governed, retried, credentials by reference). */
+export class FrontTarget implements TargetAdapter {
+  readonly kind = 'front';
+  private teammates?: Promise<Map<string, Teammate>>;
+  private inboxId?: Promise<string>;
+  private tagIds?: Map<string, string>;
+  private customFields?: Promise<Map<string, string>>;
+  readonly extras: Extras;
+
+  constructor(
+    readonly client: VendorClient,
+    private readonly config: FrontTargetConfig,
+    sql: postgres.Sql,
+    migrationId: string,
+    /** Plan object name → Front resource. */
+    private readonly resources: Record<string, FrontResource>,
+  ) {
+    this.extras = new Extras(sql, migrationId);
+  }
+
+  records(objectName: string): Promise<TargetRecords> {
+    const resource = this.resources[objectName];
+    if (!resource) throw new ConfigError(`object "${objectName}" has no Front resource`, 'set target.resource');
+    return Promise.resolve(new FrontRecords(this, resource));
+  }
+
+  async discoverGold(resources: readonly string[]): Promise<GoldSchema> {
+    const fields = await this.conversationCustomFields();
+    const inbox = await this.inbox();
+    const gold: GoldSchema = { schema: `front:${inbox}`, tables: {} };
+    for (const name of [...resources].sort()) {
+      const known = (FRONT_RESOURCES as readonly string[]).includes(name);
+      const columns: GoldColumn[] = known
+        ? FIELDS[name as FrontResource].map((f) => goldColumn(f.name, f.kind, f.nullable))
+        : [];
+      if (name === 'conversations')
+        for (const key of [...fields.keys()].sort()) columns.push(goldColumn(key, 'text', true));
+      gold.tables[name] = {
+        exists: known,
+        columns,
+        uniqueColumns: known ? [FIELDS[name as FrontResource][0]!.name] : [],
+        // Any tag_<name> field of a conversation adds its value to the conversation's tags.
+        ...(name === 'conversations' ? { fieldPatterns: ['^tag_[a-z0-9_]+$'] } : {}),
+      };
+    }
+    return gold;
+  }
+
+  /** Tags Tern created are removed once every conversation is gone. */
+  async rollbackExtras(): Promise<{ removed: number }> {
+    let removed = 0;
+    for (const tag of await this.extras.created('tag')) {
+      await this.client.request({
+        method: 'delete',
+        url: `/tags/${tag.target_id}`,
+        operation: 'delete tag',
+        idempotent: true,
+        accept: [404],
+      });
+      await this.extras.removed('tag', tag.key);
+      this.tagIds?.delete(tag.key);
+      removed += 1;
+    }
+    return { removed };
+  }
+
+  async verifyExtras(): Promise<{ remaining: string[] }> {
+    const rows = await this.extras.createdEver('tag');
+    const remaining: string[] = [];
+    for (const tag of rows) {
+      const res = await this.client.request({
+        method: 'get',
+        url: `/tags/${tag.target_id}`,
+        operation: 'get tag',
+        accept: [404],
+      });
+      if (res.status !== 404) remaining.push(`tag ${tag.key}`);
+    }
+    return { remaining };
+  }
+
+  // -- what Front knows --------------------------------------------------------------------------------------
+
+  async list<T>(url: string, operation: string): Promise<T[]> {
+    const out: T[] = [];
+    let next: string | null = url;
+    while (next) {
+      const res: { data: FrontList<T> } = await this.client.request<FrontList<T>>({
+        method: 'get',
+        url: next,
+        operation,
+      });
+      out.push(...res.data._results);
+      next = res.data._pagination?.next ?? null;
+    }
+    return out;
+  }
+
+  teammateMap(): Promise<Map<string, Teammate>> {
+    this.teammates ??= this.list<Teammate>('/teammates', 'list teammates').then(
+      (all) => new Map(all.map((t) => [t.email.toLowerCase(), t])),
+    );
+    this.teammates.catch(() => (this.teammates = undefined));
+    return this.teammates;
+  }
+
+  /** The teammate id for an agent's email; unknown or blocked → the fallback teammate (`fallback: true`). */
+  async teammate(email: string | null): Promise<{ id: string | null; fallback: boolean }> {
+    if (!email) return { id: null, fallback: false };
+    const all = await this.teammateMap();
+    const found = all.get(email.trim().toLowerCase());
+    if (found && !found.is_blocked) return { id: found.id, fallback: false };
+    const fallback = all.get(this.config.fallbackTeammate.toLowerCase());
+    if (!fallback)
+      throw new ConfigError(
+        `target.fallbackTeammate ${this.config.fallbackTeammate} is not a Front teammate`,
+        'set target.fallbackTeammate to the email of an active teammate',
+      );
+    return { id: fallback.id, fallback: true };
+  }
+
+  inbox(): Promise<string> {
+    this.inboxId ??= (async () => {
+      if (/^inb_/.test(this.config.inbox)) return this.config.inbox;
+      const all = await this.list<{ id: string; name: string }>('/inboxes', 'list inboxes');
+      const hit = all.find((i) => i.name === this.config.inbox);
+      if (!hit)
+        throw new ConfigError(
+          `target.inbox "${this.config.inbox}" is not a Front inbox (inboxes: ${all.map((i) => i.name).join(', ')})`,
+          'set target.inbox to an inbox id (inb_…) or the exact name of an inbox',
+        );
+      return hit.id;
+    })();
+    this.inboxId.catch(() => (this.inboxId = undefined));
+    return this.inboxId;
+  }
+
+  /** Conversation custom fields by plan key (`cf_…`) → Front's name. */
+  conversationCustomFields(): Promise<Map<string, string>> {
+    this.customFields ??= this.list<{ name: string }>(
+      '/conversations/custom_fields',
+      'list conversation custom fields',
+    ).then((all) => new Map(all.map((f) => [customFieldKey(f.name), f.name])));
+    this.customFields.catch(() => (this.customFields = undefined));
+    return this.customFields;
+  }
+
+  /** Tag ids by name, creating the tags Front does not have (and recording them for the rollback). */
+  async tags(names: readonly string[]): Promise<string[]> {
+    if (!this.tagIds) {
+      const all = await this.list<{ id: string; name: string }>('/tags', 'list tags');
+      this.tagIds = new Map(all.map((t) => [t.name, t.id]));
+    }
+    const ids: string[] = [];
+    for (const name of names) {
+      let id = this.tagIds.get(name);
+      if (!id) {
+        const res = await this.client.request<{ id: string }>({
+          method: 'post',
+          url: '/tags',
+          data: { name },
+          operation: 'create tag',
+          accept: [409],
+          idempotent: true,
+        });
+        if (res.status === 409) {
+          this.tagIds = undefined;
+          return this.tags(names);
+        }
+        id = res.data.id;
+        await this.extras.put('tag', name, id);
+        this.tagIds.set(name, id);
+      }
+      ids.push(id);
+    }
+    return ids;
+  }
+
+  /** Trashes then deletes a conversation (Front deletes only from the trash); absent is fine. */
+  async deleteConversation(id: string): Promise<boolean> {
+    const trashed = await this.client.request({
+      method: 'patch',
+      url: `/conversations/${id}`,
+      data: { status: 'deleted' },
+      operation: 'trash conversation',
+      idempotent: true,
+      accept: [404],
+    });
+    if (trashed.status === 404) return false;
+    await this.client.request({
+      method: 'delete',
+      url: `/conversations/${id}`,
+      operation: 'delete conversation',
+      idempotent: true,
+      accept: [404],
+    });
+    return true;
+  }
+
+  /** The conversation a message is in (from its link), or null when the message is gone. */
+  async conversationOfMessage(uid: string): Promise<string | null> {
+    const res = await this.client.request<{ _links: { related: { conversation: string } } }>({
+      method: 'get',
+      url: `/messages/alt:uid:${uid}`,
+      operation: 'get message',
+      accept: [404],
+    });
+    if (res.status === 404) return null;
+    return res.data._links.related.conversation.split('/').pop() ?? null;
+  }
+}
+
+function goldColumn(name: string, kind: ColumnKind, nullable: boolean): GoldColumn {
+  const dataType = { text: 'text', boolean: 'boolean', timestamp: 'timestamp with time zone', array: 'ARRAY' }[
+    kind as 'text'
+  ];
+  return {
+    name,
+    dataType: dataType ?? 'text',
+    udtName: dataType ?? 'text',
+    nullable,
+    hasDefault: false,
+    maxLength: null,
+    precision: null,
+    scale: null,
+  };
+}
+
+/** One Front resource as a plan object's records. */
+class FrontRecords implements TargetRecords {
+  readonly keyIsSourceId = false;
+  private readonly kinds: Map<string, ColumnKind>;
+
+  constructor(
+    private readonly front: FrontTarget,
+    private readonly resource: FrontResource,
+  ) {
+    this.kinds = new Map([
+      ...FIELDS[resource].map((f) => [f.name, f.kind] as const),
+      ...Object.entries(PREPARED_KINDS),
+    ]);
+  }
+
+  private get client() {
+    return this.front.client;
+  }
+
+  async prepare(payloads: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
+    const customFields = this.resource === 'conversations' ? await this.front.conversationCustomFields() : undefined;
+    for (const payload of payloads) {
+      const p = { ...payload };
+      if (this.resource === 'messages' || this.resource === 'comments') {
+        const author = p.author === null || p.author === undefined ? null : textOf(p.author);
+        const inbound = this.resource === 'messages' && canonicalValue('boolean', p.is_inbound) === 'true';
+        const mapped = inbound ? { id: null, fallback: false } : await this.front.teammate(author);
+        p.author_id = mapped.id;
+        const name = p.author_name === null || p.author_name === undefined ? author : textOf(p.author_name);
+        const when = isoOf(epochSeconds(p.created_at)).replace('.000Z', 'Z');
+        // Front stamps a comment with the time it is posted: the note keeps its own time and author visibly.
+        if (this.resource === 'comments')
+          p.body = `<p><em>Private note by ${escapeHtml(name ?? 'unknown')}${author ? ` &lt;${escapeHtml(author)}&gt;` : ''}, ${when}</em></p>${textOf(p.body)}`;
+        else if (mapped.fallback)
+          p.body = `<p><em>Originally written by ${escapeHtml(name ?? author ?? 'unknown')}${author ? ` &lt;${escapeHtml(author)}&gt;` : ''}</em></p>${textOf(p.body)}`;
+        delete p.author;
+        delete p.author_name;
+      }
+      if (this.resource === 'conversations') {
+        const assignee = p.assignee === null || p.assignee === undefined ? null : textOf(p.assignee);
+        p.assignee_id = (await this.front.teammate(assignee)).id;
+        delete p.assignee;
+        // `tags` and every `tag_<anything>` field (a status, a priority mapped to a tag) become the tag list.
+        const tags: string[] = [];
+        for (const key of Object.keys(p)) {
+          if (key !== 'tags' && !key.startsWith('tag_')) continue;
+          const value = p[key];
+          if (value !== null && value !== undefined)
+            for (const t of Array.isArray(value) ? value : [value]) if (textOf(t).trim()) tags.push(textOf(t).trim());
+          delete p[key];
+        }
+        p.tags = [...new Set(tags)].sort();
+        for (const key of Object.keys(p))
+          if (key.startsWith('cf_') && !customFields!.has(key))
+            throw new ConfigError(
+              `conversations field ${key} is not a Front conversation custom field (known: ${[...customFields!.keys()].join(', ')})`,
+              'create the custom field in Front, or map to one of the known fields',
+            );
+      }
+      out.push(p);
+    }
+    return out;
+  }
+
+  /** The fields Front stores for these plan (or prepared) fields, in a stable order. */
+  private verified(fields: readonly string[]): string[] {
+    const map = VERIFIED[this.resource];
+    const out = new Set<string>();
+    for (const f of fields) {
+      const v = f in map ? map[f] : this.resource === 'conversations' && f.startsWith('tag_') ? 'tags' : f;
+      if (v) out.add(v);
+    }
+    return [...out].sort();
+  }
+
+  canonical(payload: Record<string, unknown>): TargetRow {
+    const out: TargetRow = {};
+    for (const field of this.verified(Object.keys(payload))) out[field] = this.canonicalField(field, payload[field]);
+    return out;
+  }
+
+  canonicalReadBack(row: TargetRow, fields: readonly string[]): TargetRow {
+    const out: TargetRow = {};
+    for (const field of this.verified(fields)) out[field] = this.canonicalField(field, row[field] ?? null);
+    return out;
+  }
+
+  private canonicalField(field: string, value: unknown): string | null {
+    if (value === null || value === undefined || value === '') return null;
+    if (field === 'created_at') return String(epochSeconds(value));
+    if (field === 'tags') {
+      const list = typeof value === 'string' ? (JSON.parse(value) as string[]) : (value as string[]);
+      return list.length === 0 ? null : JSON.stringify([...list].sort());
+    }
+    return canonicalValue(this.kinds.get(field) ?? 'text', value);
+  }
+
+  // -- lookup ------------------------------------------------------------------------------------------------
+
+  async lookup(records: readonly RecordRef[]): Promise<Map<string, TargetRow>> {
+    const out = new Map<string, TargetRow>();
+    switch (this.resource) {
+      case 'contacts':
+        for (const r of records) {
+          const url = r.targetId ? `/contacts/${r.targetId}` : `/contacts/alt:email:${encodeURIComponent(r.key)}`;
+          const row = await this.getContact(url);
+          if (row) out.set(r.sourceId, row);
+        }
+        return out;
+      case 'messages':
+        for (const r of records) {
+          // Never written, or written without an answer: the import is idempotent by external_id, so
+          // writing again is the lookup.
+          if (!r.targetId) continue;
+          const row = await this.getMessage(r.targetId);
+          if (row) out.set(r.sourceId, row);
+        }
+        return out;
+      case 'conversations': {
+        const threads = await this.front.extras.get(
+          'thread',
+          records.filter((r) => !r.targetId).map((r) => r.key),
+        );
+        for (const r of records) {
+          let id = r.targetId ?? null;
+          let ternCreated = false;
+          if (!id) {
+            const thread = threads.get(r.key);
+            if (!thread) continue;
+            ternCreated = true;
+            id = thread.detail ?? (thread.targetId ? await this.front.conversationOfMessage(thread.targetId) : null);
+            if (!id) continue;
+            if (!thread.detail) await this.front.extras.put('thread', r.key, thread.targetId, id);
+          }
+          const row = await this.getConversation(id, r.key);
+          if (row) out.set(r.sourceId, ternCreated ? { ...row, __tern_created: 'true' } : row);
+        }
+        return out;
+      }
+      case 'comments':
+        for (const r of records) {
+          if (!r.targetId) continue;
+          const [conversationId, commentId] = r.targetId.split('/');
+          const comments = await this.front
+            .list<FrontComment>(`/conversations/${conversationId}/comments`, 'list conversation comments')
+            .catch((err: unknown) => {
+              if (err instanceof VendorError && err.status === 404) return [];
+              throw err;
+            });
+          const hit = comments.find((c) => c.id === commentId);
+          if (hit) out.set(r.sourceId, commentRow(hit, conversationId!, r.key));
+        }
+        return out;
+    }
+  }
+
+  private async getContact(url: string): Promise<TargetRow | undefined> {
+    const res = await this.client.request<FrontContactBody>({
+      method: 'get',
+      url,
+      operation: 'get contact',
+      accept: [404],
+    });
+    if (res.status === 404) return undefined;
+    const c = res.data;
+    return {
+      email: c.handles.find((h) => h.source === 'email')?.handle ?? null,
+      name: c.name,
+      description: c.description,
+      __tern_id: c.id,
+    };
+  }
+
+  private async getMessage(uid: string): Promise<TargetRow | undefined> {
+    const res = await this.client.request<FrontMessageBody>({
+      method: 'get',
+      url: `/messages/alt:uid:${uid}`,
+      operation: 'get message',
+      accept: [404],
+    });
+    if (res.status === 404) return undefined;
+    const m = res.data;
+    const from = m.recipients.find((r) => r.role === 'from');
+    return {
+      thread_ref: m.metadata?.thread_ref ?? null,
+      subject: m.subject,
+      body: m.body,
+      sender_handle: from?.handle ?? null,
+      sender_name: from?.name ?? null,
+      to: m.recipients.find((r) => r.role === 'to')?.handle ?? null,
+      author_id: m.author?.id ?? null,
+      is_inbound: String(m.is_inbound),
+      created_at: String(m.created_at),
+      __tern_id: m.message_uid,
+    };
+  }
+
+  private async getConversation(id: string, threadRef: string): Promise<TargetRow | undefined> {
+    const res = await this.client.request<FrontConversationBody>({
+      method: 'get',
+      url: `/conversations/${id}`,
+      operation: 'get conversation',
+      accept: [404],
+    });
+    if (res.status === 404 || res.data.status === 'deleted') return undefined;
+    const c = res.data;
+    const customFields = await this.front.conversationCustomFields();
+    const row: TargetRow = {
+      thread_ref: threadRef,
+      status: c.status === 'archived' ? 'archived' : 'open',
+      assignee_id: c.assignee?.id ?? null,
+      tags: JSON.stringify(c.tags.map((t) => t.name).sort()),
+      __tern_id: c.id,
+    };
+    for (const [key, name] of customFields) {
+      const v = c.custom_fields?.[name];
+      row[key] = v === null || v === undefined ? null : textOf(v);
+    }
+    return row;
+  }
+
+  // -- write -------------------------------------------------------------------------------------------------
+
+  async write(items: readonly WriteItem[]): Promise<WriteOutcome> {
+    const outcome: WriteOutcome = { ids: new Map(), rejected: new Map() };
+    for (const item of items) {
+      try {
+        const id = await this.writeOne(item);
+        if (id === null)
+          outcome.rejected.set(item.sourceId, {
+            message:
+              'no imported message opened this ticket’s conversation (the ticket has no public comment that was loaded); load its messages first',
+            code: 'no_conversation',
+          });
+        else outcome.ids.set(item.sourceId, id);
+      } catch (err) {
+        if (!(err instanceof RecordRejectedError)) throw err;
+        outcome.rejected.set(item.sourceId, {
+          message: err.message,
+          code: err.code,
+          field: err.field ?? null,
+        });
+      }
+    }
+    return outcome;
+  }
+
+  private async writeOne(item: WriteItem): Promise<string | null> {
+    const p = item.payload;
+    const text = (v: unknown) => (v === null || v === undefined ? undefined : textOf(v));
+    switch (this.resource) {
+      case 'contacts': {
+        const id = item.existing?.__tern_id;
+        if (id) {
+          await this.client.request({
+            method: 'patch',
+            url: `/contacts/${id}`,
+            data: { name: text(p.name), description: text(p.description) ?? '' },
+            operation: 'update contact',
+            idempotent: true,
+          });
+          return id;
+        }
+        const email = textOf(p.email);
+        try {
+          const res = await this.client.request<{ id: string }>({
+            method: 'post',
+            url: '/contacts',
+            data: {
+              name: text(p.name),
+              description: text(p.description),
+              handles: [{ source: 'email', handle: email }],
+            },
+            operation: 'create contact',
+            accept: [409],
+          });
+          if (res.status !== 409) return res.data.id;
+        } catch (err) {
+          if (!(err instanceof UnknownOutcomeError)) throw err;
+        }
+        // Created by a lost attempt, or by someone else meanwhile: the handle finds it.
+        const found = await this.getContact(`/contacts/alt:email:${encodeURIComponent(email)}`);
+        if (!found?.__tern_id) throw new UnknownOutcomeError(`contact ${email}: outcome unknown`, 'front', undefined);
+        return found.__tern_id;
+      }
+      case 'messages': {
+        const inbox = await this.front.inbox();
+        const authorId = text(p.author_id);
+        const inbound = canonicalValue('boolean', p.is_inbound) === 'true';
+        const res = await this.client.request<{ message_uid: string }>({
+          method: 'post',
+          url: `/inboxes/${inbox}/imported_messages`,
+          data: {
+            sender: {
+              handle: textOf(p.sender_handle),
+              ...(text(p.sender_name) ? { name: text(p.sender_name) } : {}),
+              ...(!inbound && authorId ? { author_id: authorId } : {}),
+            },
+            to: [textOf(p.to)],
+            ...(text(p.subject) ? { subject: text(p.subject) } : {}),
+            body: textOf(p.body),
+            body_format: 'html',
+            external_id: textOf(p.external_id),
+            created_at: epochSeconds(p.created_at),
+            type: 'email',
+            metadata: { thread_ref: textOf(p.thread_ref), is_inbound: inbound, is_archived: true },
+          },
+          operation: 'import message',
+          // Front will not import two messages with one external_id: sending again is safe.
+          idempotent: true,
+        });
+        const uid = res.data.message_uid;
+        await this.front.extras.put('thread', textOf(p.thread_ref), uid);
+        return uid;
+      }
+      case 'conversations': {
+        const id = item.existing?.__tern_id;
+        if (!id) return null;
+        const customFields = await this.front.conversationCustomFields();
+        const fields: Record<string, unknown> = {};
+        for (const [key, name] of customFields) if (key in p) fields[name] = p[key] ?? null;
+        await this.client.request({
+          method: 'patch',
+          url: `/conversations/${id}`,
+          data: {
+            status: textOf(p.status) === 'archived' ? 'archived' : 'open',
+            assignee_id: text(p.assignee_id) ?? null,
+            tag_ids: await this.front.tags((p.tags as string[] | null) ?? []),
+            ...(Object.keys(fields).length > 0 ? { custom_fields: fields } : {}),
+          },
+          operation: 'update conversation',
+          idempotent: true,
+        });
+        return id;
+      }
+      case 'comments': {
+        const conversationId = textOf(p.conversation_id);
+        const body = textOf(p.body);
+        // A lost answer: the note may be there already; its body (with its own author and time) finds it.
+        const findExisting = async () =>
+          (
+            await this.front.list<FrontComment>(
+              `/conversations/${conversationId}/comments`,
+              'list conversation comments',
+            )
+          ).find((c) => c.body === body);
+        if (item.earlierAttempt) {
+          const earlier = await findExisting();
+          if (earlier) return `${conversationId}/${earlier.id}`;
+        }
+        try {
+          const res = await this.client.request<{ id: string }>({
+            method: 'post',
+            url: `/conversations/${conversationId}/comments`,
+            data: { body, ...(text(p.author_id) ? { author_id: text(p.author_id) } : {}) },
+            operation: 'add comment',
+          });
+          return `${conversationId}/${res.data.id}`;
+        } catch (err) {
+          if (!(err instanceof UnknownOutcomeError)) throw err;
+          const found = await findExisting();
+          if (!found) throw err;
+          return `${conversationId}/${found.id}`;
+        }
+      }
+    }
+  }
+
+  // -- remove and restore -------------------------------------------------------------------------------------
+
+  async remove(records: readonly RecordRef[]): Promise<number> {
+    let removed = 0;
+    for (const r of records) {
+      if (!r.targetId) continue;
+      switch (this.resource) {
+        case 'contacts': {
+          const res = await this.client.request({
+            method: 'delete',
+            url: `/contacts/${r.targetId}`,
+            operation: 'delete contact',
+            idempotent: true,
+            accept: [404],
+          });
+          if (res.status !== 404) removed += 1;
+          break;
+        }
+        case 'messages': {
+          // Front deletes messages with their conversation; a ticket's comments go only when the ticket goes.
+          const conversation = await this.front.conversationOfMessage(r.targetId);
+          if (conversation) await this.front.deleteConversation(conversation);
+          removed += 1;
+          break;
+        }
+        case 'conversations':
+          if (await this.front.deleteConversation(r.targetId)) removed += 1;
+          break;
+        case 'comments': {
+          // Front has no endpoint to delete a comment: it goes with its conversation, which Tern opened.
+          const conversation = r.targetId.split('/')[0]!;
+          if (await this.front.deleteConversation(conversation)) removed += 1;
+          break;
+        }
+      }
+    }
+    return removed;
+  }
+
+  async restore(images: readonly { ref: RecordRef; image: TargetRow }[]): Promise<void> {
+    for (const { ref, image } of images) {
+      if (this.resource !== 'contacts')
+        throw new Error(`Front ${this.resource} are only ever created by Tern: nothing to restore for ${ref.sourceId}`);
+      await this.client.request({
+        method: 'patch',
+        url: `/contacts/${image.__tern_id ?? ref.targetId}`,
+        data: { name: image.name ?? undefined, description: image.description ?? '' },
+        operation: 'restore contact',
+        idempotent: true,
+      });
+    }
+  }
+}
+
+interface FrontContactBody {
+  id: string;
+  name: string | null;
+  description: string | null;
+  handles: { handle: string; source: string }[];
+}
+
+interface FrontMessageBody {
+  message_uid: string;
+  subject: string;
+  body: string;
+  is_inbound: boolean;
+  created_at: number;
+  author: { id: string } | null;
+  recipients: { handle: string; name: string | null; role: string }[];
+  metadata?: { thread_ref?: string };
+}
+
+interface FrontConversationBody {
+  id: string;
+  status: string;
+  assignee: { id: string } | null;
+  tags: { id: string; name: string }[];
+  custom_fields?: Record<string, unknown>;
+}
+
+interface FrontComment {
+  id: string;
+  body: string;
+  author: { id: string } | null;
+  posted_at: number;
+}
+
+function commentRow(c: FrontComment, conversationId: string, key: string): TargetRow {
+  return {
+    note_ref: key,
+    conversation_id: conversationId,
+    body: c.body,
+    author_id: c.author?.id ?? null,
+    __tern_id: `${conversationId}/${c.id}`,
+  };
+}

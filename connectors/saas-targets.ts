@@ -1,0 +1,64 @@
+import type postgres from 'postgres';
+import { ConfigError } from '../common/errors';
+import type { Plan } from '../plan/schema';
+import { effectiveBudget } from './kit/budget';
+import { sharedGovernor } from './kit/governor';
+import { VendorClient, type VendorDeclaration } from './kit/http';
+import { front } from './front/declaration';
+import { FRONT_RESOURCES, FrontTarget, type FrontResource } from './front/target';
+import type { TargetAdapter } from './target';
+
+/** What opening a SaaS endpoint needs: staging (shared rate budget, ledgers) and the credential environment. */
+export interface SaasDeps {
+  sql: postgres.Sql;
+  env: NodeJS.ProcessEnv;
+  /** Called while the governor waits, so a long wait keeps the activity alive. */
+  onWait?: () => void;
+}
+
+/** A governed client for one vendor account, its budget shared by every worker process. */
+export function vendorClient(
+  deps: SaasDeps,
+  declaration: VendorDeclaration,
+  connection: {
+    baseUrl: string;
+    credentials: VendorClient['connection']['credentials'];
+    budget?: Parameters<typeof effectiveBudget>[1];
+  },
+  /** A budget of the account apart from its main one (Zendesk's incremental exports). */
+  bucket?: string,
+): VendorClient {
+  const budget = effectiveBudget(declaration.budget, connection.budget);
+  const key = `${declaration.vendor}:${connection.baseUrl}${bucket ? `:${bucket}` : ''}`;
+  const governor = sharedGovernor(deps.sql, key, budget);
+  return new VendorClient(
+    declaration,
+    { baseUrl: connection.baseUrl, credentials: connection.credentials },
+    { governor, env: deps.env, onWait: deps.onWait },
+  );
+}
+
+/** The plan's SaaS target. */
+export function openSaasTarget(deps: SaasDeps, plan: Plan, migrationId: string): Promise<TargetAdapter> {
+  const target = plan.target;
+  if (target.kind !== 'front') throw new ConfigError(`no SaaS target "${target.kind}"`, 'use a supported target.kind');
+  const resources: Record<string, FrontResource> = {};
+  for (const object of plan.objects) {
+    const resource = object.target.resource ?? object.target.table;
+    if (!(FRONT_RESOURCES as readonly string[]).includes(resource))
+      throw new ConfigError(
+        `object "${object.name}": target.resource "${resource}" is not a Front resource Tern writes`,
+        `set target.resource to one of ${FRONT_RESOURCES.join(', ')}`,
+      );
+    resources[object.name] = resource as FrontResource;
+  }
+  return Promise.resolve(
+    new FrontTarget(
+      vendorClient(deps, front, target),
+      { inbox: target.inbox, fallbackTeammate: target.fallbackTeammate },
+      deps.sql,
+      migrationId,
+      resources,
+    ),
+  );
+}

@@ -1,0 +1,299 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import type { TernSettings } from '../../common/config';
+import { parsePlan, type LoadedPlan } from '../../plan/load';
+import { startPhase } from '../../scripts/client/phases';
+import { type RunningSandbox, startSandbox } from '../../sandboxes/core/server';
+import { frontCollections, frontSandbox, type FrontTeammate } from '../../sandboxes/front';
+import { zendeskCollections, zendeskSandbox } from '../../sandboxes/zendesk';
+import type { Staging } from '../../staging/db';
+import type { PhaseResult } from '../../workflows/phase';
+import { testClient, testSettings, testStaging, uniqueId, withWorker } from '../support/harness';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+/**
+ * Zendesk → Front through the five phases against both sandboxes over real HTTP: every ticket becomes a
+ * conversation with its public comments threaded in order, its notes as comments, its state as status,
+ * assignee, tags and custom fields; every phase reconciles exactly; no record is written twice; a delta
+ * brings new tickets, new comments, status changes and a deleted ticket; the rollback leaves Front as it was.
+ */
+jest.setTimeout(600_000);
+
+const FRONT_COLLECTIONS = ['contacts', 'conversations', 'messages', 'comments', 'tags'];
+
+/** Front's records, minus the clocks the server keeps itself. */
+function frontSnapshot(front: RunningSandbox): string {
+  const out: Record<string, unknown> = {};
+  for (const name of FRONT_COLLECTIONS) {
+    const records = [...front.store.collection(name).values()].map((r) => {
+      const { updated_at: _u, ...rest } = r;
+      return rest;
+    });
+    out[name] = records.sort((a, b) => (String(a.id) < String(b.id) ? -1 : 1));
+  }
+  return JSON.stringify(out);
+}
+
+describe('Zendesk → Front, five phases against the sandboxes', () => {
+  let staging: Staging;
+  let client: Client;
+  let settings: TernSettings;
+  let loaded: LoadedPlan;
+  let zendesk: RunningSandbox;
+  let front: RunningSandbox;
+  let before: string;
+  const migrationId = uniqueId('mig_zf');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-zf-'));
+
+  const run = <P extends 'preferences' | 'sample' | 'full' | 'delta' | 'rollback'>(phase: P) =>
+    withWorker(settings, staging, async () => {
+      const started = await startPhase(client, settings, staging.db, loaded, {
+        phase,
+        migrationId,
+        ...(phase === 'rollback' ? { reason: 'test: undo the whole migration', by: 'jest' } : {}),
+      });
+      return started.handle.result();
+    });
+  const object = (r: PhaseResult, name: string) => r.objects.find((o) => o.object === name)!;
+  /** The most times any one message, note or tag was created (updates of a conversation are not creations). */
+  const maxWrites = (sb: RunningSandbox) => {
+    const summary = sb.writes.summary();
+    return Math.max(0, ...['messages', 'comments', 'tags'].map((c) => summary[c]?.maxWrites ?? 0));
+  };
+
+  const tickets = () => [...zendeskCollections.tickets(zendesk.store).values()];
+  const liveTickets = () => tickets().filter((t) => t.status !== 'deleted');
+  const commentsOf = (ticketId: number) =>
+    [...zendeskCollections.comments(zendesk.store).values()]
+      .filter((c) => c.ticket_id === ticketId)
+      .sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at) || a.id - b.id);
+  const conversationOf = (ticketId: number) =>
+    [...frontCollections.conversations(front.store).values()].find(
+      (c) => c.thread_key === `ref:zendesk-ticket-${ticketId}` && c.status !== 'deleted',
+    );
+
+  beforeAll(async () => {
+    staging = await testStaging();
+    settings = testSettings();
+    client = await testClient(settings);
+    zendesk = await startSandbox(zendeskSandbox, { seed: 11, rate: 2000 });
+    front = await startSandbox(frontSandbox, { seed: 11, rate: 2000 });
+    process.env.TERN_TEST_ZENDESK_EMAIL = 'agent@example.com';
+    process.env.TERN_TEST_ZENDESK_TOKEN = 'zendesk-sandbox-token';
+    process.env.TERN_TEST_FRONT_TOKEN = 'front-sandbox-token';
+
+    // The Zendesk agents Front knows: three invited as teammates, one blocked; the others left the company.
+    const agents = [...zendeskCollections.users(zendesk.store).values()].filter((u) => u.role !== 'end-user');
+    agents.slice(0, 4).forEach((agent, i) => {
+      const teammate: FrontTeammate = {
+        id: `tea_zd${i}`,
+        email: agent.email,
+        username: `zd${i}`,
+        first_name: agent.name.split(' ')[0]!,
+        last_name: agent.name.split(' ').slice(1).join(' '),
+        is_admin: false,
+        is_available: true,
+        is_blocked: i === 3,
+        type: 'user',
+      };
+      frontCollections.teammates(front.store).set(teammate.id, teammate as FrontTeammate & Record<string, unknown>);
+    });
+    // One end user already writes to the company: Front has their contact, which Tern updates (not duplicates).
+    const known = [...zendeskCollections.users(zendesk.store).values()].find((u) => u.role === 'end-user' && u.active)!;
+    frontCollections.contacts(front.store).set('crd_existing', {
+      id: 'crd_existing',
+      name: 'Known from live mail',
+      description: 'Met at the trade fair',
+      handles: [{ handle: known.email, source: 'email' }],
+      links: [],
+      group_names: [],
+      list_names: [],
+      custom_fields: {},
+      is_private: false,
+      created_at: 1_600_000_000,
+      updated_at: 1_600_000_000,
+    });
+    before = frontSnapshot(front);
+
+    const planText = fs
+      .readFileSync(path.join(ROOT, 'examples/zendesk-to-front.yaml'), 'utf8')
+      .replace('https://acme.zendesk.com', zendesk.url)
+      .replace('https://api2.frontapp.com', front.url)
+      .replace(
+        'emailEnv: ZENDESK_EMAIL, tokenEnv: ZENDESK_API_TOKEN',
+        'emailEnv: TERN_TEST_ZENDESK_EMAIL, tokenEnv: TERN_TEST_ZENDESK_TOKEN',
+      )
+      .replace('tokenEnv: FRONT_API_TOKEN', 'tokenEnv: TERN_TEST_FRONT_TOKEN')
+      .replace(/budget: \{ ratePerSecond: [\d.]+ \}/g, 'budget: { ratePerSecond: 500, exceedDocumented: true }')
+      .replace('name: zendesk-to-front', `name: ${migrationId}`);
+    fs.writeFileSync(path.join(dir, 'plan.yaml'), planText);
+    loaded = parsePlan(planText, path.join(dir, 'plan.yaml'));
+  });
+
+  afterAll(async () => {
+    await zendesk?.close();
+    await front?.close();
+    if (staging) {
+      await staging.sql`delete from migrations where id = ${migrationId}`;
+      await staging.close();
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  let full: PhaseResult;
+
+  test('preferences: validates the plan against Front and writes nothing', async () => {
+    const result = await run('preferences');
+    expect(result.ok).toBe(true);
+    expect(frontSnapshot(front)).toBe(before);
+  });
+
+  test('sample: about a tenth of the tickets, each with all its comments, reconciled', async () => {
+    const sample = await run('sample');
+    for (const o of sample.objects) {
+      expect({ object: o.object, ok: o.ok, unaccounted: o.unaccounted, mismatches: o.checksumMismatches }).toEqual({
+        object: o.object,
+        ok: true,
+        unaccounted: 0,
+        mismatches: 0,
+      });
+    }
+    const conversations = object(sample, 'conversations');
+    expect(conversations.loaded).toBeGreaterThan(0);
+    expect(conversations.loaded).toBeLessThan(liveTickets().length / 4);
+    // Every sampled ticket has its whole thread.
+    for (const c of [...frontCollections.conversations(front.store).values()]) {
+      const ticketId = Number(c.thread_key!.replace('ref:zendesk-ticket-', ''));
+      const messages = [...frontCollections.messages(front.store).values()].filter((m) => m.conversation_id === c.id);
+      expect(messages).toHaveLength(commentsOf(ticketId).filter((x) => x.public).length);
+    }
+    expect(maxWrites(front)).toBe(1);
+  });
+
+  test('full: every ticket a conversation, every comment a message or a note, exactly once', async () => {
+    full = await run('full');
+    expect(full.ok).toBe(true);
+    const live = liveTickets();
+    const comments = live.flatMap((t) => commentsOf(t.id));
+    expect(object(full, 'conversations')).toMatchObject({ source: live.length, loaded: live.length, quarantined: 0 });
+    expect(object(full, 'messages')).toMatchObject({
+      source: comments.length,
+      loaded: comments.filter((c) => c.public).length,
+      filtered: comments.filter((c) => !c.public).length,
+      quarantined: 0,
+      checksumMismatches: 0,
+    });
+    expect(object(full, 'notes')).toMatchObject({
+      loaded: comments.filter((c) => !c.public).length,
+      checksumMismatches: 0,
+    });
+    expect(maxWrites(front)).toBe(1);
+    expect(frontCollections.conversations(front.store).size).toBe(live.length);
+    expect(frontCollections.messages(front.store).size).toBe(comments.filter((c) => c.public).length);
+    expect(frontCollections.comments(front.store).size).toBe(comments.filter((c) => !c.public).length);
+
+    // Agents find their history as they knew it: threads in order, timestamps, direction, state.
+    const users = zendeskCollections.users(zendesk.store);
+    for (const ticket of live.slice(0, 60)) {
+      const conversation = conversationOf(ticket.id)!;
+      expect(conversation).toBeDefined();
+      const thread = [...frontCollections.messages(front.store).values()]
+        .filter((m) => m.conversation_id === conversation.id)
+        .sort((a, b) => a.created_at - b.created_at);
+      const publicComments = commentsOf(ticket.id).filter((c) => c.public);
+      expect(thread.map((m) => m.external_id)).toEqual(publicComments.map((c) => `zendesk-comment-${c.id}`));
+      expect(thread.map((m) => m.created_at)).toEqual(publicComments.map((c) => Date.parse(c.created_at) / 1000));
+      expect(thread.map((m) => m.is_inbound)).toEqual(
+        publicComments.map((c) => users.get(String(c.author_id))?.role === 'end-user'),
+      );
+      expect(conversation.status === 'archived').toBe(ticket.status === 'solved' || ticket.status === 'closed');
+      const tagNames = conversation.tag_ids.map((id) => frontCollections.tags(front.store).get(id)!.name);
+      expect(tagNames).toEqual(
+        expect.arrayContaining([...ticket.tags, `zd: ${ticket.status === 'hold' ? 'on hold' : ticket.status}`]),
+      );
+      if (ticket.priority) expect(tagNames).toContain(`priority: ${ticket.priority}`);
+      const region = ticket.custom_fields.find((f) => f.id === 360001000002)?.value;
+      expect(conversation.custom_fields.Region ?? null).toBe(typeof region === 'string' ? region.toUpperCase() : null);
+    }
+    // Agents Front does not know are written as the fallback teammate, with the original author shown.
+    const fallback = [...frontCollections.teammates(front.store).values()].find(
+      (t) => t.email === 'leia@support.example.com',
+    )!;
+    const byFallback = [...frontCollections.messages(front.store).values()].filter(
+      (m) => !m.is_inbound && m.author_id === fallback.id,
+    );
+    expect(byFallback.length).toBeGreaterThan(0);
+    for (const m of byFallback) expect(m.body).toMatch(/^<p><em>Originally written by .+ &lt;.+@.+&gt;<\/em><\/p>/);
+    // The contact Front already had was updated in place, not duplicated.
+    const handles = [...frontCollections.contacts(front.store).values()].flatMap((c) => c.handles.map((h) => h.handle));
+    expect(new Set(handles).size).toBe(handles.length);
+    expect(zendesk.stats().specViolations).toEqual([]);
+    expect(front.stats().specViolations).toEqual([]);
+  });
+
+  test('delta: new tickets and comments, status changes and a deleted ticket reach Front', async () => {
+    const at = new Date(Date.now() - 3 * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const live = liveTickets();
+    const changed = live[3]!;
+    const commented = live[4]!;
+    const deleted = live[5]!;
+    const zt = zendeskCollections.tickets(zendesk.store);
+    const zc = zendeskCollections.comments(zendesk.store);
+    zt.set(String(changed.id), { ...changed, status: changed.status === 'solved' ? 'open' : 'solved', updated_at: at });
+    zt.set(String(deleted.id), { ...deleted, status: 'deleted', updated_at: at });
+    const lastComment = Math.max(...[...zc.values()].map((c) => c.id));
+    const template = commentsOf(commented.id)[0]!;
+    zc.set(String(lastComment + 1), {
+      ...template,
+      id: lastComment + 1,
+      body: 'A follow-up after the cutover 👋',
+      html_body: '<p>A follow-up after the cutover 👋</p>',
+      plain_body: 'A follow-up after the cutover 👋',
+      attachments: [],
+      created_at: at,
+    });
+    zt.set(String(commented.id), { ...zt.get(String(commented.id))!, updated_at: at });
+    const newId = Math.max(...tickets().map((t) => t.id)) + 1;
+    zt.set(String(newId), {
+      ...commented,
+      id: newId,
+      subject: 'Brand new ticket',
+      raw_subject: 'Brand new ticket',
+      created_at: at,
+      updated_at: at,
+      status: 'new',
+    });
+    zc.set(String(lastComment + 2), {
+      ...template,
+      id: lastComment + 2,
+      ticket_id: newId,
+      created_at: at,
+      attachments: [],
+    });
+
+    const delta = await run('delta');
+    expect(delta.ok).toBe(true);
+    expect(conversationOf(deleted.id)).toBeUndefined();
+    expect(conversationOf(newId)).toBeDefined();
+    const changedConversation = conversationOf(changed.id)!;
+    expect(changedConversation.status === 'archived').toBe(zt.get(String(changed.id))!.status === 'solved');
+    const thread = [...frontCollections.messages(front.store).values()].filter(
+      (m) => m.conversation_id === conversationOf(commented.id)!.id,
+    );
+    expect(thread.map((m) => m.external_id)).toContain(`zendesk-comment-${lastComment + 1}`);
+    expect(object(delta, 'conversations').deleted).toBe(1);
+    expect(maxWrites(front)).toBe(1);
+    expect(zendesk.stats().specViolations).toEqual([]);
+    expect(front.stats().specViolations).toEqual([]);
+  });
+
+  test('rollback: Front is left exactly as it was', async () => {
+    const result = await run('rollback');
+    expect(result.ok).toBe(true);
+    expect(result.extras.remaining).toEqual([]);
+    expect(frontSnapshot(front)).toBe(before);
+  });
+});
