@@ -251,6 +251,9 @@ function guarded(fn: Handler): Handler {
 // ---------------------------------------------------------------------------------------------------------------
 // Ids, aliases, paging
 
+/** The empty cc/bcc list every message without one shares (records are replaced, never changed in place). */
+const NO_HANDLES: string[] = Object.freeze([]) as unknown as string[];
+const NO_FILES: FrontAttachment[] = Object.freeze([]) as unknown as FrontAttachment[];
 const nextId = (store: SandboxStore, prefix: string) => `${prefix}_${(store.nextId(prefix) + 0x1000).toString(36)}`;
 const now = () => Math.floor(Date.now() / 1000);
 const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[v.length - 1] : v);
@@ -853,8 +856,15 @@ const handlers: Record<string, Handler> = {
       tag_ids: [...new Set([...conversation.tag_ids, ...tagIds(store, body.tags ?? [])])],
       updated_at: Math.max(conversation.updated_at, body.created_at),
     });
+    // Imports repeat the same bodies, subjects and handles millions of times: one copy of each is kept.
+    const intern = (text: string) => store.strings.intern(text);
     const id = nextId(store, 'msg');
-    const uid = createHash('sha256').update(`front-sandbox:${body.external_id}`).digest('hex').slice(0, 32);
+    // 16 bytes as 32 hex characters (a slice of the 64-character digest would keep the whole digest alive).
+    const uid = createHash('sha256')
+      .update(`front-sandbox:${body.external_id}`)
+      .digest()
+      .subarray(0, 16)
+      .toString('hex');
     const message: FrontMessage = {
       id,
       message_uid: uid,
@@ -864,26 +874,32 @@ const handlers: Record<string, Handler> = {
       type: body.type ?? 'email',
       is_inbound: body.metadata.is_inbound,
       created_at: body.created_at,
-      subject: body.subject ?? '',
-      body: body.body,
+      subject: intern(body.subject ?? ''),
+      body: intern(body.body),
       body_format: body.body_format ?? 'markdown',
       author_id: body.metadata.is_inbound ? null : (author?.id ?? null),
-      sender: { handle: body.sender.handle, name: body.sender.name ?? null },
-      to: body.to,
-      cc: body.cc ?? [],
-      bcc: body.bcc ?? [],
+      sender: {
+        handle: intern(body.sender.handle),
+        name: body.sender.name === undefined ? null : intern(body.sender.name),
+      },
+      to: body.to.map(intern),
+      cc: body.cc?.length ? body.cc.map(intern) : NO_HANDLES,
+      bcc: body.bcc?.length ? body.bcc.map(intern) : NO_HANDLES,
       metadata: {
-        ...(body.metadata.thread_ref !== undefined ? { thread_ref: body.metadata.thread_ref } : {}),
+        ...(body.metadata.thread_ref !== undefined ? { thread_ref: intern(body.metadata.thread_ref) } : {}),
         is_archived: archived,
         should_skip_rules: body.metadata.should_skip_rules ?? true,
       },
-      attachments: files.map((f) => ({
-        id: nextId(store, 'fil'),
-        filename: f.filename,
-        content_type: f.content_type,
-        size: f.size,
-        sha256: f.sha256,
-      })),
+      attachments:
+        files.length === 0
+          ? NO_FILES
+          : files.map((f) => ({
+              id: nextId(store, 'fil'),
+              filename: f.filename,
+              content_type: f.content_type,
+              size: f.size,
+              sha256: f.sha256,
+            })),
     };
     messages.set(id, message as Stored<FrontMessage>);
     writes.count('messages', body.external_id);

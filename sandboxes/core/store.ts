@@ -185,10 +185,29 @@ export class GroupIndex<T> implements StoreIndex<T> {
   }
 }
 
+/**
+ * One copy of each distinct string: millions of imported messages repeat a few thousand bodies, subjects and
+ * handles. Past `capacity` distinct strings, new ones are kept as they come.
+ */
+export class Interner {
+  private strings = new Map<string, string>();
+
+  constructor(private readonly capacity = 200_000) {}
+
+  intern(s: string): string {
+    const known = this.strings.get(s);
+    if (known !== undefined) return known;
+    if (this.strings.size < this.capacity && s.length <= 64 * 1024) this.strings.set(s, s);
+    return s;
+  }
+}
+
 /** In-memory records by collection, with deterministic ids. */
 export class SandboxStore {
   private collections = new Map<string, RecordMap<Record<string, unknown>>>();
   private sequences = new Map<string, number>();
+  /** Shared copies of repeated strings for the records of this store. */
+  readonly strings = new Interner();
 
   collection<T extends Record<string, unknown> = Record<string, unknown>>(name: string): RecordMap<T> {
     let c = this.collections.get(name);
