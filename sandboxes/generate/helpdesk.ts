@@ -14,6 +14,7 @@ import {
   type Body,
   bodyPool,
   emailLocal,
+  escapeHtml,
   FIRST_NAMES,
   LAST_NAMES,
   ORGANIZATION_SUFFIXES,
@@ -350,6 +351,8 @@ export function generateHelpdesk(store: SandboxStore, options: HelpdeskOptions):
   let attachmentId = ATTACHMENT_ID_BASE;
   let attachmentCount = 0;
   const times = new Float64Array(21);
+  /** Comments of each ticket, so a merge note never takes a ticket past 20. */
+  const commentCounts = new Uint8Array(n + 1);
   for (let id = 1; id <= n; id++) {
     const created = start + Math.floor(growthTime((id - 1 + random()) / n, years));
     const age = limit - created;
@@ -386,6 +389,8 @@ export function generateHelpdesk(store: SandboxStore, options: HelpdeskOptions):
     const room = Math.max(0, limit - created - 60);
     const scale = total > room ? room / total : 1;
     for (let c = 1; c < count; c++) times[c] = times[c - 1]! + Math.floor(times[c]! * scale);
+    const mergeInto = merged ? mergeTarget(id, random) : 0;
+    commentCounts[id] = count;
     const withAttachments = random() < 0.1 ? Math.floor(random() * count) : -1;
     const collaborator = random() < 0.08 ? endUserAt(created) : undefined;
     let anyPublic = false;
@@ -436,7 +441,7 @@ export function generateHelpdesk(store: SandboxStore, options: HelpdeskOptions):
         description = body.plain;
         channel = via;
       }
-      const text = mergeNote ? mergeText(id, mergeTarget(id, random)) : undefined;
+      const text = mergeNote ? mergeText(id, mergeInto) : undefined;
       const comment: ZendeskComment = {
         id: commentId,
         ticket_id: id,
@@ -486,6 +491,35 @@ export function generateHelpdesk(store: SandboxStore, options: HelpdeskOptions):
       updated_at: stamp(updated),
     };
     tickets.set(String(id), ticket as Stored<ZendeskTicket>);
+    // The ticket merged into gets a private note too, when it was still being worked on at the time.
+    const target = merged ? tickets.get(String(mergeInto)) : undefined;
+    if (
+      target &&
+      commentCounts[target.id]! < 20 &&
+      target.status !== 'deleted' &&
+      target.status !== 'new' &&
+      !target.tags.includes('closed_by_merge') &&
+      epochOf(Date.parse(target.updated_at)) >= lastAt
+    ) {
+      commentId += 1;
+      commentCounts[target.id] = commentCounts[target.id]! + 1;
+      const note = mergedIntoText(id, subject);
+      const comment: ZendeskComment = {
+        id: commentId,
+        ticket_id: target.id,
+        type: 'Comment',
+        author_id: agent.id,
+        body: note,
+        html_body: `<div class="zd-comment"><p>${escapeHtml(note)}</p></div>`,
+        plain_body: note,
+        public: false,
+        attachments: empty<ZendeskAttachment>(),
+        audit_id: commentId + 1_000_000,
+        via: VIA.web!,
+        created_at: stamp(lastAt),
+      };
+      comments.set(String(commentId), comment as Stored<ZendeskComment>);
+    }
   }
   store.advanceSequence(COMMENT_SEQUENCE, commentId - COMMENT_ID_BASE);
   store.advanceSequence(ATTACHMENT_SEQUENCE, attachmentId - ATTACHMENT_ID_BASE);
@@ -504,6 +538,10 @@ export function generateHelpdesk(store: SandboxStore, options: HelpdeskOptions):
 function mergeTarget(id: number, random: () => number): number {
   return Math.max(1, id - 1 - Math.floor(random() * Math.min(id - 1, 300)));
 }
+
+/** The note Zendesk leaves on the ticket another one was merged into. */
+export const mergedIntoText = (from: number, subject: string) =>
+  `Request #${from} "${subject}" was closed and merged into this request.`;
 
 export const mergeText = (from: number, into: number) => `Request #${from} was closed and merged into request #${into}`;
 

@@ -165,7 +165,7 @@ const SIGNATURES = [
   'مع التحية',
 ];
 
-const escapeHtml = (s: string) =>
+export const escapeHtml = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 const RTL = /[\u0590-\u08FF]/;

@@ -11,6 +11,7 @@ import {
   attachmentContentUrl,
   generateHelpdesk,
   HELPDESK_END_AT,
+  mergedIntoText,
   mergeText,
   touchHelpdesk,
 } from '../../sandboxes/generate/helpdesk';
@@ -130,14 +131,24 @@ describe('generated helpdesk', () => {
     const merged = all.filter((t) => t.tags.includes('closed_by_merge'));
     expect(merged.length / N).toBeGreaterThan(0.008);
     expect(merged.length / N).toBeLessThan(0.025);
-    for (const t of merged.slice(0, 50)) {
+    const byTicket = new Map<number, ZendeskComment[]>();
+    for (const c of comments(store)) byTicket.set(c.ticket_id, [...(byTicket.get(c.ticket_id) ?? []), c]);
+    let targetNotes = 0;
+    for (const t of merged) {
       expect(t.status).toBe('closed');
-      const last = comments(store)
-        .filter((c) => c.ticket_id === t.id)
-        .pop()!;
+      const last = byTicket.get(t.id)!.pop()!;
       expect(last.public).toBe(false);
-      expect(last.plain_body).toMatch(new RegExp(`^${mergeText(t.id, 0).replace(/#0$/, '#\\d+')}$`));
+      const into = Number(/#(\d+)$/.exec(last.plain_body)?.[1]);
+      expect(last.plain_body).toBe(mergeText(t.id, into));
+      expect(into).toBeLessThan(t.id);
+      // The ticket merged into, when still open then, says so in a private note of the same moment.
+      const note = byTicket.get(into)!.find((c) => c.plain_body === mergedIntoText(t.id, t.subject));
+      if (note) {
+        targetNotes += 1;
+        expect(note).toMatchObject({ public: false, created_at: last.created_at });
+      }
     }
+    expect(targetNotes).toBeGreaterThan(merged.length / 10);
     expect(new Set(all.map((t) => t.priority))).toEqual(new Set([null, 'low', 'normal', 'high', 'urgent']));
     expect(new Set(all.map((t) => t.type))).toEqual(new Set([null, 'question', 'incident', 'problem', 'task']));
     expect(new Set(all[0]!.custom_fields.map((f) => f.id))).toEqual(new Set(Object.values(ZENDESK_CUSTOM_FIELDS)));
@@ -157,13 +168,14 @@ describe('generated helpdesk', () => {
     // Checked in plain loops and asserted once: 20k tickets would make a million expect() calls.
     const wrong: string[] = [];
     for (const t of tickets(store)) {
-      const list = byTicket.get(t.id) ?? [];
+      // In time order, as the API lists them (a merge note arrives with a later id than the replies after it).
+      const list = (byTicket.get(t.id) ?? []).sort((a, b) => epoch(a.created_at) - epoch(b.created_at) || a.id - b.id);
       if (list.length < 1 || list.length > 20) wrong.push(`ticket ${t.id} has ${list.length} comments`);
       const first = list[0];
       if (first && (!first.public || first.author_id !== t.requester_id || first.plain_body !== t.description))
         wrong.push(`ticket ${t.id}: the first comment is not its public description by the requester`);
-      for (let i = 1; i < list.length; i++)
-        if (list[i]!.created_at < list[i - 1]!.created_at) wrong.push(`ticket ${t.id}: comments out of order`);
+      if (list.some((c) => c.created_at < t.created_at || c.created_at > t.updated_at))
+        wrong.push(`ticket ${t.id}: a comment outside the ticket's lifetime`);
       for (const c of list) {
         const role = users.get(String(c.author_id))?.role;
         if (role === undefined) wrong.push(`comment ${c.id}: unknown author`);
