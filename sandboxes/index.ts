@@ -12,3 +12,13 @@ export const SANDBOXES: Record<string, VendorSandbox> = {
 
 export { startSandbox, type RunningSandbox, type SandboxOptions } from './core/server';
 export { parseFaultSpec } from './core/faults';
+export {
+  generateHelpdesk,
+  touchHelpdesk,
+  HELPDESK_END_AT,
+  type HelpdeskFacts,
+  type HelpdeskOptions,
+  type HelpdeskTouch,
+  type HelpdeskTouched,
+} from './generate/helpdesk';
+export { attachmentSha256, attachmentStream } from './generate/attachments';
