@@ -4,6 +4,7 @@ import { checksum } from '../plan/checksum';
 import { textOf } from '../plan/text';
 import { appendAudit } from '../staging/audit';
 import type { ActivityContext } from './deps';
+import { RequestMeter } from './meter';
 import { parseTimestamp } from './extract';
 
 export interface DeltaExtractInput {
@@ -41,6 +42,7 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
   const object = ctx.object(plan, input.object);
   const m = input.migrationId;
   const o = input.object;
+  const meter = new RequestMeter();
   const [previous] = await ctx.sql<{ watermark: Date | string | null }[]>`
     select max(source_updated_at) as watermark from staged_records where migration_id = ${m} and object = ${o}`;
   const previousWatermark = previous?.watermark ? new Date(previous.watermark) : null;
@@ -101,7 +103,7 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
   };
   const source = await openSource(plan, object, ctx.env, {
     shared: { url: ctx.deps.staging.url, sql: ctx.sql },
-    saas: ctx.saasDeps,
+    saas: ctx.saasDeps(meter),
   });
   try {
     for await (const item of source.reader(null)) {
@@ -131,6 +133,7 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
       result.deleted += marked.count;
     }
   }
+  await meter.record(ctx, { migrationId: m, phase: 'delta', object: o, stage: 'extract' }, result.read);
   const [now] = await ctx.sql<{ watermark: Date | string | null }[]>`
     select max(source_updated_at) as watermark from staged_records where migration_id = ${m} and object = ${o}`;
   result.watermark = now?.watermark ? new Date(now.watermark).toISOString() : null;

@@ -9,6 +9,7 @@ import type { CustomTransformFn } from '../plan/compile';
 import { loadCustomTransforms } from '../plan/custom';
 import { PostgresTarget } from '../connectors/postgres/records';
 import type { TargetAdapter } from '../connectors/target';
+import type { RequestMeter } from './meter';
 import { openSaasTarget, type SaasDeps } from '../connectors/saas-targets';
 
 /** Keeps the current activity alive while a vendor's budget makes it wait (a no-op outside activities). */
@@ -64,15 +65,15 @@ export class ActivityContext {
   }
 
   /** What SaaS connectors need: staging (shared budgets, ledgers), credentials, a heartbeat while waiting. */
-  get saasDeps(): SaasDeps {
-    return { sql: this.sql, env: this.env, onWait: heartbeatIfActivity };
+  saasDeps(meter?: RequestMeter): SaasDeps {
+    return { sql: this.sql, env: this.env, onWait: heartbeatIfActivity, onRequest: meter?.add };
   }
 
   /** The plan's target: a PostgreSQL database, or a SaaS tool through the connector kit. */
-  async target(plan: Plan, migrationId?: string): Promise<TargetAdapter> {
+  async target(plan: Plan, migrationId?: string, meter?: RequestMeter): Promise<TargetAdapter> {
     if (plan.target.kind === 'postgres')
       return new PostgresTarget(await this.targetSql(plan), plan as Plan & { target: { kind: 'postgres' } });
-    return openSaasTarget(this.saasDeps, plan, migrationId ?? plan.name);
+    return openSaasTarget(this.saasDeps(meter), plan, migrationId ?? plan.name);
   }
 
   /** The target database connection, resolved from the plan's credential reference inside the activity. */

@@ -5,6 +5,7 @@ import { textOf } from '../plan/text';
 import { checksum } from '../plan/checksum';
 import { checkpoints, quarantine, stagedRecords } from '../staging/schema';
 import type { ActivityContext } from './deps';
+import { RequestMeter } from './meter';
 
 export interface ExtractInput {
   migrationId: string;
@@ -43,6 +44,8 @@ export async function extractObject(ctx: ActivityContext, input: ExtractInput): 
       ),
     );
   if (!checkpoint?.done) {
+    const meter = new RequestMeter();
+    let read = 0;
     const resumeAfter = checkpoint?.cursor ?? null;
     let batch: { position: string; record: Record<string, unknown> }[] = [];
     let brokenBatch: { position: string; text: string; message: string }[] = [];
@@ -145,18 +148,20 @@ export async function extractObject(ctx: ActivityContext, input: ExtractInput): 
 
     const source = await openSource(plan, object, ctx.env, {
       shared: { url: ctx.deps.staging.url, sql: ctx.sql },
-      saas: ctx.saasDeps,
+      saas: ctx.saasDeps(meter),
     });
     try {
       for await (const item of source.reader(resumeAfter)) {
         lastCursor = item.cursor;
         if (item.kind === 'record') batch.push({ position: item.position, record: item.record });
         else brokenBatch.push({ position: item.position, text: item.text, message: item.message });
+        read += 1;
         if (batch.length + brokenBatch.length >= BATCH) await flush();
       }
       await flush();
     } finally {
       await source.close();
+      await meter.record(ctx, { ...key, phase: input.phase }, read);
     }
     await ctx.db
       .update(checkpoints)

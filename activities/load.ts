@@ -10,6 +10,7 @@ import { columnRejection } from '../plan/target-check';
 import type { ObjectPlan } from '../plan/schema';
 import { referenceFields } from './preferences';
 import type { ActivityContext } from './deps';
+import { RequestMeter } from './meter';
 
 export interface LoadPageInput {
   migrationId: string;
@@ -54,7 +55,8 @@ export async function loadPage(ctx: ActivityContext, input: LoadPageInput): Prom
   const { plan } = await ctx.migration(input.migrationId);
   const object = ctx.object(plan, input.object);
   const mapper = compileObjectMapper(object, await ctx.customTransforms(plan));
-  const target = await (await ctx.target(plan, input.migrationId)).records(input.object);
+  const meter = new RequestMeter();
+  const target = await (await ctx.target(plan, input.migrationId, meter)).records(input.object);
   const heartbeat = () => Context.current().heartbeat({ after: input.after });
   const startedAt = Date.now();
 
@@ -103,6 +105,11 @@ export async function loadPage(ctx: ActivityContext, input: LoadPageInput): Prom
           ),
         );
     }
+    await meter.record(
+      ctx,
+      { migrationId: input.migrationId, phase: input.phase, object: input.object, stage: 'load' },
+      rows.length,
+    );
     return { ...result, finishedAt: Date.now() };
   };
   if (rows.length === 0) return finish();

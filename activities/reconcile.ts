@@ -5,6 +5,7 @@ import { addDecimals } from '../plan/decimal';
 import { appendAudit } from '../staging/audit';
 import { idMap, reconciliations, stagedRecords } from '../staging/schema';
 import type { ActivityContext } from './deps';
+import { RequestMeter } from './meter';
 
 export interface ReconcileInput {
   migrationId: string;
@@ -42,7 +43,8 @@ const READ_BACK_PAGE = 1000;
 export async function reconcileObject(ctx: ActivityContext, input: ReconcileInput): Promise<ObjectReconciliation> {
   const { plan } = await ctx.migration(input.migrationId);
   const object = ctx.object(plan, input.object);
-  const writer = await (await ctx.target(plan, input.migrationId)).records(input.object);
+  const meter = new RequestMeter();
+  const writer = await (await ctx.target(plan, input.migrationId, meter)).records(input.object);
   const m = input.migrationId;
   const o = input.object;
 
@@ -147,6 +149,7 @@ export async function reconcileObject(ctx: ActivityContext, input: ReconcileInpu
       }
     }
   }
+  await meter.record(ctx, { migrationId: m, phase: input.phase, object: o, stage: 'reconcile' }, c.loaded);
   const source = c.staged + c.extract_rejects;
   const { filtered, deduplicated } = c;
   const sums = Object.fromEntries(sumFields.map((f) => [f, { legacy: legacySums[f]!, new: newSums[f]! }]));

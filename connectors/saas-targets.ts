@@ -14,6 +14,8 @@ export interface SaasDeps {
   env: NodeJS.ProcessEnv;
   /** Called while the governor waits, so a long wait keeps the activity alive. */
   onWait?: () => void;
+  /** Counts each request sent, per vendor (what a stage cost). */
+  onRequest?: (vendor: string) => void;
 }
 
 /** A governed client for one vendor account, its budget shared by every worker process. */
@@ -34,7 +36,7 @@ export function vendorClient(
   return new VendorClient(
     declaration,
     { baseUrl: connection.baseUrl, credentials: connection.credentials },
-    { governor, env: deps.env, onWait: deps.onWait },
+    { governor, env: deps.env, onWait: deps.onWait, onRequest: deps.onRequest },
   );
 }
 

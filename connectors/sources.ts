@@ -82,7 +82,7 @@ export async function openSource(
         options.saas,
         {
           ...zendesk,
-          vendor: 'zendesk',
+          vendor: 'zendesk-exports',
           budget: { ...zendesk.budget, ratePerSecond: ZENDESK_INCREMENTAL_EXPORTS_PER_MINUTE / 60, burst: 1 },
         },
         { ...source, budget: exportsBudget },

@@ -269,6 +269,28 @@ export const targetExtras = pgTable(
   (t) => [primaryKey({ columns: [t.migrationId, t.kind, t.key] })],
 );
 
+/**
+ * Requests Tern sent to each vendor, per phase, object and stage (extract, load, reconcile): what a phase
+ * cost, and what the rest will cost at the vendors' documented limits (the full-phase estimate after a sample).
+ */
+export const vendorRequests = pgTable(
+  'vendor_requests',
+  {
+    migrationId: text('migration_id')
+      .notNull()
+      .references(() => migrations.id, { onDelete: 'cascade' }),
+    phase: text('phase').notNull(),
+    object: text('object').notNull(),
+    stage: text('stage').notNull(),
+    vendor: text('vendor').notNull(),
+    requests: integer('requests').notNull().default(0),
+    /** Records the stage handled with these requests. */
+    records: integer('records').notNull().default(0),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.migrationId, t.phase, t.object, t.stage, t.vendor] })],
+);
+
 export const auditLog = pgTable(
   'audit_log',
   {

@@ -715,7 +715,8 @@ class FrontRecords implements TargetRecords {
           url: `/conversations/${id}`,
           data: {
             status: textOf(p.status) === 'archived' ? 'archived' : 'open',
-            assignee_id: text(p.assignee_id) ?? null,
+            // Front's document types assignee_id as a string: an unassigned ticket leaves the assignee as it is.
+            ...(text(p.assignee_id) ? { assignee_id: text(p.assignee_id) } : {}),
             tag_ids: await this.front.tags((p.tags as string[] | null) ?? []),
             ...(Object.keys(fields).length > 0 ? { custom_fields: fields } : {}),
           },

@@ -62,6 +62,8 @@ export interface VendorClientOptions {
   maxInlineWaitMs?: number;
   /** Called between attempts, e.g. to heartbeat. */
   onWait?: () => void;
+  /** Called for every request sent (retries included): each one counts against the vendor's limit. */
+  onRequest?: (vendor: string) => void;
 }
 
 function secret(env: NodeJS.ProcessEnv, name: string, vendor: string): string {
@@ -132,6 +134,7 @@ export class VendorClient {
     const ctx = { vendor: this.vendor, operation: req.operation, write, credentialEnv: this.credentialEnv };
     for (let attempt = 1; ; attempt++) {
       const release = await this.options.governor.acquire();
+      this.options.onRequest?.(this.vendor);
       const started = Date.now();
       let failure: VendorError | undefined;
       let response: AxiosResponse<T> | undefined;

@@ -3,6 +3,7 @@ import { workflowUiUrl, type TernSettings } from '../../common/config';
 import { ConfigError } from '../../common/errors';
 import type { Staging } from '../../staging/db';
 import { getMigration, UnknownMigrationError } from '../../staging/migrations-repo';
+import { estimateFullPhase, type FullPhaseEstimate } from '../../connectors/estimate';
 import { PHASES, phaseWorkflowId, type Phase } from '../../workflows/ids';
 import { progressQuery, type PhaseProgress } from '../../workflows/phase';
 import { preferencesProgressQuery, type PreferencesProgress } from '../../workflows/preferences';
@@ -70,6 +71,8 @@ export interface MigrationStatus {
   quarantine: { open: number; byObject: QuarantineCount[] };
   /** The latest reconciliation of each object for the phase reconciled last. */
   reconciliation: { phase: string; ok: boolean; objects: ReconciliationStatus[] } | null;
+  /** After a sample against SaaS endpoints: the full phase's wall time at the vendors' documented limits. */
+  estimate: FullPhaseEstimate | null;
 }
 
 export interface StatusDeps {
@@ -123,10 +126,12 @@ export async function loadStatus(
 
   let planName: string | null = null;
   let objectOrder: string[] = [];
+  let estimate: FullPhaseEstimate | null = null;
   try {
     const migration = await getMigration(staging.db, migrationId);
     planName = migration.name;
     objectOrder = migration.plan.objects.map((o) => o.name);
+    estimate = await estimateFullPhase(staging.sql, migrationId, migration.plan);
   } catch (err) {
     if (!(err instanceof UnknownMigrationError)) throw err;
   }
@@ -218,6 +223,7 @@ export async function loadStatus(
     runs,
     quarantine: { open: byObject.reduce((n, r) => n + r.count, 0), byObject },
     reconciliation,
+    estimate,
   };
 }
 
@@ -226,6 +232,7 @@ export function formatDuration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  if (s >= 172_800) return `${Math.floor(s / 86_400)}d${String(Math.floor((s % 86_400) / 3600)).padStart(2, '0')}h`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
@@ -296,5 +303,26 @@ export function formatStatus(status: MigrationStatus, planFile = '<plan>'): stri
         out.push(`    ${field}: Sum(legacy) ${s.legacy} ${s.legacy === s.new ? '==' : '!='} Sum(new) ${s.new}`);
     }
   } else out.push('reconciliation: none yet');
+  if (status.estimate) out.push(...formatEstimate(status.estimate));
   return out.join('\n');
+}
+
+/** The full-phase estimate as text: the total, then each stage with its requests per vendor. */
+export function formatEstimate(e: FullPhaseEstimate): string[] {
+  const perMinute = (vendor: string) => `${vendor} ${Math.round((e.rates[vendor] ?? 0) * 60)}/min`;
+  const out = [
+    `full phase estimate at documented limits (${Object.keys(e.rates)
+      .filter((v) => e.stages.some((s) => v in s.requests))
+      .map(perMinute)
+      .join(
+        ', ',
+      )}): ${formatDuration(e.seconds)} to load and reconcile what the sample did not (${formatDuration(e.secondsFromScratch)} from scratch, extraction included)`,
+  ];
+  for (const s of e.stages)
+    out.push(
+      `  ${s.object} ${s.stage}: ${s.records} records, ${Object.entries(s.requests)
+        .map(([v, n]) => `${n} ${v} requests`)
+        .join(' + ')} → ${formatDuration(s.seconds)}`,
+    );
+  return out;
 }

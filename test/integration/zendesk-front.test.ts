@@ -4,7 +4,9 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { TernSettings } from '../../common/config';
 import { parsePlan, type LoadedPlan } from '../../plan/load';
+import { estimateFullPhase } from '../../connectors/estimate';
 import { startPhase } from '../../scripts/client/phases';
+import { formatEstimate } from '../../scripts/commands/status';
 import { type RunningSandbox, startSandbox } from '../../sandboxes/core/server';
 import { frontCollections, frontSandbox, type FrontTeammate } from '../../sandboxes/front';
 import { zendeskCollections, zendeskSandbox } from '../../sandboxes/zendesk';
@@ -166,11 +168,29 @@ describe('Zendesk → Front, five phases against the sandboxes', () => {
     expect(conversations.loaded).toBeLessThan(liveTickets().length / 4);
     // Every sampled ticket has its whole thread.
     for (const c of [...frontCollections.conversations(front.store).values()]) {
-      const ticketId = Number(c.thread_key!.replace('ref:zendesk-ticket-', ''));
+      if (!c.thread_key?.startsWith('ref:zendesk-ticket-')) continue;
+      const ticketId = Number(c.thread_key.replace('ref:zendesk-ticket-', ''));
       const messages = [...frontCollections.messages(front.store).values()].filter((m) => m.conversation_id === c.id);
       expect(messages).toHaveLength(commentsOf(ticketId).filter((x) => x.public).length);
     }
     expect(maxWrites(front)).toBe(1);
+
+    // What the rest will cost at Front's and Zendesk's documented limits, from what the sample measured.
+    const estimate = (await estimateFullPhase(staging.sql, migrationId, loaded.plan))!;
+    expect(estimate.rates.front).toBeCloseTo(200 / 60, 5);
+    expect(estimate.rates['zendesk-exports']).toBeCloseTo(10 / 60, 5);
+    const messagesLoad = estimate.stages.find((s) => s.object === 'messages' && s.stage === 'load')!;
+    const messagesSample = object(sample, 'messages');
+    const publicComments = liveTickets()
+      .flatMap((t) => commentsOf(t.id))
+      .filter((c) => c.public).length;
+    // One import per message (plus, per page, the teammate and inbox lists): nothing retried, nothing skipped.
+    const remaining = publicComments - messagesSample.loaded;
+    expect(messagesLoad.requests.front).toBeGreaterThanOrEqual(remaining);
+    expect(messagesLoad.requests.front).toBeLessThan(remaining * 1.1);
+    expect(messagesLoad.seconds).toBe(Math.round(messagesLoad.requests.front! / (200 / 60)));
+    expect(estimate.seconds).toBeGreaterThan(messagesLoad.seconds);
+    expect(formatEstimate(estimate)[0]).toMatch(/^full phase estimate at documented limits \(front 200\/min/);
   });
 
   test('full: every ticket a conversation, every comment a message or a note, exactly once', async () => {
@@ -191,9 +211,20 @@ describe('Zendesk → Front, five phases against the sandboxes', () => {
       checksumMismatches: 0,
     });
     expect(maxWrites(front)).toBe(1);
-    expect(frontCollections.conversations(front.store).size).toBe(live.length);
-    expect(frontCollections.messages(front.store).size).toBe(comments.filter((c) => c.public).length);
-    expect(frontCollections.comments(front.store).size).toBe(comments.filter((c) => !c.public).length);
+    const imported = <T extends { id: string }>(records: Iterable<T>, inTicket: (r: T) => boolean) =>
+      [...records].filter(inTicket).length;
+    const ticketConversations = new Set(
+      [...frontCollections.conversations(front.store).values()]
+        .filter((c) => c.thread_key?.startsWith('ref:zendesk-ticket-'))
+        .map((c) => c.id),
+    );
+    expect(ticketConversations.size).toBe(live.length);
+    expect(
+      imported(frontCollections.messages(front.store).values(), (m) => ticketConversations.has(m.conversation_id)),
+    ).toBe(comments.filter((c) => c.public).length);
+    expect(
+      imported(frontCollections.comments(front.store).values(), (c) => ticketConversations.has(c.conversation_id)),
+    ).toBe(comments.filter((c) => !c.public).length);
 
     // Agents find their history as they knew it: threads in order, timestamps, direction, state.
     const users = zendeskCollections.users(zendesk.store);
