@@ -118,15 +118,37 @@ function exportOrder<T extends { updated_at: string; id: number }>(collection: R
     const n = all.size;
     const unsorted: T[] = new Array<T>(n);
     const t = new Float64Array(n);
-    const order = new Uint32Array(n);
     let i = 0;
+    let tMin = Infinity;
+    let tMax = -Infinity;
     for (const r of all.values()) {
       unsorted[i] = r;
       t[i] = epoch(r.updated_at);
-      order[i] = i;
+      tMin = Math.min(tMin, t[i]!);
+      tMax = Math.max(tMax, t[i]!);
       i += 1;
     }
-    order.sort((a, b) => t[a]! - t[b]! || unsorted[a]!.id - unsorted[b]!.id);
+    // A native numeric sort of (second, position) packed in one double, then each run of equal seconds by id:
+    // a rebuild of 700k tickets in a fraction of a second instead of two with a comparator.
+    const order: number[] = [];
+    if (n < 2 ** 23 && tMax - tMin < 2 ** 29) {
+      const keys = new Float64Array(n);
+      for (let k = 0; k < n; k++) keys[k] = (t[k]! - tMin) * 2 ** 23 + k;
+      keys.sort();
+      for (let k = 0; k < n; k++) order.push(keys[k]! % 2 ** 23);
+      for (let a = 0; a < n;) {
+        let b = a + 1;
+        while (b < n && t[order[b]!] === t[order[a]!]) b += 1;
+        if (b - a > 1) {
+          const run = order.slice(a, b).sort((x, y) => unsorted[x]!.id - unsorted[y]!.id);
+          for (let k = a; k < b; k++) order[k] = run[k - a]!;
+        }
+        a = b;
+      }
+    } else {
+      for (let k = 0; k < n; k++) order.push(k);
+      order.sort((a, b) => t[a]! - t[b]! || unsorted[a]!.id - unsorted[b]!.id);
+    }
     const records: T[] = new Array<T>(n);
     const times = new Float64Array(n);
     const ids = new Float64Array(n);
