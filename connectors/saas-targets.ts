@@ -5,6 +5,7 @@ import { effectiveBudget } from './kit/budget';
 import { sharedGovernor } from './kit/governor';
 import { VendorClient, type VendorDeclaration } from './kit/http';
 import { front } from './front/declaration';
+import { zendesk } from './zendesk/declaration';
 import { FRONT_RESOURCES, FrontTarget, type FrontResource } from './front/target';
 import type { TargetAdapter } from './target';
 
@@ -54,6 +55,8 @@ export function openSaasTarget(deps: SaasDeps, plan: Plan, migrationId: string):
       );
     resources[object.name] = resource as FrontResource;
   }
+  // Attachments come from the source, through the source's own credentials.
+  const source = plan.source.kind === 'zendesk' ? vendorClient(deps, zendesk, plan.source) : undefined;
   return Promise.resolve(
     new FrontTarget(
       vendorClient(deps, front, target),
@@ -61,6 +64,7 @@ export function openSaasTarget(deps: SaasDeps, plan: Plan, migrationId: string):
       deps.sql,
       migrationId,
       resources,
+      source ? (url) => source.download(url) : undefined,
     ),
   );
 }

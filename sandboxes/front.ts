@@ -127,6 +127,8 @@ export interface FrontComment {
   body: string;
   is_pinned: boolean;
   posted_at: number;
+  /** Files posted with the comment (multipart), as for imported messages. */
+  attachments?: FrontAttachment[];
 }
 
 type Stored<T> = T & Record<string, unknown>;
@@ -485,7 +487,7 @@ const presentComment = (c: FrontComment, store: SandboxStore, baseUrl: string) =
     author: author ? presentTeammate(author, baseUrl) : null,
     body: c.body,
     posted_at: c.posted_at,
-    attachments: [],
+    attachments: (c.attachments ?? []).map((a) => presentAttachment(a, baseUrl)),
     is_pinned: c.is_pinned,
   };
 };
@@ -966,6 +968,9 @@ const handlers: Record<string, Handler> = {
     const body = req.body as { author_id?: string; body: string; is_pinned?: boolean };
     const author = body.author_id !== undefined ? findTeammate(store, body.author_id) : undefined;
     if (body.author_id !== undefined && !author) throw new FrontError(400, `Teammate ${body.author_id} not found`);
+    const files = req.files ?? [];
+    const stray = files.find((f) => !/^attachments\[\d*\]$/.test(f.field));
+    if (stray) throw new FrontError(400, `Unexpected file field "${stray.field}": attachments go in attachments[n]`);
     const id = nextId(store, 'com');
     const comment: FrontComment = {
       id,
@@ -974,6 +979,17 @@ const handlers: Record<string, Handler> = {
       body: body.body,
       is_pinned: body.is_pinned ?? false,
       posted_at: now(),
+      ...(files.length > 0
+        ? {
+            attachments: files.map((f) => ({
+              id: nextId(store, 'fil'),
+              filename: f.filename,
+              content_type: f.content_type,
+              size: f.size,
+              sha256: f.sha256,
+            })),
+          }
+        : {}),
     };
     frontCollections.comments(store).set(id, comment as Stored<FrontComment>);
     writes.count('comments', `${conversation.id}:${createHash('sha256').update(body.body).digest('hex').slice(0, 16)}`);

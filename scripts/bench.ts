@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { describeError, ConfigError } from '../common/errors';
 import { openSql } from '../staging/db';
 import { governorBench } from './bench/governor';
+import { zendeskFrontRun } from './bench/zendesk-front';
 
 /**
  * `npm run bench -- <scenario> [--json]`: heavy scenarios kept out of the test suite. Progress goes to stderr;
@@ -46,6 +47,35 @@ program
       say,
     });
     console.log(opts.json ? JSON.stringify(result) : JSON.stringify(result, null, 2));
+  });
+
+program
+  .command('zendesk-front')
+  .description(
+    'a generated helpdesk from the Zendesk sandbox into the Front sandbox (raised limits): sample, then full; a run at a tenth of the size first is the baseline',
+  )
+  .option('--tickets <n>', 'tickets in the generated helpdesk', '10000')
+  .option('--seed <n>', 'the generator seed', '7')
+  .option('--json', 'print the figures as one JSON object on the last line')
+  .action(async (opts: { tickets: string; seed: string; json?: boolean }) => {
+    const tickets = Number(opts.tickets);
+    const seed = Number(opts.seed);
+    const url = await benchDatabase();
+    const baseline = await zendeskFrontRun(url, { tickets: Math.max(1, Math.round(tickets / 10)), seed, say });
+    say(`baseline: ${JSON.stringify(baseline)}`);
+    const result = await zendeskFrontRun(url, { tickets, seed, say });
+    const figures = {
+      ...result,
+      baseline: {
+        tickets: baseline.tickets,
+        peakRssMb: baseline.peakRssMb,
+        recordsPerSecond: baseline.recordsPerSecond,
+      },
+      /** Worker memory at N over memory at N/10: flat memory keeps this near 1. */
+      peakRssRatio: Number((result.peakRssMb / baseline.peakRssMb).toFixed(2)),
+      recordsPerSecondRatio: Number((result.recordsPerSecond / baseline.recordsPerSecond).toFixed(2)),
+    };
+    console.log(opts.json ? JSON.stringify(figures) : JSON.stringify(figures, null, 2));
   });
 
 program.parseAsync(process.argv).then(

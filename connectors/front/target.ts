@@ -1,8 +1,11 @@
+import type { Readable } from 'node:stream';
+import FormData from 'form-data';
 import type postgres from 'postgres';
 import { ConfigError } from '../../common/errors';
 import { canonicalValue, type ColumnKind } from '../../plan/target-values';
 import { textOf } from '../../plan/text';
 import { RecordRejectedError, UnknownOutcomeError, VendorError } from '../kit/errors';
+import { eachLimited } from '../kit/idempotent';
 import type { VendorClient } from '../kit/http';
 import type { GoldColumn, GoldSchema } from '../postgres/schema';
 import type { RecordRef, TargetAdapter, TargetRecords, TargetRow, WriteItem, WriteOutcome } from '../target';
@@ -32,6 +35,29 @@ export interface FrontTargetConfig {
   fallbackTeammate: string;
 }
 
+/** Opens an attachment of the source as a stream (the source's credentials stay with the source). */
+export type AttachmentDownloads = (url: string) => Promise<Readable>;
+
+/** An attachment as the plan maps it from the source. */
+interface SourceAttachment {
+  url?: string;
+  content_url?: string;
+  file_name?: string;
+  filename?: string;
+  content_type?: string;
+  size?: number;
+}
+
+/** What identifies an attachment on both sides: name, type and size, in a stable order. */
+function canonicalAttachments(value: unknown): string | null {
+  const list = (typeof value === 'string' ? (JSON.parse(value) as unknown) : value) as SourceAttachment[] | null;
+  if (!Array.isArray(list) || list.length === 0) return null;
+  const rows = list
+    .map((a) => [a.file_name ?? a.filename ?? '', a.content_type ?? '', Number(a.size ?? 0)] as const)
+    .sort((x, y) => (x.join('\u0000') < y.join('\u0000') ? -1 : 1));
+  return JSON.stringify(rows);
+}
+
 /** The fields Tern writes per resource, with their kinds (how they are compared after reading back). */
 const FIELDS: Record<FrontResource, { name: string; kind: ColumnKind; nullable: boolean }[]> = {
   contacts: [
@@ -51,6 +77,8 @@ const FIELDS: Record<FrontResource, { name: string; kind: ColumnKind; nullable: 
     { name: 'author_name', kind: 'text', nullable: true },
     { name: 'is_inbound', kind: 'boolean', nullable: false },
     { name: 'created_at', kind: 'timestamp', nullable: false },
+    /** The source's attachments: [{ url | content_url, file_name, content_type, size }], streamed to Front. */
+    { name: 'attachments', kind: 'json', nullable: true },
   ],
   conversations: [
     { name: 'thread_ref', kind: 'text', nullable: false },
@@ -65,6 +93,7 @@ const FIELDS: Record<FrontResource, { name: string; kind: ColumnKind; nullable: 
     { name: 'author', kind: 'text', nullable: true },
     { name: 'author_name', kind: 'text', nullable: true },
     { name: 'created_at', kind: 'timestamp', nullable: false },
+    { name: 'attachments', kind: 'json', nullable: true },
   ],
 };
 
@@ -176,6 +205,8 @@ export class FrontTarget implements TargetAdapter {
     migrationId: string,
     /** Plan object name → Front resource. */
     private readonly resources: Record<string, FrontResource>,
+    /** The source's attachment downloads, when the source has attachments. */
+    readonly downloads?: AttachmentDownloads,
   ) {
     this.extras = new Extras(sql, migrationId);
   }
@@ -307,8 +338,19 @@ export class FrontTarget implements TargetAdapter {
     return this.customFields;
   }
 
-  /** Tag ids by name, creating the tags Front does not have (and recording them for the rollback). */
-  async tags(names: readonly string[]): Promise<string[]> {
+  private tagQueue: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Tag ids by name, creating the tags Front does not have (and recording them for the rollback). One call at a
+   * time: concurrent writers of a page must not create one tag twice.
+   */
+  tags(names: readonly string[]): Promise<string[]> {
+    const next = this.tagQueue.then(() => this.tagsNow(names));
+    this.tagQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async tagsNow(names: readonly string[]): Promise<string[]> {
     if (!this.tagIds) {
       const all = await this.list<{ id: string; name: string }>('/tags', 'list tags');
       this.tagIds = new Map(all.map((t) => [t.name, t.id]));
@@ -326,8 +368,9 @@ export class FrontTarget implements TargetAdapter {
           idempotent: true,
         });
         if (res.status === 409) {
+          // Created meanwhile by someone else: read the tags again.
           this.tagIds = undefined;
-          return this.tags(names);
+          return this.tagsNow(names);
         }
         id = res.data.id;
         await this.extras.put('tag', name, id);
@@ -479,6 +522,7 @@ class FrontRecords implements TargetRecords {
   private canonicalField(field: string, value: unknown): string | null {
     if (value === null || value === undefined || value === '') return null;
     if (field === 'created_at') return String(epochSeconds(value));
+    if (field === 'attachments') return canonicalAttachments(value);
     if (field === 'tags') {
       const list = typeof value === 'string' ? (JSON.parse(value) as string[]) : (value as string[]);
       return list.length === 0 ? null : JSON.stringify([...list].sort());
@@ -490,47 +534,49 @@ class FrontRecords implements TargetRecords {
 
   async lookup(records: readonly RecordRef[]): Promise<Map<string, TargetRow>> {
     const out = new Map<string, TargetRow>();
+    const each = (list: readonly RecordRef[], fn: (r: RecordRef) => Promise<void>) =>
+      eachLimited([...list], this.client.concurrency, fn);
     switch (this.resource) {
       case 'contacts':
-        for (const r of records) {
+        await each(records, async (r) => {
           const url = r.targetId ? `/contacts/${r.targetId}` : `/contacts/alt:email:${encodeURIComponent(r.key)}`;
           const row = await this.getContact(url);
           if (row) out.set(r.sourceId, row);
-        }
+        });
         return out;
       case 'messages':
-        for (const r of records) {
+        await each(records, async (r) => {
           // Never written, or written without an answer: the import is idempotent by external_id, so
           // writing again is the lookup.
-          if (!r.targetId) continue;
+          if (!r.targetId) return;
           const row = await this.getMessage(r.targetId);
           if (row) out.set(r.sourceId, row);
-        }
+        });
         return out;
       case 'conversations': {
         const threads = await this.front.extras.get(
           'thread',
           records.filter((r) => !r.targetId).map((r) => r.key),
         );
-        for (const r of records) {
+        await each(records, async (r) => {
           let id = r.targetId ?? null;
           let ternCreated = false;
           if (!id) {
             const thread = threads.get(r.key);
-            if (!thread) continue;
+            if (!thread) return;
             ternCreated = true;
             id = thread.detail ?? (thread.targetId ? await this.front.conversationOfMessage(thread.targetId) : null);
-            if (!id) continue;
+            if (!id) return;
             if (!thread.detail) await this.front.extras.put('thread', r.key, thread.targetId, id);
           }
           const row = await this.getConversation(id, r.key);
           if (row) out.set(r.sourceId, ternCreated ? { ...row, __tern_created: 'true' } : row);
-        }
+        });
         return out;
       }
       case 'comments':
-        for (const r of records) {
-          if (!r.targetId) continue;
+        await each(records, async (r) => {
+          if (!r.targetId) return;
           const [conversationId, commentId] = r.targetId.split('/');
           const comments = await this.front
             .list<FrontComment>(`/conversations/${conversationId}/comments`, 'list conversation comments')
@@ -540,7 +586,7 @@ class FrontRecords implements TargetRecords {
             });
           const hit = comments.find((c) => c.id === commentId);
           if (hit) out.set(r.sourceId, commentRow(hit, conversationId!, r.key));
-        }
+        });
         return out;
     }
   }
@@ -582,8 +628,20 @@ class FrontRecords implements TargetRecords {
       author_id: m.author?.id ?? null,
       is_inbound: String(m.is_inbound),
       created_at: String(m.created_at),
+      attachments: JSON.stringify(m.attachments ?? []),
       __tern_id: m.message_uid,
     };
+  }
+
+  /** A conversation's status, or undefined when it is gone. */
+  private async conversationState(id: string): Promise<{ id: string; status: string } | undefined> {
+    const res = await this.client.request<FrontConversationBody>({
+      method: 'get',
+      url: `/conversations/${id}`,
+      operation: 'get conversation',
+      accept: [404],
+    });
+    return res.status === 404 ? undefined : { id, status: res.data.status };
   }
 
   private async getConversation(id: string, threadRef: string): Promise<TargetRow | undefined> {
@@ -614,7 +672,21 @@ class FrontRecords implements TargetRecords {
 
   async write(items: readonly WriteItem[]): Promise<WriteOutcome> {
     const outcome: WriteOutcome = { ids: new Map(), rejected: new Map() };
+    // Up to the account's concurrency at once; the messages of one thread one after another, in order, so
+    // Front threads them as the ticket had them.
+    const lanes = new Map<string, WriteItem[]>();
     for (const item of items) {
+      const lane = this.resource === 'messages' ? textOf(item.payload.thread_ref) : item.sourceId;
+      lanes.set(lane, [...(lanes.get(lane) ?? []), item]);
+    }
+    await eachLimited([...lanes.values()], this.client.concurrency, async (lane) => {
+      for (const item of lane) await this.writeItem(item, outcome);
+    });
+    return outcome;
+  }
+
+  private async writeItem(item: WriteItem, outcome: WriteOutcome): Promise<void> {
+    {
       try {
         const id = await this.writeOne(item);
         if (id === null)
@@ -633,7 +705,6 @@ class FrontRecords implements TargetRecords {
         });
       }
     }
-    return outcome;
   }
 
   private async writeOne(item: WriteItem): Promise<string | null> {
@@ -678,30 +749,46 @@ class FrontRecords implements TargetRecords {
         const inbox = await this.front.inbox();
         const authorId = text(p.author_id);
         const inbound = canonicalValue('boolean', p.is_inbound) === 'true';
+        const attachments = ((p.attachments as SourceAttachment[] | null) ?? []).filter(Boolean);
+        const known = (await this.front.extras.get('thread', [textOf(p.thread_ref)])).get(textOf(p.thread_ref));
+        const before = known?.detail ? await this.conversationState(known.detail) : undefined;
+        const message = {
+          sender: {
+            handle: textOf(p.sender_handle),
+            ...(text(p.sender_name) ? { name: text(p.sender_name) } : {}),
+            ...(!inbound && authorId ? { author_id: authorId } : {}),
+          },
+          to: [textOf(p.to)],
+          ...(text(p.subject) ? { subject: text(p.subject) } : {}),
+          body: textOf(p.body),
+          body_format: 'html',
+          external_id: textOf(p.external_id),
+          created_at: epochSeconds(p.created_at),
+          type: 'email',
+          metadata: { thread_ref: textOf(p.thread_ref), is_inbound: inbound, is_archived: true },
+        };
         const res = await this.client.request<{ message_uid: string }>({
           method: 'post',
           url: `/inboxes/${inbox}/imported_messages`,
-          data: {
-            sender: {
-              handle: textOf(p.sender_handle),
-              ...(text(p.sender_name) ? { name: text(p.sender_name) } : {}),
-              ...(!inbound && authorId ? { author_id: authorId } : {}),
-            },
-            to: [textOf(p.to)],
-            ...(text(p.subject) ? { subject: text(p.subject) } : {}),
-            body: textOf(p.body),
-            body_format: 'html',
-            external_id: textOf(p.external_id),
-            created_at: epochSeconds(p.created_at),
-            type: 'email',
-            metadata: { thread_ref: textOf(p.thread_ref), is_inbound: inbound, is_archived: true },
-          },
+          // With attachments, Front takes the message as multipart/form-data, each file streamed from the source.
+          data: attachments.length === 0 ? message : () => this.multipart(message, attachments),
           operation: 'import message',
           // Front will not import two messages with one external_id: sending again is safe.
           idempotent: true,
         });
         const uid = res.data.message_uid;
         await this.front.extras.put('thread', textOf(p.thread_ref), uid);
+        // Importing into a conversation Tern already shaped (a delta's new comment) archives or reopens it: put
+        // its status back, the ticket's own state is the conversations object's to change.
+        if (before && before.status !== 'deleted') {
+          await this.client.request({
+            method: 'patch',
+            url: `/conversations/${before.id}`,
+            data: { status: before.status === 'archived' ? 'archived' : 'open' },
+            operation: 'keep conversation status',
+            idempotent: true,
+          });
+        }
         return uid;
       }
       case 'conversations': {
@@ -741,10 +828,12 @@ class FrontRecords implements TargetRecords {
           if (earlier) return `${conversationId}/${earlier.id}`;
         }
         try {
+          const comment = { body, ...(text(p.author_id) ? { author_id: text(p.author_id) } : {}) };
+          const files = ((p.attachments as SourceAttachment[] | null) ?? []).filter(Boolean);
           const res = await this.client.request<{ id: string }>({
             method: 'post',
             url: `/conversations/${conversationId}/comments`,
-            data: { body, ...(text(p.author_id) ? { author_id: text(p.author_id) } : {}) },
+            data: files.length === 0 ? comment : () => this.multipart(comment, files),
             operation: 'add comment',
           });
           return `${conversationId}/${res.data.id}`;
@@ -756,6 +845,38 @@ class FrontRecords implements TargetRecords {
         }
       }
     }
+  }
+
+  /**
+   * The message as Front's multipart form: fields in bracket notation, each attachment a file part streamed from
+   * the source as it is sent (its size declared, so nothing is buffered). Built per attempt: streams are read once.
+   */
+  private async multipart(fields: Record<string, unknown>, attachments: SourceAttachment[]): Promise<FormData> {
+    const downloads = this.front.downloads;
+    if (!downloads)
+      throw new ConfigError(
+        'a message has attachments, but the plan’s source cannot serve them',
+        'map attachments only from a source that has them (Zendesk comments)',
+      );
+    const form = new FormData();
+    const put = (name: string, value: unknown) => {
+      if (value === undefined || value === null) return;
+      if (Array.isArray(value)) value.forEach((v, i) => put(`${name}[${i}]`, v));
+      else if (typeof value === 'object')
+        for (const [k, v] of Object.entries(value as Record<string, unknown>)) put(`${name}[${k}]`, v);
+      else form.append(name, typeof value === 'string' ? value : JSON.stringify(value));
+    };
+    for (const [k, v] of Object.entries(fields)) put(k, v);
+    for (const [i, a] of attachments.entries()) {
+      const url = a.content_url ?? a.url;
+      if (!url) throw new Error(`attachment ${i} (${a.file_name ?? a.filename ?? 'unnamed'}) has no URL`);
+      form.append(`attachments[${i}]`, await downloads(url), {
+        filename: a.file_name ?? a.filename ?? `attachment-${i}`,
+        contentType: a.content_type ?? 'application/octet-stream',
+        ...(typeof a.size === 'number' ? { knownLength: a.size } : {}),
+      });
+    }
+    return form;
   }
 
   // -- remove and restore -------------------------------------------------------------------------------------
@@ -828,6 +949,7 @@ interface FrontMessageBody {
   author: { id: string } | null;
   recipients: { handle: string; name: string | null; role: string }[];
   metadata?: { thread_ref?: string };
+  attachments?: { filename: string; content_type: string; size: number }[];
 }
 
 interface FrontConversationBody {
@@ -843,6 +965,7 @@ interface FrontComment {
   body: string;
   author: { id: string } | null;
   posted_at: number;
+  attachments?: { filename: string; content_type: string; size: number }[];
 }
 
 function commentRow(c: FrontComment, conversationId: string, key: string): TargetRow {
@@ -851,6 +974,7 @@ function commentRow(c: FrontComment, conversationId: string, key: string): Targe
     conversation_id: conversationId,
     body: c.body,
     author_id: c.author?.id ?? null,
+    attachments: JSON.stringify(c.attachments ?? []),
     __tern_id: `${conversationId}/${c.id}`,
   };
 }

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type { Readable } from 'node:stream';
 import https from 'node:https';
 import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from 'axios';
 import { logger as rootLogger } from '../../common/logger';
@@ -10,7 +11,7 @@ import {
   RateLimitedError,
   RetryableError,
   UnknownOutcomeError,
-  type VendorError,
+  VendorError,
 } from './errors';
 import type { RateGovernor } from './governor';
 
@@ -126,6 +127,11 @@ export class VendorClient {
     return this.declaration.vendor;
   }
 
+  /** Requests this process may have in flight for the account (the governor's concurrency). */
+  get concurrency(): number {
+    return this.options.governor.budget.concurrency;
+  }
+
   /** Sends one request under the budget; returns the response of a success (or of an accepted status). */
   async request<T = unknown>(req: VendorRequest): Promise<AxiosResponse<T>> {
     const maxAttempts = this.options.maxAttempts ?? 6;
@@ -139,7 +145,20 @@ export class VendorClient {
       let failure: VendorError | undefined;
       let response: AxiosResponse<T> | undefined;
       try {
-        response = await this.http.request<T>({ method: req.method, url: req.url, params: req.params, data: req.data });
+        // A streamed body (a multipart upload) is built afresh for every attempt: a stream is read only once.
+        const data: unknown = typeof req.data === 'function' ? await (req.data as () => unknown)() : req.data;
+        // A multipart form brings its own content type (with its boundary) in place of JSON's.
+        const formHeaders =
+          data !== null && typeof data === 'object' && 'getHeaders' in data
+            ? (data as { getHeaders(): Record<string, string> }).getHeaders()
+            : undefined;
+        response = await this.http.request<T>({
+          method: req.method,
+          url: req.url,
+          params: req.params,
+          data,
+          ...(formHeaders ? { headers: formHeaders } : {}),
+        });
         this.options.governor.observe(response.headers);
         if (!req.accept?.includes(response.status)) failure = classifyResponse(response, ctx);
       } catch (err) {
@@ -172,6 +191,49 @@ export class VendorClient {
       this.log.debug({ operation: req.operation, attempt, error: failure.message }, 'retrying');
       this.options.onWait?.();
       await sleep(failure.retryAfterMs ?? backoffMs(attempt));
+    }
+  }
+
+  /**
+   * Streams a file the vendor serves (an attachment's content URL) with the account's credentials: never
+   * buffered whole. Only URLs of the account's own host are fetched, so the credential goes nowhere else.
+   * Downloads do not count against the API's rate limit (Zendesk serves them apart).
+   */
+  async download(url: string): Promise<Readable> {
+    const base = new URL(this.connection.baseUrl);
+    const target = new URL(url, base);
+    if (target.host !== base.host)
+      throw new VendorError(
+        `${this.vendor}: refusing to send the account's credentials to ${target.host} (an attachment outside ${base.host})`,
+        'check the attachment URL in the source record',
+        this.vendor,
+        undefined,
+      );
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await this.http.get<Readable>(target.href, { responseType: 'stream', timeout: 0 });
+        if (res.status >= 200 && res.status < 300) return res.data;
+        res.data.resume();
+        const failure = classifyResponse({ ...res, data: {} } as AxiosResponse, {
+          vendor: this.vendor,
+          operation: 'download attachment',
+          write: false,
+          credentialEnv: this.credentialEnv,
+        });
+        if (!failure) throw new Error(`${this.vendor}: download answered ${res.status}`);
+        if (!(failure instanceof RetryableError) || attempt >= (this.options.maxAttempts ?? 6)) throw failure;
+        await sleep(failure.retryAfterMs ?? backoffMs(attempt));
+      } catch (err) {
+        if (!isAxiosError(err)) throw err;
+        const failure = classifyTransportError(err, {
+          vendor: this.vendor,
+          operation: 'download attachment',
+          write: false,
+          credentialEnv: this.credentialEnv,
+        });
+        if (!(failure instanceof RetryableError) || attempt >= (this.options.maxAttempts ?? 6)) throw failure;
+        await sleep(backoffMs(attempt));
+      }
     }
   }
 }

@@ -87,7 +87,7 @@ export interface WriteStats {
 }
 
 /** Runs `fn` over items with at most `concurrency` at once, in order of start. */
-async function eachLimited<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function eachLimited<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   let failed: unknown;
   const lanes = Array.from({ length: Math.min(concurrency, items.length) }, async () => {

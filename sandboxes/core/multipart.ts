@@ -92,6 +92,8 @@ export function parseMultipart(
     try {
       parser = busboy({
         headers,
+        // Clients send file names as UTF-8 (RFC 7578); busboy's default reads them as latin1.
+        defParamCharset: 'utf8',
         limits: { fileSize: limits.fileSize, files: limits.files, fieldSize: limits.fieldSize, fields: 1000 },
       });
     } catch (err) {

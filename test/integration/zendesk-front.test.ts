@@ -3,18 +3,19 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { TernSettings } from '../../common/config';
-import { parsePlan, type LoadedPlan } from '../../plan/load';
+import type { LoadedPlan } from '../../plan/load';
 import { estimateFullPhase } from '../../connectors/estimate';
+import { SANDBOX_CREDENTIALS, sandboxPlan } from '../../scripts/bench/zendesk-front';
 import { startPhase } from '../../scripts/client/phases';
 import { formatEstimate } from '../../scripts/commands/status';
 import { type RunningSandbox, startSandbox } from '../../sandboxes/core/server';
 import { frontCollections, frontSandbox, type FrontTeammate } from '../../sandboxes/front';
+import { attachmentSha256 } from '../../sandboxes/generate/attachments';
+import { touchHelpdesk } from '../../sandboxes/generate/helpdesk';
 import { zendeskCollections, zendeskSandbox } from '../../sandboxes/zendesk';
 import type { Staging } from '../../staging/db';
 import type { PhaseResult } from '../../workflows/phase';
 import { testClient, testSettings, testStaging, uniqueId, withWorker } from '../support/harness';
-
-const ROOT = path.resolve(__dirname, '../..');
 
 /**
  * Zendesk → Front through the five phases against both sandboxes over real HTTP: every ticket becomes a
@@ -25,6 +26,7 @@ const ROOT = path.resolve(__dirname, '../..');
 jest.setTimeout(600_000);
 
 const FRONT_COLLECTIONS = ['contacts', 'conversations', 'messages', 'comments', 'tags'];
+const TICKETS = Number(process.env.TERN_TEST_ZF_TICKETS ?? 2000);
 
 /** Front's records, minus the clocks the server keeps itself. */
 function frontSnapshot(front: RunningSandbox): string {
@@ -81,11 +83,11 @@ describe('Zendesk → Front, five phases against the sandboxes', () => {
     staging = await testStaging();
     settings = testSettings();
     client = await testClient(settings);
-    zendesk = await startSandbox(zendeskSandbox, { seed: 11, rate: 2000 });
+    // A generated 12-year helpdesk: growing volume, agents who left, deleted users, merged and deleted tickets,
+    // unicode and HTML bodies, custom fields, attachments (some of several MB).
+    zendesk = await startSandbox(zendeskSandbox, { seed: 11, size: TICKETS, rate: 2000 });
     front = await startSandbox(frontSandbox, { seed: 11, rate: 2000 });
-    process.env.TERN_TEST_ZENDESK_EMAIL = 'agent@example.com';
-    process.env.TERN_TEST_ZENDESK_TOKEN = 'zendesk-sandbox-token';
-    process.env.TERN_TEST_FRONT_TOKEN = 'front-sandbox-token';
+    Object.assign(process.env, SANDBOX_CREDENTIALS);
 
     // The Zendesk agents Front knows: three invited as teammates, one blocked; the others left the company.
     const agents = [...zendeskCollections.users(zendesk.store).values()].filter((u) => u.role !== 'end-user');
@@ -120,19 +122,7 @@ describe('Zendesk → Front, five phases against the sandboxes', () => {
     });
     before = frontSnapshot(front);
 
-    const planText = fs
-      .readFileSync(path.join(ROOT, 'examples/zendesk-to-front.yaml'), 'utf8')
-      .replace('https://acme.zendesk.com', zendesk.url)
-      .replace('https://api2.frontapp.com', front.url)
-      .replace(
-        'emailEnv: ZENDESK_EMAIL, tokenEnv: ZENDESK_API_TOKEN',
-        'emailEnv: TERN_TEST_ZENDESK_EMAIL, tokenEnv: TERN_TEST_ZENDESK_TOKEN',
-      )
-      .replace('tokenEnv: FRONT_API_TOKEN', 'tokenEnv: TERN_TEST_FRONT_TOKEN')
-      .replace(/budget: \{ ratePerSecond: [\d.]+ \}/g, 'budget: { ratePerSecond: 500, exceedDocumented: true }')
-      .replace('name: zendesk-to-front', `name: ${migrationId}`);
-    fs.writeFileSync(path.join(dir, 'plan.yaml'), planText);
-    loaded = parsePlan(planText, path.join(dir, 'plan.yaml'));
+    loaded = sandboxPlan(migrationId, zendesk.url, front.url, dir);
   });
 
   afterAll(async () => {
@@ -258,6 +248,33 @@ describe('Zendesk → Front, five phases against the sandboxes', () => {
     );
     expect(byFallback.length).toBeGreaterThan(0);
     for (const m of byFallback) expect(m.body).toMatch(/^<p><em>Originally written by .+ &lt;.+@.+&gt;<\/em><\/p>/);
+    // Every attachment of every public comment is on its message, byte for byte.
+    const messagesByExternalId = new Map(
+      [...frontCollections.messages(front.store).values()].map((m) => [m.external_id, m]),
+    );
+    let attachments = 0;
+    let bytes = 0;
+    for (const c of comments.filter((x) => x.public && x.attachments.length > 0)) {
+      const m = messagesByExternalId.get(`zendesk-comment-${c.id}`)!;
+      expect((m.attachments ?? []).map((a) => [a.filename, a.content_type, a.size, a.sha256])).toEqual(
+        c.attachments.map((a) => [a.file_name, a.content_type, a.size, attachmentSha256(a)]),
+      );
+      attachments += c.attachments.length;
+      bytes += c.attachments.reduce((n, a) => n + a.size, 0);
+    }
+    // And every attachment of a private note is on its Front comment.
+    const noteFiles = comments
+      .filter((x) => !x.public)
+      .flatMap((c) => c.attachments.map((a) => `${a.file_name}|${a.size}|${attachmentSha256(a)}`))
+      .sort();
+    const frontNoteFiles = [...frontCollections.comments(front.store).values()]
+      .filter((c) => ticketConversations.has(c.conversation_id))
+      .flatMap((c) => (c.attachments ?? []).map((a) => `${a.filename}|${a.size}|${a.sha256}`))
+      .sort();
+    expect(frontNoteFiles).toEqual(noteFiles);
+    attachments += noteFiles.length;
+    expect(attachments).toBeGreaterThan(20);
+    console.log(`zendesk-front: ${attachments} attachments, ${(bytes / 1e6).toFixed(1)} MB streamed`);
     // The contact Front already had was updated in place, not duplicated.
     const handles = [...frontCollections.contacts(front.store).values()].flatMap((c) => c.handles.map((h) => h.handle));
     expect(new Set(handles).size).toBe(handles.length);
@@ -266,56 +283,37 @@ describe('Zendesk → Front, five phases against the sandboxes', () => {
   });
 
   test('delta: new tickets and comments, status changes and a deleted ticket reach Front', async () => {
-    const at = new Date(Date.now() - 3 * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const live = liveTickets();
-    const changed = live[3]!;
-    const commented = live[4]!;
-    const deleted = live[5]!;
+    const touched = touchHelpdesk(zendesk.store, {
+      seed: 5,
+      newTickets: 4,
+      newComments: 6,
+      statusChanges: 6,
+      deletes: 2,
+      at: Date.now() - 3 * 60_000,
+    });
     const zt = zendeskCollections.tickets(zendesk.store);
-    const zc = zendeskCollections.comments(zendesk.store);
-    zt.set(String(changed.id), { ...changed, status: changed.status === 'solved' ? 'open' : 'solved', updated_at: at });
-    zt.set(String(deleted.id), { ...deleted, status: 'deleted', updated_at: at });
-    const lastComment = Math.max(...[...zc.values()].map((c) => c.id));
-    const template = commentsOf(commented.id)[0]!;
-    zc.set(String(lastComment + 1), {
-      ...template,
-      id: lastComment + 1,
-      body: 'A follow-up after the cutover 👋',
-      html_body: '<p>A follow-up after the cutover 👋</p>',
-      plain_body: 'A follow-up after the cutover 👋',
-      attachments: [],
-      created_at: at,
-    });
-    zt.set(String(commented.id), { ...zt.get(String(commented.id))!, updated_at: at });
-    const newId = Math.max(...tickets().map((t) => t.id)) + 1;
-    zt.set(String(newId), {
-      ...commented,
-      id: newId,
-      subject: 'Brand new ticket',
-      raw_subject: 'Brand new ticket',
-      created_at: at,
-      updated_at: at,
-      status: 'new',
-    });
-    zc.set(String(lastComment + 2), {
-      ...template,
-      id: lastComment + 2,
-      ticket_id: newId,
-      created_at: at,
-      attachments: [],
-    });
-
     const delta = await run('delta');
+    if (!delta.ok) console.log(JSON.stringify(delta.objects, null, 1));
     expect(delta.ok).toBe(true);
-    expect(conversationOf(deleted.id)).toBeUndefined();
-    expect(conversationOf(newId)).toBeDefined();
-    const changedConversation = conversationOf(changed.id)!;
-    expect(changedConversation.status === 'archived').toBe(zt.get(String(changed.id))!.status === 'solved');
-    const thread = [...frontCollections.messages(front.store).values()].filter(
-      (m) => m.conversation_id === conversationOf(commented.id)!.id,
-    );
-    expect(thread.map((m) => m.external_id)).toContain(`zendesk-comment-${lastComment + 1}`);
-    expect(object(delta, 'conversations').deleted).toBe(1);
+    for (const id of touched.deletedTicketIds) expect(conversationOf(id)).toBeUndefined();
+    for (const id of touched.newTicketIds) expect(conversationOf(id)).toBeDefined();
+    for (const id of touched.statusChangedTicketIds) {
+      const status = zt.get(String(id))!.status;
+      expect(conversationOf(id)!.status === 'archived').toBe(status === 'solved' || status === 'closed');
+    }
+    const imported = new Set([...frontCollections.messages(front.store).values()].map((m) => m.external_id));
+    for (const id of touched.newCommentIds) {
+      const comment = zendeskCollections.comments(zendesk.store).get(String(id))!;
+      if (comment.public) expect(imported.has(`zendesk-comment-${id}`)).toBe(true);
+    }
+    expect(object(delta, 'conversations').deleted).toBe(touched.deletedTicketIds.length);
+    // Reconciled after the delta: everything the source still holds is in Front as Tern wrote it.
+    const live = liveTickets();
+    expect(object(delta, 'conversations')).toMatchObject({
+      source: live.length,
+      loaded: live.length,
+      checksumMismatches: 0,
+    });
     expect(maxWrites(front)).toBe(1);
     expect(zendesk.stats().specViolations).toEqual([]);
     expect(front.stats().specViolations).toEqual([]);

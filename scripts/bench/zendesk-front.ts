@@ -1,0 +1,183 @@
+import { randomBytes } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { loadSettings, type TernSettings } from '../../common/config';
+import { connectClient } from '../../common/temporal';
+import { estimateFullPhase } from '../../connectors/estimate';
+import { parsePlan, type LoadedPlan } from '../../plan/load';
+import { startSandbox } from '../../sandboxes/core/server';
+import { frontCollections, frontSandbox } from '../../sandboxes/front';
+import { ticketComments, zendeskCollections, zendeskSandbox } from '../../sandboxes/zendesk';
+import { connectStaging, type Staging } from '../../staging/db';
+import { startPhase } from '../client/phases';
+import { ensureTemporal } from '../stack/temporal';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+/** The environment variables the sandbox plan names, with the sandboxes' default credentials. */
+export const SANDBOX_CREDENTIALS = {
+  TERN_SANDBOX_ZENDESK_EMAIL: 'agent@example.com',
+  TERN_SANDBOX_ZENDESK_TOKEN: 'zendesk-sandbox-token',
+  TERN_SANDBOX_FRONT_TOKEN: 'front-sandbox-token',
+};
+
+/**
+ * examples/zendesk-to-front.yaml pointed at two sandboxes: their URLs, their credentials (by variable name),
+ * and their raised limits (so the engine, not the fake, is what is measured), under its own name.
+ */
+export function sandboxPlan(name: string, zendeskUrl: string, frontUrl: string, dir: string): LoadedPlan {
+  const text = fs
+    .readFileSync(path.join(ROOT, 'examples/zendesk-to-front.yaml'), 'utf8')
+    .replace('https://acme.zendesk.com', zendeskUrl)
+    .replace('https://api2.frontapp.com', frontUrl)
+    .replace(
+      'emailEnv: ZENDESK_EMAIL, tokenEnv: ZENDESK_API_TOKEN',
+      'emailEnv: TERN_SANDBOX_ZENDESK_EMAIL, tokenEnv: TERN_SANDBOX_ZENDESK_TOKEN',
+    )
+    .replace('tokenEnv: FRONT_API_TOKEN', 'tokenEnv: TERN_SANDBOX_FRONT_TOKEN')
+    .replace(/budget: \{ ratePerSecond: [\d.]+ \}/g, 'budget: { ratePerSecond: 1000, exceedDocumented: true }')
+    .replace('name: zendesk-to-front', `name: ${name}`);
+  const file = path.join(dir, 'plan.yaml');
+  fs.writeFileSync(file, text);
+  return parsePlan(text, file);
+}
+
+export interface ZendeskFrontFigures {
+  tickets: number;
+  messages: number;
+  attachments: number;
+  /** Wall time of the full phase. */
+  seconds: number;
+  recordsPerSecond: number;
+  requestsPerSecond: number;
+  /** Peak resident memory of the worker process. */
+  peakRssMb: number;
+  /** The longest workflow history (every run of every workflow of the migration). */
+  maxHistoryEvents: number;
+  lost: number;
+  duplicated: number;
+  checksumMismatches: number;
+  /** The full phase at Front's and Zendesk's documented limits, estimated after the sample. */
+  estimatedSecondsAtDocumentedLimits: number | null;
+}
+
+function startWorker(env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker/main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, TERN_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+/** The kernel's high-water mark of a process's resident memory, in MB. */
+function peakRssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+/** The longest history among every run of every workflow whose id starts with the migration's. */
+async function maxHistory(client: Client, migrationId: string): Promise<number> {
+  let max = 0;
+  for await (const w of client.workflow.list({ query: `WorkflowId STARTS_WITH "${migrationId}/"` }))
+    max = Math.max(max, w.historyLength);
+  return max;
+}
+
+/** One run at one size: sample, then full, with a fresh worker process. */
+export async function zendeskFrontRun(
+  databaseUrl: string,
+  options: { tickets: number; seed: number; say: (line: string) => void },
+): Promise<ZendeskFrontFigures> {
+  const settings: TernSettings = loadSettings({
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    TERN_TASK_QUEUE: `bench-${randomBytes(4).toString('hex')}`,
+  });
+  await ensureTemporal(settings, options.say);
+  const staging: Staging = await connectStaging(databaseUrl);
+  const client = await connectClient(settings.temporal);
+  options.say(`generating a ${options.tickets}-ticket helpdesk`);
+  const zendesk = await startSandbox(zendeskSandbox, { seed: options.seed, size: options.tickets, rate: 100_000 });
+  const front = await startSandbox(frontSandbox, { seed: options.seed, rate: 100_000 });
+  const migrationId = `mig_bench_zf_${randomBytes(4).toString('hex')}`;
+  const dir = fs.mkdtempSync(path.join(ROOT, '.tools', 'bench-'));
+  const loaded = sandboxPlan(migrationId, zendesk.url, front.url, dir);
+  const worker = startWorker({
+    DATABASE_URL: databaseUrl,
+    TERN_TASK_QUEUE: settings.taskQueue,
+    ...SANDBOX_CREDENTIALS,
+  });
+  try {
+    const run = async (phase: 'sample' | 'full') => {
+      const started = await startPhase(client, settings, staging.db, loaded, { phase, migrationId });
+      return started.handle.result();
+    };
+    options.say('sample phase');
+    await run('sample');
+    const estimate = await estimateFullPhase(staging.sql, migrationId, loaded.plan);
+    options.say('full phase');
+    const requestsBefore = zendesk.stats().requests + front.stats().requests;
+    const t0 = Date.now();
+    const full = await run('full');
+    const seconds = (Date.now() - t0) / 1000;
+    const rss = peakRssMb(worker.pid!);
+
+    const live = [...zendeskCollections.tickets(zendesk.store).values()].filter((t) => t.status !== 'deleted');
+    const conversations = [...frontCollections.conversations(front.store).values()].filter((c) =>
+      c.thread_key?.startsWith('ref:zendesk-ticket-'),
+    );
+    const byThread = new Map<string, number>();
+    for (const c of conversations) byThread.set(c.thread_key!, (byThread.get(c.thread_key!) ?? 0) + 1);
+    const imported = new Set([...frontCollections.messages(front.store).values()].map((m) => m.external_id));
+    let publicComments = 0;
+    let notes = 0;
+    let missing = 0;
+    for (const t of live) {
+      if (!byThread.has(`ref:zendesk-ticket-${t.id}`)) missing += 1;
+      for (const c of ticketComments(zendesk.store, t.id)) {
+        if (!c.public) {
+          notes += 1;
+          continue;
+        }
+        publicComments += 1;
+        if (!imported.has(`zendesk-comment-${c.id}`)) missing += 1;
+      }
+    }
+    const frontNotes = [...frontCollections.comments(front.store).values()].length;
+    const writes = front.writes.summary();
+    const duplicated =
+      [...byThread.values()].filter((n) => n > 1).length +
+      ['messages', 'comments', 'tags'].reduce((n, c) => n + (writes[c]?.writtenMoreThanOnce.length ?? 0), 0);
+    const attachments = [
+      ...frontCollections.messages(front.store).values(),
+      ...frontCollections.comments(front.store).values(),
+    ].reduce((n, r) => n + (r.attachments?.length ?? 0), 0);
+    const loadedRecords = full.objects.reduce((n, o) => n + o.loaded, 0);
+    const requests = zendesk.stats().requests + front.stats().requests - requestsBefore;
+    return {
+      tickets: options.tickets,
+      messages: publicComments,
+      attachments,
+      seconds: Number(seconds.toFixed(1)),
+      recordsPerSecond: Number((loadedRecords / seconds).toFixed(1)),
+      requestsPerSecond: Number((requests / seconds).toFixed(1)),
+      peakRssMb: rss,
+      maxHistoryEvents: await maxHistory(client, migrationId),
+      lost: missing + Math.max(0, notes - frontNotes) + full.objects.reduce((n, o) => n + o.unaccounted, 0),
+      duplicated: duplicated + Math.max(0, frontNotes - notes),
+      checksumMismatches: full.objects.reduce((n, o) => n + o.checksumMismatches, 0),
+      estimatedSecondsAtDocumentedLimits: estimate?.seconds ?? null,
+    };
+  } finally {
+    worker.kill('SIGTERM');
+    await client.connection.close();
+    await zendesk.close();
+    await front.close();
+    await staging.sql`delete from migrations where id = ${migrationId}`;
+    await staging.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
