@@ -790,6 +790,29 @@ const handlers: Record<string, Handler> = {
     writes.count('message_templates', body.name);
     return { status: 201, body: presentMessageTemplate(template, baseUrl) };
   }),
+  'get-message-template': guarded((req, { store, baseUrl }) => {
+    const template = frontCollections.messageTemplates(store).get(req.params.message_template_id!);
+    if (!template) throw new FrontError(404, `Message template ${req.params.message_template_id} not found`);
+    return { status: 200, body: presentMessageTemplate(template, baseUrl) };
+  }),
+  'update-message-template': guarded((req, { store, writes, baseUrl }) => {
+    const templates = frontCollections.messageTemplates(store);
+    const template = templates.get(req.params.message_template_id!);
+    if (!template) throw new FrontError(404, `Message template ${req.params.message_template_id} not found`);
+    const body = req.body as { name?: string; subject?: string; body?: string };
+    if (body.name !== undefined && body.name.trim() === '')
+      throw new FrontError(400, 'Message template name cannot be empty');
+    const next = {
+      ...template,
+      ...(body.name !== undefined ? { name: body.name } : {}),
+      ...(body.subject !== undefined ? { subject: body.subject } : {}),
+      ...(body.body !== undefined ? { body: body.body } : {}),
+      updated_at: now(),
+    };
+    templates.set(template.id, next);
+    writes.count('message_templates:updated', template.id);
+    return { status: 200, body: presentMessageTemplate(next, baseUrl) };
+  }),
   'delete-message-template': guarded((req, { store, writes }) => {
     const id = req.params.message_template_id!;
     if (!frontCollections.messageTemplates(store).delete(id))

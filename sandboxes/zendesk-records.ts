@@ -94,7 +94,21 @@ export const zendeskCollections = {
   users: (store: SandboxStore) => store.collection<Stored<ZendeskUser>>('users'),
   tickets: (store: SandboxStore) => store.collection<Stored<ZendeskTicket>>('tickets'),
   comments: (store: SandboxStore) => store.collection<Stored<ZendeskComment>>('comments'),
+  macros: (store: SandboxStore) => store.collection<Stored<ZendeskMacro>>('macros'),
 };
+
+/** A macro: canned actions agents apply to tickets; its comment action is the reply text. */
+export interface ZendeskMacro {
+  id: number;
+  title: string;
+  description: string | null;
+  active: boolean;
+  position: number;
+  actions: { field: string; value: unknown }[];
+  restriction: null | { type: 'Group' | 'User'; id: number };
+  created_at: string;
+  updated_at: string;
+}
 
 /** Custom ticket fields of the seeded account. */
 export const ZENDESK_CUSTOM_FIELDS = {

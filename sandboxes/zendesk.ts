@@ -307,6 +307,39 @@ const handlers: Record<string, Handler> = {
       },
     };
   }),
+  // Cursor pagination (`page[size]`, `page[after]`), by position then id, as Zendesk lists macros.
+  ListMacros: guarded((req, { store, baseUrl }) => {
+    const active = one(req.query.active);
+    const macros = [...zendeskCollections.macros(store).values()]
+      .filter((m) => active === undefined || String(m.active) === active)
+      .sort((a, b) => a.position - b.position || a.id - b.id);
+    const size = intParam(req, 'page[size]', 100, 100);
+    const afterRaw = one(req.query['page[after]']);
+    let start = 0;
+    if (afterRaw !== undefined) {
+      const id = Number(Buffer.from(afterRaw, 'base64url').toString('utf8'));
+      const i = macros.findIndex((m) => m.id === id);
+      if (!Number.isInteger(id) || i < 0)
+        throw invalid('page[after] is not a valid cursor', 'InvalidPaginationParameter');
+      start = i + 1;
+    }
+    const page = macros.slice(start, start + size);
+    const last = page[page.length - 1];
+    const after = last ? Buffer.from(String(last.id), 'utf8').toString('base64url') : null;
+    const hasMore = start + size < macros.length;
+    return {
+      status: 200,
+      body: {
+        macros: page.map((m) => ({ url: `${baseUrl}/api/v2/macros/${m.id}.json`, ...m })),
+        meta: { has_more: hasMore, after_cursor: after, before_cursor: null },
+        links: {
+          next:
+            hasMore && after ? `${baseUrl}/api/v2/macros.json?page%5Bsize%5D=${size}&page%5Bafter%5D=${after}` : null,
+          prev: null,
+        },
+      },
+    };
+  }),
   ListTicketComments: guarded((req, { store, baseUrl }) => {
     const ticketId = Number(req.params.ticket_id);
     const ticket = zendeskCollections.tickets(store).get(String(ticketId));
@@ -435,6 +468,16 @@ const optionalStartTime = (path: string): ParameterPatch => ({
 });
 
 export const zendeskSpecPatches: readonly ParameterPatch[] = [
+  // Cursor pagination is documented for macros; the document lists only the filters.
+  ...['page[size]', 'page[after]'].map((name): ParameterPatch => ({
+    path: '/api/v2/macros',
+    method: 'get',
+    parameter: {
+      name,
+      in: 'query',
+      schema: name === 'page[size]' ? { type: 'integer', minimum: 1, maximum: 100 } : { type: 'string' },
+    },
+  })),
   optionalStartTime('/api/v2/incremental/tickets/cursor'),
   {
     path: '/api/v2/incremental/tickets/cursor',
@@ -536,6 +579,7 @@ export const zendeskSandbox: VendorSandbox = {
   seed: (store, seed, size) => {
     if (size === undefined) seedHelpdesk(store, seed);
     else generateHelpdesk(store, { tickets: size, seed });
+    seedMacros(store, seed);
   },
   prepare: (store) => {
     exportOrder(zendeskCollections.tickets(store));
@@ -808,4 +852,44 @@ function seedHelpdesk(store: SandboxStore, seed: number): void {
       updated_at: iso(updated),
     });
   }
+}
+
+/** The account's macros: canned replies (some in HTML, some inactive), the same for the same seed. */
+function seedMacros(store: SandboxStore, seed: number): void {
+  const random = seededRandom(seed ^ 0x3ac0);
+  const macros = zendeskCollections.macros(store);
+  const replies = [
+    ['Ask for a screenshot', 'Could you send us a screenshot of the error, please?'],
+    ['Close: fixed in release', 'The issue is fixed in the latest release 🎉 — please update and let us know.'],
+    ['Billing: forwarded', '<p>I have forwarded this to our <strong>billing team</strong>.</p>'],
+    ['Refund issued', 'We have issued a refund; it shows on your statement within 5–10 days.'],
+    ['Bitte um Geduld', 'Vielen Dank für Ihre Geduld — wir melden uns in Kürze.'],
+    ['Merci', 'Merci beaucoup pour votre message, nous revenons vers vous rapidement.'],
+    ['お問い合わせありがとうございます', 'ご連絡ありがとうございます。担当者より折り返しご連絡いたします。'],
+    ['Escalate to tier 2', 'I am escalating this to our tier 2 team, who will follow up today.'],
+    ['Password reset steps', '1. Open the login page\n2. Click "Forgot password"\n3. Follow the link we email you'],
+    ['Shipping delay', 'Your order is delayed by the carrier; the new delivery date is in your tracking link.'],
+    ['Legacy: old plan', 'This answer was for the 2014 plan and is no longer used.'],
+    ['Status only: solve', ''],
+  ];
+  replies.forEach(([title, body], i) => {
+    const id = 360_300_000_000 + i + 1;
+    const created = Date.UTC(2015, 0, 1) / 1000 + Math.floor(random() * 8 * 365 * 86_400);
+    const html = body!.startsWith('<p>');
+    const actions: { field: string; value: unknown }[] = [];
+    if (body) actions.push({ field: html ? 'comment_value_html' : 'comment_value', value: body });
+    if (i % 3 === 1 || title === 'Status only: solve') actions.push({ field: 'status', value: 'solved' });
+    if (i % 4 === 2) actions.push({ field: 'priority', value: 'high' });
+    macros.set(String(id), {
+      id,
+      title: title!,
+      description: i % 2 === 0 ? `Canned reply: ${title!}` : null,
+      active: title !== 'Legacy: old plan',
+      position: i + 1,
+      actions,
+      restriction: i === 7 ? { type: 'Group', id: 360_000_300_001 } : null,
+      created_at: new Date(created * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      updated_at: new Date((created + 86_400) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    });
+  });
 }

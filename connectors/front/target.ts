@@ -22,12 +22,14 @@ import type { RecordRef, TargetAdapter, TargetRecords, TargetRow, WriteItem, Wri
  *   assignee, tags and custom fields (`cf_<name>` fields) from the ticket.
  * - `comments` (key: the note's own reference): private notes, with the original author and time in a visible
  *   header (Front stamps a comment with the time it is posted).
+ * - `templates` (key `name`): message templates (Zendesk macros), matched by name so one Front already has is
+ *   updated, its before-image kept.
  *
  * Agents map to teammates by email; an agent Front does not know (or a blocked teammate) is written as the
  * plan's fallback teammate, and the message or note says who wrote it originally.
  */
 
-export const FRONT_RESOURCES = ['contacts', 'messages', 'conversations', 'comments'] as const;
+export const FRONT_RESOURCES = ['contacts', 'messages', 'conversations', 'comments', 'templates'] as const;
 export type FrontResource = (typeof FRONT_RESOURCES)[number];
 
 export interface FrontTargetConfig {
@@ -95,6 +97,11 @@ const FIELDS: Record<FrontResource, { name: string; kind: ColumnKind; nullable: 
     { name: 'created_at', kind: 'timestamp', nullable: false },
     { name: 'attachments', kind: 'json', nullable: true },
   ],
+  templates: [
+    { name: 'name', kind: 'text', nullable: false },
+    { name: 'subject', kind: 'text', nullable: true },
+    { name: 'body', kind: 'text', nullable: false },
+  ],
 };
 
 /** Fields `prepare` turns into what Front stores; the checksum covers the prepared form. */
@@ -109,6 +116,7 @@ const VERIFIED: Record<FrontResource, Record<string, string | null>> = {
   conversations: { thread_ref: null, assignee: 'assignee_id' },
   // Front stamps its own posting time: the original time and author are checked inside the body.
   comments: { note_ref: null, author: 'author_id', author_name: null, created_at: null },
+  templates: {},
 };
 
 interface Teammate {
@@ -574,6 +582,23 @@ class FrontRecords implements TargetRecords {
         });
         return out;
       }
+      case 'templates': {
+        const unknown = records.filter((r) => !r.targetId);
+        const byName =
+          unknown.length === 0
+            ? new Map<string, FrontTemplate>()
+            : new Map(
+                (await this.front.list<FrontTemplate>('/message_templates', 'list message templates')).map((t) => [
+                  t.name,
+                  t,
+                ]),
+              );
+        await each(records, async (r) => {
+          const t = r.targetId ? await this.getTemplate(r.targetId) : byName.get(r.key);
+          if (t) out.set(r.sourceId, { name: t.name, subject: t.subject, body: t.body, __tern_id: t.id });
+        });
+        return out;
+      }
       case 'comments':
         await each(records, async (r) => {
           if (!r.targetId) return;
@@ -631,6 +656,16 @@ class FrontRecords implements TargetRecords {
       attachments: JSON.stringify(m.attachments ?? []),
       __tern_id: m.message_uid,
     };
+  }
+
+  private async getTemplate(id: string): Promise<FrontTemplate | undefined> {
+    const res = await this.client.request<FrontTemplate>({
+      method: 'get',
+      url: `/message_templates/${id}`,
+      operation: 'get message template',
+      accept: [404],
+    });
+    return res.status === 404 ? undefined : res.data;
   }
 
   /** A conversation's status, or undefined when it is gone. */
@@ -812,6 +847,46 @@ class FrontRecords implements TargetRecords {
         });
         return id;
       }
+      case 'templates': {
+        const data = {
+          name: textOf(p.name),
+          ...(text(p.subject) ? { subject: text(p.subject) } : {}),
+          body: textOf(p.body),
+        };
+        const id = item.existing?.__tern_id;
+        if (id) {
+          await this.client.request({
+            method: 'patch',
+            url: `/message_templates/${id}`,
+            data,
+            operation: 'update message template',
+            idempotent: true,
+          });
+          return id;
+        }
+        const find = async () =>
+          (await this.front.list<FrontTemplate>('/message_templates', 'list message templates')).find(
+            (t) => t.name === data.name,
+          );
+        if (item.earlierAttempt) {
+          const earlier = await find();
+          if (earlier) return earlier.id;
+        }
+        try {
+          const res = await this.client.request<{ id: string }>({
+            method: 'post',
+            url: '/message_templates',
+            data,
+            operation: 'create message template',
+          });
+          return res.data.id;
+        } catch (err) {
+          if (!(err instanceof UnknownOutcomeError)) throw err;
+          const found = await find();
+          if (!found) throw err;
+          return found.id;
+        }
+      }
       case 'comments': {
         const conversationId = textOf(p.conversation_id);
         const body = textOf(p.body);
@@ -907,6 +982,17 @@ class FrontRecords implements TargetRecords {
         case 'conversations':
           if (await this.front.deleteConversation(r.targetId)) removed += 1;
           break;
+        case 'templates': {
+          const res = await this.client.request({
+            method: 'delete',
+            url: `/message_templates/${r.targetId}`,
+            operation: 'delete message template',
+            idempotent: true,
+            accept: [404],
+          });
+          if (res.status !== 404) removed += 1;
+          break;
+        }
         case 'comments': {
           // Front has no endpoint to delete a comment: it goes with its conversation, which Tern opened.
           const conversation = r.targetId.split('/')[0]!;
@@ -920,6 +1006,20 @@ class FrontRecords implements TargetRecords {
 
   async restore(images: readonly { ref: RecordRef; image: TargetRow }[]): Promise<void> {
     for (const { ref, image } of images) {
+      if (this.resource === 'templates') {
+        await this.client.request({
+          method: 'patch',
+          url: `/message_templates/${image.__tern_id ?? ref.targetId}`,
+          data: {
+            name: image.name ?? undefined,
+            ...(image.subject ? { subject: image.subject } : {}),
+            body: image.body ?? '',
+          },
+          operation: 'restore message template',
+          idempotent: true,
+        });
+        continue;
+      }
       if (this.resource !== 'contacts')
         throw new Error(`Front ${this.resource} are only ever created by Tern: nothing to restore for ${ref.sourceId}`);
       await this.client.request({
@@ -958,6 +1058,13 @@ interface FrontConversationBody {
   assignee: { id: string } | null;
   tags: { id: string; name: string }[];
   custom_fields?: Record<string, unknown>;
+}
+
+interface FrontTemplate {
+  id: string;
+  name: string;
+  subject: string | null;
+  body: string;
 }
 
 interface FrontComment {

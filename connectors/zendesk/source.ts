@@ -13,10 +13,13 @@ import type { SourceItem, SourceReader } from '../source';
  * - `comments`: every comment of every (not deleted) ticket, public replies and private notes, with its
  *   author (email, name, role, active), its ticket (subject, requester), its direction and its attachments.
  *
+ * - `macros`: canned replies, their reply as HTML (`body_html`) and, apart, the ticket actions a Front message
+ *   template cannot carry (`actions_note`).
+ *
  * Cursors resume at the export page and the ticket within it: a crashed extract re-reads at most one page.
  */
 
-export const ZENDESK_RESOURCES = ['users', 'organizations', 'tickets', 'comments'] as const;
+export const ZENDESK_RESOURCES = ['users', 'organizations', 'tickets', 'comments', 'macros'] as const;
 export type ZendeskResource = (typeof ZENDESK_RESOURCES)[number];
 
 export interface ZendeskClients {
@@ -230,6 +233,42 @@ async function ticketComments(client: VendorClient, ticketId: number): Promise<C
   }
 }
 
+interface Macro {
+  id: number;
+  title: string;
+  description: string | null;
+  active: boolean;
+  actions: { field: string; value: unknown }[];
+  created_at: string;
+  updated_at: string;
+}
+
+const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+function macroRecord(m: Macro): Record<string, unknown> {
+  const html = m.actions.find((a) => a.field === 'comment_value_html')?.value;
+  const text = m.actions.find((a) => a.field === 'comment_value')?.value;
+  const others = m.actions.filter((a) => a.field !== 'comment_value_html' && a.field !== 'comment_value');
+  return {
+    id: m.id,
+    title: m.title,
+    description: m.description,
+    active: m.active,
+    body_html:
+      typeof html === 'string' && html.trim() !== ''
+        ? html
+        : typeof text === 'string' && text.trim() !== ''
+          ? `<p>${escapeHtml(text).replace(/\n/g, '<br>')}</p>`
+          : null,
+    actions_note:
+      others.length === 0
+        ? null
+        : `<p><em>In Zendesk this macro also set: ${others.map((a) => `${escapeHtml(a.field)} ${escapeHtml(JSON.stringify(a.value))}`).join(', ')}</em></p>`,
+    created_at: m.created_at,
+    updated_at: m.updated_at,
+  };
+}
+
 /** A reader for one Zendesk resource. */
 export function zendeskSourceReader(
   clients: ZendeskClients,
@@ -304,6 +343,32 @@ export function zendeskSourceReader(
           };
         }
         return;
+      }
+      case 'macros': {
+        let after = from.page;
+        let skip = from.done;
+        for (;;) {
+          const res = await clients.api.request<{
+            macros: Macro[];
+            meta: { has_more: boolean; after_cursor: string | null };
+          }>({
+            method: 'get',
+            url: '/api/v2/macros.json',
+            params: { 'page[size]': 100, ...(after ? { 'page[after]': after } : {}) },
+            operation: 'list macros',
+          });
+          const macros = res.data.macros;
+          for (let i = skip; i < macros.length; i++)
+            yield {
+              kind: 'record',
+              position: `macro ${macros[i]!.id}`,
+              cursor: encode({ page: after, done: i + 1 }),
+              record: macroRecord(macros[i]!),
+            };
+          skip = 0;
+          if (!res.data.meta.has_more || !res.data.meta.after_cursor) return;
+          after = res.data.meta.after_cursor;
+        }
       }
       case 'comments': {
         const users = await usersById(clients, pageSize);

@@ -57,7 +57,7 @@ export async function validatePlan(
         severity: 'error',
         path: `${where}.credentials`,
         message: `environment variable ${name} (a ${plan[where].kind} API credential) is not set`,
-        fix: `export ${name}=… (the ${plan[where].kind} API token) in the worker's environment`,
+        fix: `export ${name}=… (a ${plan[where].kind} API credential) in the worker's environment`,
       });
   if (targetEnv && !env[targetEnv]) {
     add({

@@ -25,7 +25,7 @@ import { testClient, testSettings, testStaging, uniqueId, withWorker } from '../
  */
 jest.setTimeout(600_000);
 
-const FRONT_COLLECTIONS = ['contacts', 'conversations', 'messages', 'comments', 'tags'];
+const FRONT_COLLECTIONS = ['contacts', 'conversations', 'messages', 'comments', 'tags', 'message_templates'];
 const TICKETS = Number(process.env.TERN_TEST_ZF_TICKETS ?? 2000);
 
 /** Front's records, minus the clocks the server keeps itself. */
@@ -117,6 +117,17 @@ describe('Zendesk → Front, five phases against the sandboxes', () => {
       list_names: [],
       custom_fields: {},
       is_private: false,
+      created_at: 1_600_000_000,
+      updated_at: 1_600_000_000,
+    });
+    // A template Front already has under a macro's name: Tern updates it, the rollback gives it back.
+    frontCollections.messageTemplates(front.store).set('rsp_existing', {
+      id: 'rsp_existing',
+      name: 'Ask for a screenshot',
+      subject: null,
+      body: '<p>Old wording</p>',
+      folder_id: null,
+      inbox_ids: null,
       created_at: 1_600_000_000,
       updated_at: 1_600_000_000,
     });
@@ -275,6 +286,20 @@ describe('Zendesk → Front, five phases against the sandboxes', () => {
     attachments += noteFiles.length;
     expect(attachments).toBeGreaterThan(20);
     console.log(`zendesk-front: ${attachments} attachments, ${(bytes / 1e6).toFixed(1)} MB streamed`);
+    // Active macros with a reply are templates (one updated in place), the others filtered by a named rule.
+    const macros = [...zendeskCollections.macros(zendesk.store).values()];
+    const withReply = macros.filter((m) => m.active && m.actions.some((a) => a.field.startsWith('comment_value')));
+    expect(object(full, 'templates')).toMatchObject({
+      source: macros.length,
+      loaded: withReply.length,
+      filtered: macros.length - withReply.length,
+      checksumMismatches: 0,
+    });
+    const templates = [...frontCollections.messageTemplates(front.store).values()];
+    expect(templates.map((t) => t.name).sort()).toEqual(withReply.map((m) => m.title).sort());
+    expect(templates.find((t) => t.id === 'rsp_existing')!.body).not.toBe('<p>Old wording</p>');
+    expect(templates.find((t) => t.name === 'Billing: forwarded')!.body).toContain('<strong>billing team</strong>');
+    expect(templates.some((t) => t.body.includes('In Zendesk this macro also set: status'))).toBe(true);
     // The contact Front already had was updated in place, not duplicated.
     const handles = [...frontCollections.contacts(front.store).values()].flatMap((c) => c.handles.map((h) => h.handle));
     expect(new Set(handles).size).toBe(handles.length);
