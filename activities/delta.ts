@@ -22,6 +22,8 @@ export interface DeltaExtractResult {
   deleted: number;
   /** Changed records whose updated-at is older than the previous high-water mark minus the overlap. */
   changedBehindWatermark: number;
+  /** Read from the source's change feed since the previous mark (else the whole source was read). */
+  incremental?: boolean;
   /** The previous and the new high-water mark (max source updated-at), ISO; null without an updated-at column. */
   previousWatermark: string | null;
   watermark: string | null;
@@ -105,8 +107,30 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
     shared: { url: ctx.deps.staging.url, sql: ctx.sql },
     saas: ctx.saasDeps(meter),
   });
+  // A source with a change feed is read from the previous high-water mark (minus the overlap) only; it names
+  // its deletions. Any other source is read whole, and what it no longer holds was deleted.
+  const since = source.changes && threshold !== null ? new Date(threshold) : null;
+  result.incremental = since !== null;
+  const markDeleted = async (where: { sourceId?: string; field?: string; value?: string }) => {
+    const marked =
+      where.sourceId !== undefined
+        ? await ctx.sql`
+            update staged_records set delta_pending = 'deleted', source_deleted_at = now()
+            where migration_id = ${m} and object = ${o} and source_id = ${where.sourceId} and source_deleted_at is null`
+        : await ctx.sql`
+            update staged_records set delta_pending = 'deleted', source_deleted_at = now()
+            where migration_id = ${m} and object = ${o} and raw ->> ${where.field!} = ${where.value!}
+              and source_deleted_at is null`;
+    result.deleted += marked.count;
+  };
   try {
-    for await (const item of source.reader(null)) {
+    const items = since ? source.changes!(since) : source.reader(null);
+    for await (const item of items) {
+      if (item.kind === 'deleted') {
+        await flush();
+        await markDeleted(item);
+        continue;
+      }
       if (item.kind !== 'record') continue;
       result.read += 1;
       batch.push({ position: item.position, record: item.record });
@@ -119,6 +143,7 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
   // Staged records the source no longer holds were deleted there.
   let after = '';
   for (;;) {
+    if (since !== null) break;
     const page = await ctx.sql<{ source_id: string }[]>`
       select source_id from staged_records
       where migration_id = ${m} and object = ${o} and source_deleted_at is null and source_id > ${after}

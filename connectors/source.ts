@@ -8,3 +8,18 @@ export type SourceItem =
 
 /** Reads one object of a source from a cursor (null: from the start). */
 export type SourceReader = (cursor: string | null) => AsyncGenerator<SourceItem>;
+
+/**
+ * A deletion an incremental read reports: one record by id, or every record whose `field` holds `value` (the
+ * comments of a deleted ticket).
+ */
+export interface DeletedItem {
+  kind: 'deleted';
+  position: string;
+  sourceId?: string;
+  field?: string;
+  value?: string;
+}
+
+/** Reads only what changed since an instant (records, and deletions): sources with a change feed. */
+export type ChangeReader = (since: Date) => AsyncGenerator<SourceItem | DeletedItem>;

@@ -5,16 +5,21 @@ import { ConfigError, DatabaseUnreachableError, TernError } from '../common/erro
 import type { ObjectPlan, Plan } from '../plan/schema';
 import { csvSourceReader } from './csv/source';
 import { jsonlSourceReader } from './jsonl/read';
-import type { SourceReader } from './source';
+import type { ChangeReader, SourceReader } from './source';
 import { mysqlPoolOptions, mysqlSourceReader } from './sql/mysql-source';
 import { postgresSourceReader } from './sql/postgres-source';
 import { type SaasDeps, vendorClient } from './saas-targets';
 import { zendesk, ZENDESK_INCREMENTAL_EXPORTS_PER_MINUTE } from './zendesk/declaration';
-import { ZENDESK_RESOURCES, zendeskSourceReader } from './zendesk/source';
+import { ZENDESK_RESOURCES, zendeskChangeReader, zendeskSourceReader } from './zendesk/source';
 
 /** One object's source, opened: read it (from a cursor), then close it. */
 export interface OpenedSource {
   reader: SourceReader;
+  /**
+   * Sources with a change feed: only what changed since a high-water mark, deletions included. Without it, a
+   * delta reads everything and what is absent was deleted.
+   */
+  changes?: ChangeReader;
   /** Releases the connection (SQL sources); safe to call more than once. */
   close(): Promise<void>;
 }
@@ -92,7 +97,11 @@ export async function openSource(
         pageSize: source.pageSize,
         object: object.name,
       });
-      return { reader, close: () => Promise.resolve() };
+      const changes = zendeskChangeReader({ api, exports }, object.source.resource, {
+        pageSize: source.pageSize,
+        object: object.name,
+      });
+      return { reader, changes, close: () => Promise.resolve() };
     }
     case 'postgres':
     case 'mysql': {

@@ -308,6 +308,9 @@ describe('Zendesk → Front, five phases against the sandboxes', () => {
   });
 
   test('delta: new tickets and comments, status changes and a deleted ticket reach Front', async () => {
+    // Tickets the change feed reads again because they changed within the overlap window before the mark.
+    const mark = Math.max(...liveTickets().map((t) => Date.parse(t.updated_at)));
+    const inOverlap = liveTickets().filter((t) => Date.parse(t.updated_at) >= mark - 300_000).length;
     const touched = touchHelpdesk(zendesk.store, {
       seed: 5,
       newTickets: 4,
@@ -317,7 +320,20 @@ describe('Zendesk → Front, five phases against the sandboxes', () => {
       at: Date.now() - 3 * 60_000,
     });
     const zt = zendeskCollections.tickets(zendesk.store);
+    const listsBefore = zendesk.stats().byOperation.ListTicketComments ?? 0;
     const delta = await run('delta');
+    // Read from the change feed: only the touched tickets' comments were listed (for messages and for notes).
+    const touchedTickets =
+      touched.newTicketIds.length + touched.commentedTicketIds.length + touched.statusChangedTicketIds.length;
+    const lists = (zendesk.stats().byOperation.ListTicketComments ?? 0) - listsBefore;
+    expect(lists).toBeLessThanOrEqual(2 * (touchedTickets + inOverlap));
+    expect(lists).toBeLessThan(liveTickets().length / 4);
+    expect(delta.delta!.filter((d) => d.incremental).map((d) => d.object)).toEqual([
+      'contacts',
+      'messages',
+      'conversations',
+      'notes',
+    ]);
     if (!delta.ok) console.log(JSON.stringify(delta.objects, null, 1));
     expect(delta.ok).toBe(true);
     for (const id of touched.deletedTicketIds) expect(conversationOf(id)).toBeUndefined();
