@@ -51,7 +51,7 @@ interface SourceAttachment {
 }
 
 /** What identifies an attachment on both sides: name, type and size, in a stable order. */
-function canonicalAttachments(value: unknown): string | null {
+export function canonicalAttachments(value: unknown): string | null {
   const list = (typeof value === 'string' ? (JSON.parse(value) as unknown) : value) as SourceAttachment[] | null;
   if (!Array.isArray(list) || list.length === 0) return null;
   const rows = list

@@ -29,7 +29,7 @@ export interface ZendeskClients {
   exports: VendorClient;
 }
 
-interface User {
+export interface User {
   id: number;
   name: string;
   email: string | null;
@@ -45,7 +45,7 @@ interface User {
   updated_at: string;
 }
 
-interface Ticket {
+export interface Ticket {
   id: number;
   external_id: string | null;
   type: string | null;
@@ -65,7 +65,7 @@ interface Ticket {
   updated_at: string;
 }
 
-interface Comment {
+export interface Comment {
   id: number;
   author_id: number;
   body: string;
@@ -177,7 +177,7 @@ function ticketRecord(t: Ticket, users: Map<number, User>): Record<string, unkno
   return record;
 }
 
-function commentRecord(c: Comment, ticket: Ticket, users: Map<number, User>): Record<string, unknown> {
+export function commentRecord(c: Comment, ticket: Ticket, users: Map<number, User>): Record<string, unknown> {
   const author = users.get(c.author_id);
   const requester = users.get(ticket.requester_id);
   const inbound = author ? author.role === 'end-user' : c.author_id === ticket.requester_id;
@@ -235,7 +235,7 @@ async function ticketComments(client: VendorClient, ticketId: number): Promise<C
   }
 }
 
-interface Macro {
+export interface Macro {
   id: number;
   title: string;
   description: string | null;
@@ -247,7 +247,7 @@ interface Macro {
 
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-function macroRecord(m: Macro): Record<string, unknown> {
+export function macroRecord(m: Macro): Record<string, unknown> {
   const html = m.actions.find((a) => a.field === 'comment_value_html')?.value;
   const text = m.actions.find((a) => a.field === 'comment_value')?.value;
   const others = m.actions.filter((a) => a.field !== 'comment_value_html' && a.field !== 'comment_value');
