@@ -66,7 +66,16 @@ export class ActivityContext {
 
   /** What SaaS connectors need: staging (shared budgets, ledgers), credentials, a heartbeat while waiting. */
   saasDeps(meter?: RequestMeter): SaasDeps {
-    return { sql: this.sql, env: this.env, onWait: heartbeatIfActivity, onRequest: meter?.add };
+    // Every request is a sign of life: at a vendor's documented rate one page of a load can take minutes.
+    return {
+      sql: this.sql,
+      env: this.env,
+      onWait: heartbeatIfActivity,
+      onRequest: (vendor) => {
+        meter?.add(vendor);
+        heartbeatIfActivity();
+      },
+    };
   }
 
   /** The plan's target: a PostgreSQL database, or a SaaS tool through the connector kit. */

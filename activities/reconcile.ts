@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { refOf } from './load';
 import { checksum } from '../plan/checksum';
@@ -130,6 +131,7 @@ export async function reconcileObject(ctx: ActivityContext, input: ReconcileInpu
       .orderBy(asc(idMap.sourceId))
       .limit(READ_BACK_PAGE);
     if (page.length === 0) break;
+    Context.current().heartbeat({ after });
     after = page[page.length - 1]!.sourceId;
     const readBack = await writer.lookup(
       page.map((p) => refOf(p.sourceId, { targetId: p.targetId, state: 'written' })),

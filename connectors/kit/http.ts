@@ -139,7 +139,15 @@ export class VendorClient {
     const write = req.method !== 'get' && !req.idempotent;
     const ctx = { vendor: this.vendor, operation: req.operation, write, credentialEnv: this.credentialEnv };
     for (let attempt = 1; ; attempt++) {
-      const release = await this.options.governor.acquire();
+      // Waiting for the budget (a shared pause after a 429 can last a minute) keeps the caller alive.
+      const onWait = this.options.onWait;
+      const alive = onWait ? setInterval(onWait, 5000) : undefined;
+      let release: () => void;
+      try {
+        release = await this.options.governor.acquire();
+      } finally {
+        clearInterval(alive);
+      }
       this.options.onRequest?.(this.vendor);
       const started = Date.now();
       let failure: VendorError | undefined;
