@@ -13,11 +13,11 @@ import type { RequestMeter } from './meter';
 import { openSaasTarget, type SaasDeps } from '../connectors/saas-targets';
 
 /** Keeps the current activity alive while a vendor's budget makes it wait (a no-op outside activities). */
-function heartbeatIfActivity(): void {
+export function heartbeatIfActivity(details?: unknown): void {
   try {
-    Context.current().heartbeat();
+    Context.current().heartbeat(details);
   } catch {
-    // Not inside an activity (CLI checks).
+    // Not inside an activity (the CLI reconciles and validates directly).
   }
 }
 

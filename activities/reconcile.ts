@@ -1,11 +1,10 @@
-import { Context } from '@temporalio/activity';
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { refOf } from './load';
 import { checksum } from '../plan/checksum';
 import { addDecimals } from '../plan/decimal';
 import { appendAudit } from '../staging/audit';
 import { idMap, reconciliations, stagedRecords } from '../staging/schema';
-import type { ActivityContext } from './deps';
+import { heartbeatIfActivity, type ActivityContext } from './deps';
 import { RequestMeter } from './meter';
 
 export interface ReconcileInput {
@@ -131,7 +130,7 @@ export async function reconcileObject(ctx: ActivityContext, input: ReconcileInpu
       .orderBy(asc(idMap.sourceId))
       .limit(READ_BACK_PAGE);
     if (page.length === 0) break;
-    Context.current().heartbeat({ after });
+    heartbeatIfActivity({ after });
     after = page[page.length - 1]!.sourceId;
     const readBack = await writer.lookup(
       page.map((p) => refOf(p.sourceId, { targetId: p.targetId, state: 'written' })),
