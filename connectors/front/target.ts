@@ -176,18 +176,12 @@ class Extras {
             removed_at = null`;
   }
 
-  async created(kind: string) {
+  /** Resources of a kind Tern created: those still there, or (`ever`, to prove a rollback) removed since too. */
+  async created(kind: string, options: { ever?: boolean } = {}) {
     return this.sql<{ key: string; target_id: string }[]>`
       select key, target_id from target_extras
-      where migration_id = ${this.migrationId} and kind = ${kind} and created_by_tern and removed_at is null
-        and target_id is not null`;
-  }
-
-  /** Resources of a kind Tern created, removed since or not (to prove a rollback). */
-  async createdEver(kind: string) {
-    return this.sql<{ key: string; target_id: string }[]>`
-      select key, target_id from target_extras
-      where migration_id = ${this.migrationId} and kind = ${kind} and created_by_tern and target_id is not null`;
+      where migration_id = ${this.migrationId} and kind = ${kind} and created_by_tern and target_id is not null
+        and (${options.ever ?? false} or removed_at is null)`;
   }
 
   async removed(kind: string, key: string) {
@@ -266,7 +260,7 @@ export class FrontTarget implements TargetAdapter {
   }
 
   async verifyExtras(): Promise<{ remaining: string[] }> {
-    const rows = await this.extras.createdEver('tag');
+    const rows = await this.extras.created('tag', { ever: true });
     const remaining: string[] = [];
     for (const tag of rows) {
       const res = await this.client.request({
