@@ -13,6 +13,16 @@ export interface GoldColumn {
   /** Numeric precision and scale (numeric(p, s)); null when not numeric or unconstrained. */
   precision: number | null;
   scale: number | null;
+  /** SaaS attributes: the value format the target enforces (Attio's email-address, domain, phone-number). */
+  format?: 'email' | 'domain' | 'phone';
+  /** SaaS select/status attributes: the options that exist in the target now. */
+  options?: string[];
+  /** Whether the target creates missing options when Tern writes them (the plan allowed it). */
+  createsOptions?: boolean;
+  /** SaaS attributes that hold several values (multi-select, several emails). */
+  multiple?: boolean;
+  /** SaaS record references: the object (plan object name) a value must name. */
+  references?: string;
 }
 
 /** The target schema frozen by the preferences phase: the tables a plan writes, column by column. */
