@@ -7,7 +7,13 @@ import { objectDependencies } from '../plan/load';
 import { ProfileBuilder, type ObjectProfile } from '../plan/profile';
 import { Deduplicator, firstMatchingFilter, type DuplicateGroups } from '../plan/rules';
 import type { ObjectPlan } from '../plan/schema';
-import { checkPlanAgainstTarget, columnRejection, type TargetIssue } from '../plan/target-check';
+import {
+  checkPlanAgainstTarget,
+  columnRejection,
+  type Rejection,
+  type TargetIssue,
+  UniqueValues,
+} from '../plan/target-check';
 import { textOf } from '../plan/text';
 import { transformArgs, transformName } from '../plan/transforms';
 import { appendAudit } from '../staging/audit';
@@ -149,6 +155,8 @@ export interface StoredProfile extends ObjectProfile {
   duplicates?: DuplicateGroups & { key: string[] };
   orphans: OrphanFigure[];
   dryRun?: DryRunCounts;
+  /** Pre-flight: what the target would refuse, per field and reason, with examples (kept out of histories). */
+  preflight?: PreflightFinding[];
 }
 
 export interface ProfileSummary {
@@ -310,6 +318,41 @@ export interface DryRunCounts {
   deduplicated: number;
 }
 
+/**
+ * One kind of would-be target error of an object (a field and a reason), as pre-flight reports it: how many
+ * records, a few of them with their values, and the transform that avoids it.
+ */
+export interface PreflightFinding {
+  field: string;
+  code: string;
+  records: number;
+  message: string;
+  fix: string;
+  examples: { record: string; value: string | null }[];
+}
+
+const PREFLIGHT_EXAMPLES = 5;
+
+/** Collects pre-flight findings by field and reason. */
+class PreflightFindings {
+  private readonly byKind = new Map<string, PreflightFinding>();
+
+  add(sourceId: string, r: Rejection): void {
+    const k = `${r.field}\u0000${r.code}`;
+    let f = this.byKind.get(k);
+    if (!f) {
+      f = { field: r.field, code: r.code, records: 0, message: r.message, fix: r.fix ?? '', examples: [] };
+      this.byKind.set(k, f);
+    }
+    f.records += 1;
+    if (f.examples.length < PREFLIGHT_EXAMPLES) f.examples.push({ record: sourceId, value: r.value ?? null });
+  }
+
+  list(): PreflightFinding[] {
+    return [...this.byKind.values()].sort((a, b) => b.records - a.records || a.field.localeCompare(b.field));
+  }
+}
+
 export const total = (counts: Record<string, number>): number => Object.values(counts).reduce((a, b) => a + b, 0);
 
 /**
@@ -321,7 +364,10 @@ export async function dryRunObject(ctx: ActivityContext, input: ObjectInput): Pr
   const { plan } = await ctx.migration(input.migrationId);
   const object = ctx.object(plan, input.object);
   const gold = await loadGold(ctx, input.migrationId);
-  const columns = gold?.tables[object.target.table]?.columns ?? [];
+  const table = gold?.tables[object.target.table];
+  const columns = table?.columns ?? [];
+  const uniques = new UniqueValues(columns, table?.uniqueColumns ?? [], object.target.key);
+  const findings = new PreflightFindings();
   const mapper = compileObjectMapper(object, await ctx.customTransforms(plan));
   const loadable = new Map<string, Set<string>>();
   for (const dep of objectDependencies(object)) {
@@ -348,7 +394,12 @@ export async function dryRunObject(ctx: ActivityContext, input: ObjectInput): Pr
       else {
         const key = mapped.payload[object.target.key];
         if (key === null || key === undefined || textOf(key) !== row.source_id) reason = 'key_mismatch';
-        else reason = columnRejection(mapped.payload, columns)?.code;
+        else {
+          // Pre-flight: each rule of the target's attributes, and unique values across the object's records.
+          const refusal = columnRejection(mapped.payload, columns) ?? uniques.check(row.source_id, mapped.payload);
+          if (refusal) findings.add(row.source_id, refusal);
+          reason = refusal?.code;
+        }
       }
       if (reason) {
         counts.quarantined[reason] = (counts.quarantined[reason] ?? 0) + 1;
@@ -375,7 +426,8 @@ export async function dryRunObject(ctx: ActivityContext, input: ObjectInput): Pr
   for (const r of extractRejects) counts.quarantined[r.code] = (counts.quarantined[r.code] ?? 0) + r.n;
   counts.source = counts.staged + extractRejects.reduce((n, r) => n + r.n, 0);
   await ctx.sql`
-    update profiles set profile = profile || jsonb_build_object('dryRun', ${JSON.stringify(counts)}::jsonb)
+    update profiles set profile = profile || jsonb_build_object('dryRun', ${JSON.stringify(counts)}::jsonb,
+      'preflight', ${JSON.stringify(findings.list())}::jsonb)
     where migration_id = ${input.migrationId} and object = ${input.object}`;
   return counts;
 }

@@ -4,6 +4,8 @@ import type { Plan } from '../plan/schema';
 import { effectiveBudget } from './kit/budget';
 import { sharedGovernor } from './kit/governor';
 import { VendorClient, type VendorDeclaration } from './kit/http';
+import { attio } from './attio/declaration';
+import { AttioTarget, type AttioObjectBinding } from './attio/target';
 import { front } from './front/declaration';
 import { zendesk } from './zendesk/declaration';
 import { FRONT_RESOURCES, FrontTarget, type FrontResource } from './front/target';
@@ -44,6 +46,14 @@ export function vendorClient(
 /** The plan's SaaS target. */
 export function openSaasTarget(deps: SaasDeps, plan: Plan, migrationId: string): Promise<TargetAdapter> {
   const target = plan.target;
+  if (target.kind === 'attio') {
+    const bindings: Record<string, AttioObjectBinding> = {};
+    for (const object of plan.objects)
+      bindings[object.name] = { object: object.target.resource ?? object.target.table, key: object.target.key };
+    return Promise.resolve(
+      new AttioTarget(vendorClient(deps, attio, target), { createOptions: target.createOptions }, deps.sql, migrationId, bindings),
+    );
+  }
   if (target.kind !== 'front') throw new ConfigError(`no SaaS target "${target.kind}"`, 'use a supported target.kind');
   const resources: Record<string, FrontResource> = {};
   for (const object of plan.objects) {

@@ -195,6 +195,16 @@ export const frontTargetSchema = z.strictObject({
   fallbackTeammate: z.email(),
 });
 
+export const attioTargetSchema = z.strictObject({
+  kind: z.literal('attio'),
+  ...saasConnection,
+  /**
+   * Create the select options and statuses the plan writes that the workspace lacks. Off (the default), a
+   * record naming a missing option is refused by Attio and quarantined; pre-flight lists every such value.
+   */
+  createOptions: z.boolean().default(false),
+});
+
 export const postgresTargetSchema = z.strictObject({
   kind: z.literal('postgres'),
   /** Name of the env var holding the target database URL; unset means the staging database. */
@@ -212,7 +222,7 @@ export const planSchema = z.strictObject({
     mysqlSourceSchema,
     zendeskSourceSchema,
   ]),
-  target: z.discriminatedUnion('kind', [postgresTargetSchema, frontTargetSchema]),
+  target: z.discriminatedUnion('kind', [postgresTargetSchema, frontTargetSchema, attioTargetSchema]),
   /**
    * The plan's own transforms, written in TypeScript: name → module (relative to the plan file) and the
    * exported function `(value, ctx) => newValue` (throw RecordRejection to quarantine).

@@ -108,7 +108,14 @@ export function checkPlanAgainstTarget(
       }
       const kind = columnKindOf(column.dataType);
       const output = chainOutputKind(field.transform);
-      if (!ACCEPTS[kind].includes(output)) {
+      if (output === 'array' && column.multiple === false) {
+        add(
+          'error',
+          `objects.${i}.fields.${j}.transform`,
+          `${field.from ?? '(no source field)'} → ${field.to}: the transforms produce a list, but ${where}.${field.to} holds one value`,
+          `map it to an attribute that holds several values, or drop the split`,
+        );
+      } else if (!ACCEPTS[kind].includes(output) && !(column.multiple && output === 'array')) {
         add(
           'error',
           `objects.${i}.fields.${j}.transform`,
@@ -241,22 +248,64 @@ function editDistance(a: string, b: string): number {
   return row[b.length]!;
 }
 
+/** What a SaaS target accepts per value format (Attio's rules: https://docs.attio.com/docs/attribute-types). */
+export const VALUE_FORMATS: Record<NonNullable<GoldColumn['format']>, { pattern: RegExp; code: string; fix: string }> = {
+  email: {
+    pattern: /^[^\s@]+@[^\s@]+\.[^\s@]{2,}$/,
+    code: 'target_invalid_email',
+    fix: 'add the `email` transform (invalid addresses are quarantined, blanks become null)',
+  },
+  domain: {
+    pattern: /^(?!-)[a-z0-9-]{1,63}(?<!-)(\.[a-z0-9-]{1,63})*\.[a-z]{2,}$/i,
+    code: 'target_invalid_domain',
+    fix: 'add the `domain` transform (a website or URL → its domain; { domain: { onInvalid: null } } to drop bad ones)',
+  },
+  phone: {
+    pattern: /^\+[1-9]\d{6,14}$/,
+    code: 'target_invalid_phone',
+    fix: 'add { phone: { defaultCountry: <country> } } (E.164; onInvalid: null to drop bad numbers)',
+  },
+};
+
+/** A value the target would refuse, as pre-flight reports it: which field, which value, and the fix. */
+export interface Rejection {
+  code: string;
+  field: string;
+  message: string;
+  /** The offending value (quoted in reports; never the whole record). */
+  value?: string;
+  fix?: string;
+}
+
+const quoted = (v: unknown) => {
+  const t = textOf(v);
+  return t.length > 60 ? `${t.slice(0, 57)}…` : t;
+};
+
 /**
  * What the target would refuse in a mapped payload, checked before writing so a dry run predicts it and a
- * load quarantines it with the same reason: a null in a NOT NULL column, text longer than its column.
+ * load quarantines it with the same reason: a null in a NOT NULL column, text longer than its column, and for
+ * SaaS attributes a value in the wrong format, an option that does not exist, several values where the
+ * attribute holds one.
  */
 export function columnRejection(
   payload: Record<string, unknown>,
   columns: readonly GoldColumn[],
-): { code: string; field: string; message: string } | undefined {
+): Rejection | undefined {
   for (const column of columns) {
     if (!(column.name in payload)) continue;
     const value = payload[column.name];
-    if ((value === null || value === undefined) && !column.nullable) {
+    const items = (Array.isArray(value) ? value : [value]).filter(
+      (v) => v !== null && v !== undefined && !(typeof v === 'string' && v.trim() === ''),
+    );
+    // A SaaS attribute (multiple is known) holds no blank text or empty list; a table column takes ''.
+    const empty = column.multiple === undefined ? value === null || value === undefined : items.length === 0;
+    if (empty && !column.nullable) {
       return {
         code: 'required_missing',
         field: column.name,
         message: `${column.name} is empty, and the target requires a value (NOT NULL)`,
+        fix: `map a source field that always has a value to ${column.name}, or add { default: … }`,
       };
     }
     if (column.maxLength !== null && typeof value === 'string' && [...value].length > column.maxLength) {
@@ -264,8 +313,76 @@ export function columnRejection(
         code: 'too_long',
         field: column.name,
         message: `${column.name} has ${[...value].length} characters; the target column holds ${column.maxLength}`,
+        value: quoted(value),
+        fix: `add { truncate: { length: ${column.maxLength}, onOverflow: truncate } }`,
       };
+    }
+    if (column.multiple === false && items.length > 1) {
+      return {
+        code: 'target_several_values',
+        field: column.name,
+        message: `${column.name} holds one value, and the record has ${items.length}`,
+        value: quoted(items.map(textOf).join(', ')),
+        fix: `keep one value (drop the split), or map to an attribute that holds several`,
+      };
+    }
+    const format = column.format ? VALUE_FORMATS[column.format] : undefined;
+    for (const item of items) {
+      if (format && !format.pattern.test(textOf(item)))
+        return {
+          code: format.code,
+          field: column.name,
+          message: `"${quoted(item)}" is not a valid ${column.format} for ${column.name}`,
+          value: quoted(item),
+          fix: format.fix,
+        };
+      if (column.options && !column.createsOptions && !column.options.includes(textOf(item)))
+        return {
+          code: 'target_option_missing',
+          field: column.name,
+          message: `"${quoted(item)}" is not an option of ${column.name} (options: ${column.options.slice(0, 8).join(', ')}${column.options.length > 8 ? ', …' : ''})`,
+          value: quoted(item),
+          fix: `map it to an option with picklist (\`tern map suggest <plan> <object>.<field>\`), or set target.createOptions: true`,
+        };
     }
   }
   return undefined;
+}
+
+/**
+ * Unique target attributes across the records of one object (pre-flight): the second record carrying a value
+ * the target holds once would be refused. Values are compared as the target compares them (case-insensitive
+ * for formats, exact otherwise).
+ */
+export class UniqueValues {
+  private readonly seen = new Map<string, Map<string, string>>();
+
+  constructor(private readonly columns: readonly GoldColumn[], unique: readonly string[], private readonly key: string) {
+    for (const c of columns) if (unique.includes(c.name) && c.name !== key) this.seen.set(c.name, new Map());
+  }
+
+  /** The conflict this record would meet, or undefined; remembers its values when there is none. */
+  check(sourceId: string, payload: Record<string, unknown>): Rejection | undefined {
+    const mine: [Map<string, string>, string][] = [];
+    for (const [name, values] of this.seen) {
+      const column = this.columns.find((c) => c.name === name)!;
+      const value = payload[name];
+      for (const item of Array.isArray(value) ? value : [value]) {
+        if (item === null || item === undefined || textOf(item).trim() === '') continue;
+        const k = column.format ? textOf(item).toLowerCase() : textOf(item);
+        const holder = values.get(k);
+        if (holder !== undefined && holder !== sourceId)
+          return {
+            code: 'target_unique_conflict',
+            field: name,
+            message: `${name} "${quoted(item)}" is already held by record ${holder}; ${name} is unique in the target`,
+            value: quoted(item),
+            fix: `dedupe the object on it: dedupe: { key: [<source field of ${name}>] }, or map ${name} from a field that differs`,
+          };
+        mine.push([values, k]);
+      }
+    }
+    for (const [values, k] of mine) values.set(k, sourceId);
+    return undefined;
+  }
 }

@@ -583,6 +583,21 @@ const decimalSeparator = z.enum(['.', ',']).default('.');
 const numberArgs = z.strictObject({ decimalSeparator });
 const currencyArgs = z.strictObject({ decimals: z.number().int().min(0).max(12).default(2), decimalSeparator });
 
+const domainArgs = z.strictObject({ onInvalid: policy(['quarantine', 'null'], 'quarantine') });
+
+/** A host name as CRMs accept it: labels of letters, digits and hyphens, a top-level domain of 2+ letters. */
+const DOMAIN = /^(?!-)[a-z0-9-]{1,63}(?<!-)(\.[a-z0-9-]{1,63})*\.[a-z]{2,}$/;
+
+/** "https://www.Acme.com/about" → "acme.com"; undefined when what remains is not a domain. */
+export function domainOf(text: string): string | undefined {
+  let s = text.trim().toLowerCase();
+  if (s.length > 2048) return undefined;
+  s = s.replace(/^[a-z][a-z0-9+.-]*:\/\//, '').replace(/^[^@/]*@/, '');
+  s = s.split(/[/?#]/, 1)[0]!.replace(/:\d+$/, '').replace(/\.$/, '');
+  if (s.startsWith('www.')) s = s.slice(4);
+  return s.length <= 253 && DOMAIN.test(s) ? s : undefined;
+}
+
 const phoneArgs = z.strictObject({
   defaultCountry: z
     .string()
@@ -888,6 +903,21 @@ export const TRANSFORMS: Record<string, TransformDefinition> = {
       if (!isEmail(s)) throw new RecordRejection('invalid_email', `${quoteValue(v)} is not an email address`);
       return s;
     }),
+  ),
+  domain: define(
+    'a website, URL or host → its domain, lower-case, without www. ("https://www.Acme.com/about" → "acme.com"): { domain: { onInvalid: quarantine | null } }',
+    domainArgs,
+    ({ onInvalid }) =>
+      elementwise((v) => {
+        if (isBlank(v)) return null;
+        const domain = domainOf(asText(v));
+        if (domain !== undefined) return domain;
+        if (onInvalid === 'null') return null;
+        throw new RecordRejection(
+          'invalid_domain',
+          `${quoteValue(v)} is not a website or domain; correct it in the source or set domain.onInvalid: null`,
+        );
+      }),
   ),
   phone: define(
     'a phone number → E.164 (+12125550123; extensions are dropped): { phone: { defaultCountry: US, onInvalid: quarantine | null } }',
@@ -1290,6 +1320,7 @@ function kindAfter(input: TransformOutputKind, spec: TransformSpec): TransformOu
     case 'collapse_whitespace':
     case 'truncate':
     case 'email':
+    case 'domain':
     case 'phone':
     case 'picklist':
     case 'reference':

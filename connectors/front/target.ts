@@ -8,6 +8,7 @@ import { RecordRejectedError, UnknownOutcomeError, VendorError } from '../kit/er
 import { eachLimited } from '../kit/idempotent';
 import type { VendorClient } from '../kit/http';
 import type { GoldColumn, GoldSchema } from '../postgres/schema';
+import { TargetExtras } from '../extras';
 import type { RecordRef, TargetAdapter, TargetRecords, TargetRow, WriteItem, WriteOutcome } from '../target';
 
 /**
@@ -150,47 +151,6 @@ const epochSeconds = (value: unknown): number => {
 
 const isoOf = (seconds: number) => new Date(seconds * 1000).toISOString();
 
-/** Auxiliary resources in staging's `target_extras`. */
-class Extras {
-  constructor(
-    private readonly sql: postgres.Sql,
-    private readonly migrationId: string,
-  ) {}
-
-  async get(kind: string, keys: readonly string[]) {
-    if (keys.length === 0) return new Map<string, { targetId: string | null; detail: string | null }>();
-    const rows = await this.sql<{ key: string; target_id: string | null; detail: string | null }[]>`
-      select key, target_id, detail from target_extras
-      where migration_id = ${this.migrationId} and kind = ${kind} and key = any(${keys as string[]}::text[])
-        and removed_at is null`;
-    return new Map(rows.map((r) => [r.key, { targetId: r.target_id, detail: r.detail }]));
-  }
-
-  async put(kind: string, key: string, targetId: string | null, detail: string | null = null, createdByTern = true) {
-    await this.sql`
-      insert into target_extras (migration_id, kind, key, target_id, detail, created_by_tern)
-      values (${this.migrationId}, ${kind}, ${key}, ${targetId}, ${detail}, ${createdByTern})
-      on conflict (migration_id, kind, key) do update
-        set target_id = coalesce(target_extras.target_id, excluded.target_id),
-            detail = coalesce(excluded.detail, target_extras.detail),
-            removed_at = null`;
-  }
-
-  /** Resources of a kind Tern created: those still there, or (`ever`, to prove a rollback) removed since too. */
-  async created(kind: string, options: { ever?: boolean } = {}) {
-    return this.sql<{ key: string; target_id: string }[]>`
-      select key, target_id from target_extras
-      where migration_id = ${this.migrationId} and kind = ${kind} and created_by_tern and target_id is not null
-        and (${options.ever ?? false} or removed_at is null)`;
-  }
-
-  async removed(kind: string, key: string) {
-    await this.sql`
-      update target_extras set removed_at = now()
-      where migration_id = ${this.migrationId} and kind = ${kind} and key = ${key}`;
-  }
-}
-
 /** Front, reached through the connector kit (governed, retried, credentials by reference). */
 export class FrontTarget implements TargetAdapter {
   readonly kind = 'front';
@@ -198,7 +158,7 @@ export class FrontTarget implements TargetAdapter {
   private inboxId?: Promise<string>;
   private tagIds?: Map<string, string>;
   private customFields?: Promise<Map<string, string>>;
-  readonly extras: Extras;
+  readonly extras: TargetExtras;
 
   constructor(
     readonly client: VendorClient,
@@ -210,7 +170,7 @@ export class FrontTarget implements TargetAdapter {
     /** The source's attachment downloads, when the source has attachments. */
     readonly downloads?: AttachmentDownloads,
   ) {
-    this.extras = new Extras(sql, migrationId);
+    this.extras = new TargetExtras(sql, migrationId);
   }
 
   records(objectName: string): Promise<TargetRecords> {

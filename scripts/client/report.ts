@@ -104,6 +104,13 @@ export function formatPreferencesReport(report: PreferencesReport, options: { fi
       if (sum(d.quarantined) > 0) out.push(`    quarantined: ${list(d.quarantined)}`);
       if (sum(d.filtered) > 0) out.push(`    filtered: ${list(d.filtered)}`);
     }
+    for (const f of o.preflight ?? [])
+      out.push(
+        `  pre-flight ${f.code} ${f.field}: ${f.records} record(s) the target would refuse, e.g. ${f.examples
+          .slice(0, 3)
+          .map((e) => `record ${e.record}${e.value === null ? '' : ` "${e.value}"`}`)
+          .join(', ')} — fix: ${f.fix}`,
+      );
   }
   const errors = report.issues.filter((i) => i.severity === 'error');
   const warnings = report.issues.filter((i) => i.severity === 'warning');

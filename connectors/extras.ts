@@ -1,0 +1,46 @@
+import type postgres from 'postgres';
+
+/**
+ * What a SaaS target created besides records (tags, threads, options, attributes), in staging's `target_extras`:
+ * a rollback removes what Tern created and proves it gone.
+ */
+export class TargetExtras {
+  constructor(
+    private readonly sql: postgres.Sql,
+    private readonly migrationId: string,
+  ) {}
+
+  async get(kind: string, keys: readonly string[]) {
+    if (keys.length === 0) return new Map<string, { targetId: string | null; detail: string | null }>();
+    const rows = await this.sql<{ key: string; target_id: string | null; detail: string | null }[]>`
+      select key, target_id, detail from target_extras
+      where migration_id = ${this.migrationId} and kind = ${kind} and key = any(${keys as string[]}::text[])
+        and removed_at is null`;
+    return new Map(rows.map((r) => [r.key, { targetId: r.target_id, detail: r.detail }]));
+  }
+
+  async put(kind: string, key: string, targetId: string | null, detail: string | null = null, createdByTern = true) {
+    await this.sql`
+      insert into target_extras (migration_id, kind, key, target_id, detail, created_by_tern)
+      values (${this.migrationId}, ${kind}, ${key}, ${targetId}, ${detail}, ${createdByTern})
+      on conflict (migration_id, kind, key) do update
+        set target_id = coalesce(target_extras.target_id, excluded.target_id),
+            detail = coalesce(excluded.detail, target_extras.detail),
+            removed_at = null`;
+  }
+
+  /** Resources of a kind Tern created: those still there, or (`ever`, to prove a rollback) removed since too. */
+  async created(kind: string, options: { ever?: boolean } = {}) {
+    return this.sql<{ key: string; target_id: string }[]>`
+      select key, target_id from target_extras
+      where migration_id = ${this.migrationId} and kind = ${kind} and created_by_tern and target_id is not null
+        and (${options.ever ?? false} or removed_at is null)`;
+  }
+
+  async removed(kind: string, key: string) {
+    await this.sql`
+      update target_extras set removed_at = now()
+      where migration_id = ${this.migrationId} and kind = ${kind} and key = ${key}`;
+  }
+}
+
