@@ -1,15 +1,27 @@
 import type postgres from 'postgres';
 import type { Plan } from '../plan/schema';
 import { effectiveBudget } from './kit/budget';
+import { attio } from './attio/declaration';
 import { front } from './front/declaration';
+import { hubspot } from './hubspot/declaration';
 import { zendesk, ZENDESK_INCREMENTAL_EXPORTS_PER_MINUTE } from './zendesk/declaration';
 import type { VendorDeclaration } from './kit/http';
 
 /** The vendors Tern meters, with the plan's side that names their tier. */
-const VENDORS: Record<string, { declaration: VendorDeclaration; side: 'source' | 'target'; fixedRate?: number }> = {
-  front: { declaration: front, side: 'target' },
-  zendesk: { declaration: zendesk, side: 'source' },
-  'zendesk-exports': { declaration: zendesk, side: 'source', fixedRate: ZENDESK_INCREMENTAL_EXPORTS_PER_MINUTE / 60 },
+const VENDORS: Record<
+  string,
+  { declaration: VendorDeclaration; side: 'source' | 'target'; kind: string; fixedRate?: number }
+> = {
+  front: { declaration: front, side: 'target', kind: 'front' },
+  attio: { declaration: attio, side: 'target', kind: 'attio' },
+  zendesk: { declaration: zendesk, side: 'source', kind: 'zendesk' },
+  'zendesk-exports': {
+    declaration: zendesk,
+    side: 'source',
+    kind: 'zendesk',
+    fixedRate: ZENDESK_INCREMENTAL_EXPORTS_PER_MINUTE / 60,
+  },
+  hubspot: { declaration: hubspot, side: 'source', kind: 'hubspot' },
 };
 
 export interface StageEstimate {
@@ -58,7 +70,8 @@ export async function estimateFullPhase(
   const rates: Record<string, number> = {};
   for (const [name, v] of Object.entries(VENDORS)) {
     const side = plan[v.side];
-    const override = 'budget' in side ? side.budget : undefined;
+    // The plan's tier applies to the vendor it names; another vendor is at its documented default.
+    const override = side.kind === v.kind && 'budget' in side ? side.budget : undefined;
     // Documented limits only: a sandbox's raised rate says nothing about the real account.
     const documented = effectiveBudget(v.declaration.budget, override && { ...override, exceedDocumented: false });
     rates[name] = v.fixedRate ?? documented.ratePerSecond;
