@@ -581,7 +581,12 @@ const truncateArgs = z.strictObject({
 
 const decimalSeparator = z.enum(['.', ',']).default('.');
 const numberArgs = z.strictObject({ decimalSeparator });
-const currencyArgs = z.strictObject({ decimals: z.number().int().min(0).max(12).default(2), decimalSeparator });
+const currencyArgs = z.strictObject({
+  decimals: z.number().int().min(0).max(12).default(2),
+  decimalSeparator,
+  /** What a value that is no amount at all ("TBD", "n/a") becomes: the record quarantined, or no amount. */
+  onInvalid: policy(['quarantine', 'null'], 'quarantine'),
+});
 
 const domainArgs = z.strictObject({ onInvalid: policy(['quarantine', 'null'], 'quarantine') });
 
@@ -851,9 +856,9 @@ export const TRANSFORMS: Record<string, TransformDefinition> = {
       }),
   ),
   currency: define(
-    "an amount of money → exact decimal with `decimals` places; symbols, ISO codes and (negative) parentheses removed: { currency: { decimals: 2, decimalSeparator: '.' } }",
+    "an amount of money → exact decimal with `decimals` places; symbols, ISO codes and (negative) parentheses removed: { currency: { decimals: 2, decimalSeparator: '.', onInvalid: quarantine | null } }",
     currencyArgs,
-    ({ decimals, decimalSeparator }) =>
+    ({ decimals, decimalSeparator, onInvalid }) =>
       elementwise((v) => {
         if (isBlank(v)) return null;
         const reject = (why: string) => new RecordRejection('invalid_currency', `${quoteValue(v)} ${why}`);
@@ -865,10 +870,12 @@ export const TRANSFORMS: Record<string, TransformDefinition> = {
           parsed = parseDecimalText(stripped.body, decimalSeparator, false);
           if (parsed) parsed.negative = stripped.negative;
         }
-        if (!parsed)
+        if (!parsed) {
+          if (onInvalid === 'null') return null;
           throw reject(
-            `is not an amount written like ${NUMBER_EXAMPLE[decimalSeparator]} (with an optional symbol or currency code); correct it in the source`,
+            `is not an amount written like ${NUMBER_EXAMPLE[decimalSeparator]} (with an optional symbol or currency code); correct it in the source, or set currency.onInvalid: null`,
           );
+        }
         if (parsed.frac.length > decimals)
           throw reject(
             `has ${parsed.frac.length} decimal places, more than the ${decimals} allowed (never rounded); correct the source or raise currency.decimals`,

@@ -129,6 +129,12 @@ describe('currency', () => {
     expect(run(['currency'], 12.5)).toBe('12.50');
     expect(run(['currency'], '(0.00)')).toBe('0.00');
   });
+  it('reads a value that is no amount at all as no amount when told, and still refuses a rounded one', () => {
+    expect(rejection(['currency'], 'TBD').code).toBe('invalid_currency');
+    expect(run([{ currency: { onInvalid: 'null' } }], 'TBD')).toBeNull();
+    expect(run([{ currency: { onInvalid: 'null' } }], '$1,200')).toBe('1200.00');
+    expect(rejection([{ currency: { onInvalid: 'null' } }], '12.345').code).toBe('invalid_currency');
+  });
   it('never rounds: more fraction digits than decimals is a rejection', () => {
     const err = rejection(['currency'], '12.345 EUR');
     expect(err.code).toBe('invalid_currency');
@@ -554,6 +560,7 @@ describe('every transform on dirty values', () => {
     currency: 'currency',
     boolean: 'boolean',
     email: 'email',
+    domain: 'domain',
     phone: { phone: { defaultCountry: 'US' } },
     date: 'date',
     datetime: { datetime: { zone: 'Europe/Paris' } },
