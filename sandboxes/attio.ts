@@ -1,473 +1,513 @@
 import { randomUUID } from 'node:crypto';
 import { seededRandom } from '../common/random';
-import { asText } from '../connectors/kit/errors';
-import type { Handler, SandboxRequest, SandboxResponse, SandboxStore, VendorSandbox } from './core/server';
+import type { Handler, SandboxRequest, SandboxStore, VendorSandbox, WriteCounters } from './core/server';
+import {
+  checkRecord,
+  filterKey,
+  lookup,
+  mergeValues,
+  normaliseValues,
+  type StoredValues,
+  valueKey,
+} from './attio-values';
+import {
+  ATTRIBUTE_TYPES,
+  type AttioAttribute,
+  type AttioAttributeType,
+  AttioError,
+  type AttioObjectDef,
+  type AttioOption,
+  type AttioStoredRecord,
+  attributeOf,
+  errorResponse,
+  findAttribute,
+  findObject,
+  findTarget,
+  MULTISELECT_TYPES,
+  objectDefs,
+  optionOf,
+  presentAttribute,
+  presentOption,
+  recordsOf,
+  saveObject,
+  stableId,
+  standardObjects,
+  UNIQUE_TYPES,
+  WORKSPACE_ID,
+  withAttribute,
+} from './attio-workspace';
+
+export {
+  attioWorkspaceFingerprint,
+  attioWorkspaceState,
+  standardObjects,
+  type AttioAttribute,
+  type AttioAttributeType,
+  type AttioObjectDef,
+  type AttioOption,
+  type AttioWorkspaceState,
+} from './attio-workspace';
 
 /**
- * The Attio sandbox: objects, attributes and records of Attio's REST API v2 (per sandboxes/specs/attio.openapi.yaml),
- * with its validation rules (unique attributes, email and domain formats, options that must exist), its
- * limit/offset paging and its rate limits: 100 reads/s and 25 writes/s, 429 with a `Retry-After` HTTP date.
+ * The Attio sandbox: the standard objects of a new workspace (companies, people, deals), their attributes, select
+ * options and statuses, and records, through Attio's REST API v2 (per sandboxes/specs/attio.openapi.yaml). Attributes,
+ * options and statuses are created and archived through the API as in Attio; record writes follow Attio's
+ * validation rules (sandboxes/attio-values.ts) and its multiselect semantics (create and PUT overwrite, PATCH
+ * appends, assert appends to its matching attribute only). Limit/offset paging; rate limits of 100 reads/s and
+ * 25 writes/s, 429 with a `Retry-After` HTTP date.
  */
 
-export type AttioAttributeType =
-  | 'text'
-  | 'number'
-  | 'email-address'
-  | 'domain'
-  | 'phone-number'
-  | 'select'
-  | 'status'
-  | 'record-reference'
-  | 'checkbox'
-  | 'date'
-  | 'currency';
+const SLUG = /^[a-z][a-z0-9_]*$/;
 
-export interface AttioAttribute {
-  api_slug: string;
-  title: string;
-  type: AttioAttributeType;
-  is_unique: boolean;
-  is_required: boolean;
-  is_multiselect: boolean;
-  options?: string[];
-  statuses?: string[];
-  /** For record references: the object slug referenced. */
-  target_object?: string;
-}
+/** The records' data body of a write: `{data: {values}}`. */
+const valuesOf = (req: SandboxRequest) =>
+  (req.body as { data?: { values?: Record<string, unknown> } } | undefined)?.data?.values ?? {};
 
-export interface AttioObjectDef {
-  api_slug: string;
-  singular_noun: string;
-  plural_noun: string;
-  attributes: AttioAttribute[];
-}
+const dataOf = <T>(req: SandboxRequest) => ((req.body as { data?: T } | undefined)?.data ?? {}) as T;
 
-const attr = (api_slug: string, type: AttioAttributeType, extra: Partial<AttioAttribute> = {}): AttioAttribute => ({
-  api_slug,
-  title: api_slug.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase()),
-  type,
-  is_unique: false,
-  is_required: false,
-  is_multiselect: false,
-  ...extra,
-});
-
-/** The standard objects of a new Attio workspace, plus the `tern_id` attribute a migration adds to each. */
-export function standardObjects(): AttioObjectDef[] {
-  return [
-    {
-      api_slug: 'companies',
-      singular_noun: 'Company',
-      plural_noun: 'Companies',
-      attributes: [
-        attr('name', 'text'),
-        attr('domains', 'domain', { is_unique: true, is_multiselect: true }),
-        attr('description', 'text'),
-        attr('categories', 'select', { is_multiselect: true, options: ['B2B', 'B2C', 'SaaS', 'Enterprise'] }),
-        attr('tern_id', 'text'),
-      ],
-    },
-    {
-      api_slug: 'people',
-      singular_noun: 'Person',
-      plural_noun: 'People',
-      attributes: [
-        attr('name', 'text'),
-        attr('email_addresses', 'email-address', { is_unique: true, is_multiselect: true }),
-        attr('phone_numbers', 'phone-number', { is_multiselect: true }),
-        attr('job_title', 'text'),
-        attr('company', 'record-reference', { target_object: 'companies' }),
-        attr('tern_id', 'text'),
-      ],
-    },
-    {
-      api_slug: 'deals',
-      singular_noun: 'Deal',
-      plural_noun: 'Deals',
-      attributes: [
-        attr('name', 'text', { is_required: true }),
-        attr('stage', 'status', { is_required: true, statuses: ['Lead', 'In Progress', 'Won 🎉', 'Lost'] }),
-        attr('value', 'currency'),
-        attr('associated_company', 'record-reference', { target_object: 'companies' }),
-        attr('tern_id', 'text'),
-      ],
-    },
-  ];
-}
-
-type StoredRecord = {
-  id: { workspace_id: string; object_id: string; record_id: string };
-  created_at: string;
-  web_url: string;
-  values: Record<string, Record<string, unknown>[]>;
-};
-
-const WORKSPACE_ID = '00000000-0000-4000-8000-000000000a77';
-
-function error(status: number, code: string, message: string, type = 'invalid_request_error'): SandboxResponse {
-  return { status, body: { status_code: status, type, code, message } };
-}
-
-class RecordError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]{2,}$/;
-const DOMAIN = /^(?!-)[a-z0-9-]{1,63}(?<!-)(\.[a-z0-9-]{1,63})*\.[a-z]{2,}$/i;
-const PHONE = /^\+[1-9]\d{6,14}$/;
-
-function objects(store: SandboxStore) {
-  return store.collection<AttioObjectDef & Record<string, unknown>>('attio:objects');
-}
-
-function records(store: SandboxStore, object: string) {
-  return store.collection<StoredRecord & Record<string, unknown>>(`records:${object}`);
-}
-
-/** Per-attribute value indexes (not part of the store's fingerprint): uniqueness checks and filters stay O(1). */
-const indexes = new WeakMap<SandboxStore, Map<string, Map<string, Set<string>>>>();
-
-function index(store: SandboxStore, object: string, slug: string): Map<string, Set<string>> {
-  let byStore = indexes.get(store);
-  if (!byStore) {
-    byStore = new Map();
-    indexes.set(store, byStore);
-  }
-  const name = `${object}.${slug}`;
-  let idx = byStore.get(name);
-  if (!idx) {
-    idx = new Map();
-    for (const r of records(store, object).values())
-      for (const v of r.values[slug] ?? []) addTo(idx, valueKey(v), r.id.record_id);
-    byStore.set(name, idx);
-  }
-  return idx;
-}
-
-function addTo(idx: Map<string, Set<string>>, key: string, id: string): void {
-  let set = idx.get(key);
-  if (!set) {
-    set = new Set();
-    idx.set(key, set);
-  }
-  set.add(id);
-}
-
-function putRecord(store: SandboxStore, object: AttioObjectDef, record: StoredRecord): void {
-  dropRecord(store, object, record.id.record_id);
-  records(store, object.api_slug).set(record.id.record_id, record);
-  for (const a of object.attributes)
-    for (const v of record.values[a.api_slug] ?? [])
-      addTo(index(store, object.api_slug, a.api_slug), valueKey(v), record.id.record_id);
-}
-
-function dropRecord(store: SandboxStore, object: AttioObjectDef, recordId: string): boolean {
-  const old = records(store, object.api_slug).get(recordId);
-  if (!old) return false;
-  for (const a of object.attributes)
-    for (const v of old.values[a.api_slug] ?? [])
-      index(store, object.api_slug, a.api_slug).get(valueKey(v))?.delete(recordId);
-  records(store, object.api_slug).delete(recordId);
-  return true;
-}
-
-/** Ids of the records whose attribute holds one of `keys`. */
-function lookup(store: SandboxStore, object: string, slug: string, keys: string[]): string[] {
-  const idx = index(store, object, slug);
-  return [...new Set(keys.flatMap((k) => [...(idx.get(k) ?? [])]))];
-}
-
-function findObject(store: SandboxStore, slug: string): AttioObjectDef {
-  const def = objects(store).get(slug);
-  if (!def) throw new RecordError(404, 'not_found', `Object with slug/ID "${slug}" not found.`);
-  return def;
-}
-
-/** Normalises one written value the way Attio accepts it (a scalar or the type's object form). */
-function normaliseValue(
-  object: AttioObjectDef,
-  a: AttioAttribute,
-  input: unknown,
-  store: SandboxStore,
-): Record<string, unknown> {
-  const bad = (why: string) =>
-    new RecordError(
-      400,
-      'validation_type',
-      `Invalid value for attribute "${a.api_slug}" on ${object.api_slug}: ${why}`,
-    );
-  const obj = input !== null && typeof input === 'object' ? (input as Record<string, unknown>) : undefined;
-  switch (a.type) {
-    case 'text': {
-      const v = obj ? obj.value : input;
-      if (typeof v !== 'string') throw bad('expected a string');
-      return { attribute_type: 'text', value: v };
-    }
-    case 'number': {
-      const v = obj ? obj.value : input;
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw bad('expected a number');
-      return { attribute_type: 'number', value: v };
-    }
-    case 'checkbox': {
-      const v = obj ? obj.value : input;
-      if (typeof v !== 'boolean') throw bad('expected a boolean');
-      return { attribute_type: 'checkbox', value: v };
-    }
-    case 'date': {
-      const v = obj ? obj.value : input;
-      if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(v))
-        throw bad(`"${String(v)}" is not a date (YYYY-MM-DD)`);
-      return { attribute_type: 'date', value: v };
-    }
-    case 'email-address': {
-      const v = obj ? obj.email_address : input;
-      if (typeof v !== 'string' || !EMAIL.test(v)) throw bad(`"${String(v)}" is not a valid email address`);
-      return { attribute_type: 'email-address', email_address: v.toLowerCase() };
-    }
-    case 'domain': {
-      const v = obj ? obj.domain : input;
-      if (typeof v !== 'string' || !DOMAIN.test(v)) throw bad(`"${String(v)}" is not a valid domain`);
-      return { attribute_type: 'domain', domain: v.toLowerCase() };
-    }
-    case 'phone-number': {
-      const v = obj ? (obj.original_phone_number ?? obj.phone_number) : input;
-      if (typeof v !== 'string' || !PHONE.test(v)) throw bad(`"${String(v)}" is not a phone number in E.164 form`);
-      return { attribute_type: 'phone-number', original_phone_number: v };
-    }
-    case 'select': {
-      const v = obj ? (obj.option as string | undefined) : input;
-      if (typeof v !== 'string' || !a.options?.includes(v))
-        throw new RecordError(
-          400,
-          'value_not_found',
-          `Select option "${String(v)}" does not exist on attribute "${a.api_slug}".`,
-        );
-      return { attribute_type: 'select', option: { title: v } };
-    }
-    case 'status': {
-      const v = obj ? (obj.status as string | undefined) : input;
-      if (typeof v !== 'string' || !a.statuses?.includes(v))
-        throw new RecordError(
-          400,
-          'value_not_found',
-          `Status "${String(v)}" does not exist on attribute "${a.api_slug}".`,
-        );
-      return { attribute_type: 'status', status: { title: v } };
-    }
-    case 'currency': {
-      const v = obj ? obj.currency_value : input;
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw bad('expected a number (currency_value)');
-      return { attribute_type: 'currency', currency_value: v };
-    }
-    case 'record-reference': {
-      const target = (obj?.target_object as string | undefined) ?? a.target_object!;
-      const id = obj ? (obj.target_record_id as string | undefined) : input;
-      if (typeof id !== 'string') throw bad('expected {target_object, target_record_id}');
-      if (!records(store, target).has(id))
-        throw new RecordError(400, 'value_not_found', `Referenced ${target} record "${id}" does not exist.`);
-      return { attribute_type: 'record-reference', target_object: target, target_record_id: id };
-    }
-  }
-}
-
-/** Comparable key of a stored value (for uniqueness and filters). */
-function valueKey(v: Record<string, unknown>): string {
-  return asText(
-    v.value ??
-      v.email_address ??
-      v.domain ??
-      v.original_phone_number ??
-      v.target_record_id ??
-      v.currency_value ??
-      (v.option as { title?: string } | undefined)?.title ??
-      (v.status as { title?: string } | undefined)?.title ??
-      '',
-  );
-}
-
-function normaliseValues(
-  store: SandboxStore,
-  object: AttioObjectDef,
-  input: Record<string, unknown>,
-): Record<string, Record<string, unknown>[]> {
-  const out: Record<string, Record<string, unknown>[]> = {};
-  for (const [slug, raw] of Object.entries(input)) {
-    const a = object.attributes.find((x) => x.api_slug === slug);
-    if (!a)
-      throw new RecordError(
-        400,
-        'value_not_found',
-        `Cannot find attribute with slug/ID "${slug}" on object "${object.api_slug}".`,
-      );
-    const list = Array.isArray(raw) ? raw : [raw];
-    if (!a.is_multiselect && list.length > 1)
-      throw new RecordError(400, 'validation_type', `Attribute "${slug}" accepts one value, got ${list.length}.`);
-    out[slug] = list.filter((v) => v !== null && v !== undefined).map((v) => normaliseValue(object, a, v, store));
-  }
-  return out;
-}
-
-function checkRecord(
-  store: SandboxStore,
-  object: AttioObjectDef,
-  values: Record<string, Record<string, unknown>[]>,
-  selfId: string | undefined,
-): void {
-  for (const a of object.attributes) {
-    const list = values[a.api_slug] ?? [];
-    if (a.is_required && list.length === 0)
-      throw new RecordError(
-        400,
-        'validation_type',
-        `Required attribute "${a.api_slug}" is missing on ${object.api_slug}.`,
-      );
-    if (!a.is_unique) continue;
-    for (const v of list) {
-      const key = valueKey(v);
-      const taken = lookup(store, object.api_slug, a.api_slug, [key]).find((id) => id !== selfId);
-      if (taken)
-        throw new RecordError(
-          409,
-          'uniqueness_conflict',
-          `The value "${key}" provided for attribute "${a.api_slug}" is already taken by record ${taken}.`,
-        );
-    }
-  }
-}
-
-function externalIdOf(values: Record<string, Record<string, unknown>[]>, recordId: string): string {
-  const tern = values.tern_id?.[0];
-  return tern ? valueKey(tern) : recordId;
-}
-
-function present(r: StoredRecord): StoredRecord {
-  return r;
-}
-
-/** The values a filter condition accepts: `{slug: v}`, `{slug: {$eq: v}}` or `{slug: {$in: [...]}}`. */
-function accepted(cond: unknown): string[] {
-  if (cond !== null && typeof cond === 'object' && '$eq' in cond) return [String(cond.$eq)];
-  if (cond !== null && typeof cond === 'object' && '$in' in cond)
-    return ((cond as { $in: unknown[] }).$in ?? []).map(String);
-  return [String(cond)];
-}
-
-function query(
-  store: SandboxStore,
-  object: AttioObjectDef,
-  filter: Record<string, unknown> | undefined,
-): StoredRecord[] {
-  const all = records(store, object.api_slug);
-  if (!filter || Object.keys(filter).length === 0) return [...all.values()];
-  let ids: string[] | undefined;
-  for (const [slug, cond] of Object.entries(filter)) {
-    if (!object.attributes.some((a) => a.api_slug === slug))
-      throw new RecordError(400, 'value_not_found', `Cannot filter on unknown attribute "${slug}".`);
-    const hits = lookup(store, object.api_slug, slug, accepted(cond));
-    ids = ids === undefined ? hits : ids.filter((id) => hits.includes(id));
-  }
-  return (ids ?? []).map((id) => all.get(id)!).filter(Boolean);
-}
+const showArchived = (req: SandboxRequest) => req.query.show_archived === 'true';
 
 function guarded(fn: Handler): Handler {
   return async (req, ctx) => {
     try {
       return await fn(req, ctx);
     } catch (err) {
-      if (err instanceof RecordError) return error(err.status, err.code, err.message);
+      if (err instanceof AttioError) return errorResponse(err.status, err.code, err.message);
       throw err;
     }
   };
 }
 
-const data = (req: SandboxRequest) => (req.body as { data?: { values?: Record<string, unknown> } }).data ?? {};
+/** A record as Attio returns it: a value list for every live attribute, empty where it has none. */
+function present(object: AttioObjectDef, r: AttioStoredRecord): AttioStoredRecord {
+  const values: StoredValues = {};
+  for (const a of object.attributes) if (!a.is_archived) values[a.api_slug] = r.values[a.api_slug] ?? [];
+  return { ...r, values };
+}
+
+function findRecord(store: SandboxStore, object: AttioObjectDef, recordId: string): AttioStoredRecord {
+  const r = recordsOf(store, object.api_slug).get(recordId);
+  if (!r) throw new AttioError(404, 'not_found', `Record with ID "${recordId}" not found.`);
+  return r;
+}
+
+function newRecord(object: AttioObjectDef, values: StoredValues): AttioStoredRecord {
+  const recordId = randomUUID();
+  return {
+    id: { workspace_id: WORKSPACE_ID, object_id: object.api_slug, record_id: recordId },
+    created_at: new Date().toISOString(),
+    web_url: `https://app.attio.com/sandbox/${object.api_slug}/record/${recordId}/overview`,
+    values,
+  };
+}
+
+/**
+ * Stores a written record and counts the write under its external id: the value of the object's first unique
+ * text attribute Tern (not Attio) created, the migration's key attribute; without one, the record id.
+ */
+function saveRecord(
+  store: SandboxStore,
+  writes: WriteCounters,
+  object: AttioObjectDef,
+  record: AttioStoredRecord,
+): AttioStoredRecord {
+  recordsOf(store, object.api_slug).set(record.id.record_id, record as AttioStoredRecord & Record<string, unknown>);
+  const key = object.attributes.find(
+    (a) => a.type === 'text' && a.is_unique && !a.is_system_attribute && !a.is_archived,
+  );
+  const externalId = key && record.values[key.api_slug]?.[0];
+  writes.count(object.api_slug, externalId ? valueKey(externalId) : record.id.record_id);
+  return record;
+}
+
+/** The values a filter condition accepts: `{slug: v}`, `{slug: {$eq: v}}` or `{slug: {$in: [...]}}`. */
+function accepted(slug: string, cond: unknown): unknown[] {
+  if (cond === null || typeof cond !== 'object') return [cond];
+  if ('$eq' in cond) return [cond.$eq];
+  if ('$in' in cond && Array.isArray(cond.$in)) return cond.$in as unknown[];
+  throw new AttioError(
+    400,
+    'filter_error',
+    `Unsupported filter on attribute "${slug}": ${JSON.stringify(cond)} (the sandbox filters by value, $eq and $in).`,
+  );
+}
+
+function query(store: SandboxStore, object: AttioObjectDef, filter: Record<string, unknown> | undefined) {
+  const all = recordsOf(store, object.api_slug);
+  if (!filter || Object.keys(filter).length === 0) return [...all.values()];
+  let ids: string[] | undefined;
+  for (const [slug, cond] of Object.entries(filter)) {
+    const a = attributeOf(object, slug);
+    if (!a || a.is_archived)
+      throw new AttioError(400, 'filter_error', `Cannot filter on unknown attribute "${slug}" of ${object.api_slug}.`);
+    const hits = lookup(
+      store,
+      object.api_slug,
+      a.api_slug,
+      accepted(slug, cond).map((v) => filterKey(a, v)),
+    );
+    ids = ids === undefined ? hits : ids.filter((id) => hits.includes(id));
+  }
+  return (ids ?? []).map((id) => all.get(id)).filter((r): r is AttioStoredRecord & Record<string, unknown> => !!r);
+}
+
+/** A deleted record leaves the record references that pointed to it, as in Attio. */
+function dropReferences(store: SandboxStore, target: string, recordId: string): void {
+  for (const object of objectDefs(store).values())
+    for (const a of object.attributes) {
+      if (a.type !== 'record-reference' || !a.allowed_objects?.includes(target)) continue;
+      const records = recordsOf(store, object.api_slug);
+      for (const id of lookup(store, object.api_slug, a.api_slug, [recordId])) {
+        const r = records.get(id)!;
+        const values = mergeValues(
+          object,
+          r.values,
+          { [a.api_slug]: (r.values[a.api_slug] ?? []).filter((v) => v.target_record_id !== recordId) },
+          'overwrite',
+        );
+        records.set(id, { ...r, values });
+      }
+    }
+}
+
+/** Writes a record by id: PATCH appends to multiselect attributes, PUT overwrites them. */
+function updateById(mode: 'append' | 'overwrite'): Handler {
+  return guarded((req, { store, writes }) => {
+    const object = findObject(store, req.params.object!);
+    const existing = findRecord(store, object, req.params.record_id!);
+    const written = normaliseValues(store, object, valuesOf(req));
+    const values = mergeValues(object, existing.values, written, mode);
+    checkRecord(store, object, values, existing.id.record_id, written);
+    const record = saveRecord(store, writes, object, { ...existing, values });
+    return { status: 200, body: { data: present(object, record) } };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Attributes, options and statuses
+
+export interface AttributeInput {
+  title: string;
+  description?: string | null;
+  api_slug: string;
+  type: AttioAttributeType;
+  is_required: boolean;
+  is_unique: boolean;
+  is_multiselect: boolean;
+  config?: {
+    currency?: { default_currency_code?: string };
+    record_reference?: { allowed_objects?: string[] };
+  };
+}
+
+/** Refuses an attribute definition Attio would refuse; returns the objects a record reference may point to. */
+function checkAttributeInput(store: SandboxStore, object: AttioObjectDef, input: AttributeInput): string[] | undefined {
+  const bad = (why: string) =>
+    new AttioError(400, 'validation_type', `Cannot create attribute "${input.api_slug}" on ${object.api_slug}: ${why}`);
+  if (!SLUG.test(input.api_slug)) throw bad('the api_slug must be snake case (a-z, 0-9, _), starting with a letter');
+  if (!ATTRIBUTE_TYPES.includes(input.type)) throw bad(`the type "${input.type}" is not supported`);
+  if (input.type === 'status') throw bad('attributes of type "status" are not supported on objects');
+  if (input.is_multiselect && !MULTISELECT_TYPES.has(input.type))
+    throw bad(`an attribute of type "${input.type}" cannot be multiselect`);
+  if (input.is_unique && !UNIQUE_TYPES.has(input.type))
+    throw bad(`an attribute of type "${input.type}" cannot be unique`);
+  const taken = attributeOf(object, input.api_slug);
+  if (taken)
+    throw new AttioError(
+      409,
+      'slug_conflict',
+      `An attribute with the API slug "${input.api_slug}" already exists on ${object.api_slug}${taken.is_archived ? ' (archived: restore it with is_archived: false)' : ''}. Please choose a different API slug.`,
+    );
+  if (input.type !== 'record-reference') return undefined;
+  const allowed = input.config?.record_reference?.allowed_objects ?? [];
+  if (allowed.length === 0) throw bad('a record reference needs config.record_reference.allowed_objects');
+  return allowed.map((o) => findObject(store, o).api_slug);
+}
+
+/**
+ * Creates an attribute on an object as `POST /v2/objects/{object}/attributes` does, with the same checks (a text
+ * attribute unless `type` says otherwise). Tests and benchmarks use it for a workspace a migration has keyed already.
+ */
+export function createAttioAttribute(
+  store: SandboxStore,
+  objectSlug: string,
+  definition: Partial<AttributeInput> & { api_slug: string },
+): AttioAttribute {
+  const object = findObject(store, objectSlug);
+  const input: AttributeInput = {
+    title: definition.api_slug,
+    type: 'text',
+    is_required: false,
+    is_unique: false,
+    is_multiselect: false,
+    ...definition,
+  };
+  const allowed = checkAttributeInput(store, object, input);
+  const attribute: AttioAttribute = {
+    id: stableId(object.api_slug, input.api_slug),
+    api_slug: input.api_slug,
+    title: input.title,
+    description: input.description ?? null,
+    type: input.type,
+    is_unique: input.is_unique,
+    is_required: input.is_required,
+    is_multiselect: input.is_multiselect,
+    is_system_attribute: false,
+    is_archived: false,
+    created_at: new Date().toISOString(),
+    ...(input.type === 'select' ? { options: [] } : {}),
+    ...(allowed ? { allowed_objects: allowed } : {}),
+    ...(input.type === 'currency' ? { currency_code: input.config?.currency?.default_currency_code ?? 'USD' } : {}),
+  };
+  saveObject(store, withAttribute(object, attribute));
+  return attribute;
+}
+
+function listedOptions(object: AttioObjectDef, a: AttioAttribute, all: boolean) {
+  return (a.options ?? []).filter((o) => all || !o.is_archived).map((o) => presentOption(object, a, o));
+}
+
+/** The select attribute (`options`) or status attribute (`statuses`) a route names. */
+function choiceAttribute(object: AttioObjectDef, identifier: string, kind: 'options' | 'statuses'): AttioAttribute {
+  const a = findAttribute(object, identifier);
+  const type = kind === 'statuses' ? 'status' : 'select';
+  if (a.type !== type)
+    throw new AttioError(
+      404,
+      'not_found',
+      `Cannot find ${type} attribute "${a.api_slug}" on ${object.api_slug}: it is of type ${a.type}.`,
+    );
+  return a;
+}
+
+function titleConflict(
+  object: AttioObjectDef,
+  a: AttioAttribute,
+  title: string,
+  self?: AttioOption,
+): AttioError | undefined {
+  const other = a.options?.find((o) => o.title === title && o !== self);
+  if (!other) return undefined;
+  const kind = a.type === 'status' ? 'status' : 'select option';
+  return new AttioError(
+    409,
+    'slug_conflict',
+    `A ${kind} titled "${title}" already exists on attribute "${a.api_slug}" of ${object.api_slug}${other.is_archived ? ' (archived: restore it with is_archived: false)' : ''}.`,
+  );
+}
+
+/** Rewrites the records holding an option or status after its title or archived flag changed. */
+function refreshChoice(store: SandboxStore, object: AttioObjectDef, a: AttioAttribute, choice: AttioOption): void {
+  const records = recordsOf(store, object.api_slug);
+  const field = a.type === 'status' ? 'status' : 'option';
+  const idKey = a.type === 'status' ? 'status_id' : 'option_id';
+  for (const r of [...records.values()]) {
+    const list = r.values[a.api_slug];
+    if (!list?.some((v) => (v[field] as { id: Record<string, string> }).id[idKey] === choice.id)) continue;
+    const values = list.map((v) =>
+      (v[field] as { id: Record<string, string> }).id[idKey] === choice.id
+        ? { ...v, [field]: presentOption(object, a, choice) }
+        : v,
+    );
+    records.set(r.id.record_id, { ...r, values: { ...r.values, [a.api_slug]: values } });
+  }
+}
+
+function createChoice(kind: 'options' | 'statuses'): Handler {
+  return guarded((req, { store }) => {
+    const object = findTarget(store, req.params.target!, req.params.identifier!);
+    const a = choiceAttribute(object, req.params.attribute!, kind);
+    const input = dataOf<{ title: string; celebration_enabled?: boolean; target_time_in_status?: string | null }>(req);
+    const conflict = titleConflict(object, a, input.title);
+    if (conflict) throw conflict;
+    const choice: AttioOption = {
+      id: stableId(object.api_slug, a.api_slug, input.title),
+      title: input.title,
+      is_archived: false,
+      ...(kind === 'statuses'
+        ? {
+            celebration_enabled: input.celebration_enabled ?? false,
+            target_time_in_status: input.target_time_in_status ?? null,
+          }
+        : {}),
+    };
+    saveObject(store, withAttribute(object, { ...a, options: [...(a.options ?? []), choice] }));
+    return { status: 200, body: { data: presentOption(object, a, choice) } };
+  });
+}
+
+function updateChoice(kind: 'options' | 'statuses'): Handler {
+  return guarded((req, { store }) => {
+    const object = findTarget(store, req.params.target!, req.params.identifier!);
+    const a = choiceAttribute(object, req.params.attribute!, kind);
+    const identifier = (kind === 'statuses' ? req.params.status : req.params.option)!;
+    const choice = optionOf(a, identifier);
+    if (!choice)
+      throw new AttioError(
+        400,
+        'value_not_found',
+        `Cannot find ${kind === 'statuses' ? 'status' : 'select option'} "${identifier}" for attribute "${a.api_slug}" on ${object.api_slug}.`,
+      );
+    const input = dataOf<Partial<Omit<AttioOption, 'id'>>>(req);
+    if (input.title !== undefined) {
+      const conflict = titleConflict(object, a, input.title, choice);
+      if (conflict) throw conflict;
+    }
+    const changed: AttioOption = {
+      ...choice,
+      ...(input.title !== undefined ? { title: input.title } : {}),
+      ...(input.is_archived !== undefined ? { is_archived: input.is_archived } : {}),
+      ...(kind === 'statuses' && input.celebration_enabled !== undefined
+        ? { celebration_enabled: input.celebration_enabled }
+        : {}),
+      ...(kind === 'statuses' && input.target_time_in_status !== undefined
+        ? { target_time_in_status: input.target_time_in_status }
+        : {}),
+    };
+    const attribute = { ...a, options: (a.options ?? []).map((o) => (o === choice ? changed : o)) };
+    const updated = withAttribute(object, attribute);
+    saveObject(store, updated);
+    refreshChoice(store, updated, attribute, changed);
+    return { status: 200, body: { data: presentOption(updated, attribute, changed) } };
+  });
+}
+
+function listChoices(kind: 'options' | 'statuses'): Handler {
+  return guarded((req, { store }) => {
+    const object = findTarget(store, req.params.target!, req.params.identifier!);
+    const a = choiceAttribute(object, req.params.attribute!, kind);
+    return { status: 200, body: { data: listedOptions(object, a, showArchived(req)) } };
+  });
+}
+
+/** Renames an attribute's key in every record (its values move with its slug). */
+function renameValues(store: SandboxStore, object: string, from: string, to: string): void {
+  const records = recordsOf(store, object);
+  for (const r of [...records.values()]) {
+    if (!(from in r.values)) continue;
+    const { [from]: moved, ...rest } = r.values;
+    records.set(r.id.record_id, { ...r, values: { ...rest, [to]: moved! } });
+  }
+}
 
 const handlers: Record<string, Handler> = {
   'get /v2/objects': (_req, { store }) => ({
     status: 200,
-    body: {
-      data: [...objects(store).values()].map((o) => ({
-        id: { workspace_id: WORKSPACE_ID, object_id: o.api_slug },
-        api_slug: o.api_slug,
-        singular_noun: o.singular_noun,
-        plural_noun: o.plural_noun,
-        created_at: '2020-01-01T00:00:00.000000000Z',
-      })),
-    },
+    body: { data: [...objectDefs(store).values()].map(presentObject) },
   }),
+  'get /v2/objects/{object}': guarded((req, { store }) => ({
+    status: 200,
+    body: { data: presentObject(findObject(store, req.params.object!)) },
+  })),
   'get /v2/{target}/{identifier}/attributes': guarded((req, { store }) => {
-    const object = findObject(store, req.params.identifier!);
+    const object = findTarget(store, req.params.target!, req.params.identifier!);
+    const all = object.attributes.filter((a) => showArchived(req) || !a.is_archived);
+    const offset = Number(req.query.offset ?? 0);
+    const limit = req.query.limit === undefined ? all.length : Number(req.query.limit);
     return {
       status: 200,
-      body: {
-        data: object.attributes.map((a) => ({
-          id: {
-            workspace_id: WORKSPACE_ID,
-            object_id: object.api_slug,
-            attribute_id: `${object.api_slug}.${a.api_slug}`,
-          },
-          title: a.title,
-          api_slug: a.api_slug,
-          type: a.type,
-          is_unique: a.is_unique,
-          is_required: a.is_required,
-          is_multiselect: a.is_multiselect,
-          is_system_attribute: a.api_slug !== 'tern_id',
-          is_writable: true,
-          is_archived: false,
-          config: a.type === 'record-reference' ? { record_reference: { allowed_object_ids: [a.target_object] } } : {},
-        })),
-      },
+      body: { data: all.slice(offset, offset + limit).map((a) => presentAttribute(object, a)) },
     };
   }),
+  'post /v2/{target}/{identifier}/attributes': guarded((req, { store }) => {
+    const object = findTarget(store, req.params.target!, req.params.identifier!);
+    const attribute = createAttioAttribute(store, object.api_slug, dataOf<AttributeInput>(req));
+    return { status: 200, body: { data: presentAttribute(object, attribute) } };
+  }),
+  'get /v2/{target}/{identifier}/attributes/{attribute}': guarded((req, { store }) => {
+    const object = findTarget(store, req.params.target!, req.params.identifier!);
+    return { status: 200, body: { data: presentAttribute(object, findAttribute(object, req.params.attribute!)) } };
+  }),
+  'patch /v2/{target}/{identifier}/attributes/{attribute}': guarded((req, { store }) => {
+    const object = findTarget(store, req.params.target!, req.params.identifier!);
+    const a = findAttribute(object, req.params.attribute!);
+    const input = dataOf<Partial<AttributeInput> & { is_archived?: boolean }>(req);
+    if (a.is_system_attribute)
+      throw new AttioError(
+        400,
+        'system_edit_unauthorized',
+        `Cannot change attribute "${a.api_slug}" on ${object.api_slug}: it is a system attribute of Attio.`,
+      );
+    if (input.api_slug !== undefined && input.api_slug !== a.api_slug) {
+      if (!SLUG.test(input.api_slug))
+        throw new AttioError(
+          400,
+          'validation_type',
+          `Cannot rename attribute "${a.api_slug}": "${input.api_slug}" is not snake case.`,
+        );
+      if (attributeOf(object, input.api_slug))
+        throw new AttioError(
+          409,
+          'slug_conflict',
+          `An attribute with the API slug "${input.api_slug}" already exists on ${object.api_slug}. Please choose a different API slug.`,
+        );
+    }
+    if (input.is_unique && !UNIQUE_TYPES.has(a.type))
+      throw new AttioError(400, 'validation_type', `Attribute "${a.api_slug}" of type ${a.type} cannot be unique.`);
+    const changed: AttioAttribute = {
+      ...a,
+      ...(input.title !== undefined ? { title: input.title } : {}),
+      ...(input.description !== undefined ? { description: input.description } : {}),
+      ...(input.api_slug !== undefined ? { api_slug: input.api_slug } : {}),
+      ...(input.is_required !== undefined ? { is_required: input.is_required } : {}),
+      ...(input.is_unique !== undefined ? { is_unique: input.is_unique } : {}),
+      ...(input.is_archived !== undefined ? { is_archived: input.is_archived } : {}),
+    };
+    saveObject(store, withAttribute(object, changed));
+    if (changed.api_slug !== a.api_slug) renameValues(store, object.api_slug, a.api_slug, changed.api_slug);
+    return { status: 200, body: { data: presentAttribute(object, changed) } };
+  }),
+  'get /v2/{target}/{identifier}/attributes/{attribute}/options': listChoices('options'),
+  'post /v2/{target}/{identifier}/attributes/{attribute}/options': createChoice('options'),
+  'patch /v2/{target}/{identifier}/attributes/{attribute}/options/{option}': updateChoice('options'),
+  'get /v2/{target}/{identifier}/attributes/{attribute}/statuses': listChoices('statuses'),
+  'post /v2/{target}/{identifier}/attributes/{attribute}/statuses': createChoice('statuses'),
+  'patch /v2/{target}/{identifier}/attributes/{attribute}/statuses/{status}': updateChoice('statuses'),
+
   'post /v2/objects/{object}/records': guarded((req, { store, writes }) => {
     const object = findObject(store, req.params.object!);
-    const values = normaliseValues(store, object, data(req).values ?? {});
-    checkRecord(store, object, values, undefined);
-    const recordId = randomUUID();
-    const record: StoredRecord = {
-      id: { workspace_id: WORKSPACE_ID, object_id: object.api_slug, record_id: recordId },
-      created_at: new Date().toISOString(),
-      web_url: `https://app.attio.com/sandbox/${object.api_slug}/${recordId}`,
-      values,
-    };
-    putRecord(store, object, record);
-    writes.count(object.api_slug, externalIdOf(values, recordId));
-    return { status: 200, body: { data: present(record) } };
+    const values = mergeValues(object, {}, normaliseValues(store, object, valuesOf(req)), 'overwrite');
+    checkRecord(store, object, values, undefined, values);
+    const record = saveRecord(store, writes, object, newRecord(object, values));
+    return { status: 200, body: { data: present(object, record) } };
   }),
+  // Assert: the record whose matching attribute holds one of the given values is updated, else one is created.
   'put /v2/objects/{object}/records': guarded((req, { store, writes }) => {
     const object = findObject(store, req.params.object!);
     const matching = String(req.query.matching_attribute);
-    const a = object.attributes.find((x) => x.api_slug === matching);
-    if (!a) throw new RecordError(400, 'value_not_found', `Cannot find attribute with slug/ID "${matching}".`);
+    const a = attributeOf(object, matching);
+    if (!a || a.is_archived)
+      throw new AttioError(
+        400,
+        'value_not_found',
+        `No attribute was found for matching_attribute slug/ID "${matching}" on ${object.api_slug}.`,
+      );
     if (!a.is_unique)
-      throw new RecordError(400, 'validation_type', `Matching attribute "${matching}" must be a unique attribute.`);
-    const values = normaliseValues(store, object, data(req).values ?? {});
-    const keys = (values[matching] ?? []).map(valueKey);
+      throw new AttioError(
+        400,
+        'validation_type',
+        `The matching attribute "${a.api_slug}" on ${object.api_slug} must be a unique attribute.`,
+      );
+    const written = normaliseValues(store, object, valuesOf(req));
+    const keys = (written[a.api_slug] ?? []).map(valueKey);
     if (keys.length === 0)
-      throw new RecordError(400, 'validation_type', `A value for the matching attribute "${matching}" is required.`);
-    const existingId = lookup(store, object.api_slug, matching, keys)[0];
-    const existing = existingId ? records(store, object.api_slug).get(existingId) : undefined;
-    const recordId = existing?.id.record_id ?? randomUUID();
-    const merged = existing ? { ...existing.values, ...values } : values;
-    checkRecord(store, object, merged, recordId);
-    const record: StoredRecord = existing
-      ? { ...existing, values: merged }
-      : {
-          id: { workspace_id: WORKSPACE_ID, object_id: object.api_slug, record_id: recordId },
-          created_at: new Date().toISOString(),
-          web_url: `https://app.attio.com/sandbox/${object.api_slug}/${recordId}`,
-          values: merged,
-        };
-    putRecord(store, object, record);
-    writes.count(object.api_slug, externalIdOf(merged, recordId));
-    return { status: 200, body: { data: present(record) } };
+      throw new AttioError(
+        400,
+        'validation_type',
+        `A value for the matching attribute "${a.api_slug}" on ${object.api_slug} is required.`,
+      );
+    const matches = lookup(store, object.api_slug, a.api_slug, keys);
+    if (matches.length > 1)
+      throw new AttioError(
+        400,
+        'multiple_match_results',
+        `The values of the matching attribute "${a.api_slug}" on ${object.api_slug} match ${matches.length} records: ${matches.join(', ')}.`,
+      );
+    const existing = matches[0] === undefined ? undefined : recordsOf(store, object.api_slug).get(matches[0]);
+    const values = mergeValues(object, existing?.values ?? {}, written, 'overwrite', a.api_slug);
+    checkRecord(store, object, values, existing?.id.record_id, written);
+    const record = saveRecord(store, writes, object, existing ? { ...existing, values } : newRecord(object, values));
+    return { status: 200, body: { data: present(object, record) } };
   }),
   'post /v2/objects/{object}/records/query': guarded((req, { store }) => {
     const object = findObject(store, req.params.object!);
@@ -475,23 +515,55 @@ const handlers: Record<string, Handler> = {
     const limit = Math.min(body.limit ?? 500, 500);
     const offset = body.offset ?? 0;
     const all = query(store, object, body.filter);
-    return { status: 200, body: { data: all.slice(offset, offset + limit).map(present) } };
+    return { status: 200, body: { data: all.slice(offset, offset + limit).map((r) => present(object, r)) } };
   }),
   'get /v2/objects/{object}/records/{record_id}': guarded((req, { store }) => {
     const object = findObject(store, req.params.object!);
-    const r = records(store, object.api_slug).get(req.params.record_id!);
-    if (!r) throw new RecordError(404, 'not_found', `Record with ID "${req.params.record_id}" not found.`);
-    return { status: 200, body: { data: present(r) } };
+    return { status: 200, body: { data: present(object, findRecord(store, object, req.params.record_id!)) } };
   }),
+  'patch /v2/objects/{object}/records/{record_id}': updateById('append'),
+  'put /v2/objects/{object}/records/{record_id}': updateById('overwrite'),
   'delete /v2/objects/{object}/records/{record_id}': guarded((req, { store }) => {
     const object = findObject(store, req.params.object!);
-    if (!dropRecord(store, object, req.params.record_id!))
-      throw new RecordError(404, 'not_found', `Record with ID "${req.params.record_id}" not found.`);
+    if (!recordsOf(store, object.api_slug).delete(req.params.record_id!))
+      throw new AttioError(404, 'not_found', `Record with ID "${req.params.record_id}" not found.`);
+    dropReferences(store, object.api_slug, req.params.record_id!);
     return { status: 200, body: {} };
   }),
 };
 
+function presentObject(o: AttioObjectDef) {
+  return {
+    id: { workspace_id: WORKSPACE_ID, object_id: o.api_slug },
+    api_slug: o.api_slug,
+    singular_noun: o.singular_noun,
+    plural_noun: o.plural_noun,
+    created_at: '2020-01-01T00:00:00.000000000Z',
+  };
+}
+
 const READ_OPERATIONS = new Set(['post /v2/objects/{object}/records/query', 'post /v2/objects/records/search']);
+
+/** Fills a store with a new workspace: the standard objects and three companies that exist before Tern arrives. */
+function seedWorkspace(store: SandboxStore, seed: number): void {
+  for (const o of standardObjects()) saveObject(store, o);
+  // Rollback must leave these companies as they were.
+  const random = seededRandom(seed);
+  const companies = findObject(store, 'companies');
+  for (let i = 1; i <= 3; i++) {
+    const id = `00000000-0000-4000-8000-${String(Math.floor(random() * 1e12)).padStart(12, '0')}`;
+    const values = normaliseValues(store, companies, {
+      name: [`Existing company ${i}`],
+      domains: [`existing${i}.example.com`],
+    });
+    recordsOf(store, 'companies').set(id, {
+      id: { workspace_id: WORKSPACE_ID, object_id: 'companies', record_id: id },
+      created_at: '2024-01-01T00:00:00.000000000Z',
+      web_url: `https://app.attio.com/sandbox/companies/record/${id}/overview`,
+      values,
+    });
+  }
+}
 
 export const attioSandbox: VendorSandbox = {
   vendor: 'attio',
@@ -521,28 +593,12 @@ export const attioSandbox: VendorSandbox = {
   }),
   error: (status, message) =>
     status === 401
-      ? error(401, 'unauthorized', message, 'auth_error')
+      ? errorResponse(401, 'unauthorized', message, 'auth_error')
       : status >= 500
-        ? error(status, 'internal_server_error', message, 'api_error')
+        ? errorResponse(status, 'internal_server_error', message, 'api_error')
         : status === 404
-          ? error(404, 'not_found', message)
-          : error(status, 'validation_type', message),
+          ? errorResponse(404, 'not_found', message)
+          : errorResponse(status, 'validation_type', message),
   handlers,
-  seed: (store, seed) => {
-    for (const o of standardObjects()) objects(store).set(o.api_slug, o as AttioObjectDef & Record<string, unknown>);
-    // A workspace is never empty: a few companies exist before Tern arrives (rollback must leave them).
-    const random = seededRandom(seed);
-    for (let i = 1; i <= 3; i++) {
-      const id = `00000000-0000-4000-8000-${String(Math.floor(random() * 1e12)).padStart(12, '0')}`;
-      records(store, 'companies').set(id, {
-        id: { workspace_id: WORKSPACE_ID, object_id: 'companies', record_id: id },
-        created_at: '2024-01-01T00:00:00.000000000Z',
-        web_url: `https://app.attio.com/sandbox/companies/${id}`,
-        values: {
-          name: [{ attribute_type: 'text', value: `Existing company ${i}` }],
-          domains: [{ attribute_type: 'domain', domain: `existing${i}.example.com` }],
-        },
-      });
-    }
-  },
+  seed: (store, seed) => seedWorkspace(store, seed),
 };

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Client } from '@temporalio/client';
+import axios from 'axios';
 import type { TernSettings } from '../../common/config';
 import type { Staging } from '../../staging/db';
 import { attioSandbox } from '../../sandboxes/attio';
@@ -40,8 +41,26 @@ describe('vendor writes through the kit', () => {
     sandbox = await startSandbox(attioSandbox, {
       seed: 11,
       rate: 400,
-      faults: { error5xx: 0.05, commitThenDrop: 0.02, burst429: { everyMs: 6000, forMs: 400 } },
     });
+    // What a migration does first: its key attribute, unique, through Attio's API. Then the faults begin.
+    const key = await axios.post(
+      `${sandbox.url}/v2/objects/people/attributes`,
+      {
+        data: {
+          title: 'Tern ID',
+          description: 'The record’s id in the legacy system',
+          api_slug: 'tern_id',
+          type: 'text',
+          is_required: false,
+          is_unique: true,
+          is_multiselect: false,
+          config: {},
+        },
+      },
+      { headers: { authorization: 'Bearer attio-sandbox-token' } },
+    );
+    expect(key.status).toBe(200);
+    sandbox.setFaults({ error5xx: 0.05, commitThenDrop: 0.02, burst429: { everyMs: 6000, forMs: 400 } });
   });
   afterAll(async () => {
     for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
