@@ -139,7 +139,30 @@ export class AttioTarget implements TargetAdapter {
     return cached;
   }
 
+  private objectSlugs?: Promise<Map<string, string>>;
+
+  /** Object ids and slugs → slugs (Attio names a reference's allowed objects by id). */
+  private slugs(): Promise<Map<string, string>> {
+    this.objectSlugs ??= this.client
+      .request<{ data: { id: { object_id: string }; api_slug: string }[] }>({
+        method: 'get',
+        url: '/v2/objects',
+        operation: 'list objects',
+      })
+      .then((res) => {
+        const out = new Map<string, string>();
+        for (const o of res.data.data) {
+          out.set(o.id.object_id, o.api_slug);
+          out.set(o.api_slug, o.api_slug);
+        }
+        return out;
+      });
+    this.objectSlugs.catch(() => (this.objectSlugs = undefined));
+    return this.objectSlugs;
+  }
+
   private async readAttributes(object: string): Promise<Map<string, AttioAttribute>> {
+    const slugs = await this.slugs();
     const res = await this.client.request<{ data: AttioAttributeBody[] }>({
       method: 'get',
       url: `/v2/objects/${encodeURIComponent(object)}/attributes`,
@@ -158,7 +181,7 @@ export class AttioTarget implements TargetAdapter {
         required: a.is_required,
         multiple: a.is_multiselect,
         writable: a.is_writable ?? true,
-        allowedObjects: a.config?.record_reference?.allowed_object_ids ?? [],
+        allowedObjects: (a.config?.record_reference?.allowed_object_ids ?? []).map((id) => slugs.get(id) ?? id),
       };
       if (a.type === 'select' || a.type === 'status') attribute.options = await this.readOptions(object, a);
       out.set(a.api_slug, attribute);
@@ -209,8 +232,24 @@ export class AttioTarget implements TargetAdapter {
       operation: `create ${binding.object}.${binding.key} attribute`,
       accept: [409],
     });
-    const id = res.status === 409 ? null : res.data.data.id.attribute_id;
-    if (id) await this.extras.put('attribute', `${binding.object}.${binding.key}`, binding.key);
+    const extraKey = `${binding.object}.${binding.key}`;
+    if (res.status === 409) {
+      // The slug is taken by an archived attribute: Tern's own from an earlier run it rolled back comes back.
+      const ours = (await this.extras.created('attribute', { ever: true })).some((e) => e.key === extraKey);
+      if (!ours)
+        throw new ConfigError(
+          `Attio ${binding.object} has an archived attribute "${binding.key}" that Tern did not create`,
+          `unarchive it in Attio (it must be a unique text attribute), or set target.key to another name`,
+        );
+      await this.client.request({
+        method: 'patch',
+        url: `/v2/objects/${encodeURIComponent(binding.object)}/attributes/${encodeURIComponent(binding.key)}`,
+        data: { data: { is_archived: false } },
+        operation: `unarchive ${extraKey} attribute`,
+        idempotent: true,
+      });
+    }
+    await this.extras.put('attribute', extraKey, binding.key);
     this.attributeCache.delete(binding.object);
   }
 
@@ -231,7 +270,20 @@ export class AttioTarget implements TargetAdapter {
       attribute.options?.set(title, id);
       return;
     }
-    // Created meanwhile by another page (or archived): read the options again.
+    const extraKey = `${object}.${attribute.slug}:${title}`;
+    const extraKind = kind === 'statuses' ? 'status' : 'option';
+    if ((await this.extras.created(extraKind, { ever: true })).some((e) => e.key === extraKey)) {
+      // Tern's own option from a run it rolled back (archived, its title still taken): it comes back.
+      await this.client.request({
+        method: 'patch',
+        url: `/v2/objects/${encodeURIComponent(object)}/attributes/${encodeURIComponent(attribute.slug)}/${kind}/${encodeURIComponent(title)}`,
+        data: { data: { is_archived: false } },
+        operation: `unarchive ${extraKey} ${extraKind}`,
+        idempotent: true,
+      });
+      await this.extras.put(extraKind, extraKey, title);
+    }
+    // Created meanwhile by another page, or brought back: read the options again.
     this.attributeCache.delete(object);
     const fresh = (await this.attributes(object)).get(attribute.slug);
     if (!fresh?.options?.has(title))

@@ -4,7 +4,7 @@ import path from 'node:path';
 import axios from 'axios';
 import { loadSettings } from '../../common/config';
 import { connectClient } from '../../common/temporal';
-import { attioSandbox } from '../../sandboxes/attio';
+import { attioSandbox, createAttioAttribute } from '../../sandboxes/attio';
 import { startSandbox, type RunningSandbox } from '../../sandboxes/core/server';
 import { connectStaging, type Staging } from '../../staging/db';
 import type { VendorLoadTotals } from '../../workflows/vendor-load';
@@ -92,6 +92,7 @@ async function governedRun(databaseUrl: string, options: GovernorBenchOptions): 
     faults: { burst429: BURSTS },
     credentials: { tokens: [TOKEN] },
   });
+  createAttioAttribute(sandbox.store, 'people', { api_slug: 'tern_id', is_unique: true });
   const migrationId = `mig_bench_${randomBytes(4).toString('hex')}`;
   const workers: ChildProcess[] = [];
   const client = await connectClient(settings.temporal);
@@ -149,6 +150,7 @@ async function naiveRun(options: GovernorBenchOptions): Promise<GovernorFigures>
     faults: { burst429: BURSTS },
     credentials: { tokens: [TOKEN] },
   });
+  createAttioAttribute(sandbox.store, 'people', { api_slug: 'tern_id', is_unique: true });
   const http = axios.create({
     baseURL: sandbox.url,
     headers: { authorization: `Bearer ${TOKEN}` },

@@ -7,6 +7,7 @@ import { LocalBudgetStore, PostgresBudgetStore, RateGovernor } from '../../conne
 import { VendorClient, type VendorDeclaration } from '../../connectors/kit/http';
 import { incrementalExport, nextUrlPages, offsetPages } from '../../connectors/kit/paginate';
 import { zendesk } from '../../connectors/zendesk/declaration';
+import { createAttioAttribute } from '../../sandboxes/attio';
 import { openSql } from '../../staging/db';
 import { SANDBOXES, startSandbox, type RunningSandbox } from '../../sandboxes';
 import { testEnv, testStaging, uniqueId } from '../support/harness';
@@ -55,6 +56,8 @@ describe('the SaaS connector kit over real HTTP', () => {
   const sandboxes: RunningSandbox[] = [];
   const open = async (vendor: string, options: Parameters<typeof startSandbox>[1] = {}) => {
     const s = await startSandbox(SANDBOXES[vendor]!, { seed: 3, ...options });
+    // A migration's own key attribute, created as a migration creates it.
+    if (vendor === 'attio') createAttioAttribute(s.store, 'people', { api_slug: 'tern_id', is_unique: true });
     sandboxes.push(s);
     return s;
   };
