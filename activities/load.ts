@@ -391,7 +391,11 @@ async function prefetchReferences(
     const ids = wanted.get(ref.object) ?? new Set<string>();
     for (const r of records) {
       const v = r[ref.field];
-      if (v !== null && v !== undefined && textOf(v).trim() !== '') ids.add(textOf(v).trim());
+      if (v === null || v === undefined || textOf(v).trim() === '') continue;
+      ids.add(textOf(v).trim());
+      // A list of references (`[split, reference]`: a deal's contacts) resolves element by element.
+      for (const part of Array.isArray(v) ? v.map(textOf) : textOf(v).split(/[,;]/))
+        if (part.trim() !== '') ids.add(part.trim());
     }
     wanted.set(ref.object, ids);
   }
