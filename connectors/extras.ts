@@ -43,4 +43,3 @@ export class TargetExtras {
       where migration_id = ${this.migrationId} and kind = ${kind} and key = ${key}`;
   }
 }
-

@@ -51,7 +51,13 @@ export function openSaasTarget(deps: SaasDeps, plan: Plan, migrationId: string):
     for (const object of plan.objects)
       bindings[object.name] = { object: object.target.resource ?? object.target.table, key: object.target.key };
     return Promise.resolve(
-      new AttioTarget(vendorClient(deps, attio, target), { createOptions: target.createOptions }, deps.sql, migrationId, bindings),
+      new AttioTarget(
+        vendorClient(deps, attio, target),
+        { createOptions: target.createOptions },
+        deps.sql,
+        migrationId,
+        bindings,
+      ),
     );
   }
   if (target.kind !== 'front') throw new ConfigError(`no SaaS target "${target.kind}"`, 'use a supported target.kind');

@@ -249,7 +249,10 @@ function editDistance(a: string, b: string): number {
 }
 
 /** What a SaaS target accepts per value format (Attio's rules: https://docs.attio.com/docs/attribute-types). */
-export const VALUE_FORMATS: Record<NonNullable<GoldColumn['format']>, { pattern: RegExp; code: string; fix: string }> = {
+export const VALUE_FORMATS: Record<
+  NonNullable<GoldColumn['format']>,
+  { pattern: RegExp; code: string; fix: string }
+> = {
   email: {
     pattern: /^[^\s@]+@[^\s@]+\.[^\s@]{2,}$/,
     code: 'target_invalid_email',
@@ -357,7 +360,11 @@ export function columnRejection(
 export class UniqueValues {
   private readonly seen = new Map<string, Map<string, string>>();
 
-  constructor(private readonly columns: readonly GoldColumn[], unique: readonly string[], private readonly key: string) {
+  constructor(
+    private readonly columns: readonly GoldColumn[],
+    unique: readonly string[],
+    private readonly key: string,
+  ) {
     for (const c of columns) if (unique.includes(c.name) && c.name !== key) this.seen.set(c.name, new Map());
   }
 

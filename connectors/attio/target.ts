@@ -124,7 +124,6 @@ export class AttioTarget implements TargetAdapter {
   async records(objectName: string): Promise<TargetRecords> {
     const binding = this.bindings[objectName];
     if (!binding) throw new ConfigError(`object "${objectName}" has no Attio object`, 'set target.resource');
-    await this.ensureKeyAttribute(binding);
     return new AttioRecords(this, binding).load();
   }
 
@@ -201,8 +200,23 @@ export class AttioTarget implements TargetAdapter {
     );
   }
 
-  /** The key attribute is Tern's bookkeeping (the source id, unique): created on the first write when missing. */
-  private async ensureKeyAttribute(binding: AttioObjectBinding): Promise<void> {
+  private readonly keyAttributes = new Map<string, Promise<void>>();
+
+  /**
+   * The key attribute is Tern's bookkeeping (the source id, unique): created on the first write when missing.
+   * Only writes ask for it, so reading back after a rollback never brings it back.
+   */
+  ensureKeyAttribute(binding: AttioObjectBinding): Promise<void> {
+    let ensured = this.keyAttributes.get(binding.object);
+    if (!ensured) {
+      ensured = this.createKeyAttribute(binding);
+      ensured.catch(() => this.keyAttributes.delete(binding.object));
+      this.keyAttributes.set(binding.object, ensured);
+    }
+    return ensured;
+  }
+
+  private async createKeyAttribute(binding: AttioObjectBinding): Promise<void> {
     const attributes = await this.attributes(binding.object);
     const key = attributes.get(binding.key);
     if (key) {
@@ -314,7 +328,7 @@ export class AttioTarget implements TargetAdapter {
       const columns = [...attributes.values()].filter((a) => a.writable).map((a) => this.goldColumn(a));
       // The key attribute Tern creates on its first write: part of what the plan writes.
       if (binding && !attributes.has(binding.key))
-        columns.push(goldColumnOf(binding.key, 'text', { nullable: false }));
+        columns.push(goldColumnOf(binding.key, 'text', { nullable: true, multiple: false }));
       gold.tables[resource] = {
         exists: attributes.size > 0,
         columns,
@@ -328,7 +342,8 @@ export class AttioTarget implements TargetAdapter {
   }
 
   private goldColumn(a: AttioAttribute): GoldColumn {
-    const referenced = a.type === 'record-reference' ? a.allowedObjects.map((o) => this.planObjectOf(o)).find(Boolean) : undefined;
+    const referenced =
+      a.type === 'record-reference' ? a.allowedObjects.map((o) => this.planObjectOf(o)).find(Boolean) : undefined;
     return goldColumnOf(a.slug, KINDS[a.type] ?? 'text', {
       nullable: !a.required,
       format: FORMATS[a.type],
@@ -374,7 +389,8 @@ export class AttioTarget implements TargetAdapter {
         const [path, title] = splitExtraKey(extra.key);
         const [object, attribute] = path.split('.') as [string, string];
         const live = (await this.attributes(object)).get(attribute);
-        if (kind === 'attribute' ? live !== undefined : live?.options?.has(title ?? '')) remaining.push(`${kind} ${extra.key}`);
+        if (kind === 'attribute' ? live !== undefined : live?.options?.has(title ?? ''))
+          remaining.push(`${kind} ${extra.key}`);
       }
     }
     return { remaining };
@@ -387,14 +403,13 @@ function splitExtraKey(key: string): [string, string | undefined] {
 }
 
 function keyTitle(slug: string): string {
-  return slug.replace(/_/g, ' ').replace(/\bid\b/i, 'ID').replace(/^./, (c) => c.toUpperCase());
+  return slug
+    .replace(/_/g, ' ')
+    .replace(/\bid\b/i, 'ID')
+    .replace(/^./, (c) => c.toUpperCase());
 }
 
-function goldColumnOf(
-  name: string,
-  dataType: string,
-  extra: Partial<GoldColumn> & { nullable: boolean },
-): GoldColumn {
+function goldColumnOf(name: string, dataType: string, extra: Partial<GoldColumn> & { nullable: boolean }): GoldColumn {
   const column: GoldColumn = {
     name,
     dataType,
@@ -558,11 +573,12 @@ class AttioRecords implements TargetRecords {
       for (const [field, value] of Object.entries(p)) {
         const a = attributes.get(field);
         if (!a?.options) continue;
-        for (const item of itemsOf(value)) if (!a.options.has(textOf(item))) {
-          const set = wanted.get(field) ?? new Set<string>();
-          set.add(textOf(item));
-          wanted.set(field, set);
-        }
+        for (const item of itemsOf(value))
+          if (!a.options.has(textOf(item))) {
+            const set = wanted.get(field) ?? new Set<string>();
+            set.add(textOf(item));
+            wanted.set(field, set);
+          }
       }
     for (const [field, titles] of wanted)
       for (const title of [...titles].sort()) await this.attio.ensureOption(this.object, attributes.get(field)!, title);
@@ -571,7 +587,10 @@ class AttioRecords implements TargetRecords {
 
   canonical(payload: Record<string, unknown>): TargetRow {
     return this.canonicalFields(payload, Object.keys(payload), (a, v) =>
-      canonicalOf(a, itemsOf(v).map((i) => canonicalItem(a, i))),
+      canonicalOf(
+        a,
+        itemsOf(v).map((i) => canonicalItem(a, i)),
+      ),
     );
   }
 
@@ -606,7 +625,10 @@ class AttioRecords implements TargetRecords {
     const row: TargetRow = { __tern_id: record.id.record_id };
     for (const a of attributes.values()) {
       if (!a.writable) continue;
-      row[a.slug] = canonicalOf(a, (record.values[a.slug] ?? []).map((v) => readValue(a, v)));
+      row[a.slug] = canonicalOf(
+        a,
+        (record.values[a.slug] ?? []).map((v) => readValue(a, v)),
+      );
     }
     return row;
   }
@@ -614,6 +636,8 @@ class AttioRecords implements TargetRecords {
   async lookup(records: readonly RecordRef[]): Promise<Map<string, TargetRow>> {
     const attributes = await this.attributes();
     const out = new Map<string, TargetRow>();
+    // No key attribute yet: no record carries a source id, none was written by Tern.
+    if (!attributes.has(this.binding.key)) return out;
     const bySourceId = new Map(records.map((r) => [r.key, r.sourceId]));
     const chunks: string[][] = [];
     const keys = [...bySourceId.keys()];
@@ -627,7 +651,10 @@ class AttioRecords implements TargetRecords {
         idempotent: true,
       });
       for (const record of res.data.data) {
-        const key = readValue(attributes.get(this.binding.key) ?? textAttribute(this.binding.key), record.values[this.binding.key]?.[0] ?? {});
+        const key = readValue(
+          attributes.get(this.binding.key) ?? textAttribute(this.binding.key),
+          record.values[this.binding.key]?.[0] ?? {},
+        );
         const sourceId = key === null ? undefined : bySourceId.get(key);
         if (sourceId !== undefined) out.set(sourceId, this.rowOf(attributes, record));
       }
@@ -646,6 +673,10 @@ class AttioRecords implements TargetRecords {
 
   async write(items: readonly WriteItem[]): Promise<WriteOutcome> {
     const outcome: WriteOutcome = { ids: new Map(), rejected: new Map() };
+    if (!this.known?.has(this.binding.key)) {
+      await this.attio.ensureKeyAttribute(this.binding);
+      await this.load();
+    }
     await eachLimited([...items], this.client.concurrency, async (item) => {
       try {
         const values = await this.valuesOf(item.payload);
@@ -690,7 +721,12 @@ class AttioRecords implements TargetRecords {
     const attributes = await this.attributes();
     for (const { ref, image } of images) {
       const id = ref.targetId ?? (await this.lookup([ref])).get(ref.sourceId)?.__tern_id;
-      if (!id) throw new UnknownOutcomeError(`Attio ${this.object} ${ref.sourceId}: the record to restore is gone`, 'attio', undefined);
+      if (!id)
+        throw new UnknownOutcomeError(
+          `Attio ${this.object} ${ref.sourceId}: the record to restore is gone`,
+          'attio',
+          undefined,
+        );
       // Overwrite: every attribute the before-image names, emptied where it was empty.
       const values: Record<string, unknown[]> = {};
       for (const [field, text] of Object.entries(image)) {

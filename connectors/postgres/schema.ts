@@ -119,11 +119,24 @@ export function describeSchemaDrift(gold: GoldSchema, now: GoldSchema): string[]
     for (const col of before.columns) {
       const a = afterCols.get(col.name);
       if (!a) out.push(`${gold.schema}.${table}.${col.name} was dropped`);
-      else if (checksum(a) !== checksum(col)) out.push(`${gold.schema}.${table}.${col.name} changed`);
+      else if (!sameColumn(col, a)) out.push(`${gold.schema}.${table}.${col.name} changed`);
     }
     const beforeNames = new Set(before.columns.map((c) => c.name));
     for (const col of after.columns)
       if (!beforeNames.has(col.name)) out.push(`${gold.schema}.${table}.${col.name} was added`);
   }
   return out;
+}
+
+/**
+ * A column is the same when nothing but its options grew: options added (by Tern when the plan creates them,
+ * or by an admin) keep every value the plan writes valid; an option removed or renamed does not.
+ */
+function sameColumn(before: GoldColumn, after: GoldColumn): boolean {
+  const { options: optionsBefore, ...restBefore } = before;
+  const { options: optionsAfter, ...restAfter } = after;
+  if (checksum(restBefore) !== checksum(restAfter)) return false;
+  if ((optionsBefore === undefined) !== (optionsAfter === undefined)) return false;
+  const now = new Set(optionsAfter ?? []);
+  return (optionsBefore ?? []).every((o) => now.has(o));
 }

@@ -24,7 +24,10 @@ const people = [
   attribute('phone_numbers', { format: 'phone', multiple: true }),
   attribute('job_title'),
 ];
-const companies = [attribute('legacy_id', { nullable: false }), attribute('domains', { format: 'domain', multiple: true })];
+const companies = [
+  attribute('legacy_id', { nullable: false }),
+  attribute('domains', { format: 'domain', multiple: true }),
+];
 const deals = [
   attribute('legacy_id', { nullable: false }),
   attribute('name', { nullable: false }),

@@ -466,6 +466,7 @@ describe('columnRejection', () => {
       code: 'required_missing',
       field: 'name',
       message: 'name is empty, and the target requires a value (NOT NULL)',
+      fix: 'map a source field that always has a value to name, or add { default: … }',
     };
     expect(columnRejection({ name: null }, columns)).toEqual(expected);
     expect(columnRejection({ name: undefined, nick: 'abc' }, columns)).toEqual(expected);
@@ -478,6 +479,8 @@ describe('columnRejection', () => {
       code: 'too_long',
       field: 'nick',
       message: 'nick has 4 characters; the target column holds 3',
+      value: 'é😀ab',
+      fix: 'add { truncate: { length: 3, onOverflow: truncate } }',
     });
   });
 
