@@ -330,7 +330,17 @@ export function columnRejection(
       };
     }
     const format = column.format ? VALUE_FORMATS[column.format] : undefined;
+    // A SaaS number or currency attribute takes numbers only (a table column's own casts are PostgreSQL's).
+    const numeric = column.multiple !== undefined && columnKindOf(column.dataType) === 'decimal';
     for (const item of items) {
+      if (numeric && !/^-?\d+(\.\d+)?$/.test(textOf(item).trim()))
+        return {
+          code: 'target_not_a_number',
+          field: column.name,
+          message: `"${quoted(item)}" is not a number for ${column.name}`,
+          value: quoted(item),
+          fix: 'add { currency: { decimals: 2 } } (or `number`); onInvalid: null keeps the record without the value',
+        };
       if (format && !format.pattern.test(textOf(item)))
         return {
           code: format.code,

@@ -74,6 +74,12 @@ describe('pre-flight: a record against the target attribute rules', () => {
     expect(columnRejection({ legacy_id: '1', name: 'x', stage: 'Closed Won' }, creating)).toBeUndefined();
   });
 
+  it('refuses what is not a number for a currency attribute', () => {
+    const value = [attribute('value', { dataType: 'numeric', udtName: 'numeric' })];
+    expect(columnRejection({ value: '1200.50' }, value)).toBeUndefined();
+    expect(columnRejection({ value: 'TBD' }, value)).toMatchObject({ code: 'target_not_a_number', value: 'TBD' });
+  });
+
   it('refuses a missing required value, blank text and several values for a single attribute', () => {
     expect(columnRejection({ legacy_id: '1', name: '  ', stage: 'Lost' }, deals)).toMatchObject({
       code: 'required_missing',
