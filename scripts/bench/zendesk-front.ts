@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -13,6 +12,7 @@ import { ticketComments, zendeskCollections, zendeskSandbox } from '../../sandbo
 import { connectStaging, type Staging } from '../../staging/db';
 import { startPhase } from '../client/phases';
 import { ensureTemporal } from '../stack/temporal';
+import { peakRssMb, startWorker } from './worker-process';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -61,21 +61,6 @@ export interface ZendeskFrontFigures {
   checksumMismatches: number;
   /** The full phase at Front's and Zendesk's documented limits, estimated after the sample. */
   estimatedSecondsAtDocumentedLimits: number | null;
-}
-
-function startWorker(env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker/main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, TERN_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
-
-/** The kernel's high-water mark of a process's resident memory, in MB. */
-function peakRssMb(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
-  return Math.round(kb / 1024);
 }
 
 /** The longest history among every run of every workflow whose id starts with the migration's. */
