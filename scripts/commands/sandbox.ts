@@ -34,6 +34,8 @@ export async function runSandbox(
       `--tickets ${opts.tickets} is not a number of tickets for the ${vendor} sandbox`,
       'pass --tickets with a whole number, to the zendesk sandbox only',
     );
+  // HubSpot: a small CRM (500 deals, 1,000 contacts, 250 companies) from the legacy CRM generator.
+  const generated = tickets !== undefined || vendor === 'hubspot';
   const started = Date.now();
   const sandbox = await startSandbox(definition, {
     port: positiveNumber(opts.port, '--port'),
@@ -44,7 +46,7 @@ export async function runSandbox(
     credentials: { tokens: [token] },
   });
   say(`${vendor} sandbox listening on ${sandbox.url}`);
-  if (tickets !== undefined)
+  if (generated)
     say(
       `  data: ${Object.entries(
         Object.fromEntries(sandbox.store.names().map((n) => [n, sandbox.store.collection(n).size])),
