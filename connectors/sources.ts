@@ -11,6 +11,13 @@ import { postgresSourceReader } from './sql/postgres-source';
 import { type SaasDeps, vendorClient } from './saas-targets';
 import { zendesk, ZENDESK_INCREMENTAL_EXPORTS_PER_MINUTE } from './zendesk/declaration';
 import { ZENDESK_RESOURCES, zendeskChangeReader, zendeskSourceReader } from './zendesk/source';
+import { hubspot } from './hubspot/declaration';
+import {
+  HUBSPOT_RESOURCES,
+  HUBSPOT_SEARCH_REQUESTS_PER_SECOND,
+  hubspotChangeReader,
+  hubspotSourceReader,
+} from './hubspot/source';
 
 /** One object's source, opened: read it (from a cursor), then close it. */
 export interface OpenedSource {
@@ -102,6 +109,35 @@ export async function openSource(
         object: object.name,
       });
       return { reader, changes, close: () => Promise.resolve() };
+    }
+    case 'hubspot': {
+      if (!options.saas) throw new Error('a HubSpot source needs the staging connection for its rate budget');
+      if (!object.source.resource)
+        throw new ConfigError(
+          `object "${object.name}": a hubspot source needs source.resource`,
+          `set objects[].source.resource to one of ${HUBSPOT_RESOURCES.join(', ')}`,
+        );
+      const api = vendorClient(options.saas, hubspot, source);
+      // The CRM search API has its own limit (4 requests per second), apart from the account's budget.
+      const searchRate = source.budget?.exceedDocumented
+        ? (source.budget.ratePerSecond ?? HUBSPOT_SEARCH_REQUESTS_PER_SECOND)
+        : HUBSPOT_SEARCH_REQUESTS_PER_SECOND;
+      const search = vendorClient(
+        options.saas,
+        {
+          ...hubspot,
+          vendor: 'hubspot-search',
+          budget: { ...hubspot.budget, ratePerSecond: HUBSPOT_SEARCH_REQUESTS_PER_SECOND, burst: 1 },
+        },
+        { ...source, budget: { ...source.budget, ratePerSecond: searchRate } },
+        'search',
+      );
+      const readerOptions = { pageSize: source.pageSize, object: object.name };
+      return {
+        reader: hubspotSourceReader({ api, search }, object.source.resource, readerOptions),
+        changes: hubspotChangeReader({ api, search }, object.source.resource, readerOptions),
+        close: () => Promise.resolve(),
+      };
     }
     case 'postgres':
     case 'mysql': {

@@ -186,7 +186,12 @@ function sourceChecks(plan: Record<string, unknown>, objects: Record<string, unk
         path: `objects.${i}.source`,
         message: 'a zendesk source needs "resource": users, organizations, tickets or comments',
       });
-    if (kind !== 'zendesk' && source.resource !== undefined)
+    if (kind === 'hubspot' && typeof source.resource !== 'string')
+      issues.push({
+        path: `objects.${i}.source`,
+        message: 'a hubspot source needs "resource": companies, contacts, deals, owners or stages',
+      });
+    if (kind !== 'zendesk' && kind !== 'hubspot' && source.resource !== undefined)
       issues.push({
         path: `objects.${i}.source.resource`,
         message: `"resource" is for SaaS sources; a ${String(kind)} source reads ${FILE_SOURCES.has(String(kind)) ? '"file"' : '"table" or "query"'}`,

@@ -183,6 +183,13 @@ export const zendeskSourceSchema = z.strictObject({
   pageSize: z.number().int().min(1).max(1000).default(1000),
 });
 
+export const hubspotSourceSchema = z.strictObject({
+  kind: z.literal('hubspot'),
+  ...saasConnection,
+  /** Records per list page (HubSpot allows up to 100). */
+  pageSize: z.number().int().min(1).max(100).default(100),
+});
+
 export const frontTargetSchema = z.strictObject({
   kind: z.literal('front'),
   ...saasConnection,
@@ -221,6 +228,7 @@ export const planSchema = z.strictObject({
     postgresSourceSchema,
     mysqlSourceSchema,
     zendeskSourceSchema,
+    hubspotSourceSchema,
   ]),
   target: z.discriminatedUnion('kind', [postgresTargetSchema, frontTargetSchema, attioTargetSchema]),
   /**
