@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { PlanError } from '../common/errors';
 import { checksum } from './checksum';
 import { planSchema, type Plan } from './schema';
+import { parseMappingFile } from './suggest';
 import { TRANSFORM_NAMES, TRANSFORMS, transformArgs, transformName, type TransformSpec } from './transforms';
 
 /** A validated plan with where it came from. Paths inside it are resolved against `baseDir`. */
@@ -28,8 +29,17 @@ export function formatIssue(file: string, issue: PlanIssue): string {
   return `${file}${issue.line ? `:${issue.line}` : ''} ${issue.path || '(top level)'}: ${issue.message}`;
 }
 
+/** How to load a plan. */
+export interface PlanLoadOptions {
+  /**
+   * Load a plan whose picklist names an `aliasesFile` that does not exist yet (as if it named none):
+   * `tern map suggest` creates that file from such a plan.
+   */
+  allowMissingAliasesFiles?: boolean;
+}
+
 /** Reads, parses and validates a plan file; throws a PlanError listing every problem with its line. */
-export function loadPlanFile(file: string): LoadedPlan {
+export function loadPlanFile(file: string, options: PlanLoadOptions = {}): LoadedPlan {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -39,10 +49,10 @@ export function loadPlanFile(file: string): LoadedPlan {
       'check the path; plans are YAML files such as examples/demo-customers.yaml',
     );
   }
-  return parsePlan(text, file);
+  return parsePlan(text, file, options);
 }
 
-export function parsePlan(text: string, file: string): LoadedPlan {
+export function parsePlan(text: string, file: string, options: PlanLoadOptions = {}): LoadedPlan {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -54,16 +64,91 @@ export function parsePlan(text: string, file: string): LoadedPlan {
     throw planError(file, issues);
   }
   const data: unknown = doc.toJS();
+  const baseDir = path.dirname(path.resolve(file));
+  const mappingIssues = resolveAliasesFiles(data, baseDir, options);
   const result = planSchema.safeParse(data);
   // Cross-checks read the raw data defensively, so one run reports shape errors and reference errors together.
-  const issues = [...(result.success ? [] : zodIssues(result.error, doc, lineCounter)), ...crossChecks(data)];
+  const issues = [
+    ...mappingIssues,
+    ...(result.success ? [] : zodIssues(result.error, doc, lineCounter)),
+    ...crossChecks(data),
+  ];
   if (issues.length > 0 || !result.success) {
     throw planError(
       file,
       issues.map((i) => ({ ...i, line: i.line ?? lineOf(doc, lineCounter, i.path) })),
     );
   }
-  return { plan: result.data, file, baseDir: path.dirname(path.resolve(file)), hash: checksum(result.data), text };
+  return { plan: result.data, file, baseDir, hash: checksum(result.data), text };
+}
+
+/**
+ * Picklists naming an `aliasesFile` (a mapping file, relative to the plan file): reads each file, checks
+ * its entries against the picklist's options, and writes them into the raw plan as `aliases` (inline aliases
+ * are kept beside them), its null entries as `unfilled`, and its options as `options` when the plan lists
+ * none. The transform stays pure, and the plan stored in staging carries the whole mapping.
+ */
+function resolveAliasesFiles(data: unknown, baseDir: string, options: PlanLoadOptions): PlanIssue[] {
+  const issues: PlanIssue[] = [];
+  asArray(asRecord(data).objects).forEach((rawObject, i) =>
+    asArray(asRecord(rawObject).fields).forEach((rawField, j) =>
+      asArray(asRecord(rawField).transform).forEach((rawSpec, k) => {
+        const spec = asRecord(rawSpec);
+        const args = asRecord(spec.picklist);
+        if (typeof args.aliasesFile !== 'string' || args.aliasesFile.trim() === '') return;
+        const name = args.aliasesFile;
+        const where = `objects.${i}.fields.${j}.transform.${k}.picklist.aliasesFile`;
+        const field = `${String(asRecord(rawObject).name)}.${String(asRecord(rawField).from ?? asRecord(rawField).to)}`;
+        const file = path.resolve(baseDir, name);
+        let text: string;
+        try {
+          text = fs.readFileSync(file, 'utf8');
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code ?? String(err);
+          if (options.allowMissingAliasesFiles && code === 'ENOENT') return;
+          issues.push({
+            path: where,
+            message: `cannot read mapping file ${name} (${file}: ${code}); create it with \`tern map suggest <plan> ${field}\`, or correct the path (relative to the plan file)`,
+          });
+          return;
+        }
+        const listed: unknown = args.options;
+        const planOptions =
+          Array.isArray(listed) && listed.every((o): o is string => typeof o === 'string') ? listed : undefined;
+        const mapping = parseMappingFile(text, planOptions);
+        for (const issue of mapping.issues)
+          issues.push({ path: where, message: `${name}${issue.line ? `:${issue.line}` : ''}: ${issue.message}` });
+        if (mapping.issues.length > 0) return;
+        const inline = Object.entries(asRecord(args.aliases)).filter(
+          (e): e is [string, string] => typeof e[1] === 'string',
+        );
+        const loose = (s: string) => s.normalize('NFC').replace(/\s+/g, ' ').trim().toLowerCase();
+        const inlineByKey = new Map(inline.map(([alias, option]) => [loose(alias), option]));
+        const aliases: Record<string, string> = {};
+        const unfilled: string[] = [];
+        for (const entry of mapping.entries) {
+          const written = inlineByKey.get(loose(entry.value));
+          if (written !== undefined && entry.option !== null && loose(written) !== loose(entry.option)) {
+            issues.push({
+              path: where,
+              message: `${name}:${entry.line}: "${entry.value}" maps to "${entry.option}" there and to "${written}" in picklist.aliases; keep one`,
+            });
+            continue;
+          }
+          if (written !== undefined) continue;
+          if (entry.option === null) unfilled.push(entry.value);
+          else aliases[entry.value] = entry.option;
+        }
+        spec.picklist = {
+          ...args,
+          ...(planOptions === undefined && mapping.options ? { options: mapping.options } : {}),
+          aliases: { ...aliases, ...Object.fromEntries(inline) },
+          unfilled,
+        };
+      }),
+    ),
+  );
+  return issues;
 }
 
 /** Rules zod cannot express on one field: uniqueness and references between parts of the plan. */

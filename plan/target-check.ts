@@ -143,28 +143,11 @@ export function checkPlanAgainstTarget(
             add('warning', `objects.${i}.fields.${j}.transform.${k}`, `${field.from}: ${finding.message}`, finding.fix);
         });
       }
-      if (fieldProfile) {
-        field.transform.forEach((spec, k) => {
-          if (transformName(spec) !== 'picklist') return;
-          const args = transformArgs(spec);
-          const values = (fieldProfile.values ?? fieldProfile.top).map((v) => v.value);
-          const { unmapped } = picklistCoverage(args, values);
-          if (unmapped.length === 0) return;
-          const counts = new Map((fieldProfile.values ?? fieldProfile.top).map((v) => [v.value, v.count]));
-          const records = unmapped.reduce((n, v) => n + (counts.get(v) ?? 0), 0);
-          const strict = args.unmapped === 'strict';
-          const listed = unmapped
-            .slice(0, 10)
-            .map((v) => `"${v}" (${counts.get(v) ?? 0})`)
-            .join(', ');
-          add(
-            strict ? 'error' : 'warning',
-            `objects.${i}.fields.${j}.transform.${k}`,
-            `${unmapped.length} ${field.from} value(s) in the source match no picklist option or alias (${records} records): ${listed}${unmapped.length > 10 ? ', …' : ''}${strict ? '' : `; they will be handled by unmapped: ${textOf(args.unmapped ?? 'quarantine')}`}`,
-            `add them to picklist.aliases (value: option)`,
-          );
-        });
-      }
+      field.transform.forEach((spec, k) => {
+        if (transformName(spec) !== 'picklist') return;
+        const finding = picklistFinding(transformArgs(spec), `${object.name}.${field.from ?? field.to}`, fieldProfile);
+        if (finding) add(finding.severity, `objects.${i}.fields.${j}.transform.${k}`, finding.message, finding.fix);
+      });
     });
     for (const column of table.columns) {
       if (!column.nullable && !column.hasDefault && !mapped.has(column.name)) {
@@ -178,6 +161,51 @@ export function checkPlanAgainstTarget(
     }
   });
   return issues;
+}
+
+/**
+ * Values of a picklist field no option or alias covers: those of the profile (every distinct value of a
+ * picklist candidate, else its most frequent ones) and those its mapping file (`aliasesFile`) leaves null.
+ * An error under `unmapped: strict`, else a warning saying what the policy will do with them.
+ */
+export function picklistFinding(
+  args: Record<string, unknown>,
+  /** `object.field` (the source field), for the fix. */
+  objectField: string,
+  fieldProfile?: FieldProfile,
+): Pick<TargetIssue, 'severity' | 'message' | 'fix'> | undefined {
+  const field = objectField.slice(objectField.indexOf('.') + 1);
+  const profiled = fieldProfile ? (fieldProfile.values ?? fieldProfile.top) : [];
+  const { unmapped } = picklistCoverage(
+    args,
+    profiled.map((v) => v.value),
+  );
+  const file = typeof args.aliasesFile === 'string' ? args.aliasesFile : undefined;
+  const unfilled = (Array.isArray(args.unfilled) ? args.unfilled : []).filter(
+    (v): v is string => typeof v === 'string' && !unmapped.includes(v),
+  );
+  const values = [...unmapped, ...unfilled];
+  if (values.length === 0) return undefined;
+  const counts = new Map(profiled.map((v) => [v.value, v.count]));
+  const records = unmapped.reduce((n, v) => n + (counts.get(v) ?? 0), 0);
+  const strict = args.unmapped === 'strict';
+  const listed = values
+    .slice(0, 10)
+    .map((v) => (counts.has(v) ? `"${v}" (${counts.get(v)})` : `"${v}"`))
+    .join(', ');
+  const where =
+    unfilled.length === 0
+      ? `${unmapped.length} ${field} value(s) in the source match no picklist option or alias (${records} records)`
+      : unmapped.length === 0
+        ? `${unfilled.length} ${field} value(s) are left null in ${file}`
+        : `${values.length} ${field} value(s) match no picklist option or alias (${records} records in the source; ${unfilled.length} left null in ${file})`;
+  return {
+    severity: strict ? 'error' : 'warning',
+    message: `${where}: ${listed}${values.length > 10 ? ', …' : ''}${strict ? '' : `; they will be handled by unmapped: ${textOf(args.unmapped ?? 'quarantine')}`}`,
+    fix: file
+      ? `map each to an option in ${file} (replace null; \`tern map suggest <plan> ${objectField}\` adds values it has not listed yet)${strict ? ', or set picklist.unmapped: quarantine | default' : ''}`
+      : 'add them to picklist.aliases (value: option)',
+  };
 }
 
 /**

@@ -670,6 +670,14 @@ const picklistArgs = z
     options: z.array(z.string().min(1)).min(1, 'list at least one option'),
     aliases: z.record(z.string(), z.string()).default({}),
     /**
+     * A mapping file (`tern map suggest` writes one), relative to the plan file. Plan loading reads it: its
+     * entries join `aliases` (and its options fill `options` when the plan lists none); the transform itself
+     * never reads files.
+     */
+    aliasesFile: z.string().min(1).optional(),
+    /** Values the mapping file leaves null (a person has not decided yet), filled in by plan loading. */
+    unfilled: z.array(z.string()).default([]),
+    /**
      * quarantine: an unmapped value quarantines its record; default: it becomes `default`; strict: like
      * quarantine at run time, and any unmapped value found in the source is a plan error at validation.
      */
@@ -1068,7 +1076,7 @@ export const TRANSFORMS: Record<string, TransformDefinition> = {
     },
   ),
   picklist: define(
-    'one of a fixed list of options, matched case-insensitively, plus aliases: { picklist: { options: [..], aliases: { legacy: option }, unmapped: quarantine | default | strict, default: option } }',
+    'one of a fixed list of options, matched case-insensitively, plus aliases: { picklist: { options: [..], aliases: { legacy: option }, aliasesFile: mappings/<object>.<field>.yaml, unmapped: quarantine | default | strict, default: option } }',
     picklistArgs,
     (args) => {
       const lookup = picklistLookup(args);
@@ -1081,7 +1089,7 @@ export const TRANSFORMS: Record<string, TransformDefinition> = {
           if (args.unmapped === 'default' && fallback !== undefined) return fallback;
           throw new RecordRejection(
             'unmapped_value',
-            `${quoteValue(asText(v).trim())} is not one of the ${args.options.length} picklist options; add it to picklist.aliases (legacy: option) or set picklist.unmapped: default`,
+            `${quoteValue(asText(v).trim())} is not one of the ${args.options.length} picklist options; ${args.aliasesFile ? `map it to an option in ${args.aliasesFile}` : 'add it to picklist.aliases (legacy: option)'} or set picklist.unmapped: default`,
           );
         },
         { unique: true },

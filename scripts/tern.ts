@@ -18,6 +18,7 @@ import {
   showQuarantine,
 } from './commands/quarantine';
 import { formatReconcileOutcome, reconcileNow } from './commands/reconcile';
+import { formatMapSuggestOutcome, suggestMapping } from './commands/map';
 import { loadPhaseOption, resolveMigration, withStaging, withTemporal } from './commands/shared';
 import { formatStatus, loadStatus } from './commands/status';
 import { formatFindings, validatePlan } from './commands/validate-plan';
@@ -393,6 +394,36 @@ plan
     const loaded = loadPlanFile(planFile);
     console.log(renderVisualMap(loaded.plan, { object: opts.object }));
   });
+
+const mapCommand = program.command('map').description("map a field's legacy values to the target's options");
+mapCommand
+  .command('suggest')
+  .description(
+    'propose a picklist mapping file from the preferences profile and the target options (keeps the edits of an existing file, adds new values)',
+  )
+  .argument('<plan>', 'plan file (YAML)')
+  .argument('<object.field>', 'the object and its source field, e.g. deals.status')
+  .option(
+    '--out <file>',
+    "where to write (default: the picklist's aliasesFile, else mappings/<object>.<field>.yaml by the plan)",
+  )
+  .option('--force', 'write a new file over an existing one (its edits are lost)')
+  .option('--migration <id>', 'migration whose preferences profile to read (default: mig_<plan name>)')
+  .option('--json', 'print the outcome as one JSON object')
+  .action(
+    async (
+      planFile: string,
+      target: string,
+      opts: { out?: string; force?: boolean; migration?: string; json?: boolean },
+    ) => {
+      const loaded = loadPlanFile(planFile, { allowMissingAliasesFiles: true });
+      const migrationId = opts.migration?.trim() || defaultMigrationId(loaded.plan);
+      const outcome = await withStaging(loadSettings(), (staging) =>
+        suggestMapping(loaded, target, staging.db, { migrationId, out: opts.out, force: opts.force }),
+      );
+      console.log(opts.json ? JSON.stringify(outcome) : formatMapSuggestOutcome(outcome, planFile));
+    },
+  );
 
 const stack = program.command('stack').description('the local development stack (Temporal dev server)');
 stack

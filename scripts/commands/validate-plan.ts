@@ -9,7 +9,7 @@ import { transformArgs, transformName } from '../../plan/transforms';
 import { discoverSchema } from '../../connectors/postgres/schema';
 import { loadCustomTransforms } from '../../plan/custom';
 import { planLine, type LoadedPlan } from '../../plan/load';
-import { checkPlanAgainstTarget, type TargetIssue } from '../../plan/target-check';
+import { checkPlanAgainstTarget, picklistFinding, type TargetIssue } from '../../plan/target-check';
 import { eq } from 'drizzle-orm';
 import { profiles } from '../../staging/schema';
 import { defaultMigrationId, resolvePlanPaths } from '../client/phases';
@@ -75,8 +75,11 @@ export async function validatePlan(
     if (!(err instanceof TernError)) throw err;
     add({ severity: 'error', path: 'customTransforms', message: err.message, fix: err.fix });
   }
-  if (options.offline || findings.some((f) => f.path === 'target.urlEnv' || f.path.endsWith('.credentials')))
+  if (options.offline || findings.some((f) => f.path === 'target.urlEnv' || f.path.endsWith('.credentials'))) {
+    // Without the target and the profile, mapping files still say which values nobody has mapped yet.
+    for (const issue of mappingFileIssues(plan)) add(issue);
     return { file: loaded.file, findings, checked };
+  }
 
   const settings = options.settings ?? loadSettings(env);
   const processStaging = await openStagingForProcess(settings);
@@ -99,12 +102,31 @@ export async function validatePlan(
         .where(eq(profiles.migrationId, migrationId))
         .catch(() => []);
       const profileMap = new Map<string, ObjectProfile>(stored.map((p) => [p.object, p.profile as StoredProfile]));
-      if (profileMap.size === 0 && sourceProblems.length === 0) {
-        // No preferences run yet: read the values of strict picklist fields straight from the source.
-        for (const [object, profile] of await scanStrictPicklists(plan, env, processStaging.staging))
-          profileMap.set(object, profile);
-        if (profileMap.size > 0) checked.push(`source values of strict picklists (${profileMap.size} objects)`);
+      const profiledStrict = [...strictPicklistFields(plan)].filter(([object, fields]) =>
+        fields.every((f) => profileMap.get(object)?.fields.some((p) => p.field === f)),
+      ).length;
+      if (sourceProblems.length === 0) {
+        // Strict picklist fields the stored profile lacks (no preferences run yet, or fields added since):
+        // read their values straight from the source.
+        const scanned = await scanStrictPicklists(plan, env, processStaging.staging, profileMap);
+        for (const [object, profile] of scanned) {
+          const known = profileMap.get(object);
+          profileMap.set(
+            object,
+            known
+              ? {
+                  ...known,
+                  fields: [
+                    ...known.fields,
+                    ...profile.fields.filter((f) => !known.fields.some((k) => k.field === f.field)),
+                  ],
+                }
+              : profile,
+          );
+        }
+        if (scanned.size > 0) checked.push(`source values of strict picklists (${scanned.size} objects)`);
       }
+      if (profiledStrict > 0) checked.push(`profiled values of strict picklists (${profiledStrict} objects)`);
       const issues: TargetIssue[] = checkPlanAgainstTarget(plan, gold, profileMap);
       for (const issue of issues) add(issue);
       checked.push(`target schema ${gold.schema} (${Object.keys(gold.tables).length} tables)`);
@@ -143,14 +165,38 @@ function strictPicklistFields(plan: Plan): Map<string, string[]> {
   return out;
 }
 
-/** Profiles only the strict picklist fields, reading each such object from the source once. */
+/**
+ * Findings of the picklists' mapping files alone (no target, no profile): values a file leaves null, an
+ * error under `unmapped: strict`.
+ */
+function mappingFileIssues(plan: Plan): Omit<ValidationFinding, 'line'>[] {
+  const out: Omit<ValidationFinding, 'line'>[] = [];
+  plan.objects.forEach((object, i) =>
+    object.fields.forEach((field, j) =>
+      field.transform.forEach((spec, k) => {
+        if (transformName(spec) !== 'picklist') return;
+        const finding = picklistFinding(transformArgs(spec), `${object.name}.${field.from ?? field.to}`);
+        if (finding) out.push({ ...finding, path: `objects.${i}.fields.${j}.transform.${k}` });
+      }),
+    ),
+  );
+  return out;
+}
+
+/**
+ * Profiles the strict picklist fields that `known` (the stored profile) does not hold, reading each such
+ * object from the source once.
+ */
 async function scanStrictPicklists(
   plan: Plan,
   env: NodeJS.ProcessEnv,
   staging: { url: string; sql: postgres.Sql },
+  known: ReadonlyMap<string, ObjectProfile>,
 ): Promise<Map<string, ObjectProfile>> {
   const out = new Map<string, ObjectProfile>();
-  for (const [name, fields] of strictPicklistFields(plan)) {
+  for (const [name, strictFields] of strictPicklistFields(plan)) {
+    const fields = strictFields.filter((f) => !known.get(name)?.fields.some((p) => p.field === f));
+    if (fields.length === 0) continue;
     const object = plan.objects.find((o) => o.name === name)!;
     const builder = new ProfileBuilder(name);
     const source = await openSource(plan, object, env, { shared: staging, saas: { sql: staging.sql, env } });
