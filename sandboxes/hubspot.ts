@@ -266,12 +266,22 @@ function comparable(type: CrmObjectType, name: string, value: string | null | un
   return value.trim() !== '' && Number.isFinite(n) ? n : value.toLowerCase();
 }
 
-function matches(type: CrmObjectType, r: HubSpotRecord, f: SearchFilter): boolean {
+/** Each record's comparable value of a property, kept until the collection changes (searches filter and sort by it). */
+function keysOf(store: SandboxStore, type: CrmObjectType, name: string): Map<string, number | string | null> {
+  return hubspotCollections
+    .objects(store, type)
+    .view(
+      `search-key-${name}`,
+      (all) => new Map([...all.values()].map((r) => [r.id, comparable(type, name, r.properties[name])])),
+    );
+}
+
+function matches(store: SandboxStore, type: CrmObjectType, r: HubSpotRecord, f: SearchFilter): boolean {
   const raw = r.properties[f.propertyName];
   const has = raw !== null && raw !== undefined && raw !== '';
   if (f.operator === 'HAS_PROPERTY') return has;
   if (f.operator === 'NOT_HAS_PROPERTY') return !has;
-  const v = comparable(type, f.propertyName, raw);
+  const v = keysOf(store, type, f.propertyName).get(r.id) ?? null;
   const of = (x: string | undefined) => comparable(type, f.propertyName, x);
   if (f.operator === 'IN' || f.operator === 'NOT_IN') {
     const inside = (f.values ?? []).some((x) => of(x) === v);
@@ -319,18 +329,23 @@ function search(store: SandboxStore, type: CrmObjectType, body: SearchRequest) {
     );
   const all = idOrder(hubspotCollections.objects(store, type)).live;
   const hits =
-    groups.length === 0 ? [...all] : all.filter((r) => groups.some((g) => g.filters.every((f) => matches(type, r, f))));
+    groups.length === 0
+      ? [...all]
+      : all.filter((r) => groups.some((g) => g.filters.every((f) => matches(store, type, r, f))));
   const sort = body.sorts?.[0];
   if (sort !== undefined) {
     const name = typeof sort === 'string' ? sort.replace(/^-/, '') : sort.propertyName;
     const desc = typeof sort === 'string' ? sort.startsWith('-') : sort.direction === 'DESCENDING';
-    const key = (r: HubSpotRecord) => comparable(type, name, r.properties[name]);
-    hits.sort((a, b) => {
-      const x = key(a);
-      const y = key(b);
+    // Each key computed once (dates are parsed), then a plain sort of the pairs.
+    const keys = keysOf(store, type, name);
+    const keyed = hits.map((r) => ({ r, key: keys.get(r.id) ?? null, id: Number(r.id) }));
+    keyed.sort((a, b) => {
+      const x = a.key;
+      const y = b.key;
       const c = x === y ? 0 : x === null ? 1 : y === null ? -1 : x < y ? -1 : 1;
-      return (desc ? -c : c) || Number(a.id) - Number(b.id);
+      return (desc ? -c : c) || a.id - b.id;
     });
+    keyed.forEach((k, i) => (hits[i] = k.r));
   }
   const properties = selectedProperties(type, body.properties ?? []);
   const page = hits.slice(offset, offset + limit);
