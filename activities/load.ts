@@ -319,9 +319,9 @@ export async function loadPage(ctx: ActivityContext, input: LoadPageInput): Prom
         input,
         c.sourceId,
         'load',
-        'target_rejected',
+        refusal.notSent && refusal.code ? refusal.code : 'target_rejected',
         refusal.field ?? null,
-        `the target refused the record: ${refusal.message}`,
+        refusal.notSent ? `not sent: ${refusal.message}` : `the target refused the record: ${refusal.message}`,
         c.raw,
       );
       await ctx.db

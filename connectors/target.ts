@@ -28,8 +28,11 @@ export interface WriteItem {
 export interface WriteOutcome {
   /** Target ids by source id, for every record written. */
   ids: Map<string, string>;
-  /** Records the target refused, by source id: the page goes on, they are quarantined. */
-  rejected: Map<string, { message: string; code?: string; field?: string | null }>;
+  /**
+   * Records the target refused, by source id: the page goes on, they are quarantined. `notSent`: Tern saw the
+   * refusal coming (a unique value another record holds) and did not send the record; `code` is then the reason.
+   */
+  rejected: Map<string, { message: string; code?: string; field?: string | null; notSent?: boolean }>;
 }
 
 /**

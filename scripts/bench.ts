@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { describeError, ConfigError } from '../common/errors';
 import { openSql } from '../staging/db';
+import { crmAttioRun } from './bench/crm-attio';
 import { governorBench } from './bench/governor';
 import { zendeskFrontRun } from './bench/zendesk-front';
 
@@ -75,6 +76,25 @@ program
       peakRssRatio: Number((result.peakRssMb / baseline.peakRssMb).toFixed(2)),
       recordsPerSecondRatio: Number((result.recordsPerSecond / baseline.recordsPerSecond).toFixed(2)),
     };
+    console.log(opts.json ? JSON.stringify(figures) : JSON.stringify(figures, null, 2));
+  });
+
+program
+  .command('crm-attio')
+  .description(
+    'a dirty CRM (105 hand-typed deal statuses, multi-value fields, bad emails/phones/domains, duplicates, orphans) from the HubSpot sandbox into the Attio sandbox: a straight import, Tern\'s pre-flight of the same mapping, then the example plan',
+  )
+  .option('--scale <n>', 'dataset scale: 1 = 5,000 companies, 20,000 contacts, 10,000 deals', '0.2')
+  .option('--seed <n>', 'the generator seed', '20261125')
+  .option('--json', 'print the figures as one JSON object on the last line')
+  .action(async (opts: { scale: string; seed: string; json?: boolean }) => {
+    const figures = await crmAttioRun(await benchDatabase(), {
+      scale: Number(opts.scale),
+      seed: Number(opts.seed),
+      say,
+    });
+    say(`per stage: ${JSON.stringify(figures.stages)}`);
+    say(`quarantined: ${JSON.stringify(figures.quarantined)}`);
     console.log(opts.json ? JSON.stringify(figures) : JSON.stringify(figures, null, 2));
   });
 

@@ -677,26 +677,87 @@ class AttioRecords implements TargetRecords {
       await this.attio.ensureKeyAttribute(this.binding);
       await this.load();
     }
-    await eachLimited([...items], this.client.concurrency, async (item) => {
-      try {
-        const values = await this.valuesOf(item.payload);
-        // Attio's assert: the record whose key attribute holds this source id is updated, or created. Written
-        // twice (an answer lost), it lands on the same record.
-        const res = await this.client.request<{ data: AttioRecordBody }>({
-          method: 'put',
-          url: `/v2/objects/${encodeURIComponent(this.object)}/records`,
-          params: { matching_attribute: this.binding.key },
-          data: { data: { values } },
-          operation: `assert ${this.object}`,
+    const taken = await this.uniqueConflicts(items);
+    for (const [sourceId, refusal] of taken) outcome.rejected.set(sourceId, refusal);
+    await eachLimited(
+      items.filter((i) => !taken.has(i.sourceId)),
+      this.client.concurrency,
+      async (item) => {
+        try {
+          const values = await this.valuesOf(item.payload);
+          // Attio's assert: the record whose key attribute holds this source id is updated, or created. Written
+          // twice (an answer lost), it lands on the same record.
+          const res = await this.client.request<{ data: AttioRecordBody }>({
+            method: 'put',
+            url: `/v2/objects/${encodeURIComponent(this.object)}/records`,
+            params: { matching_attribute: this.binding.key },
+            data: { data: { values } },
+            operation: `assert ${this.object}`,
+            idempotent: true,
+          });
+          outcome.ids.set(item.sourceId, res.data.data.id.record_id);
+        } catch (err) {
+          if (!(err instanceof RecordRejectedError)) throw err;
+          outcome.rejected.set(item.sourceId, { message: err.message, code: err.code, field: err.field ?? null });
+        }
+      },
+    );
+    return outcome;
+  }
+
+  /**
+   * Records whose value of a unique attribute (other than the key) another record holds — in Attio already, or
+   * earlier in this page — would get a 409: found with one query per attribute, they are not sent, with the
+   * reason pre-flight gave them (`target_unique_conflict`).
+   */
+  private async uniqueConflicts(
+    items: readonly WriteItem[],
+  ): Promise<Map<string, { message: string; code: string; field: string; notSent: true }>> {
+    const out = new Map<string, { message: string; code: string; field: string; notSent: true }>();
+    const attributes = await this.attributes();
+    const keyAttribute = attributes.get(this.binding.key) ?? textAttribute(this.binding.key);
+    for (const a of attributes.values()) {
+      if (!a.unique || a.slug === this.binding.key) continue;
+      const wanted = new Map<string, string[]>();
+      for (const item of items)
+        for (const v of itemsOf(item.payload[a.slug])) {
+          const k = canonicalItem(a, v);
+          wanted.set(k, [...(wanted.get(k) ?? []), item.sourceId]);
+        }
+      if (wanted.size === 0) continue;
+      const holders = new Map<string, string>();
+      const values = [...wanted.keys()];
+      for (let i = 0; i < values.length; i += LOOKUP_CHUNK) {
+        const res = await this.client.request<{ data: AttioRecordBody[] }>({
+          method: 'post',
+          url: `/v2/objects/${encodeURIComponent(this.object)}/records/query`,
+          data: { filter: { [a.slug]: { $in: values.slice(i, i + LOOKUP_CHUNK) } }, limit: 500, offset: 0 },
+          operation: `find ${this.object} by ${a.slug}`,
           idempotent: true,
         });
-        outcome.ids.set(item.sourceId, res.data.data.id.record_id);
-      } catch (err) {
-        if (!(err instanceof RecordRejectedError)) throw err;
-        outcome.rejected.set(item.sourceId, { message: err.message, code: err.code, field: err.field ?? null });
+        for (const record of res.data.data) {
+          const holder = readValue(keyAttribute, record.values[this.binding.key]?.[0] ?? {}) ?? record.id.record_id;
+          for (const v of record.values[a.slug] ?? []) {
+            const k = readValue(a, v);
+            if (k !== null) holders.set(k, holder);
+          }
+        }
       }
-    });
-    return outcome;
+      for (const [value, sourceIds] of wanted)
+        for (const sourceId of sourceIds) {
+          if (out.has(sourceId)) continue;
+          const holder = holders.get(value);
+          if (holder === undefined) holders.set(value, sourceId);
+          else if (holder !== sourceId)
+            out.set(sourceId, {
+              message: `${a.slug} "${value}" is already held by record ${holder}; ${a.slug} is unique in Attio`,
+              code: 'target_unique_conflict',
+              field: a.slug,
+              notSent: true,
+            });
+        }
+    }
+    return out;
   }
 
   async remove(records: readonly RecordRef[]): Promise<number> {
