@@ -19,7 +19,6 @@ import {
 import { hubspotSandbox, hubspotDataset } from '../../sandboxes/hubspot';
 import { DEAL_STATUSES } from '../generate/legacy-crm';
 import { connectStaging, type Staging } from '../../staging/db';
-import type { PreferencesResult } from '../../workflows/preferences';
 import type { PhaseResult } from '../../workflows/phase';
 import { startPhase } from '../client/phases';
 import { loadPreferencesReport } from '../client/report';
@@ -301,10 +300,10 @@ export async function crmAttioRun(
 
       const t0 = Date.now();
       options.say('the example plan: preferences, sample, full');
-      const preferences = (await run(plan, migrationId, 'preferences')) as PreferencesResult;
+      const preferences = await run(plan, migrationId, 'preferences');
       if (!preferences.ok) throw new Error(`preferences of the example plan failed: ${JSON.stringify(preferences)}`);
       await run(plan, migrationId, 'sample');
-      const full = (await run(plan, migrationId, 'full')) as PhaseResult;
+      const full: PhaseResult = await run(plan, migrationId, 'full');
       const seconds = (Date.now() - t0) / 1000;
 
       const quarantine = await staging.sql<{ code: string; stage: string; n: number }[]>`
