@@ -1,7 +1,7 @@
 import type { ObjectPlan } from './schema';
 import type { FilterRule } from './schema';
 import { textOf } from './text';
-import { parseDate } from './transforms';
+import { composeTransforms, parseDate, RecordRejection, standaloneContext, type TransformSpec } from './transforms';
 
 /**
  * The plan's record-level rules, applied before mapping: the purge (filters) and deduplication with a
@@ -60,9 +60,30 @@ export function normaliseKeyPart(value: unknown): string {
   return textOf(value).trim().replace(/\s+/g, ' ').toLowerCase();
 }
 
+/** The normalising transforms of a dedupe rule, compiled once; a rejected value is blank. */
+export function keyNormalisers(
+  normalise: Readonly<Record<string, readonly TransformSpec[]>> = {},
+): (field: string, value: unknown) => unknown {
+  const compiled = new Map(Object.entries(normalise).map(([f, specs]) => [f, composeTransforms([...specs])]));
+  return (field, value) => {
+    const fn = compiled.get(field);
+    if (!fn) return value;
+    try {
+      return fn(value, standaloneContext());
+    } catch (err) {
+      if (err instanceof RecordRejection) return null;
+      throw err;
+    }
+  };
+}
+
 /** The record's dedupe key, or null when every key part is blank (such records are never duplicates). */
-export function dedupeKeyOf(fields: readonly string[], record: Record<string, unknown>): string | null {
-  const parts = fields.map((f) => normaliseKeyPart(record[f]));
+export function dedupeKeyOf(
+  fields: readonly string[],
+  record: Record<string, unknown>,
+  normalise: (field: string, value: unknown) => unknown = (_f, v) => v,
+): string | null {
+  const parts = fields.map((f) => normaliseKeyPart(normalise(f, record[f])));
   return parts.every((p) => p === '') ? null : JSON.stringify(parts);
 }
 
@@ -91,10 +112,53 @@ export interface DuplicateGroups {
  * Groups records by dedupe key as they are added, and decides the survivors. Memory is one small entry per
  * distinct key.
  */
+type DedupeRule = NonNullable<ObjectPlan['dedupe']>;
+
 export class Deduplicator {
   private readonly best = new Map<string, { winner: DedupeCandidate; score: number[]; members: string[] }>();
+  private readonly normalise: (field: string, value: unknown) => unknown;
+  /** `match: any`: union-find over records (by source id), and the first record seen with each key value. */
+  private readonly parent = new Map<string, string>();
+  private readonly owners = new Map<string, string>();
+  private readonly candidates = new Map<string, { candidate: DedupeCandidate; score: number[]; key: string }>();
 
-  constructor(private readonly rule: NonNullable<ObjectPlan['dedupe']>) {}
+  constructor(
+    private readonly rule: Pick<DedupeRule, 'key' | 'survivor'> & Partial<Pick<DedupeRule, 'match' | 'normalise'>>,
+  ) {
+    this.normalise = keyNormalisers(rule.normalise);
+  }
+
+  private root(id: string): string {
+    let r = id;
+    while (this.parent.get(r) !== r) r = this.parent.get(r)!;
+    // Path compression keeps later lookups short.
+    let at = id;
+    while (at !== r) {
+      const next = this.parent.get(at)!;
+      this.parent.set(at, r);
+      at = next;
+    }
+    return r;
+  }
+
+  private addAny(candidate: DedupeCandidate): void {
+    const keys = this.rule.key
+      .map((f) => [f, normaliseKeyPart(this.normalise(f, candidate.record[f]))] as const)
+      .filter(([, v]) => v !== '')
+      .map(([f, v]) => JSON.stringify([f, v]));
+    if (keys.length === 0) return;
+    this.parent.set(candidate.sourceId, candidate.sourceId);
+    this.candidates.set(candidate.sourceId, { candidate, score: this.score(candidate), key: keys[0]! });
+    for (const key of keys) {
+      const owner = this.owners.get(key);
+      if (owner === undefined) this.owners.set(key, candidate.sourceId);
+      else {
+        const a = this.root(owner);
+        const b = this.root(candidate.sourceId);
+        if (a !== b) this.parent.set(b, a);
+      }
+    }
+  }
 
   /** The survivor's ranking: higher wins; ties go to the earlier record. */
   private score(c: DedupeCandidate): number[] {
@@ -111,7 +175,8 @@ export class Deduplicator {
   }
 
   add(candidate: DedupeCandidate): void {
-    const key = dedupeKeyOf(this.rule.key, candidate.record);
+    if (this.rule.match === 'any') return this.addAny(candidate);
+    const key = dedupeKeyOf(this.rule.key, candidate.record, this.normalise);
     if (key === null) return;
     const score = this.score(candidate);
     const group = this.best.get(key);
@@ -128,6 +193,30 @@ export class Deduplicator {
 
   /** Every non-survivor with its survivor, and the group figures. */
   result(): { duplicates: Map<string, { survivor: string; key: string }>; figures: DuplicateGroups } {
+    if (this.rule.match === 'any') {
+      // Groups are the union-find's trees; their winner as with `all`, in the order records came.
+      for (const [id, c] of this.candidates) {
+        const root = this.root(id);
+        const group = this.best.get(root);
+        if (!group) this.best.set(root, { winner: c.candidate, score: c.score, members: [id] });
+        else {
+          group.members.push(id);
+          if (compareScores(c.score, group.score) > 0) {
+            group.winner = c.candidate;
+            group.score = c.score;
+          }
+        }
+      }
+      const keyOf = new Map([...this.candidates].map(([id, c]) => [this.root(id), c.key]));
+      const out = this.groups();
+      for (const [member, d] of out.duplicates)
+        out.duplicates.set(member, { ...d, key: keyOf.get(this.root(member)) ?? d.key });
+      return out;
+    }
+    return this.groups();
+  }
+
+  private groups(): { duplicates: Map<string, { survivor: string; key: string }>; figures: DuplicateGroups } {
     const duplicates = new Map<string, { survivor: string; key: string }>();
     let groups = 0;
     let records = 0;

@@ -78,6 +78,16 @@ export const dedupeSchema = z.strictObject({
   key: z.array(z.string().min(1)).min(1),
   /** Which record of a duplicate group is migrated. */
   survivor: z.enum(['first', 'last', 'latest_updated', 'most_complete']).default('first'),
+  /**
+   * all: records are one when every key field matches; any: when any one of them does ("Meridian Mining LLC"
+   * and "Meridian Mining, LLC" with one domain), groups joined transitively.
+   */
+  match: z.enum(['all', 'any']).default('all'),
+  /**
+   * Transforms a key field goes through before it is compared, by field (a website → its domain); a value they
+   * reject or empty counts as blank (never a duplicate by that field).
+   */
+  normalise: z.record(z.string(), z.array(transformSpec)).default({}),
 });
 
 export const objectPlanSchema = z.strictObject({

@@ -82,7 +82,7 @@ program
 program
   .command('crm-attio')
   .description(
-    'a dirty CRM (105 hand-typed deal statuses, multi-value fields, bad emails/phones/domains, duplicates, orphans) from the HubSpot sandbox into the Attio sandbox: a straight import, Tern\'s pre-flight of the same mapping, then the example plan',
+    "a dirty CRM (105 hand-typed deal statuses, multi-value fields, bad emails/phones/domains, duplicates, orphans) from the HubSpot sandbox into the Attio sandbox: a straight import, Tern's pre-flight of the same mapping, then the example plan",
   )
   .option('--scale <n>', 'dataset scale: 1 = 5,000 companies, 20,000 contacts, 10,000 deals', '0.2')
   .option('--seed <n>', 'the generator seed', '20261125')

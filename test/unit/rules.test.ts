@@ -92,6 +92,45 @@ describe('deduplication', () => {
     for (const d of duplicates.values()) expect(d.survivor).toBe(kept);
   });
 
+  it('match: any joins records that share any one key field, transitively, after the normalising transforms', () => {
+    const companies = [
+      {
+        sourceId: 'a',
+        ordinal: 1,
+        updatedAt: null,
+        record: { name: 'Meridian Mining LLC', web: 'meridianmining.com' },
+      },
+      {
+        sourceId: 'b',
+        ordinal: 2,
+        updatedAt: null,
+        record: { name: 'Meridian Mining, LLC', web: 'https://www.MeridianMining.com/' },
+      },
+      { sourceId: 'c', ordinal: 3, updatedAt: null, record: { name: 'meridian mining, llc', web: '' } },
+      { sourceId: 'd', ordinal: 4, updatedAt: null, record: { name: 'Atlas Software', web: 'n/a' } },
+      { sourceId: 'e', ordinal: 5, updatedAt: null, record: { name: 'Juniper Construction', web: 'n/a' } },
+      { sourceId: 'f', ordinal: 6, updatedAt: null, record: { name: '', web: 'N/A' } },
+    ];
+    const d = new Deduplicator({
+      key: ['name', 'web'],
+      survivor: 'first',
+      match: 'any',
+      normalise: { web: [{ domain: { onInvalid: 'null' } }] },
+    });
+    companies.forEach((c) => d.add(c));
+    const { duplicates, figures } = d.result();
+    // a~b by domain, b~c by name; "n/a" is no domain, so d, e and f stay apart.
+    expect(figures).toEqual({ groups: 1, records: 3, excess: 2 });
+    expect([...duplicates].map(([id, x]) => [id, x.survivor])).toEqual([
+      ['b', 'a'],
+      ['c', 'a'],
+    ]);
+    // With match: all, both fields must agree: no group here.
+    const all = new Deduplicator({ key: ['name', 'web'], survivor: 'first', normalise: { web: ['domain'] } });
+    companies.forEach((c) => all.add(c));
+    expect(all.result().figures.groups).toBe(0);
+  });
+
   it('counts non-blank fields for completeness', () => {
     expect(completeness({ a: 'x', b: ' ', c: null, d: 0 })).toBe(2);
   });
