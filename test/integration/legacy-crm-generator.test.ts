@@ -434,8 +434,8 @@ describe('legacy CRM generator', () => {
       );
       expect(unique!.n).toBeGreaterThanOrEqual(1);
     }
-    expect(objectPlan('accounts').dedupe).toEqual({ key: ['name'], survivor: 'first' });
-    expect(objectPlan('contacts').dedupe).toEqual({ key: ['email'], survivor: 'latest_updated' });
+    expect(objectPlan('accounts').dedupe).toMatchObject({ key: ['name'], survivor: 'first', match: 'all' });
+    expect(objectPlan('contacts').dedupe).toMatchObject({ key: ['email'], survivor: 'latest_updated', match: 'all' });
     expect(objectPlan('deals').sums).toEqual(['amount']);
     await sql.unsafe(`drop schema "${target}" cascade`);
   });
