@@ -221,33 +221,44 @@ export interface CrmAttioFigures {
   seconds: number;
 }
 
-/** Deals per Attio stage, and their amounts, as Attio holds them. */
-export function attioDealsByStage(attio: RunningSandbox): Map<string, { deals: number; cents: bigint }> {
-  const out = new Map<string, { deals: number; cents: bigint }>();
-  for (const r of recordsOf(attio.store, 'deals').values()) {
-    const stage = (r.values.stage?.[0]?.status as { title?: string } | undefined)?.title ?? '(none)';
+type StageTally = Map<string, { deals: number; cents: bigint }>;
+
+/** Counts deals and sums their amounts (in cents; no amount counts 0) per stage. */
+function tallyByStage<T>(items: Iterable<T>, of: (item: T) => { stage: string; cents: bigint | null }): StageTally {
+  const out: StageTally = new Map();
+  for (const item of items) {
+    const { stage, cents } = of(item);
     const s = out.get(stage) ?? { deals: 0, cents: 0n };
     s.deals += 1;
-    const v = r.values.value?.[0]?.currency_value;
-    if (typeof v === 'number') s.cents += amountCents(v.toFixed(2)) ?? 0n;
+    s.cents += cents ?? 0n;
     out.set(stage, s);
   }
   return out;
 }
 
+/** The Attio stage each of the 105 legacy statuses means. */
+const STAGE_OF_STATUS = new Map(DEAL_STATUSES.map((s) => [s.value, ATTIO_STAGE[s.stage]!]));
+
+/** Deals per Attio stage, and their amounts, as Attio holds them. */
+export function attioDealsByStage(attio: RunningSandbox): StageTally {
+  return tallyByStage(recordsOf(attio.store, 'deals').values(), (r) => {
+    const v = r.values.value?.[0]?.currency_value;
+    return {
+      stage: (r.values.stage?.[0]?.status as { title?: string } | undefined)?.title ?? '(none)',
+      cents: typeof v === 'number' ? amountCents(v.toFixed(2)) : null,
+    };
+  });
+}
+
 /** Deals per Attio stage in the source: each legacy status by its meaning, amounts that are numbers. */
-export function sourceDealsByStage(deals: readonly HubSpotRecord[]): Map<string, { deals: number; cents: bigint }> {
-  const meaning = new Map(DEAL_STATUSES.map((s) => [s.value, ATTIO_STAGE[s.stage]!]));
-  const out = new Map<string, { deals: number; cents: bigint }>();
-  for (const d of deals) {
-    if (d.archived) continue;
-    const stage = meaning.get((d.properties.legacy_status ?? '').trim()) ?? '(unknown)';
-    const s = out.get(stage) ?? { deals: 0, cents: 0n };
-    s.deals += 1;
-    s.cents += amountCents(d.properties.amount) ?? 0n;
-    out.set(stage, s);
-  }
-  return out;
+export function sourceDealsByStage(deals: readonly HubSpotRecord[]): StageTally {
+  return tallyByStage(
+    deals.filter((d) => !d.archived),
+    (d) => ({
+      stage: STAGE_OF_STATUS.get((d.properties.legacy_status ?? '').trim()) ?? '(unknown)',
+      cents: amountCents(d.properties.amount),
+    }),
+  );
 }
 
 /** The naive import, Tern's pre-flight of the same mapping, then the example plan's sample and full. */
@@ -321,12 +332,11 @@ export async function crmAttioRun(
           (r.values.stage?.[0]?.status as { title?: string } | undefined)?.title,
         ]),
       );
-      const meaning = new Map(DEAL_STATUSES.map((s) => [s.value, ATTIO_STAGE[s.stage]!]));
       const statuses = new Map<string, boolean>();
       for (const d of deals) {
         const value = (d.properties.legacy_status ?? '').trim();
         if (!value) continue;
-        const right = byLegacyId.get(d.id) === meaning.get(value);
+        const right = byLegacyId.get(d.id) === STAGE_OF_STATUS.get(value);
         statuses.set(value, (statuses.get(value) ?? true) && right);
       }
       // The plan maps every profiled value (strict picklist): the coverage Tern validated before loading.
