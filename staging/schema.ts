@@ -30,6 +30,13 @@ export const migrations = pgTable('migrations', {
   goldSchemaHash: text('gold_schema_hash'),
   /** The target schema itself as frozen by preferences (tables, columns, types), to explain a drift. */
   goldSchema: jsonb('gold_schema'),
+  /**
+   * The write fence: set when a rollback starts, so no load attempt still in flight (a cancelled page, a worker
+   * cut off from Temporal) can write to the target or mark a record written after it. Lifted when a loading
+   * phase starts again.
+   */
+  writesFencedAt: timestamp('writes_fenced_at', { withTimezone: true }),
+  writesFencedBy: text('writes_fenced_by'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
@@ -106,7 +113,11 @@ export const idMap = pgTable(
     object: text('object').notNull(),
     sourceId: text('source_id').notNull(),
     targetId: text('target_id'),
-    /** pending: a write was attempted and its outcome is not yet known; written; rolled_back. */
+    /**
+     * pending: a write was attempted and its outcome is not yet known; written; refused (the target refused
+     * the first write: nothing of it there); set_aside (written once, then removed because the rules now
+     * filter or deduplicate it); deleted (the source deleted it); rolled_back. Rows are never deleted.
+     */
     state: text('state').notNull(),
     attempt: integer('attempt').notNull().default(0),
     checksum: text('checksum'),
@@ -114,6 +125,9 @@ export const idMap = pgTable(
     beforeImage: jsonb('before_image'),
     createdByTern: boolean('created_by_tern'),
     runPhase: text('run_phase'),
+    /** The target's last refusal of a write of this record, kept beside the last good state (never erasing it). */
+    lastRefusal: text('last_refusal'),
+    refusedAt: timestamp('refused_at', { withTimezone: true }),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
