@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { describeError, ConfigError } from '../common/errors';
 import { openSql } from '../staging/db';
+import { chaosBench } from './bench/chaos';
 import { crmAttioRun } from './bench/crm-attio';
 import { governorBench } from './bench/governor';
 import { zendeskFrontRun } from './bench/zendesk-front';
@@ -97,6 +98,49 @@ program
     say(`quarantined: ${JSON.stringify(figures.quarantined)}`);
     console.log(opts.json ? JSON.stringify(figures) : JSON.stringify(figures, null, 2));
   });
+
+program
+  .command('chaos')
+  .description(
+    'legacy customers (CSV) into PostgreSQL and contacts (CSV) into the Attio sandbox under fire: worker SIGKILLs, a Temporal and a PostgreSQL restart, 5xx, dropped commits, 429 bursts and slow responses during full; a delta with unreadable lines and empty ids; a rollback mid-delta. Lost and duplicated records counted in the targets; the same run without faults first. Runs on its own PostgreSQL cluster (created once), not DATABASE_URL',
+  )
+  .option('--records <n>', 'records of the full phase, both targets together', '100000')
+  .option('--saas-share <f>', 'share of the records that go to the Attio sandbox', '0.2')
+  .option('--kills <n>', 'worker SIGKILLs during the full phase', '5')
+  .option('--seed <n>', 'the seed of the data and of the moments faults strike', '15')
+  .option('--budget-minutes <m>', 'time budget of the whole invocation; a phase still running then is terminated', '30')
+  .option('--pg-cluster <version/name>', 'the dedicated PostgreSQL cluster (never main)', '15/tern_chaos')
+  .option('--pg-port <port>', 'its port, when it is created', '5433')
+  .option('--json', 'print the figures as one JSON object on the last line')
+  .action(
+    async (opts: {
+      records: string;
+      saasShare: string;
+      kills: string;
+      seed: string;
+      budgetMinutes: string;
+      pgCluster: string;
+      pgPort: string;
+      json?: boolean;
+    }) => {
+      const [version, name] = opts.pgCluster.split('/');
+      if (!version || !name)
+        throw new ConfigError(
+          `--pg-cluster ${opts.pgCluster} is not <version>/<name>`,
+          'e.g. --pg-cluster 15/tern_chaos',
+        );
+      const figures = await chaosBench({
+        records: Number(opts.records),
+        saasShare: Number(opts.saasShare),
+        workerKills: Number(opts.kills),
+        seed: Number(opts.seed),
+        budgetMinutes: Number(opts.budgetMinutes),
+        cluster: { version, name, port: Number(opts.pgPort) },
+        say,
+      });
+      console.log(opts.json ? JSON.stringify(figures) : JSON.stringify(figures, null, 2));
+    },
+  );
 
 program.parseAsync(process.argv).then(
   () => process.exit(0),
