@@ -20,6 +20,31 @@ export const faultSpecSchema = z
     slow: z.object({ rate: z.number().min(0).max(1), ms: z.number().int().nonnegative() }).optional(),
     /** Latency added to every request, uniformly drawn between min and max milliseconds. */
     latency: z.object({ minMs: z.number().int().nonnegative(), maxMs: z.number().int().nonnegative() }).optional(),
+    /**
+     * Deterministic slowness: the next `count` requests of an operation (its operationId, or a raw route's name)
+     * take `ms` longer, before they are handled. Counted from when the faults are set.
+     */
+    slowNext: z
+      .array(
+        z
+          .object({
+            operation: z.string().min(1),
+            count: z.number().int().positive().default(1),
+            ms: z.number().int().nonnegative(),
+          })
+          .strict(),
+      )
+      .optional(),
+    /**
+     * The next `writes` write requests (of `operation` only, when named: e.g. `put /v2/objects/{object}/records`)
+     * are held open, unprocessed, until `POST /__admin/release`; then they are processed normally, i.e. they
+     * commit, as a vendor finishes a request it already received. A request in flight at a chosen moment, made
+     * deterministic (a rollback started while a page is writing).
+     */
+    hold: z
+      .object({ writes: z.number().int().nonnegative(), operation: z.string().min(1).optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -27,7 +52,8 @@ export type FaultSpec = z.infer<typeof faultSpecSchema>;
 
 const FAULT_HELP =
   'write faults as comma-separated key=value pairs: 5xx=0.05, reset=0.01, drop=0.02 (commit then drop), ' +
-  'burst=10000/1000 (every 10 s, 1 s of 429s), slow=0.01/2000 (1% of requests 2 s slower), latency=5-20 (ms)';
+  'burst=10000/1000 (every 10 s, 1 s of 429s), slow=0.01/2000 (1% of requests 2 s slower), latency=5-20 (ms), ' +
+  'hold=1 (the next write is held until POST /__admin/release)';
 
 /** Parses `5xx=0.05,drop=0.02,burst=10000/1000,slow=0.01/2000,latency=5-20` (the CLI form). */
 export function parseFaultSpec(text: string | undefined): FaultSpec {
@@ -69,6 +95,9 @@ export function parseFaultSpec(text: string | undefined): FaultSpec {
         spec.latency = { minMs: num(min), maxMs: num(max ?? min) };
         break;
       }
+      case 'hold':
+        spec.hold = { writes: num(value) };
+        break;
       default:
         throw bad();
     }
@@ -85,6 +114,8 @@ export interface FaultDecision {
   error5xx?: number;
   commitThenDrop: boolean;
   delayMs: number;
+  /** A `slowNext` entry slowed this request. */
+  slowedNext: boolean;
 }
 
 /** Draws each request's faults from a seeded generator; the burst clock starts when the sandbox starts. */
@@ -94,14 +125,32 @@ export class FaultInjector {
   /** Whole seconds, so bursts start and end on a second (Attio's Retry-After is an HTTP date, to the second). */
   private startedAt = Math.floor(Date.now() / 1000) * 1000;
 
+  /** What is left of each `slowNext` entry. */
+  private slowLeft: number[];
+  /** Writes still to hold under `hold` (counted down as they arrive). */
+  private holdsLeft: number;
+
   constructor(spec: FaultSpec, seed: number) {
     this.spec = spec;
     this.random = seededRandom(seed ^ 0x5eed);
+    this.slowLeft = (spec.slowNext ?? []).map((s) => s.count);
+    this.holdsLeft = spec.hold?.writes ?? 0;
   }
 
   set(spec: FaultSpec): void {
     this.spec = spec;
     this.startedAt = Math.floor(Date.now() / 1000) * 1000;
+    this.slowLeft = (spec.slowNext ?? []).map((s) => s.count);
+    this.holdsLeft = spec.hold?.writes ?? 0;
+  }
+
+  /** Whether this request is to be held until released (and counts it against `hold.writes`). */
+  takeHold(isWrite: boolean, operationId: string): boolean {
+    const hold = this.spec.hold;
+    if (!isWrite || !hold || this.holdsLeft <= 0) return false;
+    if (hold.operation !== undefined && hold.operation !== operationId) return false;
+    this.holdsLeft -= 1;
+    return true;
   }
 
   /** How much of [from, to] fell inside injected 429 bursts. */
@@ -126,7 +175,7 @@ export class FaultInjector {
     return this.spec;
   }
 
-  decide(isWrite: boolean, now = Date.now()): FaultDecision {
+  decide(isWrite: boolean, now = Date.now(), operation?: string): FaultDecision {
     const s = this.spec;
     let burst429RetryAfterMs: number | undefined;
     if (s.burst429) {
@@ -142,6 +191,15 @@ export class FaultInjector {
     let delayMs = 0;
     if (s.latency) delayMs += s.latency.minMs + Math.floor(r() * (s.latency.maxMs - s.latency.minMs + 1));
     if (s.slow && r() < s.slow.rate) delayMs += s.slow.ms;
-    return { burst429RetryAfterMs, reset, error5xx, commitThenDrop, delayMs };
+    const slowAt =
+      operation === undefined
+        ? -1
+        : (s.slowNext ?? []).findIndex((x, i) => x.operation === operation && this.slowLeft[i]! > 0);
+    const slowedNext = slowAt >= 0;
+    if (slowedNext) {
+      this.slowLeft[slowAt] = this.slowLeft[slowAt]! - 1;
+      delayMs += s.slowNext![slowAt]!.ms;
+    }
+    return { burst429RetryAfterMs, reset, error5xx, commitThenDrop, delayMs, slowedNext };
   }
 }

@@ -142,6 +142,10 @@ export interface SandboxStats {
   injected5xx: number;
   resets: number;
   commitThenDrop: number;
+  /** Write requests a `hold` fault held open until released. */
+  held: number;
+  /** Requests a `slowNext` fault slowed, by operation. */
+  slowedNext: Record<string, number>;
   unauthorized: number;
   /** Requests that did not match the vendor's spec: each one is a bug in the client. */
   specViolations: { operation: string; errors: { path: string; message: string }[] }[];
@@ -162,6 +166,10 @@ export interface RunningSandbox {
   setFaults(spec: Partial<FaultSpec>): void;
   /** Milliseconds of injected 429 bursts between two instants. */
   burstMillis(from: number, to: number): number;
+  /** How many write requests a `hold` fault holds open now. */
+  held(): number;
+  /** Lets the held requests go on; resolves, with how many there were, once each was processed and answered. */
+  release(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -174,6 +182,8 @@ function emptyStats(): SandboxStats {
     injected5xx: 0,
     resets: 0,
     commitThenDrop: 0,
+    held: 0,
+    slowedNext: {},
     unauthorized: 0,
     specViolations: [],
     unknownRoutes: [],
@@ -250,6 +260,24 @@ export async function startSandbox(vendor: VendorSandbox, options: SandboxOption
   let stats = emptyStats();
   let baseUrl = '';
   const ctx = (): HandlerContext => ({ store, writes, baseUrl, vendor });
+  /** Write requests a `hold` fault holds open, oldest first, and how each tells it was processed. */
+  const held: { release: () => void; processed: Promise<void> }[] = [];
+  const finishers = new WeakMap<http.IncomingMessage, () => void>();
+  function holdRequest(req: http.IncomingMessage): Promise<void> {
+    let release!: () => void;
+    let processed!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    held.push({ release, processed: new Promise<void>((resolve) => (processed = resolve)) });
+    finishers.set(req, processed);
+    stats.held += 1;
+    return released;
+  }
+  async function releaseHeld(): Promise<number> {
+    const now = held.splice(0);
+    for (const h of now) h.release();
+    await Promise.all(now.map((h) => h.processed));
+    return now.length;
+  }
 
   async function admin(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
     const parts = url.pathname.split('/').filter(Boolean).slice(1);
@@ -291,6 +319,8 @@ export async function startSandbox(vendor: VendorSandbox, options: SandboxOption
       faults.set(parsed.data);
       return json(200, faults.current);
     }
+    if (parts[0] === 'held') return json(200, { held: held.length });
+    if (parts[0] === 'release' && req.method === 'POST') return json(200, { released: await releaseHeld() });
     if (parts[0] === 'stats-reset') {
       stats = emptyStats();
       return json(200, stats);
@@ -322,7 +352,10 @@ export async function startSandbox(vendor: VendorSandbox, options: SandboxOption
     const operationId = operation.operationId;
     stats.byOperation[operationId] = (stats.byOperation[operationId] ?? 0) + 1;
     const isWrite = vendor.isWrite(operationId, method);
-    const fate = faults.decide(isWrite);
+    // Held open, unprocessed, until released; then processed like any other request (it commits).
+    if (faults.takeHold(isWrite, operationId)) await holdRequest(req);
+    const fate = faults.decide(isWrite, Date.now(), operationId);
+    if (fate.slowedNext) stats.slowedNext[operationId] = (stats.slowedNext[operationId] ?? 0) + 1;
     if (fate.delayMs > 0) await sleep(fate.delayMs);
     if (fate.burst429RetryAfterMs !== undefined) {
       stats.injected429 += 1;
@@ -438,7 +471,8 @@ export async function startSandbox(vendor: VendorSandbox, options: SandboxOption
     headers: Record<string, string>,
   ): Promise<void> {
     stats.byOperation[route.name] = (stats.byOperation[route.name] ?? 0) + 1;
-    const fate = faults.decide(false);
+    const fate = faults.decide(false, Date.now(), route.name);
+    if (fate.slowedNext) stats.slowedNext[route.name] = (stats.slowedNext[route.name] ?? 0) + 1;
     if (fate.delayMs > 0) await sleep(fate.delayMs);
     let rateHeaders: Record<string, string> = {};
     if (route.rateLimited) {
@@ -483,11 +517,13 @@ export async function startSandbox(vendor: VendorSandbox, options: SandboxOption
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const run = url.pathname.startsWith('/__admin/') ? admin(req, res, url) : api(req, res, url);
-    run.catch((err: unknown) => {
-      if (!res.headersSent)
-        send(res, { status: 500, body: { error: err instanceof Error ? err.message : String(err) } });
-      else res.destroy();
-    });
+    run
+      .catch((err: unknown) => {
+        if (!res.headersSent)
+          send(res, { status: 500, body: { error: err instanceof Error ? err.message : String(err) } });
+        else res.destroy();
+      })
+      .finally(() => finishers.get(req)?.());
   });
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
@@ -505,6 +541,8 @@ export async function startSandbox(vendor: VendorSandbox, options: SandboxOption
     stats: () => stats,
     setFaults: (spec) => faults.set(faultSpecSchema.parse(spec)),
     burstMillis: (from, to) => faults.burstMillis(from, to),
+    held: () => held.length,
+    release: releaseHeld,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
