@@ -14,7 +14,7 @@ import {
   validatePlan,
   type ObjectInput,
 } from './preferences';
-import { planVendorBatches, vendorActivity, writeVendorBatch, type VendorBatchInput } from './vendor';
+import { vendorActivity } from './vendor';
 import { ApplicationFailure } from '@temporalio/common';
 import { TernError } from '../common/errors';
 import { ActivityContext, type ActivityDeps } from './deps';
@@ -62,10 +62,6 @@ export function createActivities(deps: ActivityDeps) {
     rollbackPage: personFixable((input: RollbackPageInput) => rollbackPage(ctx, input)),
     verifyRollback: personFixable((input: { migrationId: string; object: string }) => verifyRollback(ctx, input)),
     rollbackTargetExtras: personFixable((input: { migrationId: string }) => rollbackTargetExtras(ctx, input)),
-    planVendorBatches: personFixable((input: { migrationId: string; object: string; batchSize: number }) =>
-      planVendorBatches(ctx, input),
-    ),
-    writeVendorBatch: vendorActivity((input: VendorBatchInput) => writeVendorBatch(ctx, input)),
   };
 }
 

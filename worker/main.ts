@@ -11,18 +11,9 @@ export async function runWorkerProcess(): Promise<void> {
   const processStaging = await openStagingForProcess(settings);
   const { staging } = processStaging;
   const connection = await connectWorker(settings.temporal);
-  const worker = await createTernWorker({
-    connection,
-    namespace: settings.temporal.namespace,
-    taskQueue: settings.taskQueue,
-    staging,
-  });
-  const vendorWorkers = await createVendorWorkers({
-    connection,
-    namespace: settings.temporal.namespace,
-    taskQueue: settings.taskQueue,
-    staging,
-  });
+  const options = { connection, namespace: settings.temporal.namespace, taskQueue: settings.taskQueue, staging };
+  const worker = await createTernWorker(options);
+  const vendorWorkers = await createVendorWorkers(options);
   const all = [worker, ...vendorWorkers];
   const shutdown = () => all.forEach((w) => w.shutdown());
   process.once('SIGINT', shutdown);

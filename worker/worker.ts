@@ -1,7 +1,6 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities } from '../activities';
-import { VENDORS } from '../activities/vendor';
-import { vendorTaskQueue } from '../workflows/vendor-load';
+import { createActivities, type TernActivities } from '../activities';
+import { loadTaskQueue, VENDOR_TARGETS } from '../workflows/ids';
 import type { Staging } from '../staging/db';
 
 export interface TernWorkerOptions {
@@ -30,24 +29,36 @@ export async function createTernWorker(options: TernWorkerOptions): Promise<Work
 }
 
 /**
- * One worker per SaaS vendor, on `<task queue>.<vendor>`, running only that vendor's write batches. The queue's
- * server-enforced rate (`maxTaskQueueActivitiesPerSecond`, the vendor's documented ceiling: a batch makes at
- * least one request) bounds every worker process together; the governor inside each batch paces the requests.
+ * One worker per SaaS target, on `<task queue>.<vendor>` (workflows/ids.ts `loadTaskQueue`), running that target's
+ * load pages: a vendor's writes are scheduled apart from everything else, so a slow vendor never starves the
+ * phase's other work. The governor inside each page paces the requests of every process against one budget.
  */
 export async function createVendorWorkers(
-  options: TernWorkerOptions & { concurrentBatches?: number },
+  options: TernWorkerOptions & { concurrentPages?: number },
+  activities: TernActivities = createActivities({ staging: options.staging, env: options.env }),
 ): Promise<Worker[]> {
-  const activities = createActivities({ staging: options.staging, env: options.env });
   return Promise.all(
-    Object.values(VENDORS).map((declaration) =>
+    VENDOR_TARGETS.map((vendor) =>
       Worker.create({
         connection: options.connection,
         namespace: options.namespace,
-        taskQueue: vendorTaskQueue(options.taskQueue, declaration.vendor),
-        activities: { writeVendorBatch: activities.writeVendorBatch },
-        maxConcurrentActivityTaskExecutions: options.concurrentBatches ?? 2,
-        maxTaskQueueActivitiesPerSecond: declaration.budget.maxRatePerSecond,
+        taskQueue: loadTaskQueue(options.taskQueue, vendor),
+        activities: { loadPage: activities.loadPage },
+        maxConcurrentActivityTaskExecutions: options.concurrentPages ?? 4,
       }),
     ),
   );
+}
+
+/** Runs Tern's workers (the main queue and every vendor queue) until `fn` settles, then stops them. */
+export async function runTernWorkers<T>(options: TernWorkerOptions, fn: () => Promise<T>): Promise<T> {
+  const main = await createTernWorker(options);
+  const vendors = await createVendorWorkers(options);
+  const running = vendors.map((w) => w.run());
+  try {
+    return await main.runUntil(fn);
+  } finally {
+    for (const w of vendors) w.shutdown();
+    await Promise.allSettled(running);
+  }
 }

@@ -6,3 +6,13 @@ export type Phase = (typeof PHASES)[number];
 export function phaseWorkflowId(migrationId: string, phase: Phase): string {
   return `${migrationId}/${phase}`;
 }
+
+/** SaaS targets whose writes run on a task queue of their own (`<queue>.<vendor>`): one queue per vendor account. */
+export const VENDOR_TARGETS = ['attio', 'front'] as const;
+
+/** The task queue a target's load pages run on: the vendor's own for a SaaS target, else the main one. */
+export function loadTaskQueue(mainQueue: string, targetKind: string | undefined): string {
+  return targetKind && (VENDOR_TARGETS as readonly string[]).includes(targetKind)
+    ? `${mainQueue}.${targetKind}`
+    : mainQueue;
+}

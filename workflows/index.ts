@@ -2,4 +2,3 @@
 export { migrationPhaseWorkflow, objectLoadWorkflow } from './phase';
 export { preferencesWorkflow } from './preferences';
 export { rollbackWorkflow } from './rollback';
-export { vendorLoadWorkflow } from './vendor-load';

@@ -17,13 +17,12 @@ import {
 import type { ObjectReconciliation, TernActivities } from '../activities';
 import type { DeltaExtractResult } from '../activities/delta';
 import type { ObjectSample } from '../activities/sample';
-import { phaseWorkflowId, type Phase } from './ids';
+import { loadTaskQueue, phaseWorkflowId, type Phase } from './ids';
 import { rollbackRequestProblem } from './requests';
 import { rollbackWorkflow } from './rollback';
 import { BOOKKEEPING, EXTRACT, LOAD_PAGE, PROFILE, RECONCILE } from './options';
 
 const { extractObject, extractDelta } = proxyActivities<TernActivities>(EXTRACT);
-const { loadPage } = proxyActivities<TernActivities>(LOAD_PAGE);
 const { reconcileObject } = proxyActivities<TernActivities>(RECONCILE);
 const { recordPhaseEvent, checkGoldSchema, countToLoad } = proxyActivities<TernActivities>(BOOKKEEPING);
 const { applyRules, selectSample } = proxyActivities<TernActivities>(PROFILE);
@@ -92,6 +91,8 @@ export interface PhaseInput {
   gate?: boolean;
   /** Delta only: seconds before the previous high-water mark still read as changed. */
   overlapSeconds?: number;
+  /** The plan's target kind: a SaaS target's load pages run on its vendor's task queue. */
+  targetKind?: string;
   /** Carried across continue-as-new. */
   state?: PhaseState;
 }
@@ -143,6 +144,8 @@ export interface ObjectLoadInput {
   phase: LoadPhase;
   object: string;
   paused?: boolean;
+  /** The plan's target kind: a SaaS target's load pages run on its vendor's task queue. */
+  targetKind?: string;
   /** Records the phase will process for this object (for progress and ETA). */
   total?: number;
   /** Carried across continue-as-new. */
@@ -167,6 +170,10 @@ export async function objectLoadWorkflow(input: ObjectLoadInput): Promise<Object
   });
   setHandler(resumeSignal, () => {
     paused = false;
+  });
+  const { loadPage } = proxyActivities<TernActivities>({
+    ...LOAD_PAGE,
+    taskQueue: loadTaskQueue(workflowInfo().taskQueue, input.targetKind),
   });
   const parent = workflowInfo().parent;
   const report = async () => {
@@ -364,6 +371,7 @@ export async function migrationPhaseWorkflow(input: PhaseInput): Promise<PhaseRe
           object: progress.object,
           paused: state.paused,
           total: progress.total,
+          targetKind: input.targetKind,
         },
       ],
     });

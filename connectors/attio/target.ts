@@ -4,7 +4,7 @@ import { textOf } from '../../plan/text';
 import { canonicalDecimal, canonicalValue } from '../../plan/target-values';
 import { RecordRejectedError, UnknownOutcomeError } from '../kit/errors';
 import type { VendorClient } from '../kit/http';
-import { eachLimited } from '../kit/idempotent';
+import { eachLimited } from '../kit/lanes';
 import type { GoldColumn, GoldSchema } from '../postgres/schema';
 import { TargetExtras } from '../extras';
 import type { RecordRef, TargetAdapter, TargetRecords, TargetRow, WriteItem, WriteOutcome } from '../target';

@@ -5,7 +5,7 @@ import { ConfigError } from '../../common/errors';
 import { canonicalValue, type ColumnKind } from '../../plan/target-values';
 import { textOf } from '../../plan/text';
 import { RecordRejectedError, UnknownOutcomeError, VendorError } from '../kit/errors';
-import { eachLimited } from '../kit/idempotent';
+import { eachLimited } from '../kit/lanes';
 import type { VendorClient } from '../kit/http';
 import type { GoldColumn, GoldSchema } from '../postgres/schema';
 import { TargetExtras } from '../extras';

@@ -6,8 +6,8 @@ import { loadSettings } from '../../common/config';
 import { connectClient } from '../../common/temporal';
 import { attioSandbox, createAttioAttribute } from '../../sandboxes/attio';
 import { startSandbox, type RunningSandbox } from '../../sandboxes/core/server';
-import { connectStaging, type Staging } from '../../staging/db';
-import type { VendorLoadTotals } from '../../workflows/vendor-load';
+import { connectStaging } from '../../staging/db';
+import { stagePeople, startPeopleLoad } from './staged-people';
 import { ensureTemporal } from '../stack/temporal';
 
 /** What the governor benchmark reports, for the governed run and for a naive client beside it. */
@@ -57,18 +57,6 @@ function figures(sandbox: RunningSandbox, rate: number, failed: number): Governo
   };
 }
 
-async function stageRecords(staging: Staging, migrationId: string, count: number): Promise<void> {
-  await staging.sql`
-    insert into migrations (id, name, plan, plan_hash, source_kind, target_kind)
-    values (${migrationId}, 'Governor benchmark', '{}'::jsonb, 'none', 'generated', 'attio')`;
-  await staging.sql`
-    insert into staged_records (migration_id, object, source_id, raw, source_hash)
-    select ${migrationId}, 'people', 'b' || lpad(i::text, 7, '0'),
-           jsonb_build_object('name', jsonb_build_array('Person ' || i), 'tern_id', jsonb_build_array('b' || lpad(i::text, 7, '0'))),
-           md5(i::text)
-    from generate_series(1, ${count}) as i`;
-}
-
 function startWorker(env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker/main.ts')], {
     cwd: ROOT,
@@ -97,7 +85,15 @@ async function governedRun(databaseUrl: string, options: GovernorBenchOptions): 
   const workers: ChildProcess[] = [];
   const client = await connectClient(settings.temporal);
   try {
-    await stageRecords(staging, migrationId, options.records);
+    await stagePeople(staging, {
+      migrationId,
+      count: options.records,
+      baseUrl: sandbox.url,
+      tokenEnv: 'TERN_BENCH_ATTIO_TOKEN',
+      rate: options.rate,
+      concurrency: options.concurrency,
+      pageSize: 50,
+    });
     for (let i = 0; i < options.workers; i++)
       workers.push(
         startWorker({
@@ -109,25 +105,10 @@ async function governedRun(databaseUrl: string, options: GovernorBenchOptions): 
     options.say(
       `governed: ${options.workers} worker processes × concurrency ${options.concurrency}, ${options.records} creates, sandbox limit ${options.rate}/s`,
     );
-    const handle = await client.workflow.start('vendorLoadWorkflow', {
-      taskQueue: settings.taskQueue,
-      workflowId: `${migrationId}/full/people`,
-      args: [
-        {
-          migrationId,
-          object: 'people',
-          phase: 'full',
-          target: { vendor: 'attio', object: 'people', mode: 'create', externalIdAttribute: 'tern_id' },
-          connection: { baseUrl: sandbox.url, credentials: { kind: 'bearer', tokenEnv: 'TERN_BENCH_ATTIO_TOKEN' } },
-          budget: { ratePerSecond: options.rate, concurrency: options.concurrency, exceedDocumented: true },
-          batchSize: 50,
-          parallel: options.workers * 2,
-        },
-      ],
-    });
-    const totals = (await handle.result()) as VendorLoadTotals;
+    const handle = await startPeopleLoad(client, settings.taskQueue, migrationId);
+    const reconciliation = await handle.result();
     const s = sandbox.stats();
-    const failed = s.requests - s.handled - s.injected429 - s.rateLimited + totals.rejected;
+    const failed = s.requests - s.handled - s.injected429 - s.rateLimited + reconciliation.quarantined;
     return figures(sandbox, options.rate, failed);
   } finally {
     for (const w of workers) w.kill('SIGTERM');

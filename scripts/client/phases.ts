@@ -110,7 +110,16 @@ export async function startPhase<P extends RunnablePhase>(
       throw new ConfigError(problem, 'tern rollback <plan> --reason "why the cutover is rolled back" [--by name]');
     args = [request];
   } else
-    args = [{ migrationId, phase: options.phase, objects, gate: options.gate, overlapSeconds: options.overlapSeconds }];
+    args = [
+      {
+        migrationId,
+        phase: options.phase,
+        objects,
+        gate: options.gate,
+        overlapSeconds: options.overlapSeconds,
+        targetKind: plan.target.kind,
+      },
+    ];
   const handle = await client.workflow.start<PhaseWorkflow<P>>(WORKFLOW_TYPE[options.phase], {
     taskQueue: settings.taskQueue,
     workflowId,
@@ -172,7 +181,7 @@ export function formatPhaseResult(result: PhaseResult): string {
     );
   for (const d of result.delta ?? [])
     out.push(
-      `  delta ${d.object}: ${d.inserted} new, ${d.updated} changed, ${d.deleted} deleted at the source${d.changedBehindWatermark ? `, ${d.changedBehindWatermark} changed behind the watermark` : ''}; watermark ${d.watermark ?? '(none)'}`,
+      `  delta ${d.object}: ${d.inserted} new, ${d.updated} changed, ${d.deleted} deleted at the source${d.changedBehindWatermark ? `, ${d.changedBehindWatermark} changed behind the watermark` : ''}${d.duplicateIds ? `, ${d.duplicateIds} repeated ids quarantined` : ''}; watermark ${d.watermark ?? '(none)'}${d.complete === false ? `; read incomplete: ${d.unreadable} unreadable lines quarantined, no deletions inferred (fix them in the source, then run a delta again)` : ''}`,
     );
   if (result.approval) out.push(`  approved by ${result.approval.by}: ${result.approval.reason}`);
   out.push(`reconciliation ${result.ok ? 'OK' : 'FAILED'}: ${result.phase} phase of ${result.migrationId}`);

@@ -3,7 +3,7 @@ import { loadSettings, redactUrl, type TernSettings } from '../../common/config'
 import { connectClient, connectWorker } from '../../common/temporal';
 import type { LoadedPlan } from '../../plan/load';
 import type { Staging } from '../../staging/db';
-import { createTernWorker } from '../../worker/worker';
+import { runTernWorkers } from '../../worker/worker';
 import type { PhaseResult } from '../../workflows/phase';
 import { startPhase, type PhaseOptions, type RunnablePhase } from '../client/phases';
 import type { RollbackResult } from '../../workflows/rollback';
@@ -85,13 +85,10 @@ export async function runPhase<P extends RunnablePhase>(
       if (!options.inProcessWorker) return await begin();
       const connection = await connectWorker(settings.temporal);
       try {
-        const worker = await createTernWorker({
-          connection,
-          namespace: settings.temporal.namespace,
-          taskQueue: settings.taskQueue,
-          staging,
-        });
-        return await worker.runUntil(begin);
+        return await runTernWorkers(
+          { connection, namespace: settings.temporal.namespace, taskQueue: settings.taskQueue, staging },
+          begin,
+        );
       } finally {
         await connection.close();
       }

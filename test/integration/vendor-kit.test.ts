@@ -1,5 +1,4 @@
 import { attio } from '../../connectors/attio/declaration';
-import { AttioRecordWriter } from '../../connectors/attio/records';
 import { front } from '../../connectors/front/declaration';
 import type { VendorBudget } from '../../connectors/kit/budget';
 import { CredentialError, RecordRejectedError, UnknownOutcomeError } from '../../connectors/kit/errors';
@@ -12,6 +11,31 @@ import { openSql } from '../../staging/db';
 import { SANDBOXES, startSandbox, type RunningSandbox } from '../../sandboxes';
 import { testEnv, testStaging, uniqueId } from '../support/harness';
 import type { Staging } from '../../staging/db';
+
+/** Attio people written and found straight through the client (the kit under test, no target adapter). */
+function people(api: VendorClient) {
+  return {
+    async write(values: Record<string, unknown[]>): Promise<string> {
+      const res = await api.request<{ data: { id: { record_id: string } } }>({
+        method: 'post',
+        url: '/v2/objects/people/records',
+        data: { data: { values } },
+        operation: 'create people',
+      });
+      return res.data.data.id.record_id;
+    },
+    async find(ternId: string): Promise<string | null> {
+      const res = await api.request<{ data: { id: { record_id: string } }[] }>({
+        method: 'post',
+        url: '/v2/objects/people/records/query',
+        data: { filter: { tern_id: ternId }, limit: 2 },
+        operation: 'find people',
+        idempotent: true,
+      });
+      return res.data.data[0]?.id.record_id ?? null;
+    },
+  };
+}
 
 const ENV = {
   ATTIO_TOKEN: 'attio-sandbox-token',
@@ -92,11 +116,7 @@ describe('the SaaS connector kit over real HTTP', () => {
     expect((denied as CredentialError).credentialEnv).toBe('WRONG_TOKEN');
     expect((denied as CredentialError).message).not.toContain(ENV.WRONG_TOKEN);
 
-    const writer = new AttioRecordWriter(client(attio, sandbox, governor, 'ATTIO_TOKEN'), {
-      object: 'people',
-      mode: 'create',
-      externalIdAttribute: 'tern_id',
-    });
+    const writer = people(client(attio, sandbox, governor, 'ATTIO_TOKEN'));
     const rejected = await writer
       .write({ tern_id: ['x1'], email_addresses: ['not-an-email'] })
       .catch((e: unknown) => e);
@@ -120,7 +140,7 @@ describe('the SaaS connector kit over real HTTP', () => {
     expect(sandbox.stats().injected5xx + sandbox.stats().resets).toBeGreaterThan(0);
 
     sandbox.setFaults({ commitThenDrop: 1 });
-    const writer = new AttioRecordWriter(api, { object: 'people', mode: 'create', externalIdAttribute: 'tern_id' });
+    const writer = people(api);
     await expect(writer.write({ tern_id: ['lost-1'], name: ['Lost answer'] })).rejects.toBeInstanceOf(
       UnknownOutcomeError,
     );
@@ -178,11 +198,7 @@ describe('the SaaS connector kit over real HTTP', () => {
   it('pages by offset (Attio), by next URL (Front) and by incremental cursor to the end of stream (Zendesk)', async () => {
     const attioSandbox = await open('attio');
     const attioApi = client(attio, attioSandbox, localGovernor(attio), 'ATTIO_TOKEN');
-    const writer = new AttioRecordWriter(attioApi, {
-      object: 'people',
-      mode: 'create',
-      externalIdAttribute: 'tern_id',
-    });
+    const writer = people(attioApi);
     for (let i = 0; i < 25; i++) await writer.write({ tern_id: [`pg-${i}`], name: [`Paged ${i}`] });
     const positions: (number | undefined)[] = [];
     const seen: string[] = [];

@@ -9,7 +9,7 @@ import { loadSettings, type TernSettings } from '../../common/config';
 import { parsePlan, type LoadedPlan } from '../../plan/load';
 import { connectStaging, type Staging } from '../../staging/db';
 import { generateCustomersCsv, type CustomerDataFacts } from '../../scripts/generate/legacy-customers';
-import { createTernWorker } from '../../worker/worker';
+import { createTernWorker, createVendorWorkers } from '../../worker/worker';
 
 /** Integration-test wiring: the real Temporal server and PostgreSQL started by the global setup. */
 export function testEnv() {
@@ -92,13 +92,16 @@ export async function withWorker<T>(
 ): Promise<T> {
   const connection = await connectWorker(settings.temporal);
   try {
-    const worker = await createTernWorker({
-      connection,
-      namespace: settings.temporal.namespace,
-      taskQueue: settings.taskQueue,
-      staging,
-    });
-    return await worker.runUntil(() => fn(worker));
+    const options = { connection, namespace: settings.temporal.namespace, taskQueue: settings.taskQueue, staging };
+    const worker = await createTernWorker(options);
+    const vendors = await createVendorWorkers(options);
+    const running = vendors.map((w) => w.run());
+    try {
+      return await worker.runUntil(() => fn(worker));
+    } finally {
+      for (const w of vendors) w.shutdown();
+      await Promise.allSettled(running);
+    }
   } finally {
     await connection.close();
   }

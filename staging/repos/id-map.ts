@@ -1,0 +1,115 @@
+import type postgres from 'postgres';
+import type { TargetRow } from '../../connectors/target';
+import type { BeginItem, Ledger, LedgerEntry, LedgerState, RefusedItem, WrittenItem } from '../../protocol/ledger';
+import { assertNotFenced, WritesFencedError } from './fence';
+
+interface IdMapRow {
+  source_id: string;
+  state: LedgerState;
+  attempt: number;
+  target_id: string | null;
+  checksum: string | null;
+  created_by_tern: boolean | null;
+  before_image: TargetRow | null;
+}
+
+function entryOf(r: IdMapRow): LedgerEntry {
+  return {
+    sourceId: r.source_id,
+    state: r.state,
+    attempt: r.attempt,
+    targetId: r.target_id,
+    checksum: r.checksum,
+    createdByTern: r.created_by_tern,
+    beforeImage: r.before_image,
+  };
+}
+
+/** One migration object's ledger in staging's `id_map`: the write protocol's only way to it. */
+export class IdMapLedger implements Ledger {
+  constructor(
+    private readonly sql: postgres.Sql,
+    private readonly migrationId: string,
+    private readonly object: string,
+    private readonly phase: string,
+  ) {}
+
+  async entries(sourceIds: readonly string[]): Promise<Map<string, LedgerEntry>> {
+    if (sourceIds.length === 0) return new Map();
+    const rows = await this.sql<IdMapRow[]>`
+      select source_id, state, attempt, target_id, checksum, created_by_tern, before_image from id_map
+      where migration_id = ${this.migrationId} and object = ${this.object}
+        and source_id = any(${sourceIds as string[]}::text[])`;
+    return new Map(rows.map((r) => [r.source_id, entryOf(r)]));
+  }
+
+  async assertWritable(): Promise<void> {
+    await assertNotFenced(this.sql, this.migrationId);
+  }
+
+  async begin(items: readonly BeginItem[]): Promise<Map<string, number>> {
+    if (items.length === 0) return new Map();
+    const m = this.migrationId;
+    return this.sql.begin(async (tx) => {
+      // The fence row is read in the same transaction that marks the records: a rollback that raised it first
+      // sees no new pending rows after it, and one that raises it later finds these pending rows to undo.
+      const [fence] = await tx<{ fenced: boolean }[]>`
+        select writes_fenced_at is not null as fenced from migrations where id = ${m} for share`;
+      if (fence?.fenced) throw new WritesFencedError(m);
+      const rows = await tx<{ source_id: string; attempt: number }[]>`
+        insert into id_map (migration_id, object, source_id, state, attempt, created_by_tern, before_image, run_phase)
+        select ${m}, ${this.object}, v.source_id, 'pending', 1, v.created_by_tern, v.before_image, ${this.phase}
+        from unnest(${items.map((i) => i.sourceId)}::text[], ${items.map((i) => String(i.createdByTern))}::boolean[],
+                    ${items.map((i) => (i.beforeImage ? JSON.stringify(i.beforeImage) : null))}::jsonb[])
+             as v(source_id, created_by_tern, before_image)
+        on conflict (migration_id, object, source_id) do update set
+          state = 'pending', attempt = id_map.attempt + 1, run_phase = excluded.run_phase, updated_at = now(),
+          -- The first attempt's view of the target is the truth about what was there before Tern: keep it.
+          created_by_tern = coalesce(id_map.created_by_tern, excluded.created_by_tern),
+          before_image = case when id_map.created_by_tern is null then excluded.before_image
+                              else id_map.before_image end
+        returning source_id, attempt`;
+      return new Map(rows.map((r) => [r.source_id, r.attempt]));
+    });
+  }
+
+  async written(items: readonly WrittenItem[]): Promise<Set<string>> {
+    if (items.length === 0) return new Set();
+    const rows = await this.sql<{ source_id: string }[]>`
+      update id_map set state = 'written', target_id = v.target_id, checksum = v.checksum,
+                        last_refusal = null, refused_at = null, updated_at = now()
+      from unnest(${items.map((i) => i.sourceId)}::text[], ${items.map((i) => i.targetId)}::text[],
+                  ${items.map((i) => i.checksum)}::text[], ${items.map((i) => i.attempt)}::int[])
+           as v(source_id, target_id, checksum, attempt)
+      where id_map.migration_id = ${this.migrationId} and id_map.object = ${this.object}
+        and id_map.source_id = v.source_id and id_map.state = 'pending' and id_map.attempt = v.attempt
+        and not exists (select 1 from migrations where id = ${this.migrationId} and writes_fenced_at is not null)
+      returning id_map.source_id`;
+    return new Set(rows.map((r) => r.source_id));
+  }
+
+  async refused(items: readonly RefusedItem[], before: ReadonlyMap<string, LedgerEntry>): Promise<void> {
+    if (items.length === 0) return;
+    // The state to go back to: the last good one. Written stays written (its target id, checksum, before-image);
+    // an earlier attempt's pending stays pending (its write may have landed); anything else never reached the
+    // target through this record and is `refused`.
+    const back = items.map((i) => {
+      const prior = before.get(i.sourceId)?.state;
+      return prior === 'written' || prior === 'pending' ? prior : 'refused';
+    });
+    await this.sql`
+      update id_map set state = v.state, last_refusal = v.message, refused_at = now(), updated_at = now()
+      from unnest(${items.map((i) => i.sourceId)}::text[], ${back}::text[], ${items.map((i) => i.message)}::text[],
+                  ${items.map((i) => i.attempt)}::int[]) as v(source_id, state, message, attempt)
+      where id_map.migration_id = ${this.migrationId} and id_map.object = ${this.object}
+        and id_map.source_id = v.source_id and id_map.attempt = v.attempt`;
+  }
+
+  async removed(sourceIds: readonly string[], state: 'deleted' | 'set_aside'): Promise<void> {
+    if (sourceIds.length === 0) return;
+    await this.sql`
+      update id_map set state = ${state}, run_phase = ${this.phase}, updated_at = now()
+      where migration_id = ${this.migrationId} and object = ${this.object}
+        and source_id = any(${sourceIds as string[]}::text[])`;
+  }
+}
