@@ -6,6 +6,14 @@ import { appendAudit } from '../staging/audit';
 import type { ActivityContext } from './deps';
 import { RequestMeter } from './meter';
 import { parseTimestamp } from './extract';
+import type { QuarantineEntry } from '../staging/repos/quarantine';
+import {
+  closeReadableAgain,
+  duplicateIdEntry,
+  missingIdEntry,
+  quarantineUnreadable,
+  unparseableEntry,
+} from './unreadable';
 
 export interface DeltaExtractInput {
   migrationId: string;
@@ -27,6 +35,24 @@ export interface DeltaExtractResult {
   /** The previous and the new high-water mark (max source updated-at), ISO; null without an updated-at column. */
   previousWatermark: string | null;
   watermark: string | null;
+  /**
+   * Lines or rows that could not be read (unparseable, or without a source id): quarantined with their
+   * position, never taken as deletions.
+   */
+  unreadable: number;
+  /** Rows reusing an id an earlier row of the same read holds: quarantined, the first row stands. */
+  duplicateIds: number;
+  /** Every item of the source was read (no unreadable item, the read reached its end). */
+  complete: boolean;
+  /**
+   * Deletions were inferred from absence (a whole read that was complete). False for an incomplete read (no
+   * record is deleted for missing from it) and for a change feed (it names its deletions, which apply).
+   */
+  deletionsInferred: boolean;
+  /** Why the read is incomplete, in one line with the fix; absent when complete. */
+  incompleteReason?: string;
+  /** Unreadable entries of earlier reads closed because this whole read found those positions readable. */
+  unreadableClosed: number;
 }
 
 const BATCH = 1000;
@@ -38,6 +64,11 @@ const BATCH = 1000;
  * high-water mark (latest updated-at) is kept per object; a change older than the previous mark minus the
  * overlap window is still applied, and counted, because a source that changes a record without bumping its
  * updated-at is an anomaly the cutover manager must hear about.
+ *
+ * An item the read could not use (an unparseable line, an empty id, an id an earlier row of the read holds) is
+ * quarantined with its position through the same path as a full extract, and is never deletion evidence: the
+ * record it was may be staged under an id this read could not see. So a read with any unreadable item is
+ * incomplete and infers no deletion at all (a change feed's named deletions still apply); the result says so.
  */
 export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInput): Promise<DeltaExtractResult> {
   const { plan } = await ctx.migration(input.migrationId);
@@ -58,24 +89,62 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
     changedBehindWatermark: 0,
     previousWatermark: previousWatermark?.toISOString() ?? null,
     watermark: null,
+    unreadable: 0,
+    duplicateIds: 0,
+    complete: false,
+    deletionsInferred: false,
+    unreadableClosed: 0,
   };
-  // Ids seen in this read (a few tens of bytes each: 700k ids ≈ 50 MB).
-  const seen = new Set<string>();
+  const scope = { migrationId: m, object: o };
+  // Ids seen in this read, with the position of their first row (a few tens of bytes each: 700k ids ≈ 80 MB).
+  const seen = new Map<string, string>();
+  // Quarantine keys of this read's unreadable items (`line:N`).
+  const unreadableKeys: string[] = [];
   let batch: { position: string; record: Record<string, unknown> }[] = [];
+  let brokenBatch: { position: string; text: string; message: string }[] = [];
   const flush = async () => {
-    if (batch.length === 0) return;
-    const rows = batch
-      .map(({ position, record }) => ({
-        sourceId: textOf(record[object.source.id] ?? '').trim(),
+    if (batch.length === 0 && brokenBatch.length === 0) return;
+    const entries: QuarantineEntry[] = brokenBatch.map(unparseableEntry);
+    result.unreadable += brokenBatch.length;
+    const rows: {
+      sourceId: string;
+      position: string;
+      record: Record<string, unknown>;
+      hash: string;
+      updatedAt: Date | null;
+    }[] = [];
+    for (const { position, record } of batch) {
+      const sourceId = textOf(record[object.source.id] ?? '').trim();
+      if (sourceId === '') {
+        entries.push(missingIdEntry(object.source.id, position, record));
+        result.unreadable += 1;
+        continue;
+      }
+      const first = seen.get(sourceId);
+      if (first !== undefined && since === null) {
+        entries.push(duplicateIdEntry(object.source.id, { sourceId, position, raw: record }, first));
+        result.duplicateIds += 1;
+        continue;
+      }
+      // A change feed may name a record again when it changed again while being read: the later one stands.
+      if (first === undefined) seen.set(sourceId, position);
+      else {
+        const earlier = rows.findIndex((r) => r.sourceId === sourceId);
+        if (earlier >= 0) rows.splice(earlier, 1);
+      }
+      rows.push({
+        sourceId,
         position,
         record,
         hash: checksum(record),
         updatedAt: object.source.updatedAt ? parseTimestamp(record[object.source.updatedAt]) : null,
-      }))
-      .filter((r) => r.sourceId !== '');
+      });
+    }
     batch = [];
+    brokenBatch = [];
+    for (const e of entries) unreadableKeys.push(e.recordKey);
+    await quarantineUnreadable(ctx.db, scope, entries, { reread: true });
     const ids = rows.map((r) => r.sourceId);
-    for (const id of ids) seen.add(id);
     const known = new Map(
       (
         await ctx.sql<{ source_id: string; source_hash: string; deleted: boolean }[]>`
@@ -131,19 +200,27 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
         await markDeleted(item);
         continue;
       }
-      if (item.kind !== 'record') continue;
       result.read += 1;
-      batch.push({ position: item.position, record: item.record });
-      if (batch.length >= BATCH) await flush();
+      if (item.kind === 'record') batch.push({ position: item.position, record: item.record });
+      else brokenBatch.push({ position: item.position, text: item.text, message: item.message });
+      if (batch.length + brokenBatch.length >= BATCH) await flush();
     }
     await flush();
   } finally {
     await source.close();
   }
-  // Staged records the source no longer holds were deleted there.
+  // Here the read reached its end (a reader that fails throws, and this attempt ends before inferring anything).
+  result.complete = result.unreadable === 0;
+  if (!result.complete)
+    result.incompleteReason = `${result.unreadable} unreadable item(s) quarantined with their positions: a record among them cannot be told from a deleted one, so no deletions were inferred; fix those lines in the source (tern quarantine list), then run a delta again`;
+  // A whole read that reached its end is the source's current state: unreadable entries of earlier reads at
+  // positions it read without fault are closed.
+  if (since === null) result.unreadableClosed = await closeReadableAgain(ctx.db, scope, unreadableKeys);
+  // Staged records a complete whole read did not find were deleted at the source.
+  result.deletionsInferred = since === null && result.complete;
   let after = '';
   for (;;) {
-    if (since !== null) break;
+    if (!result.deletionsInferred) break;
     const page = await ctx.sql<{ source_id: string }[]>`
       select source_id from staged_records
       where migration_id = ${m} and object = ${o} and source_deleted_at is null and source_id > ${after}

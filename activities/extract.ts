@@ -3,9 +3,11 @@ import { and, eq, sql as raw } from 'drizzle-orm';
 import { openSource } from '../connectors/sources';
 import { textOf } from '../plan/text';
 import { checksum } from '../plan/checksum';
-import { checkpoints, quarantine, stagedRecords } from '../staging/schema';
+import type { QuarantineEntry } from '../staging/repos/quarantine';
+import { checkpoints, stagedRecords } from '../staging/schema';
 import type { ActivityContext } from './deps';
 import { RequestMeter } from './meter';
+import { duplicateIdEntry, missingIdEntry, quarantineUnreadable, unparseableEntry } from './unreadable';
 
 export interface ExtractInput {
   migrationId: string;
@@ -50,9 +52,11 @@ export async function extractObject(ctx: ActivityContext, input: ExtractInput): 
     let batch: { position: string; record: Record<string, unknown> }[] = [];
     let brokenBatch: { position: string; text: string; message: string }[] = [];
     let lastCursor = resumeAfter;
+    const scope = { migrationId: input.migrationId, object: input.object };
 
     const flush = async () => {
       await ctx.db.transaction(async (tx) => {
+        const unreadable: QuarantineEntry[] = [];
         if (batch.length > 0) {
           const rows = batch.map(({ position, record }) => ({
             migrationId: input.migrationId,
@@ -65,11 +69,14 @@ export async function extractObject(ctx: ActivityContext, input: ExtractInput): 
           }));
           const missingId = rows.filter((r) => r.sourceId === '');
           const withId = dedupeWithinBatch(rows.filter((r) => r.sourceId !== ''));
-          const inserted = await tx
-            .insert(stagedRecords)
-            .values(withId.unique)
-            .onConflictDoNothing()
-            .returning({ sourceId: stagedRecords.sourceId });
+          const inserted =
+            withId.unique.length === 0
+              ? []
+              : await tx
+                  .insert(stagedRecords)
+                  .values(withId.unique)
+                  .onConflictDoNothing()
+                  .returning({ sourceId: stagedRecords.sourceId });
           const insertedIds = new Set(inserted.map((r) => r.sourceId));
           // A conflict is either this same line staged by an earlier attempt, or a second row reusing an id.
           const conflicts = [...withId.unique.filter((r) => !insertedIds.has(r.sourceId)), ...withId.repeats];
@@ -85,54 +92,18 @@ export async function extractObject(ctx: ActivityContext, input: ExtractInput): 
                 ),
               );
             if (existing?.pos === row.sourcePosition) continue;
-            await tx
-              .insert(quarantine)
-              .values({
-                migrationId: input.migrationId,
-                object: input.object,
-                recordKey: positionKey(row.sourcePosition),
-                stage: 'extract',
-                reasonCode: 'duplicate_source_id',
-                field: object.source.id,
-                message: `${object.source.id}=${row.sourceId} at ${row.sourcePosition} was already used at ${existing?.pos ?? 'an earlier line'}; fix the source or choose a unique id column`,
-                raw: row.raw,
-                sourcePosition: row.sourcePosition,
-              })
-              .onConflictDoNothing();
+            unreadable.push(
+              duplicateIdEntry(
+                object.source.id,
+                { sourceId: row.sourceId, position: row.sourcePosition, raw: row.raw },
+                existing?.pos ?? null,
+              ),
+            );
           }
-          for (const row of missingId) {
-            await tx
-              .insert(quarantine)
-              .values({
-                migrationId: input.migrationId,
-                object: input.object,
-                recordKey: positionKey(row.sourcePosition),
-                stage: 'extract',
-                reasonCode: 'missing_source_id',
-                field: object.source.id,
-                message: `${row.sourcePosition} has an empty ${object.source.id}; every record needs a source id`,
-                raw: row.raw,
-                sourcePosition: row.sourcePosition,
-              })
-              .onConflictDoNothing();
-          }
+          for (const row of missingId) unreadable.push(missingIdEntry(object.source.id, row.sourcePosition, row.raw));
         }
-        for (const broken of brokenBatch) {
-          await tx
-            .insert(quarantine)
-            .values({
-              migrationId: input.migrationId,
-              object: input.object,
-              recordKey: positionKey(broken.position),
-              stage: 'extract',
-              reasonCode: 'unparseable_row',
-              field: null,
-              message: `${broken.position}: ${broken.message}`,
-              raw: { text: broken.text },
-              sourcePosition: broken.position,
-            })
-            .onConflictDoNothing();
-        }
+        for (const broken of brokenBatch) unreadable.push(unparseableEntry(broken));
+        await quarantineUnreadable(tx, scope, unreadable, { reread: false });
         await tx
           .insert(checkpoints)
           .values({ ...key, cursor: lastCursor, done: false })
@@ -204,9 +175,4 @@ export function parseTimestamp(value: unknown): Date | null {
   // PostgreSQL prints "2024-01-02 03:04:05+00": make it ISO 8601 before parsing.
   const d = new Date(text.replace(/^(\d{4}-\d\d-\d\d) /, '$1T').replace(/([+-]\d\d)$/, '$1:00'));
   return Number.isNaN(d.getTime()) ? null : d;
-}
-
-/** A quarantine key from a source position: `line 12` → `line:12`, `id 7` → `id:7`. */
-function positionKey(position: string | null): string {
-  return (position ?? 'unknown').replace(' ', ':');
 }

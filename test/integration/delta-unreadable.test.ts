@@ -167,7 +167,7 @@ describe('delta of a source with unreadable lines (real Temporal, real PostgreSQ
       ['line:3', 'extract', 'unparseable_row', 'line 3'],
       ['line:6', 'extract', 'missing_source_id', 'line 6'],
     ]);
-    expect(quarantined[0]!.message).toMatch(/^line 3: not valid JSON: .*; fix /);
+    expect(quarantined[0]!.message).toMatch(/^line 3: not valid JSON: .*; each line must be one JSON object/);
     expect(delta.ok).toBe(true);
   });
 });
