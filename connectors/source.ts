@@ -1,6 +1,10 @@
 /**
  * What every source connector yields while extracting one object: records, and items that could not be
  * read (to be quarantined with their position). `cursor` resumes the read just after the item.
+ *
+ * A reader accounts for every item of the source: what it cannot parse it yields as `broken`, never skips in
+ * silence. A delta infers deletions from what a whole read did not yield, and a `broken` item (or a record
+ * without an id) makes that read incomplete, so it infers none (activities/delta.ts).
  */
 export type SourceItem =
   | { kind: 'record'; position: string; cursor: string; record: Record<string, unknown> }
