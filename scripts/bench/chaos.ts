@@ -34,7 +34,9 @@ import {
   attioRows,
   attioSnapshot,
   compareWithSnapshot,
+  attioVersion,
   postgresCount,
+  postgresFingerprint,
   postgresRows,
   postgresSnapshot,
   tally,
@@ -57,6 +59,8 @@ import {
 
 const ROOT = path.resolve(__dirname, '../..');
 const ATTIO_TOKEN = 'attio-sandbox-token';
+/** Records per load page of the Attio object. */
+const ATTIO_PAGE = 100;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface ChaosOptions {
@@ -106,7 +110,8 @@ export interface RunFigures {
   rollback: Record<
     Target,
     {
-      startedWhile: { stage: string; done: number; total: number } | null;
+      /** What showed a page of the delta loading when the rollback started; null: it was not. */
+      startedWhile: string | null;
       ternSaidOk: boolean | null;
       left: number;
       restoredMismatches: number;
@@ -252,7 +257,7 @@ objects:
   - name: people
     source: { file: people.csv, id: id, updatedAt: updated_at }
     target: { resource: people, key: legacy_id }
-    pageSize: 100
+    pageSize: ${ATTIO_PAGE}
     fields:
       - { from: id, to: legacy_id, transform: [trim, required] }
       - { to: name, transform: [{ template: { template: '{first_name} {last_name}' } }] }
@@ -565,14 +570,17 @@ async function chaosRun(inv: Invocation, withFaults: boolean): Promise<RunFigure
       { postgres: deltas1.postgres.changed, attio: deltas1.attio.changed },
     );
 
-    // Another delta, and a rollback started while it loads.
+    // Another delta, and a rollback started while one of its pages is loading: in PostgreSQL the page's write
+    // waits on a row lock another session holds (as a customer's application might) until 5 s after the
+    // rollback started; Attio answers every request of this delta in 150–300 ms, so a page takes seconds.
+    const deltas2 = {} as Record<Target, DeltaSource>;
     for (const t of TARGETS) {
-      const d2 = deltaSource(
+      deltas2[t] = deltaSource(
         sources[t],
         deltas1[t],
         {
           changed: 0.1,
-          fresh: 0,
+          fresh: 0.01,
           malformed: 0,
           emptyIdExisting: 0,
           emptyIdNew: 0,
@@ -581,23 +589,33 @@ async function chaosRun(inv: Invocation, withFaults: boolean): Promise<RunFigure
         },
         random,
       );
-      writeCsvFile(files[t], sources[t].header, d2.lines);
+      writeCsvFile(files[t], sources[t].header, deltas2[t].lines);
     }
+    // Pages go in source id order and new records have the highest ids: the last changed record shares its
+    // page with them, so the held page has rows to insert as well as rows to update.
+    const lastChanged = [...deltas2.postgres.changed.keys()].sort().pop()!;
+    const held = await holdRow(staging.sql, schema, 'customers', 'legacy_id', lastChanged);
+    attio.setFaults({ latency: { minMs: 150, maxMs: 300 } });
     const t2 = Date.now();
     const client = await clients.get();
     await Promise.all(
       TARGETS.map(async (t) => {
         const delta = await startPhase(client, settings, staging.db, plans[t], { phase: 'delta', migrationId: ids[t] });
-        const startedWhile = await waitForLoading(client, delta.workflowId, inv.deadline);
+        const startedWhile =
+          t === 'postgres'
+            ? await waitForBlockedWrite(staging.sql, schema, held.pid, Math.min(inv.deadline, Date.now() + 180_000))
+            : await waitForLoading(client, delta.workflowId, inv.deadline, ATTIO_PAGE);
         const rollback = await startPhase(client, settings, staging.db, plans[t], {
           phase: 'rollback',
           migrationId: ids[t],
           reason: 'chaos benchmark: roll the cutover back mid-delta',
           by: 'bench',
         });
-        say(
-          `rollback of ${t} started while ${startedWhile ? JSON.stringify(startedWhile) : 'the delta was not loading'}`,
-        );
+        say(`rollback of ${t} started while ${startedWhile ?? 'the delta was not loading'}`);
+        if (t === 'postgres') {
+          await sleep(5000);
+          await held.release();
+        }
         const result = await awaitWorkflow<RollbackResult>(clients, rollback.workflowId, inv.deadline);
         const deltaEnd = await awaitWorkflow<PhaseResult>(clients, delta.workflowId, Date.now() + 60_000);
         say(
@@ -609,18 +627,24 @@ async function chaosRun(inv: Invocation, withFaults: boolean): Promise<RunFigure
           left: 0,
           restoredMismatches: 0,
         };
-        figures.phases.rollback ??= {} as Record<Target, PhaseOutcome>;
-        figures.phases.rollback[t] = {
+        const secondsNow = Number(((Date.now() - t2) / 1000).toFixed(1));
+        (figures.phases.rollback ??= {} as Record<Target, PhaseOutcome>)[t] = {
           status: result.status,
           error: result.error,
-          seconds: Number(((Date.now() - t2) / 1000).toFixed(1)),
+          seconds: secondsNow,
+        };
+        (figures.phases.delta2 ??= {} as Record<Target, PhaseOutcome>)[t] = {
+          status: deltaEnd.status,
+          error: deltaEnd.error,
+          seconds: secondsNow,
         };
       }),
-    );
+    ).finally(() => held.release());
     seconds += (Date.now() - t2) / 1000;
+    attio.setFaults({});
     // A load that outlived the rollback would write after it: wait until both targets have been still a while.
     await untilStill(
-      async () => `${await postgresCount(staging.sql, schema, 'customers')}/${attioCount(attio, 'people')}`,
+      async () => `${await postgresFingerprint(staging.sql, schema, 'customers')}/${attioVersion(attio, 'people')}`,
     );
     const after: Record<Target, Snapshot> = {
       postgres: await postgresSnapshot(staging.sql, schema, 'customers'),
@@ -659,22 +683,68 @@ async function chaosRun(inv: Invocation, withFaults: boolean): Promise<RunFigure
   }
 }
 
-/** Waits until the phase loads (an object in its loading stage with records left); what it saw then. */
+/**
+ * Waits until the phase loads its last page (an object in its loading stage with at most `lastPage` records
+ * left: the page with the new records); says what it saw.
+ */
 async function waitForLoading(
   client: Client,
   workflowId: string,
   deadline: number,
-): Promise<{ stage: string; done: number; total: number } | null> {
+  lastPage: number,
+): Promise<string | null> {
   const handle = client.workflow.getHandle(workflowId);
   while (Date.now() < deadline) {
     const progress = await handle.query(progressQuery).catch(() => undefined);
-    const loading = progress?.objects.find((o) => o.stage === 'loading' && o.done < o.total);
-    if (loading) return { stage: loading.stage, done: loading.done, total: loading.total };
+    const loading = progress?.objects.find(
+      (o) => o.stage === 'loading' && o.total > 0 && o.done < o.total && o.total - o.done <= lastPage,
+    );
+    if (loading) return `the delta was loading its last page (${loading.done} of ${loading.total} records done)`;
     const status = await handle.describe().then(
       (d) => d.status.name,
       () => 'UNKNOWN',
     );
     if (status !== 'RUNNING' && status !== 'UNKNOWN') return null;
+    await sleep(50);
+  }
+  return null;
+}
+
+/** Another session's lock on one target row, held until released: a write to that row waits meanwhile. */
+async function holdRow(
+  sql: Staging['sql'],
+  schema: string,
+  table: string,
+  key: string,
+  value: string,
+): Promise<{ pid: number; release(): Promise<void> }> {
+  const session = await sql.reserve();
+  const [me] = await session<{ pid: number }[]>`select pg_backend_pid() as pid`;
+  await session`begin`;
+  await session.unsafe(`select 1 from "${schema}"."${table}" where "${key}" = $1 for update`, [value]);
+  let released: Promise<void> | undefined;
+  return {
+    pid: me!.pid,
+    release: () =>
+      (released ??= (async () => {
+        await session`rollback`.catch(() => undefined);
+        session.release();
+      })()),
+  };
+}
+
+/** Waits until a session writing the target waits on the lock `holder` holds; says what it saw. */
+async function waitForBlockedWrite(
+  sql: Staging['sql'],
+  schema: string,
+  holder: number,
+  deadline: number,
+): Promise<string | null> {
+  while (Date.now() < deadline) {
+    const blocked = await sql<{ n: number }[]>`
+      select count(*)::int as n from pg_stat_activity
+      where ${holder} = any(pg_blocking_pids(pid)) and query like ${`%${schema}%`}`.catch(() => []);
+    if ((blocked[0]?.n ?? 0) > 0) return `a page of the delta was writing (waiting on a row lock)`;
     await sleep(50);
   }
   return null;

@@ -117,3 +117,14 @@ export function attioSnapshot(attio: RunningSandbox, object: string): Snapshot {
   const state = attioWorkspaceState(attio.store).objects[object];
   return new Map((state?.records ?? []).map((r) => [r.record_id, canonicalJson(r.values)]));
 }
+
+/** Changes whenever any row of the table changes. */
+export async function postgresFingerprint(sql: postgres.Sql, schema: string, name: string): Promise<string> {
+  const [row] = await sql.unsafe<{ f: string }[]>(
+    `select count(*) || ':' || coalesce(sum(hashtext(t::text)::bigint), 0) as f from ${table(schema, name)} t`,
+  );
+  return row?.f ?? '';
+}
+
+/** Bumped by every write to the object's records. */
+export const attioVersion = (attio: RunningSandbox, object: string): number => recordsOf(attio.store, object).version;
