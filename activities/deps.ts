@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import type postgres from 'postgres';
 import { ConfigError } from '../common/errors';
 import { openSql } from '../staging/db';
@@ -26,6 +27,8 @@ export interface ActivityDeps {
   staging: Staging;
   /** Environment used to resolve credential references (env var names in the plan). */
   env?: NodeJS.ProcessEnv;
+  /** A Temporal client for activities that watch workflows (a rollback waits for loads); else the worker's own. */
+  temporal?: Client;
 }
 
 /** Per-process cache of plans and target connections, shared by all activities of a worker. */
@@ -40,6 +43,11 @@ export class ActivityContext {
 
   get sql() {
     return this.deps.staging.sql;
+  }
+
+  /** A Temporal client: the one in the deps, else the client of the worker running the current activity. */
+  temporalClient(): Client {
+    return this.deps.temporal ?? Context.current().client;
   }
 
   async migration(id: string): Promise<StoredMigration> {

@@ -3,7 +3,14 @@ import { loadPage, type LoadPageInput } from './load';
 import { reconcileObject, type ReconcileInput } from './reconcile';
 import { recordPhaseEvent, type PhaseEventInput } from './runs';
 import { extractDelta, type DeltaExtractInput } from './delta';
-import { rollbackPage, rollbackTargetExtras, verifyRollback, type RollbackPageInput } from './rollback';
+import {
+  rollbackPage,
+  rollbackTargetExtras,
+  verifyRollback,
+  type RollbackPageInput,
+  type VerifyRollbackInput,
+} from './rollback';
+import { awaitLoadsClosed, liftWriteFence, raiseWriteFence, type AwaitLoadsInput, type FenceInput } from './fence';
 import { countToLoad, selectSample, type SampleInput } from './sample';
 import {
   applyRules,
@@ -60,8 +67,13 @@ export function createActivities(deps: ActivityDeps) {
     ),
     extractDelta: personFixable((input: DeltaExtractInput) => extractDelta(ctx, input)),
     rollbackPage: personFixable((input: RollbackPageInput) => rollbackPage(ctx, input)),
-    verifyRollback: personFixable((input: { migrationId: string; object: string }) => verifyRollback(ctx, input)),
+    verifyRollback: personFixable((input: VerifyRollbackInput) => verifyRollback(ctx, input)),
     rollbackTargetExtras: personFixable((input: { migrationId: string }) => rollbackTargetExtras(ctx, input)),
+    raiseWriteFence: personFixable((input: FenceInput) => raiseWriteFence(ctx, input)),
+    liftWriteFence: personFixable((input: { migrationId: string; phase: string; phaseStartedAt: string }) =>
+      liftWriteFence(ctx, input),
+    ),
+    awaitLoadsClosed: personFixable((input: AwaitLoadsInput) => awaitLoadsClosed(ctx, input)),
   };
 }
 

@@ -1,10 +1,11 @@
-import { Context } from '@temporalio/activity';
-import { and, asc, eq, gt, inArray } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, ne } from 'drizzle-orm';
+import type { RecordRef, TargetRecords, TargetRow } from '../connectors/target';
 import { checksum } from '../plan/checksum';
 import { appendAudit } from '../staging/audit';
 import { idMap } from '../staging/schema';
 import type { ActivityContext } from './deps';
 import { refOf } from './load';
+import { whileAlive } from './liveness';
 
 export interface RollbackPageInput {
   migrationId: string;
@@ -21,85 +22,47 @@ export interface RollbackPageResult {
 }
 
 const PAGE = 500;
-/** Ledger states whose target rows Tern touched and a rollback must undo. */
-const TOUCHED = ['written', 'pending', 'deleted'];
+/** Records undone between two heartbeats of a rollback page: what a retry does not do again. */
+const CHUNK = 50;
+
+type LedgerRow = typeof idMap.$inferSelect;
+
+/** A row Tern created (or whose first write found nothing there): undone by removing it. */
+const createdByTern = (r: LedgerRow) => r.createdByTern !== false || r.beforeImage === null;
+
+/** Where a retried rollback page resumes: the last chunk it finished, and what it had done by then. */
+interface PageDetails {
+  after: string | null;
+  cursor: string;
+  deleted: number;
+  restored: number;
+}
+
+function pageResume(details: unknown, input: RollbackPageInput): PageDetails | undefined {
+  const d = details as Partial<PageDetails> | undefined;
+  if (!d || typeof d.cursor !== 'string' || d.after !== input.after) return undefined;
+  if (typeof d.deleted !== 'number' || typeof d.restored !== 'number') return undefined;
+  return { after: input.after, cursor: d.cursor, deleted: d.deleted, restored: d.restored };
+}
 
 /**
- * Undoes one page of what Tern did to an object's target: rows it created are deleted, rows it overwrote
- * (or a delta deleted) get their before-image back; the ledger says `rolled_back`. Idempotent: deleting an
- * absent row and restoring a restored one change nothing, so a retried page is harmless.
+ * Undoes one page of what Tern did to an object's target, whatever each record's ledger state (pending,
+ * written, refused, set aside, deleted): rows it created are deleted, rows it overwrote (or a delta deleted) get
+ * their before-image back; the ledger says `rolled_back`. Chunk by chunk, heartbeating the last finished chunk
+ * and the counts so far: a retried page resumes there. Idempotent: deleting an absent row and restoring a
+ * restored one change nothing.
  */
 export async function rollbackPage(ctx: ActivityContext, input: RollbackPageInput): Promise<RollbackPageResult> {
   const { plan } = await ctx.migration(input.migrationId);
-  const writer = await (await ctx.target(plan, input.migrationId)).records(input.object);
-  const page = await ctx.db
-    .select()
-    .from(idMap)
-    .where(
-      and(
-        eq(idMap.migrationId, input.migrationId),
-        eq(idMap.object, input.object),
-        inArray(idMap.state, TOUCHED),
-        input.after === null ? undefined : gt(idMap.sourceId, input.after),
-      ),
-    )
-    .orderBy(asc(idMap.sourceId))
-    .limit(PAGE);
-  if (page.length === 0) return { next: null, deleted: 0, restored: 0 };
-  const created = page.filter((r) => r.createdByTern !== false || r.beforeImage === null);
-  const overwritten = page.filter((r) => r.createdByTern === false && r.beforeImage !== null);
-  await writer.remove(created.map((r) => refOf(r.sourceId, r)));
-  Context.current().heartbeat({ after: input.after });
-  await writer.restore(
-    overwritten.map((r) => ({ ref: refOf(r.sourceId, r), image: r.beforeImage as Record<string, string | null> })),
-  );
-  await ctx.db
-    .update(idMap)
-    .set({ state: 'rolled_back', runPhase: 'rollback', updatedAt: new Date() })
-    .where(
-      and(
-        eq(idMap.migrationId, input.migrationId),
-        eq(idMap.object, input.object),
-        inArray(
-          idMap.sourceId,
-          page.map((r) => r.sourceId),
-        ),
-      ),
-    );
-  return { next: page[page.length - 1]!.sourceId, deleted: created.length, restored: overwritten.length };
-}
-
-export interface RollbackVerification {
-  object: string;
-  rolledBack: number;
-  /** Rows Tern created that are gone, as they must be. */
-  removed: number;
-  /** Rows Tern overwrote that read back equal to their before-image. */
-  restored: number;
-  /** Rows still present that Tern created, or restored rows that differ from their before-image. */
-  mismatches: number;
-  mismatchExamples: string[];
-  ok: boolean;
-}
-
-/** Proves a rollback: every row Tern created is absent, every overwritten row equals its before-image. */
-export async function verifyRollback(
-  ctx: ActivityContext,
-  input: { migrationId: string; object: string },
-): Promise<RollbackVerification> {
-  const { plan } = await ctx.migration(input.migrationId);
-  const writer = await (await ctx.target(plan, input.migrationId)).records(input.object);
-  const result: RollbackVerification = {
-    object: input.object,
-    rolledBack: 0,
-    removed: 0,
-    restored: 0,
-    mismatches: 0,
-    mismatchExamples: [],
-    ok: false,
-  };
-  let after = '';
-  for (;;) {
+  return whileAlive(undefined, async (liveness) => {
+    // Until this attempt gets further, its heartbeats carry where the last one got: a retry of a retry resumes too.
+    if (liveness.resumeDetails !== undefined) liveness.beat(liveness.resumeDetails);
+    // The target's requests heartbeat through the liveness, so they carry its resume details.
+    const writer = await (await ctx.target(plan, input.migrationId, undefined, liveness)).records(input.object);
+    const resumed = pageResume(liveness.resumeDetails, input);
+    let cursor = resumed?.cursor ?? input.after;
+    let deleted = resumed?.deleted ?? 0;
+    let restored = resumed?.restored ?? 0;
     const page = await ctx.db
       .select()
       .from(idMap)
@@ -107,43 +70,227 @@ export async function verifyRollback(
         and(
           eq(idMap.migrationId, input.migrationId),
           eq(idMap.object, input.object),
-          eq(idMap.state, 'rolled_back'),
-          gt(idMap.sourceId, after),
+          ne(idMap.state, 'rolled_back'),
+          cursor === null ? undefined : gt(idMap.sourceId, cursor),
         ),
       )
       .orderBy(asc(idMap.sourceId))
-      .limit(1000);
-    if (page.length === 0) break;
-    after = page[page.length - 1]!.sourceId;
-    const now = await writer.lookup(page.map((r) => refOf(r.sourceId, r)));
-    for (const r of page) {
-      result.rolledBack += 1;
-      const row = now.get(r.sourceId);
-      const image = r.beforeImage as Record<string, string | null> | null;
-      const restoredOk =
-        image !== null &&
-        r.createdByTern === false &&
-        row !== undefined &&
-        checksum(writer.canonicalReadBack(row, Object.keys(image))) ===
-          checksum(writer.canonicalReadBack(image, Object.keys(image)));
-      const removedOk = (image === null || r.createdByTern !== false) && row === undefined;
-      if (restoredOk) result.restored += 1;
-      else if (removedOk) result.removed += 1;
-      else {
-        result.mismatches += 1;
-        if (result.mismatchExamples.length < 20) result.mismatchExamples.push(r.sourceId);
+      .limit(PAGE);
+    if (page.length === 0) return { next: null, deleted, restored };
+    for (let i = 0; i < page.length; i += CHUNK) {
+      const chunk = page.slice(i, i + CHUNK);
+      liveness.throwIfCancelled();
+      const created = chunk.filter(createdByTern);
+      const overwritten = chunk.filter((r) => !createdByTern(r));
+      await writer.remove(created.map((r) => refOf(r.sourceId, r)));
+      await writer.restore(overwritten.map((r) => ({ ref: refOf(r.sourceId, r), image: r.beforeImage as TargetRow })));
+      await markRolledBack(
+        ctx,
+        input,
+        chunk.map((r) => r.sourceId),
+      );
+      deleted += created.length;
+      restored += overwritten.length;
+      cursor = chunk[chunk.length - 1]!.sourceId;
+      liveness.beat({ after: input.after, cursor, deleted, restored } satisfies PageDetails);
+    }
+    return { next: cursor, deleted, restored };
+  });
+}
+
+async function markRolledBack(
+  ctx: ActivityContext,
+  input: { migrationId: string; object: string },
+  sourceIds: string[],
+): Promise<void> {
+  if (sourceIds.length === 0) return;
+  await ctx.db
+    .update(idMap)
+    .set({ state: 'rolled_back', runPhase: 'rollback', updatedAt: new Date() })
+    .where(
+      and(
+        eq(idMap.migrationId, input.migrationId),
+        eq(idMap.object, input.object),
+        inArray(idMap.sourceId, sourceIds),
+        ne(idMap.state, 'rolled_back'),
+      ),
+    );
+}
+
+export interface RollbackVerification {
+  object: string;
+  /** Ledger rows checked against the target: every row of the object, whatever its state. */
+  rolledBack: number;
+  /** Rows Tern created that are gone, as they must be. */
+  removed: number;
+  /** Rows Tern overwrote that read back equal to their before-image. */
+  restored: number;
+  /**
+   * Target rows of staged records the ledger has no entry for (targets keyed by the source id): a row Tern wrote
+   * whose ledger entry was lost, or one that was there before Tern. Counted as mismatches, never removed: Tern
+   * cannot prove it wrote them.
+   */
+  unledgered: number;
+  /** Rows still present that Tern created, restored rows that differ from their before-image, unledgered rows. */
+  mismatches: number;
+  mismatchExamples: string[];
+  /** Mismatches of Tern's rows this verification put right (removed, or restored again): look again. */
+  repaired: number;
+  ok: boolean;
+}
+
+export interface VerifyRollbackInput {
+  migrationId: string;
+  object: string;
+  /** Put right what is found (remove a leftover Tern created, restore a before-image again). */
+  repair?: boolean;
+}
+
+/** Where a retried verification resumes: which pass, the last source id it finished, and its counts by then. */
+interface VerifyDetails {
+  pass: 'ledger' | 'staged';
+  after: string;
+  result: RollbackVerification;
+}
+
+const VERIFY_PAGE = 1000;
+
+function verifyResume(details: unknown, object: string): VerifyDetails | undefined {
+  const d = details as Partial<VerifyDetails> | undefined;
+  if (!d || (d.pass !== 'ledger' && d.pass !== 'staged') || typeof d.after !== 'string') return undefined;
+  if (d.result?.object !== object) return undefined;
+  return { pass: d.pass, after: d.after, result: { ...d.result, mismatchExamples: [...d.result.mismatchExamples] } };
+}
+
+/**
+ * Proves a rollback by reading the target itself. Every ledger row of the object, whatever its state: a row Tern
+ * created must be absent, a row it overwrote must equal its before-image. For targets keyed by the source id,
+ * every staged record the ledger has no entry for is looked up too, so a row Tern wrote whose ledger entry was
+ * lost is found. With `repair`, leftovers of Tern's rows (a write that landed after the rollback's pages) are
+ * removed or restored again, and counted; the caller verifies again. Resumes from its heartbeat details on retry.
+ */
+export async function verifyRollback(ctx: ActivityContext, input: VerifyRollbackInput): Promise<RollbackVerification> {
+  const { plan } = await ctx.migration(input.migrationId);
+  return whileAlive(undefined, async (liveness) => {
+    // Until this attempt gets further, its heartbeats carry where the last one got: a retry of a retry resumes too.
+    if (liveness.resumeDetails !== undefined) liveness.beat(liveness.resumeDetails);
+    // The target's requests heartbeat through the liveness, so they carry its resume details.
+    const writer = await (await ctx.target(plan, input.migrationId, undefined, liveness)).records(input.object);
+    const resumed = verifyResume(liveness.resumeDetails, input.object);
+    const result: RollbackVerification = resumed?.result ?? {
+      object: input.object,
+      rolledBack: 0,
+      removed: 0,
+      restored: 0,
+      unledgered: 0,
+      mismatches: 0,
+      mismatchExamples: [],
+      repaired: 0,
+      ok: false,
+    };
+    const mismatch = (sourceId: string) => {
+      result.mismatches += 1;
+      if (result.mismatchExamples.length < 20) result.mismatchExamples.push(sourceId);
+    };
+    let pass = resumed?.pass ?? 'ledger';
+    let after = resumed?.after ?? '';
+    if (pass === 'ledger') {
+      for (;;) {
+        const page = await ctx.db
+          .select()
+          .from(idMap)
+          .where(
+            and(eq(idMap.migrationId, input.migrationId), eq(idMap.object, input.object), gt(idMap.sourceId, after)),
+          )
+          .orderBy(asc(idMap.sourceId))
+          .limit(VERIFY_PAGE);
+        if (page.length === 0) break;
+        const now = await writer.lookup(page.map((r) => refOf(r.sourceId, r)));
+        const leftovers: LedgerRow[] = [];
+        const differing: LedgerRow[] = [];
+        for (const r of page) {
+          result.rolledBack += 1;
+          const row = now.get(r.sourceId);
+          if (createdByTern(r)) {
+            if (row === undefined) result.removed += 1;
+            else {
+              mismatch(r.sourceId);
+              leftovers.push(r);
+            }
+          } else if (row !== undefined && sameAsBefore(writer, row, r.beforeImage as TargetRow)) result.restored += 1;
+          else {
+            mismatch(r.sourceId);
+            differing.push(r);
+          }
+        }
+        if (input.repair) await repair(ctx, input, writer, page, leftovers, differing, result);
+        after = page[page.length - 1]!.sourceId;
+        liveness.beat({ pass, after, result } satisfies VerifyDetails);
+      }
+      pass = 'staged';
+      after = '';
+      liveness.beat({ pass, after, result } satisfies VerifyDetails);
+    }
+    if (writer.keyIsSourceId) {
+      for (;;) {
+        const page = await ctx.sql<{ source_id: string }[]>`
+          select s.source_id from staged_records s
+          where s.migration_id = ${input.migrationId} and s.object = ${input.object} and s.source_id > ${after}
+            and not exists (select 1 from id_map m where m.migration_id = s.migration_id and m.object = s.object
+                                                     and m.source_id = s.source_id)
+          order by s.source_id limit ${VERIFY_PAGE}`;
+        if (page.length === 0) break;
+        const now = await writer.lookup(page.map((r) => refOf(r.source_id, undefined)));
+        for (const r of page)
+          if (now.has(r.source_id)) {
+            result.unledgered += 1;
+            mismatch(r.source_id);
+          }
+        after = page[page.length - 1]!.source_id;
+        liveness.beat({ pass, after, result } satisfies VerifyDetails);
       }
     }
-    Context.current().heartbeat({ after });
-  }
-  result.ok = result.mismatches === 0;
-  await appendAudit(ctx.db, {
-    migrationId: input.migrationId,
-    actor: 'tern',
-    action: 'object.rolled_back',
-    details: { ...result, mismatchExamples: result.mismatchExamples.length },
+    result.ok = result.mismatches === 0;
+    await appendAudit(ctx.db, {
+      migrationId: input.migrationId,
+      actor: 'tern',
+      action: 'object.rolled_back',
+      details: { ...result, mismatchExamples: result.mismatchExamples.length },
+    });
+    return result;
   });
-  return result;
+}
+
+function sameAsBefore(writer: TargetRecords, row: TargetRow, image: TargetRow): boolean {
+  const fields = Object.keys(image);
+  return checksum(writer.canonicalReadBack(row, fields)) === checksum(writer.canonicalReadBack(image, fields));
+}
+
+/** Puts right what a verification page found of Tern's rows, and marks the page's ledger rows rolled back. */
+async function repair(
+  ctx: ActivityContext,
+  input: VerifyRollbackInput,
+  writer: TargetRecords,
+  page: LedgerRow[],
+  leftovers: LedgerRow[],
+  differing: LedgerRow[],
+  result: RollbackVerification,
+): Promise<void> {
+  const ref = (r: LedgerRow): RecordRef => refOf(r.sourceId, r);
+  if (leftovers.length > 0) result.repaired += await writer.remove(leftovers.map(ref));
+  for (const r of differing) {
+    try {
+      await writer.restore([{ ref: ref(r), image: r.beforeImage as TargetRow }]);
+      result.repaired += 1;
+    } catch {
+      // Cannot be put back here (a SaaS record that is gone cannot be recreated as it was): it stays a mismatch.
+    }
+  }
+  await markRolledBack(
+    ctx,
+    input,
+    page.map((r) => r.sourceId),
+  );
 }
 
 /** Removes what a SaaS target adapter created besides records (Front tags), after every object's pages. */

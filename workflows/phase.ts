@@ -1,5 +1,7 @@
 import {
   allHandlersFinished,
+  CancellationScope,
+  ChildWorkflowCancellationType,
   condition,
   continueAsNew,
   defineQuery,
@@ -7,6 +9,7 @@ import {
   defineUpdate,
   executeChild,
   getExternalWorkflowHandle,
+  isCancellation,
   log,
   ParentClosePolicy,
   proxyActivities,
@@ -24,7 +27,7 @@ import { BOOKKEEPING, EXTRACT, LOAD_PAGE, PROFILE, RECONCILE } from './options';
 
 const { extractObject, extractDelta } = proxyActivities<TernActivities>(EXTRACT);
 const { reconcileObject } = proxyActivities<TernActivities>(RECONCILE);
-const { recordPhaseEvent, checkGoldSchema, countToLoad } = proxyActivities<TernActivities>(BOOKKEEPING);
+const { recordPhaseEvent, checkGoldSchema, countToLoad, liftWriteFence } = proxyActivities<TernActivities>(BOOKKEEPING);
 const { applyRules, selectSample } = proxyActivities<TernActivities>(PROFILE);
 
 /** The loading phases: a stratified sample, everything, or what changed since. */
@@ -226,6 +229,19 @@ export async function objectLoadWorkflow(input: ObjectLoadInput): Promise<Object
  * their progress.
  */
 export async function migrationPhaseWorkflow(input: PhaseInput): Promise<PhaseResult> {
+  try {
+    return await runPhase(input);
+  } catch (err) {
+    // Cancelled (a rollback, an operator): said in the runs and the audit log, even though the phase is cancelled.
+    if (isCancellation(err))
+      await CancellationScope.nonCancellable(() =>
+        recordPhaseEvent({ migrationId: input.migrationId, phase: input.phase, event: 'cancelled' }),
+      );
+    throw err;
+  }
+}
+
+async function runPhase(input: PhaseInput): Promise<PhaseResult> {
   const state: PhaseState = input.state ?? {
     objects: input.objects.map((object) => newProgress(object, 'waiting')),
     reconciliations: [],
@@ -297,8 +313,9 @@ export async function migrationPhaseWorkflow(input: PhaseInput): Promise<PhaseRe
             by: request.by.trim(),
           },
         ],
-        // The rollback cancels this phase: it must outlive it.
+        // The rollback cancels this phase: it must outlive it, and not be cancelled with it.
         parentClosePolicy: ParentClosePolicy.ABANDON,
+        cancellationType: ChildWorkflowCancellationType.ABANDON,
       });
       return { rollbackWorkflowId: workflowId };
     },
@@ -315,6 +332,12 @@ export async function migrationPhaseWorkflow(input: PhaseInput): Promise<PhaseRe
 
   if (!input.state) {
     await recordPhaseEvent({ migrationId: input.migrationId, phase: input.phase, event: 'started' });
+    // A new loading phase may write again: it lifts the fence a finished rollback left (not one raised since).
+    await liftWriteFence({
+      migrationId: input.migrationId,
+      phase: input.phase,
+      phaseStartedAt: workflowInfo().startTime.toISOString(),
+    });
     // Refuses to write into a target whose schema changed since preferences froze it.
     await checkGoldSchema({ migrationId: input.migrationId });
   }
@@ -364,6 +387,8 @@ export async function migrationPhaseWorkflow(input: PhaseInput): Promise<PhaseRe
     running = objectWorkflowId(input.migrationId, input.phase, progress.object);
     const reconciliation = await executeChild(objectLoadWorkflow, {
       workflowId: running,
+      // Cancelled with its phase, the phase waits until the child (and its page) has stopped.
+      cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
       args: [
         {
           migrationId: input.migrationId,

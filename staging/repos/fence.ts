@@ -22,8 +22,17 @@ export async function raiseFence(sql: postgres.Sql, migrationId: string, by: str
     where id = ${migrationId}`;
 }
 
-export async function liftFence(sql: postgres.Sql, migrationId: string): Promise<void> {
-  await sql`update migrations set writes_fenced_at = null, writes_fenced_by = null where id = ${migrationId}`;
+/**
+ * Lifts the fence; with `raisedBefore`, only a fence raised before that instant (a loading phase lifts what a
+ * finished rollback left, never what a rollback raised while the phase was starting). Whether it was lifted.
+ */
+export async function liftFence(sql: postgres.Sql, migrationId: string, raisedBefore?: Date): Promise<boolean> {
+  const lifted = await sql`
+    update migrations set writes_fenced_at = null, writes_fenced_by = null
+    where id = ${migrationId} and writes_fenced_at is not null
+      ${raisedBefore ? sql`and writes_fenced_at < ${raisedBefore.toISOString()}::timestamptz` : sql``}
+    returning id`;
+  return lifted.length > 0;
 }
 
 export async function isFenced(sql: postgres.Sql, migrationId: string): Promise<boolean> {

@@ -122,6 +122,8 @@ describe('a rollback racing a load page in flight', () => {
       return result;
     });
     expect(attio.stats().held).toBe(1);
+    // The rollback waited for the loading phase (and its object's load) to close before undoing anything.
+    expect(rollback.stoppedLoads).toEqual(expect.arrayContaining([`${migrationId}/full`]));
 
     const left = [...companyIds()].filter((id) => !beforeIds.has(id));
     expect({ ok: rollback.ok, left: left.length }).toEqual({ ok: true, left: 0 });
