@@ -1,0 +1,102 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { Client } from '@temporalio/client';
+import type { TernSettings } from '../../common/config';
+import { ActivityContext } from '../../activities/deps';
+import { type ObjectReconciliation, type ReadBackProgress, reconcileObject } from '../../activities/reconcile';
+import { addDecimals } from '../../plan/decimal';
+import { startPhase } from '../../scripts/client/phases';
+import type { Staging } from '../../staging/db';
+import {
+  customerScenario,
+  dropScenario,
+  testClient,
+  testSettings,
+  testStaging,
+  withWorker,
+  type CustomerScenario,
+} from '../support/harness';
+
+/**
+ * A reconciliation retried after its attempt died carries on from the last page the attempt heartbeated (its
+ * cursor and running counts), instead of reading everything back again. Run in the SDK's activity test
+ * environment with the heartbeat details a previous attempt left.
+ */
+describe('reconcileObject resumes from its heartbeat details', () => {
+  let staging: Staging;
+  let client: Client;
+  let settings: TernSettings;
+  let scenario: CustomerScenario;
+
+  beforeAll(async () => {
+    staging = await testStaging();
+    settings = testSettings();
+    client = await testClient(settings);
+    scenario = await customerScenario(staging, { rows: 300 });
+    await withWorker(settings, staging, async () => {
+      const full = await startPhase(client, settings, staging.db, scenario.loaded, {
+        phase: 'full',
+        migrationId: scenario.migrationId,
+      });
+      expect((await full.handle.result()).ok).toBe(true);
+    });
+  });
+  afterAll(async () => {
+    await dropScenario(staging, scenario);
+    await client.connection.close();
+    await staging.close();
+  });
+
+  it('reads back only after the cursor and adds to the counts carried', async () => {
+    const written = await staging.sql<{ source_id: string; raw: Record<string, unknown> }[]>`
+      select i.source_id, s.raw from id_map i
+      join staged_records s using (migration_id, object, source_id)
+      where i.migration_id = ${scenario.migrationId} and i.object = 'customers' and i.state = 'written'
+      order by i.source_id`;
+    expect(written.length).toBeGreaterThan(200);
+    const cursor = written[149]!.source_id;
+    const before = written[10]!.source_id;
+    const after = written[200]!.source_id;
+    // Someone changed two target rows: one the previous attempt already read back, one still ahead.
+    await staging.sql.unsafe(
+      `update "${scenario.schema}".customers set first_name = 'Changed' where legacy_id = any($1)`,
+      [[before, after]],
+    );
+    const previous: ReadBackProgress = {
+      after: cursor,
+      mismatches: 3,
+      examples: ['c-1', 'c-2', 'c-3'],
+      legacySums: { lifetime_value: '1000.50' },
+      newSums: { lifetime_value: '1000.50' },
+    };
+    const env = new MockActivityEnvironment({ heartbeatDetails: previous, attempt: 2 });
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+    const ctx = new ActivityContext({ staging });
+    const result: ObjectReconciliation = await env.run(() =>
+      reconcileObject(ctx, { migrationId: scenario.migrationId, object: 'customers', phase: 'full' }),
+    );
+
+    // The row before the cursor was the previous attempt's to see; the one after it is found and added.
+    expect(result.checksumMismatches).toBe(4);
+    expect(result.mismatchExamples).toEqual(['c-1', 'c-2', 'c-3', after]);
+    let legacy = '1000.50';
+    for (const r of written.slice(150)) legacy = addDecimals(legacy, r.raw.lifetime_value);
+    expect(result.sums.lifetime_value!.legacy).toBe(legacy);
+    expect(result.sums.lifetime_value!.new).toBe(legacy);
+    // Each page heartbeats where it got to, with the counts so far.
+    const last = beats.filter((b): b is ReadBackProgress => typeof b === 'object' && b !== null && 'after' in b).pop();
+    expect(last).toMatchObject({ after: written[written.length - 1]!.source_id, mismatches: 4 });
+  });
+
+  it('starts from zero without details', async () => {
+    const env = new MockActivityEnvironment();
+    const result: ObjectReconciliation = await env.run(() =>
+      reconcileObject(new ActivityContext({ staging }), {
+        migrationId: scenario.migrationId,
+        object: 'customers',
+        phase: 'full',
+      }),
+    );
+    expect(result.checksumMismatches).toBe(2);
+  });
+});
