@@ -11,6 +11,7 @@ import {
   customerScenario,
   dropScenario,
   testClient,
+  testEnv,
   testSettings,
   testStaging,
   withWorker,
@@ -168,6 +169,53 @@ describe('delta of a source with unreadable lines (real Temporal, real PostgreSQ
       ['line:6', 'extract', 'missing_source_id', 'line 6'],
     ]);
     expect(quarantined[0]!.message).toMatch(/^line 3: not valid JSON: .*; each line must be one JSON object/);
+    expect(delta.ok).toBe(true);
+  });
+
+  it('PostgreSQL source: a row whose id became null or empty deletes nothing and is quarantined with its position', async () => {
+    const s = await customerScenario(staging, { rows: 12, seed: 9 });
+    scenarios.push(s);
+    const records = parse<Record<string, string>>(fs.readFileSync(s.csvPath, 'utf8'), { columns: true });
+    const columns = Object.keys(records[0]!);
+    // The legacy table lives beside the target, in a schema of its own (dropped with the target's).
+    const table = `"${s.schema}".legacy_customers`;
+    await staging.sql.unsafe(`create table ${table} (${columns.map((c) => `"${c}" text`).join(', ')})`);
+    for (const r of records)
+      await staging.sql.unsafe(
+        `insert into ${table} values (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
+        columns.map((c) => r[c]!),
+      );
+    process.env.DELTA_UNREADABLE_SOURCE_URL = testEnv().databaseUrl;
+    const planText = s.planText
+      .replace(
+        /source:\n {2}kind: csv\n {2}directory: [^\n]*\n/,
+        `source:\n  kind: postgres\n  urlEnv: DELTA_UNREADABLE_SOURCE_URL\n  schema: ${s.schema}\n`,
+      )
+      .replace('file: customers.csv', 'table: legacy_customers');
+    const loaded = parsePlan(planText, path.join(s.dir, 'plan.yaml'));
+    expect(loaded.plan.source.kind).toBe('postgres');
+    const full = await run(loaded, s.migrationId, 'full');
+    expect(full.ok).toBe(true);
+    expect((await target(s)).size).toBe(12);
+
+    const nulled = records[2]!.customer_id!;
+    const emptied = records[5]!.customer_id!;
+    const gone = records[8]!.customer_id!;
+    await staging.sql.unsafe(`update ${table} set customer_id = null where customer_id = $1`, [nulled]);
+    await staging.sql.unsafe(`update ${table} set customer_id = '' where customer_id = $1`, [emptied]);
+    await staging.sql.unsafe(`delete from ${table} where customer_id = $1`, [gone]);
+
+    const delta = await run(loaded, s.migrationId, 'delta');
+    const customers = delta.delta!.find((d) => d.object === 'customers')!;
+    const rows = await target(s);
+    expect(rows.size).toBe(12);
+    expect([nulled, emptied, gone].map((id) => rows.has(id))).toEqual([true, true, true]);
+    expect(customers).toMatchObject({ deleted: 0, complete: false, unreadable: 2, deletionsInferred: false });
+    const quarantined = await openQuarantine(s.migrationId);
+    expect(quarantined.map((q) => [q.stage, q.reason_code, q.source_position])).toEqual([
+      ['extract', 'missing_source_id', 'id '],
+      ['extract', 'unparseable_row', 'id null (row 1 without an id)'],
+    ]);
     expect(delta.ok).toBe(true);
   });
 });
