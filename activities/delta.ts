@@ -3,6 +3,7 @@ import { openSource } from '../connectors/sources';
 import { checksum } from '../plan/checksum';
 import { textOf } from '../plan/text';
 import { appendAudit } from '../staging/audit';
+import { analyzeStaging } from '../staging/analyze';
 import type { ActivityContext } from './deps';
 import { RequestMeter } from './meter';
 import { parseTimestamp } from './extract';
@@ -235,6 +236,7 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
       result.deleted += marked.count;
     }
   }
+  await analyzeStaging(ctx.sql, ['staged_records', 'quarantine']);
   await meter.record(ctx, { migrationId: m, phase: 'delta', object: o, stage: 'extract' }, result.read);
   const [now] = await ctx.sql<{ watermark: Date | string | null }[]>`
     select max(source_updated_at) as watermark from staged_records where migration_id = ${m} and object = ${o}`;

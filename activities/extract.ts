@@ -5,6 +5,7 @@ import { textOf } from '../plan/text';
 import { checksum } from '../plan/checksum';
 import type { QuarantineEntry } from '../staging/repos/quarantine';
 import { checkpoints, stagedRecords } from '../staging/schema';
+import { analyzeStaging } from '../staging/analyze';
 import type { ActivityContext } from './deps';
 import { RequestMeter } from './meter';
 import { duplicateIdEntry, missingIdEntry, quarantineUnreadable, unparseableEntry } from './unreadable';
@@ -146,6 +147,8 @@ export async function extractObject(ctx: ActivityContext, input: ExtractInput): 
         ),
       );
   }
+  // Staging was just bulk-written: what comes next (rules, loads, reconciliation) must be planned for its size.
+  await analyzeStaging(ctx.sql, ['staged_records', 'quarantine']);
   const [counts] = await ctx.db.execute<{ staged: number; broken: number; duplicates: number }>(raw`
     select
       (select count(*)::int from staged_records where migration_id = ${input.migrationId} and object = ${input.object}) as staged,

@@ -23,12 +23,13 @@ import {
 } from './preferences';
 import { vendorActivity } from './vendor';
 import { ApplicationFailure } from '@temporalio/common';
-import { TernError } from '../common/errors';
+import { TernError, TransientDatabaseError } from '../common/errors';
 import { ActivityContext, type ActivityDeps } from './deps';
 
 /**
  * A TernError is a problem a person must fix (a missing file, a bad plan): retrying cannot help, so it
- * fails the activity for good, carrying its fix in the message the operator will see.
+ * fails the activity for good, carrying its fix in the message the operator will see. A database that was
+ * unreachable only for a moment (TransientDatabaseError: refused, reset, restarting) is retried instead.
  */
 function personFixable<I, O>(fn: (input: I) => Promise<O>): (input: I) => Promise<O> {
   // Vendor errors first: a 429 or a transient failure is retried, not a problem for a person.
@@ -38,7 +39,11 @@ function personFixable<I, O>(fn: (input: I) => Promise<O>): (input: I) => Promis
       return await vendorAware(input);
     } catch (err) {
       if (err instanceof TernError)
-        throw ApplicationFailure.create({ message: err.toLine(), type: err.name, nonRetryable: true });
+        throw ApplicationFailure.create({
+          message: err.toLine(),
+          type: err.name,
+          nonRetryable: !(err instanceof TransientDatabaseError),
+        });
       throw err;
     }
   };

@@ -18,6 +18,7 @@ import { textOf } from '../plan/text';
 import { transformArgs, transformName } from '../plan/transforms';
 import { appendAudit } from '../staging/audit';
 import { migrations, profiles, runs } from '../staging/schema';
+import { analyzeStaging } from '../staging/analyze';
 import type { ActivityContext } from './deps';
 
 /** The preferences phase's activities: rules, profile, gold schema, plan validation and dry run. */
@@ -131,6 +132,7 @@ export async function applyRules(ctx: ActivityContext, input: ObjectInput): Prom
     where q.migration_id = ${input.migrationId} and q.object = ${input.object} and q.resolved_at is null
       and q.stage <> 'extract' and s.migration_id = q.migration_id and s.object = q.object
       and s.source_id = q.record_key and s.disposition is not null`;
+  await analyzeStaging(ctx.sql, ['staged_records', 'quarantine']);
   return {
     object: input.object,
     filtered,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import postgres from 'postgres';
-import { ConfigError, DatabaseUnreachableError, TernError } from '../common/errors';
+import { ConfigError, databaseUnreachable, DatabaseUnreachableError, TernError } from '../common/errors';
 import type { ObjectPlan, Plan } from '../plan/schema';
 import { csvSourceReader } from './csv/source';
 import { jsonlSourceReader } from './jsonl/read';
@@ -169,7 +169,7 @@ export async function openSource(
             connection: { application_name: 'tern-source' },
           });
         } catch (err) {
-          throw unreachable(label, source.urlEnv, secrets.redact(messageOf(err)));
+          throw unreachable(label, source.urlEnv, secrets.redact(messageOf(err)), err);
         }
         let closed = false;
         const close = async () => {
@@ -181,7 +181,7 @@ export async function openSource(
           await sql`select 1`;
         } catch (err) {
           await close().catch(() => undefined);
-          throw unreachable(label, source.urlEnv, secrets.redact(messageOf(err)));
+          throw unreachable(label, source.urlEnv, secrets.redact(messageOf(err)), err);
         }
         return { reader: guarded(postgresSourceReader({ sql, ...common }), secrets, source.urlEnv), close };
       }
@@ -201,7 +201,7 @@ export async function openSource(
         (await pool.getConnection()).release();
       } catch (err) {
         await close().catch(() => undefined);
-        throw unreachable(label, source.urlEnv, secrets.redact(messageOf(err)));
+        throw unreachable(label, source.urlEnv, secrets.redact(messageOf(err)), err);
       }
       return { reader: guarded(mysqlSourceReader({ pool, ...common }), secrets, source.urlEnv), close };
     }
@@ -311,7 +311,7 @@ function guarded(reader: SourceReader, secrets: Secrets, urlEnv: string): Source
     } catch (err) {
       const clean = secrets.scrub(err);
       if (clean instanceof DatabaseUnreachableError)
-        throw new DatabaseUnreachableError(
+        throw new (clean.constructor as typeof DatabaseUnreachableError)(
           clean.message,
           `check ${urlEnv} (host, port, user, password, database name) and that the source database accepts connections`,
         );
@@ -320,8 +320,10 @@ function guarded(reader: SourceReader, secrets: Secrets, urlEnv: string): Source
   };
 }
 
-function unreachable(label: string, urlEnv: string, reason: string): DatabaseUnreachableError {
-  return new DatabaseUnreachableError(
+function unreachable(label: string, urlEnv: string, reason: string, cause: unknown): DatabaseUnreachableError {
+  // A refused or reset connection is transient (retried); a wrong URL or password is not (classifyDatabaseError).
+  return databaseUnreachable(
+    cause,
     `cannot connect to ${label}: ${reason}`,
     `check ${urlEnv} (host, port, user, password, database name) and that the source database is running and reachable from the worker`,
   );

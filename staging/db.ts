@@ -2,9 +2,10 @@ import path from 'node:path';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
-import { DatabaseUnreachableError } from '../common/errors';
+import { databaseUnreachable } from '../common/errors';
 import { redactUrl } from '../common/config';
 import * as schema from './schema';
+import { tiedToActivity } from './cancellation';
 
 export type StagingDb = PostgresJsDatabase<typeof schema>;
 
@@ -27,27 +28,52 @@ export interface ConnectOptions {
   applicationName?: string;
 }
 
-/** Opens a postgres.js client and proves it can reach the server, with a clear error when it cannot. */
+/**
+ * How often PostgreSQL checks that the client of a running query is still there (PostgreSQL 14+): a worker
+ * killed mid-query leaves no query behind for more than this long.
+ */
+const CLIENT_CHECK_INTERVAL_MS = 5_000;
+
+/**
+ * Opens a postgres.js client and proves it can reach the server, with a clear error when it cannot: one line
+ * for a person (a wrong URL, a wrong password), and a TransientDatabaseError (retried inside activities) when
+ * the server refused or dropped the connection. Its queries are cancelled when the activity running them is
+ * (see ./cancellation), and where the server supports it PostgreSQL ends the queries of a client that died.
+ */
 export async function openSql(url: string, options: ConnectOptions = {}): Promise<postgres.Sql> {
-  const sql = postgres(url, {
-    max: options.max ?? 5,
-    onnotice: () => undefined,
-    connect_timeout: 10,
-    idle_timeout: 30,
-    connection: { application_name: options.applicationName ?? 'tern' },
-  });
+  const client = (connection: Record<string, string>) =>
+    postgres(url, {
+      max: options.max ?? 5,
+      onnotice: () => undefined,
+      connect_timeout: 10,
+      idle_timeout: 30,
+      connection: { application_name: options.applicationName ?? 'tern', ...connection },
+    });
+  let sql = client({});
+  let clientCheck = false;
   try {
     await sql`select 1`;
+    // Not every server takes the setting (before 14, or platforms that cannot watch a socket): ask first.
+    clientCheck =
+      await sql`select set_config('client_connection_check_interval', ${String(CLIENT_CHECK_INTERVAL_MS)}, false)`.then(
+        () => true,
+        () => false,
+      );
   } catch (err) {
     await sql.end({ timeout: 1 }).catch(() => undefined);
     const reason = err instanceof Error ? err.message : String(err);
-    throw new DatabaseUnreachableError(
+    throw databaseUnreachable(
+      err,
       `cannot connect to the database at ${redactUrl(url)}: ${reason}`,
       'check DATABASE_URL (host, port, user, database name) and that PostgreSQL is running, or unset DATABASE_URL to use the embedded database',
-      { cause: err },
+      { keepCause: true },
     );
   }
-  return sql;
+  if (clientCheck) {
+    await sql.end({ timeout: 5 });
+    sql = client({ client_connection_check_interval: String(CLIENT_CHECK_INTERVAL_MS) });
+  }
+  return tiedToActivity(sql);
 }
 
 /** Connects to staging and applies any pending migrations (safe when several processes start at once). */

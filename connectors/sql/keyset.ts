@@ -1,4 +1,4 @@
-import { ConfigError, DatabaseUnreachableError } from '../../common/errors';
+import { ConfigError, databaseUnreachable, type DatabaseUnreachableError } from '../../common/errors';
 import type { SourceItem, SourceReader } from '../source';
 
 /**
@@ -254,25 +254,34 @@ export interface SourceErrorContext {
   isTable: boolean;
 }
 
-/** Node's network error codes: the source database cannot be reached. */
-export const NETWORK_ERROR_CODES: readonly string[] = [
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-];
-
-/** The server cannot be reached, or refuses the connection or the login. */
+/**
+ * The server cannot be reached, or refuses the connection or the login; `cause` (the driver's error) decides
+ * whether it is transient (a restart, a reset: retried) or for a person to fix (see classifyDatabaseError).
+ */
 export function sourceUnreachableError(
   context: SourceErrorContext,
   reason: string,
   code: string,
+  cause: unknown,
 ): DatabaseUnreachableError {
-  return new DatabaseUnreachableError(
+  return databaseUnreachable(
+    cause,
     `${context.where}: cannot read the source database: ${reason} (${code})`,
     'check the source database URL (the variable named by source.urlEnv): host, port, user, password and database name, and that the server accepts connections',
+  );
+}
+
+/** A driver's connection error (see classifyDatabaseError) as the source's unreachable error, code and all. */
+export function sourceConnectionError(context: SourceErrorContext, err: unknown): DatabaseUnreachableError {
+  const { code, message } = (typeof err === 'object' && err !== null ? err : {}) as {
+    code?: unknown;
+    message?: unknown;
+  };
+  return sourceUnreachableError(
+    context,
+    typeof message === 'string' ? message : String(err),
+    typeof code === 'string' ? code : 'connection error',
+    err,
   );
 }
 

@@ -1,5 +1,5 @@
 import type { FieldPacket, Pool, PoolConnection, RowDataPacket, TypeCastField, TypeCastNext } from 'mysql2/promise';
-import { ConfigError, DatabaseUnreachableError } from '../../common/errors';
+import { classifyDatabaseError, ConfigError, DatabaseUnreachableError } from '../../common/errors';
 import type { SourceReader } from '../source';
 import {
   assertDistinctColumns,
@@ -8,12 +8,11 @@ import {
   GROUP_SIZE_COLUMN,
   keysetReader,
   keysetRow,
-  NETWORK_ERROR_CODES,
   sourceAccessDeniedError,
   sourceReadRejectedError,
   sourceRelation,
   sourceRelationMissingError,
-  sourceUnreachableError,
+  sourceConnectionError,
   sourceWriteAttemptError,
   type KeysetQueries,
   type SourceErrorContext,
@@ -322,28 +321,14 @@ function assertWindowFunctions(version: string, where: string): void {
     );
 }
 
-const UNREACHABLE_CODES = new Set([
-  ...NETWORK_ERROR_CODES,
-  'PROTOCOL_CONNECTION_LOST',
-  'PROTOCOL_SEQUENCE_TIMEOUT',
-  'HANDSHAKE_NO_SSL_SUPPORT',
-  'ER_ACCESS_DENIED_ERROR',
-  'ER_NOT_SUPPORTED_AUTH_MODE',
-  'ER_HOST_NOT_PRIVILEGED',
-  'ER_HOST_IS_BLOCKED',
-  'ER_CON_COUNT_ERROR',
-  'ER_BAD_DB_ERROR',
-  'ER_DBACCESS_DENIED_ERROR',
-]);
-
 /** Turns a mysql2 error into one that names the object and the fix. Other errors pass through. */
 export function describeMysqlError(err: unknown, context: SourceErrorContext): unknown {
   if (err instanceof ConfigError || err instanceof DatabaseUnreachableError) return err;
+  if (classifyDatabaseError(err)) return sourceConnectionError(context, err);
   if (!(err instanceof Error)) return err;
   const { code, sqlState } = err as { code?: unknown; sqlState?: unknown };
   const reason = err.message;
   if (typeof code !== 'string') return err;
-  if (UNREACHABLE_CODES.has(code)) return sourceUnreachableError(context, reason, code);
   if (code === 'ER_NO_SUCH_TABLE')
     return sourceRelationMissingError(
       context,

@@ -1,5 +1,6 @@
 import type postgres from 'postgres';
-import { ConfigError, DatabaseUnreachableError } from '../../common/errors';
+import { classifyDatabaseError, ConfigError, DatabaseUnreachableError } from '../../common/errors';
+import { tiedToActivity } from '../../staging/cancellation';
 import type { SourceReader } from '../source';
 import {
   assertDistinctColumns,
@@ -8,12 +9,11 @@ import {
   GROUP_SIZE_COLUMN,
   keysetReader,
   keysetRow,
-  NETWORK_ERROR_CODES,
   sourceAccessDeniedError,
   sourceReadRejectedError,
   sourceRelation,
   sourceRelationMissingError,
-  sourceUnreachableError,
+  sourceConnectionError,
   sourceWriteAttemptError,
   type KeysetQueries,
   type SourceErrorContext,
@@ -44,7 +44,9 @@ const K = quotePgIdent(GROUP_INDEX_COLUMN);
  * as `\x…` hex, char(n) without its trailing blanks. Each page runs in its own read-only transaction.
  */
 export function postgresSourceReader(options: PostgresSourceOptions): SourceReader {
-  const { sql, id, pageSize } = options;
+  const { id, pageSize } = options;
+  // A read whose activity was cancelled or timed out is cancelled in the source database too.
+  const sql = tiedToActivity(options.sql);
   const { relation, from, where } = sourceRelation(options, quotePgIdent, 'postgres');
   const sid = `s.${quotePgIdent(id)}`;
 
@@ -138,31 +140,14 @@ export function postgresSourceReader(options: PostgresSourceOptions): SourceRead
   return keysetReader(queries, { id, pageSize, where });
 }
 
-const UNREACHABLE_CODES = new Set([
-  ...NETWORK_ERROR_CODES,
-  'CONNECT_TIMEOUT',
-  'CONNECTION_CLOSED',
-  'CONNECTION_ENDED',
-  'CONNECTION_DESTROYED',
-  'SASL_SIGNATURE_MISMATCH',
-  'AUTH_TYPE_NOT_IMPLEMENTED',
-]);
-
 /** Turns a postgres.js error into one that names the object and the fix. Other errors pass through. */
 export function describePostgresError(err: unknown, context: SourceErrorContext): unknown {
   if (err instanceof ConfigError || err instanceof DatabaseUnreachableError) return err;
+  if (classifyDatabaseError(err)) return sourceConnectionError(context, err);
   if (!(err instanceof Error)) return err;
   const code = (err as { code?: unknown }).code;
   const reason = err.message;
   if (typeof code !== 'string') return err;
-  if (
-    UNREACHABLE_CODES.has(code) ||
-    code.startsWith('08') ||
-    code.startsWith('28') ||
-    code === '3D000' ||
-    code === '57P03'
-  )
-    return sourceUnreachableError(context, reason, code);
   if (code === '42P01' || code === '3F000')
     return sourceRelationMissingError(
       context,
