@@ -116,8 +116,13 @@ export class ActivityContext {
     if (url === this.deps.staging.url) return this.deps.staging.sql;
     let pending = this.targets.get(url);
     if (!pending) {
-      pending = openSql(url, { applicationName: 'tern-target' });
-      this.targets.set(url, pending);
+      const opening = openSql(url, { applicationName: 'tern-target' });
+      this.targets.set(url, opening);
+      // A connection that failed is not kept: the next attempt connects again (the database may be back).
+      opening.catch(() => {
+        if (this.targets.get(url) === opening) this.targets.delete(url);
+      });
+      pending = opening;
     }
     return pending;
   }

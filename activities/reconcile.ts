@@ -3,6 +3,7 @@ import { refOf } from './load';
 import { checksum } from '../plan/checksum';
 import { addDecimals } from '../plan/decimal';
 import { appendAudit } from '../staging/audit';
+import { analyzeStaging } from '../staging/analyze';
 import { idMap, reconciliations, stagedRecords } from '../staging/schema';
 import { heartbeatIfActivity, type ActivityContext } from './deps';
 import { RequestMeter } from './meter';
@@ -41,6 +42,7 @@ const READ_BACK_PAGE = 1000;
  * compared with the checksum Tern stored when it wrote it.
  */
 export async function reconcileObject(ctx: ActivityContext, input: ReconcileInput): Promise<ObjectReconciliation> {
+  await analyzeStaging(ctx.sql, ['staged_records', 'id_map', 'quarantine', 'conflicts']); // loads bulk-wrote them
   const { plan } = await ctx.migration(input.migrationId);
   const object = ctx.object(plan, input.object);
   const meter = new RequestMeter();
