@@ -10,6 +10,7 @@ import type { CustomTransformFn } from '../plan/compile';
 import { loadCustomTransforms } from '../plan/custom';
 import { PostgresTarget } from '../connectors/postgres/records';
 import type { TargetAdapter } from '../connectors/target';
+import type { Liveness } from './liveness';
 import type { RequestMeter } from './meter';
 import { openSaasTarget, type SaasDeps } from '../connectors/saas-targets';
 
@@ -19,6 +20,15 @@ export function heartbeatIfActivity(details?: unknown): void {
     Context.current().heartbeat(details);
   } catch {
     // Not inside an activity (the CLI reconciles and validates directly).
+  }
+}
+
+/** The current activity's cancellation (cancelled, timed out, worker shutting down); none outside activities. */
+export function cancellationSignalIfActivity(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined;
   }
 }
 
@@ -72,25 +82,36 @@ export class ActivityContext {
     return this.deps.env ?? process.env;
   }
 
-  /** What SaaS connectors need: staging (shared budgets, ledgers), credentials, a heartbeat while waiting. */
-  saasDeps(meter?: RequestMeter): SaasDeps {
+  /**
+   * What SaaS connectors need: staging (shared budgets, ledgers), credentials, a heartbeat while waiting, and the
+   * activity's cancellation. Under a `Liveness`, heartbeats carry its resume details (a bare heartbeat would
+   * replace them with nothing).
+   */
+  saasDeps(meter?: RequestMeter, live?: Pick<Liveness, 'beat' | 'signal'>): SaasDeps {
     // Every request is a sign of life: at a vendor's documented rate one page of a load can take minutes.
+    const beat = live ? () => live.beat() : () => heartbeatIfActivity();
     return {
       sql: this.sql,
       env: this.env,
-      onWait: heartbeatIfActivity,
+      onWait: beat,
       onRequest: (vendor) => {
         meter?.add(vendor);
-        heartbeatIfActivity();
+        beat();
       },
+      signal: live?.signal ?? cancellationSignalIfActivity(),
     };
   }
 
   /** The plan's target: a PostgreSQL database, or a SaaS tool through the connector kit. */
-  async target(plan: Plan, migrationId?: string, meter?: RequestMeter): Promise<TargetAdapter> {
+  async target(
+    plan: Plan,
+    migrationId?: string,
+    meter?: RequestMeter,
+    live?: Pick<Liveness, 'beat' | 'signal'>,
+  ): Promise<TargetAdapter> {
     if (plan.target.kind === 'postgres')
       return new PostgresTarget(await this.targetSql(plan), plan as Plan & { target: { kind: 'postgres' } });
-    return openSaasTarget(this.saasDeps(meter), plan, migrationId ?? plan.name);
+    return openSaasTarget(this.saasDeps(meter, live), plan, migrationId ?? plan.name);
   }
 
   /** The target database connection, resolved from the plan's credential reference inside the activity. */

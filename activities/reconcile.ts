@@ -5,7 +5,8 @@ import { addDecimals } from '../plan/decimal';
 import { appendAudit } from '../staging/audit';
 import { analyzeStaging } from '../staging/analyze';
 import { idMap, reconciliations, stagedRecords } from '../staging/schema';
-import { heartbeatIfActivity, type ActivityContext } from './deps';
+import type { ActivityContext } from './deps';
+import { whileAlive, type Liveness } from './liveness';
 import { RequestMeter } from './meter';
 
 export interface ReconcileInput {
@@ -37,16 +38,62 @@ export interface ObjectReconciliation {
 
 const READ_BACK_PAGE = 1000;
 
+/** How far a reconciliation's read-back got: heartbeated after every page, resumed by the next attempt. */
+export interface ReadBackProgress {
+  /** The last source id read back (pages go in source id order). */
+  after: string;
+  mismatches: number;
+  examples: string[];
+  legacySums: Record<string, string>;
+  newSums: Record<string, string>;
+}
+
+/** The read-back's starting point: the previous attempt's heartbeated progress when it has one, else zero. */
+export function resumedReadBack(details: unknown, sumFields: readonly string[]): ReadBackProgress {
+  const zero = (): Record<string, string> => Object.fromEntries(sumFields.map((f) => [f, '0']));
+  const d = details as Partial<ReadBackProgress> | null | undefined;
+  const sums = (v: unknown): v is Record<string, string> =>
+    typeof v === 'object' &&
+    v !== null &&
+    sumFields.every((f) => typeof (v as Record<string, unknown>)[f] === 'string');
+  if (
+    !d ||
+    typeof d.after !== 'string' ||
+    typeof d.mismatches !== 'number' ||
+    !Array.isArray(d.examples) ||
+    !sums(d.legacySums) ||
+    !sums(d.newSums)
+  )
+    return { after: '', mismatches: 0, examples: [], legacySums: zero(), newSums: zero() };
+  return {
+    after: d.after,
+    mismatches: d.mismatches,
+    examples: d.examples.map(String).slice(0, 20),
+    legacySums: { ...zero(), ...d.legacySums },
+    newSums: { ...zero(), ...d.newSums },
+  };
+}
+
 /**
  * Reconciles one object: counts from staging, and every written record read back from the target and
  * compared with the checksum Tern stored when it wrote it.
  */
 export async function reconcileObject(ctx: ActivityContext, input: ReconcileInput): Promise<ObjectReconciliation> {
+  // Reading an object back at a vendor's rate can take longer than one attempt may run: every page heartbeats
+  // its cursor and running counts, and a retry carries on from there instead of starting over.
   await analyzeStaging(ctx.sql, ['staged_records', 'id_map', 'quarantine', 'conflicts']); // loads bulk-wrote them
+  return whileAlive(undefined, (live) => reconcileAlive(ctx, input, live));
+}
+
+async function reconcileAlive(
+  ctx: ActivityContext,
+  input: ReconcileInput,
+  live: Liveness,
+): Promise<ObjectReconciliation> {
   const { plan } = await ctx.migration(input.migrationId);
   const object = ctx.object(plan, input.object);
   const meter = new RequestMeter();
-  const writer = await (await ctx.target(plan, input.migrationId, meter)).records(input.object);
+  const writer = await (await ctx.target(plan, input.migrationId, meter, live)).records(input.object);
   const m = input.migrationId;
   const o = input.object;
 
@@ -102,12 +149,10 @@ export async function reconcileObject(ctx: ActivityContext, input: ReconcileInpu
 
   const columns = object.fields.map((f) => f.to);
   const sumFields = object.sums;
-  const legacySums: Record<string, string> = Object.fromEntries(sumFields.map((f) => [f, '0']));
-  const newSums: Record<string, string> = Object.fromEntries(sumFields.map((f) => [f, '0']));
   const sumSources = new Map(sumFields.map((f) => [f, object.fields.find((x) => x.to === f)?.from]));
-  let mismatches = 0;
-  const examples: string[] = [];
-  let after = '';
+  const progress = resumedReadBack(live.resumeDetails, sumFields);
+  const { legacySums, newSums, examples } = progress;
+  let { mismatches, after } = progress;
   for (;;) {
     const page = await ctx.db
       .select({ sourceId: idMap.sourceId, checksum: idMap.checksum, targetId: idMap.targetId, raw: stagedRecords.raw })
@@ -132,8 +177,7 @@ export async function reconcileObject(ctx: ActivityContext, input: ReconcileInpu
       .orderBy(asc(idMap.sourceId))
       .limit(READ_BACK_PAGE);
     if (page.length === 0) break;
-    heartbeatIfActivity({ after });
-    after = page[page.length - 1]!.sourceId;
+    live.throwIfCancelled();
     const readBack = await writer.lookup(
       page.map((p) => refOf(p.sourceId, { targetId: p.targetId, state: 'written' })),
     );
@@ -151,6 +195,9 @@ export async function reconcileObject(ctx: ActivityContext, input: ReconcileInpu
         newSums[field] = addDecimals(newSums[field]!, row?.[field]);
       }
     }
+    after = page[page.length - 1]!.sourceId;
+    // The page is counted: a retry resumes after it, with the counts so far.
+    live.beat({ after, mismatches, examples, legacySums, newSums } satisfies ReadBackProgress);
   }
   await meter.record(ctx, { migrationId: m, phase: input.phase, object: o, stage: 'reconcile' }, c.loaded);
   const source = c.staged + c.extract_rejects;

@@ -19,6 +19,11 @@ export interface SaasDeps {
   onWait?: () => void;
   /** Counts each request sent, per vendor (what a stage cost). */
   onRequest?: (vendor: string) => void;
+  /**
+   * The activity's cancellation: a cancelled or timed-out activity stops waiting for budget or backoff and sends
+   * nothing more (a request already sent finishes, bounded by its timeout).
+   */
+  signal?: AbortSignal;
 }
 
 /** A governed client for one vendor account, its budget shared by every worker process. */
@@ -39,7 +44,7 @@ export function vendorClient(
   return new VendorClient(
     declaration,
     { baseUrl: connection.baseUrl, credentials: connection.credentials },
-    { governor, env: deps.env, onWait: deps.onWait, onRequest: deps.onRequest },
+    { governor, env: deps.env, onWait: deps.onWait, onRequest: deps.onRequest, signal: deps.signal },
   );
 }
 

@@ -1018,6 +1018,21 @@ const handlers: Record<string, Handler> = {
     writes.count('comments', `${conversation.id}:${createHash('sha256').update(body.body).digest('hex').slice(0, 16)}`);
     return { status: 201, body: presentComment(comment, store, baseUrl) };
   }),
+  // Front: the body "can only be updated if the comment was created using the same token" (one token here).
+  'update-comment': guarded((req, { store, writes, baseUrl }) => {
+    const comments = frontCollections.comments(store);
+    const comment = comments.get(req.params.comment_id!);
+    if (!comment) throw new FrontError(404, `Comment ${req.params.comment_id} not found`);
+    const body = (req.body ?? {}) as { body?: string; is_pinned?: boolean };
+    const next = {
+      ...comment,
+      ...(body.body !== undefined ? { body: body.body } : {}),
+      ...(body.is_pinned !== undefined ? { is_pinned: body.is_pinned } : {}),
+    };
+    comments.set(comment.id, next);
+    writes.count('comments:updated', comment.id);
+    return { status: 200, body: presentComment(next, store, baseUrl) };
+  }),
   'get-message': guarded((req, { store, baseUrl }) => {
     const idOrAlias = req.params.message_id!;
     const messages = frontCollections.messages(store);

@@ -151,6 +151,26 @@ const epochSeconds = (value: unknown): number => {
 
 const isoOf = (seconds: number) => new Date(seconds * 1000).toISOString();
 
+/**
+ * A write that streams files from the source into a multipart form may take longer than a JSON call; each file is
+ * watched for stalls by the download itself, the whole upload is bounded by this.
+ */
+const UPLOAD_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * From how many messages on one read-back Tern reads whole conversations (one listing finds every message of a
+ * ticket) instead of one message at a time: below it, a listing would mostly find messages nobody asked for.
+ */
+const LIST_READ_BACK_FROM = 20;
+
+/** Splits `items` into at most `parts` runs of neighbours, in order. */
+function runsOf<T>(items: readonly T[], parts: number): T[][] {
+  const size = Math.max(1, Math.ceil(items.length / Math.max(1, parts)));
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
 /** Front, reached through the connector kit (governed, retried, credentials by reference). */
 export class FrontTarget implements TargetAdapter {
   readonly kind = 'front';
@@ -506,15 +526,40 @@ class FrontRecords implements TargetRecords {
           if (row) out.set(r.sourceId, row);
         });
         return out;
-      case 'messages':
-        await each(records, async (r) => {
-          // Never written, or written without an answer: the import is idempotent by external_id, so
-          // writing again is the lookup.
-          if (!r.targetId) return;
-          const row = await this.getMessage(r.targetId);
-          if (row) out.set(r.sourceId, row);
+      case 'messages': {
+        // Never written, or written without an answer: the import is idempotent by external_id, so writing again
+        // is the lookup.
+        const wanted = records.filter((r) => r.targetId);
+        if (wanted.length < LIST_READ_BACK_FROM) {
+          await each(wanted, async (r) => {
+            const found = await this.getMessage(r.targetId!);
+            if (found) out.set(r.sourceId, found.row);
+          });
+          return out;
+        }
+        // Reading back many: a ticket's messages sit side by side in source order, so each lane takes a run of
+        // neighbours, reads one message to learn its conversation, then lists the whole conversation (up to 100
+        // messages a request) and finds the neighbours there instead of asking for them one by one.
+        const rows = new Map<string, TargetRow | null>();
+        const listed = new Set<string>();
+        await eachLimited(runsOf(wanted, this.client.concurrency), this.client.concurrency, async (run) => {
+          for (const r of run) {
+            const uid = r.targetId!;
+            if (!rows.has(uid)) {
+              const found = await this.getMessage(uid);
+              rows.set(uid, found?.row ?? null);
+              const conversation = found?.conversationId;
+              if (conversation && !listed.has(conversation)) {
+                listed.add(conversation);
+                for (const m of await this.conversationMessages(conversation)) rows.set(m.message_uid, messageRow(m));
+              }
+            }
+            const row = rows.get(uid);
+            if (row) out.set(r.sourceId, row);
+          }
         });
         return out;
+      }
       case 'conversations': {
         const threads = await this.front.extras.get(
           'thread',
@@ -553,20 +598,25 @@ class FrontRecords implements TargetRecords {
         });
         return out;
       }
-      case 'comments':
-        await each(records, async (r) => {
-          if (!r.targetId) return;
-          const [conversationId, commentId] = r.targetId.split('/');
-          const comments = await this.front
-            .list<FrontComment>(`/conversations/${conversationId}/comments`, 'list conversation comments')
-            .catch((err: unknown) => {
-              if (err instanceof VendorError && err.status === 404) return [];
-              throw err;
-            });
-          const hit = comments.find((c) => c.id === commentId);
-          if (hit) out.set(r.sourceId, commentRow(hit, conversationId!, r.key));
+      case 'comments': {
+        // One listing per conversation finds every note of it (not one listing per note).
+        const byConversation = new Map<string, RecordRef[]>();
+        for (const r of records) {
+          if (!r.targetId) continue;
+          const conversationId = r.targetId.split('/')[0]!;
+          byConversation.set(conversationId, [...(byConversation.get(conversationId) ?? []), r]);
+        }
+        await eachLimited([...byConversation], this.client.concurrency, async ([conversationId, refs]) => {
+          const comments = new Map(
+            (await this.conversationComments(conversationId)).map((c) => [`${conversationId}/${c.id}`, c]),
+          );
+          for (const r of refs) {
+            const hit = comments.get(r.targetId!);
+            if (hit) out.set(r.sourceId, commentRow(hit, conversationId, r.key));
+          }
         });
         return out;
+      }
     }
   }
 
@@ -587,7 +637,8 @@ class FrontRecords implements TargetRecords {
     };
   }
 
-  private async getMessage(uid: string): Promise<TargetRow | undefined> {
+  /** A message as Tern reads it back, and the conversation it is in. */
+  private async getMessage(uid: string): Promise<{ row: TargetRow; conversationId: string | null } | undefined> {
     const res = await this.client.request<FrontMessageBody>({
       method: 'get',
       url: `/messages/alt:uid:${uid}`,
@@ -595,21 +646,28 @@ class FrontRecords implements TargetRecords {
       accept: [404],
     });
     if (res.status === 404) return undefined;
-    const m = res.data;
-    const from = m.recipients.find((r) => r.role === 'from');
-    return {
-      thread_ref: m.metadata?.thread_ref ?? null,
-      subject: m.subject,
-      body: m.body,
-      sender_handle: from?.handle ?? null,
-      sender_name: from?.name ?? null,
-      to: m.recipients.find((r) => r.role === 'to')?.handle ?? null,
-      author_id: m.author?.id ?? null,
-      is_inbound: String(m.is_inbound),
-      created_at: String(m.created_at),
-      attachments: JSON.stringify(m.attachments ?? []),
-      __tern_id: m.message_uid,
-    };
+    const link = res.data._links?.related?.conversation;
+    return { row: messageRow(res.data), conversationId: link ? (link.split('/').pop() ?? null) : null };
+  }
+
+  /** Every message of a conversation, a hundred a request (none when the conversation is gone). */
+  private conversationMessages(conversationId: string): Promise<FrontMessageBody[]> {
+    return this.front
+      .list<FrontMessageBody>(`/conversations/${conversationId}/messages?limit=100`, 'list conversation messages')
+      .catch((err: unknown) => {
+        if (err instanceof VendorError && err.status === 404) return [];
+        throw err;
+      });
+  }
+
+  /** Every comment of a conversation (none when the conversation is gone). */
+  private conversationComments(conversationId: string): Promise<FrontComment[]> {
+    return this.front
+      .list<FrontComment>(`/conversations/${conversationId}/comments`, 'list conversation comments')
+      .catch((err: unknown) => {
+        if (err instanceof VendorError && err.status === 404) return [];
+        throw err;
+      });
   }
 
   private async getTemplate(id: string): Promise<FrontTemplate | undefined> {
@@ -761,6 +819,7 @@ class FrontRecords implements TargetRecords {
           url: `/inboxes/${inbox}/imported_messages`,
           // With attachments, Front takes the message as multipart/form-data, each file streamed from the source.
           data: attachments.length === 0 ? message : () => this.multipart(message, attachments),
+          ...(attachments.length === 0 ? {} : { timeoutMs: UPLOAD_TIMEOUT_MS }),
           operation: 'import message',
           // Front will not import two messages with one external_id: sending again is safe.
           idempotent: true,
@@ -844,7 +903,21 @@ class FrontRecords implements TargetRecords {
       case 'comments': {
         const conversationId = textOf(p.conversation_id);
         const body = textOf(p.body);
-        // A lost answer: the note may be there already; its body (with its own author and time) finds it.
+        // In Front already (the lookup found it, e.g. a note changed at the source or in Front): changed in
+        // place, never posted a second time. Front keeps the files a note was posted with.
+        const existing = item.existing?.__tern_id;
+        if (existing) {
+          await this.client.request({
+            method: 'patch',
+            url: `/comments/${existing.split('/')[1]}`,
+            data: { body },
+            operation: 'update comment',
+            idempotent: true,
+          });
+          return existing;
+        }
+        // An earlier attempt whose answer never came, or a lost answer: the note may be there already. Its body
+        // starts with the header Tern writes (original author and time), so the body finds it.
         const findExisting = async () =>
           (
             await this.front.list<FrontComment>(
@@ -863,6 +936,7 @@ class FrontRecords implements TargetRecords {
             method: 'post',
             url: `/conversations/${conversationId}/comments`,
             data: files.length === 0 ? comment : () => this.multipart(comment, files),
+            ...(files.length === 0 ? {} : { timeoutMs: UPLOAD_TIMEOUT_MS }),
             operation: 'add comment',
           });
           return `${conversationId}/${res.data.id}`;
@@ -995,6 +1069,7 @@ interface FrontContactBody {
 }
 
 interface FrontMessageBody {
+  _links?: { related?: { conversation?: string } };
   message_uid: string;
   subject: string;
   body: string;
@@ -1027,6 +1102,23 @@ interface FrontComment {
   author: { id: string } | null;
   posted_at: number;
   attachments?: { filename: string; content_type: string; size: number }[];
+}
+
+function messageRow(m: FrontMessageBody): TargetRow {
+  const from = m.recipients.find((r) => r.role === 'from');
+  return {
+    thread_ref: m.metadata?.thread_ref ?? null,
+    subject: m.subject,
+    body: m.body,
+    sender_handle: from?.handle ?? null,
+    sender_name: from?.name ?? null,
+    to: m.recipients.find((r) => r.role === 'to')?.handle ?? null,
+    author_id: m.author?.id ?? null,
+    is_inbound: String(m.is_inbound),
+    created_at: String(m.created_at),
+    attachments: JSON.stringify(m.attachments ?? []),
+    __tern_id: m.message_uid,
+  };
 }
 
 function commentRow(c: FrontComment, conversationId: string, key: string): TargetRow {

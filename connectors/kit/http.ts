@@ -1,6 +1,6 @@
 import http from 'node:http';
-import type { Readable } from 'node:stream';
 import https from 'node:https';
+import { PassThrough, type Readable } from 'node:stream';
 import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from 'axios';
 import { logger as rootLogger } from '../../common/logger';
 import type { VendorBudget } from './budget';
@@ -50,18 +50,34 @@ export interface VendorRequest {
   idempotent?: boolean;
   /** Expected record-level statuses that are answers, not errors (e.g. 404 on a lookup). */
   accept?: number[];
+  /**
+   * The whole request's limit, in place of the client's (a multipart upload streams files from the source and
+   * may take longer than a JSON call; its files are watched for stalls apart).
+   */
+  timeoutMs?: number;
 }
 
 export interface VendorClientOptions {
   governor: RateGovernor;
   env?: NodeJS.ProcessEnv;
-  /** Per-request timeout. */
+  /** The whole of one request, from sending to the last byte of the answer (default 30 s). */
   timeoutMs?: number;
+  /** The same for a write that is not safe to resend (default 90 s): its timeout leaves an unknown outcome. */
+  writeTimeoutMs?: number;
+  /** A download: the longest silence between two chunks before it is abandoned as stalled (default 30 s). */
+  idleTimeoutMs?: number;
+  /** A download: the whole of it, however steadily it flows (default 10 min). */
+  downloadTimeoutMs?: number;
+  /**
+   * Aborts when the caller is cancelled (the activity was cancelled or timed out): waiting for budget, for a
+   * backoff or before a download stops at once. A request already sent is left to finish, bounded by its timeout.
+   */
+  signal?: AbortSignal;
   /** Attempts for a retryable failure before the error goes up to the activity (and Temporal's retry policy). */
   maxAttempts?: number;
   /** A 429 asking to wait longer than this fails the call (the activity retries with nextRetryDelay). */
   maxInlineWaitMs?: number;
-  /** Called between attempts, e.g. to heartbeat. */
+  /** Called while waiting (budget, backoff) and every few seconds while a request is in flight, e.g. to heartbeat. */
   onWait?: () => void;
   /** Called for every request sent (retries included): each one counts against the vendor's limit. */
   onRequest?: (vendor: string) => void;
@@ -80,7 +96,121 @@ function authorization(ref: CredentialRef, env: NodeJS.ProcessEnv, vendor: strin
   return `Basic ${Buffer.from(pair).toString('base64')}`;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A duration for people: `400 ms`, `30 s`. */
+const duration = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`);
+
+/** How often a waiting or in-flight call reports that it is alive (`onWait`). */
+const ALIVE_EVERY_MS = 3_000;
+
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new Error(`cancelled: ${String(reason)}`);
+}
+
+/** Waits `ms`, or less when `signal` aborts (then throws its reason). */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(abortError(signal));
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortError(signal!));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Awaits `promise` unless `signal` aborts first. What the promise yields after an abort is handed to `late`
+ * (e.g. a budget slot to give back), so nothing leaks.
+ */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined, late: (value: T) => void): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) {
+    promise.then(late, () => undefined);
+    return Promise.reject(abortError(signal));
+  }
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const onAbort = () => {
+      if (settled) return;
+      settled = true;
+      promise.then(late, () => undefined);
+      reject(abortError(signal));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        if (settled) return;
+        settled = true;
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        if (settled) return;
+        settled = true;
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}
+
+/**
+ * A download's body, watched: it fails when the source sends nothing for `idleMs` while the reader waits for it
+ * (a stalled transfer; a reader that is busy elsewhere, e.g. a multipart upload still sending an earlier file,
+ * does not count) or when the whole took longer than `totalMs`, so a reader never waits forever.
+ */
+export function watchedStream(source: Readable, idleMs: number, totalMs: number, what: string): Readable {
+  const out = new PassThrough();
+  let idle: NodeJS.Timeout | undefined;
+  const disarm = () => clearTimeout(idle);
+  const fail = (message: string) => {
+    disarm();
+    clearTimeout(total);
+    const err = Object.assign(new Error(message), { code: 'ETIMEDOUT' });
+    source.destroy(err);
+    out.destroy(err);
+  };
+  const arm = () => {
+    disarm();
+    idle = setTimeout(() => fail(`${what}: stalled, no data for ${duration(idleMs)}`), idleMs);
+  };
+  const total = setTimeout(() => fail(`${what}: not finished after ${duration(totalMs)}`), totalMs);
+  const done = () => {
+    disarm();
+    clearTimeout(total);
+  };
+  arm();
+  source.on('data', (chunk: Buffer) => {
+    if (out.write(chunk)) arm();
+    else {
+      // The reader is behind: the source waits for it, which is no stall.
+      disarm();
+      source.pause();
+    }
+  });
+  out.on('drain', () => {
+    arm();
+    source.resume();
+  });
+  source.on('end', () => {
+    done();
+    out.end();
+  });
+  source.on('error', (err) => {
+    done();
+    out.destroy(err);
+  });
+  out.on('close', () => {
+    done();
+    if (!source.readableEnded) source.destroy();
+  });
+  return out;
+}
 
 /** Full-jitter exponential backoff: 200 ms, 400 ms, … capped at 10 s. */
 function backoffMs(attempt: number): number {
@@ -138,13 +268,19 @@ export class VendorClient {
     const maxInlineWaitMs = this.options.maxInlineWaitMs ?? 60_000;
     const write = req.method !== 'get' && !req.idempotent;
     const ctx = { vendor: this.vendor, operation: req.operation, write, credentialEnv: this.credentialEnv };
+    const signal = this.options.signal;
+    // A create that times out has an unknown outcome (to be looked up, and the vendor may still commit it after
+    // the lookup): writes are given longer before Tern stops waiting; the caller stays alive meanwhile.
+    const timeoutMs =
+      req.timeoutMs ?? (write ? (this.options.writeTimeoutMs ?? 90_000) : (this.options.timeoutMs ?? 30_000));
     for (let attempt = 1; ; attempt++) {
-      // Waiting for the budget (a shared pause after a 429 can last a minute) keeps the caller alive.
+      // Waiting for the budget (a shared pause after a 429 can last a minute) keeps the caller alive; a
+      // cancelled caller stops waiting (a slot granted meanwhile is given back).
       const onWait = this.options.onWait;
-      const alive = onWait ? setInterval(onWait, 5000) : undefined;
+      let alive = onWait ? setInterval(onWait, ALIVE_EVERY_MS) : undefined;
       let release: () => void;
       try {
-        release = await this.options.governor.acquire();
+        release = await unlessAborted(this.options.governor.acquire(), signal, (late) => late());
       } finally {
         clearInterval(alive);
       }
@@ -152,6 +288,12 @@ export class VendorClient {
       const started = Date.now();
       let failure: VendorError | undefined;
       let response: AxiosResponse<T> | undefined;
+      // A request in flight is the caller's work: it stays alive until the answer (or the timeout) comes.
+      alive = onWait ? setInterval(onWait, ALIVE_EVERY_MS) : undefined;
+      // The whole request is bounded (axios' own timeout only watches the socket's silence). Not tied to the
+      // caller's cancellation: a request already sent finishes, so its outcome is known.
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
       try {
         // A streamed body (a multipart upload) is built afresh for every attempt: a stream is read only once.
         const data: unknown = typeof req.data === 'function' ? await (req.data as () => unknown)() : req.data;
@@ -165,14 +307,22 @@ export class VendorClient {
           url: req.url,
           params: req.params,
           data,
+          timeout: timeoutMs,
+          signal: deadline.signal,
           ...(formHeaders ? { headers: formHeaders } : {}),
         });
         this.options.governor.observe(response.headers);
         if (!req.accept?.includes(response.status)) failure = classifyResponse(response, ctx);
       } catch (err) {
         if (!isAxiosError(err)) throw err;
+        if (deadline.signal.aborted) {
+          err.code = 'ETIMEDOUT';
+          err.message = `timed out after ${duration(timeoutMs)}`;
+        }
         failure = classifyTransportError(err, ctx);
       } finally {
+        clearTimeout(timer);
+        clearInterval(alive);
         release();
       }
       this.log.debug(
@@ -198,7 +348,7 @@ export class VendorClient {
       if (!(failure instanceof RetryableError) || attempt >= maxAttempts) throw failure;
       this.log.debug({ operation: req.operation, attempt, error: failure.message }, 'retrying');
       this.options.onWait?.();
-      await sleep(failure.retryAfterMs ?? backoffMs(attempt));
+      await sleep(failure.retryAfterMs ?? backoffMs(attempt), signal);
     }
   }
 
@@ -217,10 +367,24 @@ export class VendorClient {
         this.vendor,
         undefined,
       );
+    const signal = this.options.signal;
+    const idleMs = this.options.idleTimeoutMs ?? 30_000;
+    const totalMs = this.options.downloadTimeoutMs ?? 600_000;
+    const headersMs = this.options.timeoutMs ?? 30_000;
     for (let attempt = 1; ; attempt++) {
+      if (signal?.aborted) throw abortError(signal);
+      // The answer's headers within the request timeout; then the body watched for stalls and bounded whole.
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(new Error(`no answer after ${headersMs} ms`)), headersMs);
       try {
-        const res = await this.http.get<Readable>(target.href, { responseType: 'stream', timeout: 0 });
-        if (res.status >= 200 && res.status < 300) return res.data;
+        const res = await this.http.get<Readable>(target.href, {
+          responseType: 'stream',
+          timeout: headersMs,
+          signal: deadline.signal,
+        });
+        clearTimeout(timer);
+        if (res.status >= 200 && res.status < 300)
+          return watchedStream(res.data, idleMs, totalMs, `${this.vendor} attachment download`);
         res.data.resume();
         const failure = classifyResponse({ ...res, data: {} } as AxiosResponse, {
           vendor: this.vendor,
@@ -230,9 +394,14 @@ export class VendorClient {
         });
         if (!failure) throw new Error(`${this.vendor}: download answered ${res.status}`);
         if (!(failure instanceof RetryableError) || attempt >= (this.options.maxAttempts ?? 6)) throw failure;
-        await sleep(failure.retryAfterMs ?? backoffMs(attempt));
+        await sleep(failure.retryAfterMs ?? backoffMs(attempt), signal);
       } catch (err) {
+        clearTimeout(timer);
         if (!isAxiosError(err)) throw err;
+        if (deadline.signal.aborted) {
+          err.code = 'ETIMEDOUT';
+          err.message = `no answer after ${duration(headersMs)}`;
+        }
         const failure = classifyTransportError(err, {
           vendor: this.vendor,
           operation: 'download attachment',
@@ -240,7 +409,7 @@ export class VendorClient {
           credentialEnv: this.credentialEnv,
         });
         if (!(failure instanceof RetryableError) || attempt >= (this.options.maxAttempts ?? 6)) throw failure;
-        await sleep(backoffMs(attempt));
+        await sleep(backoffMs(attempt), signal);
       }
     }
   }

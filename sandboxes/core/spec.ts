@@ -37,6 +37,14 @@ export class SpecRouter {
     const definition = readSpec(file) as Document & {
       paths: Record<string, Record<string, { operationId?: string; parameters?: unknown[] }>>;
     };
+    // A documented path with a trailing slash (Front's PATCH /comments/{comment_id}/) is served without it too,
+    // as the vendor does: its operations join the bare path's.
+    for (const p of Object.keys(definition.paths)) {
+      if (p.length < 2 || !p.endsWith('/')) continue;
+      const bare = p.slice(0, -1);
+      definition.paths[bare] = { ...definition.paths[p], ...definition.paths[bare] };
+      delete definition.paths[p];
+    }
     for (const [p, item] of Object.entries(definition.paths)) {
       for (const method of METHODS) {
         const op = item[method];
