@@ -105,7 +105,7 @@ program
     'legacy customers (CSV) into PostgreSQL and contacts (CSV) into the Attio sandbox under fire: worker SIGKILLs, a Temporal and a PostgreSQL restart, 5xx, dropped commits, 429 bursts and slow responses during full; a delta with unreadable lines and empty ids; a rollback mid-delta. Lost and duplicated records counted in the targets; the same run without faults first. Runs on its own PostgreSQL cluster (created once), not DATABASE_URL',
   )
   .option('--records <n>', 'records of the full phase, both targets together', '100000')
-  .option('--saas-share <f>', 'share of the records that go to the Attio sandbox', '0.2')
+  .option('--saas-share <f>', 'share of the records that go to the Attio sandbox', '0.1')
   .option('--kills <n>', 'worker SIGKILLs during the full phase', '5')
   .option('--seed <n>', 'the seed of the data and of the moments faults strike', '15')
   .option('--budget-minutes <m>', 'time budget of the whole invocation; a phase still running then is terminated', '30')
