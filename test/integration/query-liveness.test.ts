@@ -19,7 +19,7 @@ import {
   type CustomerScenario,
 } from '../support/harness';
 import { spawnTs, stopChild } from '../support/processes';
-import { sleep, waitFor } from '../support/wait';
+import { waitFor } from '../support/wait';
 
 /** Staging's bulk-written tables. */
 const STAGING_TABLES = ['staged_records', 'id_map', 'quarantine'];
@@ -107,8 +107,12 @@ objects:
       const outcome = await withWorker(settings, staging, async () => {
         const started = await startPhase(client, settings, staging.db, loaded, { phase: 'full', migrationId });
         // A generous bound: with analysed staging this takes a fraction of it; without, it never ends.
-        const bound = sleep(8 * 60_000).then(() => 'did not finish' as const);
+        let timer: NodeJS.Timeout | undefined;
+        const bound = new Promise<'did not finish'>((resolve) => {
+          timer = setTimeout(() => resolve('did not finish'), 8 * 60_000);
+        });
         const result = await Promise.race([started.handle.result().catch((err: unknown) => err), bound]);
+        clearTimeout(timer);
         if (result === 'did not finish') {
           const busy = await staging.sql<{ n: number }[]>`
           select count(*)::int as n from pg_stat_activity where application_name like 'tern%' and state = 'active'`;
