@@ -12,14 +12,14 @@ export function loadHeartbeatTimeoutMs(): number {
 
 /**
  * The SaaS sandbox's faults during the full phase: 5% 5xx, 2% of writes committed and then dropped, a 429 burst
- * of 1.5 s every 20 s, and 1% of responses 3 s slower than the load activities' heartbeat timeout (so Temporal
+ * of 2 s every 15 s, and 1% of responses 3 s slower than the load activities' heartbeat timeout (so Temporal
  * gives the attempt up while its request is still being answered).
  */
 export function chaosSandboxFaults(): Partial<FaultSpec> {
   return {
     error5xx: 0.05,
     commitThenDrop: 0.02,
-    burst429: { everyMs: 20_000, forMs: 1500 },
+    burst429: { everyMs: 15_000, forMs: 2000 },
     slow: { rate: 0.01, ms: loadHeartbeatTimeoutMs() + 3000 },
   };
 }
