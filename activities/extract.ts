@@ -4,7 +4,8 @@ import { openSource } from '../connectors/sources';
 import { textOf } from '../plan/text';
 import { checksum } from '../plan/checksum';
 import type { QuarantineEntry } from '../staging/repos/quarantine';
-import { checkpoints, stagedRecords } from '../staging/schema';
+import { readCheckpoint, saveCheckpoint } from '../staging/repos/checkpoints';
+import { stagedRecords } from '../staging/schema';
 import { analyzeStaging } from '../staging/analyze';
 import type { ActivityContext } from './deps';
 import { RequestMeter } from './meter';
@@ -35,17 +36,7 @@ export async function extractObject(ctx: ActivityContext, input: ExtractInput): 
   const { plan } = await ctx.migration(input.migrationId);
   const object = ctx.object(plan, input.object);
   const key = { migrationId: input.migrationId, object: input.object, phase: 'extract', stage: 'extract' };
-  const [checkpoint] = await ctx.db
-    .select()
-    .from(checkpoints)
-    .where(
-      and(
-        eq(checkpoints.migrationId, key.migrationId),
-        eq(checkpoints.object, key.object),
-        eq(checkpoints.phase, key.phase),
-        eq(checkpoints.stage, key.stage),
-      ),
-    );
+  const checkpoint = await readCheckpoint(ctx.db, key);
   if (!checkpoint?.done) {
     const meter = new RequestMeter();
     let read = 0;
@@ -105,13 +96,7 @@ export async function extractObject(ctx: ActivityContext, input: ExtractInput): 
         }
         for (const broken of brokenBatch) unreadable.push(unparseableEntry(broken));
         await quarantineUnreadable(tx, scope, unreadable, { reread: false });
-        await tx
-          .insert(checkpoints)
-          .values({ ...key, cursor: lastCursor, done: false })
-          .onConflictDoUpdate({
-            target: [checkpoints.migrationId, checkpoints.object, checkpoints.phase, checkpoints.stage],
-            set: { cursor: lastCursor, updatedAt: new Date() },
-          });
+        await saveCheckpoint(tx, key, { cursor: lastCursor });
       });
       batch = [];
       brokenBatch = [];
@@ -135,17 +120,7 @@ export async function extractObject(ctx: ActivityContext, input: ExtractInput): 
       await source.close();
       await meter.record(ctx, { ...key, phase: input.phase }, read);
     }
-    await ctx.db
-      .update(checkpoints)
-      .set({ done: true, updatedAt: new Date() })
-      .where(
-        and(
-          eq(checkpoints.migrationId, key.migrationId),
-          eq(checkpoints.object, key.object),
-          eq(checkpoints.phase, key.phase),
-          eq(checkpoints.stage, key.stage),
-        ),
-      );
+    await saveCheckpoint(ctx.db, key, { cursor: lastCursor, done: true });
   }
   // Staging was just bulk-written: what comes next (rules, loads, reconciliation) must be planned for its size.
   await analyzeStaging(ctx.sql, ['staged_records', 'quarantine']);

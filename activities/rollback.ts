@@ -3,6 +3,7 @@ import type { RecordRef, TargetRecords, TargetRow } from '../connectors/target';
 import { checksum } from '../plan/checksum';
 import { appendAudit } from '../staging/audit';
 import { idMap } from '../staging/schema';
+import { analyzeStaging } from '../staging/analyze';
 import type { ActivityContext } from './deps';
 import { refOf } from './load';
 import { whileAlive } from './liveness';
@@ -60,6 +61,8 @@ export async function rollbackPage(ctx: ActivityContext, input: RollbackPageInpu
     // The target's requests heartbeat through the liveness, so they carry its resume details.
     const writer = await (await ctx.target(plan, input.migrationId, undefined, liveness)).records(input.object);
     const resumed = pageResume(liveness.resumeDetails, input);
+    // The loads just bulk-wrote the ledger: its statistics must know its size before it is paged through.
+    if (input.after === null && !resumed) await analyzeStaging(ctx.sql, ['id_map']);
     let cursor = resumed?.cursor ?? input.after;
     let deleted = resumed?.deleted ?? 0;
     let restored = resumed?.restored ?? 0;
