@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Context } from '@temporalio/activity';
 
 /**
@@ -46,6 +47,8 @@ export function keepAlive(initialDetails?: unknown, everyMs = HEARTBEAT_EVERY_MS
       stop: () => undefined,
     };
   }
+  // Every request and query in flight listens for the cancellation; a page runs many side by side.
+  setMaxListeners(256, context.cancellationSignal);
   let details = initialDetails;
   const beat = (next?: unknown) => {
     if (next !== undefined) details = next;
