@@ -15,7 +15,7 @@ import { IdMapLedger } from '../staging/repos/id-map';
 import { quarantineRecords, resolveQuarantined } from '../staging/repos/quarantine';
 import { migrations, stagedRecords } from '../staging/schema';
 import type { ActivityContext } from './deps';
-import { whileAlive } from './liveness';
+import { type Liveness, whileAlive } from './liveness';
 import { RequestMeter } from './meter';
 import { referenceFields } from './preferences';
 
@@ -66,17 +66,14 @@ export async function loadPage(ctx: ActivityContext, input: LoadPageInput): Prom
   }
 }
 
-async function loadPageAlive(
-  ctx: ActivityContext,
-  input: LoadPageInput,
-  live: { beat(details?: unknown): void; throwIfCancelled(): void },
-): Promise<LoadPageResult> {
+async function loadPageAlive(ctx: ActivityContext, input: LoadPageInput, live: Liveness): Promise<LoadPageResult> {
   const { plan } = await ctx.migration(input.migrationId);
   const object = ctx.object(plan, input.object);
   const scope = { migrationId: input.migrationId, object: input.object };
   const mapper = compileObjectMapper(object, await ctx.customTransforms(plan));
   const meter = new RequestMeter();
-  const target = await (await ctx.target(plan, input.migrationId, meter)).records(input.object);
+  // The target's requests heartbeat through the page's liveness and stop waiting for budget when it is cancelled.
+  const target = await (await ctx.target(plan, input.migrationId, meter, live)).records(input.object);
   const startedAt = Date.now();
   const rows = await readPage(ctx, input, object.pageSize);
   const result: LoadPageResult = {
