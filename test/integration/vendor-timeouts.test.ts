@@ -66,10 +66,11 @@ describe('bounded requests and downloads', () => {
   it('a read slower than its timeout is sent again; a create slower than its timeout has an unknown outcome', async () => {
     const sandbox = await startSandbox(frontSandbox, { seed: 3 });
     sandboxes.push(sandbox);
-    const api = client(front, sandbox, { timeoutMs: 400, writeTimeoutMs: 400 });
+    // Reads get a wide margin (a loaded machine may answer a normal read slowly); the slow one is far past it.
+    const api = client(front, sandbox, { timeoutMs: 2000, writeTimeoutMs: 400 });
     sandbox.setFaults({
       slowNext: [
-        { operation: 'list-teammates', count: 1, ms: 2000 },
+        { operation: 'list-teammates', count: 1, ms: 6000 },
         { operation: 'create-message-template', count: 1, ms: 2000 },
       ],
     });
@@ -79,7 +80,8 @@ describe('bounded requests and downloads', () => {
       operation: 'list teammates',
     });
     expect(teammates.data._results.length).toBeGreaterThan(0);
-    expect(sandbox.stats().byOperation['list-teammates']).toBe(2);
+    // The slow read timed out and was sent again (again if a retry was slow too: the count is a floor).
+    expect(sandbox.stats().byOperation['list-teammates']).toBeGreaterThanOrEqual(2);
 
     const created = await api
       .request({
@@ -103,11 +105,12 @@ describe('bounded requests and downloads', () => {
       .flatMap((c) => c.attachments)
       .find((a) => a.size > 0)!;
     expect(attachment).toBeDefined();
-    const api = client(zendesk, sandbox, { timeoutMs: 400 });
-    sandbox.setFaults({ slowNext: [{ operation: 'DownloadAttachment', count: 1, ms: 2000 }] });
+    const api = client(zendesk, sandbox, { timeoutMs: 2000 });
+    sandbox.setFaults({ slowNext: [{ operation: 'DownloadAttachment', count: 1, ms: 6000 }] });
     const stream = await api.download(`${sandbox.url}${attachment.content_url}`);
     expect(await bytesOf(stream)).toBe(attachment.size);
-    expect(sandbox.stats().byOperation.DownloadAttachment).toBe(2);
+    expect(sandbox.stats().slowedNext).toEqual({ DownloadAttachment: 1 });
+    expect(sandbox.stats().byOperation.DownloadAttachment).toBeGreaterThanOrEqual(2);
 
     // Every attempt slow: the download gives up with a retryable error instead of waiting forever.
     sandbox.setFaults({ slowNext: [{ operation: 'DownloadAttachment', count: 2, ms: 2000 }] });
