@@ -167,7 +167,16 @@ const sqlSource = <K extends string>(kind: K) =>
     pageSize: z.number().int().min(1).max(50_000).default(2000),
   });
 
-export const csvSourceSchema = fileSource('csv');
+/**
+ * A quoted CSV field may span any number of lines (RFC 4180); this limit only guards against a runaway quote
+ * (one that never closes), after which the record's first line is quarantined and the lines after it re-read.
+ */
+export const DEFAULT_MAX_RECORD_LINES = 10_000;
+
+export const csvSourceSchema = fileSource('csv').extend({
+  /** Lines one CSV record may span (quoted fields with line breaks) before its quote counts as runaway. */
+  maxRecordLines: z.number().int().min(1).max(10_000_000).default(DEFAULT_MAX_RECORD_LINES),
+});
 export const jsonlSourceSchema = fileSource('jsonl');
 export const postgresSourceSchema = sqlSource('postgres');
 export const mysqlSourceSchema = sqlSource('mysql');
