@@ -1,4 +1,5 @@
 import { textOf } from './text';
+import { parseTimestampText, utcText } from './timestamps';
 
 /**
  * Canonical text of a value for a target column type. Both the payload Tern sends and the row it reads back
@@ -24,30 +25,51 @@ export function canonicalValue(kind: ColumnKind, value: unknown): string | null 
   if (value === null || value === undefined) return null;
   switch (kind) {
     case 'integer':
-      return BigInt(textOf(value).trim()).toString();
+      return canonicalInteger(value);
     case 'decimal':
       return canonicalDecimal(textOf(value));
-    case 'boolean': {
-      const s = textOf(value).trim().toLowerCase();
-      return s === 'true' || s === 't' ? 'true' : 'false';
-    }
+    case 'boolean':
+      return canonicalBoolean(value);
     case 'date':
-      return textOf(value).slice(0, 10);
-    case 'timestamp': {
-      // PostgreSQL prints "2024-01-02 03:04:05.6+00"; make that ISO 8601 before parsing.
-      const text = textOf(value)
-        .trim()
-        .replace(/^(\d{4}-\d\d-\d\d) /, '$1T')
-        .replace(/([+-]\d\d)$/, '$1:00');
-      const d = value instanceof Date ? value : new Date(text);
-      return Number.isNaN(d.getTime()) ? textOf(value) : d.toISOString();
-    }
+      return textOf(value).trim().slice(0, 10);
+    case 'timestamp':
+      return canonicalTimestamp(value) ?? textOf(value);
     case 'array':
       return JSON.stringify(arrayElements(value));
     case 'json':
     case 'text':
       return textOf(value);
   }
+}
+
+/**
+ * A timestamp as ISO 8601 UTC with every fraction digit the value has (at least milliseconds), so
+ * `2024-01-02 03:04:05.12345+00` and `2024-01-02T03:04:05.123450Z` are equal and `…05.123456` and `…05.123`
+ * are not. Text without an offset (a timestamp without time zone) is read as UTC. Undefined when the value is
+ * no timestamp (`infinity`, text a column refused).
+ */
+export function canonicalTimestamp(value: unknown): string | undefined {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.toISOString();
+  const parsed = parseTimestampText(textOf(value));
+  return parsed ? utcText(parsed) : undefined;
+}
+
+/** An integer as bigint text ("007" → "7", "+42" → "42"); text that is no integer stays as it is. */
+function canonicalInteger(value: unknown): string {
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+  const text = textOf(value).trim();
+  return /^[+-]?\d+$/.test(text) ? BigInt(text).toString() : textOf(value);
+}
+
+const TRUE_TEXT = new Set(['t', 'true', 'y', 'yes', 'on', '1']);
+const FALSE_TEXT = new Set(['f', 'false', 'n', 'no', 'off', '0']);
+
+/** true/false for every spelling PostgreSQL's boolean input accepts; other text stays as it is. */
+function canonicalBoolean(value: unknown): string {
+  if (typeof value === 'boolean') return String(value);
+  const s = textOf(value).trim().toLowerCase();
+  return TRUE_TEXT.has(s) ? 'true' : FALSE_TEXT.has(s) ? 'false' : textOf(value);
 }
 
 /** An element of an array column as text (null for SQL NULL); nested lists for multi-dimensional arrays. */
@@ -168,19 +190,28 @@ export function pgArrayLiteral(elements: readonly ArrayElement[]): string {
     .join(',')}}`;
 }
 
-/** "0012.5000" → "12.5", "-0.0" → "0", "1e3" → "1000"; keeps full precision (no float round-trip). */
+/**
+ * "0012.5000" → "12.5", "-0.0" → "0", "1e3" → "1000": a decimal by its value, digit for digit (exponents
+ * shift the point; no float round-trip), so any number of digits survives. Text that is no number stays.
+ */
 export function canonicalDecimal(text: string): string {
-  let s = text.trim();
-  if (/e/i.test(s)) {
-    const n = Number(s);
-    if (!Number.isFinite(n)) return s;
-    s = n.toString();
-    if (/e/i.test(s)) return s;
+  const s = text.trim();
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d{1,6}))?$/.exec(s);
+  if (!m || ((m[2] ?? '') === '' && (m[3] ?? '') === '')) return s;
+  let int = m[2] ?? '';
+  let frac = m[3] ?? '';
+  const exponent = Number(m[4] ?? 0);
+  if (exponent > 0) {
+    const padded = frac.padEnd(exponent, '0');
+    int += padded.slice(0, exponent);
+    frac = padded.slice(exponent);
+  } else if (exponent < 0) {
+    const padded = int.padStart(-exponent, '0');
+    frac = padded.slice(padded.length + exponent) + frac;
+    int = padded.slice(0, padded.length + exponent);
   }
-  const m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(s);
-  if (!m) return s;
-  const int = (m[2] ?? '').replace(/^0+(?=\d)/, '') || '0';
-  const frac = (m[3] ?? '').replace(/0+$/, '');
+  int = int.replace(/^0+(?=\d)/, '') || '0';
+  frac = frac.replace(/0+$/, '');
   const body = frac ? `${int}.${frac}` : int;
   return body === '0' ? '0' : `${m[1] === '-' ? '-' : ''}${body}`;
 }
