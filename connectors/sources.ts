@@ -71,7 +71,11 @@ export async function openSource(
       const file = sourceFile(plan, object);
       const reader =
         source.kind === 'csv'
-          ? csvSourceReader(file, { encoding: object.source.encoding, delimiter: object.source.delimiter })
+          ? csvSourceReader(file, {
+              encoding: object.source.encoding,
+              delimiter: object.source.delimiter,
+              maxRecordLines: source.maxRecordLines,
+            })
           : jsonlSourceReader(file, { encoding: object.source.encoding });
       return { reader, close: () => Promise.resolve() };
     }

@@ -6,6 +6,8 @@ export interface CsvSourceOptions {
   /** File encoding; `utf-8` is accepted for `utf8`. */
   encoding?: BufferEncoding | 'utf-8';
   delimiter?: string;
+  /** Lines one record may span before its quote counts as runaway (plan: `source.maxRecordLines`). */
+  maxRecordLines?: number;
 }
 
 /**
@@ -17,7 +19,11 @@ export function csvSourceReader(file: string, options: CsvSourceOptions = {}): S
   const encoding: BufferEncoding = options.encoding === 'utf-8' ? 'utf8' : (options.encoding ?? 'utf8');
   return async function* read(cursor: string | null): AsyncGenerator<SourceItem> {
     const after = lineCursor(cursor, file);
-    for await (const item of readCsv(file, { encoding, delimiter: options.delimiter })) {
+    for await (const item of readCsv(file, {
+      encoding,
+      delimiter: options.delimiter,
+      maxRecordLines: options.maxRecordLines,
+    })) {
       if (item.line <= after) continue;
       const position = `line ${item.line}`;
       const next = String(item.line);

@@ -44,9 +44,53 @@ describe('readCsv', () => {
     const items = await read(`${rows.join('\n')}\n`);
     const broken = items.filter((i) => i.kind === 'broken');
     expect(broken).toEqual([
-      { kind: 'broken', line: 3, text: '2,"Bob,bob@example.com', message: 'unclosed quote: the field never ends' },
+      {
+        kind: 'broken',
+        line: 3,
+        text: '2,"Bob,bob@example.com',
+        message: expect.stringMatching(
+          /^unclosed quote: the quoted field opened on line 3 of \S+\.csv never closes/,
+        ) as string,
+      },
     ]);
     expect(items.filter((i) => i.kind === 'record')).toHaveLength(31);
+  });
+
+  it('reads a quoted field longer than the old 20-line cut as one record', async () => {
+    const note = Array.from({ length: 120 }, (_, i) => `line ${i + 1}`).join('\n');
+    const items = await read(`id,note,tail\n1,"${note}",x\n2,short,y\n`);
+    expect(items).toEqual([
+      { kind: 'record', line: 2, record: { id: '1', note, tail: 'x' } },
+      { kind: 'record', line: 122, record: { id: '2', note: 'short', tail: 'y' } },
+    ]);
+  });
+
+  it('takes a quote still open after maxRecordLines for a runaway one, names the setting and reads on', async () => {
+    const rows = ['id,name', '1,"runaway', ...Array.from({ length: 60 }, (_, i) => `${i + 2},n${i}`), '99,"ok"'];
+    const items = await read(`${rows.join('\n')}\n`, { maxRecordLines: 50 });
+    const broken = items.filter((i) => i.kind === 'broken');
+    expect(broken).toHaveLength(1);
+    expect(broken[0]).toMatchObject({ line: 2, text: '1,"runaway' });
+    expect(broken[0]).toMatchObject({
+      message: expect.stringMatching(
+        /opened on line 2 of \S+\.csv is still open after 50 lines \(source\.maxRecordLines\); raise source\.maxRecordLines/,
+      ) as string,
+    });
+    const records = items.filter((i) => i.kind === 'record');
+    expect(records.map((r) => r.line)).toEqual(Array.from({ length: 61 }, (_, i) => i + 3));
+  });
+
+  it('quarantines text after a closing quote instead of guessing the value', async () => {
+    const items = await read('id,name\n1,"Ana"Maria\n2,Bo\n');
+    expect(items).toEqual([
+      {
+        kind: 'broken',
+        line: 2,
+        text: '1,"Ana"Maria',
+        message: expect.stringContaining('text follows the closing quote') as string,
+      },
+      { kind: 'record', line: 3, record: { id: '2', name: 'Bo' } },
+    ]);
   });
 
   it('reports an unclosed quote near the end of the file without losing the lines after it', async () => {
