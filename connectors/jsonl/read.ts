@@ -1,6 +1,5 @@
-import fs from 'node:fs';
-import readline from 'node:readline';
 import { lineCursor } from '../csv/source';
+import { readFileLines } from '../file-lines';
 import { assertReadableFile } from '../files';
 import type { SourceItem, SourceReader } from '../source';
 
@@ -16,8 +15,11 @@ const MAX_MESSAGE = 300;
 /**
  * A JSON-lines file (one JSON object per line, any size) as a SourceReader, streamed line by line.
  *
+ * - Lines end with LF (a CR before it is JSON whitespace), as JSON Lines defines them: a lone CR between
+ *   tokens does not split a record, and U+2028 inside a string is a character.
  * - Position `line N`; cursor = the line number as text; resuming skips the lines ≤ cursor unparsed.
- * - A byte-order mark is dropped; blank lines are skipped (they yield nothing).
+ * - A byte-order mark is dropped; blank lines (JSON whitespace only: space, tab, CR) are skipped; a line of
+ *   other spaces (no-break space) is not JSON, so it is broken, never dropped.
  * - A line that is not valid JSON, or is JSON but not an object (array, string, number, null), is yielded as
  *   `broken` with its line number and reading goes on.
  * - A record is the parsed object as is: nested objects and arrays are kept, numbers stay numbers, except
@@ -32,29 +34,22 @@ export function jsonlSourceReader(file: string, options: JsonlSourceOptions = {}
       file,
       'check source.directory (relative to the plan file) and objects[].source.file in the plan, and the file permissions',
     );
-    const input = fs.createReadStream(file, { encoding });
-    const lines = readline.createInterface({ input, crlfDelay: Infinity });
-    let lineNo = 0;
-    try {
-      for await (let text of lines) {
-        lineNo += 1;
-        if (lineNo === 1) text = text.replace(/^\uFEFF/, '');
-        if (lineNo <= after || text.trim() === '') continue;
-        const position = `line ${lineNo}`;
-        const next = String(lineNo);
-        const parsed = parseJsonLine(text);
-        if (parsed.ok) {
-          yield { kind: 'record', position, cursor: next, record: parsed.record };
-        } else {
-          yield { kind: 'broken', position, cursor: next, text: clip(text), message: parsed.message };
-        }
+    for await (const { number, text } of readFileLines(file, { encoding, breaks: 'lf' })) {
+      if (number <= after || JSON_BLANK.test(text)) continue;
+      const position = `line ${number}`;
+      const next = String(number);
+      const parsed = parseJsonLine(text);
+      if (parsed.ok) {
+        yield { kind: 'record', position, cursor: next, record: parsed.record };
+      } else {
+        yield { kind: 'broken', position, cursor: next, text: clip(text), message: parsed.message };
       }
-    } finally {
-      lines.close();
-      input.destroy();
     }
   };
 }
+
+/** A line of JSON whitespace only (RFC 8259: space, tab, CR; LF ends the line). */
+const JSON_BLANK = /^[ \t\r]*$/;
 
 type Parsed = { ok: true; record: Record<string, unknown> } | { ok: false; message: string };
 
