@@ -1,6 +1,7 @@
 import { textOf } from './text';
 import type { GoldColumn, GoldSchema } from '../connectors/postgres/schema';
 import type { FieldProfile, ObjectProfile } from './profile';
+import { outOfRange, type FieldFinding } from './precision';
 import type { Plan } from './schema';
 import { columnKindOf, type ColumnKind } from './target-values';
 import { picklistCoverage, transformArgs, transformName, transformOutputKind, type TransformSpec } from './transforms';
@@ -57,7 +58,7 @@ const SUGGEST: Partial<Record<ColumnKind, string>> = {
 export function checkPlanAgainstTarget(
   plan: Plan,
   gold: GoldSchema,
-  profiles: ReadonlyMap<string, ObjectProfile> = new Map(),
+  profiles: ReadonlyMap<string, ObjectProfile & { preflight?: readonly FieldFinding[] }> = new Map(),
 ): TargetIssue[] {
   const issues: TargetIssue[] = [];
   plan.objects.forEach((object, i) => {
@@ -143,6 +144,16 @@ export function checkPlanAgainstTarget(
             add('warning', `objects.${i}.fields.${j}.transform.${k}`, `${field.from}: ${finding.message}`, finding.fix);
         });
       }
+      for (const finding of profile?.preflight ?? []) {
+        if (finding.field !== field.to || !PRECISION_CODES.has(finding.code)) continue;
+        const examples = finding.examples.slice(0, 3).map((e) => e.record);
+        add(
+          'warning',
+          `objects.${i}.fields.${j}`,
+          `${field.from ?? '(no source field)'} → ${field.to}: ${finding.records} records: ${finding.message}${examples.length > 0 ? ` (e.g. record ${examples.join(', ')})` : ''}`,
+          finding.fix,
+        );
+      }
       field.transform.forEach((spec, k) => {
         if (transformName(spec) !== 'picklist') return;
         const finding = picklistFinding(transformArgs(spec), `${object.name}.${field.from ?? field.to}`, fieldProfile);
@@ -162,6 +173,9 @@ export function checkPlanAgainstTarget(
   });
   return issues;
 }
+
+/** Pre-flight findings the dry run counts that `plan validate` repeats per field: precision the target lacks. */
+const PRECISION_CODES = new Set(['precision_loss', 'out_of_range']);
 
 /**
  * Values of a picklist field no option or alias covers: those of the profile (every distinct value of a
@@ -315,7 +329,8 @@ const quoted = (v: unknown) => {
 
 /**
  * What the target would refuse in a mapped payload, checked before writing so a dry run predicts it and a
- * load quarantines it with the same reason: a null in a NOT NULL column, text longer than its column, and for
+ * load quarantines it with the same reason: a null in a NOT NULL column, text longer than its column, a number
+ * beyond its column's range (plan/precision.ts), and for
  * SaaS attributes a value in the wrong format, an option that does not exist, several values where the
  * attribute holds one.
  */
@@ -348,6 +363,8 @@ export function columnRejection(
         fix: `add { truncate: { length: ${column.maxLength}, onOverflow: truncate } }`,
       };
     }
+    const range = outOfRange(column, value);
+    if (range) return range;
     if (column.multiple === false && items.length > 1) {
       return {
         code: 'target_several_values',

@@ -13,6 +13,11 @@ export interface GoldColumn {
   /** Numeric precision and scale (numeric(p, s)); null when not numeric or unconstrained. */
   precision: number | null;
   scale: number | null;
+  /**
+   * Fractional-second digits a timestamp column keeps (timestamp(3) → 3; PostgreSQL's default is 6); absent
+   * for other columns, and in gold schemas frozen before Tern recorded it.
+   */
+  datetimePrecision?: number;
   /** SaaS attributes: the value format the target enforces (Attio's email-address, domain, phone-number). */
   format?: 'email' | 'domain' | 'phone';
   /** SaaS select/status attributes: the options that exist in the target now. */
@@ -59,10 +64,11 @@ export async function discoverSchema(
       character_maximum_length: number | null;
       numeric_precision: number | null;
       numeric_scale: number | null;
+      datetime_precision: number | null;
     }[]
   >`
     select table_name, column_name, data_type, udt_name, is_nullable, column_default, is_identity, is_generated,
-           character_maximum_length, numeric_precision, numeric_scale
+           character_maximum_length, numeric_precision, numeric_scale, datetime_precision
     from information_schema.columns
     where table_schema = ${schema} and table_name = any(${[...tables]}::text[])
     order by table_name, ordinal_position`;
@@ -88,6 +94,9 @@ export async function discoverSchema(
         maxLength: r.character_maximum_length === null ? null : Number(r.character_maximum_length),
         precision: r.numeric_precision === null || r.data_type !== 'numeric' ? null : Number(r.numeric_precision),
         scale: r.numeric_scale === null || r.data_type !== 'numeric' ? null : Number(r.numeric_scale),
+        ...(r.data_type.startsWith('timestamp') && r.datetime_precision !== null
+          ? { datetimePrecision: Number(r.datetime_precision) }
+          : {}),
       }));
     gold.tables[table] = {
       exists: columns.length > 0,
@@ -135,6 +144,8 @@ export function describeSchemaDrift(gold: GoldSchema, now: GoldSchema): string[]
 function sameColumn(before: GoldColumn, after: GoldColumn): boolean {
   const { options: optionsBefore, ...restBefore } = before;
   const { options: optionsAfter, ...restAfter } = after;
+  // A gold schema frozen before Tern recorded timestamp precision says nothing about it: no drift.
+  if (restBefore.datetimePrecision === undefined) delete restAfter.datetimePrecision;
   if (checksum(restBefore) !== checksum(restAfter)) return false;
   if ((optionsBefore === undefined) !== (optionsAfter === undefined)) return false;
   const now = new Set(optionsAfter ?? []);
