@@ -43,11 +43,11 @@ export interface NorthwindObjectFacts {
 export const TEST_ACCOUNTS_RULE = 'test-accounts';
 export const CANCELLED_LINES_RULE = 'cancelled-lines';
 
-const isBlank = (v: unknown) => v === null || v === undefined || String(v).trim() === '';
-const dedupeKey = (v: unknown) => (isBlank(v) ? '' : String(v).trim().replace(/\s+/g, ' ').toLowerCase());
+const isBlank = (v: Row[string] | undefined) => v === null || v === undefined || String(v).trim() === '';
+const dedupeKey = (v: Row[string] | undefined) => (isBlank(v) ? '' : String(v).trim().replace(/\s+/g, ' ').toLowerCase());
 
 /** An amount in cents, as the currency transform reads it ("$1,007.64"); undefined when it is no amount. */
-export function cents(value: unknown): number | undefined {
+export function cents(value: Row[string] | undefined): number | undefined {
   if (value === null || value === undefined) return undefined;
   const m = /^\$?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?$/.exec(String(value).trim());
   if (!m) return undefined;
@@ -103,7 +103,7 @@ export function outcomes(
 
   const testAccount = new RegExp(TEST_CUSTOMER_PATTERN);
   for (const c of rows.customers)
-    if (!isBlank(c.company_name) && testAccount.test(String(c.company_name)))
+    if (!isBlank(c.company_name) && testAccount.test(String(c.company_name).trim()))
       out.customers.set(Number(c.id), `filtered:${TEST_ACCOUNTS_RULE}`);
   const customerSurvivor = dedupe('customers', (c) => dedupeKey(c.company_name));
   decide('customers', (c) => (isBlank(c.company_name) ? 'required_missing' : undefined));
