@@ -106,7 +106,7 @@ export function formatPreferencesReport(report: PreferencesReport, options: { fi
     }
     for (const f of o.preflight ?? [])
       out.push(
-        `  pre-flight ${f.code} ${f.field}: ${f.records} record(s) the target would refuse, e.g. ${f.examples
+        `  pre-flight ${f.code} ${f.field}: ${f.records} record(s) the target would ${f.code === 'precision_loss' ? 'round (they load altered)' : 'refuse'}, e.g. ${f.examples
           .slice(0, 3)
           .map((e) => `record ${e.record}${e.value === null ? '' : ` "${e.value}"`}`)
           .join(', ')} — fix: ${f.fix}`,
