@@ -1,5 +1,6 @@
 import type { ObjectPlan } from './schema';
 import {
+  assertFaithfulText,
   buildTransform,
   RecordRejection,
   transformArgs,
@@ -61,7 +62,10 @@ export function compileObjectMapper(
     for (const step of steps) {
       const value = step.from === undefined ? null : raw[step.from];
       try {
+        // Characters that text cannot carry are quarantined, in the source value and in what is written.
+        assertFaithfulText(value);
         payload[step.to] = step.fns.reduce<unknown>((v, fn) => fn(v, ctx), value === undefined ? null : value);
+        assertFaithfulText(payload[step.to]);
       } catch (err) {
         if (isRejection(err)) {
           return {

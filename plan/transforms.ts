@@ -10,6 +10,7 @@ export {
   type TransformDefinition,
   type TransformFn,
 } from './transforms/core';
+export { assertFaithfulText, unfaithfulTextReason } from './transforms/faithful-text';
 export { DATE_FORMATS, isAmbiguousDate, parseDate, type DateFormat } from './transforms/dates';
 export { describeTransform, transformOutputKind, type TransformOutputKind } from './transforms/describe';
 export { splitList } from './transforms/lists';

@@ -1,6 +1,14 @@
 import { DateTime, IANAZone } from 'luxon';
 import { z } from 'zod';
 import { asText, define, elementwise, isBlank, quoteValue, RecordRejection, type TransformDefinition } from './core';
+import {
+  formatHasYear,
+  instantText,
+  MAX_DATETIME_LENGTH,
+  parseFormattedDateTime,
+  parseIsoDateTime,
+  type ParsedInstant,
+} from './instants';
 
 /** Date and time transforms: calendar dates, instants, and wall times moved between zones. */
 /** An IANA time zone name (or UTC), checked against the zones this Node.js knows. */
@@ -50,79 +58,6 @@ export function isAmbiguousDate(text: string): boolean {
   return a >= 1 && b >= 1 && a <= 12 && b <= 12 && a !== b;
 }
 
-/** No legitimate date or date-time is this long; longer values are refused before any parsing. */
-const MAX_DATETIME_LENGTH = 100;
-
-const ISO_DATETIME =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)? ?([Zz]|[+-]\d{2}(?::?\d{2})?)?$/;
-
-interface WallTime {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-  millisecond: number;
-}
-
-const sameWallTime = (a: WallTime, b: WallTime): boolean =>
-  a.year === b.year &&
-  a.month === b.month &&
-  a.day === b.day &&
-  a.hour === b.hour &&
-  a.minute === b.minute &&
-  a.second === b.second &&
-  a.millisecond === b.millisecond;
-
-type Parsed = { ok: true; dt: DateTime } | { ok: false; reason: 'syntax' | 'invalid' | 'gap' };
-
-/**
- * An ISO 8601 calendar date-time (`2024-03-01T14:05`, `2024-03-01 14:05:00.123`, `2024-03-01`, with an
- * optional `Z`/`±HH`/`±HHMM`/`±HH:MM` offset). Without an offset it is wall time in `zone`; a wall time that
- * does not exist there (skipped by a daylight-saving change) is refused; an hour that occurs twice (clocks
- * turned back) is read as luxon does, in the later, standard-time offset. Fractions finer than milliseconds
- * are cut to milliseconds.
- */
-function parseIsoDateTime(text: string, zone: string): Parsed {
-  const m = ISO_DATETIME.exec(text);
-  if (!m) return { ok: false, reason: 'syntax' };
-  const wall: WallTime = {
-    year: Number(m[1]),
-    month: Number(m[2]),
-    day: Number(m[3]),
-    hour: Number(m[4] ?? 0),
-    minute: Number(m[5] ?? 0),
-    second: Number(m[6] ?? 0),
-    millisecond: Number((m[7] ?? '').padEnd(3, '0').slice(0, 3)),
-  };
-  let offsetZone: string | undefined;
-  if (m[8] !== undefined) {
-    const o = m[8].toUpperCase();
-    offsetZone = o === 'Z' ? 'UTC' : `UTC${o.slice(0, 3)}:${o.slice(3).replace(':', '') || '00'}`;
-  }
-  const dt = DateTime.fromObject(wall, { zone: offsetZone ?? zone });
-  if (!dt.isValid) return { ok: false, reason: 'invalid' };
-  if (!sameWallTime(dt, wall)) return { ok: false, reason: 'gap' };
-  return { ok: true, dt };
-}
-
-/** A date-time in a luxon format; the same daylight-saving gap rule as ISO. */
-function parseFormattedDateTime(text: string, format: string, zone: string): Parsed {
-  const dt = DateTime.fromFormat(text, format, { zone, setZone: true });
-  if (!dt.isValid) return { ok: false, reason: 'syntax' };
-  const wall = DateTime.fromFormat(text, format, { zone: 'UTC', setZone: true });
-  if (!sameWallTime(dt, wall)) return { ok: false, reason: 'gap' };
-  return { ok: true, dt };
-}
-
-/** A luxon format must name the year (or be epoch seconds/milliseconds), else luxon assumes this year. */
-function formatHasYear(format: string): boolean {
-  const unquoted = format.replace(/'[^']*'/g, '');
-  return /[yXx]/.test(unquoted);
-}
-
-const toIsoUtc = (dt: DateTime): string => dt.toUTC().toISO({ suppressMilliseconds: false })!;
 const datetimeArgs = z.strictObject({
   format: z
     .string()
@@ -132,6 +67,8 @@ const datetimeArgs = z.strictObject({
     })
     .default('auto'),
   zone: zoneName.default('UTC'),
+  /** Write the offset the source stated (or the zone's offset of a wall time) instead of converting to UTC. */
+  keepOffset: z.boolean().default(false),
 });
 
 const timezoneArgs = z.strictObject({ from: zoneName, to: zoneName });
@@ -161,9 +98,9 @@ export const DATE_TRANSFORMS: Record<string, TransformDefinition> = {
     },
   },
   datetime: define(
-    'a date-time → ISO 8601 UTC with milliseconds (2024-03-01T14:05:00.000Z): { datetime: { format: auto | <luxon format>, zone: UTC | <IANA zone> } }; values without an offset are wall time in zone',
+    'a date-time → ISO 8601 in UTC with every fractional digit the source gave, at least milliseconds (2024-03-01T14:05:00.123456Z): { datetime: { format: auto | <luxon format>, zone: UTC | <IANA zone>, keepOffset: false } }; values without an offset are wall time in zone; keepOffset: true writes the stated offset instead of UTC',
     datetimeArgs,
-    ({ format, zone }) =>
+    ({ format, zone, keepOffset }) =>
       elementwise((v) => {
         if (isBlank(v)) return null;
         if (v instanceof Date) {
@@ -172,37 +109,39 @@ export const DATE_TRANSFORMS: Record<string, TransformDefinition> = {
           return v.toISOString();
         }
         const text = asText(v).trim();
-        let parsed: Parsed = { ok: false, reason: 'syntax' };
+        let parsed: ParsedInstant = { ok: false, reason: 'syntax' };
         if (text.length <= MAX_DATETIME_LENGTH) {
           if (format !== 'auto') parsed = parseFormattedDateTime(text, format, zone);
           // ISO is unambiguous, so it is accepted whatever format the column mostly uses.
           if (!parsed.ok && parsed.reason === 'syntax') parsed = parseIsoDateTime(text, zone);
         }
-        if (parsed.ok) return toIsoUtc(parsed.dt);
+        if (parsed.ok) return instantText(parsed.dt, parsed.fraction, keepOffset);
         throw new RecordRejection(
           'invalid_datetime',
           parsed.reason === 'gap'
             ? `${quoteValue(v)} does not exist in ${zone} (skipped by a daylight-saving change); correct it in the source`
             : parsed.reason === 'invalid'
               ? `${quoteValue(v)} is not a real date-time; correct it in the source`
-              : `${quoteValue(v)} is not a date-time in ${format === 'auto' ? 'ISO 8601 (2024-03-01T14:05 or 2024-03-01 14:05:00)' : `the format "${format}" or ISO 8601`}; ${format === 'auto' ? 'set datetime.format (a luxon format such as MM/dd/yyyy HH:mm)' : 'correct datetime.format or the source'}`,
+              : parsed.reason === 'fraction'
+                ? `${quoteValue(v)}: the fraction of a second cannot be located exactly with the format "${format}" (u must follow a separator such as . or ,); correct datetime.format`
+                : `${quoteValue(v)} is not a date-time in ${format === 'auto' ? 'ISO 8601 (2024-03-01T14:05 or 2024-03-01 14:05:00)' : `the format "${format}" or ISO 8601`}; ${format === 'auto' ? 'set datetime.format (a luxon format such as MM/dd/yyyy HH:mm)' : 'correct datetime.format or the source'}`,
         );
       }),
   ),
   timezone: define(
-    'convert an ISO wall time from one zone to another → ISO 8601 with the offset of `to` (Z for UTC): { timezone: { from: <IANA zone>, to: <IANA zone> | UTC } }',
+    'convert an ISO wall time from one zone to another → ISO 8601 with the offset of `to` (Z for UTC), every fractional digit kept: { timezone: { from: <IANA zone>, to: <IANA zone> | UTC } }',
     timezoneArgs,
     ({ from, to }) =>
       elementwise((v) => {
         if (isBlank(v)) return null;
         const text = asText(v).trim();
-        const parsed: Parsed =
+        const parsed: ParsedInstant =
           v instanceof Date
-            ? { ok: true, dt: DateTime.fromJSDate(v) }
+            ? { ok: true, dt: DateTime.fromJSDate(v), fraction: String(v.getUTCMilliseconds()).padStart(3, '0') }
             : text.length <= MAX_DATETIME_LENGTH
               ? parseIsoDateTime(text, from)
               : { ok: false, reason: 'syntax' };
-        if (parsed.ok && parsed.dt.isValid) return parsed.dt.setZone(to).toISO({ suppressMilliseconds: false });
+        if (parsed.ok && parsed.dt.isValid) return instantText(parsed.dt.setZone(to), parsed.fraction, true);
         throw new RecordRejection(
           'invalid_datetime',
           !parsed.ok && parsed.reason === 'gap'

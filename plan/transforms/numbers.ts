@@ -142,26 +142,29 @@ const currencyArgs = z.strictObject({
 
 export const NUMBER_TRANSFORMS: Record<string, TransformDefinition> = {
   integer: none(
-    'a whole number; thousands separators allowed',
+    'a whole number, exact at any size (as text, never a float): thousands separators in groups of 3 ("1,234,567" → "1234567")',
     elementwise((v) => {
       if (isBlank(v)) return null;
-      const s = asText(v)
-        .trim()
-        .replace(/[,_\s]/g, '');
-      if (!/^[+-]?\d+$/.test(s)) throw new RecordRejection('not_an_integer', `${quoteValue(v)} is not a whole number`);
-      return s.replace(/^\+/, '');
+      const parsed = readNumber(v, '.');
+      if (!parsed || parsed.frac !== '')
+        throw new RecordRejection(
+          'not_an_integer',
+          `${quoteValue(v)} is not a whole number (thousands separators only in groups of 3); correct it in the source, or map the field with decimal`,
+        );
+      return formatDecimal(parsed);
     }),
   ),
   decimal: none(
-    'an exact decimal number; currency symbols and separators removed',
+    'an exact decimal number keeping its scale ("1.50" stays "1.50"); $ € £ and thousands separators (groups of 3) removed',
     elementwise((v) => {
       if (isBlank(v)) return null;
-      const s = asText(v)
-        .trim()
-        .replace(/[$€£\s,]/g, '');
-      if (!/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(s))
-        throw new RecordRejection('not_a_number', `${quoteValue(v)} is not a number`);
-      return s.replace(/^\+/, '');
+      const parsed = typeof v === 'string' ? parseDecimalText(v.replace(/[$€£]/g, ''), '.') : readNumber(v, '.');
+      if (!parsed)
+        throw new RecordRejection(
+          'not_a_number',
+          `${quoteValue(v)} is not a number written like 1,234.56; correct it in the source, or use number with decimalSeparator: ','`,
+        );
+      return formatDecimal(parsed);
     }),
   ),
   number: define(
