@@ -42,12 +42,42 @@ export interface TransformContext {
 
 export type TransformFn = (value: unknown, ctx: TransformContext) => unknown;
 
-/** A built-in transform: how to check its plan arguments, and how to build it from them. */
+/** The kind of value a transform produces, for type checks against target columns. */
+export type TransformOutputKind = 'text' | 'number' | 'integer' | 'date' | 'timestamp' | 'boolean' | 'array' | 'any';
+
+/** A value run through a transform, for the reference; `references` resolve as `object/sourceId` → target id. */
+export interface TransformRun {
+  /** The transform's plan arguments; omitted for transforms that take none (or to use the defaults). */
+  args?: Record<string, unknown>;
+  value: unknown;
+  /** Other fields of the record, for transforms that read them. */
+  record?: Record<string, unknown>;
+  references?: Record<string, string>;
+}
+
+/** The reference of a transform (docs/transforms.md, `tern plan schema`): data checked by the unit tests. */
+export interface TransformReference {
+  /** What it reads, in words: `text`, `text or number`, `any value`, `fields of the record`. */
+  input: string;
+  /** The kind it produces; `input`: the kind it was given (e.g. `required`). */
+  output: TransformOutputKind | 'input';
+  /** The output in words, when the kind alone says too little (`ISO 8601 text in UTC`). */
+  outputForm?: string;
+  /** Applied to each element of a list (what `split` produces) rather than to the list. */
+  elementwise: boolean;
+  /** Every reason code it quarantines a record with, when, and a value that shows it. */
+  quarantines: { code: string; when: string; example: TransformRun }[];
+  /** Values and what they become. */
+  examples: (TransformRun & { result: unknown })[];
+}
+
+/** A built-in transform: how to check its plan arguments, how to build it from them, and its reference. */
 export interface TransformDefinition {
   /** zod schema of the arguments as written in the plan (`{ name: args }`); undefined: takes none. */
   args?: z.ZodType;
   /** One line for `tern plan schema` and error messages. */
   description: string;
+  reference: TransformReference;
   build(args: Record<string, unknown>): TransformFn;
 }
 
@@ -140,10 +170,16 @@ export function policy<const T extends readonly [string, ...string[]]>(values: T
 /** Defines a transform with typed, zod-checked arguments. */
 export function define<S extends z.ZodType>(
   description: string,
+  reference: TransformReference,
   args: S,
   build: (args: z.output<S>) => TransformFn,
 ): TransformDefinition {
-  return { description, args, build: (raw) => build(raw as z.output<S>) };
+  return { description, reference, args, build: (raw) => build(raw as z.output<S>) };
 }
 
-export const none = (description: string, fn: TransformFn): TransformDefinition => ({ description, build: () => fn });
+/** Defines a transform that takes no arguments. */
+export const none = (description: string, reference: TransformReference, fn: TransformFn): TransformDefinition => ({
+  description,
+  reference,
+  build: () => fn,
+});

@@ -76,6 +76,28 @@ const timezoneArgs = z.strictObject({ from: zoneName, to: zoneName });
 export const DATE_TRANSFORMS: Record<string, TransformDefinition> = {
   date: {
     description: `a calendar date → YYYY-MM-DD: { date: { format: ${DATE_FORMATS.join(' | ')} } } (ISO always accepted)`,
+    reference: {
+      input: 'text',
+      output: 'date',
+      outputForm: 'YYYY-MM-DD text',
+      elementwise: true,
+      quarantines: [
+        {
+          code: 'invalid_date',
+          when: 'the value is not a real date in the format (or ISO)',
+          example: { args: { format: 'DD/MM/YYYY' }, value: '31/02/2024' },
+        },
+        {
+          code: 'ambiguous_date',
+          when: 'format is auto and the date reads both as month/day and day/month',
+          example: { value: '03/04/2024' },
+        },
+      ],
+      examples: [
+        { args: { format: 'DD/MM/YYYY' }, value: '03/04/2024', result: '2024-04-03' },
+        { value: '2024-04-03T10:00:00Z', result: '2024-04-03' },
+      ],
+    },
     args: z.strictObject({ format: z.enum(DATE_FORMATS).default('auto') }),
     build: (args) => {
       const format = (args.format as DateFormat | undefined) ?? 'auto';
@@ -99,6 +121,29 @@ export const DATE_TRANSFORMS: Record<string, TransformDefinition> = {
   },
   datetime: define(
     'a date-time → ISO 8601 in UTC with every fractional digit the source gave, at least milliseconds (2024-03-01T14:05:00.123456Z): { datetime: { format: auto | <luxon format>, zone: UTC | <IANA zone>, keepOffset: false } }; values without an offset are wall time in zone; keepOffset: true writes the stated offset instead of UTC',
+    {
+      input: 'text (or a Date from a typed source)',
+      output: 'timestamp',
+      outputForm: 'ISO 8601 text, every fractional digit kept (at least .000), in UTC or the stated offset',
+      elementwise: true,
+      quarantines: [
+        {
+          code: 'invalid_datetime',
+          when: 'the value is not a date-time in the format or ISO 8601, is not a real date-time, has more than 9 fractional digits, or is a wall time skipped by a daylight-saving change in zone',
+          example: { args: { zone: 'America/New_York' }, value: '2024-03-10 02:30' },
+        },
+      ],
+      examples: [
+        { value: '2024-03-01 14:05:00.123456+00', result: '2024-03-01T14:05:00.123456Z' },
+        { args: { zone: 'Europe/Paris' }, value: '2024-07-01 16:05', result: '2024-07-01T14:05:00.000Z' },
+        { args: { keepOffset: true }, value: '2024-03-01T19:35:00.5+0530', result: '2024-03-01T19:35:00.500+05:30' },
+        {
+          args: { format: 'MM/dd/yyyy HH:mm:ss.u' },
+          value: '03/01/2024 14:05:00.000001',
+          result: '2024-03-01T14:05:00.000001Z',
+        },
+      ],
+    },
     datetimeArgs,
     ({ format, zone, keepOffset }) =>
       elementwise((v) => {
@@ -130,6 +175,26 @@ export const DATE_TRANSFORMS: Record<string, TransformDefinition> = {
   ),
   timezone: define(
     'convert an ISO wall time from one zone to another → ISO 8601 with the offset of `to` (Z for UTC), every fractional digit kept: { timezone: { from: <IANA zone>, to: <IANA zone> | UTC } }',
+    {
+      input: 'text (ISO 8601)',
+      output: 'timestamp',
+      outputForm: 'ISO 8601 text in the offset of `to`, every fractional digit kept',
+      elementwise: true,
+      quarantines: [
+        {
+          code: 'invalid_datetime',
+          when: 'the value is not ISO 8601, or is a wall time skipped by a daylight-saving change in from',
+          example: { args: { from: 'UTC', to: 'Europe/Paris' }, value: '01/03/2024' },
+        },
+      ],
+      examples: [
+        {
+          args: { from: 'America/New_York', to: 'UTC' },
+          value: '2024-03-01T09:05:00.123456',
+          result: '2024-03-01T14:05:00.123456Z',
+        },
+      ],
+    },
     timezoneArgs,
     ({ from, to }) =>
       elementwise((v) => {

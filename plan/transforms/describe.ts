@@ -1,4 +1,4 @@
-import { plural } from './core';
+import { plural, type TransformOutputKind } from './core';
 import { NUMBER_EXAMPLE } from './numbers';
 import { TRANSFORMS, transformArgs, transformName, type TransformSpec } from './registry';
 
@@ -61,7 +61,7 @@ export function describeTransform(spec: TransformSpec): string {
   return detail === undefined ? name : `${name}(${detail})`;
 }
 
-export type TransformOutputKind = 'text' | 'number' | 'integer' | 'date' | 'timestamp' | 'boolean' | 'array' | 'any';
+export type { TransformOutputKind };
 
 function kindOfValue(v: unknown): TransformOutputKind {
   if (typeof v === 'string') return 'text';
@@ -88,40 +88,6 @@ function kindAfter(input: TransformOutputKind, spec: TransformSpec): TransformOu
   // Value transforms work element-wise: a list stays a list.
   const scalar = (kind: TransformOutputKind): TransformOutputKind => (input === 'array' ? 'array' : kind);
   switch (name) {
-    case 'trim':
-    case 'lowercase':
-    case 'uppercase':
-    case 'titlecase':
-    case 'collapse_whitespace':
-    case 'truncate':
-    case 'email':
-    case 'domain':
-    case 'phone':
-    case 'picklist':
-    case 'reference':
-    case 'user':
-      return scalar('text');
-    case 'integer':
-      return scalar('integer');
-    case 'decimal':
-    case 'number':
-    case 'currency':
-      return scalar('number');
-    case 'boolean':
-      return scalar('boolean');
-    case 'date':
-      return scalar('date');
-    case 'datetime':
-    case 'timezone':
-      return scalar('timestamp');
-    case 'split':
-      return 'array';
-    case 'template':
-    case 'concat':
-      return 'text';
-    case 'null_if_empty':
-    case 'required':
-      return input;
     case 'default':
       return input !== 'any' ? input : args ? kindOfValue(args.value) : 'any';
     case 'map': {
@@ -133,9 +99,13 @@ function kindAfter(input: TransformOutputKind, spec: TransformSpec): TransformOu
       if (args.unmapped === 'keep') return kind === 'text' && (input === 'text' || input === 'any') ? 'text' : 'any';
       return kind;
     }
-    default:
-      // coalesce (the current value or other fields) and the plan's custom transforms.
-      return 'any';
+    default: {
+      // The plan's custom transforms are unknown; built-ins say what they produce in their reference.
+      const reference = TRANSFORMS[name]?.reference;
+      if (!reference) return 'any';
+      if (reference.output === 'input') return input;
+      return reference.elementwise ? scalar(reference.output) : reference.output;
+    }
   }
 }
 

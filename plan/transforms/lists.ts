@@ -75,6 +75,16 @@ const splitArgs = z
 export const LIST_TRANSFORMS: Record<string, TransformDefinition> = {
   split: define(
     'split text into a list of trimmed, non-empty parts: { split: { separators: [",", ";"], quote: \'"\', unique: true, lowercase: false } }; blank → null',
+    {
+      input: 'text (or a list of texts)',
+      output: 'array',
+      elementwise: false,
+      quarantines: [],
+      examples: [
+        { value: 'red; Blue, "a, b",red', result: ['red', 'Blue', 'a, b'] },
+        { args: { separators: ['|'], lowercase: true }, value: 'VIP| Gold', result: ['vip', 'gold'] },
+      ],
+    },
     splitArgs,
     ({ separators, quote, unique, lowercase }) =>
       (v) => {

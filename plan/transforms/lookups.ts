@@ -173,6 +173,22 @@ const userArgs = z
 export const LOOKUP_TRANSFORMS: Record<string, TransformDefinition> = {
   boolean: define(
     'yes/no, true/false, 1/0, on/off, y/n, t/f; more words: { boolean: { true: [si, oui], false: [non] } }',
+    {
+      input: 'text or boolean',
+      output: 'boolean',
+      elementwise: true,
+      quarantines: [
+        {
+          code: 'not_a_boolean',
+          when: 'the word is in neither list (built-in or boolean.true / boolean.false)',
+          example: { value: 'maybe' },
+        },
+      ],
+      examples: [
+        { value: 'Yes', result: true },
+        { args: { true: ['oui'], false: ['non'] }, value: 'Non', result: false },
+      ],
+    },
     booleanArgs,
     (args) => {
       const trueWords = new Set([...TRUE_WORDS, ...args.true.map(looseKey)]);
@@ -192,6 +208,23 @@ export const LOOKUP_TRANSFORMS: Record<string, TransformDefinition> = {
   ),
   map: define(
     'replace legacy values: { map: { values: { legacy: new }, caseInsensitive: true, unmapped: quarantine | default | keep, default: value } }',
+    {
+      input: 'text',
+      output: 'any',
+      outputForm: 'the mapped value (any JSON value)',
+      elementwise: true,
+      quarantines: [
+        {
+          code: 'unmapped_value',
+          when: 'the value is not in values and unmapped is quarantine (the default)',
+          example: { args: { values: { A: 'active' } }, value: 'Z' },
+        },
+      ],
+      examples: [
+        { args: { values: { A: 'active', I: 'inactive' } }, value: ' a ', result: 'active' },
+        { args: { values: { A: 'active' }, unmapped: 'keep' }, value: 'Z', result: 'Z' },
+      ],
+    },
     mapArgs,
     (args) => {
       const key = args.caseInsensitive ? looseKey : exactKey;
@@ -214,6 +247,22 @@ export const LOOKUP_TRANSFORMS: Record<string, TransformDefinition> = {
   ),
   picklist: define(
     'one of a fixed list of options, matched case-insensitively, plus aliases: { picklist: { options: [..], aliases: { legacy: option }, aliasesFile: mappings/<object>.<field>.yaml, unmapped: quarantine | default | strict, default: option } }',
+    {
+      input: 'text',
+      output: 'text',
+      elementwise: true,
+      quarantines: [
+        {
+          code: 'unmapped_value',
+          when: 'the value matches no option or alias and unmapped is quarantine or strict (strict also fails plan validation when the profile finds one)',
+          example: { args: { options: ['Gold', 'Silver'] }, value: 'Bronze' },
+        },
+      ],
+      examples: [
+        { args: { options: ['Gold', 'Silver'], aliases: { GLD: 'Gold' } }, value: 'gld', result: 'Gold' },
+        { args: { options: ['Gold', 'Silver'] }, value: ' SILVER ', result: 'Silver' },
+      ],
+    },
     picklistArgs,
     (args) => {
       const lookup = picklistLookup(args);
@@ -235,6 +284,23 @@ export const LOOKUP_TRANSFORMS: Record<string, TransformDefinition> = {
   ),
   reference: define(
     'the target id of a record of another object: { reference: { object: name, onMissing: quarantine | null | placeholder, placeholder: id } }',
+    {
+      input: 'text (a source id of the other object)',
+      output: 'text',
+      outputForm: 'the target id (text); put integer after it for an integer foreign key',
+      elementwise: true,
+      quarantines: [
+        {
+          code: 'orphan_reference',
+          when: 'the other object has no record with that source id (or it is not migrated) and onMissing is quarantine (the default)',
+          example: { args: { object: 'accounts' }, value: '404' },
+        },
+      ],
+      examples: [
+        { args: { object: 'accounts' }, value: ' 42 ', references: { 'accounts/42': '7' }, result: '7' },
+        { args: { object: 'accounts', onMissing: 'null' }, value: '404', result: null },
+      ],
+    },
     referenceArgs,
     ({ object, onMissing, placeholder }) =>
       elementwise((v, ctx) => {
@@ -252,6 +318,26 @@ export const LOOKUP_TRANSFORMS: Record<string, TransformDefinition> = {
   ),
   user: define(
     'a legacy user → a target user: { user: { map: { legacy: target }, inactive: [legacy], fallback: target, unmapped: quarantine | fallback } }',
+    {
+      input: 'text',
+      output: 'text',
+      elementwise: true,
+      quarantines: [
+        {
+          code: 'unmapped_user',
+          when: 'the user is neither in map nor in inactive and unmapped is quarantine (the default)',
+          example: { args: { map: { jdoe: 'jane@acme.com' } }, value: 'bsmith' },
+        },
+      ],
+      examples: [
+        { args: { map: { jdoe: 'jane@acme.com' } }, value: 'JDoe', result: 'jane@acme.com' },
+        {
+          args: { map: { jdoe: 'jane@acme.com' }, inactive: ['old'], fallback: 'ops@acme.com' },
+          value: 'old',
+          result: 'ops@acme.com',
+        },
+      ],
+    },
     userArgs,
     (args) => {
       const table = new Map(Object.entries(args.map).map(([legacy, target]) => [looseKey(legacy), target]));

@@ -143,6 +143,23 @@ const currencyArgs = z.strictObject({
 export const NUMBER_TRANSFORMS: Record<string, TransformDefinition> = {
   integer: none(
     'a whole number, exact at any size (as text, never a float): thousands separators in groups of 3 ("1,234,567" → "1234567")',
+    {
+      input: 'text or number',
+      output: 'integer',
+      outputForm: 'integer text, exact beyond 2^53',
+      elementwise: true,
+      quarantines: [
+        {
+          code: 'not_an_integer',
+          when: 'the value has a fraction, or separators not in groups of 3',
+          example: { value: '12.5' },
+        },
+      ],
+      examples: [
+        { value: '1,234,567', result: '1234567' },
+        { value: '9007199254740993', result: '9007199254740993' },
+      ],
+    },
     elementwise((v) => {
       if (isBlank(v)) return null;
       const parsed = readNumber(v, '.');
@@ -156,6 +173,23 @@ export const NUMBER_TRANSFORMS: Record<string, TransformDefinition> = {
   ),
   decimal: none(
     'an exact decimal number keeping its scale ("1.50" stays "1.50"); $ € £ and thousands separators (groups of 3) removed',
+    {
+      input: 'text or number',
+      output: 'number',
+      outputForm: 'decimal text with the source scale',
+      elementwise: true,
+      quarantines: [
+        {
+          code: 'not_a_number',
+          when: 'the value is not a number written like 1,234.56 (a comma as decimal separator is refused, never dropped)',
+          example: { value: '1,5' },
+        },
+      ],
+      examples: [
+        { value: '$1,234.50', result: '1234.50' },
+        { value: '0.10', result: '0.10' },
+      ],
+    },
     elementwise((v) => {
       if (isBlank(v)) return null;
       const parsed = typeof v === 'string' ? parseDecimalText(v.replace(/[$€£]/g, ''), '.') : readNumber(v, '.');
@@ -169,6 +203,23 @@ export const NUMBER_TRANSFORMS: Record<string, TransformDefinition> = {
   ),
   number: define(
     "an exact decimal number (never through a float) → \"1234.56\": { number: { decimalSeparator: '.' | ',' } }; thousands separators in groups of 3",
+    {
+      input: 'text or number',
+      output: 'number',
+      outputForm: 'decimal text with the source scale',
+      elementwise: true,
+      quarantines: [
+        {
+          code: 'not_a_number',
+          when: 'the value is not a number in the notation of decimalSeparator',
+          example: { value: '1.5', args: { decimalSeparator: ',' } },
+        },
+      ],
+      examples: [
+        { value: '1,234.50', result: '1234.50' },
+        { args: { decimalSeparator: ',' }, value: '1.234,50', result: '1234.50' },
+      ],
+    },
     numberArgs,
     ({ decimalSeparator }) =>
       elementwise((v) => {
@@ -184,6 +235,24 @@ export const NUMBER_TRANSFORMS: Record<string, TransformDefinition> = {
   ),
   currency: define(
     "an amount of money → exact decimal with `decimals` places; symbols, ISO codes and (negative) parentheses removed: { currency: { decimals: 2, decimalSeparator: '.', onInvalid: quarantine | null } }",
+    {
+      input: 'text or number',
+      output: 'number',
+      outputForm: 'decimal text with exactly `decimals` places',
+      elementwise: true,
+      quarantines: [
+        {
+          code: 'invalid_currency',
+          when: 'the value is no amount (and onInvalid is quarantine), is both signed and in parentheses, or has more decimal places than `decimals` (never rounded)',
+          example: { value: '12.345' },
+        },
+      ],
+      examples: [
+        { value: '(€1,234.5)', result: '-1234.50' },
+        { args: { decimals: 0 }, value: 'USD 700', result: '700' },
+        { args: { onInvalid: 'null' }, value: 'TBD', result: null },
+      ],
+    },
     currencyArgs,
     ({ decimals, decimalSeparator, onInvalid }) =>
       elementwise((v) => {

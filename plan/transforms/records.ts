@@ -63,18 +63,67 @@ const concatArgs = z.strictObject({ fields: fieldList, separator: z.string().def
 const coalesceArgs = z.strictObject({ fields: fieldList });
 
 export const RECORD_TRANSFORMS: Record<string, TransformDefinition> = {
-  null_if_empty: none('turn blank text (or an empty list) into null', (v) => (isBlank(v) ? null : v)),
+  null_if_empty: none(
+    'turn blank text (or an empty list) into null',
+    {
+      input: 'any value',
+      output: 'input',
+      elementwise: false,
+      quarantines: [],
+      examples: [
+        { value: '   ', result: null },
+        { value: 'kept', result: 'kept' },
+      ],
+    },
+    (v) => (isBlank(v) ? null : v),
+  ),
   default: {
     description: 'use this value when the source value is blank: { default: value }',
+    reference: {
+      input: 'any value',
+      output: 'input',
+      elementwise: false,
+      quarantines: [],
+      examples: [
+        { args: { value: 'unknown' }, value: '', result: 'unknown' },
+        { args: { value: 'unknown' }, value: 'Paris', result: 'Paris' },
+      ],
+    },
     args: z.object({ value: z.unknown() }),
     build: (args) => (v) => (isBlank(v) ? args.value : v),
   },
-  required: none('quarantine the record when the value is blank', (v) => {
-    if (isBlank(v)) throw new RecordRejection('required_missing', 'a required value is empty');
-    return v;
-  }),
+  required: none(
+    'quarantine the record when the value is blank',
+    {
+      input: 'any value',
+      output: 'input',
+      elementwise: false,
+      quarantines: [
+        { code: 'required_missing', when: 'the value is null, blank text or an empty list', example: { value: ' ' } },
+      ],
+      examples: [{ value: 'Ada', result: 'Ada' }],
+    },
+    (v) => {
+      if (isBlank(v)) throw new RecordRejection('required_missing', 'a required value is empty');
+      return v;
+    },
+  ),
   template: define(
     "text built from fields of the record: { template: { template: '{first_name} {last_name} <{email}>' } }; {value} is the current value; blank fields render empty; whitespace collapsed; blank → null",
+    {
+      input: 'fields of the record (and the current value as {value})',
+      output: 'text',
+      elementwise: false,
+      quarantines: [],
+      examples: [
+        {
+          args: { template: '{first} {last} <{email}>' },
+          value: null,
+          record: { first: 'Ada', last: 'Lovelace', email: 'ada@example.com' },
+          result: 'Ada Lovelace <ada@example.com>',
+        },
+      ],
+    },
     templateArgs,
     ({ template }) => {
       const parts = parseTemplate(template);
@@ -94,6 +143,20 @@ export const RECORD_TRANSFORMS: Record<string, TransformDefinition> = {
   ),
   concat: define(
     "join the non-blank, trimmed values of record fields (the current value is ignored): { concat: { fields: [a, b], separator: ' ' } }; none → null",
+    {
+      input: 'fields of the record',
+      output: 'text',
+      elementwise: false,
+      quarantines: [],
+      examples: [
+        {
+          args: { fields: ['street', 'city'], separator: ', ' },
+          value: null,
+          record: { street: ' 12 Rue Cler ', city: 'Paris' },
+          result: '12 Rue Cler, Paris',
+        },
+      ],
+    },
     concatArgs,
     ({ fields, separator }) =>
       (_v, ctx) => {
@@ -103,6 +166,20 @@ export const RECORD_TRANSFORMS: Record<string, TransformDefinition> = {
   ),
   coalesce: define(
     'the first non-blank of the current value, then these record fields (returned unchanged): { coalesce: { fields: [a, b] } }; none → null',
+    {
+      input: 'any value, then fields of the record',
+      output: 'any',
+      elementwise: false,
+      quarantines: [],
+      examples: [
+        {
+          args: { fields: ['mobile', 'home'] },
+          value: '',
+          record: { mobile: '', home: '555 0100' },
+          result: '555 0100',
+        },
+      ],
+    },
     coalesceArgs,
     ({ fields }) =>
       (v, ctx) => {

@@ -16,6 +16,7 @@ import {
   quoteValue,
   RecordRejection,
   type TransformDefinition,
+  type TransformReference,
 } from './core';
 
 /** Text transforms: case, whitespace, length, and the text forms of contacts (email, domain, phone). */
@@ -78,20 +79,55 @@ const phoneArgs = z.strictObject({
   onInvalid: policy(['quarantine', 'null'], 'quarantine'),
 });
 
+/** The reference of a text → text transform that quarantines nothing. */
+const textToText = (examples: [string, string][]): TransformReference => ({
+  input: 'text',
+  output: 'text',
+  elementwise: true,
+  quarantines: [],
+  examples: examples.map(([value, result]) => ({ value, result })),
+});
+
 export const TEXT_TRANSFORMS: Record<string, TransformDefinition> = {
-  trim: none('remove leading and trailing whitespace', elementwise(onText((s) => s.trim()))),
-  lowercase: none('lower-case text', elementwise(onText((s) => s.toLowerCase()))),
-  uppercase: none('upper-case text', elementwise(onText((s) => s.toUpperCase()))),
+  trim: none(
+    'remove leading and trailing whitespace',
+    textToText([[' Ada  Lovelace ', 'Ada  Lovelace']]),
+    elementwise(onText((s) => s.trim())),
+  ),
+  lowercase: none(
+    'lower-case text',
+    textToText([['Ada@Example.COM', 'ada@example.com']]),
+    elementwise(onText((s) => s.toLowerCase())),
+  ),
+  uppercase: none('upper-case text', textToText([['fr', 'FR']]), elementwise(onText((s) => s.toUpperCase()))),
   titlecase: none(
     'lower-case text, then upper-case the first letter of each word ("mary-jane o\'brien" → "Mary-Jane O\'Brien")',
+    textToText([["mary-jane o'brien", "Mary-Jane O'Brien"]]),
     elementwise(onText(titleCase)),
   ),
   collapse_whitespace: none(
     'trim and turn runs of whitespace into one space',
+    textToText([['  Ada \n\t Lovelace ', 'Ada Lovelace']]),
     elementwise(onText((s) => s.replace(/\s+/g, ' ').trim())),
   ),
   truncate: define(
     'limit text to N characters (code points): { truncate: { length: N, onOverflow: quarantine | truncate } }',
+    {
+      input: 'text',
+      output: 'text',
+      elementwise: true,
+      quarantines: [
+        {
+          code: 'too_long',
+          when: 'the text is longer than length and onOverflow is quarantine (the default)',
+          example: { args: { length: 5 }, value: 'Lovelace' },
+        },
+      ],
+      examples: [
+        { args: { length: 5 }, value: 'Ada', result: 'Ada' },
+        { args: { length: 5, onOverflow: 'truncate' }, value: 'Lovelace', result: 'Lovel' },
+      ],
+    },
     truncateArgs,
     ({ length, onOverflow }) =>
       elementwise(
@@ -107,6 +143,19 @@ export const TEXT_TRANSFORMS: Record<string, TransformDefinition> = {
   ),
   email: none(
     'normalise (trim, lower-case) and validate an email address (at most 254 characters)',
+    {
+      input: 'text',
+      output: 'text',
+      elementwise: true,
+      quarantines: [
+        {
+          code: 'invalid_email',
+          when: 'the value is not one address (name@domain.tld)',
+          example: { value: 'ada at example' },
+        },
+      ],
+      examples: [{ value: ' Ada@Example.com ', result: 'ada@example.com' }],
+    },
     elementwise((v) => {
       if (isBlank(v)) return null;
       const s = asText(v).trim().toLowerCase();
@@ -116,6 +165,22 @@ export const TEXT_TRANSFORMS: Record<string, TransformDefinition> = {
   ),
   domain: define(
     'a website, URL or host → its domain, lower-case, without www. ("https://www.Acme.com/about" → "acme.com"): { domain: { onInvalid: quarantine | null } }',
+    {
+      input: 'text',
+      output: 'text',
+      elementwise: true,
+      quarantines: [
+        {
+          code: 'invalid_domain',
+          when: 'what remains is not a host name, and onInvalid is quarantine (the default)',
+          example: { value: 'not a site' },
+        },
+      ],
+      examples: [
+        { value: 'https://www.Acme.com/about', result: 'acme.com' },
+        { args: { onInvalid: 'null' }, value: 'not a site', result: null },
+      ],
+    },
     domainArgs,
     ({ onInvalid }) =>
       elementwise((v) => {
@@ -131,6 +196,20 @@ export const TEXT_TRANSFORMS: Record<string, TransformDefinition> = {
   ),
   phone: define(
     'a phone number → E.164 (+12125550123; extensions are dropped): { phone: { defaultCountry: US, onInvalid: quarantine | null } }',
+    {
+      input: 'text',
+      output: 'text',
+      outputForm: 'E.164 text',
+      elementwise: true,
+      quarantines: [
+        {
+          code: 'invalid_phone',
+          when: "the number is not valid in its country's numbering plan, and onInvalid is quarantine (the default)",
+          example: { args: { defaultCountry: 'US' }, value: '555-0100' },
+        },
+      ],
+      examples: [{ args: { defaultCountry: 'US' }, value: '(212) 555-0123', result: '+12125550123' }],
+    },
     phoneArgs,
     ({ defaultCountry, onInvalid }) =>
       elementwise((v) => {
