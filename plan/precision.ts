@@ -144,3 +144,34 @@ export function precisionLossCheck(
     return out;
   };
 }
+
+/** Findings of many records, by field and reason: how many records, and the first few as examples. */
+export class FindingTally {
+  private readonly byKind = new Map<string, FieldFinding>();
+
+  constructor(private readonly examples = 5) {}
+
+  add(sourceId: string, f: ValueFinding): void {
+    const k = `${f.field}\u0000${f.code}`;
+    let finding = this.byKind.get(k);
+    if (!finding) {
+      finding = { field: f.field, code: f.code, records: 0, message: f.message, fix: f.fix ?? '', examples: [] };
+      this.byKind.set(k, finding);
+    }
+    finding.records += 1;
+    if (finding.examples.length < this.examples) finding.examples.push({ record: sourceId, value: f.value ?? null });
+  }
+
+  list(): FieldFinding[] {
+    return [...this.byKind.values()].sort((a, b) => b.records - a.records || a.field.localeCompare(b.field));
+  }
+}
+
+/** Whether an object maps a field to a column that rounds (fractional seconds, decimal places). */
+export function mapsToRoundingColumn(
+  object: { fields: readonly Pick<FieldMapping, 'to'>[] },
+  columns: readonly GoldColumn[],
+): boolean {
+  const names = new Set(columns.filter(rounds).map((c) => c.name));
+  return object.fields.some((f) => names.has(f.to));
+}

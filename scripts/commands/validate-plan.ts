@@ -6,7 +6,10 @@ import { checkSourceCredentials, openSource } from '../../connectors/sources';
 import { ProfileBuilder, type ObjectProfile } from '../../plan/profile';
 import type { Plan } from '../../plan/schema';
 import { transformArgs, transformName } from '../../plan/transforms';
-import { discoverSchema } from '../../connectors/postgres/schema';
+import { discoverSchema, type GoldSchema } from '../../connectors/postgres/schema';
+import { compileObjectMapper } from '../../plan/compile';
+import { FindingTally, mapsToRoundingColumn, precisionLossCheck, type FieldFinding } from '../../plan/precision';
+import { textOf } from '../../plan/text';
 import { loadCustomTransforms } from '../../plan/custom';
 import { planLine, type LoadedPlan } from '../../plan/load';
 import { checkPlanAgainstTarget, picklistFinding, type TargetIssue } from '../../plan/target-check';
@@ -101,7 +104,9 @@ export async function validatePlan(
         .from(profiles)
         .where(eq(profiles.migrationId, migrationId))
         .catch(() => []);
-      const profileMap = new Map<string, ObjectProfile>(stored.map((p) => [p.object, p.profile as StoredProfile]));
+      const profileMap = new Map<string, ObjectProfile & { preflight?: FieldFinding[] }>(
+        stored.map((p) => [p.object, p.profile as StoredProfile]),
+      );
       const profiledStrict = [...strictPicklistFields(plan)].filter(([object, fields]) =>
         fields.every((f) => profileMap.get(object)?.fields.some((p) => p.field === f)),
       ).length;
@@ -127,6 +132,14 @@ export async function validatePlan(
         if (scanned.size > 0) checked.push(`source values of strict picklists (${scanned.size} objects)`);
       }
       if (profiledStrict > 0) checked.push(`profiled values of strict picklists (${profiledStrict} objects)`);
+      if (sourceProblems.length === 0) {
+        const scanned = await scanPrecision(plan, gold, env, processStaging.staging, profileMap);
+        for (const [object, preflight] of scanned) {
+          const known = profileMap.get(object);
+          profileMap.set(object, { ...(known ?? { object, rows: 0, fields: [] }), preflight });
+        }
+        if (scanned.size > 0) checked.push(`source precision against the target columns (${scanned.size} objects)`);
+      }
       const issues: TargetIssue[] = checkPlanAgainstTarget(plan, gold, profileMap);
       for (const issue of issues) add(issue);
       checked.push(`target schema ${gold.schema} (${Object.keys(gold.tables).length} tables)`);
@@ -209,6 +222,43 @@ async function scanStrictPicklists(
       await source.close();
     }
     out.set(name, builder.finish());
+  }
+  return out;
+}
+
+/**
+ * Precision the target's columns lack (fractional seconds beyond timestamp(p), decimal places beyond
+ * numeric(p, s)), counted from the source per field for the objects that map to such a column and that no
+ * dry run has judged yet (a stored profile with pre-flight findings already counts them).
+ */
+async function scanPrecision(
+  plan: Plan,
+  gold: GoldSchema,
+  env: NodeJS.ProcessEnv,
+  staging: { url: string; sql: postgres.Sql },
+  known: ReadonlyMap<string, { preflight?: FieldFinding[] }>,
+): Promise<Map<string, FieldFinding[]>> {
+  const out = new Map<string, FieldFinding[]>();
+  for (const object of plan.objects) {
+    const columns = gold.tables[object.target.table]?.columns ?? [];
+    if (known.get(object.name)?.preflight !== undefined || !mapsToRoundingColumn(object, columns)) continue;
+    const losses = precisionLossCheck(object, columns);
+    // Custom transforms are the load's business: here a field they map is read from the source alone.
+    const mapper = Object.keys(plan.customTransforms).length === 0 ? compileObjectMapper(object) : undefined;
+    const tally = new FindingTally();
+    const source = await openSource(plan, object, env, { shared: staging, saas: { sql: staging.sql, env } });
+    try {
+      for await (const item of source.reader(null)) {
+        if (item.kind !== 'record') continue;
+        const mapped = mapper?.(item.record);
+        const payload = mapped?.ok ? mapped.payload : {};
+        for (const loss of losses(item.record, payload))
+          tally.add(textOf(item.record[object.source.id] ?? item.position), loss);
+      }
+    } finally {
+      await source.close();
+    }
+    out.set(object.name, tally.list());
   }
   return out;
 }
