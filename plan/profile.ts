@@ -21,7 +21,13 @@ export interface FieldProfile {
   field: string;
   blank: number;
   blankPercent: number;
+  /** Distinct values after trimming (how the value will be matched). */
   distinct: number;
+  /**
+   * Distinct values as written, before trimming ("Won" and "Won " are two spellings of one value); absent from
+   * profiles stored before it was counted.
+   */
+  rawDistinct?: number;
   top: { value: string; count: number }[];
   picklistCandidate: boolean;
   /** Every distinct value with its count, for picklist candidates only. */
@@ -81,7 +87,13 @@ export function classifyValue(text: string): ValueKind {
 
 interface FieldState {
   blank: number;
+  /** Non-blank values after trimming, with their counts. */
   counts: Map<string, number>;
+  /**
+   * Trimmed values also written with surrounding spaces: whether they were also seen as is, and the padded
+   * spellings. Kept only for padded values, so an id column costs nothing more.
+   */
+  padded: Map<string, { asIs: boolean; spellings: Set<string> }>;
   maxLength: number;
   multiValue: number;
   types: Record<ValueKind, number>;
@@ -104,6 +116,7 @@ export class ProfileBuilder {
         // A field first seen late was blank in every earlier record.
         blank: this.rows,
         counts: new Map(),
+        padded: new Map(),
         maxLength: 0,
         multiValue: 0,
         types: { number: 0, date: 0, boolean: 0, email: 0, text: 0 },
@@ -122,8 +135,18 @@ export class ProfileBuilder {
         s.blank += 1;
         continue;
       }
-      const text = (typeof value === 'string' ? value : textOf(value)).trim();
-      s.counts.set(text, (s.counts.get(text) ?? 0) + 1);
+      const raw = typeof value === 'string' ? value : textOf(value);
+      const text = raw.trim();
+      const seen = s.counts.get(text) ?? 0;
+      const padded = s.padded.get(text);
+      if (raw !== text) {
+        // Every earlier occurrence was written as is when no padded spelling was seen before.
+        if (padded) padded.spellings.add(raw);
+        else s.padded.set(text, { asIs: seen > 0, spellings: new Set([raw]) });
+      } else if (padded) {
+        padded.asIs = true;
+      }
+      s.counts.set(text, seen + 1);
       const length = [...text].length;
       if (length > s.maxLength) s.maxLength = length;
       if (text.includes(',') || text.includes(';')) s.multiValue += 1;
@@ -143,6 +166,8 @@ export class ProfileBuilder {
         .map(([value, count]) => ({ value, count }))
         .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
       const distinct = sorted.length;
+      let rawDistinct = distinct;
+      for (const p of s.padded.values()) rawDistinct += p.spellings.size + (p.asIs ? 1 : 0) - 1;
       const picklistCandidate = distinct > 0 && distinct <= PICKLIST_MAX_DISTINCT && nonBlank >= 2 * distinct;
       const kinds = Object.entries(s.types) as [ValueKind, number][];
       const [dominant, dominantCount] = kinds.reduce((a, b) => (b[1] > a[1] ? b : a));
@@ -154,6 +179,7 @@ export class ProfileBuilder {
         blank: s.blank,
         blankPercent: this.rows === 0 ? 0 : Math.round((s.blank / this.rows) * 1000) / 10,
         distinct,
+        rawDistinct,
         top: sorted.slice(0, TOP),
         picklistCandidate,
         maxLength: s.maxLength,
