@@ -99,7 +99,7 @@ export interface FrontAttachment {
   sha256: string;
 }
 
-/** A conversation custom field of the company (Front's "custom_fields" of conversations). */
+/** A custom field of the company's conversations or contacts (their "custom_fields"). */
 export interface FrontCustomField {
   id: string;
   name: string;
@@ -143,6 +143,7 @@ export const frontCollections = {
   comments: (store: SandboxStore) => store.collection<Stored<FrontComment>>('comments'),
   conversationCustomFields: (store: SandboxStore) =>
     store.collection<Stored<FrontCustomField>>('conversation_custom_fields'),
+  contactCustomFields: (store: SandboxStore) => store.collection<Stored<FrontCustomField>>('contact_custom_fields'),
   messageTemplates: (store: SandboxStore) => store.collection<Stored<FrontMessageTemplate>>('message_templates'),
 };
 
@@ -198,6 +199,8 @@ const indexes = {
     frontCollections
       .conversationCustomFields(store)
       .index('by-name', () => new KeyIndex<FrontCustomField>((f) => f.name)),
+  contactCustomFieldByName: (store: SandboxStore) =>
+    frontCollections.contactCustomFields(store).index('by-name', () => new KeyIndex<FrontCustomField>((f) => f.name)),
   tagsById: (store: SandboxStore) =>
     frontCollections.tags(store).view('sorted-by-id', (all) => [...all.values()].sort(byId)),
   contactsById: (store: SandboxStore) =>
@@ -521,11 +524,18 @@ function tagIds(store: SandboxStore, names: string[]): string[] {
 }
 
 /** Conversation custom fields by name, each value of its field's type (Front's 400 otherwise). */
-function checkedCustomFields(store: SandboxStore, values: Record<string, unknown>): Record<string, unknown> {
-  const fields = frontCollections.conversationCustomFields(store);
+/** Custom field values of a conversation or a contact, each checked against its field's type. */
+function checkedCustomFields(
+  store: SandboxStore,
+  values: Record<string, unknown>,
+  of: 'conversation' | 'contact' = 'conversation',
+): Record<string, unknown> {
+  const fields =
+    of === 'contact' ? frontCollections.contactCustomFields(store) : frontCollections.conversationCustomFields(store);
+  const byName = of === 'contact' ? indexes.contactCustomFieldByName(store) : indexes.customFieldByName(store);
   for (const [name, value] of Object.entries(values)) {
-    const field = indexes.customFieldByName(store).find(name, (id) => fields.get(id));
-    if (!field) throw new FrontError(400, `Unknown conversation custom field "${name}"`);
+    const field = byName.find(name, (id) => fields.get(id));
+    if (!field) throw new FrontError(400, `Unknown ${of} custom field "${name}"`);
     if (value === null) continue;
     const ok =
       field.type === 'enum'
@@ -657,7 +667,7 @@ const handlers: Record<string, Handler> = {
       links: body.links ?? [],
       group_names: body.group_names ?? [],
       list_names: body.list_names ?? [],
-      custom_fields: body.custom_fields ?? {},
+      custom_fields: checkedCustomFields(store, body.custom_fields ?? {}, 'contact'),
       is_private: false,
       created_at: t,
       updated_at: t,
@@ -688,7 +698,9 @@ const handlers: Record<string, Handler> = {
       ...(body.links !== undefined ? { links: [...body.links] } : {}),
       ...(body.group_names !== undefined ? { group_names: [...body.group_names] } : {}),
       ...(body.list_names !== undefined ? { list_names: [...body.list_names] } : {}),
-      ...(body.custom_fields !== undefined ? { custom_fields: { ...body.custom_fields } } : {}),
+      ...(body.custom_fields !== undefined
+        ? { custom_fields: checkedCustomFields(store, body.custom_fields, 'contact') }
+        : {}),
       updated_at: now(),
     });
     writes.count('contacts:updated', contact.id);
@@ -721,6 +733,15 @@ const handlers: Record<string, Handler> = {
       sortOrder(req, 'asc') === 'desc',
     ),
   ),
+  'list-contact-custom-fields': guarded((req, { store, baseUrl }) => ({
+    status: 200,
+    body: {
+      _links: { self: `${baseUrl}/contacts/custom_fields` },
+      _results: [...frontCollections.contactCustomFields(store).values()]
+        .sort(byId)
+        .map((f) => presentCustomField(f, baseUrl)),
+    },
+  })),
   'list-conversation-custom-fields': guarded((req, { store, baseUrl }) => ({
     status: 200,
     body: {
@@ -1163,6 +1184,14 @@ function seedCompany(store: SandboxStore): void {
   ];
   for (const f of customFields)
     frontCollections.conversationCustomFields(store).set(f.id, f as Stored<FrontCustomField>);
+  const contactFields: FrontCustomField[] = [
+    { id: 'fld_11', name: 'Language', description: 'Language the customer writes in', type: 'string' },
+    { id: 'fld_12', name: 'Time zone', description: 'Where the customer is', type: 'string' },
+    { id: 'fld_13', name: 'Customer since', description: 'First contact with the company', type: 'datetime' },
+    { id: 'fld_14', name: 'Account manager', description: 'Who looks after the account', type: 'string' },
+    { id: 'fld_15', name: 'VIP', description: 'Answer first', type: 'boolean' },
+  ];
+  for (const f of contactFields) frontCollections.contactCustomFields(store).set(f.id, f as Stored<FrontCustomField>);
   frontCollections.conversations(store).set('cnv_1', {
     id: 'cnv_1',
     inbox_id: 'inb_1',

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import FormData from 'form-data';
 import type postgres from 'postgres';
 import { ConfigError } from '../../common/errors';
-import { canonicalValue, type ColumnKind } from '../../plan/target-values';
+import { canonicalValue } from '../../plan/target-values';
 import { textOf } from '../../plan/text';
 import { RecordRejectedError, UnknownOutcomeError, VendorError } from '../kit/errors';
 import { eachLimited } from '../kit/lanes';
@@ -10,6 +10,26 @@ import type { VendorClient } from '../kit/http';
 import type { GoldColumn, GoldSchema } from '../postgres/schema';
 import { TargetExtras } from '../extras';
 import type { RecordRef, TargetAdapter, TargetRecords, TargetRow, WriteItem, WriteOutcome } from '../target';
+import {
+  canonicalFrontField,
+  checksummedFields,
+  epochSeconds,
+  FIELDS,
+  FRONT_RESOURCES,
+  goldColumn,
+  hasCustomFields,
+  type CustomFieldResource,
+  type FrontResource,
+  type SourceAttachment,
+} from './fields';
+import {
+  ALL_CUSTOM_FIELDS,
+  customFieldKey,
+  customFieldKind,
+  customFieldRow,
+  customFieldsToSend,
+  type FrontCustomField,
+} from './custom-fields';
 
 /**
  * Front as a plan's target. Four resources, written in dependency order by the plan:
@@ -30,8 +50,8 @@ import type { RecordRef, TargetAdapter, TargetRecords, TargetRow, WriteItem, Wri
  * plan's fallback teammate, and the message or note says who wrote it originally.
  */
 
-export const FRONT_RESOURCES = ['contacts', 'messages', 'conversations', 'comments', 'templates'] as const;
-export type FrontResource = (typeof FRONT_RESOURCES)[number];
+export { canonicalAttachments, FRONT_RESOURCES, type FrontResource } from './fields';
+export { customFieldKey } from './custom-fields';
 
 export interface FrontTargetConfig {
   inbox: string;
@@ -40,85 +60,6 @@ export interface FrontTargetConfig {
 
 /** Opens an attachment of the source as a stream (the source's credentials stay with the source). */
 export type AttachmentDownloads = (url: string) => Promise<Readable>;
-
-/** An attachment as the plan maps it from the source. */
-interface SourceAttachment {
-  url?: string;
-  content_url?: string;
-  file_name?: string;
-  filename?: string;
-  content_type?: string;
-  size?: number;
-}
-
-/** What identifies an attachment on both sides: name, type and size, in a stable order. */
-export function canonicalAttachments(value: unknown): string | null {
-  const list = (typeof value === 'string' ? (JSON.parse(value) as unknown) : value) as SourceAttachment[] | null;
-  if (!Array.isArray(list) || list.length === 0) return null;
-  const rows = list
-    .map((a) => [a.file_name ?? a.filename ?? '', a.content_type ?? '', Number(a.size ?? 0)] as const)
-    .sort((x, y) => (x.join('\u0000') < y.join('\u0000') ? -1 : 1));
-  return JSON.stringify(rows);
-}
-
-/** The fields Tern writes per resource, with their kinds (how they are compared after reading back). */
-const FIELDS: Record<FrontResource, { name: string; kind: ColumnKind; nullable: boolean }[]> = {
-  contacts: [
-    { name: 'email', kind: 'text', nullable: false },
-    { name: 'name', kind: 'text', nullable: true },
-    { name: 'description', kind: 'text', nullable: true },
-  ],
-  messages: [
-    { name: 'external_id', kind: 'text', nullable: false },
-    { name: 'thread_ref', kind: 'text', nullable: false },
-    { name: 'subject', kind: 'text', nullable: true },
-    { name: 'body', kind: 'text', nullable: false },
-    { name: 'sender_handle', kind: 'text', nullable: false },
-    { name: 'sender_name', kind: 'text', nullable: true },
-    { name: 'to', kind: 'text', nullable: false },
-    { name: 'author', kind: 'text', nullable: true },
-    { name: 'author_name', kind: 'text', nullable: true },
-    { name: 'is_inbound', kind: 'boolean', nullable: false },
-    { name: 'created_at', kind: 'timestamp', nullable: false },
-    /** The source's attachments: [{ url | content_url, file_name, content_type, size }], streamed to Front. */
-    { name: 'attachments', kind: 'json', nullable: true },
-  ],
-  conversations: [
-    { name: 'thread_ref', kind: 'text', nullable: false },
-    { name: 'status', kind: 'text', nullable: false },
-    { name: 'assignee', kind: 'text', nullable: true },
-    { name: 'tags', kind: 'array', nullable: true },
-  ],
-  comments: [
-    { name: 'note_ref', kind: 'text', nullable: false },
-    { name: 'conversation_id', kind: 'text', nullable: false },
-    { name: 'body', kind: 'text', nullable: false },
-    { name: 'author', kind: 'text', nullable: true },
-    { name: 'author_name', kind: 'text', nullable: true },
-    { name: 'created_at', kind: 'timestamp', nullable: false },
-    { name: 'attachments', kind: 'json', nullable: true },
-  ],
-  templates: [
-    { name: 'name', kind: 'text', nullable: false },
-    { name: 'subject', kind: 'text', nullable: true },
-    { name: 'body', kind: 'text', nullable: false },
-  ],
-};
-
-/** Fields `prepare` turns into what Front stores; the checksum covers the prepared form. */
-const PREPARED_KINDS: Record<string, ColumnKind> = { author_id: 'text', assignee_id: 'text' };
-
-/** Plan fields → the field Front stores and Tern reads back (null: not readable, so not in the checksum). */
-const VERIFIED: Record<FrontResource, Record<string, string | null>> = {
-  contacts: {},
-  // external_id is Front's idempotency key, not returned on a message; the uid stands for it.
-  messages: { external_id: null, author: 'author_id', author_name: null },
-  // thread_ref only finds the conversation; the ticket's state is what is checked.
-  conversations: { thread_ref: null, assignee: 'assignee_id' },
-  // Front stamps its own posting time: the original time and author are checked inside the body.
-  comments: { note_ref: null, author: 'author_id', author_name: null, created_at: null },
-  templates: {},
-};
 
 interface Teammate {
   id: string;
@@ -131,23 +72,7 @@ interface FrontList<T> {
   _pagination?: { next?: string | null };
 }
 
-/** A custom field's name as a plan field: `Order number` → `cf_order_number`. */
-export function customFieldKey(name: string): string {
-  return `cf_${name
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_|_$/g, '')}`;
-}
-
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
-const epochSeconds = (value: unknown): number => {
-  const text = textOf(value).trim();
-  if (/^\d+$/.test(text)) return Number(text);
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new Error(`not a timestamp: ${text}`);
-  return Math.floor(ms / 1000);
-};
 
 const isoOf = (seconds: number) => new Date(seconds * 1000).toISOString();
 
@@ -177,7 +102,7 @@ export class FrontTarget implements TargetAdapter {
   private teammates?: Promise<Map<string, Teammate>>;
   private inboxId?: Promise<string>;
   private tagIds?: Map<string, string>;
-  private customFields?: Promise<Map<string, string>>;
+  private customFields: Partial<Record<CustomFieldResource, Promise<Map<string, FrontCustomField>>>> = {};
   readonly extras: TargetExtras;
 
   constructor(
@@ -193,14 +118,16 @@ export class FrontTarget implements TargetAdapter {
     this.extras = new TargetExtras(sql, migrationId);
   }
 
-  records(objectName: string): Promise<TargetRecords> {
+  async records(objectName: string): Promise<TargetRecords> {
     const resource = this.resources[objectName];
     if (!resource) throw new ConfigError(`object "${objectName}" has no Front resource`, 'set target.resource');
-    return Promise.resolve(new FrontRecords(this, resource));
+    // Custom fields are known before any record is prepared or compared: their types decide both.
+    return (hasCustomFields(resource) ? this.customFieldsOf(resource) : Promise.resolve(new Map())).then(
+      (customFields) => new FrontRecords(this, resource, customFields),
+    );
   }
 
   async discoverGold(resources: readonly string[]): Promise<GoldSchema> {
-    const fields = await this.conversationCustomFields();
     const inbox = await this.inbox();
     const gold: GoldSchema = { schema: `front:${inbox}`, tables: {} };
     for (const name of [...resources].sort()) {
@@ -208,8 +135,9 @@ export class FrontTarget implements TargetAdapter {
       const columns: GoldColumn[] = known
         ? FIELDS[name as FrontResource].map((f) => goldColumn(f.name, f.kind, f.nullable))
         : [];
-      if (name === 'conversations')
-        for (const key of [...fields.keys()].sort()) columns.push(goldColumn(key, 'text', true));
+      if (known && hasCustomFields(name as FrontResource))
+        for (const [key, field] of [...(await this.customFieldsOf(name as CustomFieldResource))].sort())
+          columns.push(goldColumn(key, customFieldKind(field.type), true));
       gold.tables[name] = {
         exists: known,
         columns,
@@ -310,14 +238,23 @@ export class FrontTarget implements TargetAdapter {
     return this.inboxId;
   }
 
-  /** Conversation custom fields by plan key (`cf_…`) → Front's name. */
-  conversationCustomFields(): Promise<Map<string, string>> {
-    this.customFields ??= this.list<{ name: string }>(
-      '/conversations/custom_fields',
-      'list conversation custom fields',
-    ).then((all) => new Map(all.map((f) => [customFieldKey(f.name), f.name])));
-    this.customFields.catch(() => (this.customFields = undefined));
-    return this.customFields;
+  /**
+   * A resource's custom fields by plan key (`cf_…`): their Front name and type.
+   * https://dev.frontapp.com/reference/list-contact-custom-fields,
+   * https://dev.frontapp.com/reference/list-conversation-custom-fields
+   */
+  customFieldsOf(resource: CustomFieldResource): Promise<Map<string, FrontCustomField>> {
+    const known = (this.customFields[resource] ??= this.list<FrontCustomField>(
+      `/${resource}/custom_fields`,
+      `list ${resource.slice(0, -1)} custom fields`,
+    ).then((all) => new Map(all.map((f) => [customFieldKey(f.name), { name: f.name, type: f.type }]))));
+    known.catch(() => delete this.customFields[resource]);
+    return known;
+  }
+
+  /** The plan's fallback teammate: a note without a known author is written as theirs. */
+  fallbackTeammate(): string {
+    return this.config.fallbackTeammate;
   }
 
   private tagQueue: Promise<unknown> = Promise.resolve();
@@ -397,36 +334,16 @@ export class FrontTarget implements TargetAdapter {
   }
 }
 
-function goldColumn(name: string, kind: ColumnKind, nullable: boolean): GoldColumn {
-  const dataType = { text: 'text', boolean: 'boolean', timestamp: 'timestamp with time zone', array: 'ARRAY' }[
-    kind as 'text'
-  ];
-  return {
-    name,
-    dataType: dataType ?? 'text',
-    udtName: dataType ?? 'text',
-    nullable,
-    hasDefault: false,
-    maxLength: null,
-    precision: null,
-    scale: null,
-  };
-}
-
 /** One Front resource as a plan object's records. */
 class FrontRecords implements TargetRecords {
   readonly keyIsSourceId = false;
-  private readonly kinds: Map<string, ColumnKind>;
 
   constructor(
     private readonly front: FrontTarget,
     private readonly resource: FrontResource,
-  ) {
-    this.kinds = new Map([
-      ...FIELDS[resource].map((f) => [f.name, f.kind] as const),
-      ...Object.entries(PREPARED_KINDS),
-    ]);
-  }
+    /** The resource's custom fields by plan key (`cf_…`); empty for resources without any. */
+    private readonly customFields: ReadonlyMap<string, FrontCustomField>,
+  ) {}
 
   private get client() {
     return this.front.client;
@@ -434,13 +351,25 @@ class FrontRecords implements TargetRecords {
 
   async prepare(payloads: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
     const out: Record<string, unknown>[] = [];
-    const customFields = this.resource === 'conversations' ? await this.front.conversationCustomFields() : undefined;
     for (const payload of payloads) {
       const p = { ...payload };
+      if (hasCustomFields(this.resource))
+        for (const key of Object.keys(p))
+          if (key.startsWith('cf_') && !this.customFields.has(key))
+            throw new ConfigError(
+              `${this.resource} field ${key} is not a Front ${this.resource.slice(0, -1)} custom field (known: ${[...this.customFields.keys()].join(', ') || 'none'})`,
+              'create the custom field in Front, or map to one of the known fields',
+            );
       if (this.resource === 'messages' || this.resource === 'comments') {
         const author = p.author === null || p.author === undefined ? null : textOf(p.author);
         const inbound = this.resource === 'messages' && canonicalValue('boolean', p.is_inbound) === 'true';
-        const mapped = inbound ? { id: null, fallback: false } : await this.front.teammate(author);
+        // A note always has an author in Front (one posted without is the API token's): without a known one it is
+        // the fallback teammate's, so what is written is what Tern checksums.
+        const mapped = inbound
+          ? { id: null, fallback: false }
+          : this.resource === 'comments' && !author?.trim()
+            ? { ...(await this.front.teammate(this.front.fallbackTeammate())), fallback: true }
+            : await this.front.teammate(author);
         p.author_id = mapped.id;
         const name = p.author_name === null || p.author_name === undefined ? author : textOf(p.author_name);
         const when = isoOf(epochSeconds(p.created_at)).replace('.000Z', 'Z');
@@ -466,50 +395,26 @@ class FrontRecords implements TargetRecords {
           delete p[key];
         }
         p.tags = [...new Set(tags)].sort();
-        for (const key of Object.keys(p))
-          if (key.startsWith('cf_') && !customFields!.has(key))
-            throw new ConfigError(
-              `conversations field ${key} is not a Front conversation custom field (known: ${[...customFields!.keys()].join(', ')})`,
-              'create the custom field in Front, or map to one of the known fields',
-            );
       }
       out.push(p);
     }
     return out;
   }
 
-  /** The fields Front stores for these plan (or prepared) fields, in a stable order. */
-  private verified(fields: readonly string[]): string[] {
-    const map = VERIFIED[this.resource];
-    const out = new Set<string>();
-    for (const f of fields) {
-      const v = f in map ? map[f] : this.resource === 'conversations' && f.startsWith('tag_') ? 'tags' : f;
-      if (v) out.add(v);
-    }
-    return [...out].sort();
-  }
-
+  /** Over the fields Front stores for the payload's, including those `prepare` added (see checksummedFields). */
   canonical(payload: Record<string, unknown>): TargetRow {
     const out: TargetRow = {};
-    for (const field of this.verified(Object.keys(payload))) out[field] = this.canonicalField(field, payload[field]);
+    for (const field of checksummedFields(this.resource, Object.keys(payload)))
+      out[field] = canonicalFrontField(this.resource, field, payload[field], this.customFields);
     return out;
   }
 
+  /** The same fields for a plan's, a payload's or a checksum's field list, so both sides always agree. */
   canonicalReadBack(row: TargetRow, fields: readonly string[]): TargetRow {
     const out: TargetRow = {};
-    for (const field of this.verified(fields)) out[field] = this.canonicalField(field, row[field] ?? null);
+    for (const field of checksummedFields(this.resource, fields))
+      out[field] = canonicalFrontField(this.resource, field, row[field] ?? null, this.customFields);
     return out;
-  }
-
-  private canonicalField(field: string, value: unknown): string | null {
-    if (value === null || value === undefined || value === '') return null;
-    if (field === 'created_at') return String(epochSeconds(value));
-    if (field === 'attachments') return canonicalAttachments(value);
-    if (field === 'tags') {
-      const list = typeof value === 'string' ? (JSON.parse(value) as string[]) : (value as string[]);
-      return list.length === 0 ? null : JSON.stringify([...list].sort());
-    }
-    return canonicalValue(this.kinds.get(field) ?? 'text', value);
   }
 
   // -- lookup ------------------------------------------------------------------------------------------------
@@ -633,6 +538,7 @@ class FrontRecords implements TargetRecords {
       email: c.handles.find((h) => h.source === 'email')?.handle ?? null,
       name: c.name,
       description: c.description,
+      ...customFieldRow(this.customFields, c.custom_fields),
       __tern_id: c.id,
     };
   }
@@ -700,19 +606,14 @@ class FrontRecords implements TargetRecords {
     });
     if (res.status === 404 || res.data.status === 'deleted') return undefined;
     const c = res.data;
-    const customFields = await this.front.conversationCustomFields();
-    const row: TargetRow = {
+    return {
       thread_ref: threadRef,
       status: c.status === 'archived' ? 'archived' : 'open',
       assignee_id: c.assignee?.id ?? null,
       tags: JSON.stringify(c.tags.map((t) => t.name).sort()),
+      ...customFieldRow(this.customFields, c.custom_fields),
       __tern_id: c.id,
     };
-    for (const [key, name] of customFields) {
-      const v = c.custom_fields?.[name];
-      row[key] = v === null || v === undefined ? null : textOf(v);
-    }
-    return row;
   }
 
   // -- write -------------------------------------------------------------------------------------------------
@@ -754,17 +655,26 @@ class FrontRecords implements TargetRecords {
     }
   }
 
+  /** `{ custom_fields }` to send with the record, or nothing when the plan maps none; a value of the wrong type refuses it. */
+  private customFieldsOf(item: WriteItem): { custom_fields?: Record<string, unknown> } {
+    const send = customFieldsToSend(this.customFields, item.payload, item.existing?.[ALL_CUSTOM_FIELDS]);
+    if ('error' in send) throw new RecordRejectedError(send.error, 'front', 400, 'custom_field_type', send.field);
+    return send.values ? { custom_fields: send.values } : {};
+  }
+
   private async writeOne(item: WriteItem): Promise<string | null> {
     const p = item.payload;
     const text = (v: unknown) => (v === null || v === undefined ? undefined : textOf(v));
     switch (this.resource) {
       case 'contacts': {
         const id = item.existing?.__tern_id;
+        const customFields = this.customFieldsOf(item);
         if (id) {
+          // https://dev.frontapp.com/reference/update-a-contact
           await this.client.request({
             method: 'patch',
             url: `/contacts/${id}`,
-            data: { name: text(p.name), description: text(p.description) ?? '' },
+            data: { name: text(p.name), description: text(p.description) ?? '', ...customFields },
             operation: 'update contact',
             idempotent: true,
           });
@@ -779,6 +689,7 @@ class FrontRecords implements TargetRecords {
               name: text(p.name),
               description: text(p.description),
               handles: [{ source: 'email', handle: email }],
+              ...customFields,
             },
             operation: 'create contact',
             accept: [409],
@@ -842,9 +753,7 @@ class FrontRecords implements TargetRecords {
       case 'conversations': {
         const id = item.existing?.__tern_id;
         if (!id) return null;
-        const customFields = await this.front.conversationCustomFields();
-        const fields: Record<string, unknown> = {};
-        for (const [key, name] of customFields) if (key in p) fields[name] = p[key] ?? null;
+        const customFields = this.customFieldsOf(item);
         await this.client.request({
           method: 'patch',
           url: `/conversations/${id}`,
@@ -853,7 +762,7 @@ class FrontRecords implements TargetRecords {
             // Front's document types assignee_id as a string: an unassigned ticket leaves the assignee as it is.
             ...(text(p.assignee_id) ? { assignee_id: text(p.assignee_id) } : {}),
             tag_ids: await this.front.tags((p.tags as string[] | null) ?? []),
-            ...(Object.keys(fields).length > 0 ? { custom_fields: fields } : {}),
+            ...customFields,
           },
           operation: 'update conversation',
           idempotent: true,
@@ -1050,10 +959,16 @@ class FrontRecords implements TargetRecords {
       }
       if (this.resource !== 'contacts')
         throw new Error(`Front ${this.resource} are only ever created by Tern: nothing to restore for ${ref.sourceId}`);
+      const customFields = image[ALL_CUSTOM_FIELDS];
       await this.client.request({
         method: 'patch',
         url: `/contacts/${image.__tern_id ?? ref.targetId}`,
-        data: { name: image.name ?? undefined, description: image.description ?? '' },
+        data: {
+          name: image.name ?? undefined,
+          description: image.description ?? '',
+          // Front replaces all of a contact's custom fields: the before-image holds them all.
+          ...(customFields ? { custom_fields: JSON.parse(customFields) as Record<string, unknown> } : {}),
+        },
         operation: 'restore contact',
         idempotent: true,
       });
@@ -1066,6 +981,7 @@ interface FrontContactBody {
   name: string | null;
   description: string | null;
   handles: { handle: string; source: string }[];
+  custom_fields?: Record<string, unknown>;
 }
 
 interface FrontMessageBody {
