@@ -98,17 +98,18 @@ describe('formatPreferencesReport', () => {
       '  duplicates by [email, last_name]: 3 groups, 7 records, 4 extra',
       '  orphans: 5 account_id values name no accounts record (e.g. A1, A2, A3)',
       '  email: 12% blank (12)',
-      '  signup: dates MM/DD: iso 10, MM/DD 40, DD/MM 0, ambiguous 45, invalid 2',
+      '  signup: dates MM/DD: iso 10, MM/DD 40, DD/MM 0, ambiguous 45, same day/month 3, invalid 2',
       '  amount: 4 values are not number',
       '  tags: 9 multi-value',
       '  status: picklist candidate: 4 distinct',
-      '  dry run: source 102 = loaded 80 + quarantined 10 + filtered 6 + deduplicated 4',
+      '  dry run: source 102 (staged 100) = loaded 80 + quarantined 10 + filtered 6 + deduplicated 4',
       '    quarantined: too_long 5, invalid_date 3, extract_error 2',
       '    filtered: closed-before-2015 6',
       '',
       'plan vs target: 1 error(s), 1 warning(s)',
       '  ERROR objects.0.target.table: target table public.customers does not exist — fix: create it in the target',
       '  WARNING objects.0.fields.4: email has values up to 80 characters; public.customers.email holds 60 — fix: widen the column',
+      'verdict: NOT CLEAN — 1 plan error(s); 10 of 102 record(s) predicted quarantined (too_long 5, invalid_date 3, extract_error 2); 80 record(s) predicted loaded. Fix the plan or the data and run preferences again, or accept these outcomes knowingly',
     ]);
   });
 
@@ -145,9 +146,10 @@ describe('formatPreferencesReport', () => {
       'accounts: 3 rows',
       '',
       'users: 3 rows',
-      '  dry run: source 102 = loaded 80 + quarantined 0 + filtered 0 + deduplicated 4',
+      '  dry run: source 102 (staged 100) = loaded 80 + quarantined 0 + filtered 0 + deduplicated 4',
       '',
       'plan vs target: 0 error(s), 0 warning(s)',
+      'verdict: clean — the plan fits the target and the dry run predicts no quarantine (80 of 102 record(s) loaded, the rest filtered or deduplicated by the rules)',
     ]);
   });
 });
