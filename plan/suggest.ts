@@ -6,8 +6,8 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Scalar } from 
  *
  * A value is placed by the first rule that fits, in this order (the reason says which):
  * - `exact`: the value is an option as written;
- * - `case/punctuation`: equal once case, accents, punctuation, emoji, separators (-, _, /), a leading
- *   numbering ("3 - ") and word order are ignored;
+ * - `case/punctuation`: a spelling variant, equal once case, accents, punctuation, emoji, separators (-, _, /),
+ *   spacing ("PG13" is "PG-13"), a leading numbering ("3 - ") and word order are ignored;
  * - `synonym`: the value is a known word for the stage of exactly one option (won/closed won/signed…);
  * - `typo`: within a small edit distance of one option or synonym (1 edit for 4–7 characters, 2 from 8);
  * - `contains`: the value's words hold one option or synonym (and no other one), not after a negation;
@@ -80,6 +80,13 @@ export function normaliseValue(value: string): string {
 
 /** Words of a normalised value in alphabetical order, each once: "won closed" and "closed won" agree. */
 const tokenSet = (key: string): string => [...new Set(key.split(' '))].sort().join(' ');
+
+/**
+ * Two normalised values spell the same thing: equal, equal in another word order, or equal once spaces are
+ * dropped ("pg13" and "pg 13"). A difference of punctuation or spacing is a spelling variant, never a typo.
+ */
+const sameSpelling = (a: string, b: string): boolean =>
+  a === b || tokenSet(a) === tokenSet(b) || a.replace(/ /g, '') === b.replace(/ /g, '');
 
 /**
  * Damerau-Levenshtein distance (optimal string alignment: insertions, deletions, substitutions and
@@ -159,10 +166,10 @@ function placeByRules(value: string, key: string, options: readonly string[], fo
   if (exact !== undefined) return { option: exact, reason: 'exact', confidence: 'high', note: 'exact' };
   if (key === '') return NONE;
   const own = forms.filter((f) => !f.synonym);
-  const same = single(own.filter((f) => f.key === key || tokenSet(f.key) === tokenSet(key)));
+  const same = single(own.filter((f) => sameSpelling(f.key, key)));
   if (same !== undefined)
-    return { option: same, reason: 'case/punctuation', confidence: 'high', note: `case/punctuation of ${same}` };
-  const synonymHits = forms.filter((f) => f.synonym && (f.key === key || tokenSet(f.key) === tokenSet(key)));
+    return { option: same, reason: 'case/punctuation', confidence: 'high', note: `spelling variant of ${same}` };
+  const synonymHits = forms.filter((f) => f.synonym && sameSpelling(f.key, key));
   const synonym = single(synonymHits);
   if (synonym !== undefined)
     return { option: synonym, reason: 'synonym', confidence: 'high', note: `synonym of ${synonym}` };
@@ -244,8 +251,14 @@ export function suggestPicklistMapping(
     if (budget === 0) continue;
     const near = anchors.filter((a) => editDistance(key, a.key, budget) <= budget);
     const option = single(near.map((a) => ({ key: a.key, option: a.option, synonym: false })));
-    if (option !== undefined)
-      placed.set(value, { option, reason: 'typo', confidence: 'medium', note: `typo of "${near[0]!.value}"` });
+    if (option === undefined) continue;
+    const variant = near.find((a) => sameSpelling(a.key, key));
+    placed.set(
+      value,
+      variant
+        ? { option, reason: 'case/punctuation', confidence: 'medium', note: `spelling variant of "${variant.value}"` }
+        : { option, reason: 'typo', confidence: 'medium', note: `typo of "${near[0]!.value}"` },
+    );
   }
   const values = entries.map(([value, count]) => ({ value, count, ...placed.get(value)! }));
   const unmapped = values.filter((v) => v.option === null).map((v) => v.value);

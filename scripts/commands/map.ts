@@ -191,8 +191,8 @@ export async function suggestMapping(
 }
 
 /** The summary for people: what was written, how much a rule placed, what is left, and what to do next. */
-export function formatMapSuggestOutcome(outcome: MapSuggestOutcome, planFile: string): string {
-  const shown = path.relative(process.cwd(), outcome.file) || outcome.file;
+export function formatMapSuggestOutcome(outcome: MapSuggestOutcome, planFile: string, cwd = process.cwd()): string {
+  const shown = shownPath(outcome.file, cwd);
   const lines = [
     `${shown}: ${outcome.values} values (${outcome.records} records) of ${outcome.object}.${outcome.field} → ${outcome.to}, options from the ${outcome.optionsFrom === 'target' ? 'target' : 'plan'}: ${outcome.mappedByRule} mapped by rule, ${outcome.kept} kept from the file, ${outcome.needPerson.length} need a person${outcome.written ? (outcome.merged ? ` (${outcome.added} added)` : '') : ' (already up to date; not written)'}`,
   ];
@@ -209,8 +209,17 @@ export function formatMapSuggestOutcome(outcome: MapSuggestOutcome, planFile: st
     );
   if (!outcome.planUsesFile)
     lines.push(
-      `next: add \`aliasesFile: ${outcome.aliasesFile}\` to the picklist of ${outcome.object}.${outcome.field} in ${planFile}`,
+      `next: add \`aliasesFile: ${outcome.aliasesFile}\` to the picklist of ${outcome.object}.${outcome.field} in ${planFile} (the path is relative to the plan's folder)`,
     );
   lines.push(`then: \`tern plan validate ${planFile}\``);
   return lines.join('\n');
+}
+
+/**
+ * A file as a person finds it from where they typed the command: relative to the working folder when it is
+ * inside it, else absolute (never a climb of `../..` out of the working folder).
+ */
+export function shownPath(file: string, cwd: string): string {
+  const relative = path.relative(cwd, file);
+  return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? path.resolve(file) : relative;
 }

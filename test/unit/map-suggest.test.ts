@@ -13,6 +13,7 @@ import {
   type PicklistSuggestion,
 } from '../../plan/suggest';
 import { picklistFinding } from '../../plan/target-check';
+import { formatMapSuggestOutcome, type MapSuggestOutcome } from '../../scripts/commands/map';
 import { buildTransform, standaloneContext, transformArgs, type TransformSpec } from '../../plan/transforms';
 import { DEAL_STAGES, DEAL_STATUSES, type DealStage } from '../../scripts/generate/legacy-crm';
 
@@ -380,5 +381,88 @@ objects:
       message:
         '2 status value(s) in the source match no picklist option or alias (5 records): "Redlines" (2), "On hold" (3)',
     });
+  });
+});
+
+describe('spelling variants are not typos', () => {
+  const ratings = ['G', 'PG', 'PG-13', 'R', 'NC-17'];
+  const place = (value: string, options = ratings) => suggestPicklistMapping([{ value, count: 1 }], options).values[0]!;
+
+  it.each([
+    ['PG13', 'PG-13'],
+    ['pg 13', 'PG-13'],
+    ['NC17', 'NC-17'],
+    ['N.C.-17', 'NC-17'],
+  ])('places %s as a spelling variant of %s, with high confidence', (value, option) => {
+    expect(place(value)).toMatchObject({
+      option,
+      reason: 'case/punctuation',
+      confidence: 'high',
+      note: `spelling variant of ${option}`,
+    });
+  });
+
+  it('still calls a changed letter a typo', () => {
+    expect(place('Qualfied', ['Qualified', 'Lost'])).toMatchObject({ reason: 'typo', note: 'typo of Qualified' });
+  });
+
+  it('joins a spacing variant of a placed value as a variant of it, not a typo', () => {
+    const s = suggestPicklistMapping(
+      [
+        { value: 'Lost to competitor', count: 5 },
+        { value: 'Lostto competitor', count: 1 },
+      ],
+      ['Won', 'Lost'],
+    );
+    const by = new Map(s.values.map((v) => [v.value, v]));
+    expect(by.get('Lost to competitor')).toMatchObject({ option: 'Lost', reason: 'contains' });
+    expect(by.get('Lostto competitor')).toMatchObject({
+      option: 'Lost',
+      reason: 'case/punctuation',
+      note: 'spelling variant of "Lost to competitor"',
+    });
+  });
+});
+
+describe('map suggest output path', () => {
+  const outcome = (file: string): MapSuggestOutcome => ({
+    migrationId: 'mig_x',
+    object: 'films',
+    field: 'rating',
+    to: 'rating',
+    file,
+    aliasesFile: 'mappings/films.rating.yaml',
+    written: true,
+    merged: false,
+    optionsFrom: 'plan',
+    complete: true,
+    values: 2,
+    records: 3,
+    mappedByRule: 2,
+    kept: 0,
+    added: 0,
+    needPerson: [],
+    planUsesFile: false,
+    suggestion: { options: [], values: [], mapped: 0, unmapped: [] },
+  });
+  const first = (text: string) => text.split('\n')[0]!.split(': ')[0];
+
+  it('prints a file inside the working folder relative to it', () => {
+    const cwd = path.join(os.tmpdir(), 'work');
+    const text = formatMapSuggestOutcome(
+      outcome(path.join(cwd, 'plans', 'mappings', 'films.rating.yaml')),
+      'p.yaml',
+      cwd,
+    );
+    expect(first(text)).toBe(path.join('plans', 'mappings', 'films.rating.yaml'));
+  });
+
+  it('prints a file outside the working folder absolute, never as ../..', () => {
+    const cwd = path.join(os.tmpdir(), 'work', 'deep');
+    const file = path.join(os.tmpdir(), 'elsewhere', 'mappings', 'films.rating.yaml');
+    const text = formatMapSuggestOutcome(outcome(file), 'p.yaml', cwd);
+    expect(first(text)).toBe(file);
+    expect(text).not.toContain('..');
+    expect(text).toContain("(the path is relative to the plan's folder)");
   });
 });
