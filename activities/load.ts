@@ -1,9 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { and, asc, eq, gt, inArray, isNotNull, isNull } from 'drizzle-orm';
-import type { GoldColumn, GoldSchema } from '../connectors/postgres/schema';
 import { checksum } from '../plan/checksum';
-import { compileObjectMapper } from '../plan/compile';
-import type { ObjectPlan } from '../plan/schema';
 import { textOf } from '../plan/text';
 import type { LedgerEntry } from '../protocol/ledger';
 import { mapPage } from '../protocol/page';
@@ -13,11 +10,11 @@ import { recordConflicts } from '../staging/repos/conflicts';
 import { WritesFencedError } from '../staging/repos/fence';
 import { IdMapLedger } from '../staging/repos/id-map';
 import { quarantineRecords, resolveQuarantined } from '../staging/repos/quarantine';
-import { migrations, stagedRecords } from '../staging/schema';
+import { stagedRecords } from '../staging/schema';
 import type { ActivityContext } from './deps';
 import { type Liveness, whileAlive } from './liveness';
 import { RequestMeter } from './meter';
-import { referenceFields } from './preferences';
+import { mapPageOptions } from './map-options';
 
 export { refOf } from '../protocol/write';
 export interface LoadPageInput {
@@ -70,7 +67,6 @@ async function loadPageAlive(ctx: ActivityContext, input: LoadPageInput, live: L
   const { plan } = await ctx.migration(input.migrationId);
   const object = ctx.object(plan, input.object);
   const scope = { migrationId: input.migrationId, object: input.object };
-  const mapper = compileObjectMapper(object, await ctx.customTransforms(plan));
   const meter = new RequestMeter();
   // The target's requests heartbeat through the page's liveness and stop waiting for budget when it is cancelled.
   const target = await (await ctx.target(plan, input.migrationId, meter, live)).records(input.object);
@@ -108,18 +104,16 @@ async function loadPageAlive(ctx: ActivityContext, input: LoadPageInput, live: L
   result.setAside = undone.removed + undone.restored;
 
   const page = rows.filter((r) => r.deltaPending !== 'deleted' && r.disposition === null);
-  const { mapped, rejected } = mapPage(page, {
-    mapper,
-    resolveReference: await prefetchReferences(
-      ctx,
-      input.migrationId,
+  const { mapped, rejected } = mapPage(
+    page,
+    await mapPageOptions(ctx, {
+      migrationId: input.migrationId,
       object,
-      page.map((r) => r.raw),
-    ),
-    columns: await goldColumns(ctx, input.migrationId, object.target.table),
-    keyField: object.target.key,
-    keyIsSourceId: target.keyIsSourceId,
-  });
+      records: page.map((r) => r.raw),
+      keyIsSourceId: target.keyIsSourceId,
+      references: 'written',
+    }),
+  );
   await quarantineRecords(
     ctx.db,
     scope,
@@ -235,70 +229,4 @@ function pageScope(phase: string) {
       // set it aside (a plan change, a sample) comes back out of the target.
       return [isNull(stagedRecords.sourceDeletedAt)];
   }
-}
-
-/**
- * Resolves references of a page of records in one query per referenced object: a reference finds the
- * target id Tern wrote for that record, following a deduplicated record to its survivor.
- */
-async function prefetchReferences(
-  ctx: ActivityContext,
-  migrationId: string,
-  object: ObjectPlan,
-  records: Record<string, unknown>[],
-): Promise<(object: string, sourceId: string) => { found: boolean; targetId?: string }> {
-  const resolved = new Map<string, Map<string, string>>();
-  const wanted = new Map<string, Set<string>>();
-  for (const ref of referenceFields(object)) {
-    const ids = wanted.get(ref.object) ?? new Set<string>();
-    for (const r of records) {
-      const v = r[ref.field];
-      if (v === null || v === undefined || textOf(v).trim() === '') continue;
-      ids.add(textOf(v).trim());
-      // A list of references (`[split, reference]`: a deal's contacts) resolves element by element.
-      for (const part of Array.isArray(v) ? v.map(textOf) : textOf(v).split(/[,;]/))
-        if (part.trim() !== '') ids.add(part.trim());
-    }
-    wanted.set(ref.object, ids);
-  }
-  for (const [dep, ids] of wanted) {
-    // Two index lookups, never a join: the planner's row estimates for id_map lag behind a running load.
-    const values = [...ids];
-    const survivors = new Map(values.map((v) => [v, v]));
-    if (values.length > 0) {
-      const duplicates = await ctx.sql<{ source_id: string; duplicate_of: string }[]>`
-        select source_id, duplicate_of from staged_records
-        where migration_id = ${migrationId} and object = ${dep} and source_id = any(${values}::text[])
-          and duplicate_of is not null`;
-      for (const d of duplicates) survivors.set(d.source_id, d.duplicate_of);
-    }
-    const wantedIds = [...new Set(survivors.values())];
-    const written =
-      wantedIds.length === 0
-        ? []
-        : await ctx.sql<{ source_id: string; target_id: string | null }[]>`
-          select source_id, target_id from id_map
-          where migration_id = ${migrationId} and object = ${dep} and source_id = any(${wantedIds}::text[])
-            and state = 'written'`;
-    const targets = new Map(written.map((w) => [w.source_id, w.target_id ?? w.source_id]));
-    const byValue = new Map<string, string>();
-    for (const [value, survivor] of survivors) {
-      const targetId = targets.get(survivor);
-      if (targetId !== undefined) byValue.set(value, targetId);
-    }
-    resolved.set(dep, byValue);
-  }
-  return (dep, sourceId) => {
-    const targetId = resolved.get(dep)?.get(sourceId);
-    return targetId === undefined ? { found: false } : { found: true, targetId };
-  };
-}
-
-/** The frozen gold schema's columns of a table (empty before preferences ran: the target decides alone). */
-async function goldColumns(ctx: ActivityContext, migrationId: string, table: string): Promise<GoldColumn[]> {
-  const [row] = await ctx.db
-    .select({ gold: migrations.goldSchema })
-    .from(migrations)
-    .where(eq(migrations.id, migrationId));
-  return (row?.gold as GoldSchema | null)?.tables[table]?.columns ?? [];
 }

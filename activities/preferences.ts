@@ -1,27 +1,22 @@
 import { Context } from '@temporalio/activity';
 import { and, eq, isNull, sql as raw } from 'drizzle-orm';
-import { describeSchemaDrift, goldSchemaHash, type GoldSchema } from '../connectors/postgres/schema';
+import { describeSchemaDrift, goldSchemaHash } from '../connectors/postgres/schema';
 import { TargetSchemaError } from '../connectors/postgres/target';
-import { compileObjectMapper } from '../plan/compile';
-import { objectDependencies } from '../plan/load';
 import { ProfileBuilder, type ObjectProfile } from '../plan/profile';
 import { Deduplicator, firstMatchingFilter, type DuplicateGroups } from '../plan/rules';
 import type { ObjectPlan } from '../plan/schema';
-import {
-  checkPlanAgainstTarget,
-  columnRejection,
-  type Rejection,
-  type TargetIssue,
-  UniqueValues,
-} from '../plan/target-check';
-import { textOf } from '../plan/text';
+import { checkPlanAgainstTarget, type TargetIssue } from '../plan/target-check';
 import { transformArgs, transformName } from '../plan/transforms';
 import { appendAudit } from '../staging/audit';
 import { migrations, profiles, runs } from '../staging/schema';
 import { analyzeStaging } from '../staging/analyze';
 import type { ActivityContext } from './deps';
+import type { DryRunCounts, PreflightFinding } from './dry-run';
+import { frozenGold } from './map-options';
 
-/** The preferences phase's activities: rules, profile, gold schema, plan validation and dry run. */
+export { dryRunObject, type DryRunCounts, type PreflightFinding } from './dry-run';
+
+/** The preferences phase's activities: rules, profile, gold schema and plan validation; the dry run is ./dry-run.ts. */
 
 export interface ObjectInput {
   migrationId: string;
@@ -56,31 +51,23 @@ async function* stagedInOrder(ctx: ActivityContext, migrationId: string, object:
   }
 }
 
-/** Writes a column of staged records for many source ids at once. */
-async function setStaged(
+/** Writes the rules' disposition of many staged records at once. */
+async function setDispositions(
   ctx: ActivityContext,
   input: ObjectInput,
-  rows: { sourceId: string; a: string | null; b: string | null; c?: string | null }[],
-  columns: ['disposition', 'disposition_reason', 'duplicate_of'] | ['predicted', 'predicted_reason'],
+  rows: { sourceId: string; a: string | null; b: string | null; c: string | null }[],
 ): Promise<void> {
   for (let i = 0; i < rows.length; i += 5000) {
     const chunk = rows.slice(i, i + 5000);
     const ids = chunk.map((r) => r.sourceId);
     const a = chunk.map((r) => r.a);
     const b = chunk.map((r) => r.b);
-    if (columns[0] === 'disposition') {
-      const c = chunk.map((r) => r.c ?? null);
-      await ctx.sql`
-        update staged_records s set disposition = v.a, disposition_reason = v.b, duplicate_of = v.c
-        from (select unnest(${ids}::text[]) as id, unnest(${a}::text[]) as a, unnest(${b}::text[]) as b,
-                     unnest(${c}::text[]) as c) v
-        where s.migration_id = ${input.migrationId} and s.object = ${input.object} and s.source_id = v.id`;
-    } else {
-      await ctx.sql`
-        update staged_records s set predicted = v.a, predicted_reason = v.b
-        from (select unnest(${ids}::text[]) as id, unnest(${a}::text[]) as a, unnest(${b}::text[]) as b) v
-        where s.migration_id = ${input.migrationId} and s.object = ${input.object} and s.source_id = v.id`;
-    }
+    const c = chunk.map((r) => r.c);
+    await ctx.sql`
+      update staged_records s set disposition = v.a, disposition_reason = v.b, duplicate_of = v.c
+      from (select unnest(${ids}::text[]) as id, unnest(${a}::text[]) as a, unnest(${b}::text[]) as b,
+                   unnest(${c}::text[]) as c) v
+      where s.migration_id = ${input.migrationId} and s.object = ${input.object} and s.source_id = v.id`;
   }
 }
 
@@ -124,7 +111,7 @@ export async function applyRules(ctx: ActivityContext, input: ObjectInput): Prom
   const groups = dedupe?.result();
   for (const [sourceId, { survivor }] of groups?.duplicates ?? [])
     updates.push({ sourceId, a: 'deduplicated', b: object.dedupe!.key.join('+'), c: survivor });
-  await setStaged(ctx, input, updates, ['disposition', 'disposition_reason', 'duplicate_of']);
+  await setDispositions(ctx, input, updates);
   // A record the rules now set aside is no longer quarantined for mapping or loading (the plan changed).
   await ctx.sql`
     update quarantine q set resolved_at = now()
@@ -283,7 +270,7 @@ export async function checkGoldSchema(
   ctx: ActivityContext,
   input: { migrationId: string },
 ): Promise<{ frozen: boolean; hash: string | null }> {
-  const gold = await loadGold(ctx, input.migrationId);
+  const gold = await frozenGold(ctx, input.migrationId);
   if (!gold) return { frozen: false, hash: null };
   const { plan } = await ctx.migration(input.migrationId);
   const now = await (await ctx.target(plan, input.migrationId)).discoverGold(Object.keys(gold.tables));
@@ -297,141 +284,9 @@ export async function checkGoldSchema(
   return { frozen: true, hash: goldSchemaHash(gold) };
 }
 
-async function loadGold(ctx: ActivityContext, migrationId: string): Promise<GoldSchema | undefined> {
-  const [row] = await ctx.db
-    .select({ gold: migrations.goldSchema })
-    .from(migrations)
-    .where(eq(migrations.id, migrationId));
-  return (row?.gold as GoldSchema | null) ?? undefined;
-}
-
 async function loadProfiles(ctx: ActivityContext, migrationId: string): Promise<Map<string, StoredProfile>> {
   const rows = await ctx.db.select().from(profiles).where(eq(profiles.migrationId, migrationId));
   return new Map(rows.map((r) => [r.object, r.profile as StoredProfile]));
-}
-
-export interface DryRunCounts {
-  /** Records the source held: staged + extract rejects. */
-  source: number;
-  staged: number;
-  loaded: number;
-  quarantined: Record<string, number>;
-  filtered: Record<string, number>;
-  deduplicated: number;
-}
-
-/**
- * One kind of would-be target error of an object (a field and a reason), as pre-flight reports it: how many
- * records, a few of them with their values, and the transform that avoids it.
- */
-export interface PreflightFinding {
-  field: string;
-  code: string;
-  records: number;
-  message: string;
-  fix: string;
-  examples: { record: string; value: string | null }[];
-}
-
-const PREFLIGHT_EXAMPLES = 5;
-
-/** Collects pre-flight findings by field and reason. */
-class PreflightFindings {
-  private readonly byKind = new Map<string, PreflightFinding>();
-
-  add(sourceId: string, r: Rejection): void {
-    const k = `${r.field}\u0000${r.code}`;
-    let f = this.byKind.get(k);
-    if (!f) {
-      f = { field: r.field, code: r.code, records: 0, message: r.message, fix: r.fix ?? '', examples: [] };
-      this.byKind.set(k, f);
-    }
-    f.records += 1;
-    if (f.examples.length < PREFLIGHT_EXAMPLES) f.examples.push({ record: sourceId, value: r.value ?? null });
-  }
-
-  list(): PreflightFinding[] {
-    return [...this.byKind.values()].sort((a, b) => b.records - a.records || a.field.localeCompare(b.field));
-  }
-}
-
-export const total = (counts: Record<string, number>): number => Object.values(counts).reduce((a, b) => a + b, 0);
-
-/**
- * Runs every staged record of an object through the plan without writing to the target, and records each
- * record's predicted outcome (docs/preferences.md: filtered → deduplicated → quarantined → loaded).
- * References resolve only to records predicted loaded, so objects run in dependency order.
- */
-export async function dryRunObject(ctx: ActivityContext, input: ObjectInput): Promise<DryRunCounts> {
-  const { plan } = await ctx.migration(input.migrationId);
-  const object = ctx.object(plan, input.object);
-  const gold = await loadGold(ctx, input.migrationId);
-  const table = gold?.tables[object.target.table];
-  const columns = table?.columns ?? [];
-  const uniques = new UniqueValues(columns, table?.uniqueColumns ?? [], object.target.key);
-  const findings = new PreflightFindings();
-  const mapper = compileObjectMapper(object, await ctx.customTransforms(plan));
-  const loadable = new Map<string, Set<string>>();
-  for (const dep of objectDependencies(object)) {
-    const rows = await ctx.sql<{ source_id: string }[]>`
-      select s.source_id from staged_records s
-      left join staged_records v on v.migration_id = s.migration_id and v.object = s.object and v.source_id = s.duplicate_of
-      where s.migration_id = ${input.migrationId} and s.object = ${dep}
-        and (s.predicted = 'loaded' or (s.disposition = 'deduplicated' and v.predicted = 'loaded'))`;
-    loadable.set(dep, new Set(rows.map((r) => r.source_id)));
-  }
-  const resolveReference = (dep: string, sourceId: string) => ({ found: loadable.get(dep)?.has(sourceId) ?? false });
-  const counts: DryRunCounts = { source: 0, staged: 0, loaded: 0, quarantined: {}, filtered: {}, deduplicated: 0 };
-  for await (const page of stagedInOrder(ctx, input.migrationId, input.object)) {
-    const outcomes: { sourceId: string; a: string | null; b: string | null }[] = [];
-    for (const row of page) {
-      counts.staged += 1;
-      if (row.disposition === 'filtered' || row.disposition === 'deduplicated') {
-        outcomes.push({ sourceId: row.source_id, a: row.disposition, b: null });
-        continue;
-      }
-      const mapped = mapper(row.raw, resolveReference);
-      let reason: string | undefined;
-      if (!mapped.ok) reason = mapped.code;
-      else {
-        const key = mapped.payload[object.target.key];
-        if (key === null || key === undefined || textOf(key) !== row.source_id) reason = 'key_mismatch';
-        else {
-          // Pre-flight: each rule of the target's attributes, and unique values across the object's records.
-          const refusal = columnRejection(mapped.payload, columns) ?? uniques.check(row.source_id, mapped.payload);
-          if (refusal) findings.add(row.source_id, refusal);
-          reason = refusal?.code;
-        }
-      }
-      if (reason) {
-        counts.quarantined[reason] = (counts.quarantined[reason] ?? 0) + 1;
-        outcomes.push({ sourceId: row.source_id, a: 'quarantined', b: reason });
-      } else {
-        counts.loaded += 1;
-        outcomes.push({ sourceId: row.source_id, a: 'loaded', b: null });
-      }
-    }
-    await setStaged(ctx, input, outcomes, ['predicted', 'predicted_reason']);
-  }
-  const dispositions = await ctx.sql<{ disposition: string; reason: string; n: number }[]>`
-    select disposition, coalesce(disposition_reason, '') as reason, count(*)::int as n from staged_records
-    where migration_id = ${input.migrationId} and object = ${input.object} and disposition is not null
-    group by 1, 2`;
-  for (const d of dispositions) {
-    if (d.disposition === 'filtered') counts.filtered[d.reason] = d.n;
-    else counts.deduplicated += d.n;
-  }
-  const extractRejects = await ctx.sql<{ code: string; n: number }[]>`
-    select reason_code as code, count(*)::int as n from quarantine
-    where migration_id = ${input.migrationId} and object = ${input.object} and stage = 'extract' and resolved_at is null
-    group by 1`;
-  for (const r of extractRejects) counts.quarantined[r.code] = (counts.quarantined[r.code] ?? 0) + r.n;
-  counts.source = counts.staged + extractRejects.reduce((n, r) => n + r.n, 0);
-  await ctx.sql`
-    update profiles set profile = profile || jsonb_build_object('dryRun', ${JSON.stringify(counts)}::jsonb,
-      'preflight', ${JSON.stringify(findings.list())}::jsonb)
-    where migration_id = ${input.migrationId} and object = ${input.object}`;
-  return counts;
 }
 
 export interface ValidationSummary {
@@ -445,7 +300,7 @@ export interface ValidationSummary {
  */
 export async function validatePlan(ctx: ActivityContext, input: { migrationId: string }): Promise<ValidationSummary> {
   const { plan } = await ctx.migration(input.migrationId);
-  const gold = await loadGold(ctx, input.migrationId);
+  const gold = await frozenGold(ctx, input.migrationId);
   const profileMap = await loadProfiles(ctx, input.migrationId);
   const issues: TargetIssue[] = gold ? checkPlanAgainstTarget(plan, gold, profileMap) : [];
   await saveRunReport(ctx, { issues });

@@ -61,6 +61,14 @@ export interface TargetRecords {
    * own external id (an email handle, a message external_id).
    */
   readonly keyIsSourceId: boolean;
+  /**
+   * Read-only: the records `write` would not send because another record holds one of their unique values (in
+   * the target already, or earlier in `items`), with the refusal `write` gives them. A dry run asks the target
+   * this way to predict the load; targets that leave unique values to the write itself do not have it.
+   */
+  uniqueConflicts?(
+    items: readonly WriteItem[],
+  ): Promise<Map<string, { message: string; code: string; field: string; notSent: true }>>;
 }
 
 /** A plan's target: its records per object, its gold schema, and what a rollback must clean beyond records. */

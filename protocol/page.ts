@@ -1,6 +1,6 @@
 import type { GoldColumn } from '../connectors/postgres/schema';
 import type { RecordMapper } from '../plan/compile';
-import { columnRejection } from '../plan/target-check';
+import { columnRejection, type Rejection } from '../plan/target-check';
 import { textOf } from '../plan/text';
 import type { TransformContext } from '../plan/transforms';
 
@@ -21,6 +21,8 @@ export interface MapRejection {
   code: string;
   field: string | null;
   message: string;
+  /** Set when pre-flight refused the record (what the target would refuse): the value and the fix, for reports. */
+  preflight?: Rejection;
 }
 
 export interface MapPageOptions {
@@ -37,7 +39,8 @@ export interface MapPageOptions {
 /**
  * Maps a page of staged records (pure): the plan's mapper, then what the gold schema says the target would
  * refuse (pre-flight), then the key the write protocol looks records up by. Every record ends up either mapped
- * or rejected with its reason; none is dropped.
+ * or rejected with its reason; none is dropped. The load and the dry run both decide through this function,
+ * with options built by `activities/map-options.ts`, so a prediction is the load's own decision.
  */
 export function mapPage(
   records: readonly StagedInput[],
@@ -53,7 +56,14 @@ export function mapPage(
     }
     const refused = columnRejection(result.payload, options.columns);
     if (refused) {
-      rejected.push({ sourceId, raw, code: refused.code, field: refused.field, message: refused.message });
+      rejected.push({
+        sourceId,
+        raw,
+        code: refused.code,
+        field: refused.field,
+        message: refused.message,
+        preflight: refused,
+      });
       continue;
     }
     const key = result.payload[options.keyField];

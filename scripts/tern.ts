@@ -6,7 +6,7 @@ import { loadPlanFile } from '../plan/load';
 import { planJsonSchema } from '../plan/schema';
 import { renderVisualMap } from '../plan/visual-map';
 import { defaultMigrationId, formatPhaseResult, formatRollbackResult } from './client/phases';
-import { formatPreferencesReport, loadPreferencesReport, type PreferencesReport } from './client/report';
+import { formatPreferencesReport, loadPreferencesReport, type JudgedPreferencesReport } from './client/report';
 import { runPhase, type RunPhaseOutcome } from './commands/run-phase';
 import { approvePhase, formatApprovalOutcome, formatSignalOutcome, pausePhase, resumePhase } from './commands/controls';
 import {
@@ -58,7 +58,7 @@ program
   .action(async (phase: string, planFile: string, opts: RunOptions) => {
     const loaded = loadPlanFile(planFile);
     if (phase === 'preferences') {
-      let report: PreferencesReport | undefined;
+      let report: JudgedPreferencesReport | undefined;
       const outcome = await runPhase(loaded, 'preferences', {
         migrationId: opts.migration,
         inProcessWorker: !opts.detach,
@@ -77,7 +77,7 @@ program
           ? JSON.stringify({ ...report, workflowId: outcome.workflowId, uiUrl: outcome.uiUrl })
           : formatPreferencesReport(report),
       );
-      process.exitCode = outcome.result.ok ? EXIT.ok : EXIT.failed;
+      process.exitCode = outcome.result.ok && report.verdict.clean ? EXIT.ok : EXIT.failed;
       return;
     }
     const outcome = await runPhase(loaded, phase as 'sample' | 'full' | 'delta', {

@@ -26,11 +26,19 @@ export interface PreferencesObjectResult {
 export interface PreferencesResult {
   migrationId: string;
   phase: 'preferences';
-  /** No plan error: the plan fits the target and the data (warnings may remain). */
+  /**
+   * No plan error and no object whose load would stop: the plan fits the target and the data (warnings may
+   * remain). Records predicted quarantined do not make it false; they make the verdict (`tern run preferences`)
+   * not clean.
+   */
   ok: boolean;
   goldSchemaHash: string;
   errors: number;
   warnings: number;
+  /** Records the dry run predicts quarantined, over every object (the reasons are in each object's dry run). */
+  predictedQuarantined: number;
+  /** Objects whose load would stop before writing (the dry run's `blocked`). */
+  blocked: string[];
   objects: PreferencesObjectResult[];
 }
 
@@ -90,13 +98,19 @@ export async function preferencesWorkflow(input: PreferencesInput): Promise<Pref
   const validation = await validatePlan({ migrationId: input.migrationId });
   progress.stage = 'done';
 
+  const blocked = objects.filter((o) => o.dryRun.blocked).map((o) => o.object);
   const result: PreferencesResult = {
     migrationId: input.migrationId,
     phase: 'preferences',
-    ok: validation.errors === 0,
+    ok: validation.errors === 0 && blocked.length === 0,
     goldSchemaHash: gold.goldSchemaHash,
     errors: validation.errors,
     warnings: validation.warnings,
+    predictedQuarantined: objects.reduce(
+      (n, o) => n + Object.values(o.dryRun.quarantined).reduce((a, b) => a + b, 0),
+      0,
+    ),
+    blocked,
     objects,
   };
   await recordPhaseEvent({
@@ -108,6 +122,8 @@ export async function preferencesWorkflow(input: PreferencesInput): Promise<Pref
       goldSchemaHash: result.goldSchemaHash,
       errors: result.errors,
       warnings: result.warnings,
+      predictedQuarantined: result.predictedQuarantined,
+      blocked,
       objects: objects.map((o) => ({ object: o.object, rows: o.rows, dryRun: o.dryRun })),
     },
   });

@@ -710,7 +710,7 @@ class AttioRecords implements TargetRecords {
    * earlier in this page — would get a 409: found with one query per attribute, they are not sent, with the
    * reason pre-flight gave them (`target_unique_conflict`).
    */
-  private async uniqueConflicts(
+  async uniqueConflicts(
     items: readonly WriteItem[],
   ): Promise<Map<string, { message: string; code: string; field: string; notSent: true }>> {
     const out = new Map<string, { message: string; code: string; field: string; notSent: true }>();
