@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { budgetOverrideSchema } from '../connectors/kit/budget';
-import { TRANSFORMS, transformArgs, transformName } from './transforms';
+import { TRANSFORMS, transformArgs, transformJsonSchema, transformName } from './transforms';
 
 const identifier = z
   .string()
@@ -267,5 +267,14 @@ export type FilterRule = z.output<typeof filterRuleSchema>;
 
 /** The plan's JSON Schema, for editors (`tern plan schema`). */
 export function planJsonSchema(): unknown {
-  return z.toJSONSchema(planSchema, { io: 'input', unrepresentable: 'any' });
+  return z.toJSONSchema(planSchema, {
+    io: 'input',
+    unrepresentable: 'any',
+    // Transforms are typed from the registry (each name with its options), so an editor completes them.
+    override: (ctx) => {
+      if (ctx.zodSchema !== transformSpec) return;
+      for (const key of Object.keys(ctx.jsonSchema)) delete (ctx.jsonSchema as Record<string, unknown>)[key];
+      Object.assign(ctx.jsonSchema, transformJsonSchema());
+    },
+  });
 }
