@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { and, asc, eq, gt, inArray, isNotNull, isNull } from 'drizzle-orm';
-import { checksum } from '../plan/checksum';
+import { checksum, fieldChecksums } from '../plan/checksum';
 import { textOf } from '../plan/text';
 import type { LedgerEntry } from '../protocol/ledger';
 import { mapPage } from '../protocol/page';
@@ -140,13 +140,20 @@ async function loadPageAlive(ctx: ActivityContext, input: LoadPageInput, live: L
   const candidates: Candidate[] = [];
   mapped.forEach((m, i) => {
     const payload = prepared[i]!;
-    const sum = checksum(target.canonical(payload));
+    const canonical = target.canonical(payload);
+    const sum = checksum(canonical);
     const before = known.get(m.sourceId);
     if (before?.state === 'written' && before.checksum === sum) {
       result.unchanged += 1;
       return;
     }
-    candidates.push({ sourceId: m.sourceId, payload, checksum: sum, key: textOf(payload[object.target.key]) });
+    candidates.push({
+      sourceId: m.sourceId,
+      payload,
+      checksum: sum,
+      fieldChecksums: fieldChecksums(canonical),
+      key: textOf(payload[object.target.key]),
+    });
   });
   live.beat();
 

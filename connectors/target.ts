@@ -45,8 +45,11 @@ export interface TargetRecords {
    * checksum covers what is actually sent. Identity for tables.
    */
   prepare(payloads: Record<string, unknown>[]): Promise<Record<string, unknown>[]>;
-  /** The target's current rows for these records, by source id (absent: not there). */
-  lookup(records: readonly RecordRef[]): Promise<Map<string, TargetRow>>;
+  /**
+   * The target's current rows for these records, by source id (absent: not there). `fields`: only these are
+   * needed (a read-back for reconciliation); a target may return more. Without it, whole rows (before-images).
+   */
+  lookup(records: readonly RecordRef[], fields?: readonly string[]): Promise<Map<string, TargetRow>>;
   write(items: readonly WriteItem[]): Promise<WriteOutcome>;
   /** The canonical text form of a payload, as it must read back. */
   canonical(payload: Record<string, unknown>): TargetRow;

@@ -30,6 +30,8 @@ export interface WrittenItem {
   sourceId: string;
   targetId: string | null;
   checksum: string;
+  /** Per-field checksums of the canonical row written (`plan/checksum.ts` `fieldChecksums`). */
+  fieldChecksums: Record<string, string>;
   /** The attempt number `begin` returned: a superseded attempt marks nothing. */
   attempt: number;
 }

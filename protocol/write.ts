@@ -25,6 +25,8 @@ export interface Candidate {
   sourceId: string;
   payload: Record<string, unknown>;
   checksum: string;
+  /** Per-field checksums of the canonical payload: the fields reconciliation reads back and names. */
+  fieldChecksums: Record<string, string>;
   /** The payload's key value (the external id lookups use). */
   key: string;
 }
@@ -147,6 +149,7 @@ export async function writeRecords(
       sourceId: c.sourceId,
       targetId: outcome.ids.get(c.sourceId) ?? null,
       checksum: c.checksum,
+      fieldChecksums: c.fieldChecksums,
       attempt: attempts.get(c.sourceId)!,
     })),
   );

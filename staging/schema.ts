@@ -121,6 +121,12 @@ export const idMap = pgTable(
     state: text('state').notNull(),
     attempt: integer('attempt').notNull().default(0),
     checksum: text('checksum'),
+    /**
+     * Per-field checksums of what was written (field → short sha256 of its canonical value): the fields the
+     * target was sent, including those the target adds itself, so reconciliation reads back exactly those and
+     * names the field that differs.
+     */
+    fieldChecksums: jsonb('field_checksums'),
     /** The target row as it was before Tern overwrote it; null when Tern created the row. */
     beforeImage: jsonb('before_image'),
     createdByTern: boolean('created_by_tern'),

@@ -19,8 +19,11 @@ export class PostgresTableRecords implements TargetRecords {
     return Promise.resolve(payloads);
   }
 
-  lookup(records: readonly RecordRef[]): Promise<Map<string, TargetRow>> {
-    return this.writer.lookup(records.map((r) => r.sourceId));
+  lookup(records: readonly RecordRef[], fields?: readonly string[]): Promise<Map<string, TargetRow>> {
+    return this.writer.lookup(
+      records.map((r) => r.sourceId),
+      fields,
+    );
   }
 
   /**

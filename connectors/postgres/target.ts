@@ -88,10 +88,13 @@ export class PostgresTableWriter {
     return this.table.primaryKey.length === 1 ? this.table.primaryKey[0]! : this.keyColumn;
   }
 
-  /** Rows currently in the target for these keys, every column as text, by key. */
-  async lookup(keys: readonly string[]): Promise<Map<string, Record<string, string | null>>> {
+  /** Rows currently in the target for these keys, every column (or only `fields`, and the key) as text, by key. */
+  async lookup(keys: readonly string[], fields?: readonly string[]): Promise<Map<string, Record<string, string | null>>> {
     if (keys.length === 0) return new Map();
-    const cols = this.table.columns.map((c) => this.sql`${this.sql(c.name)}::text as ${this.sql(c.name)}`);
+    const wanted = fields ? new Set([...fields, this.keyColumn]) : undefined;
+    const cols = this.table.columns
+      .filter((c) => !wanted || wanted.has(c.name))
+      .map((c) => this.sql`${this.sql(c.name)}::text as ${this.sql(c.name)}`);
     const select = cols.reduce((acc, c, i) => (i === 0 ? c : this.sql`${acc}, ${c}`));
     const rows = await this.sql<Record<string, string | null>[]>`
       select ${select}, ${this.sql(this.idColumn)}::text as "__tern_id" from ${this.ident}

@@ -12,6 +12,8 @@ import type { preferencesWorkflow } from '../../workflows/preferences';
 import type { RollbackResult, rollbackWorkflow } from '../../workflows/rollback';
 import { rollbackRequestProblem } from '../../workflows/requests';
 import { ConfigError } from '../../common/errors';
+import { sumLine } from '../../plan/sum-equation';
+import type { ObjectReconciliation } from '../../activities/reconcile';
 
 export const searchAttributes = {
   MigrationId: defineSearchAttributeKey('MigrationId', SearchAttributeType.KEYWORD),
@@ -169,10 +171,9 @@ export function formatPhaseResult(result: PhaseResult): string {
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const out = [line(header), ...rows.map(line)];
   for (const o of result.objects) {
-    for (const [field, s] of Object.entries(o.sums))
-      out.push(`  ${o.object}.${field}: Sum(legacy) ${s.legacy} ${s.legacy === s.new ? '==' : '!='} Sum(new) ${s.new}`);
+    for (const [field, s] of Object.entries(o.sums)) out.push(`  ${sumLine(`${o.object}.${field}`, s)}`);
     if (o.mismatchExamples.length > 0)
-      out.push(`  ${o.object}: target rows differing from what Tern wrote: ${o.mismatchExamples.join(', ')}`);
+      out.push(`  ${o.object}: target rows differing from what Tern wrote: ${mismatchText(o)}`);
     if (o.unaccounted > 0) out.push(`  ${o.object}: ${o.unaccounted} staged records neither loaded nor quarantined`);
   }
   for (const s of result.sample ?? [])
@@ -196,4 +197,16 @@ export function formatRollbackResult(result: RollbackResult): string {
   );
   out.push(`rollback ${result.ok ? 'OK' : 'FAILED'} for ${result.migrationId} — by ${result.by}: ${result.reason}`);
   return out.join('\n');
+}
+
+/** Records whose target rows differ from what Tern wrote, each with the fields that differ. */
+function mismatchText(o: Pick<ObjectReconciliation, 'mismatchExamples' | 'mismatchesByField'>): string {
+  const records = o.mismatchExamples
+    .map((e) => `${e.sourceId} (${e.missing ? 'missing from the target' : e.fields.join(', ') || 'fields unknown'})`)
+    .join(', ');
+  const fields = Object.entries(o.mismatchesByField ?? {})
+    .sort((a, b) => b[1] - a[1])
+    .map(([f, n]) => `${f} ${n}`)
+    .join(', ');
+  return fields ? `${records}; by field: ${fields}` : records;
 }

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { workflowUiUrl, type TernSettings } from '../../common/config';
 import { ConfigError } from '../../common/errors';
+import { sumLine, type SumReconciliation } from '../../plan/sum-equation';
 import type { Staging } from '../../staging/db';
 import { getMigration, UnknownMigrationError } from '../../staging/migrations-repo';
 import { estimateFullPhase, type FullPhaseEstimate } from '../../connectors/estimate';
@@ -56,7 +57,8 @@ export interface ReconciliationStatus {
   filtered: number;
   deduplicated: number;
   checksumMismatches: number;
-  sums: Record<string, { legacy: string; new: string }>;
+  /** Term by term since the sum equation; older reconciliations hold only legacy and new. */
+  sums: Record<string, SumReconciliation | { legacy: string; new: string }>;
   ok: boolean;
   at: string;
 }
@@ -190,7 +192,7 @@ export async function loadStatus(
         filtered: number;
         deduplicated: number;
         checksum_mismatches: number;
-        sums: Record<string, { legacy: string; new: string }>;
+        sums: ReconciliationStatus['sums'];
         ok: boolean;
         created_at: string;
       }[]
@@ -299,8 +301,7 @@ export function formatStatus(status: MigrationStatus, planFile = '<plan>'): stri
       out.push(
         `  ${o.object}: source ${o.source} ${o.source === o.loaded + o.quarantined + o.filtered + o.deduplicated ? '=' : '!='} loaded ${o.loaded} + quarantined ${o.quarantined} + filtered ${o.filtered} + deduplicated ${o.deduplicated}; checksum mismatches ${o.checksumMismatches}; ${o.ok ? 'ok' : 'NOT ok'} (${o.at})`,
       );
-      for (const [field, s] of Object.entries(o.sums))
-        out.push(`    ${field}: Sum(legacy) ${s.legacy} ${s.legacy === s.new ? '==' : '!='} Sum(new) ${s.new}`);
+      for (const [field, s] of Object.entries(o.sums)) out.push(`    ${sumLine(field, s)}`);
     }
   } else out.push('reconciliation: none yet');
   if (status.estimate) out.push(...formatEstimate(status.estimate));

@@ -77,10 +77,12 @@ export class IdMapLedger implements Ledger {
     if (items.length === 0) return new Set();
     const rows = await this.sql<{ source_id: string }[]>`
       update id_map set state = 'written', target_id = v.target_id, checksum = v.checksum,
+                        field_checksums = v.field_checksums,
                         last_refusal = null, refused_at = null, updated_at = now()
       from unnest(${items.map((i) => i.sourceId)}::text[], ${items.map((i) => i.targetId)}::text[],
-                  ${items.map((i) => i.checksum)}::text[], ${items.map((i) => i.attempt)}::int[])
-           as v(source_id, target_id, checksum, attempt)
+                  ${items.map((i) => i.checksum)}::text[], ${items.map((i) => JSON.stringify(i.fieldChecksums))}::jsonb[],
+                  ${items.map((i) => i.attempt)}::int[])
+           as v(source_id, target_id, checksum, field_checksums, attempt)
       where id_map.migration_id = ${this.migrationId} and id_map.object = ${this.object}
         and id_map.source_id = v.source_id and id_map.state = 'pending' and id_map.attempt = v.attempt
         and not exists (select 1 from migrations where id = ${this.migrationId} and writes_fenced_at is not null)

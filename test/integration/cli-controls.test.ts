@@ -98,7 +98,8 @@ describe('tern status, reconcile, quarantine, pause/resume and approve', () => {
         checksumMismatches: 0,
       });
       const sums = outcome.objects[0]!.sums.lifetime_value!;
-      expect(sums.legacy).toBe(sums.new);
+      expect(sums.loaded).toBe(sums.new);
+      expect(sums.ok).toBe(true);
     });
 
     it('quarantine list counts the 3 unparseable rows; show lists them without the raw record', async () => {
@@ -176,7 +177,7 @@ describe('tern status, reconcile, quarantine, pause/resume and approve', () => {
         object: 'customers',
         loaded: 197,
         checksumMismatches: 1,
-        mismatchExamples: [id],
+        mismatchExamples: [{ sourceId: id, fields: expect.any(Array) }],
         ok: false,
       });
     });

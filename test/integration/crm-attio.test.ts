@@ -162,7 +162,8 @@ describe.each(['hubspot', 'csv'] as const)('a CRM into Attio from %s, five phase
       loaded: liveDeals().length,
       checksumMismatches: 0,
     });
-    expect(object(full, 'deals').sums.value!.legacy).toBe(object(full, 'deals').sums.value!.new);
+    expect(object(full, 'deals').sums.value!.loaded).toBe(object(full, 'deals').sums.value!.new);
+    expect(object(full, 'deals').sums.value!.ok).toBe(true);
     stagesAgree();
     expect(await loadRefusals()).toBe(0);
     const [unique] = await staging.sql<{ n: number }[]>`

@@ -174,7 +174,12 @@ describe('sample, full, delta and rollback on the generated CRM (real Temporal, 
     await staging.sql.unsafe(`update "${target}".contacts set last_name = 'Tampered' where legacy_id = '${row!.id}'`);
     const ctx = new ActivityContext({ staging });
     const report = await reconcileObject(ctx, { migrationId, object: 'contacts', phase: 'full' });
-    expect([report.ok, report.checksumMismatches, report.mismatchExamples]).toEqual([false, 1, [row!.id]]);
+    expect([report.ok, report.checksumMismatches, report.mismatchExamples]).toEqual([
+      false,
+      1,
+      [{ sourceId: row!.id, fields: ['last_name'] }],
+    ]);
+    expect(report.mismatchesByField).toEqual({ last_name: 1 });
   });
 
   it('rollback: leaves the target equal, row by row, to its state before Tern touched it', async () => {

@@ -4,6 +4,7 @@ import type { TernSettings } from '../../common/config';
 import { ActivityContext } from '../../activities/deps';
 import { type ObjectReconciliation, type ReadBackProgress, reconcileObject } from '../../activities/reconcile';
 import { addDecimals } from '../../plan/decimal';
+import { emptyAccumulator } from '../../plan/sum-equation';
 import { startPhase } from '../../scripts/client/phases';
 import type { Staging } from '../../staging/db';
 import {
@@ -64,9 +65,14 @@ describe('reconcileObject resumes from its heartbeat details', () => {
     const previous: ReadBackProgress = {
       after: cursor,
       mismatches: 3,
-      examples: ['c-1', 'c-2', 'c-3'],
-      legacySums: { lifetime_value: '1000.50' },
-      newSums: { lifetime_value: '1000.50' },
+      examples: ['c-1', 'c-2', 'c-3'].map((sourceId) => ({ sourceId, fields: ['first_name'] })),
+      byField: { first_name: 3 },
+      sums: {
+        lifetime_value: {
+          ...emptyAccumulator(),
+          terms: { ...emptyAccumulator().terms, loaded: '1000.50', new: '1000.50' },
+        },
+      },
     };
     const env = new MockActivityEnvironment({ heartbeatDetails: previous, attempt: 2 });
     const beats: unknown[] = [];
@@ -78,11 +84,16 @@ describe('reconcileObject resumes from its heartbeat details', () => {
 
     // The row before the cursor was the previous attempt's to see; the one after it is found and added.
     expect(result.checksumMismatches).toBe(4);
-    expect(result.mismatchExamples).toEqual(['c-1', 'c-2', 'c-3', after]);
-    let legacy = '1000.50';
-    for (const r of written.slice(150)) legacy = addDecimals(legacy, r.raw.lifetime_value);
-    expect(result.sums.lifetime_value!.legacy).toBe(legacy);
-    expect(result.sums.lifetime_value!.new).toBe(legacy);
+    // The changed row is named with the field that differs.
+    expect(result.mismatchExamples).toEqual([
+      ...previous.examples,
+      { sourceId: after, fields: ['first_name'] },
+    ]);
+    expect(result.mismatchesByField).toEqual({ first_name: 4 });
+    let loaded = '1000.50';
+    for (const r of written.slice(150)) loaded = addDecimals(loaded, r.raw.lifetime_value);
+    expect(result.sums.lifetime_value!.loaded).toBe(loaded);
+    expect(result.sums.lifetime_value!.new).toBe(loaded);
     // Each page heartbeats where it got to, with the counts so far.
     const last = beats.filter((b): b is ReadBackProgress => typeof b === 'object' && b !== null && 'after' in b).pop();
     expect(last).toMatchObject({ after: written[written.length - 1]!.source_id, mismatches: 4 });

@@ -1,5 +1,5 @@
 import type { RecordRef, TargetRecords, TargetRow, WriteItem, WriteOutcome } from '../../connectors/target';
-import { checksum } from '../../plan/checksum';
+import { checksum, fieldChecksums } from '../../plan/checksum';
 import type { BeginItem, Ledger, LedgerEntry, RefusedItem, WrittenItem } from '../../protocol/ledger';
 import { removeRecords, writeRecords, type Candidate, type ProtocolDeps } from '../../protocol/write';
 import { WritesFencedError } from '../../staging/repos/fence';
@@ -122,7 +122,7 @@ class MemoryTarget implements TargetRecords {
 
 function candidate(id: string, name: string): Candidate {
   const payload = { id, name };
-  return { sourceId: id, payload, checksum: checksum({ id, name }), key: id };
+  return { sourceId: id, payload, checksum: checksum(payload), fieldChecksums: fieldChecksums(payload), key: id };
 }
 
 function setup(policy: ProtocolDeps['conflictPolicy'] = 'skip-and-report') {

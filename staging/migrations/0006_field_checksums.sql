@@ -1,0 +1,1 @@
+ALTER TABLE "id_map" ADD COLUMN "field_checksums" jsonb;
