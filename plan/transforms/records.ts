@@ -40,7 +40,7 @@ export function parseTemplate(template: string): TemplatePart[] {
   return parts;
 }
 
-const recordText = (record: Record<string, unknown>, field: string): string => {
+export const recordText = (record: Record<string, unknown>, field: string): string => {
   const v = record[field];
   return isBlank(v) ? '' : asText(v).trim();
 };

@@ -16,6 +16,11 @@ const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g,
 const prose = (text: string): string => text.replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const code = (text: string): string => (text.includes('`') ? `\`\` ${text} \`\`` : `\`${text}\``);
 const json = (value: unknown): string => (value === undefined ? 'undefined' : JSON.stringify(value));
+/** A value for a table cell: its JSON, cut after 80 characters with the full length. */
+const brief = (value: unknown): string => {
+  const text = json(value);
+  return text.length <= 80 ? text : `${text.slice(0, 60)}… (${text.length} characters)`;
+};
 
 /** A JSON Schema type in words: `text`, `integer ≥ 1`, `quarantine \| null`, `list of text`. */
 function typeText(schema: JsonSchema | undefined): string {
@@ -68,10 +73,10 @@ function specText(name: string, args: Record<string, unknown> | undefined): stri
 
 function runText(name: string, run: TransformRun): string {
   const context = [
-    run.record ? `record ${json(run.record)}` : '',
+    run.record ? `record ${brief(run.record)}` : '',
     run.references ? `references ${json(run.references)}` : '',
   ].filter(Boolean);
-  return `${code(specText(name, run.args))} on ${code(json(run.value))}${context.length ? ` (${context.join(', ')})` : ''}`;
+  return `${code(specText(name, run.args))} on ${code(brief(run.value))}${context.length ? ` (${context.join(', ')})` : ''}`;
 }
 
 function writtenAs(name: string, definition: TransformDefinition): string {

@@ -4,11 +4,13 @@ import { LIST_TRANSFORMS } from './lists';
 import { LOOKUP_TRANSFORMS } from './lookups';
 import { NUMBER_TRANSFORMS } from './numbers';
 import { RECORD_TRANSFORMS } from './records';
+import { REWRITE_TRANSFORMS } from './rewrite';
 import { TEXT_TRANSFORMS } from './text';
 
 /** Every built-in transform, by the name a plan uses. */
 export const TRANSFORMS: Record<string, TransformDefinition> = {
   ...TEXT_TRANSFORMS,
+  ...REWRITE_TRANSFORMS,
   ...RECORD_TRANSFORMS,
   ...NUMBER_TRANSFORMS,
   ...LOOKUP_TRANSFORMS,

@@ -573,6 +573,8 @@ describe('every transform on dirty values', () => {
     template: { template: { template: '{value}!' } },
     concat: { concat: { fields: ['f'] } },
     coalesce: { coalesce: { fields: ['f'] } },
+    replace: { replace: { find: 'x', with: '[{f}]' } },
+    text_to_html: 'text_to_html',
   };
 
   it('covers every built-in transform', () => {
