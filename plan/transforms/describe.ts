@@ -27,7 +27,9 @@ const DESCRIBERS: Record<string, (a: Record<string, unknown>) => string | undefi
     count(a.true) + count(a.false) === 0 ? undefined : `+${count(a.true)} true, +${count(a.false)} false words`,
   phone: (a) =>
     `${typeof a.defaultCountry === 'string' ? a.defaultCountry : 'international'}, invalid→${String(a.onInvalid)}`,
-  datetime: (a) => `${String(a.format)}, ${String(a.zone)}`,
+  datetime: (a) => `${String(a.format)}, ${String(a.zone)}${a.keepOffset ? ', stated offset' : ''}`,
+  replace: (a) =>
+    `${typeof a.find === 'string' ? JSON.stringify(short(a.find, 20)) : `/${short(String(a.pattern), 20)}/${a.ignoreCase ? 'i' : ''}`}→${JSON.stringify(short(String(a.with), 20))}`,
   timezone: (a) => `${String(a.from)}→${String(a.to)}`,
   split: (a) =>
     [

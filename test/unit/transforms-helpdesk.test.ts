@@ -1,5 +1,11 @@
 import { fieldMappingSchema } from '../../plan/schema';
-import { composeTransforms, standaloneContext, transformOutputKind, type TransformSpec } from '../../plan/transforms';
+import {
+  composeTransforms,
+  describeTransform,
+  standaloneContext,
+  transformOutputKind,
+  type TransformSpec,
+} from '../../plan/transforms';
 
 const run = (specs: TransformSpec[], value: unknown, record: Record<string, unknown> = {}) =>
   composeTransforms(specs)(value, standaloneContext(record));
@@ -44,6 +50,15 @@ describe('replace', () => {
 
   it('produces text', () => {
     expect(transformOutputKind([{ replace: { find: 'x', with: 'y' } }])).toBe('text');
+  });
+
+  it('describes itself in plan reports', () => {
+    expect(describeTransform({ replace: { find: '{product}', with: '{product_purchased}' } })).toBe(
+      'replace("{product}"→"{product_purchased}")',
+    );
+    expect(describeTransform({ replace: { pattern: '#(\\d+)', ignoreCase: true, with: 'n{$1}' } })).toBe(
+      'replace(/#(\\d+)/i→"n{$1}")',
+    );
   });
 
   it.each([
