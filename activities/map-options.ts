@@ -115,6 +115,6 @@ export async function frozenGold(ctx: ActivityContext, migrationId: string): Pro
 }
 
 /** The frozen gold schema's columns of a table (empty before preferences ran: the target decides alone). */
-async function goldColumns(ctx: ActivityContext, migrationId: string, table: string): Promise<GoldColumn[]> {
+export async function goldColumns(ctx: ActivityContext, migrationId: string, table: string): Promise<GoldColumn[]> {
   return (await frozenGold(ctx, migrationId))?.tables[table]?.columns ?? [];
 }

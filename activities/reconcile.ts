@@ -18,6 +18,9 @@ import {
 import { appendAudit } from '../staging/audit';
 import { analyzeStaging } from '../staging/analyze';
 import { reconciliations } from '../staging/schema';
+import { checkFidelity, fidelityPlan } from '../plan/fidelity';
+import { columnKindOf } from '../plan/target-values';
+import { goldColumns } from './map-options';
 import type { ActivityContext } from './deps';
 import { whileAlive, type Liveness } from './liveness';
 import { RequestMeter } from './meter';
@@ -58,7 +61,21 @@ export interface ObjectReconciliation {
   mismatchesByField: Record<string, number>;
   /** The money line per `sums` field, term by term (plan/sum-equation.ts). */
   sums: Record<string, SumReconciliation>;
+  /** The target compared with the source value read at full precision (plan/fidelity.ts). */
+  fidelity: FidelityReport;
   ok: boolean;
+}
+
+/** What the fidelity check compared and found: fields and source ids only, never values. */
+export interface FidelityReport {
+  /** Target fields mapped by value-preserving transforms: the ones checked. */
+  fields: string[];
+  /** Loaded records whose fields were compared. */
+  records: number;
+  /** Records with at least one field whose target value is not the source's. */
+  mismatches: number;
+  byField: Record<string, number>;
+  examples: MismatchExample[];
 }
 
 /** Records per read-back page: one target lookup (a query, or a vendor listing) each. */
@@ -72,6 +89,7 @@ export interface ReadBackProgress {
   examples: MismatchExample[];
   byField: Record<string, number>;
   sums: Record<string, SumAccumulator>;
+  fidelity: Omit<FidelityReport, 'fields'>;
 }
 
 /** The read-back's starting point: the previous attempt's heartbeated progress when it has one, else zero. */
@@ -82,6 +100,7 @@ export function resumedReadBack(details: unknown, sumFields: readonly string[]):
     examples: [],
     byField: {},
     sums: Object.fromEntries(sumFields.map((f) => [f, emptyAccumulator()])),
+    fidelity: { records: 0, mismatches: 0, byField: {}, examples: [] },
   });
   const d = details as Partial<ReadBackProgress> | null | undefined;
   if (
@@ -93,7 +112,10 @@ export function resumedReadBack(details: unknown, sumFields: readonly string[]):
     d.byField === null ||
     typeof d.sums !== 'object' ||
     d.sums === null ||
-    !sumFields.every((f) => isAccumulator((d.sums as Record<string, unknown>)[f]))
+    !sumFields.every((f) => isAccumulator((d.sums as Record<string, unknown>)[f])) ||
+    typeof d.fidelity !== 'object' ||
+    d.fidelity === null ||
+    typeof d.fidelity.records !== 'number'
   )
     return zero();
   return {
@@ -104,6 +126,7 @@ export function resumedReadBack(details: unknown, sumFields: readonly string[]):
       .slice(0, 20),
     byField: { ...d.byField },
     sums: d.sums,
+    fidelity: d.fidelity,
   };
 }
 
@@ -150,9 +173,16 @@ async function reconcileAlive(
       return [f, { from: mapping?.from, format: amountFormatOf(mapping?.transform) }] as const;
     }),
   );
-  const rawFields = [...new Set([...sumSources.values()].map((s) => s.from).filter((f): f is string => !!f))];
+  const gold = await goldColumns(ctx, m, object.target.table);
+  const fidelityFields = fidelityPlan(object, new Map(gold.map((g) => [g.name, columnKindOf(g.dataType)])));
+  const rawFields = [
+    ...new Set([
+      ...[...sumSources.values()].map((s) => s.from).filter((f): f is string => !!f),
+      ...fidelityFields.map((f) => f.from),
+    ]),
+  ];
   const progress = resumedReadBack(live.resumeDetails, sumFields);
-  const { examples, byField, sums } = progress;
+  const { examples, byField, sums, fidelity } = progress;
   let { mismatches, after } = progress;
 
   // One pass over the source's records in scope, in source id order: each lands in exactly one term of the
@@ -215,10 +245,20 @@ async function reconcileAlive(
         for (const f of differing.fields) byField[f] = (byField[f] ?? 0) + 1;
         if (examples.length < 20) examples.push(differing);
       }
+      if (row && fidelityFields.length > 0) {
+        // Not Tern's payload: the source value itself, read at full precision, against the target.
+        const lost = checkFidelity(fidelityFields, record.values ?? {}, row).map((f) => f.field);
+        fidelity.records += 1;
+        if (lost.length > 0) {
+          fidelity.mismatches += 1;
+          for (const f of lost) fidelity.byField[f] = (fidelity.byField[f] ?? 0) + 1;
+          if (fidelity.examples.length < 20) fidelity.examples.push({ sourceId: record.source_id, fields: lost });
+        }
+      }
     }
     after = page[page.length - 1]!.source_id;
     // The page is counted: a retry resumes after it, with the counts so far.
-    live.beat({ after, mismatches, examples, byField, sums } satisfies ReadBackProgress);
+    live.beat({ after, mismatches, examples, byField, sums, fidelity } satisfies ReadBackProgress);
   }
   if (!sample) await addOutsideScope(ctx, m, o, sumSources, sums);
   await meter.record(ctx, { migrationId: m, phase: input.phase, object: o, stage: 'reconcile' }, c.loaded);
@@ -229,6 +269,7 @@ async function reconcileAlive(
     source === c.loaded + c.quarantined + filtered + deduplicated &&
     c.unaccounted === 0 &&
     mismatches === 0 &&
+    fidelity.mismatches === 0 &&
     Object.values(settled).every((s) => s.ok);
   const report: ObjectReconciliation = {
     object: o,
@@ -244,6 +285,7 @@ async function reconcileAlive(
     mismatchExamples: examples,
     mismatchesByField: byField,
     sums: settled,
+    fidelity: { fields: fidelityFields.map((f) => f.to), ...fidelity },
     ok,
   };
   await ctx.db.insert(reconciliations).values({
@@ -257,6 +299,7 @@ async function reconcileAlive(
     deduplicated,
     checksumMismatches: mismatches,
     sums: settled,
+    fidelity: report.fidelity,
     ok,
   });
   await appendAudit(ctx.db, {
@@ -270,6 +313,7 @@ async function reconcileAlive(
       loaded: c.loaded,
       quarantined: c.quarantined,
       checksumMismatches: mismatches,
+      fidelityMismatches: fidelity.mismatches,
       ok,
     },
   });

@@ -219,6 +219,8 @@ export const reconciliations = pgTable(
     deduplicated: integer('deduplicated').notNull(),
     checksumMismatches: integer('checksum_mismatches').notNull(),
     sums: jsonb('sums').notNull(),
+    /** The fidelity check's findings (fields checked, records, mismatches by field); null before it existed. */
+    fidelity: jsonb('fidelity'),
     ok: boolean('ok').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },

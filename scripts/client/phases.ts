@@ -175,6 +175,11 @@ export function formatPhaseResult(result: PhaseResult): string {
     if (o.mismatchExamples.length > 0)
       out.push(`  ${o.object}: target rows differing from what Tern wrote: ${mismatchText(o)}`);
     if (o.unaccounted > 0) out.push(`  ${o.object}: ${o.unaccounted} staged records neither loaded nor quarantined`);
+    if (o.fidelity && o.fidelity.fields.length > 0)
+      out.push(
+        `  ${o.object}: fidelity (target vs the source read at full precision) ${o.fidelity.records} records, ` +
+          `${o.fidelity.fields.length} fields: ${o.fidelity.mismatches === 0 ? 'all equal' : `${o.fidelity.mismatches} differing — ${mismatchText({ mismatchExamples: o.fidelity.examples, mismatchesByField: o.fidelity.byField })}`}`,
+      );
   }
   for (const s of result.sample ?? [])
     out.push(

@@ -73,6 +73,7 @@ describe('reconcileObject resumes from its heartbeat details', () => {
           terms: { ...emptyAccumulator().terms, loaded: '1000.50', new: '1000.50' },
         },
       },
+      fidelity: { records: 150, mismatches: 0, byField: {}, examples: [] },
     };
     const env = new MockActivityEnvironment({ heartbeatDetails: previous, attempt: 2 });
     const beats: unknown[] = [];
@@ -90,6 +91,10 @@ describe('reconcileObject resumes from its heartbeat details', () => {
       { sourceId: after, fields: ['first_name'] },
     ]);
     expect(result.mismatchesByField).toEqual({ first_name: 4 });
+    // The fidelity check carries on from the previous attempt's count, and the source's first name was not the
+    // one the target now holds: found by reading the source, not Tern's payload.
+    expect(result.fidelity.records).toBe(150 + written.length - 150);
+    expect(result.fidelity.byField.first_name).toBe(1);
     let loaded = '1000.50';
     for (const r of written.slice(150)) loaded = addDecimals(loaded, r.raw.lifetime_value);
     expect(result.sums.lifetime_value!.loaded).toBe(loaded);
