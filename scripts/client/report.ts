@@ -180,6 +180,7 @@ export function formatPreferencesReport(report: PreferencesReport, options: { fi
   for (const i of [...errors, ...warnings])
     out.push(`  ${i.severity.toUpperCase()} ${i.path}: ${i.message} — fix: ${i.fix}`);
   out.push(verdictLine(preferencesVerdict(report.issues, report.objects)));
+  out.push(WRITE_TIME_CHECKS);
   return out.join('\n');
 }
 
@@ -207,7 +208,11 @@ function fieldFigures(f: FieldProfile): string {
   return parts.join('; ');
 }
 
-/** The last line of the report: what the load would do, all of it in one sentence. */
+/** What no dry run sees: the prediction's one blind spot, said every time rather than discovered at load. */
+export const WRITE_TIME_CHECKS =
+  '  not predicted: what the target checks only as it writes (CHECK constraints, triggers, a vendor rule Tern does not pre-flight); the load quarantines such records as target_rejected';
+
+/** The verdict line of the report: what the load would do, all of it in one sentence. */
 export function verdictLine(v: PreferencesVerdict): string {
   const q = sum(v.quarantined);
   const problems: string[] = [];

@@ -1,6 +1,6 @@
 import type { StoredProfile } from '../../activities/preferences';
 import type { FieldProfile } from '../../plan/profile';
-import { formatPreferencesReport, type PreferencesReport } from '../../scripts/client/report';
+import { formatPreferencesReport, type PreferencesReport, WRITE_TIME_CHECKS } from '../../scripts/client/report';
 
 function field(name: string, overrides: Partial<FieldProfile> = {}): FieldProfile {
   return {
@@ -110,6 +110,7 @@ describe('formatPreferencesReport', () => {
       '  ERROR objects.0.target.table: target table public.customers does not exist — fix: create it in the target',
       '  WARNING objects.0.fields.4: email has values up to 80 characters; public.customers.email holds 60 — fix: widen the column',
       'verdict: NOT CLEAN — 1 plan error(s); 10 of 102 record(s) predicted quarantined (too_long 5, invalid_date 3, extract_error 2); 80 record(s) predicted loaded. Fix the plan or the data and run preferences again, or accept these outcomes knowingly',
+      WRITE_TIME_CHECKS,
     ]);
   });
 
@@ -150,6 +151,7 @@ describe('formatPreferencesReport', () => {
       '',
       'plan vs target: 0 error(s), 0 warning(s)',
       'verdict: clean — the plan fits the target and the dry run predicts no quarantine (80 of 102 record(s) loaded, the rest filtered or deduplicated by the rules)',
+      WRITE_TIME_CHECKS,
     ]);
   });
 });
