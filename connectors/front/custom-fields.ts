@@ -100,7 +100,14 @@ export function customFieldRow(
   const row: Record<string, string | null> = {};
   for (const [key, field] of fields) {
     const v = all[field.name];
-    row[key] = v === null || v === undefined ? null : textOf(v);
+    const when = field.type === 'datetime' ? customFieldWire('datetime', v) : undefined;
+    // A datetime reads back as a date-time, like the plan's value (the checksum compares epoch seconds either way).
+    row[key] =
+      v === null || v === undefined
+        ? null
+        : when && 'value' in when && typeof when.value === 'number'
+          ? new Date(when.value * 1000).toISOString()
+          : textOf(v);
   }
   const sorted = Object.fromEntries(
     Object.keys(all)

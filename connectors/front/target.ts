@@ -1031,7 +1031,8 @@ function messageRow(m: FrontMessageBody): TargetRow {
     to: m.recipients.find((r) => r.role === 'to')?.handle ?? null,
     author_id: m.author?.id ?? null,
     is_inbound: String(m.is_inbound),
-    created_at: String(m.created_at),
+    // As a date-time, like the plan's value (the checksum compares epoch seconds either way).
+    created_at: new Date(m.created_at * 1000).toISOString(),
     attachments: JSON.stringify(m.attachments ?? []),
     __tern_id: m.message_uid,
   };

@@ -136,7 +136,13 @@ describe('Front: what Tern checksums is what it wrote, contact custom fields and
   const notOk = (r: PhaseResult) =>
     r.objects
       .filter((o) => !o.ok)
-      .map((o) => ({ object: o.object, mismatches: o.checksumMismatches, examples: o.mismatchExamples.slice(0, 3) }));
+      .map((o) => ({
+        object: o.object,
+        mismatches: o.checksumMismatches,
+        examples: o.mismatchExamples.slice(0, 3),
+        // The fidelity check's fields (source ids and counts only), when reconciliation has one.
+        fidelity: (o as { fidelity?: { byField?: unknown } }).fidelity?.byField,
+      }));
   const tickets = () => [...zendeskCollections.tickets(zendesk.store).values()].filter((t) => t.status !== 'deleted');
   const conversationOf = (ticketId: number) =>
     [...frontCollections.conversations(front.store).values()].find(

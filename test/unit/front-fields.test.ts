@@ -319,13 +319,13 @@ describe('contact custom fields', () => {
   });
 
   it('reads Front’s values into a row, all of them kept for updates and restores', () => {
-    const row = customFieldRow(fields, { VIP: false, Language: 'fr', Other: 1 });
+    const row = customFieldRow(fields, { VIP: false, Language: 'fr', Other: 1, 'Customer since': 1_577_836_800 });
     expect(row).toEqual({
       cf_language: 'fr',
-      cf_customer_since: null,
+      cf_customer_since: '2020-01-01T00:00:00.000Z',
       cf_seats: null,
       cf_vip: 'false',
-      [ALL_CUSTOM_FIELDS]: JSON.stringify({ Language: 'fr', Other: 1, VIP: false }),
+      [ALL_CUSTOM_FIELDS]: JSON.stringify({ 'Customer since': 1_577_836_800, Language: 'fr', Other: 1, VIP: false }),
     });
     expect(customFieldRow(fields, undefined)[ALL_CUSTOM_FIELDS]).toBe('{}');
   });
