@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { TernError } from '../common/errors';
 import type { GoldColumn } from '../connectors/postgres/schema';
 import type { TargetRecords } from '../connectors/target';
@@ -132,6 +133,8 @@ async function* loadPages(ctx: ActivityContext, input: ObjectInput, pageSize: nu
     if (page.length === 0) return;
     after = page[page.length - 1]!.source_id;
     yield page;
+    // A sign of life per page (vendor requests beat on their own); the cursor is an id, never record content.
+    Context.current().heartbeat({ object: input.object, after });
   }
 }
 
