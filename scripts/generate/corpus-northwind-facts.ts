@@ -44,7 +44,8 @@ export const TEST_ACCOUNTS_RULE = 'test-accounts';
 export const CANCELLED_LINES_RULE = 'cancelled-lines';
 
 const isBlank = (v: Row[string] | undefined) => v === null || v === undefined || String(v).trim() === '';
-const dedupeKey = (v: Row[string] | undefined) => (isBlank(v) ? '' : String(v).trim().replace(/\s+/g, ' ').toLowerCase());
+const dedupeKey = (v: Row[string] | undefined) =>
+  isBlank(v) ? '' : String(v).trim().replace(/\s+/g, ' ').toLowerCase();
 
 /** An amount in cents, as the currency transform reads it ("$1,007.64"); undefined when it is no amount. */
 export function cents(value: Row[string] | undefined): number | undefined {
