@@ -8,6 +8,7 @@ import { parsePlan, type LoadedPlan } from '../../plan/load';
 import { CRM_SANDBOX_CREDENTIALS, crmPlan, prepareAttioWorkspace } from '../../scripts/bench/crm-attio';
 import { SANDBOX_CREDENTIALS, sandboxPlan } from '../../scripts/bench/zendesk-front';
 import { startPhase } from '../../scripts/client/phases';
+import { loadPreferencesReport } from '../../scripts/client/report';
 import { generateLegacyCrm } from '../../scripts/generate/legacy-crm';
 import { attioSandbox } from '../../sandboxes/attio';
 import { startSandbox } from '../../sandboxes/core/server';
@@ -15,6 +16,7 @@ import { frontSandbox } from '../../sandboxes/front';
 import { hubspotDataset, hubspotSandbox } from '../../sandboxes/hubspot';
 import { zendeskSandbox } from '../../sandboxes/zendesk';
 import type { Staging } from '../../staging/db';
+import type { PreferencesResult } from '../../workflows/preferences';
 import { testClient, testEnv, testSettings, testStaging, uniqueId, withWorker } from '../support/harness';
 
 /**
@@ -158,6 +160,49 @@ describe('the dry run predicts the full load record for record', () => {
     const objects = await dryRunThenFull(settings, staging, client, loaded, migrationId);
     expectSame(objects);
     expect(objects.every((o) => o.outcome.loaded.length > 0)).toBe(true);
+  });
+
+  it('into Front: a load that would stop (the fallback teammate is not in Front) is reported, not predicted loaded', async () => {
+    const migrationId = uniqueId('mig_dry_stop');
+    forget(migrationId);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-dry-stop-'));
+    dirs.push(dir);
+    const zendesk = await startSandbox(zendeskSandbox, { seed: 31, size: 30, rate: 2000 });
+    const front = await startSandbox(frontSandbox, { seed: 31, rate: 2000 });
+    cleanups.push(
+      () => zendesk.close(),
+      () => front.close(),
+    );
+    Object.assign(process.env, SANDBOX_CREDENTIALS);
+    const example = sandboxPlan(migrationId, zendesk.url, front.url, dir);
+    const planFile = path.join(dir, 'plan.yaml');
+    const text = fs
+      .readFileSync(planFile, 'utf8')
+      .replace(/fallbackTeammate: \S+/, 'fallbackTeammate: gone@support.example.com');
+    expect(text).not.toBe(example.text);
+    const loaded = parsePlan(text, planFile);
+    const run = (phase: 'preferences' | 'full') =>
+      withWorker(settings, staging, async () => {
+        const started = await startPhase(client, settings, staging.db, loaded, { phase, migrationId });
+        return started.handle.result();
+      });
+    const preferences = (await run('preferences')) as PreferencesResult;
+    expect(preferences.ok).toBe(false);
+    expect(preferences.blocked).toContain('messages');
+    const report = await loadPreferencesReport(staging.db, migrationId);
+    expect(report.verdict.clean).toBe(false);
+    expect(report.verdict.blocked.find((b) => b.object === 'messages')?.reason).toMatch(
+      /target\.fallbackTeammate gone@support\.example\.com is not a Front teammate — fix: /,
+    );
+    // The load stops on the same object, for the same reason.
+    const failed: unknown = await run('full').then(
+      () => null,
+      (err: unknown) => err,
+    );
+    const messages: string[] = [];
+    for (let e = failed as { message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e)
+      messages.push(e.message ?? '');
+    expect(messages.join('\n')).toMatch(/target\.fallbackTeammate gone@support\.example\.com is not a Front teammate/);
   });
 
   it('into Attio: values the workspace already holds in unique attributes are refused in both', async () => {
