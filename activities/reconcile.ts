@@ -174,7 +174,9 @@ async function reconcileAlive(
     }),
   );
   const gold = await goldColumns(ctx, m, object.target.table);
-  const fidelityFields = fidelityPlan(object, new Map(gold.map((g) => [g.name, columnKindOf(g.dataType)])));
+  const fidelityFields = fidelityPlan(object, new Map(gold.map((g) => [g.name, columnKindOf(g.dataType)]))).filter(
+    (f) => writer.storesAsSent?.(f.to) ?? true,
+  );
   const rawFields = [
     ...new Set([
       ...[...sumSources.values()].map((s) => s.from).filter((f): f is string => !!f),

@@ -55,6 +55,12 @@ export interface TargetRecords {
   canonical(payload: Record<string, unknown>): TargetRow;
   /** The canonical form of a read-back row restricted to the fields a payload wrote. */
   canonicalReadBack(row: TargetRow, fields: readonly string[]): TargetRow;
+  /**
+   * Whether the target stores a plan field's value as sent, under the same name (the fidelity check compares it
+   * with the source). False where the target turns it into something else: an email resolved to a teammate id,
+   * a note's author and time written into its body. Absent: every field is stored as sent.
+   */
+  storesAsSent?(field: string): boolean;
   /** Removes these records from the target (absent ones are fine); returns how many were removed. */
   remove(records: readonly RecordRef[]): Promise<number>;
   /** Puts rows back as they were read (before-images from `lookup`). */

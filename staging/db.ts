@@ -35,6 +35,21 @@ export interface ConnectOptions {
 const CLIENT_CHECK_INTERVAL_MS = 5_000;
 
 /**
+ * Date and time parameters cross to PostgreSQL as the text they are. postgres.js's own serializer sends every
+ * parameter the server types as date, timestamp or timestamptz through a JS Date, which keeps milliseconds and
+ * reads zone-less text in the process's time zone: `…43.260137Z` was stored as `…43.26`. Text goes as it is and
+ * PostgreSQL parses it at its full precision; a Date still goes as its ISO text. Parsers are unchanged.
+ */
+const keepText = (x: unknown): string => (x instanceof Date ? x.toISOString() : String(x));
+const TEXT_KEEPING_TIME_TYPES = {
+  timestamptz: { to: 1184, serialize: keepText },
+  timestamp: { to: 1114, serialize: keepText },
+  date: { to: 1082, serialize: keepText },
+  time: { to: 1083, serialize: keepText },
+  timetz: { to: 1266, serialize: keepText },
+} as unknown as Record<string, postgres.PostgresType>;
+
+/**
  * Opens a postgres.js client and proves it can reach the server, with a clear error when it cannot: one line
  * for a person (a wrong URL, a wrong password), and a TransientDatabaseError (retried inside activities) when
  * the server refused or dropped the connection. Its queries are cancelled when the activity running them is
@@ -45,6 +60,7 @@ export async function openSql(url: string, options: ConnectOptions = {}): Promis
     postgres(url, {
       max: options.max ?? 5,
       onnotice: () => undefined,
+      types: TEXT_KEEPING_TIME_TYPES,
       connect_timeout: 10,
       idle_timeout: 30,
       connection: { application_name: options.applicationName ?? 'tern', ...connection },

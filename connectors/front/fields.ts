@@ -63,6 +63,19 @@ export const FIELDS: Record<FrontResource, FrontField[]> = {
   ],
 };
 
+/**
+ * Plan fields Front does not store as sent: resolved to teammate ids (`author`, `assignee`), dropped once used
+ * (`author_name`), or written into a note's body header (a note's body, author and time). The fidelity check
+ * leaves them to the checksum, which compares what was actually written.
+ */
+export const REWRITTEN_FIELDS: Record<FrontResource, readonly string[]> = {
+  contacts: [],
+  messages: ['author', 'author_name'],
+  conversations: ['assignee'],
+  comments: ['body', 'author', 'author_name', 'created_at'],
+  templates: [],
+};
+
 /** Resources whose plan may map `cf_<name>` fields to Front custom fields of that resource. */
 export const CUSTOM_FIELD_RESOURCES = ['contacts', 'conversations'] as const;
 export type CustomFieldResource = (typeof CUSTOM_FIELD_RESOURCES)[number];

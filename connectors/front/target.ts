@@ -21,6 +21,7 @@ import {
   type CustomFieldResource,
   type FrontResource,
   type SourceAttachment,
+  REWRITTEN_FIELDS,
 } from './fields';
 import {
   ALL_CUSTOM_FIELDS,
@@ -337,6 +338,10 @@ export class FrontTarget implements TargetAdapter {
 /** One Front resource as a plan object's records. */
 class FrontRecords implements TargetRecords {
   readonly keyIsSourceId = false;
+
+  storesAsSent(field: string): boolean {
+    return !REWRITTEN_FIELDS[this.resource].includes(field);
+  }
 
   constructor(
     private readonly front: FrontTarget,
