@@ -18,7 +18,7 @@ import {
 import { appendAudit } from '../staging/audit';
 import { analyzeStaging } from '../staging/analyze';
 import { reconciliations } from '../staging/schema';
-import { checkFidelity, fidelityPlan } from '../plan/fidelity';
+import { checkFidelityAs, fidelityPlan } from '../plan/fidelity';
 import { columnKindOf } from '../plan/target-values';
 import { goldColumns } from './map-options';
 import type { ActivityContext } from './deps';
@@ -249,7 +249,12 @@ async function reconcileAlive(
       }
       if (row && fidelityFields.length > 0) {
         // Not Tern's payload: the source value itself, read at full precision, against the target.
-        const lost = checkFidelity(fidelityFields, record.values ?? {}, row).map((f) => f.field);
+        const lost = checkFidelityAs(
+          fidelityFields,
+          record.values ?? {},
+          (field, expected) => writer.canonical({ [field]: expected })[field] ?? null,
+          (field) => writer.canonicalReadBack(row, [field])[field] ?? null,
+        );
         fidelity.records += 1;
         if (lost.length > 0) {
           fidelity.mismatches += 1;

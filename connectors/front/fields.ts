@@ -65,12 +65,14 @@ export const FIELDS: Record<FrontResource, FrontField[]> = {
 
 /**
  * Plan fields Front does not store as sent: resolved to teammate ids (`author`, `assignee`), dropped once used
- * (`author_name`), or written into a note's body header (a note's body, author and time). The fidelity check
+ * (`author_name`), or written into a body header (a note's author and time; a message by an unknown agent). The fidelity check
  * leaves them to the checksum, which compares what was actually written.
  */
 export const REWRITTEN_FIELDS: Record<FrontResource, readonly string[]> = {
   contacts: [],
-  messages: ['author', 'author_name'],
+  // A message by an agent Front does not know is written by the fallback teammate under an "Originally written
+  // by" header in its body.
+  messages: ['author', 'author_name', 'body'],
   conversations: ['assignee'],
   comments: ['body', 'author', 'author_name', 'created_at'],
   templates: [],
