@@ -28,7 +28,10 @@ export function checksum(value: unknown): string {
 
 /** A field's checksum: the first 16 hex digits of the sha256 of its canonical JSON (enough to name a change). */
 export function fieldChecksum(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value ?? null)).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(canonicalJson(value ?? null))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** Per-field checksums of a canonical row: what reconciliation reads back and compares, field by field. */

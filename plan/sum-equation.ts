@@ -15,7 +15,13 @@ import { transformArgs, transformName, type TransformSpec } from './transforms';
 /** Where a record of the source ended up (the same partition as the count equation). */
 export type Disposition = 'loaded' | 'quarantined' | 'filtered' | 'deduplicated' | 'unaccounted';
 
-export const DISPOSITIONS: readonly Disposition[] = ['loaded', 'quarantined', 'filtered', 'deduplicated', 'unaccounted'];
+export const DISPOSITIONS: readonly Disposition[] = [
+  'loaded',
+  'quarantined',
+  'filtered',
+  'deduplicated',
+  'unaccounted',
+];
 
 /** Why a source value adds nothing to a sum. */
 export type NotANumberReason = 'blank' | 'not_a_number' | 'unreadable_record';
@@ -55,7 +61,15 @@ export interface SumAccumulator {
 
 export function emptyAccumulator(): SumAccumulator {
   return {
-    terms: { loaded: '0', quarantined: '0', filtered: '0', deduplicated: '0', unaccounted: '0', new: '0', deleted: '0' },
+    terms: {
+      loaded: '0',
+      quarantined: '0',
+      filtered: '0',
+      deduplicated: '0',
+      unaccounted: '0',
+      new: '0',
+      deleted: '0',
+    },
     notNumbers: [],
   };
 }
@@ -199,7 +213,8 @@ export function settleSum(acc: SumAccumulator): SumReconciliation {
 
 /** The equation as one line a person reads (the CLI's and the report's); `prefix` names the field. */
 export function sumLine(prefix: string, s: SumReconciliation | { legacy: string; new: string }): string {
-  if (!('loaded' in s)) return `${prefix}: Sum(legacy) ${s.legacy} ${s.legacy === s.new ? '==' : '!='} Sum(new) ${s.new}`;
+  if (!('loaded' in s))
+    return `${prefix}: Sum(legacy) ${s.legacy} ${s.legacy === s.new ? '==' : '!='} Sum(new) ${s.new}`;
   const terms = [
     `loaded ${s.loaded}`,
     `quarantined ${s.quarantined}`,

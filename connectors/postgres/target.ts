@@ -89,7 +89,10 @@ export class PostgresTableWriter {
   }
 
   /** Rows currently in the target for these keys, every column (or only `fields`, and the key) as text, by key. */
-  async lookup(keys: readonly string[], fields?: readonly string[]): Promise<Map<string, Record<string, string | null>>> {
+  async lookup(
+    keys: readonly string[],
+    fields?: readonly string[],
+  ): Promise<Map<string, Record<string, string | null>>> {
     if (keys.length === 0) return new Map();
     const wanted = fields ? new Set([...fields, this.keyColumn]) : undefined;
     const cols = this.table.columns

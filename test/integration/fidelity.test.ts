@@ -36,7 +36,8 @@ function payments(count: number): Payment[] {
 /** Exact sum in cents of amounts that are numbers with two decimals. */
 const cents = (list: Payment[]) =>
   list.filter((p) => /^\d+\.\d\d$/.test(p.amount)).reduce((t, p) => t + BigInt(p.amount.replace('.', '')), 0n);
-const money = (c: bigint) => `${c / 100n}${c % 100n === 0n ? '' : `.${String(c % 100n).padStart(2, '0')}`.replace(/0$/, '')}`;
+const money = (c: bigint) =>
+  `${c / 100n}${c % 100n === 0n ? '' : `.${String(c % 100n).padStart(2, '0')}`.replace(/0$/, '')}`;
 
 describe('fidelity: the proof compares the target with what the source really holds', () => {
   let staging: Staging;

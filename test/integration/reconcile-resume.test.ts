@@ -86,10 +86,7 @@ describe('reconcileObject resumes from its heartbeat details', () => {
     // The row before the cursor was the previous attempt's to see; the one after it is found and added.
     expect(result.checksumMismatches).toBe(4);
     // The changed row is named with the field that differs.
-    expect(result.mismatchExamples).toEqual([
-      ...previous.examples,
-      { sourceId: after, fields: ['first_name'] },
-    ]);
+    expect(result.mismatchExamples).toEqual([...previous.examples, { sourceId: after, fields: ['first_name'] }]);
     expect(result.mismatchesByField).toEqual({ first_name: 4 });
     // The fidelity check carries on from the previous attempt's count, and the source's first name was not the
     // one the target now holds: found by reading the source, not Tern's payload.

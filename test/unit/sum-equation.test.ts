@@ -106,11 +106,12 @@ describe('per-field checksums', () => {
   it('name the fields a read-back changed, including fields a target adds itself', () => {
     const written = fieldChecksums({ subject: 'Hi', author_id: 'tea_1', created_at: '2024-01-01T00:00:00.123456Z' });
     expect(Object.keys(written)).toEqual(['author_id', 'created_at', 'subject']);
-    expect(differingFields(written, { subject: 'Hi', author_id: 'tea_1', created_at: '2024-01-01T00:00:00.123456Z' })).toEqual([]);
-    expect(differingFields(written, { subject: 'Hi', author_id: 'tea_2', created_at: '2024-01-01T00:00:00.123Z' })).toEqual([
-      'author_id',
-      'created_at',
-    ]);
+    expect(
+      differingFields(written, { subject: 'Hi', author_id: 'tea_1', created_at: '2024-01-01T00:00:00.123456Z' }),
+    ).toEqual([]);
+    expect(
+      differingFields(written, { subject: 'Hi', author_id: 'tea_2', created_at: '2024-01-01T00:00:00.123Z' }),
+    ).toEqual(['author_id', 'created_at']);
     expect(differingFields(written, { subject: 'Hi' })).toEqual(['author_id', 'created_at']);
   });
 });
