@@ -1,9 +1,9 @@
 import { Context } from '@temporalio/activity';
 import { TernError } from '../common/errors';
-import type { GoldColumn } from '../connectors/postgres/schema';
+import type { GoldColumn } from '../plan/gold';
 import type { TargetRecords } from '../connectors/target';
 import { type Rejection, UniqueValues } from '../plan/target-check';
-import { precisionLossCheck } from '../plan/precision';
+import { FindingTally, precisionLossCheck, type FieldFinding } from '../plan/precision';
 import { type MappedRecord, mapPage } from '../protocol/page';
 import type { ActivityContext } from './deps';
 import type { ObjectInput } from './preferences';
@@ -35,38 +35,10 @@ export interface DryRunCounts {
 
 /**
  * One kind of would-be target error of an object (a field and a reason), as pre-flight reports it: how many
- * records, a few of them with their values, and the transform that avoids it.
+ * records, a few of them with their values, and the transform that avoids it (tallied by plan/precision's
+ * FindingTally, as `plan validate` tallies its precision findings).
  */
-export interface PreflightFinding {
-  field: string;
-  code: string;
-  records: number;
-  message: string;
-  fix: string;
-  examples: { record: string; value: string | null }[];
-}
-
-const PREFLIGHT_EXAMPLES = 5;
-
-/** Collects pre-flight findings by field and reason. */
-class PreflightFindings {
-  private readonly byKind = new Map<string, PreflightFinding>();
-
-  add(sourceId: string, r: Rejection): void {
-    const k = `${r.field}\u0000${r.code}`;
-    let f = this.byKind.get(k);
-    if (!f) {
-      f = { field: r.field, code: r.code, records: 0, message: r.message, fix: r.fix ?? '', examples: [] };
-      this.byKind.set(k, f);
-    }
-    f.records += 1;
-    if (f.examples.length < PREFLIGHT_EXAMPLES) f.examples.push({ record: sourceId, value: r.value ?? null });
-  }
-
-  list(): PreflightFinding[] {
-    return [...this.byKind.values()].sort((a, b) => b.records - a.records || a.field.localeCompare(b.field));
-  }
-}
+export type PreflightFinding = FieldFinding;
 
 /**
  * What the target refuses of mapped records before they are written, as the load meets it: the target's own
@@ -169,7 +141,7 @@ export async function dryRunObject(ctx: ActivityContext, input: ObjectInput): Pr
   const refusals = new TargetRefusals(target, columns, table?.uniqueColumns ?? [], object.target.key);
   // `prepare` creates what the records name when the target creates options: a dry run must not.
   const creates = columns.filter((c) => c.createsOptions).map((c) => c.name);
-  const findings = new PreflightFindings();
+  const findings = new FindingTally();
   // Precision the target's columns lack (rounded fractions): counted per field, the record still loads.
   const precisionLosses = precisionLossCheck(object, columns);
   const counts: DryRunCounts = { source: 0, staged: 0, loaded: 0, quarantined: {}, filtered: {}, deduplicated: 0 };
