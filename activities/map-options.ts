@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import type { GoldColumn, GoldSchema } from '../connectors/postgres/schema';
+import type { GoldColumn, GoldSchema } from '../plan/gold';
 import { compileObjectMapper } from '../plan/compile';
 import type { ObjectPlan } from '../plan/schema';
 import { textOf } from '../plan/text';

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { and, eq, isNull, sql as raw } from 'drizzle-orm';
-import { describeSchemaDrift, goldSchemaHash } from '../connectors/postgres/schema';
+import { describeSchemaDrift, goldSchemaHash } from '../plan/gold';
 import { TargetSchemaError } from '../connectors/postgres/target';
 import { ProfileBuilder, type ObjectProfile } from '../plan/profile';
 import { Deduplicator, firstMatchingFilter, type DuplicateGroups } from '../plan/rules';

@@ -1,4 +1,4 @@
-import type { GoldSchema } from './postgres/schema';
+import type { GoldSchema } from '../plan/gold';
 
 /** A target row as Tern reads it back: every field as canonical-able text, by field name. */
 export type TargetRow = Record<string, string | null>;

@@ -1,4 +1,4 @@
-import type { GoldColumn } from '../connectors/postgres/schema';
+import type { GoldColumn } from './gold';
 import { expectedValue, fidelityPlan, type FidelityField } from './fidelity';
 import { UNREADABLE } from './fidelity-values';
 import type { FieldMapping } from './schema';

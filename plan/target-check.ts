@@ -1,5 +1,5 @@
 import { textOf } from './text';
-import type { GoldColumn, GoldSchema } from '../connectors/postgres/schema';
+import type { GoldColumn, GoldSchema } from './gold';
 import type { FieldProfile, ObjectProfile } from './profile';
 import { outOfRange, type FieldFinding } from './precision';
 import type { Plan } from './schema';

@@ -1,4 +1,4 @@
-import type { GoldColumn } from '../connectors/postgres/schema';
+import type { GoldColumn } from '../plan/gold';
 import type { RecordMapper } from '../plan/compile';
 import { columnRejection, type Rejection } from '../plan/target-check';
 import { textOf } from '../plan/text';

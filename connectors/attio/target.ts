@@ -5,7 +5,7 @@ import { canonicalDecimal, canonicalValue } from '../../plan/target-values';
 import { RecordRejectedError, UnknownOutcomeError } from '../kit/errors';
 import type { VendorClient } from '../kit/http';
 import { eachLimited } from '../kit/lanes';
-import type { GoldColumn, GoldSchema } from '../postgres/schema';
+import type { GoldColumn, GoldSchema } from '../../plan/gold';
 import { TargetExtras } from '../extras';
 import type { RecordRef, TargetAdapter, TargetRecords, TargetRow, WriteItem, WriteOutcome } from '../target';
 

@@ -1,6 +1,6 @@
 import { canonicalValue, type ColumnKind } from '../../plan/target-values';
 import { textOf } from '../../plan/text';
-import type { GoldColumn } from '../postgres/schema';
+import type { GoldColumn } from '../../plan/gold';
 import { canonicalCustomField, type FrontCustomField } from './custom-fields';
 
 /**

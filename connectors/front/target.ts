@@ -7,7 +7,7 @@ import { textOf } from '../../plan/text';
 import { RecordRejectedError, UnknownOutcomeError, VendorError } from '../kit/errors';
 import { eachLimited } from '../kit/lanes';
 import type { VendorClient } from '../kit/http';
-import type { GoldColumn, GoldSchema } from '../postgres/schema';
+import type { GoldColumn, GoldSchema } from '../../plan/gold';
 import { TargetExtras } from '../extras';
 import type { RecordRef, TargetAdapter, TargetRecords, TargetRow, WriteItem, WriteOutcome } from '../target';
 import {

@@ -1,7 +1,8 @@
 import postgres from 'postgres';
+import type { GoldSchema } from '../../plan/gold';
 import type { Plan } from '../../plan/schema';
 import type { RecordRef, TargetAdapter, TargetRecords, TargetRow, WriteItem, WriteOutcome } from '../target';
-import { discoverSchema, type GoldSchema } from './schema';
+import { discoverSchema } from './schema';
 import { discoverTable, PostgresTableWriter } from './target';
 
 /** PostgreSQL data errors (class 22) and constraint violations (class 23) belong to one record. */

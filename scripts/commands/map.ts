@@ -3,7 +3,7 @@ import path from 'node:path';
 import { and, eq } from 'drizzle-orm';
 import type { StoredProfile } from '../../activities/preferences';
 import { ConfigError } from '../../common/errors';
-import type { GoldSchema } from '../../connectors/postgres/schema';
+import type { GoldSchema } from '../../plan/gold';
 import type { LoadedPlan } from '../../plan/load';
 import {
   mergeMappingFile,

@@ -1,4 +1,4 @@
-import { describeSchemaDrift, type GoldColumn, type GoldSchema } from '../../connectors/postgres/schema';
+import { describeSchemaDrift, type GoldColumn, type GoldSchema } from '../../plan/gold';
 import { parsePlan } from '../../plan/load';
 import { precisionLossCheck, type FieldFinding } from '../../plan/precision';
 import { checkPlanAgainstTarget, columnRejection } from '../../plan/target-check';

@@ -1,4 +1,4 @@
-import type { GoldColumn } from '../../connectors/postgres/schema';
+import type { GoldColumn } from '../../plan/gold';
 import { columnRejection, UniqueValues } from '../../plan/target-check';
 import { composeTransforms, domainOf, RecordRejection, standaloneContext } from '../../plan/transforms';
 

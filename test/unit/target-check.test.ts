@@ -1,9 +1,4 @@
-import {
-  describeSchemaDrift,
-  goldSchemaHash,
-  type GoldColumn,
-  type GoldSchema,
-} from '../../connectors/postgres/schema';
+import { describeSchemaDrift, goldSchemaHash, type GoldColumn, type GoldSchema } from '../../plan/gold';
 import { parsePlan } from '../../plan/load';
 import { ProfileBuilder, type FieldProfile, type ObjectProfile } from '../../plan/profile';
 import type { Plan } from '../../plan/schema';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import type { GoldColumn, GoldSchema } from '../../connectors/postgres/schema';
+import type { GoldColumn, GoldSchema } from '../../plan/gold';
 import { compileObjectMapper } from '../../plan/compile';
 import { loadPlanFile } from '../../plan/load';
 import { checkPlanAgainstTarget } from '../../plan/target-check';
