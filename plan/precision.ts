@@ -4,7 +4,7 @@ import { UNREADABLE } from './fidelity-values';
 import type { FieldMapping } from './schema';
 import { canonicalDecimal, canonicalTimestamp, columnKindOf } from './target-values';
 import { textOf } from './text';
-import { parseTimestampText } from './timestamps';
+import { fractionDigits } from './timestamps';
 
 /**
  * Precision a target column does not have, predicted before writing (pre-flight):
@@ -88,7 +88,7 @@ export function precisionLoss(column: GoldColumn, value: unknown): ValueFinding 
   if (kind === 'timestamp' && column.datetimePrecision !== undefined && column.datetimePrecision < 6) {
     const p = column.datetimePrecision;
     const text = value instanceof Date ? value.toISOString() : textOf(value);
-    const digits = parseTimestampText(text)?.wall.fraction.length ?? 0;
+    const digits = fractionDigits(text);
     if (digits <= p) return undefined;
     return {
       code: 'precision_loss',

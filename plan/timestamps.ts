@@ -18,25 +18,44 @@ export interface WallTime {
 
 export interface TimestampText {
   wall: WallTime;
+  /** The fraction's digits exactly as the text wrote them, trailing zeros kept ("123450"); '' for none. */
+  writtenFraction: string;
   /** Seconds east of UTC when the text states an offset (Z, ±HH, ±HHMM, ±HH:MM, ±HH:MM:SS); else undefined. */
   offsetSeconds?: number;
   /** Whether the text had a time of day (a bare date has none). */
   hasTime: boolean;
 }
 
-const TIMESTAMP =
-  /^(\d{4,6})-(\d{1,2})-(\d{1,2})(?:[Tt ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*([Zz]|[+-]\d{2}(?::?\d{2}(?::?\d{2})?)?)?$/;
+/** A reading of timestamp text: the timestamp, or why not (`syntax`: no date-time; `invalid`: no real one). */
+export type TimestampReading = { ok: true; timestamp: TimestampText } | { ok: false; reason: 'syntax' | 'invalid' };
 
 /**
- * Reads ISO 8601 and PostgreSQL's text form of a date-time (`2024-01-02 03:04:05.123456+05:30`). Undefined
- * when the text is no date-time or names a day that does not exist (2024-02-30). Hours may be 24 only at
+ * `lenient` is what PostgreSQL reads; `iso` is ISO 8601's calendar form only: a 4-digit year, 2-digit month,
+ * day and hour, an offset of ±HH[[:]MM] and at most one space before it.
+ */
+export type TimestampForm = 'lenient' | 'iso';
+
+const TIMESTAMP =
+  /^(\d{4,6})-(\d{1,2})-(\d{1,2})(?:[Tt ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?(\s*)([Zz]|[+-]\d{2}(?::?\d{2}(?::?\d{2})?)?)?$/;
+
+const isIsoForm = (m: RegExpExecArray): boolean =>
+  m[1]!.length === 4 &&
+  m[2]!.length === 2 &&
+  m[3]!.length === 2 &&
+  (m[4] === undefined || m[4].length === 2) &&
+  m[8]!.length <= 1 &&
+  (m[9] === undefined || /^([Zz]|[+-]\d{2}(:?\d{2})?)$/.test(m[9]));
+
+/**
+ * Reads ISO 8601 and PostgreSQL's text form of a date-time (`2024-01-02 03:04:05.123456+05:30`): `invalid`
+ * when it names a day that does not exist (2024-02-30) or a time past 24:00. Hours may be 24 only at
  * 24:00:00 and seconds 60 (a leap second), as PostgreSQL accepts them.
  */
-export function parseTimestampText(text: string): TimestampText | undefined {
+export function readTimestampText(text: string, form: TimestampForm = 'lenient'): TimestampReading {
   const s = text.trim();
-  if (s.length > 64) return undefined;
-  const m = TIMESTAMP.exec(s);
-  if (!m) return undefined;
+  const m = s.length > 64 ? null : TIMESTAMP.exec(s);
+  if (!m || (form === 'iso' && !isIsoForm(m))) return { ok: false, reason: 'syntax' };
+  const writtenFraction = m[7] ?? '';
   const wall: WallTime = {
     year: Number(m[1]),
     month: Number(m[2]),
@@ -44,10 +63,17 @@ export function parseTimestampText(text: string): TimestampText | undefined {
     hour: Number(m[4] ?? 0),
     minute: Number(m[5] ?? 0),
     second: Number(m[6] ?? 0),
-    fraction: (m[7] ?? '').replace(/0+$/, ''),
+    fraction: writtenFraction.replace(/0+$/, ''),
   };
-  if (!validWall(wall)) return undefined;
-  return { wall, offsetSeconds: m[8] === undefined ? undefined : offsetOf(m[8]), hasTime: m[4] !== undefined };
+  if (!validWall(wall)) return { ok: false, reason: 'invalid' };
+  const offsetSeconds = m[9] === undefined ? undefined : offsetOf(m[9]);
+  return { ok: true, timestamp: { wall, writtenFraction, offsetSeconds, hasTime: m[4] !== undefined } };
+}
+
+/** A date-time's text as readTimestampText reads it (lenient); undefined when it is none or names no real one. */
+export function parseTimestampText(text: string): TimestampText | undefined {
+  const read = readTimestampText(text);
+  return read.ok ? read.timestamp : undefined;
 }
 
 function validWall(w: WallTime): boolean {

@@ -1,18 +1,19 @@
-import { DateTime } from 'luxon';
+import { DateTime, FixedOffsetZone } from 'luxon';
+import { readTimestampText } from '../timestamps';
 
 /**
  * Reading date-times without losing anything the source stated. luxon (like a JS Date) holds milliseconds
  * only, so the fraction of a second is carried beside it as the digits the source gave (up to nanoseconds)
  * and written back into the ISO text; converting between offsets moves hours and minutes, never the fraction.
+ * ISO text is read by plan/timestamps (the one reading of wall time, fraction digits and offset); luxon
+ * places the wall time in a zone.
  */
 
 /** No legitimate date or date-time is this long; longer values are refused before any parsing. */
 export const MAX_DATETIME_LENGTH = 100;
 
-const ISO_DATETIME =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)? ?([Zz]|[+-]\d{2}(?::?\d{2})?)?$/;
-
-interface WallTime {
+/** A wall time as luxon holds it (to the millisecond). */
+interface LuxonWallTime {
   year: number;
   month: number;
   day: number;
@@ -22,7 +23,7 @@ interface WallTime {
   millisecond: number;
 }
 
-const sameWallTime = (a: WallTime, b: WallTime): boolean =>
+const sameWallTime = (a: LuxonWallTime, b: LuxonWallTime): boolean =>
   a.year === b.year &&
   a.month === b.month &&
   a.day === b.day &&
@@ -47,26 +48,16 @@ const millisOf = (fraction: string): number => Number(fraction.padEnd(3, '0').sl
  * hour that occurs twice (clocks turned back) is read as luxon does, in the later, standard-time offset.
  */
 export function parseIsoDateTime(text: string, zone: string): ParsedInstant {
-  const m = ISO_DATETIME.exec(text);
-  if (!m) return { ok: false, reason: 'syntax' };
-  const fraction = m[7] ?? '';
-  const wall: WallTime = {
-    year: Number(m[1]),
-    month: Number(m[2]),
-    day: Number(m[3]),
-    hour: Number(m[4] ?? 0),
-    minute: Number(m[5] ?? 0),
-    second: Number(m[6] ?? 0),
-    millisecond: millisOf(fraction),
-  };
-  let offsetZone: string | undefined;
-  if (m[8] !== undefined) {
-    const o = m[8].toUpperCase();
-    offsetZone = o === 'Z' ? 'UTC' : `UTC${o.slice(0, 3)}:${o.slice(3).replace(':', '') || '00'}`;
-  }
-  const dt = DateTime.fromObject(wall, { zone: offsetZone ?? zone });
+  const read = readTimestampText(text, 'iso');
+  if (!read.ok) return read;
+  const { wall, writtenFraction: fraction, offsetSeconds } = read.timestamp;
+  if (fraction.length > 9) return { ok: false, reason: 'syntax' };
+  const { fraction: _digits, ...clock } = wall;
+  const fields: LuxonWallTime = { ...clock, millisecond: millisOf(fraction) };
+  const at = offsetSeconds === undefined ? zone : FixedOffsetZone.instance(offsetSeconds / 60);
+  const dt = DateTime.fromObject(fields, { zone: at });
   if (!dt.isValid) return { ok: false, reason: 'invalid' };
-  if (!sameWallTime(dt, wall)) return { ok: false, reason: 'gap' };
+  if (!sameWallTime(dt, fields)) return { ok: false, reason: 'gap' };
   return { ok: true, dt, fraction };
 }
 
