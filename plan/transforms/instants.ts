@@ -1,5 +1,5 @@
 import { DateTime, FixedOffsetZone } from 'luxon';
-import { readTimestampText } from '../timestamps';
+import { readTimestampText, type WallTime } from '../timestamps';
 
 /**
  * Reading date-times without losing anything the source stated. luxon (like a JS Date) holds milliseconds
@@ -13,15 +13,7 @@ import { readTimestampText } from '../timestamps';
 export const MAX_DATETIME_LENGTH = 100;
 
 /** A wall time as luxon holds it (to the millisecond). */
-interface LuxonWallTime {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-  millisecond: number;
-}
+type LuxonWallTime = Omit<WallTime, 'fraction'> & { millisecond: number };
 
 const sameWallTime = (a: LuxonWallTime, b: LuxonWallTime): boolean =>
   a.year === b.year &&
