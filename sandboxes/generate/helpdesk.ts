@@ -1,5 +1,6 @@
 import { seededRandom } from '../../common/random';
 import type { SandboxStore } from '../core/store';
+import { civilFromDays } from '../../plan/timestamps';
 import {
   ZENDESK_CUSTOM_FIELDS,
   zendeskCollections,
@@ -74,20 +75,12 @@ const digit = (n: number) => 48 + n;
 
 /**
  * Epoch seconds → `2019-01-01T00:00:00Z`, as one flat string: slicing `toISOString()` would keep a rope of three
- * strings alive per timestamp, 70 bytes more for each of millions of comments. (Civil date from days: H. Hinnant.)
+ * strings alive per timestamp, 70 bytes more for each of millions of comments. (Civil date from days: plan/timestamps.)
  */
 export function isoSeconds(seconds: number): string {
   const days = Math.floor(seconds / DAY);
   const rem = seconds - days * DAY;
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const doe = z - era * 146_097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const { year: y, month: m, day: d } = civilFromDays(days);
   const h = Math.floor(rem / 3600);
   const mi = Math.floor((rem % 3600) / 60);
   const s = rem % 60;
