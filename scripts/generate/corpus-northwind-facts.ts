@@ -1,5 +1,6 @@
 import type { NorthwindTable, Row } from './corpus-northwind-data';
 import { PLANTED, TEST_CUSTOMER_PATTERN, type DateClass, type Planted } from './corpus-northwind-dirt';
+import { countOutcomes, type DuplicateFacts, type ExpectedOutcomes, type RecordOutcome } from './facts';
 
 /**
  * The facts of a planted Northwind corpus, in the vocabulary of docs/preferences.md, and the outcome that
@@ -24,19 +25,14 @@ export interface NorthwindObjectFacts {
   rows: number;
   /** Records where the field is null or blank, for the fields that carry planted or native gaps. */
   blank: Record<string, number>;
-  duplicates?: { key: string[]; groups: number; records: number; excess: number };
+  duplicates?: DuplicateFacts;
   /** Per reference field: values that are the id of no record of the referenced table. */
   orphans: Record<string, number>;
   dates?: Record<string, Record<DateClass, number>>;
   typeAnomalies?: Record<string, number>;
   sums: Record<string, SumFacts>;
   planted: Record<string, number>;
-  expected: {
-    filtered: Record<string, number>;
-    deduplicated: number;
-    quarantined: Record<string, number>;
-    loaded: number;
-  };
+  expected: ExpectedOutcomes;
 }
 
 /** The plan's filter rule names. */
@@ -135,14 +131,12 @@ export function northwindFacts(
   const decided = outcomes(rows, planted);
   const facts = {} as Record<NorthwindTable, NorthwindObjectFacts>;
   for (const table of Object.keys(rows) as NorthwindTable[]) {
-    const expected: NorthwindObjectFacts['expected'] = { filtered: {}, deduplicated: 0, quarantined: {}, loaded: 0 };
-    for (const outcome of decided[table].values()) {
-      const [kind, reason] = outcome.split(':') as [string, string | undefined];
-      if (kind === 'loaded') expected.loaded += 1;
-      else if (kind === 'deduplicated') expected.deduplicated += 1;
-      else if (kind === 'filtered') expected.filtered[reason!] = (expected.filtered[reason!] ?? 0) + 1;
-      else expected.quarantined[reason!] = (expected.quarantined[reason!] ?? 0) + 1;
-    }
+    const expected = countOutcomes(
+      [...decided[table].values()].map((outcome) => {
+        const [kind, reason] = outcome.split(':') as [RecordOutcome['kind'], string | undefined];
+        return { kind, reason };
+      }),
+    );
     facts[table] = { rows: rows[table].length, blank: {}, orphans: {}, sums: {}, planted: {}, expected };
   }
   const blank = (table: NorthwindTable, field: string) =>

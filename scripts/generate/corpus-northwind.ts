@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import postgres from 'postgres';
 import {
   corpusRows,
@@ -11,6 +9,7 @@ import {
 } from './corpus-northwind-data';
 import { NORTHWIND_DEFAULT_SEED, plantDirt } from './corpus-northwind-dirt';
 import { northwindFacts, type NorthwindObjectFacts } from './corpus-northwind-facts';
+import { argValue, outcomeLine, runMain, withDatabase, writeFacts } from './facts';
 
 /**
  * Loads the Northwind corpus (a real, public schema with its own data: examples/data/corpus-northwind) into a
@@ -69,46 +68,21 @@ export async function loadNorthwindCorpus(
   };
 }
 
-function argValue(args: string[], name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-}
-
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const schema = argValue(args, 'schema') ?? 'legacy_northwind';
   const seed = Number(argValue(args, 'seed') ?? NORTHWIND_DEFAULT_SEED);
-  const factsFile = argValue(args, 'facts');
-  const url = process.env.DATABASE_URL?.trim() || 'postgres://postgres@127.0.0.1:5432/test';
-  const sql = postgres(url, { max: 2, onnotice: () => undefined });
-  try {
+  await withDatabase(async (sql) => {
     const facts = await loadNorthwindCorpus(sql, { schema, seed });
     console.log(
       `Northwind corpus: schema ${schema}, seed ${seed}: ${facts.corpusRows} corpus rows, ${facts.totalRows} after planting`,
     );
     for (const table of NORTHWIND_TABLES) {
       const { rows, expected } = facts.objects[table];
-      const parts = [
-        `${expected.loaded} loaded`,
-        ...Object.entries(expected.filtered).map(([rule, n]) => `${n} filtered (${rule})`),
-        ...(expected.deduplicated > 0 ? [`${expected.deduplicated} deduplicated`] : []),
-        ...Object.entries(expected.quarantined).map(([code, n]) => `${n} quarantined (${code})`),
-      ];
-      console.log(`  ${table.padEnd(13)} ${String(rows).padStart(5)} rows: ${parts.join(', ')}`);
+      console.log(outcomeLine(table, 13, rows, 5, expected));
     }
-    if (factsFile) {
-      fs.mkdirSync(path.dirname(path.resolve(factsFile)), { recursive: true });
-      fs.writeFileSync(factsFile, `${JSON.stringify(facts, null, 2)}\n`);
-      console.log(`facts written to ${factsFile}`);
-    }
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
-}
-
-if (require.main === module) {
-  main().catch((err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
+    writeFacts(argValue(args, 'facts'), facts);
   });
 }
+
+if (require.main === module) runMain(main);

@@ -1,7 +1,15 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import postgres from 'postgres';
 import { pick, seededRandom } from '../../common/random';
+import {
+  argValue,
+  countOutcomes,
+  outcomeLine,
+  runMain,
+  withDatabase,
+  writeFacts,
+  type DuplicateFacts,
+  type ExpectedOutcomes,
+} from './facts';
 import { FIRST_NAMES, LAST_NAMES } from './vocabulary';
 
 /**
@@ -199,7 +207,7 @@ export interface ObjectFacts {
   /** Every column of the table, as the source reader yields it (values as PostgreSQL's text). */
   fields: Record<string, FieldFacts>;
   /** Objects with a dedupe rule: groups by the normalised key (blank keys ignored). */
-  duplicates?: { key: string[]; groups: number; records: number; excess: number };
+  duplicates?: DuplicateFacts;
   /** Fields mapped through `reference`: non-blank values that are not the id of any record of the object. */
   orphans?: Record<string, number>;
   /** Fields whose values are mostly dates (types.date ≥ 50 % of non-blank values): the date classes. */
@@ -211,12 +219,7 @@ export interface ObjectFacts {
   /** What else was planted, for reports and the demo (not figures of the preferences phase). */
   planted: Record<string, number>;
   /** The dry-run outcome the example plan implies: rows = loaded + Σ quarantined + Σ filtered + deduplicated. */
-  expected: {
-    filtered: Record<string, number>;
-    deduplicated: number;
-    quarantined: Record<string, number>;
-    loaded: number;
-  };
+  expected: ExpectedOutcomes;
 }
 
 export interface CrmFacts {
@@ -1198,14 +1201,12 @@ class Tally {
     if (JSON.stringify(sortKeys(dates)) !== JSON.stringify(sortKeys(datesByScan)))
       throw new Error(`bug: ${object} date classes ${JSON.stringify(dates)} ≠ ${JSON.stringify(datesByScan)}`);
 
-    const expected: ObjectFacts['expected'] = { filtered: {}, deduplicated: 0, quarantined: {}, loaded: 0 };
-    for (const outcome of outcomes) {
-      if (outcome.kind === 'loaded') expected.loaded += 1;
-      else if (outcome.kind === 'filtered')
-        expected.filtered[outcome.rule] = (expected.filtered[outcome.rule] ?? 0) + 1;
-      else if (outcome.kind === 'deduplicated') expected.deduplicated += 1;
-      else expected.quarantined[outcome.code] = (expected.quarantined[outcome.code] ?? 0) + 1;
-    }
+    const expected = countOutcomes(
+      outcomes.map((o) => ({
+        kind: o.kind,
+        reason: o.kind === 'filtered' ? o.rule : o.kind === 'quarantined' ? o.code : undefined,
+      })),
+    );
     expected.filtered = sortKeys(expected.filtered);
     expected.quarantined = sortKeys(expected.quarantined);
     const duplicates = this.dupes.get(object);
@@ -1317,47 +1318,22 @@ function slugOf(name: string): string {
 
 // ---------------------------------------------------------------------------------------------------------
 
-function argValue(args: string[], name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-}
-
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const schema = argValue(args, 'schema') ?? 'legacy_crm';
   const seed = Number(argValue(args, 'seed') ?? LEGACY_CRM_DEFAULT_SEED);
   const scale = Number(argValue(args, 'scale') ?? 1);
-  const factsFile = argValue(args, 'facts');
-  const url = process.env.DATABASE_URL?.trim() || 'postgres://postgres@127.0.0.1:5432/test';
-  const sql = postgres(url, { max: 2, onnotice: () => undefined });
-  try {
+  await withDatabase(async (sql) => {
     const started = performance.now();
     const facts = await generateLegacyCrm(sql, { schema, seed, scale });
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     console.log(`legacy CRM: schema ${schema}, seed ${seed}, scale ${scale}: ${facts.totalRows} rows in ${seconds}s`);
     for (const object of CRM_OBJECTS) {
       const { rows, expected } = facts.objects[object];
-      const parts = [
-        `${expected.loaded} loaded`,
-        ...Object.entries(expected.filtered).map(([rule, n]) => `${n} filtered (${rule})`),
-        ...(expected.deduplicated > 0 ? [`${expected.deduplicated} deduplicated`] : []),
-        ...Object.entries(expected.quarantined).map(([code, n]) => `${n} quarantined (${code})`),
-      ];
-      console.log(`  ${object.padEnd(10)} ${String(rows).padStart(6)} rows: ${parts.join(', ')}`);
+      console.log(outcomeLine(object, 10, rows, 6, expected));
     }
-    if (factsFile) {
-      fs.mkdirSync(path.dirname(path.resolve(factsFile)), { recursive: true });
-      fs.writeFileSync(factsFile, `${JSON.stringify(facts, null, 2)}\n`);
-      console.log(`facts written to ${factsFile}`);
-    }
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
-}
-
-if (require.main === module) {
-  main().catch((err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
+    writeFacts(argValue(args, 'facts'), facts);
   });
 }
+
+if (require.main === module) runMain(main);
