@@ -9,6 +9,7 @@ import {
   quoteValue,
   RecordRejection,
   type TransformDefinition,
+  type TransformFn,
 } from './core';
 
 /** Number transforms: exact decimals (never through a float), integers and amounts of money. */
@@ -140,6 +141,19 @@ const currencyArgs = z.strictObject({
   onInvalid: policy(['quarantine', 'null'], 'quarantine'),
 });
 
+/**
+ * A transform writing each non-blank value as exact decimal text, as `read` reads it; a value it cannot read
+ * quarantines the record with `code`, the value quoted before `why` (what it is not, and the fix).
+ */
+function exactNumber(read: (v: unknown) => ParsedDecimal | undefined, code: string, why: string): TransformFn {
+  return elementwise((v) => {
+    if (isBlank(v)) return null;
+    const parsed = read(v);
+    if (!parsed) throw new RecordRejection(code, `${quoteValue(v)} ${why}`);
+    return formatDecimal(parsed);
+  });
+}
+
 export const NUMBER_TRANSFORMS: Record<string, TransformDefinition> = {
   integer: none(
     'a whole number, exact at any size (as text, never a float): thousands separators in groups of 3 ("1,234,567" → "1234567")',
@@ -160,16 +174,14 @@ export const NUMBER_TRANSFORMS: Record<string, TransformDefinition> = {
         { value: '9007199254740993', result: '9007199254740993' },
       ],
     },
-    elementwise((v) => {
-      if (isBlank(v)) return null;
-      const parsed = readNumber(v, '.');
-      if (!parsed || parsed.frac !== '')
-        throw new RecordRejection(
-          'not_an_integer',
-          `${quoteValue(v)} is not a whole number (thousands separators only in groups of 3); correct it in the source, or map the field with decimal`,
-        );
-      return formatDecimal(parsed);
-    }),
+    exactNumber(
+      (v) => {
+        const parsed = readNumber(v, '.');
+        return parsed?.frac === '' ? parsed : undefined;
+      },
+      'not_an_integer',
+      'is not a whole number (thousands separators only in groups of 3); correct it in the source, or map the field with decimal',
+    ),
   ),
   decimal: none(
     'an exact decimal number keeping its scale ("1.50" stays "1.50"); $ € £ and thousands separators (groups of 3) removed',
@@ -190,16 +202,11 @@ export const NUMBER_TRANSFORMS: Record<string, TransformDefinition> = {
         { value: '0.10', result: '0.10' },
       ],
     },
-    elementwise((v) => {
-      if (isBlank(v)) return null;
-      const parsed = typeof v === 'string' ? parseDecimalText(v.replace(/[$€£]/g, ''), '.') : readNumber(v, '.');
-      if (!parsed)
-        throw new RecordRejection(
-          'not_a_number',
-          `${quoteValue(v)} is not a number written like 1,234.56; correct it in the source, or use number with decimalSeparator: ','`,
-        );
-      return formatDecimal(parsed);
-    }),
+    exactNumber(
+      (v) => (typeof v === 'string' ? parseDecimalText(v.replace(/[$€£]/g, ''), '.') : readNumber(v, '.')),
+      'not_a_number',
+      "is not a number written like 1,234.56; correct it in the source, or use number with decimalSeparator: ','",
+    ),
   ),
   number: define(
     "an exact decimal number (never through a float) → \"1234.56\": { number: { decimalSeparator: '.' | ',' } }; thousands separators in groups of 3",
@@ -222,16 +229,11 @@ export const NUMBER_TRANSFORMS: Record<string, TransformDefinition> = {
     },
     numberArgs,
     ({ decimalSeparator }) =>
-      elementwise((v) => {
-        if (isBlank(v)) return null;
-        const parsed = readNumber(v, decimalSeparator);
-        if (!parsed)
-          throw new RecordRejection(
-            'not_a_number',
-            `${quoteValue(v)} is not a number written like ${NUMBER_EXAMPLE[decimalSeparator]}; correct it in the source${decimalSeparator === '.' ? " or set number.decimalSeparator: ','" : ''}`,
-          );
-        return formatDecimal(parsed);
-      }),
+      exactNumber(
+        (v) => readNumber(v, decimalSeparator),
+        'not_a_number',
+        `is not a number written like ${NUMBER_EXAMPLE[decimalSeparator]}; correct it in the source${decimalSeparator === '.' ? " or set number.decimalSeparator: ','" : ''}`,
+      ),
   ),
   currency: define(
     "an amount of money → exact decimal with `decimals` places; symbols, ISO codes and (negative) parentheses removed: { currency: { decimals: 2, decimalSeparator: '.', onInvalid: quarantine | null } }",
