@@ -1,6 +1,6 @@
 import type { NorthwindTable, Row } from './corpus-northwind-data';
 import { PLANTED, TEST_CUSTOMER_PATTERN, type DateClass, type Planted } from './corpus-northwind-dirt';
-import { countOutcomes, type DuplicateFacts, type ExpectedOutcomes, type RecordOutcome } from './facts';
+import { countOutcomes, noDateClasses, type DuplicateFacts, type ExpectedOutcomes, type RecordOutcome } from './facts';
 
 /**
  * The facts of a planted Northwind corpus, in the vocabulary of docs/preferences.md, and the outcome that
@@ -189,14 +189,7 @@ export function northwindFacts(
   facts.orders.orphans = { customer_id: PLANTED.orphanOrders, shipper_id: 0 };
   facts.order_details.orphans = { order_id: 0, product_id: PLANTED.orphanLines };
 
-  const classes: Record<DateClass, number> = {
-    iso: 0,
-    monthFirst: 0,
-    dayFirst: 0,
-    ambiguous: 0,
-    sameDayMonth: 0,
-    invalid: 0,
-  };
+  const classes: Record<DateClass, number> = noDateClasses();
   for (const c of planted.dateClasses.values()) classes[c] += 1;
   facts.orders.dates = { order_date: classes };
   // Freight is a number field (≥ 90 % plain amounts); "$1,007.64" and the words are of another kind.

@@ -23,6 +23,25 @@ export interface DuplicateFacts {
   excess: number;
 }
 
+/** Date values by how they read: ISO, month first, day first, either way, the same day and month, no date. */
+export interface DateClassFacts {
+  iso: number;
+  monthFirst: number;
+  dayFirst: number;
+  ambiguous: number;
+  sameDayMonth: number;
+  invalid: number;
+}
+
+export const noDateClasses = (): DateClassFacts => ({
+  iso: 0,
+  monthFirst: 0,
+  dayFirst: 0,
+  ambiguous: 0,
+  sameDayMonth: 0,
+  invalid: 0,
+});
+
 /** One record's outcome; `reason` is the filter rule or the quarantine code. */
 export interface RecordOutcome {
   kind: 'loaded' | 'deduplicated' | 'filtered' | 'quarantined';

@@ -3,10 +3,12 @@ import { pick, seededRandom } from '../../common/random';
 import {
   argValue,
   countOutcomes,
+  noDateClasses,
   outcomeLine,
   runMain,
   withDatabase,
   writeFacts,
+  type DateClassFacts,
   type DuplicateFacts,
   type ExpectedOutcomes,
 } from './facts';
@@ -193,14 +195,7 @@ export interface FieldFacts {
   multiValue: number;
 }
 
-export interface DateClassFacts {
-  iso: number;
-  monthFirst: number;
-  dayFirst: number;
-  ambiguous: number;
-  sameDayMonth: number;
-  invalid: number;
-}
+export type { DateClassFacts } from './facts';
 
 export interface ObjectFacts {
   rows: number;
@@ -1126,15 +1121,6 @@ function normaliseKey(value: string): string {
   return value.trim().replace(/\s+/g, ' ').toLowerCase();
 }
 
-const emptyDates = (): DateClassFacts => ({
-  iso: 0,
-  monthFirst: 0,
-  dayFirst: 0,
-  ambiguous: 0,
-  sameDayMonth: 0,
-  invalid: 0,
-});
-
 /** The facts being planted, per object, counted as each row is generated. */
 class Tally {
   private readonly planted = new Map<CrmObject, Record<string, number>>();
@@ -1157,7 +1143,7 @@ class Tally {
   /** Counts a date value of a known class; returns the value. */
   date(object: CrmObject, field: string, cls: DateClass, value?: string): string {
     const d = this.dates.get(object) ?? {};
-    const f = (d[field] ??= emptyDates());
+    const f = (d[field] ??= noDateClasses());
     f[cls] += 1;
     this.dates.set(object, d);
     return value ?? '';
@@ -1177,7 +1163,7 @@ class Tally {
       let multiValue = 0;
       const distinct = new Set<string>();
       const kinds: Record<Kind, number> = { number: 0, date: 0, boolean: 0, email: 0, text: 0 };
-      const classes = emptyDates();
+      const classes = noDateClasses();
       for (const row of rows) {
         const text = sourceText(row[column] ?? null);
         const trimmed = text === null ? '' : text.trim();
