@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import postgres from 'postgres';
+import type { DateClasses } from '../../plan/profile';
 
 /**
  * What the legacy-database generators share: the shape of the facts they return (what the example plan
@@ -23,15 +24,8 @@ export interface DuplicateFacts {
   excess: number;
 }
 
-/** Date values by how they read: ISO, month first, day first, either way, the same day and month, no date. */
-export interface DateClassFacts {
-  iso: number;
-  monthFirst: number;
-  dayFirst: number;
-  ambiguous: number;
-  sameDayMonth: number;
-  invalid: number;
-}
+/** Date values by how they read, as the profile counts them (ISO, month first, day first, ambiguous, …). */
+export type DateClassFacts = DateClasses;
 
 export const noDateClasses = (): DateClassFacts => ({
   iso: 0,
