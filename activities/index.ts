@@ -1,5 +1,6 @@
 import { extractObject, type ExtractInput } from './extract';
 import { loadPage, type LoadPageInput } from './load';
+import { splitLoadRanges, type SplitRangesInput } from './ranges';
 import { reconcileObject, type ReconcileInput } from './reconcile';
 import { recordPhaseEvent, type PhaseEventInput } from './runs';
 import { extractDelta, type DeltaExtractInput } from './delta';
@@ -58,6 +59,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     extractObject: personFixable((input: ExtractInput) => extractObject(ctx, input)),
     loadPage: personFixable((input: LoadPageInput) => loadPage(ctx, input)),
+    splitLoadRanges: personFixable((input: SplitRangesInput) => splitLoadRanges(ctx, input)),
     reconcileObject: personFixable((input: ReconcileInput) => reconcileObject(ctx, input)),
     recordPhaseEvent: personFixable((input: PhaseEventInput) => recordPhaseEvent(ctx, input)),
     applyRules: personFixable((input: ObjectInput) => applyRules(ctx, input)),
@@ -85,5 +87,6 @@ export function createActivities(deps: ActivityDeps) {
 export type TernActivities = ReturnType<typeof createActivities>;
 export type { ExtractResult } from './extract';
 export type { LoadPageResult } from './load';
+export type { LoadRange, SplitRangesResult } from './ranges';
 export type { ObjectReconciliation } from './reconcile';
 export type { PhaseEventInput } from './runs';

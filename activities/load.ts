@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { and, asc, eq, gt, inArray, isNotNull, isNull } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, isNull, lte } from 'drizzle-orm';
 import { checksum, fieldChecksums } from '../plan/checksum';
 import { textOf } from '../plan/text';
 import type { LedgerEntry } from '../protocol/ledger';
@@ -21,8 +21,10 @@ export interface LoadPageInput {
   migrationId: string;
   object: string;
   phase: string;
-  /** Source id after which this page starts; null for the first page. */
+  /** Source id after which this page starts (exclusive); null for the first page. */
   after: string | null;
+  /** The last source id of this page's range (inclusive); null or absent: no upper bound. */
+  until?: string | null;
 }
 
 export interface LoadPageResult {
@@ -212,6 +214,7 @@ async function readPage(ctx: ActivityContext, input: LoadPageInput, pageSize: nu
         eq(stagedRecords.migrationId, input.migrationId),
         eq(stagedRecords.object, input.object),
         input.after === null ? undefined : gt(stagedRecords.sourceId, input.after),
+        input.until == null ? undefined : lte(stagedRecords.sourceId, input.until),
         ...pageScope(input.phase),
       ),
     )
@@ -221,7 +224,7 @@ async function readPage(ctx: ActivityContext, input: LoadPageInput, pageSize: nu
 }
 
 /** Which staged records a phase pages through: the sample, everything the source holds, or a delta's changes. */
-function pageScope(phase: string) {
+export function pageScope(phase: string) {
   switch (phase) {
     case 'sample':
       return [

@@ -142,6 +142,11 @@ export const objectPlanSchema = z.strictObject({
     .default({ percent: 10, strata: [] }),
   /** Records per load page (one activity). */
   pageSize: z.number().int().min(1).max(10_000).default(500),
+  /**
+   * Source-id ranges loaded at the same time (each range page by page). Unset: 1 for SaaS targets (vendor budgets,
+   * a thread's messages in order), more for database targets (from the worker's cores).
+   */
+  loadConcurrency: z.number().int().min(1).max(32).optional(),
   /** Numeric target fields whose totals must match between legacy and new. */
   sums: z.array(identifier).default([]),
   delta: z

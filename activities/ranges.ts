@@ -1,0 +1,100 @@
+import { availableParallelism } from 'node:os';
+import { and, count, eq, sql } from 'drizzle-orm';
+import { objectDependencies } from '../plan/load';
+import type { ObjectPlan, Plan } from '../plan/schema';
+import { stagedRecords } from '../staging/schema';
+import type { ActivityContext } from './deps';
+import { pageScope } from './load';
+
+/**
+ * A contiguous slice of an object's records in source-id order: after `after` (exclusive; null: from the first)
+ * up to `until` (inclusive; null: to the last). The ranges of one split cover every source id exactly once.
+ */
+export interface LoadRange {
+  after: string | null;
+  until: string | null;
+}
+
+export interface SplitRangesInput {
+  migrationId: string;
+  object: string;
+  phase: string;
+}
+
+export interface SplitRangesResult {
+  ranges: LoadRange[];
+  /** Ranges the plan (or its default) asked for; fewer are made when the object has fewer pages. */
+  concurrency: number;
+}
+
+/** Database targets load this many ranges per core when the plan does not say (pages wait on round trips). */
+const RANGES_PER_CORE = 2;
+const MAX_DEFAULT_RANGES = 8;
+
+/**
+ * How many ranges of an object load at once. The plan's `loadConcurrency` decides; unset, SaaS targets load one
+ * (the vendor's budget is the limit, and a thread's messages go in order) and database targets load two per
+ * core. An object whose records reference records of the same object always loads one range: a reference
+ * resolves only to a record already written, and a record in another range may not be yet.
+ */
+export function loadConcurrency(plan: Plan, object: ObjectPlan, cores: number = availableParallelism()): number {
+  if (objectDependencies(object).includes(object.name)) return 1;
+  if (object.loadConcurrency !== undefined) return object.loadConcurrency;
+  if (plan.target.kind !== 'postgres') return 1;
+  return Math.min(MAX_DEFAULT_RANGES, Math.max(1, cores * RANGES_PER_CORE));
+}
+
+/**
+ * The ranges between sorted boundaries: each boundary is the last source id of one range and the exclusive start
+ * of the next, so no id falls in two ranges and none in none.
+ */
+export function rangesBetween(boundaries: readonly string[]): LoadRange[] {
+  const ranges: LoadRange[] = [];
+  let after: string | null = null;
+  for (const until of boundaries) {
+    ranges.push({ after, until });
+    after = until;
+  }
+  ranges.push({ after, until: null });
+  return ranges;
+}
+
+/** How many ranges to make: as asked, but never a range of less than one page. */
+export function rangeCount(concurrency: number, records: number, pageSize: number): number {
+  return Math.max(1, Math.min(concurrency, Math.ceil(records / pageSize)));
+}
+
+/**
+ * Splits the records a load page of this phase would read (the same scope as `loadPage`) into contiguous
+ * source-id ranges of about equal size, by `ntile` over the staged records in source-id order. The database
+ * orders and compares the ids, so the boundaries use the same collation as the pages' `after`/`until`.
+ */
+export async function splitLoadRanges(ctx: ActivityContext, input: SplitRangesInput): Promise<SplitRangesResult> {
+  const { plan } = await ctx.migration(input.migrationId);
+  const object = ctx.object(plan, input.object);
+  const concurrency = loadConcurrency(plan, object);
+  if (concurrency === 1) return { ranges: rangesBetween([]), concurrency };
+  const scope = and(
+    eq(stagedRecords.migrationId, input.migrationId),
+    eq(stagedRecords.object, input.object),
+    ...pageScope(input.phase),
+  );
+  const [counted] = await ctx.db.select({ n: count() }).from(stagedRecords).where(scope);
+  const tiles = rangeCount(concurrency, counted?.n ?? 0, object.pageSize);
+  if (tiles === 1) return { ranges: rangesBetween([]), concurrency };
+  const tiled = ctx.db
+    .select({
+      sourceId: stagedRecords.sourceId,
+      tile: sql<number>`ntile(${tiles}) over (order by ${stagedRecords.sourceId})`.as('tile'),
+    })
+    .from(stagedRecords)
+    .where(scope)
+    .as('tiled');
+  const lasts = await ctx.db
+    .select({ last: sql<string>`max(${tiled.sourceId})` })
+    .from(tiled)
+    .groupBy(tiled.tile)
+    .orderBy(tiled.tile);
+  // The last tile's end is no boundary: the last range is open above.
+  return { ranges: rangesBetween(lasts.slice(0, -1).map((r) => r.last)), concurrency };
+}

@@ -1,0 +1,79 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConcurrency, rangeCount, rangesBetween, type LoadRange } from '../../activities/ranges';
+import { parsePlan } from '../../plan/load';
+import type { ObjectPlan, Plan } from '../../plan/schema';
+
+const example = (file: string, edit: (text: string) => string = (t) => t): Plan => {
+  const full = path.join(__dirname, '../../examples', file);
+  return parsePlan(edit(fs.readFileSync(full, 'utf8')), full).plan;
+};
+
+/** The same test the pages' SQL makes: after < id (exclusive), id <= until (inclusive). */
+const holds = (range: LoadRange, id: string) =>
+  (range.after === null || id > range.after) && (range.until === null || id <= range.until);
+
+describe('load ranges', () => {
+  it('puts every id in exactly one range, boundaries included', () => {
+    const ids = ['', 'a', 'a0', 'b', 'b ', 'c', 'm', 'zz', '\u00e9', '\u{1f600}'];
+    for (const boundaries of [[], ['b'], ['a', 'b', 'm'], ['', 'zz']]) {
+      const ranges = rangesBetween(boundaries);
+      expect(ranges).toHaveLength(boundaries.length + 1);
+      for (const id of [...ids, ...boundaries]) expect(ranges.filter((r) => holds(r, id))).toHaveLength(1);
+    }
+  });
+
+  it('ends each range at its boundary and starts the next after it', () => {
+    expect(rangesBetween(['k', 't'])).toEqual([
+      { after: null, until: 'k' },
+      { after: 'k', until: 't' },
+      { after: 't', until: null },
+    ]);
+    expect(rangesBetween([])).toEqual([{ after: null, until: null }]);
+  });
+
+  it('never makes a range of less than one page, and always one', () => {
+    expect(rangeCount(4, 10_000, 500)).toBe(4);
+    expect(rangeCount(4, 1_200, 500)).toBe(3);
+    expect(rangeCount(4, 500, 500)).toBe(1);
+    expect(rangeCount(4, 0, 500)).toBe(1);
+    expect(rangeCount(1, 1_000_000, 500)).toBe(1);
+  });
+
+  it('loads a database target with ranges per core unless the plan says', () => {
+    const plan = example('demo-customers.yaml');
+    const object = plan.objects[0]!;
+    expect(loadConcurrency(plan, object, 2)).toBe(4);
+    expect(loadConcurrency(plan, object, 1)).toBe(2);
+    expect(loadConcurrency(plan, object, 64)).toBe(8);
+    expect(loadConcurrency(plan, { ...object, loadConcurrency: 3 }, 2)).toBe(3);
+  });
+
+  it('reads loadConcurrency from the plan and refuses a zero', () => {
+    const edit = (n: number) => (t: string) =>
+      t.replace('    sums: [lifetime_value]', `    sums: [lifetime_value]\n    loadConcurrency: ${n}`);
+    const plan = example('demo-customers.yaml', edit(6));
+    expect(plan.objects[0]!.loadConcurrency).toBe(6);
+    expect(() => example('demo-customers.yaml', edit(0))).toThrow(/loadConcurrency/);
+  });
+
+  it('loads a SaaS target one range at a time unless the plan says', () => {
+    const plan = example('zendesk-to-front.yaml');
+    for (const object of plan.objects) expect(loadConcurrency(plan, object, 16)).toBe(1);
+    expect(loadConcurrency(plan, { ...plan.objects[0]!, loadConcurrency: 2 }, 16)).toBe(2);
+  });
+
+  it('loads an object that references its own records one range at a time', () => {
+    const plan = example('demo-customers.yaml');
+    const object = plan.objects[0]!;
+    const selfReferencing: ObjectPlan = {
+      ...object,
+      loadConcurrency: 4,
+      fields: [
+        ...object.fields,
+        { ...object.fields[0]!, transform: [{ reference: { object: object.name, onMissing: 'null' } }] },
+      ],
+    };
+    expect(loadConcurrency(plan, selfReferencing, 2)).toBe(1);
+  });
+});
