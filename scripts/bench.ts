@@ -4,6 +4,7 @@ import { openSql } from '../staging/db';
 import { chaosBench } from './bench/chaos';
 import { crmAttioRun } from './bench/crm-attio';
 import { governorBench } from './bench/governor';
+import { sqlBench } from './bench/sql';
 import { zendeskFrontRun } from './bench/zendesk-front';
 
 /**
@@ -96,6 +97,18 @@ program
     });
     say(`per stage: ${JSON.stringify(figures.stages)}`);
     say(`quarantined: ${JSON.stringify(figures.quarantined)}`);
+    console.log(opts.json ? JSON.stringify(figures) : JSON.stringify(figures, null, 2));
+  });
+
+program
+  .command('sql')
+  .description(
+    'a generated legacy PostgreSQL table (9 mapped columns, sums) into a PostgreSQL table through a full phase and a 1% delta, at N and N/10, beside a raw COPY and a row-at-a-time INSERT script; its own database tern_bench_sql',
+  )
+  .option('--rows <n>', 'rows of the legacy table (a run at a tenth of it comes first)', '1000000')
+  .option('--json', 'print the figures as one JSON object on the last line')
+  .action(async (opts: { rows: string; json?: boolean }) => {
+    const figures = await sqlBench(await benchDatabase(), { rows: Number(opts.rows), say });
     console.log(opts.json ? JSON.stringify(figures) : JSON.stringify(figures, null, 2));
   });
 
