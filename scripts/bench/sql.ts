@@ -109,7 +109,7 @@ async function generateSource(sql: postgres.Sql, rows: number): Promise<void> {
     select g,
            case when g % 7 = 0 then '  Account   ' || g || '  ' else 'Account ' || g end,
            case when g % 5 = 0 then ' User' || g || '@Example.COM ' else 'user' || g || '@example.com' end,
-           round(((g * 7919) % 10000000) / 100.0 - 25000, 2),
+           round(((g::bigint * 7919) % 10000000) / 100.0 - 25000, 2),
            date '2001-01-01' + (g % 8000),
            timestamptz '2020-01-01 00:00:00+00' + make_interval(secs => g * 37.123457),
            g % 500,
