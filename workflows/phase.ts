@@ -17,7 +17,7 @@ import {
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ObjectReconciliation, TernActivities } from '../activities';
+import type { LoadPageResult, LoadRange, ObjectReconciliation, TernActivities } from '../activities';
 import type { DeltaExtractResult } from '../activities/delta';
 import type { ObjectSample } from '../activities/sample';
 import { loadTaskQueue, phaseWorkflowId, type Phase } from './ids';
@@ -27,7 +27,8 @@ import { BOOKKEEPING, EXTRACT, LOAD_PAGE, PROFILE, RECONCILE } from './options';
 
 const { extractObject, extractDelta } = proxyActivities<TernActivities>(EXTRACT);
 const { reconcileObject } = proxyActivities<TernActivities>(RECONCILE);
-const { recordPhaseEvent, checkGoldSchema, countToLoad, liftWriteFence } = proxyActivities<TernActivities>(BOOKKEEPING);
+const { recordPhaseEvent, checkGoldSchema, countToLoad, liftWriteFence, splitLoadRanges } =
+  proxyActivities<TernActivities>(BOOKKEEPING);
 const { applyRules, selectSample } = proxyActivities<TernActivities>(PROFILE);
 
 /** The loading phases: a stratified sample, everything, or what changed since. */
@@ -48,9 +49,17 @@ export interface ObjectProgress {
   rate: number | null;
   /** Seconds left at the current rate. */
   etaSeconds: number | null;
+  /** Where the only range stands (a load made before ranges; kept for a progress carried from it). */
   cursor: string | null;
+  /** The object's source-id ranges, each with its own cursor (`after`); one entry per range, never per page. */
+  ranges?: RangeProgress[];
   firstPageAt?: number;
   lastPageAt?: number;
+}
+
+/** One range of an object's load: its cursor moves through `after`, and it is finished when a page finds nothing. */
+export interface RangeProgress extends LoadRange {
+  finished: boolean;
 }
 
 function newProgress(object: string, stage: ObjectProgress['stage']): ObjectProgress {
@@ -117,7 +126,7 @@ export interface PhaseProgress {
   pauseReason?: string;
   awaitingApproval: boolean;
   approval?: Approval;
-  objects: Omit<ObjectProgress, 'cursor' | 'firstPageAt' | 'lastPageAt'>[];
+  objects: Omit<ObjectProgress, 'cursor' | 'ranges' | 'firstPageAt' | 'lastPageAt'>[];
 }
 
 export const progressQuery = defineQuery<PhaseProgress>('progress');
@@ -155,8 +164,25 @@ export interface ObjectLoadInput {
   progress?: ObjectProgress;
 }
 
+/** Adds one page to the object's progress: counts, and a rate and ETA from the activities' clocks. */
+function count(progress: ObjectProgress, page: LoadPageResult): void {
+  progress.done += page.read;
+  progress.written += page.written;
+  progress.quarantined += page.quarantined;
+  progress.deleted += page.deleted;
+  progress.conflicts += page.conflicts;
+  progress.total = Math.max(progress.total, progress.done);
+  progress.firstPageAt = Math.min(progress.firstPageAt ?? page.startedAt, page.startedAt);
+  progress.lastPageAt = Math.max(progress.lastPageAt ?? page.finishedAt, page.finishedAt);
+  const seconds = (progress.lastPageAt - progress.firstPageAt) / 1000;
+  progress.rate = seconds > 0 ? Math.round((progress.done / seconds) * 10) / 10 : null;
+  progress.etaSeconds = progress.rate ? Math.ceil(Math.max(progress.total - progress.done, 0) / progress.rate) : null;
+}
+
 /**
- * Loads one object of a phase, page by page through the idempotent write protocol, then reconciles it.
+ * Loads one object of a phase through the idempotent write protocol, then reconciles it: its records are split
+ * into source-id ranges (`splitLoadRanges`: one for SaaS targets, several for databases) loaded concurrently, each
+ * page by page.
  * A child of the phase workflow (id `<migration>/<phase>/<object>`): its history holds one object's pages, it
  * continues-as-new on its own, answers `progress`, obeys `pause`/`resume`, and reports each page to its
  * parent.
@@ -182,32 +208,52 @@ export async function objectLoadWorkflow(input: ObjectLoadInput): Promise<Object
   const report = async () => {
     if (parent) await getExternalWorkflowHandle(parent.workflowId).signal(objectProgressSignal, { ...progress });
   };
-  while (progress.stage === 'loading') {
-    await condition(() => !paused);
-    const page = await loadPage({
-      migrationId: input.migrationId,
-      object: input.object,
-      phase: input.phase,
-      after: progress.cursor,
-    });
-    progress.done += page.read;
-    progress.written += page.written;
-    progress.quarantined += page.quarantined;
-    progress.deleted += page.deleted;
-    progress.conflicts += page.conflicts;
-    progress.cursor = page.next;
-    progress.total = Math.max(progress.total, progress.done);
-    progress.firstPageAt ??= page.startedAt;
-    progress.lastPageAt = page.finishedAt;
-    const seconds = (progress.lastPageAt - progress.firstPageAt) / 1000;
-    progress.rate = seconds > 0 ? Math.round((progress.done / seconds) * 10) / 10 : null;
-    progress.etaSeconds = progress.rate ? Math.ceil(Math.max(progress.total - progress.done, 0) / progress.rate) : null;
-    if (page.next === null) progress.stage = 'reconciling';
-    await report();
-    if (progress.stage === 'loading' && workflowInfo().continueAsNewSuggested) {
+  if (progress.stage === 'loading') {
+    // Split once; the ranges (and each one's cursor) travel with the progress across continue-as-new.
+    progress.ranges ??=
+      progress.cursor !== null
+        ? [{ after: progress.cursor, until: null, finished: false }]
+        : (
+            await splitLoadRanges({ migrationId: input.migrationId, object: input.object, phase: input.phase })
+          ).ranges.map((range) => ({ ...range, finished: false }));
+    /** Set when the history asks for a new run, or a range failed: every range stops at its next page boundary. */
+    let stopping = false;
+    const loadRange = async (range: RangeProgress) => {
+      while (!range.finished) {
+        await condition(() => !paused || stopping);
+        if (stopping) return;
+        const page = await loadPage({
+          migrationId: input.migrationId,
+          object: input.object,
+          phase: input.phase,
+          after: range.after,
+          until: range.until,
+        });
+        if (page.next === null) range.finished = true;
+        else range.after = page.next;
+        count(progress, page);
+        await report();
+        if (workflowInfo().continueAsNewSuggested) stopping = true;
+      }
+    };
+    // Ranges load concurrently. The object ends only once every range's page has ended (a cancelled page stops
+    // before its next write): a closed loading workflow has no write in flight, even when one range failed.
+    const settled = await Promise.allSettled(
+      progress.ranges.map((range) =>
+        loadRange(range).catch((err: unknown) => {
+          stopping = true;
+          throw err;
+        }),
+      ),
+    );
+    const failed = settled.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
+    if (progress.ranges.some((range) => !range.finished)) {
       await condition(allHandlersFinished);
       return continueAsNew<typeof objectLoadWorkflow>({ ...input, paused, progress });
     }
+    progress.stage = 'reconciling';
+    await report();
   }
   const reconciliation = await reconcileObject({
     migrationId: input.migrationId,
@@ -257,7 +303,7 @@ async function runPhase(input: PhaseInput): Promise<PhaseResult> {
     pauseReason: state.pauseReason,
     awaitingApproval: awaitingApproval(),
     approval: state.approval,
-    objects: state.objects.map(({ cursor: _c, firstPageAt: _f, lastPageAt: _l, ...rest }) => rest),
+    objects: state.objects.map(({ cursor: _c, ranges: _r, firstPageAt: _f, lastPageAt: _l, ...rest }) => rest),
   }));
   /** The child loading now, so pause/resume reach it. */
   let running: string | undefined;
