@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { FaultInjector, type FaultSpec, faultSpecSchema } from './faults';
 import { coerceToSchema, isMultipart, MultipartError, parseMultipart, type UploadedFile } from './multipart';
@@ -154,6 +155,12 @@ export interface SandboxStats {
   /** Epoch ms of the first and the last request answered with a success. */
   firstHandledAt: number | null;
   lastHandledAt: number | null;
+  /**
+   * How busy the event loop serving the sandbox was since it started (or its stats were reset): utilisation 0–1,
+   * and the active and idle milliseconds to take differences over a window. A bench whose sandbox ran near 1
+   * measured the fake, not Tern. It is the process's loop: sandboxes started in one process share it.
+   */
+  eventLoop: { utilization: number; activeMs: number; idleMs: number };
 }
 
 export interface RunningSandbox {
@@ -173,8 +180,9 @@ export interface RunningSandbox {
   close(): Promise<void>;
 }
 
+/** Counters at zero, and the event loop measured from now on (read live, like the counters). */
 function emptyStats(): SandboxStats {
-  return {
+  const counters: Omit<SandboxStats, 'eventLoop'> = {
     requests: 0,
     byOperation: {},
     rateLimited: 0,
@@ -191,6 +199,14 @@ function emptyStats(): SandboxStats {
     firstHandledAt: null,
     lastHandledAt: null,
   };
+  const since = performance.eventLoopUtilization();
+  return Object.defineProperty(counters, 'eventLoop', {
+    enumerable: true,
+    get: () => {
+      const loop = performance.eventLoopUtilization(since);
+      return { utilization: loop.utilization, activeMs: loop.active, idleMs: loop.idle };
+    },
+  }) as SandboxStats;
 }
 
 /** The most records /__admin/records/<collection> answers without ?limit=. */

@@ -31,7 +31,10 @@ export interface ParameterPatch {
 
 /** A validating router over one vendor's published spec: routing and request validation by openapi-backend. */
 export class SpecRouter {
-  private constructor(readonly api: OpenAPIBackend) {}
+  private constructor(
+    readonly api: OpenAPIBackend,
+    private readonly routes: RouteTable,
+  ) {}
 
   static async load(file: string, patches: readonly ParameterPatch[] = []): Promise<SpecRouter> {
     const definition = readSpec(file) as Document & {
@@ -88,7 +91,7 @@ export class SpecRouter {
       },
     });
     await api.init();
-    return new SpecRouter(api);
+    return new SpecRouter(api, new RouteTable(api.getOperations()));
   }
 
   /** The JSON schema of an operation's request body (its `application/json` or `multipart/form-data` media type). */
@@ -106,14 +109,14 @@ export class SpecRouter {
     return (node ?? {}) as Record<string, unknown>;
   }
 
+  /** The operation a request names, from the table built once with the router. */
   match(method: string, pathname: string): Operation | undefined {
-    return this.api.matchOperation({ method, path: pathname, headers: {} }) ?? undefined;
+    return this.routes.match(method, pathname)?.operation;
   }
 
+  /** The path parameters of a request, by the operation's path template, URL-decoded. */
   pathParams(method: string, pathname: string, operation: Operation): Record<string, string> {
-    const parsed = this.api.router.parseRequest({ method, path: pathname, headers: {} }, operation);
-    const params = (parsed.params ?? {}) as Record<string, unknown>;
-    return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, decodeURIComponent(String(v))]));
+    return this.routes.params(operation, pathname);
   }
 
   /** Validates a request against its operation: path, query, headers and JSON body, as the spec states them. */
@@ -127,6 +130,12 @@ export class SpecRouter {
       body: unknown;
     },
   ): { message: string; path: string }[] {
+    // Compiled on an operation's first request, from the operation in hand: openapi-backend's own lazy path looks
+    // the operation up by listing the whole document again.
+    const validator = this.api.validator;
+    const id = operation.operationId!;
+    if (validator.requestValidators[id] === undefined)
+      validator.requestValidators[id] = validator.buildRequestValidatorsForOperation(operation);
     const result = this.api.validateRequest(request, operation);
     if (result.valid) return [];
     return (result.errors ?? []).map((e) => ({
@@ -134,4 +143,65 @@ export class SpecRouter {
       message: `${e.message ?? 'is invalid'}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}${e.params && 'allowedValues' in e.params ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : ''}`,
     }));
   }
+}
+
+/** One templated route: its operation, the pattern its path template matches and the names of its parameters. */
+interface TemplatedRoute {
+  operation: Operation;
+  pattern: RegExp;
+  names: string[];
+}
+
+/**
+ * The spec's routes, built once per router. openapi-backend's `matchOperation` flattens every operation of the
+ * document and compiles a regular expression per path template on every call (Front's document has 244
+ * operations); this table matches the same way (exact path first, then templates by specificity, `{param}` as
+ * one path segment, trailing slashes ignored) from what it built at load.
+ */
+class RouteTable {
+  private readonly exact = new Map<string, Operation>();
+  private readonly templated: TemplatedRoute[] = [];
+  private readonly byOperation = new Map<Operation, TemplatedRoute>();
+
+  constructor(operations: readonly Operation[]) {
+    for (const operation of operations) {
+      const key = `${operation.method} ${operation.path}`;
+      if (!this.exact.has(key)) this.exact.set(key, operation);
+      const names = [...operation.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
+      const source = operation.path
+        .replace(/\{[^}]+\}/g, '\0')
+        .split('\0')
+        .map((literal) => literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('([^/]+)');
+      const route = { operation, pattern: new RegExp(`^${source}$`), names };
+      this.templated.push(route);
+      this.byOperation.set(operation, route);
+    }
+    // The most specific template (the most literal characters) wins; equal ones keep the document's order.
+    const literalLength = (r: TemplatedRoute) => r.operation.path.replace(/\{.*?\}/g, '').length;
+    this.templated.sort((a, b) => literalLength(b) - literalLength(a));
+  }
+
+  match(method: string, pathname: string): TemplatedRoute | undefined {
+    const verb = method.trim().toLowerCase();
+    const path = normalizePath(pathname);
+    const exact = this.exact.get(`${verb} ${path}`);
+    if (exact) return this.byOperation.get(exact);
+    return this.templated.find((r) => r.operation.method === verb && r.pattern.test(path));
+  }
+
+  params(operation: Operation, pathname: string): Record<string, string> {
+    const route = this.byOperation.get(operation);
+    const found = route?.pattern.exec(normalizePath(pathname));
+    if (!route || !found) return {};
+    return Object.fromEntries(route.names.map((name, i) => [name, decodeURIComponent(found[i + 1]!)]));
+  }
+}
+
+/** A request path as openapi-backend matches it: a leading slash, no query, no trailing slashes. */
+function normalizePath(pathname: string): string {
+  let path = pathname.trim().split('?')[0]!;
+  if (!path.startsWith('/')) path = `/${path}`;
+  while (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+  return path;
 }

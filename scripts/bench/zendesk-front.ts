@@ -52,6 +52,8 @@ export interface ZendeskFrontFigures {
   seconds: number;
   recordsPerSecond: number;
   requestsPerSecond: number;
+  /** How busy the sandboxes' event loop was over the full phase (0–1): near 1, the bench measured the fake. */
+  sandboxEventLoopUtilization: number | null;
   /** Peak resident memory of the worker process. */
   peakRssMb: number;
   /** The longest workflow history (every run of every workflow of the migration). */
@@ -105,10 +107,15 @@ export async function zendeskFrontRun(
     const estimate = await estimateFullPhase(staging.sql, migrationId, loaded.plan);
     options.say('full phase');
     const requestsBefore = zendesk.stats().requests + front.stats().requests;
+    // Both sandboxes run in this process: one event loop, measured over the full phase.
+    const loopBefore = front.stats().eventLoop;
     const t0 = Date.now();
     const full = await run('full');
     const seconds = (Date.now() - t0) / 1000;
     const rss = peakRssMb(worker.pid!);
+    const loopAfter = front.stats().eventLoop;
+    const loopActiveMs = loopAfter.activeMs - loopBefore.activeMs;
+    const loopTotalMs = loopActiveMs + loopAfter.idleMs - loopBefore.idleMs;
 
     const live = [...zendeskCollections.tickets(zendesk.store).values()].filter((t) => t.status !== 'deleted');
     const conversations = [...frontCollections.conversations(front.store).values()].filter((c) =>
@@ -149,6 +156,7 @@ export async function zendeskFrontRun(
       seconds: Number(seconds.toFixed(1)),
       recordsPerSecond: Number((loadedRecords / seconds).toFixed(1)),
       requestsPerSecond: Number((requests / seconds).toFixed(1)),
+      sandboxEventLoopUtilization: loopTotalMs > 0 ? Number((loopActiveMs / loopTotalMs).toFixed(3)) : null,
       peakRssMb: rss,
       maxHistoryEvents: await maxHistory(client, migrationId),
       lost: missing + Math.max(0, notes - frontNotes) + full.objects.reduce((n, o) => n + o.unaccounted, 0),
