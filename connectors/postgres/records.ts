@@ -3,11 +3,13 @@ import type { GoldSchema } from '../../plan/gold';
 import type { Plan } from '../../plan/schema';
 import type { RecordRef, TargetAdapter, TargetRecords, TargetRow, WriteItem, WriteOutcome } from '../target';
 import { discoverSchema } from './schema';
+import { writeBisecting, type Refusal } from './bisect';
 import { discoverTable, PostgresTableWriter } from './target';
 
 /** PostgreSQL data errors (class 22) and constraint violations (class 23) belong to one record. */
-function isRecordLevelError(err: unknown): err is postgres.PostgresError {
-  return err instanceof postgres.PostgresError && /^2[23]/.test(err.code);
+export function refusalOf(err: unknown): Refusal | null {
+  if (err instanceof postgres.PostgresError && /^2[23]/.test(err.code)) return { message: err.message, code: err.code };
+  return null;
 }
 
 /** One target table as TargetRecords: the key column stores the source id. */
@@ -28,32 +30,20 @@ export class PostgresTableRecords implements TargetRecords {
   }
 
   /**
-   * Inserts and updates in one transaction. One bad row fails the whole transaction: then the page is written
-   * row by row, so only the offending rows are refused.
+   * Inserts and updates in one transaction. One bad row fails the whole transaction: then the page is bisected
+   * (see writeBisecting), so only the offending rows are refused, each with its own error.
    */
-  async write(items: readonly WriteItem[]): Promise<WriteOutcome> {
-    const rejected: WriteOutcome['rejected'] = new Map();
-    const split = (list: readonly WriteItem[]) => [
-      list.filter((i) => !i.existing).map((i) => i.payload),
-      list.filter((i) => i.existing).map((i) => i.payload),
-    ];
-    try {
-      const [inserts, updates] = split(items);
-      return { ids: await this.writer.write(inserts!, updates!), rejected };
-    } catch (err) {
-      if (!isRecordLevelError(err)) throw err;
-    }
-    const ids = new Map<string, string>();
-    for (const item of items) {
-      try {
-        const [inserts, updates] = split([item]);
-        for (const [k, v] of await this.writer.write(inserts!, updates!)) ids.set(k, v);
-      } catch (err) {
-        if (!isRecordLevelError(err)) throw err;
-        rejected.set(item.sourceId, { message: err.message, code: err.code });
-      }
-    }
-    return { ids, rejected };
+  write(items: readonly WriteItem[]): Promise<WriteOutcome> {
+    return writeBisecting(
+      items,
+      (part) =>
+        this.writer.write(
+          part.filter((i) => !i.existing).map((i) => i.payload),
+          part.filter((i) => i.existing).map((i) => i.payload),
+        ),
+      refusalOf,
+      (item) => item.sourceId,
+    );
   }
 
   canonical(payload: Record<string, unknown>): TargetRow {
