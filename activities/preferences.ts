@@ -42,7 +42,9 @@ async function* stagedInOrder(ctx: ActivityContext, migrationId: string, object:
       select source_id, ordinal::float8 as ordinal, raw, source_updated_at, disposition, duplicate_of
       from staged_records
       where migration_id = ${migrationId} and object = ${object} and ordinal > ${after}
-      order by ordinal
+      -- The table's column, not the float8 output column of the same name: only it can use the ordinal index
+      -- (ordering by the output column sorted every staged row for each page: quadratic, 379 ms a page at 1M).
+      order by staged_records.ordinal
       limit ${PAGE}`;
     if (page.length === 0) return;
     after = page[page.length - 1]!.ordinal;
