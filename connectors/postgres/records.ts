@@ -4,11 +4,16 @@ import type { Plan } from '../../plan/schema';
 import type { RecordRef, TargetAdapter, TargetRecords, TargetRow, WriteItem, WriteOutcome } from '../target';
 import { discoverSchema } from './schema';
 import { writeBisecting, type Refusal } from './bisect';
-import { discoverTable, PostgresTableWriter } from './target';
+import { discoverTable, KeyTakenError, PostgresTableWriter } from './target';
 
-/** PostgreSQL data errors (class 22) and constraint violations (class 23) belong to one record. */
+/**
+ * PostgreSQL data errors (class 22) and constraint violations (class 23) belong to a record; so does 21000 (an
+ * ON CONFLICT page naming one row twice, in two spellings of the key), which a smaller part no longer has.
+ */
 export function refusalOf(err: unknown): Refusal | null {
-  if (err instanceof postgres.PostgresError && /^2[23]/.test(err.code)) return { message: err.message, code: err.code };
+  if (err instanceof KeyTakenError) return { message: err.message, code: err.code };
+  if (err instanceof postgres.PostgresError && /^(2[23]|21000$)/.test(err.code))
+    return { message: err.message, code: err.code };
   return null;
 }
 

@@ -16,6 +16,8 @@ export interface TargetTable {
     hasDefault: boolean;
   }[];
   primaryKey: string[];
+  /** Columns a unique, non-partial index covers alone: a key among them can be written with ON CONFLICT. */
+  uniqueColumns: string[];
 }
 
 /** The target table is missing or lacks a column the plan writes. */
@@ -41,6 +43,12 @@ export async function discoverTable(sql: postgres.Sql, schema: string, table: st
     from pg_index i
     join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
     where i.indrelid = ${`"${schema}"."${table}"`}::regclass and i.indisprimary`;
+  const unique = await sql<{ name: string }[]>`
+    select a.attname as name
+    from pg_index i
+    join pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
+    where i.indrelid = ${`"${schema}"."${table}"`}::regclass and i.indisunique and i.indnkeyatts = 1
+      and i.indpred is null and i.indexprs is null and i.indisvalid and i.indimmediate`;
   return {
     schema,
     table,
@@ -53,6 +61,7 @@ export async function discoverTable(sql: postgres.Sql, schema: string, table: st
       hasDefault: c.column_default !== null,
     })),
     primaryKey: pk.map((p) => p.name),
+    uniqueColumns: unique.map((u) => u.name),
   };
 }
 
@@ -105,31 +114,95 @@ export class PostgresTableWriter {
     return new Map(rows.map((r) => [r[this.keyColumn] ?? '', r]));
   }
 
-  /** Inserts new rows and updates existing ones (by key) in one transaction; returns target ids by key. */
+  /**
+   * Inserts new rows and updates existing ones (by key) in one transaction; returns target ids by key. A page
+   * costs one statement when a unique index covers the key (INSERT … ON CONFLICT (key) DO UPDATE), else one
+   * INSERT and one UPDATE … FROM for the whole page. Rows cross as one json document that PostgreSQL parses
+   * into the table's own row type (json_populate_recordset), so every value is read by its column's type.
+   */
   async write(
     inserts: readonly Record<string, unknown>[],
     updates: readonly Record<string, unknown>[],
   ): Promise<Map<string, string>> {
     const ids = new Map<string, string>();
+    if (inserts.length === 0 && updates.length === 0) return ids;
     await this.sql.begin(async (tx) => {
-      if (inserts.length > 0) {
-        const params = inserts.map((row) => this.asParams(row));
-        const inserted = await tx<{ id: string; key: string }[]>`
-          insert into ${tx(this.table.schema)}.${tx(this.table.table)} ${tx(params, Object.keys(params[0]!))}
-          returning ${tx(this.idColumn)}::text as id, ${tx(this.keyColumn)}::text as key`;
-        for (const row of inserted) ids.set(row.key, row.id);
+      const returned: { id: string; key: string }[] = [];
+      if (this.upserts && distinctKeys([...inserts, ...updates], this.keyColumn)) {
+        returned.push(...(await this.upsert(tx, inserts, updates)));
+        if (returned.length < inserts.length + updates.length) throw this.keyTaken(inserts);
+      } else {
+        if (inserts.length > 0) returned.push(...(await this.insert(tx, inserts)));
+        for (const group of byColumns(updates)) returned.push(...(await this.update(tx, group)));
       }
-      for (const row of updates) {
-        const params = this.asParams(row);
-        const columns = Object.keys(params).filter((c) => c !== this.keyColumn);
-        const [updated] = await tx<{ id: string; key: string }[]>`
-          update ${tx(this.table.schema)}.${tx(this.table.table)} set ${tx(params, columns)}
-          where ${tx(this.keyColumn)} = ${textOf(row[this.keyColumn])}::${tx.unsafe(`"${this.keyType}"`)}
-          returning ${tx(this.idColumn)}::text as id, ${tx(this.keyColumn)}::text as key`;
-        if (updated) ids.set(updated.key, updated.id);
-      }
+      for (const row of returned) ids.set(row.key, row.id);
     });
     return ids;
+  }
+
+  /** Whether a unique index on the key lets a page's inserts and updates go as one INSERT … ON CONFLICT. */
+  private get upserts(): boolean {
+    return this.table.uniqueColumns.includes(this.keyColumn);
+  }
+
+  private rowsParam(rows: readonly Record<string, unknown>[]) {
+    return this
+      .sql`json_populate_recordset(null::${this.ident}, ${JSON.stringify(rows.map((r) => this.asRecord(r)))}::text::json)`;
+  }
+
+  private returning(tx: postgres.TransactionSql) {
+    return tx`${this.ident}.${tx(this.idColumn)}::text as id, ${this.ident}.${tx(this.keyColumn)}::text as key`;
+  }
+
+  private insert(tx: postgres.TransactionSql, rows: readonly Record<string, unknown>[]) {
+    const columns = columnsOf(rows);
+    return tx<{ id: string; key: string }[]>`
+      insert into ${this.ident} (${tx(columns)})
+      select ${tx(columns)} from ${this.rowsParam(rows)}
+      returning ${this.returning(tx)}`;
+  }
+
+  private update(tx: postgres.TransactionSql, rows: readonly Record<string, unknown>[]) {
+    const set = columnsOf(rows).filter((c) => c !== this.keyColumn);
+    if (set.length === 0) set.push(this.keyColumn);
+    const assignments = set.map((c) => tx`${tx(c)} = v.${tx(c)}`).reduce((acc, a) => tx`${acc}, ${a}`);
+    return tx<{ id: string; key: string }[]>`
+      update ${this.ident} set ${assignments}
+      from ${this.rowsParam(rows)} v
+      where ${this.ident}.${tx(this.keyColumn)} = v.${tx(this.keyColumn)}
+      returning ${this.returning(tx)}`;
+  }
+
+  /**
+   * One statement for the page. Only the rows Tern found in the target are updated on conflict: a row meant to
+   * be created whose key another writer added since the lookup is not overwritten (Tern holds no before-image
+   * of it); it comes back missing and the page fails as a unique violation would.
+   */
+  private upsert(
+    tx: postgres.TransactionSql,
+    inserts: readonly Record<string, unknown>[],
+    updates: readonly Record<string, unknown>[],
+  ) {
+    const rows = [...inserts, ...updates];
+    const columns = columnsOf(rows);
+    const set = columns.filter((c) => c !== this.keyColumn);
+    if (set.length === 0) set.push(this.keyColumn);
+    const assignments = set.map((c) => tx`${tx(c)} = excluded.${tx(c)}`).reduce((acc, a) => tx`${acc}, ${a}`);
+    const updateKeys = updates.map((r) => textOf(r[this.keyColumn]));
+    return tx<{ id: string; key: string }[]>`
+      insert into ${this.ident} (${tx(columns)})
+      select ${tx(columns)} from ${this.rowsParam(rows)}
+      on conflict (${tx(this.keyColumn)}) do update set ${assignments}
+      where ${this.ident}.${tx(this.keyColumn)} = any(${updateKeys}::${tx.unsafe(`"${this.keyType}"`)}[])
+      returning ${this.returning(tx)}`;
+  }
+
+  private keyTaken(inserts: readonly Record<string, unknown>[]): KeyTakenError {
+    const which = inserts.length === 1 ? `key ${textOf(inserts[0]![this.keyColumn])}` : 'a key of this page';
+    return new KeyTakenError(
+      `${which} already exists in ${this.table.schema}.${this.table.table} (another writer added it after Tern looked)`,
+      'run the phase again: Tern will find the row and update it, keeping its before-image',
+    );
   }
 
   /** The canonical text form of a payload for this table, as it should read back. */
@@ -182,25 +255,52 @@ export class PostgresTableWriter {
   }
 
   /**
-   * Parameters as postgres.js must receive them for the column's server-side type: it serialises a boolean
-   * parameter with `x === true`, so the text "true" would be stored as false; json parameters are encoded
-   * by the driver. Array columns get PostgreSQL's array literal (`{"a","b c"}`, every element quoted) as
-   * text, so a JS list (what `split` produces) is stored element by element, whatever the driver knows of
-   * the column's type, and reads back through `::text` canonically equal. Everything else crosses as text
-   * and PostgreSQL parses it.
+   * A row as json_populate_recordset must receive it for the column's type: every value as text that
+   * PostgreSQL parses (date and time at full precision, numbers at their own scale); a boolean as the canonical
+   * spelling (`true`/`false`; other text is refused by PostgreSQL, never stored as false); array columns as
+   * PostgreSQL's array literal (`{"a","b c"}`, every element quoted), so a JS list (what `split` produces) is
+   * stored element by element and reads back through `::text` canonically equal; json columns as the json value
+   * itself.
    */
-  private asParams(row: Record<string, unknown>): Record<string, postgres.JSONValue> {
-    const out: Record<string, postgres.JSONValue> = {};
+  private asRecord(row: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
     for (const [column, value] of Object.entries(row)) {
       const kind = this.kinds.get(column) ?? 'text';
       if (value === null || value === undefined) out[column] = null;
-      else if (kind === 'boolean') out[column] = canonicalValue('boolean', value) === 'true';
+      else if (kind === 'boolean') out[column] = canonicalValue('boolean', value);
       else if (kind === 'array') out[column] = pgArrayLiteral(arrayElements(value));
-      else if (kind === 'json')
-        out[column] =
-          typeof value === 'string' ? (JSON.parse(value) as postgres.JSONValue) : (value as postgres.JSONValue);
+      else if (kind === 'json') out[column] = typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
       else out[column] = textOf(value);
     }
     return out;
   }
+}
+
+/** A row meant to be created found its key taken by another writer since Tern looked; refused like 23505. */
+export class KeyTakenError extends TernError {
+  readonly code = '23505';
+}
+
+/** Every column any of the rows writes, in first-seen order. */
+function columnsOf(rows: readonly Record<string, unknown>[]): string[] {
+  const columns = new Set<string>();
+  for (const row of rows) for (const column of Object.keys(row)) columns.add(column);
+  return [...columns];
+}
+
+/** Rows grouped by the columns they write, so an update never sets a column a row did not carry. */
+function byColumns(rows: readonly Record<string, unknown>[]): Record<string, unknown>[][] {
+  const groups = new Map<string, Record<string, unknown>[]>();
+  for (const row of rows) {
+    const signature = JSON.stringify(Object.keys(row).sort());
+    let group = groups.get(signature);
+    if (!group) groups.set(signature, (group = []));
+    group.push(row);
+  }
+  return [...groups.values()];
+}
+
+/** Whether no key occurs twice (ON CONFLICT cannot touch one row twice in a statement). */
+function distinctKeys(rows: readonly Record<string, unknown>[], keyColumn: string): boolean {
+  return new Set(rows.map((r) => textOf(r[keyColumn]))).size === rows.length;
 }
