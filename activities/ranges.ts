@@ -39,6 +39,8 @@ const MAX_DEFAULT_RANGES = 8;
  */
 export function loadConcurrency(plan: Plan, object: ObjectPlan, cores: number = availableParallelism()): number {
   if (objectDependencies(object).includes(object.name)) return 1;
+  // A thread's messages must reach Front in order: ranges by source id would interleave them.
+  if (plan.target.kind === 'front' && (object.target.resource ?? object.name) === 'messages') return 1;
   if (object.loadConcurrency !== undefined) return object.loadConcurrency;
   if (plan.target.kind !== 'postgres') return 1;
   return Math.min(MAX_DEFAULT_RANGES, Math.max(1, cores * RANGES_PER_CORE));

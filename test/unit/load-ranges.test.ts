@@ -63,6 +63,12 @@ describe('load ranges', () => {
     expect(loadConcurrency(plan, { ...plan.objects[0]!, loadConcurrency: 2 }, 16)).toBe(2);
   });
 
+  it('loads Front messages one range at a time whatever the plan says: a thread goes in order', () => {
+    const plan = example('zendesk-to-front.yaml');
+    const messages = plan.objects.find((o) => (o.target.resource ?? o.name) === 'messages')!;
+    expect(loadConcurrency(plan, { ...messages, loadConcurrency: 4 }, 16)).toBe(1);
+  });
+
   it('loads an object that references its own records one range at a time', () => {
     const plan = example('demo-customers.yaml');
     const object = plan.objects[0]!;
