@@ -1,7 +1,8 @@
 import { extractObject, type ExtractInput } from './extract';
 import { loadPage, type LoadPageInput } from './load';
 import { splitLoadRanges, type SplitRangesInput } from './ranges';
-import { reconcileObject, type ReconcileInput } from './reconcile';
+import { reconcileObject } from './reconcile';
+import type { ReconcileInput } from './reconciliation';
 import { recordPhaseEvent, type PhaseEventInput } from './runs';
 import { extractDelta, type DeltaExtractInput } from './delta';
 import {
@@ -88,5 +89,5 @@ export type TernActivities = ReturnType<typeof createActivities>;
 export type { ExtractResult } from './extract';
 export type { LoadPageResult } from './load';
 export type { LoadRange, SplitRangesResult } from './ranges';
-export type { ObjectReconciliation } from './reconcile';
+export type { ObjectReconciliation } from './reconciliation';
 export type { PhaseEventInput } from './runs';

@@ -1,20 +1,15 @@
 import { refOf } from './load';
 import type { TargetRecords, TargetRow } from '../connectors/target';
 import { checksum, differingFields } from '../plan/checksum';
+import { addSourceValue, addTargetValue, amountFormatOf, settleSum, type Disposition } from '../plan/sum-equation';
+import { addOutsideScope, countDispositions, READ_BACK_PAGE, scopeOf } from './reconcile-counts';
 import {
-  addDeletedValue,
-  addSourceValue,
-  addTargetValue,
-  addUnreadable,
-  amountFormatOf,
-  emptyAccumulator,
-  isAccumulator,
-  settleSum,
-  type AmountFormat,
-  type Disposition,
-  type SumAccumulator,
-  type SumReconciliation,
-} from '../plan/sum-equation';
+  resumedReadBack,
+  type MismatchExample,
+  type ObjectReconciliation,
+  type ReadBackProgress,
+  type ReconcileInput,
+} from './reconciliation';
 import { appendAudit } from '../staging/audit';
 import { analyzeStaging } from '../staging/analyze';
 import { reconciliations } from '../staging/schema';
@@ -24,111 +19,6 @@ import { goldColumns } from './map-options';
 import type { ActivityContext } from './deps';
 import { whileAlive, type Liveness } from './liveness';
 import { RequestMeter } from './meter';
-
-export interface ReconcileInput {
-  migrationId: string;
-  object: string;
-  phase: string;
-}
-
-/** A written record that reads back differently: which fields differ (names only, never values). */
-export interface MismatchExample {
-  sourceId: string;
-  /** The fields whose read-back differs from what was written; empty when the record is gone from the target. */
-  fields: string[];
-  /** The record is not in the target at all. */
-  missing?: boolean;
-}
-
-/** The proof for one object. `source = loaded + quarantined + filtered + deduplicated` must hold. */
-export interface ObjectReconciliation {
-  object: string;
-  source: number;
-  loaded: number;
-  quarantined: number;
-  filtered: number;
-  deduplicated: number;
-  /** Staged records that are neither loaded nor quarantined: must be 0 at the end of a phase. */
-  unaccounted: number;
-  /** Records the source deleted (a delta deleted their target rows); no longer part of `source`. */
-  deleted: number;
-  /** Open conflicts: target rows changed since Tern wrote them, kept by policy and reported here. */
-  conflicts: number;
-  checksumMismatches: number;
-  /** Up to 20 records whose target row differs from what Tern wrote, with the differing fields. */
-  mismatchExamples: MismatchExample[];
-  /** Mismatching records per field (a record with two differing fields counts under both). */
-  mismatchesByField: Record<string, number>;
-  /** The money line per `sums` field, term by term (plan/sum-equation.ts). */
-  sums: Record<string, SumReconciliation>;
-  /** The target compared with the source value read at full precision (plan/fidelity.ts). */
-  fidelity: FidelityReport;
-  ok: boolean;
-}
-
-/** What the fidelity check compared and found: fields and source ids only, never values. */
-export interface FidelityReport {
-  /** Target fields mapped by value-preserving transforms: the ones checked. */
-  fields: string[];
-  /** Loaded records whose fields were compared. */
-  records: number;
-  /** Records with at least one field whose target value is not the source's. */
-  mismatches: number;
-  byField: Record<string, number>;
-  examples: MismatchExample[];
-}
-
-/** Records per read-back page: one target lookup (a query, or a vendor listing) each. */
-const READ_BACK_PAGE = 2000;
-
-/** How far a reconciliation's read-back got: heartbeated after every page, resumed by the next attempt. */
-export interface ReadBackProgress {
-  /** The last source id read back (pages go in source id order). */
-  after: string;
-  mismatches: number;
-  examples: MismatchExample[];
-  byField: Record<string, number>;
-  sums: Record<string, SumAccumulator>;
-  fidelity: Omit<FidelityReport, 'fields'>;
-}
-
-/** The read-back's starting point: the previous attempt's heartbeated progress when it has one, else zero. */
-export function resumedReadBack(details: unknown, sumFields: readonly string[]): ReadBackProgress {
-  const zero = (): ReadBackProgress => ({
-    after: '',
-    mismatches: 0,
-    examples: [],
-    byField: {},
-    sums: Object.fromEntries(sumFields.map((f) => [f, emptyAccumulator()])),
-    fidelity: { records: 0, mismatches: 0, byField: {}, examples: [] },
-  });
-  const d = details as Partial<ReadBackProgress> | null | undefined;
-  if (
-    !d ||
-    typeof d.after !== 'string' ||
-    typeof d.mismatches !== 'number' ||
-    !Array.isArray(d.examples) ||
-    typeof d.byField !== 'object' ||
-    d.byField === null ||
-    typeof d.sums !== 'object' ||
-    d.sums === null ||
-    !sumFields.every((f) => isAccumulator((d.sums as Record<string, unknown>)[f])) ||
-    typeof d.fidelity !== 'object' ||
-    d.fidelity === null ||
-    typeof d.fidelity.records !== 'number'
-  )
-    return zero();
-  return {
-    after: d.after,
-    mismatches: d.mismatches,
-    examples: d.examples
-      .filter((e): e is MismatchExample => typeof e === 'object' && e !== null && typeof e.sourceId === 'string')
-      .slice(0, 20),
-    byField: { ...d.byField },
-    sums: d.sums,
-    fidelity: d.fidelity,
-  };
-}
 
 /**
  * Reconciles one object: counts from staging, and every written record read back from the target and
@@ -349,97 +239,4 @@ function readBackDifference(
   if (checksum(canonical) === record.checksum) return undefined;
   const fields = differingFields(written, canonical);
   return { sourceId: record.source_id, fields };
-}
-
-/** The staged records a phase answers for (alias `s`): the sample, or everything the source still holds. */
-function scopeOf(ctx: ActivityContext, sample: boolean) {
-  return sample
-    ? ctx.sql`s.sampled and s.disposition is null and s.source_deleted_at is null`
-    : ctx.sql`s.source_deleted_at is null`;
-}
-
-interface DispositionCounts {
-  staged: number;
-  extract_rejects: number;
-  loaded: number;
-  quarantined: number;
-  filtered: number;
-  deduplicated: number;
-  unaccounted: number;
-  deleted: number;
-}
-
-/** The count equation's terms, from staging. */
-async function countDispositions(
-  ctx: ActivityContext,
-  m: string,
-  o: string,
-  sample: boolean,
-): Promise<DispositionCounts> {
-  const inScope = scopeOf(ctx, sample);
-  const [counts] = await ctx.sql<DispositionCounts[]>`
-    select
-      count(*)::int as staged,
-      ${sample ? ctx.sql`0` : ctx.sql`(select count(*)::int from quarantine where migration_id = ${m} and object = ${o} and stage = 'extract' and resolved_at is null)`} as extract_rejects,
-      count(*) filter (where i.state = 'written')::int as loaded,
-      (count(*) filter (where q.record_key is not null)
-        + ${sample ? ctx.sql`0` : ctx.sql`(select count(*) from quarantine where migration_id = ${m} and object = ${o} and stage = 'extract' and resolved_at is null)`})::int as quarantined,
-      count(*) filter (where s.disposition = 'filtered')::int as filtered,
-      count(*) filter (where s.disposition = 'deduplicated')::int as deduplicated,
-      count(*) filter (where s.disposition is null and i.state is distinct from 'written' and q.record_key is null)::int as unaccounted,
-      (select count(*)::int from staged_records where migration_id = ${m} and object = ${o} and source_deleted_at is not null) as deleted
-    from staged_records s
-    left join id_map i on i.migration_id = s.migration_id and i.object = s.object and i.source_id = s.source_id
-    left join quarantine q on q.migration_id = s.migration_id and q.object = s.object and q.record_key = s.source_id
-      and q.resolved_at is null and s.disposition is null and i.state is distinct from 'written'
-    where s.migration_id = ${m} and s.object = ${o} and ${inScope}`;
-  return (
-    counts ?? {
-      staged: 0,
-      extract_rejects: 0,
-      loaded: 0,
-      quarantined: 0,
-      filtered: 0,
-      deduplicated: 0,
-      unaccounted: 0,
-      deleted: 0,
-    }
-  );
-}
-
-/**
- * The parts of the money line outside the staged records in scope: source items Tern could not read
- * (extract-stage quarantine, no value to add: counted) and records the source deleted (shown beside the line).
- * Recomputed by every attempt, never resumed.
- */
-async function addOutsideScope(
-  ctx: ActivityContext,
-  m: string,
-  o: string,
-  sumSources: ReadonlyMap<string, { from: string | undefined; format: AmountFormat }>,
-  sums: Record<string, SumAccumulator>,
-): Promise<void> {
-  if (sumSources.size === 0) return;
-  const unreadable = await ctx.sql<{ record_key: string }[]>`
-    select record_key from quarantine
-    where migration_id = ${m} and object = ${o} and stage = 'extract' and resolved_at is null
-    order by record_key`;
-  const fields = [...sumSources.values()].map((s) => s.from).filter((f): f is string => !!f);
-  let after = '';
-  for (;;) {
-    const deleted = await ctx.sql<{ source_id: string; values: Record<string, unknown> }[]>`
-      select source_id, (select jsonb_object_agg(k, raw -> k) from unnest(${fields}::text[]) k) as values
-      from staged_records
-      where migration_id = ${m} and object = ${o} and source_deleted_at is not null and source_id > ${after}
-      order by source_id limit ${READ_BACK_PAGE}`;
-    if (deleted.length === 0) break;
-    for (const [field, { from, format }] of sumSources)
-      for (const d of deleted) addDeletedValue(sums[field]!, from ? d.values?.[from] : undefined, format);
-    after = deleted[deleted.length - 1]!.source_id;
-  }
-  for (const field of sumSources.keys())
-    addUnreadable(
-      sums[field]!,
-      unreadable.map((u) => u.record_key),
-    );
 }

@@ -2,7 +2,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { parsePlan } from '../../plan/load';
 import type { Staging } from '../../staging/db';
 import { saveMigration } from '../../staging/migrations-repo';
-import type { ObjectReconciliation } from '../../activities/reconcile';
+import type { ObjectReconciliation } from '../../activities/reconciliation';
 import { objectWorkflowId, type objectLoadWorkflow } from '../../workflows/phase';
 
 /**

@@ -13,7 +13,7 @@ import type { RollbackResult, rollbackWorkflow } from '../../workflows/rollback'
 import { rollbackRequestProblem } from '../../workflows/requests';
 import { ConfigError } from '../../common/errors';
 import { sumLine } from '../../plan/sum-equation';
-import type { ObjectReconciliation } from '../../activities/reconcile';
+import type { ObjectReconciliation } from '../../activities/reconciliation';
 
 export const searchAttributes = {
   MigrationId: defineSearchAttributeKey('MigrationId', SearchAttributeType.KEYWORD),

@@ -1,5 +1,6 @@
 import { ActivityContext } from '../../activities/deps';
-import { reconcileObject, type ObjectReconciliation } from '../../activities/reconcile';
+import { reconcileObject } from '../../activities/reconcile';
+import type { ObjectReconciliation } from '../../activities/reconciliation';
 import { ConfigError } from '../../common/errors';
 import type { Staging } from '../../staging/db';
 import type { LoadPhase } from '../../workflows/phase';

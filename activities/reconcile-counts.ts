@@ -1,0 +1,103 @@
+import { addDeletedValue, addUnreadable, type AmountFormat, type SumAccumulator } from '../plan/sum-equation';
+import type { ActivityContext } from './deps';
+
+/**
+ * The parts of a reconciliation that staging answers alone: the count equation's terms, and the parts of the
+ * money line outside the records in scope.
+ */
+
+/** Records per read-back page: one target lookup (a query, or a vendor listing) each. */
+export const READ_BACK_PAGE = 2000;
+
+/** The staged records a phase answers for (alias `s`): the sample, or everything the source still holds. */
+export function scopeOf(ctx: ActivityContext, sample: boolean) {
+  return sample
+    ? ctx.sql`s.sampled and s.disposition is null and s.source_deleted_at is null`
+    : ctx.sql`s.source_deleted_at is null`;
+}
+
+export interface DispositionCounts {
+  staged: number;
+  extract_rejects: number;
+  loaded: number;
+  quarantined: number;
+  filtered: number;
+  deduplicated: number;
+  unaccounted: number;
+  deleted: number;
+}
+
+/** The count equation's terms, from staging. */
+export async function countDispositions(
+  ctx: ActivityContext,
+  m: string,
+  o: string,
+  sample: boolean,
+): Promise<DispositionCounts> {
+  const inScope = scopeOf(ctx, sample);
+  const [counts] = await ctx.sql<DispositionCounts[]>`
+    select
+      count(*)::int as staged,
+      ${sample ? ctx.sql`0` : ctx.sql`(select count(*)::int from quarantine where migration_id = ${m} and object = ${o} and stage = 'extract' and resolved_at is null)`} as extract_rejects,
+      count(*) filter (where i.state = 'written')::int as loaded,
+      (count(*) filter (where q.record_key is not null)
+        + ${sample ? ctx.sql`0` : ctx.sql`(select count(*) from quarantine where migration_id = ${m} and object = ${o} and stage = 'extract' and resolved_at is null)`})::int as quarantined,
+      count(*) filter (where s.disposition = 'filtered')::int as filtered,
+      count(*) filter (where s.disposition = 'deduplicated')::int as deduplicated,
+      count(*) filter (where s.disposition is null and i.state is distinct from 'written' and q.record_key is null)::int as unaccounted,
+      (select count(*)::int from staged_records where migration_id = ${m} and object = ${o} and source_deleted_at is not null) as deleted
+    from staged_records s
+    left join id_map i on i.migration_id = s.migration_id and i.object = s.object and i.source_id = s.source_id
+    left join quarantine q on q.migration_id = s.migration_id and q.object = s.object and q.record_key = s.source_id
+      and q.resolved_at is null and s.disposition is null and i.state is distinct from 'written'
+    where s.migration_id = ${m} and s.object = ${o} and ${inScope}`;
+  return (
+    counts ?? {
+      staged: 0,
+      extract_rejects: 0,
+      loaded: 0,
+      quarantined: 0,
+      filtered: 0,
+      deduplicated: 0,
+      unaccounted: 0,
+      deleted: 0,
+    }
+  );
+}
+
+/**
+ * The parts of the money line outside the staged records in scope: source items Tern could not read
+ * (extract-stage quarantine, no value to add: counted) and records the source deleted (shown beside the line).
+ * Recomputed by every attempt, never resumed.
+ */
+export async function addOutsideScope(
+  ctx: ActivityContext,
+  m: string,
+  o: string,
+  sumSources: ReadonlyMap<string, { from: string | undefined; format: AmountFormat }>,
+  sums: Record<string, SumAccumulator>,
+): Promise<void> {
+  if (sumSources.size === 0) return;
+  const unreadable = await ctx.sql<{ record_key: string }[]>`
+    select record_key from quarantine
+    where migration_id = ${m} and object = ${o} and stage = 'extract' and resolved_at is null
+    order by record_key`;
+  const fields = [...sumSources.values()].map((s) => s.from).filter((f): f is string => !!f);
+  let after = '';
+  for (;;) {
+    const deleted = await ctx.sql<{ source_id: string; values: Record<string, unknown> }[]>`
+      select source_id, (select jsonb_object_agg(k, raw -> k) from unnest(${fields}::text[]) k) as values
+      from staged_records
+      where migration_id = ${m} and object = ${o} and source_deleted_at is not null and source_id > ${after}
+      order by source_id limit ${READ_BACK_PAGE}`;
+    if (deleted.length === 0) break;
+    for (const [field, { from, format }] of sumSources)
+      for (const d of deleted) addDeletedValue(sums[field]!, from ? d.values?.[from] : undefined, format);
+    after = deleted[deleted.length - 1]!.source_id;
+  }
+  for (const field of sumSources.keys())
+    addUnreadable(
+      sums[field]!,
+      unreadable.map((u) => u.record_key),
+    );
+}
