@@ -5,6 +5,7 @@ import type { ObjectPlan, Plan } from '../plan/schema';
 import { stagedRecords } from '../staging/schema';
 import type { ActivityContext } from './deps';
 import { pageScope } from './load';
+import { frozenGold } from './map-options';
 
 /**
  * A contiguous slice of an object's records in source-id order: after `after` (exclusive; null: from the first)
@@ -35,15 +36,29 @@ const MAX_DEFAULT_RANGES = 8;
  * How many ranges of an object load at once. The plan's `loadConcurrency` decides; unset, SaaS targets load one
  * (the vendor's budget is the limit, and a thread's messages go in order) and database targets load two per
  * core. An object whose records reference records of the same object always loads one range: a reference
- * resolves only to a record already written, and a record in another range may not be yet.
+ * resolves only to a record already written, and a record in another range may not be yet. So does an object that
+ * writes a column the target keeps unique (other than its key): when two records carry the same value, the one
+ * written first is loaded and the other refused, so which record wins must not depend on which range got there
+ * first (the dry run predicts the load in source order, and a re-run must decide the same way).
  */
-export function loadConcurrency(plan: Plan, object: ObjectPlan, cores: number = availableParallelism()): number {
+export function loadConcurrency(
+  plan: Plan,
+  object: ObjectPlan,
+  cores: number = availableParallelism(),
+  uniqueColumns: readonly string[] = [],
+): number {
   if (objectDependencies(object).includes(object.name)) return 1;
+  if (writesUniqueColumn(object, uniqueColumns)) return 1;
   // A thread's messages must reach Front in order: ranges by source id would interleave them.
   if (plan.target.kind === 'front' && (object.target.resource ?? object.name) === 'messages') return 1;
   if (object.loadConcurrency !== undefined) return object.loadConcurrency;
   if (plan.target.kind !== 'postgres') return 1;
   return Math.min(MAX_DEFAULT_RANGES, Math.max(1, cores * RANGES_PER_CORE));
+}
+
+/** Whether the object writes a target column (other than its key) that the target keeps unique. */
+export function writesUniqueColumn(object: ObjectPlan, uniqueColumns: readonly string[]): boolean {
+  return object.fields.some((f) => f.to !== object.target.key && uniqueColumns.includes(f.to));
 }
 
 /**
@@ -74,7 +89,9 @@ export function rangeCount(concurrency: number, records: number, pageSize: numbe
 export async function splitLoadRanges(ctx: ActivityContext, input: SplitRangesInput): Promise<SplitRangesResult> {
   const { plan } = await ctx.migration(input.migrationId);
   const object = ctx.object(plan, input.object);
-  const concurrency = loadConcurrency(plan, object);
+  // The frozen gold schema knows the target's unique columns (none before preferences ran).
+  const unique = (await frozenGold(ctx, input.migrationId))?.tables[object.target.table]?.uniqueColumns ?? [];
+  const concurrency = loadConcurrency(plan, object, availableParallelism(), unique);
   if (concurrency === 1) return { ranges: rangesBetween([]), concurrency };
   const scope = and(
     eq(stagedRecords.migrationId, input.migrationId),

@@ -82,4 +82,14 @@ describe('load ranges', () => {
     };
     expect(loadConcurrency(plan, selfReferencing, 2)).toBe(1);
   });
+
+  it('loads an object that writes a column the target keeps unique one range at a time: the first record wins', () => {
+    const plan = example('demo-customers.yaml');
+    const object = { ...plan.objects[0]!, loadConcurrency: 4 };
+    const written = object.fields.find((f) => f.to !== object.target.key)!.to;
+    expect(loadConcurrency(plan, object, 2, [written])).toBe(1);
+    // The key is unique by construction: it never holds the load back.
+    expect(loadConcurrency(plan, object, 2, [object.target.key])).toBe(4);
+    expect(loadConcurrency(plan, object, 2, ['a_column_the_plan_does_not_write'])).toBe(4);
+  });
 });
