@@ -153,7 +153,7 @@ program
 
 program
   .command('report')
-  .description("print a phase's report from staging (today: preferences)")
+  .description("print a phase's report from staging (today: preferences); exits 1 unless its verdict is clean")
   .addArgument(new Command().createArgument('<phase>', 'phase').choices(['preferences']))
   .argument('<plan>', 'plan file (YAML)')
   .option('--migration <id>', 'migration id (default: mig_<plan name>)')
@@ -168,6 +168,8 @@ program
         opts.migration ?? defaultMigrationId(loaded.plan),
       );
       console.log(opts.json ? JSON.stringify(report) : formatPreferencesReport(report, { fields: opts.fields }));
+      // The same verdict as `tern run preferences`: a script reading the stored report gets the same exit code.
+      process.exitCode = report.verdict.clean ? EXIT.ok : EXIT.failed;
     } finally {
       await processStaging.stop();
     }

@@ -74,6 +74,10 @@ objects:
     // Statuses no option names are quarantined by the picklist: preferences says so and does not exit 0.
     expectExit(run, 1);
     expect(run.stdout).toMatch(/^verdict: NOT CLEAN — \d+ of 20 record\(s\) predicted quarantined \(/m);
+    // The stored report says the same, and so does its exit code: a script cannot mistake it for clean.
+    const report = await tern('report', 'preferences', planFile, '--migration', migrationId);
+    expectExit(report, 1);
+    expect(report.stdout).toMatch(/^verdict: NOT CLEAN — /m);
   });
   afterAll(async () => {
     await staging.sql.unsafe(`drop schema if exists "${schema}" cascade`);
