@@ -63,6 +63,73 @@ export interface ZendeskFrontFigures {
   checksumMismatches: number;
   /** The full phase at Front's and Zendesk's documented limits, estimated after the sample. */
   estimatedSecondsAtDocumentedLimits: number | null;
+  /** Front requests of the full phase per record it loaded, by what they were for. */
+  requestsPerRecord: RequestsPerRecord;
+}
+
+/** Front requests per loaded record, by kind. */
+export interface RequestsPerRecord {
+  /** Creates, imports, updates, deletes. */
+  writes: number;
+  /** Reads of the load stage: what is in Front before a write. */
+  lookups: number;
+  /** Teammates, inboxes, tags, custom fields. */
+  metadata: number;
+  /** Reads of the reconciliation: every written record read back. */
+  readBack: number;
+  total: number;
+}
+
+/** Front's listings of its account's set-up, as the sandbox names their operations. */
+const METADATA_OPERATIONS = new Set([
+  'list-teammates',
+  'list-inboxes',
+  'list-tags',
+  'list-company-tags',
+  'list-contact-custom-fields',
+  'list-conversation-custom-fields',
+]);
+
+const isWriteOperation = (operation: string) => /^(create|update|delete|import|add)-/.test(operation);
+
+/**
+ * Front requests by kind, from the sandbox's count per operation over the full phase: writes and metadata by
+ * operation; the other reads split by stage, those of the reconciliation (staging's `vendor_requests`) being the
+ * read-back, the rest the load's lookups. The reconciliation's own metadata reads (a listing or two per object)
+ * count as read-back.
+ */
+export function requestsPerRecord(
+  byOperation: Record<string, number>,
+  reconcileRequests: number,
+  records: number,
+): RequestsPerRecord {
+  let writes = 0;
+  let metadata = 0;
+  let reads = 0;
+  for (const [operation, n] of Object.entries(byOperation)) {
+    if (METADATA_OPERATIONS.has(operation)) metadata += n;
+    else if (isWriteOperation(operation)) writes += n;
+    else reads += n;
+  }
+  const readBack = Math.min(reads, reconcileRequests);
+  const per = (n: number) => (records > 0 ? Number((n / records).toFixed(3)) : 0);
+  return {
+    writes: per(writes),
+    lookups: per(reads - readBack),
+    metadata: per(metadata),
+    readBack: per(readBack),
+    total: per(writes + metadata + reads),
+  };
+}
+
+/** What each operation was called over an interval: `after` minus `before`. */
+function operationsBetween(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [operation, n] of Object.entries(after)) {
+    const d = n - (before[operation] ?? 0);
+    if (d > 0) out[operation] = d;
+  }
+  return out;
 }
 
 /** The longest history among every run of every workflow whose id starts with the migration's. */
@@ -109,11 +176,16 @@ export async function zendeskFrontRun(
     const requestsBefore = zendesk.stats().requests + front.stats().requests;
     // Both sandboxes run in this process: one event loop, measured over the full phase.
     const loopBefore = front.stats().eventLoop;
+    const operationsBefore = { ...front.stats().byOperation };
     const t0 = Date.now();
     const full = await run('full');
     const seconds = (Date.now() - t0) / 1000;
     const rss = peakRssMb(worker.pid!);
     const loopAfter = front.stats().eventLoop;
+    const operations = operationsBetween(operationsBefore, front.stats().byOperation);
+    const [reconciled] = await staging.sql<{ requests: number }[]>`
+      select coalesce(sum(requests), 0)::int as requests from vendor_requests
+      where migration_id = ${migrationId} and phase = 'full' and stage = 'reconcile' and vendor = 'front'`;
     const loopActiveMs = loopAfter.activeMs - loopBefore.activeMs;
     const loopTotalMs = loopActiveMs + loopAfter.idleMs - loopBefore.idleMs;
 
@@ -163,6 +235,7 @@ export async function zendeskFrontRun(
       duplicated: duplicated + Math.max(0, frontNotes - notes),
       checksumMismatches: full.objects.reduce((n, o) => n + o.checksumMismatches, 0),
       estimatedSecondsAtDocumentedLimits: estimate?.seconds ?? null,
+      requestsPerRecord: requestsPerRecord(operations, reconciled?.requests ?? 0, loadedRecords),
     };
   } finally {
     worker.kill('SIGTERM');
