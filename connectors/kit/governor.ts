@@ -1,33 +1,72 @@
 import type postgres from 'postgres';
 import type { VendorBudget } from './budget';
 
+/** A lease takes about this much of the budget: few statements per request, little left to lapse when work stops. */
+const DEFAULT_LEASE_MS = 300;
+
+/** Time as the governor sees it: a real clock in production, a stepped one in tests of the lease logic. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+};
+
+/** Request slots granted together: `slots` of them, one `intervalMs` apart, the first `waitMs` from now. */
+export interface BudgetLease {
+  /** Until the first slot (ms; below zero when it falls in the burst allowance, already due). */
+  waitMs: number;
+  /** The first slot on the store's clock (epoch ms): slots of every process never overlap on it. */
+  firstSlotMs: number;
+  slots: number;
+}
+
 /**
  * Where a budget's state lives. In PostgreSQL, every worker process draws request slots from the same row
  * (a generic cell rate algorithm on the database's clock) and sees the same pause after a 429.
  */
 export interface BudgetStore {
+  /**
+   * Takes the next `slots` request slots in one step: exactly the slots that as many single reservations in a
+   * row would get (the same interval and burst), none of which any other lease can get.
+   */
+  lease(key: string, intervalMs: number, burstMs: number, slots: number): Promise<BudgetLease>;
   /** Reserves the next request slot; returns how long to wait before sending (ms). */
   reserve(key: string, intervalMs: number, burstMs: number): Promise<number>;
   /** Nobody sends before `untilMs` from now. */
   pause(key: string, forMs: number, reason: string): Promise<void>;
+  /** Statements sent to the shared state (leases and pauses): what a request costs in round trips. */
+  readonly roundTrips: number;
 }
 
 /** One process only (tests of pure logic, a single CLI command). */
 export class LocalBudgetStore implements BudgetStore {
   private state = new Map<string, { nextSlot: number; pausedUntil: number }>();
+  roundTrips = 0;
 
-  reserve(key: string, intervalMs: number, burstMs: number): Promise<number> {
-    const now = Date.now();
+  constructor(private readonly clock: Pick<Clock, 'now'> = systemClock) {}
+
+  lease(key: string, intervalMs: number, burstMs: number, slots: number): Promise<BudgetLease> {
+    this.roundTrips += 1;
+    const now = this.clock.now();
     const s = this.state.get(key) ?? { nextSlot: 0, pausedUntil: 0 };
-    const slot = Math.max(s.nextSlot, now - burstMs, s.pausedUntil);
-    s.nextSlot = slot + intervalMs;
+    const first = Math.max(s.nextSlot, now - burstMs, s.pausedUntil);
+    s.nextSlot = first + slots * intervalMs;
     this.state.set(key, s);
-    return Promise.resolve(Math.max(0, slot - now));
+    return Promise.resolve({ waitMs: first - now, firstSlotMs: first, slots });
+  }
+
+  async reserve(key: string, intervalMs: number, burstMs: number): Promise<number> {
+    return Math.max(0, (await this.lease(key, intervalMs, burstMs, 1)).waitMs);
   }
 
   pause(key: string, forMs: number): Promise<void> {
+    this.roundTrips += 1;
     const s = this.state.get(key) ?? { nextSlot: 0, pausedUntil: 0 };
-    s.pausedUntil = Math.max(s.pausedUntil, Date.now() + forMs);
+    s.pausedUntil = Math.max(s.pausedUntil, this.clock.now() + forMs);
     this.state.set(key, s);
     return Promise.resolve();
   }
@@ -35,21 +74,30 @@ export class LocalBudgetStore implements BudgetStore {
 
 /** The shared budget in staging's `rate_budgets` table. */
 export class PostgresBudgetStore implements BudgetStore {
+  roundTrips = 0;
+
   constructor(private readonly sql: postgres.Sql) {}
 
-  async reserve(key: string, intervalMs: number, burstMs: number): Promise<number> {
-    const rows = await this.sql<{ wait: number }[]>`
+  async lease(key: string, intervalMs: number, burstMs: number, slots: number): Promise<BudgetLease> {
+    this.roundTrips += 1;
+    const span = slots * intervalMs;
+    const rows = await this.sql<{ first: number; wait: number }[]>`
       with now as (select extract(epoch from clock_timestamp()) * 1000 as t)
       insert into rate_budgets as b (key, next_slot_ms)
-      select ${key}, now.t + ${intervalMs} from now
+      select ${key}, now.t - ${burstMs} + ${span} from now
       on conflict (key) do update
-        set next_slot_ms = greatest(b.next_slot_ms, (select t from now) - ${burstMs}, b.paused_until_ms) + ${intervalMs},
+        set next_slot_ms = greatest(b.next_slot_ms, (select t from now) - ${burstMs}, b.paused_until_ms) + ${span},
             updated_at = now()
-      returning b.next_slot_ms - ${intervalMs} - (select t from now) as wait`;
-    return Math.max(0, Number(rows[0]!.wait));
+      returning b.next_slot_ms - ${span} as first, b.next_slot_ms - ${span} - (select t from now) as wait`;
+    return { waitMs: Number(rows[0]!.wait), firstSlotMs: Number(rows[0]!.first), slots };
+  }
+
+  async reserve(key: string, intervalMs: number, burstMs: number): Promise<number> {
+    return Math.max(0, (await this.lease(key, intervalMs, burstMs, 1)).waitMs);
   }
 
   async pause(key: string, forMs: number, reason: string): Promise<void> {
+    this.roundTrips += 1;
     await this.sql`
       insert into rate_budgets as b (key, paused_until_ms, pause_reason, pauses)
       values (${key}, extract(epoch from clock_timestamp()) * 1000 + ${forMs}, ${reason}, 1)
@@ -59,54 +107,94 @@ export class PostgresBudgetStore implements BudgetStore {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export interface GovernorStats {
   requests: number;
   waitedMs: number;
   pauses: number;
   adaptiveSlowdowns: number;
+  /** Leases taken from the store, and the slots they brought. */
+  leases: number;
+  leasedSlots: number;
+  /** Leased slots nobody in this process used in time: they lapse, no other process can have them. */
+  lapsedSlots: number;
+}
+
+export interface GovernorOptions {
+  /** Share of the budget to aim at; the rest absorbs jitter between the client's and the vendor's clocks. */
+  headroom?: number;
+  /** How much of the budget one lease takes, in ms of the rate (at least one slot); 0 leases slot by slot. */
+  leaseMs?: number;
+  clock?: Clock;
+}
+
+/** A leased slot, on this process's clock: due `at`, to be sent by `useBy` or never. */
+interface LocalSlot {
+  at: number;
+  useBy: number;
 }
 
 /**
  * Spends a vendor budget without waste: at most `concurrency` requests in flight in this process, request
- * slots drawn from the shared store at the budget's rate (a hair under it, so clock jitter never tips a window
- * over), a shared pause after a 429, and a slowdown when the vendor's Remaining header runs low.
+ * slots leased from the shared store a block at a time at the budget's rate (a hair under it, so clock jitter
+ * never tips a window over), a shared pause after a 429, and a slowdown when the vendor's Remaining header runs
+ * low.
+ *
+ * A lease is a run of consecutive slots of the shared budget: one statement buys ~`leaseMs` of requests, spent
+ * here without going back to the store. A slot is sent at its time or not at all: one still unused half an
+ * interval after its time (or after the lease came in, for the burst's slots that were due already) lapses, so
+ * slots saved up never go out together, and what all processes send in any window is what one process drawing
+ * slot by slot would send.
  */
 export class RateGovernor {
   private inFlight = 0;
   private waiters: (() => void)[] = [];
   private readonly intervalMs: number;
   private readonly burstMs: number;
+  private readonly leaseSlots: number;
+  private readonly clock: Clock;
+  private slots: LocalSlot[] = [];
+  private leasing: Promise<void> | undefined;
+  /** Bumped by a pause: a lease taken before it no longer counts. */
+  private epoch = 0;
   private adaptiveUntil = 0;
-  readonly stats: GovernorStats = { requests: 0, waitedMs: 0, pauses: 0, adaptiveSlowdowns: 0 };
+  readonly stats: GovernorStats = {
+    requests: 0,
+    waitedMs: 0,
+    pauses: 0,
+    adaptiveSlowdowns: 0,
+    leases: 0,
+    leasedSlots: 0,
+    lapsedSlots: 0,
+  };
 
   constructor(
     readonly key: string,
     readonly budget: VendorBudget,
-    private readonly store: BudgetStore,
-    /** Share of the budget to aim at; the rest absorbs jitter between the client's and the vendor's clocks. */
-    headroom = 0.98,
+    readonly store: BudgetStore,
+    options: GovernorOptions = {},
   ) {
-    this.intervalMs = 1000 / (budget.ratePerSecond * headroom);
+    this.intervalMs = 1000 / (budget.ratePerSecond * (options.headroom ?? 0.98));
     this.burstMs = Math.max(0, budget.burst - 1) * this.intervalMs;
+    this.leaseSlots = Math.max(1, Math.floor((options.leaseMs ?? DEFAULT_LEASE_MS) / this.intervalMs));
+    this.clock = options.clock ?? systemClock;
   }
 
   /** Waits for a concurrency slot and a rate slot; call the returned function when the response is in. */
   async acquire(): Promise<() => void> {
     if (this.inFlight >= this.budget.concurrency) await new Promise<void>((resolve) => this.waiters.push(resolve));
     this.inFlight += 1;
-    const started = Date.now();
+    const started = this.clock.now();
     try {
-      if (this.adaptiveUntil > Date.now()) await sleep(this.adaptiveUntil - Date.now());
-      const wait = await this.store.reserve(this.key, this.intervalMs, this.burstMs);
-      if (wait > 0) await sleep(wait);
+      if (this.adaptiveUntil > this.clock.now()) await this.clock.sleep(this.adaptiveUntil - this.clock.now());
+      const at = await this.nextSlot();
+      const wait = at - this.clock.now();
+      if (wait > 0) await this.clock.sleep(wait);
     } catch (err) {
       this.release();
       throw err;
     }
     this.stats.requests += 1;
-    this.stats.waitedMs += Date.now() - started;
+    this.stats.waitedMs += this.clock.now() - started;
     let released = false;
     return () => {
       if (!released) {
@@ -116,14 +204,53 @@ export class RateGovernor {
     };
   }
 
+  /** The next leased slot still good to send on; leases more (one lease at a time) when none is left. */
+  private async nextSlot(): Promise<number> {
+    for (;;) {
+      const now = this.clock.now();
+      while (this.slots.length > 0 && this.slots[0]!.useBy < now) {
+        this.slots.shift();
+        this.stats.lapsedSlots += 1;
+      }
+      const slot = this.slots.shift();
+      if (slot) return slot.at;
+      this.leasing ??= this.lease().finally(() => (this.leasing = undefined));
+      await this.leasing;
+    }
+  }
+
+  private async lease(): Promise<void> {
+    const epoch = this.epoch;
+    const lease = await this.store.lease(this.key, this.intervalMs, this.burstMs, this.leaseSlots);
+    this.stats.leases += 1;
+    this.stats.leasedSlots += lease.slots;
+    if (epoch !== this.epoch) {
+      // Leased before a pause this process called: its slots may fall inside the pause.
+      this.stats.lapsedSlots += lease.slots;
+      return;
+    }
+    const arrived = this.clock.now();
+    const grace = this.intervalMs / 2;
+    for (let i = 0; i < lease.slots; i++) {
+      const at = arrived + lease.waitMs + i * this.intervalMs;
+      this.slots.push({ at, useBy: Math.max(at, arrived) + grace });
+    }
+  }
+
   private release(): void {
     this.inFlight -= 1;
     this.waiters.shift()?.();
   }
 
-  /** A 429 (or a vendor that asked us to wait): every process of this budget pauses. */
+  /**
+   * A 429 (or a vendor that asked us to wait): every process of this budget pauses. This process drops the
+   * slots it holds; the others meet the pause at their next lease.
+   */
   async pause(forMs: number, reason: string): Promise<void> {
     this.stats.pauses += 1;
+    this.epoch += 1;
+    this.stats.lapsedSlots += this.slots.length;
+    this.slots = [];
     await this.store.pause(this.key, forMs, reason);
   }
 
@@ -131,7 +258,7 @@ export class RateGovernor {
    * Reads the vendor's rate-limit headers. When what remains of the window is less than the requests this
    * process could still send, it waits for the window to reset instead of running into a 429.
    */
-  observe(headers: Record<string, unknown>, now = Date.now()): void {
+  observe(headers: Record<string, unknown>, now = this.clock.now()): void {
     const h = this.budget.headers;
     if (!h.remaining || !h.reset) return;
     const remaining = Number(headers[h.remaining.toLowerCase()]);
