@@ -38,8 +38,9 @@ program
   )
   .option('--rate <r>', 'the sandbox limit in requests/s', '20')
   .option('--seconds <s>', 'about how long the governed run lasts', '60')
+  .option('--front-tickets <n>', "tickets loaded into Front at Front's documented limit (0 skips it)", '10')
   .option('--json', 'print the figures as one JSON object on the last line')
-  .action(async (opts: { rate: string; seconds: string; json?: boolean }) => {
+  .action(async (opts: { rate: string; seconds: string; frontTickets: string; json?: boolean }) => {
     const rate = Number(opts.rate);
     const result = await governorBench(await benchDatabase(), {
       rate,
@@ -47,6 +48,8 @@ program
       workers: 2,
       concurrency: 8,
       naiveSeconds: 20,
+      roundTripSeconds: 10,
+      frontTickets: Number(opts.frontTickets),
       say,
     });
     console.log(opts.json ? JSON.stringify(result) : JSON.stringify(result, null, 2));
@@ -106,9 +109,16 @@ program
     'a generated legacy PostgreSQL table (9 mapped columns, sums) into a PostgreSQL table through a full phase and a 1% delta, at N and N/10, beside a raw COPY and a row-at-a-time INSERT script; its own database tern_bench_sql',
   )
   .option('--rows <n>', 'rows of the legacy table (a run at a tenth of it comes first)', '1000000')
+  .option(
+    '--workers <n>',
+    "N worker processes on the bench's task queue instead of the worker in this process; above 1, one worker process at the full size is the baseline",
+  )
   .option('--json', 'print the figures as one JSON object on the last line')
-  .action(async (opts: { rows: string; json?: boolean }) => {
-    const figures = await sqlBench(await benchDatabase(), { rows: Number(opts.rows), say });
+  .action(async (opts: { rows: string; workers?: string; json?: boolean }) => {
+    const workers = opts.workers === undefined ? undefined : Number(opts.workers);
+    if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1))
+      throw new ConfigError(`--workers ${opts.workers} is not a whole number of processes`, 'e.g. --workers 2');
+    const figures = await sqlBench(await benchDatabase(), { rows: Number(opts.rows), say, workers });
     console.log(opts.json ? JSON.stringify(figures) : JSON.stringify(figures, null, 2));
   });
 

@@ -1,14 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import axios from 'axios';
+import type postgres from 'postgres';
 import { loadSettings } from '../../common/config';
 import { connectClient } from '../../common/temporal';
+import { attio } from '../../connectors/attio/declaration';
+import { PostgresBudgetStore, RateGovernor } from '../../connectors/kit/governor';
+import { VendorClient } from '../../connectors/kit/http';
 import { attioSandbox, createAttioAttribute } from '../../sandboxes/attio';
 import { startSandbox, type RunningSandbox } from '../../sandboxes/core/server';
-import { connectStaging } from '../../staging/db';
+import { connectStaging, openSql } from '../../staging/db';
+import { frontBudgetRun } from './governor-front';
 import { stagePeople, startPeopleLoad } from './staged-people';
 import { ensureTemporal } from '../stack/temporal';
+import { startWorker } from './worker-process';
 
 /** What the governor benchmark reports, for the governed run and for a naive client beside it. */
 export interface GovernorFigures {
@@ -21,6 +27,15 @@ export interface GovernorFigures {
   seconds: number;
 }
 
+/** Statements to the shared budget row per request the budget let through. */
+export interface RoundTripFigures {
+  requests: number;
+  roundTrips: number;
+  roundTripsPerRequest: number;
+  utilization: number;
+  unplanned429: number;
+}
+
 export interface GovernorBenchOptions {
   /** The sandbox's limit, requests per second. */
   rate: number;
@@ -30,10 +45,13 @@ export interface GovernorBenchOptions {
   concurrency: number;
   /** Seconds the naive client runs. */
   naiveSeconds: number;
+  /** Seconds each of the two round-trip runs (slot by slot, then leased) lasts. */
+  roundTripSeconds: number;
+  /** Tickets of the helpdesk loaded into Front at its documented limit (0: skip the Front path). */
+  frontTickets: number;
   say: (line: string) => void;
 }
 
-const ROOT = path.resolve(__dirname, '../..');
 const TOKEN = 'bench-attio-token';
 /** 429 bursts the sandbox injects: every 20 s, for 1 s. They are not the client's fault and are not counted. */
 const BURSTS = { everyMs: 20_000, forMs: 1000 };
@@ -57,16 +75,21 @@ function figures(sandbox: RunningSandbox, rate: number, failed: number): Governo
   };
 }
 
-function startWorker(env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker/main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, TERN_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+/**
+ * Rows written to `rate_budgets` so far, by PostgreSQL's own count: every lease and pause of every process is
+ * one (the workers' store counters die with them).
+ */
+async function budgetRowStatements(sql: postgres.Sql): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`
+    select coalesce(sum(n_tup_ins + n_tup_upd), 0)::int as n from pg_stat_user_tables where relname = 'rate_budgets'`;
+  return row!.n;
 }
 
 /** Governed: Temporal workers in separate processes, sharing the budget through PostgreSQL. */
-async function governedRun(databaseUrl: string, options: GovernorBenchOptions): Promise<GovernorFigures> {
+async function governedRun(
+  databaseUrl: string,
+  options: GovernorBenchOptions,
+): Promise<GovernorFigures & { budgetRowStatementsPerRequest: number }> {
   const settings = loadSettings({
     ...process.env,
     DATABASE_URL: databaseUrl,
@@ -105,11 +128,19 @@ async function governedRun(databaseUrl: string, options: GovernorBenchOptions): 
     options.say(
       `governed: ${options.workers} worker processes × concurrency ${options.concurrency}, ${options.records} creates, sandbox limit ${options.rate}/s`,
     );
+    const statementsBefore = await budgetRowStatements(staging.sql);
     const handle = await startPeopleLoad(client, settings.taskQueue, migrationId);
     const reconciliation = await handle.result();
     const s = sandbox.stats();
     const failed = s.requests - s.handled - s.injected429 - s.rateLimited + reconciliation.quarantined;
-    return figures(sandbox, options.rate, failed);
+    const governed = figures(sandbox, options.rate, failed);
+    // A worker's statistics reach PostgreSQL's counts when its connections close.
+    const exits = workers.filter((w) => w.exitCode === null && w.signalCode === null).map((w) => once(w, 'exit'));
+    for (const w of workers) w.kill('SIGTERM');
+    await Promise.all(exits);
+    await new Promise((r) => setTimeout(r, 1500));
+    const statements = (await budgetRowStatements(staging.sql)) - statementsBefore;
+    return { ...governed, budgetRowStatementsPerRequest: Number((statements / Math.max(1, s.requests)).toFixed(3)) };
   } finally {
     for (const w of workers) w.kill('SIGTERM');
     await client.connection.close();
@@ -163,17 +194,98 @@ async function naiveRun(options: GovernorBenchOptions): Promise<GovernorFigures>
   }
 }
 
+/**
+ * Two governors, each with its own connection to the shared row (as two worker processes have), creating people
+ * at the sandbox's limit for a while: statements to the row per request, slot by slot (as before leases, one
+ * committed round trip per request) or leased.
+ */
+async function roundTripRun(
+  databaseUrl: string,
+  options: GovernorBenchOptions,
+  leaseMs: number | undefined,
+): Promise<RoundTripFigures> {
+  const sandbox = await startSandbox(attioSandbox, { seed: 5, rate: options.rate, credentials: { tokens: [TOKEN] } });
+  createAttioAttribute(sandbox.store, 'people', { api_slug: 'tern_id', is_unique: true });
+  const connections = [await openSql(databaseUrl, { max: 1 }), await openSql(databaseUrl, { max: 1 })];
+  const key = `attio:${sandbox.url}`;
+  const budget = { ...attio.budget, ratePerSecond: options.rate, concurrency: options.concurrency };
+  const governors = connections.map(
+    (sql) => new RateGovernor(key, budget, new PostgresBudgetStore(sql), leaseMs === undefined ? {} : { leaseMs }),
+  );
+  const deadline = Date.now() + options.roundTripSeconds * 1000;
+  let n = 0;
+  let failed = 0;
+  try {
+    await Promise.all(
+      governors.flatMap((governor) => {
+        const api = new VendorClient(
+          attio,
+          { baseUrl: sandbox.url, credentials: { kind: 'bearer', tokenEnv: 'TERN_BENCH_ATTIO_TOKEN' } },
+          { governor, env: { TERN_BENCH_ATTIO_TOKEN: TOKEN } },
+        );
+        return Array.from({ length: options.concurrency }, async () => {
+          while (Date.now() < deadline) {
+            const id = `r${n++}`;
+            await api
+              .request({
+                method: 'post',
+                url: '/v2/objects/people/records',
+                data: { data: { values: { name: [id], tern_id: [id] } } },
+                operation: 'create people',
+              })
+              .catch(() => (failed += 1));
+          }
+        });
+      }),
+    );
+    const requests = governors.reduce((sum, g) => sum + g.stats.requests, 0);
+    const roundTrips = governors.reduce((sum, g) => sum + g.store.roundTrips, 0);
+    const f = figures(sandbox, options.rate, failed);
+    return {
+      requests,
+      roundTrips,
+      roundTripsPerRequest: Number((roundTrips / Math.max(1, requests)).toFixed(3)),
+      utilization: f.utilization,
+      unplanned429: f.unplanned429,
+    };
+  } finally {
+    await Promise.all(
+      connections.map(async (sql) => {
+        await sql`delete from rate_budgets where key = ${key}`;
+        await sql.end({ timeout: 5 });
+      }),
+    );
+    await sandbox.close();
+  }
+}
+
 export async function governorBench(databaseUrl: string, options: GovernorBenchOptions) {
   const governed = await governedRun(databaseUrl, options);
   options.say(`governed: ${JSON.stringify(governed)}`);
   const naive = await naiveRun(options);
   options.say(`naive:    ${JSON.stringify(naive)}`);
+  const slotBySlot = await roundTripRun(databaseUrl, options, 0);
+  options.say(`slot by slot (before leases): ${JSON.stringify(slotBySlot)}`);
+  const leased = await roundTripRun(databaseUrl, options, undefined);
+  options.say(`leased: ${JSON.stringify(leased)}`);
+  const front =
+    options.frontTickets > 0
+      ? await frontBudgetRun(databaseUrl, { tickets: options.frontTickets, say: options.say })
+      : null;
+  if (front) options.say(`front path: ${JSON.stringify(front)}`);
   return {
     allowedRps: governed.allowedRps,
     achievedRps: governed.achievedRps,
     utilization: governed.utilization,
     unplanned429: governed.unplanned429,
     failedRequests: governed.failedRequests,
+    /** Rows written to the shared budget row per request, over the governed run's worker processes. */
+    budgetRowStatementsPerRequest: governed.budgetRowStatementsPerRequest,
+    /** Statements per request from the stores themselves: slot by slot (before leases) and leased. */
+    roundTripsPerRequest: { before: slotBySlot.roundTripsPerRequest, after: leased.roundTripsPerRequest },
+    roundTrips: { before: slotBySlot, after: leased },
+    usefulWritesPerAllowedRequest: front?.usefulWritesPerAllowedRequest ?? null,
+    front,
     naive: {
       allowedRps: naive.allowedRps,
       achievedRps: naive.achievedRps,

@@ -1,6 +1,9 @@
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type postgres from 'postgres';
 import { loadSettings, type TernSettings } from '../../common/config';
 import { connectClient, connectWorker } from '../../common/temporal';
@@ -10,6 +13,7 @@ import { runTernWorkers } from '../../worker/worker';
 import { progressQuery } from '../../workflows/phase';
 import { startPhase } from '../client/phases';
 import { ensureTemporal } from '../stack/temporal';
+import { peakRssMb, startWorker } from './worker-process';
 
 /**
  * `npm run bench -- sql`: a generated legacy table of N rows (9 mapped columns: text, money, a date, timestamps,
@@ -251,6 +255,8 @@ export interface SqlRunFigures {
   peakRssMb: number;
   /** Seconds per stage of the full phase, from its progress. */
   stages: Record<string, number>;
+  /** CPU seconds each worker process used over the full phase (empty: the worker ran in the bench's process). */
+  workerCpuSeconds: number[];
   copy: { seconds: number; rowsPerSecond: number };
   delta: { changed: number; seconds: number; shareOfFull: number; ok: boolean; peakRssMb: number };
   reconciliation: {
@@ -268,8 +274,19 @@ export interface SqlRunFigures {
   };
 }
 
+/** N worker processes against one, both at the full size in the same invocation. */
+export interface WorkersFigures {
+  workers: number;
+  /** Full phase with one worker process. */
+  oneWorker: { seconds: number; rowsPerSecond: number; workerCpuSeconds: number[] };
+  /** The full phase's time with one worker process over its time with N. */
+  speedUp: number;
+}
+
 export interface SqlBenchFigures extends SqlRunFigures {
   naive: { rows: number; seconds: number; rowsPerSecond: number };
+  /** With `--workers N`: N worker processes (the figures above) against one. */
+  workers?: WorkersFigures;
   atTenth: SqlRunFigures;
   /** Peak RSS at N over peak RSS at N/10 (flat memory keeps this near 1). */
   peakRssRatio: number;
@@ -280,6 +297,56 @@ interface Context {
   settings: TernSettings;
   staging: Staging;
   say: (line: string) => void;
+  /** Worker processes serving the bench's task queue; none: the worker runs in this process. */
+  workers: ChildProcess[];
+}
+
+/** CPU seconds a process has used so far (user + system), from /proc/<pid>/stat. */
+function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** The kernel's clock ticks per second (USER_HZ), which /proc reports CPU time in. */
+const CLOCK_TICKS = 100;
+
+/** Waits until `n` worker processes poll the task queue's activities: a phase then starts on all of them. */
+async function untilPolling(client: Client, settings: TernSettings, n: number): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const queue = await client.workflowService.describeTaskQueue({
+      namespace: settings.temporal.namespace,
+      taskQueue: { name: settings.taskQueue },
+      // TASK_QUEUE_TYPE_ACTIVITY: the pollers that run the phase's activities.
+      taskQueueType: 2,
+    });
+    if (new Set((queue.pollers ?? []).map((p) => p.identity)).size >= n) return;
+    if (Date.now() > deadline)
+      throw new Error(`${n} worker processes did not poll ${settings.taskQueue} within 2 minutes`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Runs `fn` with `n` fresh worker processes on the bench's task queue; they stop afterwards. */
+async function withWorkerProcesses<T>(ctx: Context, n: number, fn: (ctx: Context) => Promise<T>): Promise<T> {
+  const workers = Array.from({ length: n }, () =>
+    startWorker({ DATABASE_URL: ctx.url, TERN_TASK_QUEUE: ctx.settings.taskQueue }),
+  );
+  try {
+    const client = await connectClient(ctx.settings.temporal);
+    try {
+      await untilPolling(client, ctx.settings, n);
+    } finally {
+      await client.connection.close();
+    }
+    return await fn({ ...ctx, workers });
+  } finally {
+    const exits = workers.filter((w) => w.exitCode === null && w.signalCode === null).map((w) => once(w, 'exit'));
+    for (const w of workers) w.kill('SIGTERM');
+    await Promise.all(exits);
+  }
 }
 
 async function runPhaseTimed(ctx: Context, loaded: LoadedPlan, migrationId: string, phase: 'full' | 'delta') {
@@ -291,10 +358,14 @@ async function runPhaseTimed(ctx: Context, loaded: LoadedPlan, migrationId: stri
       actor: 'bench',
     });
     const watch = watchStages(started.handle);
+    const cpuBefore = ctx.workers.map((w) => cpuSeconds(w.pid!));
     const t0 = Date.now();
-    const { value, peakRssMb } = await withPeakRss(() => started.handle.result());
+    const { value, peakRssMb: here } = await withPeakRss(() => started.handle.result());
     const seconds = (Date.now() - t0) / 1000;
-    return { result: value, seconds, peakRssMb, stages: watch.stop() };
+    const workerCpuSeconds = ctx.workers.map((w, i) => Number((cpuSeconds(w.pid!) - cpuBefore[i]!).toFixed(1)));
+    // Worker processes: the largest of their high-water marks (each process is fresh for one size).
+    const peak = ctx.workers.length > 0 ? Math.max(...ctx.workers.map((w) => peakRssMb(w.pid!))) : here;
+    return { result: value, seconds, peakRssMb: peak, stages: watch.stop(), workerCpuSeconds };
   } finally {
     await client.connection.close();
   }
@@ -337,6 +408,7 @@ async function runSize(ctx: Context, rows: number, naiveRowsPerSecond: number): 
     ratioToNaive: Number((rowsPerSecond / naiveRowsPerSecond).toFixed(2)),
     peakRssMb: full.peakRssMb,
     stages: full.stages,
+    workerCpuSeconds: full.workerCpuSeconds,
     copy: { seconds: Number(copy.seconds.toFixed(2)), rowsPerSecond: Math.round(copyRowsPerSecond) },
     delta: {
       changed: changed!.n,
@@ -368,7 +440,7 @@ function benchUrl(adminUrl: string): string {
 
 export async function sqlBench(
   adminUrl: string,
-  options: { rows: number; say: (line: string) => void },
+  options: { rows: number; say: (line: string) => void; workers?: number },
 ): Promise<SqlBenchFigures> {
   const { say } = options;
   const admin = await openSql(adminUrl, { max: 1 });
@@ -384,34 +456,56 @@ export async function sqlBench(
     });
     await ensureTemporal(settings, say);
     const staging = await connectStaging(url);
-    const ctx: Context = { url, settings, staging, say };
-    const connection = await connectWorker(settings.temporal);
+    const ctx: Context = { url, settings, staging, say, workers: [] };
     try {
-      return await runTernWorkers(
-        { connection, namespace: settings.temporal.namespace, taskQueue: settings.taskQueue, staging },
-        async () => {
-          const naiveRows = Math.min(NAIVE_ROWS, options.rows);
-          say(`naive script: ${naiveRows} rows, one INSERT each`);
-          await generateSource(staging.sql, naiveRows);
-          const naive = await naiveInserts(url, naiveRows);
-          const naiveRowsPerSecond = naive.rows / naive.seconds;
-          say(`naive script: ${naive.seconds.toFixed(1)} s (${Math.round(naiveRowsPerSecond)} rows/s)`);
-          const tenth = await runSize(ctx, Math.max(1, Math.round(options.rows / 10)), naiveRowsPerSecond);
-          const whole = await runSize(ctx, options.rows, naiveRowsPerSecond);
-          return {
-            ...whole,
-            naive: {
-              rows: naive.rows,
-              seconds: Number(naive.seconds.toFixed(1)),
-              rowsPerSecond: Math.round(naiveRowsPerSecond),
-            },
-            atTenth: tenth,
-            peakRssRatio: Number((whole.peakRssMb / tenth.peakRssMb).toFixed(2)),
-          };
+      const naiveRows = Math.min(NAIVE_ROWS, options.rows);
+      say(`naive script: ${naiveRows} rows, one INSERT each`);
+      await generateSource(staging.sql, naiveRows);
+      const naive = await naiveInserts(url, naiveRows);
+      const naiveRowsPerSecond = naive.rows / naive.seconds;
+      say(`naive script: ${naive.seconds.toFixed(1)} s (${Math.round(naiveRowsPerSecond)} rows/s)`);
+      const bothSizes = async (run: (rows: number) => Promise<SqlRunFigures>): Promise<SqlBenchFigures> => {
+        const tenth = await run(Math.max(1, Math.round(options.rows / 10)));
+        const whole = await run(options.rows);
+        return {
+          ...whole,
+          naive: {
+            rows: naive.rows,
+            seconds: Number(naive.seconds.toFixed(1)),
+            rowsPerSecond: Math.round(naiveRowsPerSecond),
+          },
+          atTenth: tenth,
+          peakRssRatio: Number((whole.peakRssMb / tenth.peakRssMb).toFixed(2)),
+        };
+      };
+      const n = options.workers;
+      if (!n) {
+        const connection = await connectWorker(settings.temporal);
+        try {
+          return await runTernWorkers(
+            { connection, namespace: settings.temporal.namespace, taskQueue: settings.taskQueue, staging },
+            () => bothSizes((rows) => runSize(ctx, rows, naiveRowsPerSecond)),
+          );
+        } finally {
+          await connection.close();
+        }
+      }
+      const inProcesses = (count: number, rows: number) => {
+        say(`${rows} rows: ${count} worker process${count > 1 ? 'es' : ''}`);
+        return withWorkerProcesses(ctx, count, (c) => runSize(c, rows, naiveRowsPerSecond));
+      };
+      const figures = await bothSizes((rows) => inProcesses(n, rows));
+      if (n === 1) return figures;
+      const one = await inProcesses(1, options.rows);
+      return {
+        ...figures,
+        workers: {
+          workers: n,
+          oneWorker: { seconds: one.seconds, rowsPerSecond: one.rowsPerSecond, workerCpuSeconds: one.workerCpuSeconds },
+          speedUp: Number((one.seconds / figures.seconds).toFixed(2)),
         },
-      );
+      };
     } finally {
-      await connection.close();
       await staging.close();
     }
   } finally {
