@@ -1,16 +1,16 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { and, asc, eq, gt, inArray, isNotNull, isNull, lte } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, sql } from 'drizzle-orm';
 import { checksum, fieldChecksums } from '../plan/checksum';
 import { textOf } from '../plan/text';
-import type { LedgerEntry } from '../protocol/ledger';
+import type { TargetRow } from '../connectors/target';
+import type { LedgerEntry, LedgerState } from '../protocol/ledger';
 import { mapPage } from '../protocol/page';
 import { type Candidate, removeRecords, writeRecords, type ProtocolDeps } from '../protocol/write';
-import { saveCheckpoint } from '../staging/repos/checkpoints';
 import { recordConflicts } from '../staging/repos/conflicts';
 import { WritesFencedError } from '../staging/repos/fence';
-import { IdMapLedger } from '../staging/repos/id-map';
+import { entryOf, IdMapLedger } from '../staging/repos/id-map';
 import { quarantineRecords, resolveQuarantined } from '../staging/repos/quarantine';
-import { stagedRecords } from '../staging/schema';
+import { idMap, quarantine, stagedRecords } from '../staging/schema';
 import type { ActivityContext } from './deps';
 import { type Liveness, whileAlive } from './liveness';
 import { RequestMeter } from './meter';
@@ -50,9 +50,11 @@ export interface LoadPageResult {
 const IN_TARGET = new Set(['written', 'pending']);
 
 /**
- * Loads one page of staged records: read the page → map it (pure) → the write protocol (`protocol/write.ts`) →
- * checkpoint. Records the source deleted, or the rules now set aside, are taken back out of the target; records
- * that cannot be moved are quarantined with their reason. The page runs under a timer heartbeat and stops
+ * Loads one page of staged records: read the page with the ledger's view of each record → map it (pure) → the
+ * write protocol (`protocol/write.ts`). Records the source deleted, or the rules now set aside, are taken back out
+ * of the target; records that cannot be moved are quarantined with their reason. Where the next page starts is the
+ * workflow's (each range's cursor travels with the object's progress); a page shorter than the page size ends
+ * its range. The page runs under a timer heartbeat and stops
  * before its next write when Temporal cancels it (a rollback) or a rollback raised the write fence.
  */
 export async function loadPage(ctx: ActivityContext, input: LoadPageInput): Promise<LoadPageResult> {
@@ -73,9 +75,10 @@ async function loadPageAlive(ctx: ActivityContext, input: LoadPageInput, live: L
   // The target's requests heartbeat through the page's liveness and stop waiting for budget when it is cancelled.
   const target = await (await ctx.target(plan, input.migrationId, meter, live)).records(input.object);
   const startedAt = Date.now();
-  const rows = await readPage(ctx, input, object.pageSize);
+  const { rows, known, quarantined } = await readPage(ctx, input, object.pageSize);
   const result: LoadPageResult = {
-    next: rows.length === 0 ? null : rows[rows.length - 1]!.sourceId,
+    // A short page is the range's last: nothing is staged after it within the range's bounds.
+    next: rows.length < object.pageSize ? null : rows[rows.length - 1]!.sourceId,
     read: rows.length,
     written: 0,
     unchanged: 0,
@@ -94,7 +97,6 @@ async function loadPageAlive(ctx: ActivityContext, input: LoadPageInput, live: L
     throwIfCancelled: () => live.throwIfCancelled(),
     beat: () => live.beat(),
   };
-  const known = await ledger.entries(rows.map((r) => r.sourceId));
 
   // What the target holds of Tern's for records the source deleted, or the rules now set aside, comes out.
   const inTarget = (sourceId: string) => IN_TARGET.has(known.get(sourceId)?.state ?? '');
@@ -134,7 +136,7 @@ async function loadPageAlive(ctx: ActivityContext, input: LoadPageInput, live: L
   await resolveQuarantined(
     ctx.db,
     scope,
-    mapped.map((m) => m.sourceId),
+    mapped.filter((m) => quarantined.has(m.sourceId)).map((m) => m.sourceId),
   );
 
   // The target's own terms (teammate ids, …) are part of what is written, so they are part of the checksum.
@@ -193,22 +195,68 @@ async function loadPageAlive(ctx: ActivityContext, input: LoadPageInput, live: L
           ),
         ),
       );
-  if (rows.length > 0)
-    await saveCheckpoint(ctx.db, { ...scope, phase: input.phase, stage: 'load' }, { cursor: result.next });
   await meter.record(ctx, { ...scope, phase: input.phase, stage: 'load' }, rows.length);
   return { ...result, finishedAt: Date.now() };
 }
 
-/** One page of staged records in source-id order: what the phase loads, and what it must take back out. */
+/**
+ * One page of staged records in source-id order (what the phase loads, and what it must take back out), each with
+ * its ledger entry and whether it has an open quarantine entry: one statement. Both are found by an index probe per
+ * staged row on their (migration, object, record) key: a lateral subquery with `limit 1` is never turned into a
+ * join, and a merge or hash join would read the object's whole ledger (or quarantine) for every page.
+ */
 async function readPage(ctx: ActivityContext, input: LoadPageInput, pageSize: number) {
-  const rows = await ctx.db
+  const ledger = ctx.db
+    .select({
+      state: idMap.state,
+      attempt: idMap.attempt,
+      targetId: idMap.targetId,
+      checksum: idMap.checksum,
+      createdByTern: idMap.createdByTern,
+      beforeImage: idMap.beforeImage,
+    })
+    .from(idMap)
+    .where(
+      and(
+        eq(idMap.migrationId, stagedRecords.migrationId),
+        eq(idMap.object, stagedRecords.object),
+        eq(idMap.sourceId, stagedRecords.sourceId),
+      ),
+    )
+    .limit(1)
+    .as('ledger');
+  // Whether open is read, not filtered on: a filter on `resolved_at is null` lets the planner pick the partial
+  // index of open entries, which holds every open entry of the object, for each staged row.
+  const entry = ctx.db
+    .select({ open: sql<boolean>`${quarantine.resolvedAt} is null`.as('open') })
+    .from(quarantine)
+    .where(
+      and(
+        eq(quarantine.migrationId, stagedRecords.migrationId),
+        eq(quarantine.object, stagedRecords.object),
+        eq(quarantine.recordKey, stagedRecords.sourceId),
+      ),
+    )
+    .limit(1)
+    .as('quarantine_entry');
+  const staged = await ctx.db
     .select({
       sourceId: stagedRecords.sourceId,
       raw: stagedRecords.raw,
       disposition: stagedRecords.disposition,
       deltaPending: stagedRecords.deltaPending,
+      // Flat (a ledger row's state is never null: null means Tern never tried to write the record).
+      state: ledger.state,
+      attempt: ledger.attempt,
+      targetId: ledger.targetId,
+      checksum: ledger.checksum,
+      createdByTern: ledger.createdByTern,
+      beforeImage: ledger.beforeImage,
+      quarantined: entry.open,
     })
     .from(stagedRecords)
+    .leftJoinLateral(ledger, sql`true`)
+    .leftJoinLateral(entry, sql`true`)
     .where(
       and(
         eq(stagedRecords.migrationId, input.migrationId),
@@ -220,7 +268,27 @@ async function readPage(ctx: ActivityContext, input: LoadPageInput, pageSize: nu
     )
     .orderBy(asc(stagedRecords.sourceId))
     .limit(pageSize);
-  return rows.map((r) => ({ ...r, raw: r.raw as Record<string, unknown> }));
+  const known = new Map<string, LedgerEntry>();
+  const quarantined = new Set<string>();
+  const rows = staged.map((r) => {
+    if (r.state !== null)
+      known.set(
+        r.sourceId,
+        entryOf({
+          source_id: r.sourceId,
+          state: r.state as LedgerState,
+          attempt: r.attempt!,
+          target_id: r.targetId,
+          checksum: r.checksum,
+          created_by_tern: r.createdByTern,
+          before_image: r.beforeImage as TargetRow | null,
+        }),
+      );
+    if (r.quarantined === true) quarantined.add(r.sourceId);
+    const { sourceId, disposition, deltaPending } = r;
+    return { sourceId, disposition, deltaPending, raw: r.raw as Record<string, unknown> };
+  });
+  return { rows, known, quarantined };
 }
 
 /** Which staged records a phase pages through: the sample, everything the source holds, or a delta's changes. */

@@ -97,7 +97,12 @@ export class PostgresTableWriter {
     return this.table.primaryKey.length === 1 ? this.table.primaryKey[0]! : this.keyColumn;
   }
 
-  /** Rows currently in the target for these keys, every column (or only `fields`, and the key) as text, by key. */
+  /**
+   * Rows currently in the target for these keys, every column (or only `fields`, and the key) as text, by key.
+   * One index probe per key (a lateral subquery with `offset 0` stays a loop over the keys): `key = any(…)` is
+   * planned from the table's statistics, which a target that a load is filling does not have, and read the whole
+   * table for every page.
+   */
   async lookup(
     keys: readonly string[],
     fields?: readonly string[],
@@ -106,19 +111,23 @@ export class PostgresTableWriter {
     const wanted = fields ? new Set([...fields, this.keyColumn]) : undefined;
     const cols = this.table.columns
       .filter((c) => !wanted || wanted.has(c.name))
-      .map((c) => this.sql`${this.sql(c.name)}::text as ${this.sql(c.name)}`);
+      .map((c) => this.sql`t.${this.sql(c.name)}::text as ${this.sql(c.name)}`);
     const select = cols.reduce((acc, c, i) => (i === 0 ? c : this.sql`${acc}, ${c}`));
     const rows = await this.sql<Record<string, string | null>[]>`
-      select ${select}, ${this.sql(this.idColumn)}::text as "__tern_id" from ${this.ident}
-      where ${this.sql(this.keyColumn)} = any(${keys as string[]}::${this.sql.unsafe(`"${this.keyType}"`)}[])`;
+      select ${select}, t.${this.sql(this.idColumn)}::text as "__tern_id"
+      from unnest(${keys as string[]}::${this.sql.unsafe(`"${this.keyType}"`)}[]) as k("__tern_key")
+      cross join lateral (
+        select * from ${this.ident} where ${this.ident}.${this.sql(this.keyColumn)} = k."__tern_key" offset 0
+      ) as t`;
     return new Map(rows.map((r) => [r[this.keyColumn] ?? '', r]));
   }
 
   /**
-   * Inserts new rows and updates existing ones (by key) in one transaction; returns target ids by key. A page
-   * costs one statement when a unique index covers the key (INSERT … ON CONFLICT (key) DO UPDATE), else one
-   * INSERT and one UPDATE … FROM for the whole page. Rows cross as one json document that PostgreSQL parses
-   * into the table's own row type (json_populate_recordset), so every value is read by its column's type.
+   * Inserts new rows and updates existing ones (by key) all or nothing; returns target ids by key. A page costs
+   * one statement when a unique index covers the key (INSERT … ON CONFLICT (key) DO UPDATE), else one INSERT and
+   * one UPDATE … FROM for the whole page. Rows cross as one json document that PostgreSQL parses into the table's
+   * own row type (json_populate_recordset), so every value is read by its column's type. A page that is one
+   * INSERT or one UPDATE runs as that statement alone (a statement is atomic): no BEGIN and COMMIT round trips.
    */
   async write(
     inserts: readonly Record<string, unknown>[],
@@ -126,17 +135,25 @@ export class PostgresTableWriter {
   ): Promise<Map<string, string>> {
     const ids = new Map<string, string>();
     if (inserts.length === 0 && updates.length === 0) return ids;
-    await this.sql.begin(async (tx) => {
-      const returned: { id: string; key: string }[] = [];
-      if (this.upserts && distinctKeys([...inserts, ...updates], this.keyColumn)) {
-        returned.push(...(await this.upsert(tx, inserts, updates)));
-        if (returned.length < inserts.length + updates.length) throw this.keyTaken(inserts);
-      } else {
-        if (inserts.length > 0) returned.push(...(await this.insert(tx, inserts)));
-        for (const group of byColumns(updates)) returned.push(...(await this.update(tx, group)));
-      }
+    const collect = (returned: readonly { id: string; key: string }[]) => {
       for (const row of returned) ids.set(row.key, row.id);
-    });
+    };
+    const upserts = this.upserts && distinctKeys([...inserts, ...updates], this.keyColumn);
+    const groups = byColumns(updates);
+    if (!upserts && inserts.length === 0 && groups.length === 1) collect(await this.update(this.sql, groups[0]!));
+    else if (!upserts && updates.length === 0) collect(await this.insert(this.sql, inserts));
+    else
+      await this.sql.begin(async (tx) => {
+        if (upserts) {
+          const returned = await this.upsert(tx, inserts, updates);
+          // The rows this statement did write are undone with the transaction.
+          if (returned.length < inserts.length + updates.length) throw this.keyTaken(inserts);
+          collect(returned);
+          return;
+        }
+        if (inserts.length > 0) collect(await this.insert(tx, inserts));
+        for (const group of groups) collect(await this.update(tx, group));
+      });
     return ids;
   }
 
@@ -150,11 +167,11 @@ export class PostgresTableWriter {
       .sql`json_populate_recordset(null::${this.ident}, ${JSON.stringify(rows.map((r) => this.asRecord(r)))}::text::json)`;
   }
 
-  private returning(tx: postgres.TransactionSql) {
+  private returning(tx: postgres.ISql) {
     return tx`${this.ident}.${tx(this.idColumn)}::text as id, ${this.ident}.${tx(this.keyColumn)}::text as key`;
   }
 
-  private insert(tx: postgres.TransactionSql, rows: readonly Record<string, unknown>[]) {
+  private insert(tx: postgres.ISql, rows: readonly Record<string, unknown>[]) {
     const columns = columnsOf(rows);
     return tx<{ id: string; key: string }[]>`
       insert into ${this.ident} (${tx(columns)})
@@ -162,7 +179,7 @@ export class PostgresTableWriter {
       returning ${this.returning(tx)}`;
   }
 
-  private update(tx: postgres.TransactionSql, rows: readonly Record<string, unknown>[]) {
+  private update(tx: postgres.ISql, rows: readonly Record<string, unknown>[]) {
     const set = columnsOf(rows).filter((c) => c !== this.keyColumn);
     if (set.length === 0) set.push(this.keyColumn);
     const assignments = set.map((c) => tx`${tx(c)} = v.${tx(c)}`).reduce((acc, a) => tx`${acc}, ${a}`);

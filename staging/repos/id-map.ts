@@ -3,7 +3,7 @@ import type { TargetRow } from '../../connectors/target';
 import type { BeginItem, Ledger, LedgerEntry, LedgerState, RefusedItem, WrittenItem } from '../../protocol/ledger';
 import { assertNotFenced, WritesFencedError } from './fence';
 
-interface IdMapRow {
+export interface IdMapRow {
   source_id: string;
   state: LedgerState;
   attempt: number;
@@ -13,7 +13,8 @@ interface IdMapRow {
   before_image: TargetRow | null;
 }
 
-function entryOf(r: IdMapRow): LedgerEntry {
+/** A ledger entry from its `id_map` row (read alone, or beside the staged page it belongs to). */
+export function entryOf(r: IdMapRow): LedgerEntry {
   return {
     sourceId: r.source_id,
     state: r.state,
@@ -47,30 +48,40 @@ export class IdMapLedger implements Ledger {
     await assertNotFenced(this.sql, this.migrationId);
   }
 
+  /**
+   * One statement, so one round trip: the fence row is locked (`for share`) by the same statement that marks the
+   * records, and the lock is held until it commits. A rollback that raised the fence first makes the statement
+   * insert nothing (the row is read at its latest version once locked); one that raises it later waits for this
+   * statement to commit and then finds these pending rows to undo.
+   */
   async begin(items: readonly BeginItem[]): Promise<Map<string, number>> {
     if (items.length === 0) return new Map();
     const m = this.migrationId;
-    return this.sql.begin(async (tx) => {
-      // The fence row is read in the same transaction that marks the records: a rollback that raised it first
-      // sees no new pending rows after it, and one that raises it later finds these pending rows to undo.
-      const [fence] = await tx<{ fenced: boolean }[]>`
-        select writes_fenced_at is not null as fenced from migrations where id = ${m} for share`;
-      if (fence?.fenced) throw new WritesFencedError(m);
-      const rows = await tx<{ source_id: string; attempt: number }[]>`
+    const rows = await this.sql<{ source_id: string | null; attempt: number | null; fenced: boolean | null }[]>`
+      with fence as (
+        select writes_fenced_at is not null as fenced from migrations where id = ${m} for share
+      ), marked as (
         insert into id_map (migration_id, object, source_id, state, attempt, created_by_tern, before_image, run_phase)
         select ${m}, ${this.object}, v.source_id, 'pending', 1, v.created_by_tern, v.before_image, ${this.phase}
         from unnest(${items.map((i) => i.sourceId)}::text[], ${items.map((i) => String(i.createdByTern))}::boolean[],
                     ${items.map((i) => (i.beforeImage ? JSON.stringify(i.beforeImage) : null))}::jsonb[])
              as v(source_id, created_by_tern, before_image)
+        where exists (select 1 from fence where not fence.fenced)
         on conflict (migration_id, object, source_id) do update set
           state = 'pending', attempt = id_map.attempt + 1, run_phase = excluded.run_phase, updated_at = now(),
           -- The first attempt's view of the target is the truth about what was there before Tern: keep it.
           created_by_tern = coalesce(id_map.created_by_tern, excluded.created_by_tern),
           before_image = case when id_map.created_by_tern is null then excluded.before_image
                               else id_map.before_image end
-        returning source_id, attempt`;
-      return new Map(rows.map((r) => [r.source_id, r.attempt]));
-    });
+        returning source_id, attempt
+      )
+      select source_id, attempt, null::boolean as fenced from marked
+      union all
+      select null, null, fenced from fence`;
+    const fence = rows.find((r) => r.source_id === null);
+    if (!fence) throw new Error(`migration ${m} is not in staging: nothing can be written for it`);
+    if (fence.fenced) throw new WritesFencedError(m);
+    return new Map(rows.filter((r) => r.source_id !== null).map((r) => [r.source_id!, r.attempt!]));
   }
 
   async written(items: readonly WrittenItem[]): Promise<Set<string>> {
