@@ -67,6 +67,7 @@ export async function openSql(url: string, options: ConnectOptions = {}): Promis
     });
   let sql = client({});
   let clientCheck = false;
+  let planSettings: Record<string, string> = {};
   try {
     await sql`select 1`;
     // Not every server takes the setting (before 14, or platforms that cannot watch a socket): ask first.
@@ -74,6 +75,14 @@ export async function openSql(url: string, options: ConnectOptions = {}): Promis
       await sql`select set_config('client_connection_check_interval', ${String(CLIENT_CHECK_INTERVAL_MS)}, false)`.then(
         () => true,
         () => false,
+      );
+    // Every statement is planned for its own values and the tables' current size: a plan cached while a table
+    // was small (a seq scan of the target or the ledger) was kept while a load grew it, so each page read the
+    // whole table. Tern's statements are batches, where compiling them (jit) costs more than it saves.
+    planSettings =
+      await sql`select set_config('plan_cache_mode', 'force_custom_plan', false), set_config('jit', 'off', false)`.then(
+        () => ({ plan_cache_mode: 'force_custom_plan', jit: 'off' }),
+        () => ({}),
       );
   } catch (err) {
     await sql.end({ timeout: 1 }).catch(() => undefined);
@@ -85,9 +94,12 @@ export async function openSql(url: string, options: ConnectOptions = {}): Promis
       { keepCause: true },
     );
   }
-  if (clientCheck) {
+  if (clientCheck || Object.keys(planSettings).length > 0) {
     await sql.end({ timeout: 5 });
-    sql = client({ client_connection_check_interval: String(CLIENT_CHECK_INTERVAL_MS) });
+    sql = client({
+      ...planSettings,
+      ...(clientCheck ? { client_connection_check_interval: String(CLIENT_CHECK_INTERVAL_MS) } : {}),
+    });
   }
   return tiedToActivity(sql);
 }
