@@ -136,10 +136,9 @@ export const idMap = pgTable(
     refusedAt: timestamp('refused_at', { withTimezone: true }),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [
-    uniqueIndex('id_map_record_uq').on(t.migrationId, t.object, t.sourceId),
-    index('id_map_state_idx').on(t.migrationId, t.object, t.state),
-  ],
+  // One index: every query finds ledger rows by record. An index on the state would make every pending → written
+  // update maintain it (and none needs it: each state filter comes with the record, or a whole-object pass).
+  (t) => [uniqueIndex('id_map_record_uq').on(t.migrationId, t.object, t.sourceId)],
 );
 
 /** Resumption points per migration/object/phase/stage. */

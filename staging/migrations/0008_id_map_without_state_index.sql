@@ -1,0 +1,1 @@
+DROP INDEX "id_map_state_idx";
