@@ -4,7 +4,7 @@ import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { PlanError } from '../common/errors';
 import { checksum } from './checksum';
-import { planSchema, type Plan } from './schema';
+import { DATABASE_PAGE_SIZE, DATABASE_TARGET_KINDS, planSchema, type Plan } from './schema';
 import { parseMappingFile } from './suggest';
 import { TRANSFORM_NAMES, TRANSFORMS, transformArgs, transformName, type TransformSpec } from './transforms';
 
@@ -66,7 +66,7 @@ export function parsePlan(text: string, file: string, options: PlanLoadOptions =
   const data: unknown = doc.toJS();
   const baseDir = path.dirname(path.resolve(file));
   const mappingIssues = resolveAliasesFiles(data, baseDir, options);
-  const result = planSchema.safeParse(data);
+  const result = planSchema.safeParse(pageSizeDefaults(data));
   // Cross-checks read the raw data defensively, so one run reports shape errors and reference errors together.
   const issues = [
     ...mappingIssues,
@@ -382,6 +382,21 @@ function dependencyChecks(objects: Record<string, unknown>[]): PlanIssue[] {
     });
   }
   return issues;
+}
+
+/**
+ * An object that does not say `pageSize` gets its target kind's default: `DATABASE_PAGE_SIZE` for a database
+ * target, else the schema's own. Applied to the raw plan, so the schema still checks every page size it is given.
+ */
+function pageSizeDefaults(data: unknown): unknown {
+  const plan = asRecord(data);
+  const kind = asRecord(plan.target).kind;
+  if (typeof kind !== 'string' || !DATABASE_TARGET_KINDS.includes(kind) || !Array.isArray(plan.objects)) return data;
+  const objects = plan.objects.map((object: unknown) => {
+    const o = asRecord(object);
+    return o === object && !('pageSize' in o) ? { ...o, pageSize: DATABASE_PAGE_SIZE } : object;
+  });
+  return { ...plan, objects };
 }
 
 function asRecord(value: unknown): Record<string, unknown> {

@@ -90,6 +90,13 @@ export const dedupeSchema = z.strictObject({
   normalise: z.record(z.string(), z.array(transformSpec)).default({}),
 });
 
+/** Records per load page when the plan does not say. */
+export const DEFAULT_PAGE_SIZE = 500;
+/** Records per load page for a database target when the plan does not say (see `pageSize`). */
+export const DATABASE_PAGE_SIZE = 5_000;
+/** Target kinds that are databases: their pages are bigger by default. */
+export const DATABASE_TARGET_KINDS: readonly string[] = ['postgres'];
+
 export const objectPlanSchema = z.strictObject({
   name: identifier,
   source: z.strictObject({
@@ -140,8 +147,12 @@ export const objectPlanSchema = z.strictObject({
       with: z.strictObject({ object: identifier, field: z.string().min(1) }).optional(),
     })
     .default({ percent: 10, strata: [] }),
-  /** Records per load page (one activity). */
-  pageSize: z.number().int().min(1).max(10_000).default(500),
+  /**
+   * Records per load page (one activity). Unset: 500, or 5,000 when the target is a database (`pageSizeDefaults`
+   * in plan/load.ts): a database takes a page in a handful of statements whatever its size, so bigger pages
+   * mean fewer statements and activities per record; a SaaS target's pace is its vendor's budget.
+   */
+  pageSize: z.number().int().min(1).max(10_000).default(DEFAULT_PAGE_SIZE),
   /**
    * Source-id ranges loaded at the same time (each range page by page). Unset: 1 for SaaS targets (vendor budgets,
    * a thread's messages in order), more for database targets (from the worker's cores).

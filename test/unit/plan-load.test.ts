@@ -18,7 +18,7 @@ function problems(text: string): string {
 describe('plan loading', () => {
   it('accepts the demo plan and fills defaults', () => {
     const { plan, hash } = parsePlan(demo, 'demo.yaml');
-    expect(plan.objects[0]).toMatchObject({ name: 'customers', pageSize: 500, sums: ['lifetime_value'] });
+    expect(plan.objects[0]).toMatchObject({ name: 'customers', pageSize: 5000, sums: ['lifetime_value'] });
     expect(plan.objects[0]!.source.encoding).toBe('utf8');
     expect(hash).toMatch(/^[0-9a-f]{64}$/);
   });
