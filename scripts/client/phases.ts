@@ -175,6 +175,10 @@ export function formatPhaseResult(result: PhaseResult): string {
     if (o.mismatchExamples.length > 0)
       out.push(`  ${o.object}: target rows differing from what Tern wrote: ${mismatchText(o)}`);
     if (o.unaccounted > 0) out.push(`  ${o.object}: ${o.unaccounted} staged records neither loaded nor quarantined`);
+    if (o.readBack && (o.readBack.scope === 'touched' || o.readBack.deletedChecked > 0))
+      out.push(
+        `  ${o.object}: read back ${o.readBack.records} written records (${o.readBack.scope === 'touched' ? `touched since ${o.readBack.since}; counts cover every record` : 'all'}), ${o.readBack.deletedChecked} deleted records looked up: ${o.readBack.deletedPresent === 0 ? 'all absent' : `${o.readBack.deletedPresent} still in the target (${o.readBack.deletedExamples.slice(0, 5).join(', ')})`}`,
+      );
     if (o.fidelity && o.fidelity.fields.length > 0)
       out.push(
         `  ${o.object}: fidelity (target vs the source read at full precision) ${o.fidelity.records} records, ` +
@@ -187,7 +191,7 @@ export function formatPhaseResult(result: PhaseResult): string {
     );
   for (const d of result.delta ?? [])
     out.push(
-      `  delta ${d.object}: ${d.inserted} new, ${d.updated} changed, ${d.deleted} deleted at the source${d.changedBehindWatermark ? `, ${d.changedBehindWatermark} changed behind the watermark` : ''}${d.duplicateIds ? `, ${d.duplicateIds} repeated ids quarantined` : ''}; watermark ${d.watermark ?? '(none)'}${d.complete === false ? `; read incomplete: ${d.unreadable} unreadable lines quarantined, no deletions inferred (fix them in the source, then run a delta again)` : ''}`,
+      `  delta ${d.object}: ${d.inserted} new, ${d.updated} changed, ${d.deleted} deleted at the source${d.changedBehindWatermark ? `, ${d.changedBehindWatermark} changed behind the watermark` : ''}${d.duplicateIds ? `, ${d.duplicateIds} repeated ids quarantined` : ''}; watermark ${d.watermark ?? '(none)'}${d.complete === false ? `; read incomplete: ${d.unreadable} unreadable lines quarantined, no deletions inferred (fix them in the source, then run a delta again)` : ''}${d.readScope ? `; read ${d.readScope} (${d.read} rows): ${d.readReason}` : ''}`,
     );
   if (result.approval) out.push(`  approved by ${result.approval.by}: ${result.approval.reason}`);
   out.push(`reconciliation ${result.ok ? 'OK' : 'FAILED'}: ${result.phase} phase of ${result.migrationId}`);
