@@ -1,5 +1,7 @@
 import { Context } from '@temporalio/activity';
+import type { DeletedItem, SourceItem } from '../connectors/source';
 import { openSource } from '../connectors/sources';
+import { chooseRead, compareIds, ID_PAGE, type ReadPlan } from './delta-read';
 import { checksum } from '../plan/checksum';
 import { textOf } from '../plan/text';
 import { appendAudit } from '../staging/audit';
@@ -25,14 +27,27 @@ export interface DeltaExtractInput {
 
 export interface DeltaExtractResult {
   object: string;
+  /** Source rows read: every row for a whole read; the changed rows (and rows read by id) otherwise. */
   read: number;
   inserted: number;
   updated: number;
   deleted: number;
   /** Changed records whose updated-at is older than the previous high-water mark minus the overlap. */
   changedBehindWatermark: number;
-  /** Read from the source's change feed since the previous mark (else the whole source was read). */
+  /** Read from the source's change feed or its updated-at column since the previous mark (else read whole). */
   incremental?: boolean;
+  /**
+   * Which read was made: `whole` (every row read and hashed), `changed` (a SQL source: the rows whose updated-at
+   * is at or after the previous mark minus the overlap, and its ids alone for deletions and new rows), `feed`
+   * (a vendor's change feed, which names its deletions).
+   */
+  readScope: 'whole' | 'changed' | 'feed';
+  /** Why that read, in one line. */
+  readReason: string;
+  /** A `changed` read: ids the source listed (ids only), compared with staging's. */
+  idsListed?: number;
+  /** A `changed` read: rows read by id because the change read could not see them (new rows with an older updated-at). */
+  readById?: number;
   /** The previous and the new high-water mark (max source updated-at), ISO; null without an updated-at column. */
   previousWatermark: string | null;
   watermark: string | null;
@@ -46,8 +61,9 @@ export interface DeltaExtractResult {
   /** Every item of the source was read (no unreadable item, the read reached its end). */
   complete: boolean;
   /**
-   * Deletions were inferred from absence (a whole read that was complete). False for an incomplete read (no
-   * record is deleted for missing from it) and for a change feed (it names its deletions, which apply).
+   * Deletions were inferred from absence (a complete whole read, or the id listing of a `changed` read). False
+   * for an incomplete read (no record is deleted for missing from it) and for a change feed (it names its
+   * deletions, which apply).
    */
   deletionsInferred: boolean;
   /** Why the read is incomplete, in one line with the fix; absent when complete. */
@@ -59,17 +75,26 @@ export interface DeltaExtractResult {
 const BATCH = 1000;
 
 /**
- * Finds what changed in the source since staging last saw it: every record is read and its hash compared
- * with the staged one (new → inserted, different → updated), and staged records the source no longer holds
- * are marked deleted. Each change is staged with `delta_pending` until the delta load applies it. The
- * high-water mark (latest updated-at) is kept per object; a change older than the previous mark minus the
- * overlap window is still applied, and counted, because a source that changes a record without bumping its
- * updated-at is an anomaly the cutover manager must hear about.
+ * Finds what changed in the source since staging last saw it, and stages each change with `delta_pending` until
+ * the delta load applies it. Three reads (the result's `readScope` says which was made, and why):
+ *
+ * - `changed`, a SQL source with `source.updatedAt` (the default, `delta.read: changed`): only the rows whose
+ *   updated-at is at or after the previous high-water mark minus the overlap, and the source's ids alone.
+ *   Staged records whose id the source no longer lists were deleted; ids the source lists that staging does not
+ *   hold live are read by id (a new row whose updated-at is older than the mark is still found). A row changed
+ *   without its updated-at moving is not seen: `delta.read: whole` is the read that finds it.
+ * - `feed`, a source with a change feed (Zendesk, HubSpot): what changed since the mark, deletions named.
+ * - `whole`, any other source, the first delta, or `delta.read: whole`: every record is read and its hash
+ *   compared with the staged one, and staged records the read did not find were deleted.
+ *
+ * A change older than the previous mark minus the overlap window is still applied, and counted, because a source
+ * that changes a record without bumping its updated-at is an anomaly the cutover manager must hear about.
  *
  * An item the read could not use (an unparseable line, an empty id, an id an earlier row of the read holds) is
  * quarantined with its position through the same path as a full extract, and is never deletion evidence: the
  * record it was may be staged under an id this read could not see. So a read with any unreadable item is
  * incomplete and infers no deletion at all (a change feed's named deletions still apply); the result says so.
+ * A SQL source whose ids include nulls or repeats is read whole, so those rows are quarantined as in a full read.
  */
 export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInput): Promise<DeltaExtractResult> {
   const { plan } = await ctx.migration(input.migrationId);
@@ -88,6 +113,8 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
     updated: 0,
     deleted: 0,
     changedBehindWatermark: 0,
+    readScope: 'whole',
+    readReason: '',
     previousWatermark: previousWatermark?.toISOString() ?? null,
     watermark: null,
     unreadable: 0,
@@ -103,17 +130,12 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
   const unreadableKeys: string[] = [];
   let batch: { position: string; record: Record<string, unknown> }[] = [];
   let brokenBatch: { position: string; text: string; message: string }[] = [];
+  let whole = true;
   const flush = async () => {
     if (batch.length === 0 && brokenBatch.length === 0) return;
     const entries: QuarantineEntry[] = brokenBatch.map(unparseableEntry);
     result.unreadable += brokenBatch.length;
-    const rows: {
-      sourceId: string;
-      position: string;
-      record: Record<string, unknown>;
-      hash: string;
-      updatedAt: Date | null;
-    }[] = [];
+    const rows: StagedChange[] = [];
     for (const { position, record } of batch) {
       const sourceId = textOf(record[object.source.id] ?? '').trim();
       if (sourceId === '') {
@@ -122,12 +144,12 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
         continue;
       }
       const first = seen.get(sourceId);
-      if (first !== undefined && since === null) {
+      if (first !== undefined && whole) {
         entries.push(duplicateIdEntry(object.source.id, { sourceId, position, raw: record }, first));
         result.duplicateIds += 1;
         continue;
       }
-      // A change feed may name a record again when it changed again while being read: the later one stands.
+      // A change read may name a record again when it changed again while being read: the later one stands.
       if (first === undefined) seen.set(sourceId, position);
       else {
         const earlier = rows.findIndex((r) => r.sourceId === sourceId);
@@ -139,6 +161,7 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
         record,
         hash: checksum(record),
         updatedAt: object.source.updatedAt ? parseTimestamp(record[object.source.updatedAt]) : null,
+        kind: 'new',
       });
     }
     batch = [];
@@ -153,34 +176,24 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
           where migration_id = ${m} and object = ${o} and source_id = any(${ids}::text[])`
       ).map((r) => [r.source_id, r]),
     );
+    const changes: StagedChange[] = [];
     for (const r of rows) {
       const before = known.get(r.sourceId);
       if (before && before.source_hash === r.hash && !before.deleted) continue;
-      const kind = before ? 'changed' : 'new';
+      r.kind = before ? 'changed' : 'new';
       if (before) result.updated += 1;
       else result.inserted += 1;
       if (before && threshold !== null && r.updatedAt && r.updatedAt.getTime() < threshold)
         result.changedBehindWatermark += 1;
-      await ctx.sql`
-        insert into staged_records (migration_id, object, source_id, raw, source_hash, source_updated_at,
-                                    source_position, delta_pending)
-        values (${m}, ${o}, ${r.sourceId}, ${JSON.stringify(r.record)}::jsonb, ${r.hash},
-                ${r.updatedAt?.toISOString() ?? null}::timestamptz, ${r.position}, ${kind})
-        on conflict (migration_id, object, source_id) do update set
-          raw = excluded.raw, source_hash = excluded.source_hash, source_updated_at = excluded.source_updated_at,
-          source_position = excluded.source_position, delta_pending = excluded.delta_pending,
-          source_deleted_at = null, predicted = null, predicted_reason = null`;
+      changes.push(r);
     }
+    await stageChanges(ctx, m, o, changes);
     Context.current().heartbeat({ read: result.read });
   };
   const source = await openSource(plan, object, ctx.env, {
     shared: { url: ctx.deps.staging.url, sql: ctx.sql },
     saas: ctx.saasDeps(meter),
   });
-  // A source with a change feed is read from the previous high-water mark (minus the overlap) only; it names
-  // its deletions. Any other source is read whole, and what it no longer holds was deleted.
-  const since = source.changes && threshold !== null ? new Date(threshold) : null;
-  result.incremental = since !== null;
   const markDeleted = async (where: { sourceId?: string; field?: string; value?: string }) => {
     const marked =
       where.sourceId !== undefined
@@ -193,8 +206,7 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
               and source_deleted_at is null`;
     result.deleted += marked.count;
   };
-  try {
-    const items = since ? source.changes!(since) : source.reader(null);
+  const take = async (items: AsyncIterable<SourceItem | DeletedItem>) => {
     for await (const item of items) {
       if (item.kind === 'deleted') {
         await flush();
@@ -207,6 +219,28 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
       if (batch.length + brokenBatch.length >= BATCH) await flush();
     }
     await flush();
+  };
+  let read: ReadPlan;
+  try {
+    read = await chooseRead(source, object.delta.read, threshold, plan.source.kind);
+    whole = read.scope === 'whole';
+    result.readScope = read.scope;
+    result.readReason = read.reason;
+    result.incremental = !whole;
+    if (read.scope === 'whole') await take(source.reader(null));
+    else if (read.scope === 'feed') await take(source.changes!(read.since));
+    else {
+      result.idsListed = read.ids.size;
+      await take(read.keyed.changes(read.since));
+      // The ids the source lists against staging's: absent ones were deleted; listed ones staging does not hold
+      // live are read by id (new rows whose updated-at did not reach the mark, rows that came back).
+      const unstaged = await compareIds(ctx, m, o, read.ids, seen, async (gone) => {
+        result.deleted += await markGone(ctx, m, o, gone);
+      });
+      const before = result.read;
+      await take(read.keyed.byIds(unstaged));
+      result.readById = result.read - before;
+    }
   } finally {
     await source.close();
   }
@@ -216,24 +250,25 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
     result.incompleteReason = `${result.unreadable} unreadable item(s) quarantined with their positions: a record among them cannot be told from a deleted one, so no deletions were inferred; fix those lines in the source (tern quarantine list), then run a delta again`;
   // A whole read that reached its end is the source's current state: unreadable entries of earlier reads at
   // positions it read without fault are closed.
-  if (since === null) result.unreadableClosed = await closeReadableAgain(ctx.db, scope, unreadableKeys);
-  // Staged records a complete whole read did not find were deleted at the source.
-  result.deletionsInferred = since === null && result.complete;
-  let after = '';
-  for (;;) {
-    if (!result.deletionsInferred) break;
-    const page = await ctx.sql<{ source_id: string }[]>`
-      select source_id from staged_records
-      where migration_id = ${m} and object = ${o} and source_deleted_at is null and source_id > ${after}
-      order by source_id limit 5000`;
-    if (page.length === 0) break;
-    after = page[page.length - 1]!.source_id;
-    const gone = page.map((r) => r.source_id).filter((id) => !seen.has(id));
-    if (gone.length > 0) {
-      const marked = await ctx.sql`
-        update staged_records set delta_pending = 'deleted', source_deleted_at = now()
-        where migration_id = ${m} and object = ${o} and source_id = any(${gone}::text[])`;
-      result.deleted += marked.count;
+  if (whole) result.unreadableClosed = await closeReadableAgain(ctx.db, scope, unreadableKeys);
+  // Staged records a complete whole read did not find were deleted at the source (a `changed` read marked its
+  // deletions from the id listing above).
+  result.deletionsInferred = (whole || read.scope === 'changed') && result.complete;
+  if (whole && result.deletionsInferred) {
+    let after = '';
+    for (;;) {
+      const page = await ctx.sql<{ source_id: string }[]>`
+        select source_id from staged_records
+        where migration_id = ${m} and object = ${o} and source_deleted_at is null and source_id > ${after}
+        order by source_id limit ${ID_PAGE}`;
+      if (page.length === 0) break;
+      after = page[page.length - 1]!.source_id;
+      result.deleted += await markGone(
+        ctx,
+        m,
+        o,
+        page.map((r) => r.source_id).filter((id) => !seen.has(id)),
+      );
     }
   }
   await analyzeStaging(ctx.sql, ['staged_records', 'quarantine']);
@@ -248,4 +283,46 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
     details: { ...result },
   });
   return result;
+}
+
+/** A record of the read that differs from staging: what is staged for the delta load. */
+interface StagedChange {
+  sourceId: string;
+  position: string;
+  record: Record<string, unknown>;
+  hash: string;
+  updatedAt: Date | null;
+  kind: 'new' | 'changed';
+}
+
+/** Stages a batch of changes in one statement (the rows cross as one json document), each `delta_pending`. */
+async function stageChanges(ctx: ActivityContext, m: string, o: string, changes: readonly StagedChange[]) {
+  if (changes.length === 0) return;
+  const rows = changes.map((r) => ({
+    source_id: r.sourceId,
+    raw: r.record,
+    source_hash: r.hash,
+    source_updated_at: r.updatedAt?.toISOString() ?? null,
+    source_position: r.position,
+    delta_pending: r.kind,
+  }));
+  await ctx.sql`
+    insert into staged_records (migration_id, object, source_id, raw, source_hash, source_updated_at,
+                                source_position, delta_pending)
+    select ${m}, ${o}, r.source_id, r.raw, r.source_hash, r.source_updated_at, r.source_position, r.delta_pending
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(source_id text, raw jsonb, source_hash text,
+      source_updated_at timestamptz, source_position text, delta_pending text)
+    on conflict (migration_id, object, source_id) do update set
+      raw = excluded.raw, source_hash = excluded.source_hash, source_updated_at = excluded.source_updated_at,
+      source_position = excluded.source_position, delta_pending = excluded.delta_pending,
+      source_deleted_at = null, predicted = null, predicted_reason = null`;
+}
+
+/** Marks staged records deleted at the source; returns how many were live. */
+async function markGone(ctx: ActivityContext, m: string, o: string, gone: readonly string[]): Promise<number> {
+  if (gone.length === 0) return 0;
+  const marked = await ctx.sql`
+    update staged_records set delta_pending = 'deleted', source_deleted_at = now()
+    where migration_id = ${m} and object = ${o} and source_id = any(${gone}::text[]) and source_deleted_at is null`;
+  return marked.count;
 }

@@ -101,3 +101,53 @@ export async function addOutsideScope(
       unreadable.map((u) => u.record_key),
     );
 }
+
+/** What a reconciliation reads back (see ReconcileInput.readBack), and from when. */
+export interface ReadBackScope {
+  scope: 'whole' | 'touched';
+  /** `touched`: records written or deleted after this instant (ISO, microseconds) are read back. */
+  since: string | null;
+  reason: string;
+}
+
+/**
+ * The read-back's scope. A delta reads back what it touched: the records whose ledger row changed (written,
+ * refused, deleted) or that the source deleted since the object's last ok reconciliation outside the sample, or
+ * since this phase's run started if that is earlier (a reconciliation run beside the phase proves nothing about
+ * its writes). Untouched records were read back by that reconciliation. Without one, everything is read back.
+ */
+export async function readBackScope(
+  ctx: ActivityContext,
+  m: string,
+  o: string,
+  phase: string,
+  asked: 'whole' | 'touched' | undefined,
+): Promise<ReadBackScope> {
+  const wanted = phase === 'sample' ? 'whole' : (asked ?? (phase === 'delta' ? 'touched' : 'whole'));
+  if (wanted === 'whole')
+    return {
+      scope: 'whole',
+      since: null,
+      reason:
+        asked === 'whole' ? 'a whole read-back was asked for' : `a ${phase} phase reads back every record in its scope`,
+    };
+  // The instant as ISO text at PostgreSQL's full precision (microseconds), never rounded through a JS Date.
+  const [row] = await ctx.sql<{ since: string | null }[]>`
+    select to_char(case when run < proven then run else proven end at time zone 'UTC',
+                   'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as since
+    from (select (select max(created_at) from reconciliations
+                  where migration_id = ${m} and object = ${o} and phase <> 'sample' and ok) as proven,
+                 (select max(started_at) from runs where migration_id = ${m} and phase = ${phase}) as run) x`;
+  const since = row?.since ?? null;
+  if (!since)
+    return {
+      scope: 'whole',
+      since: null,
+      reason: 'no earlier ok reconciliation of the object outside the sample: every record is read back',
+    };
+  return {
+    scope: 'touched',
+    since,
+    reason: `the records written or deleted since ${since}; the others were read back by the object's last ok reconciliation`,
+  };
+}

@@ -2,10 +2,11 @@ import { refOf } from './load';
 import type { TargetRecords, TargetRow } from '../connectors/target';
 import { checksum, differingFields } from '../plan/checksum';
 import { addSourceValue, addTargetValue, amountFormatOf, settleSum, type Disposition } from '../plan/sum-equation';
-import { addOutsideScope, countDispositions, READ_BACK_PAGE, scopeOf } from './reconcile-counts';
+import { addOutsideScope, countDispositions, READ_BACK_PAGE, readBackScope, scopeOf } from './reconcile-counts';
 import {
   resumedReadBack,
   type MismatchExample,
+  type ReadBackCoverage,
   type ObjectReconciliation,
   type ReadBackProgress,
   type ReconcileInput,
@@ -21,8 +22,9 @@ import { whileAlive, type Liveness } from './liveness';
 import { RequestMeter } from './meter';
 
 /**
- * Reconciles one object: counts from staging, and every written record read back from the target and
- * compared with the checksum Tern stored when it wrote it.
+ * Reconciles one object: counts from staging, and the written records read back from the target and compared
+ * with the checksum Tern stored when it wrote it — every one of them, or for a delta the ones it touched (its
+ * deletions verified absent from the target); the report's `readBack` says which.
  */
 export async function reconcileObject(ctx: ActivityContext, input: ReconcileInput): Promise<ObjectReconciliation> {
   // Reading an object back at a vendor's rate can take longer than one attempt may run: every page heartbeats
@@ -47,6 +49,8 @@ async function reconcileAlive(
   const sample = input.phase === 'sample';
   const inScope = scopeOf(ctx, sample);
   const c = await countDispositions(ctx, m, o, sample);
+  const coverage = await readBackScope(ctx, m, o, input.phase, input.readBack);
+  const touched = coverage.since ? ctx.sql`and i.updated_at > ${coverage.since}::timestamptz` : ctx.sql``;
   const openConflicts = new Set(
     (
       await ctx.sql<{ source_id: string }[]>`
@@ -76,6 +80,7 @@ async function reconcileAlive(
   const progress = resumedReadBack(live.resumeDetails, sumFields);
   const { examples, byField, sums, fidelity } = progress;
   let { mismatches, after } = progress;
+  let records = progress.records ?? 0;
 
   // One pass over the source's records in scope, in source id order: each lands in exactly one term of the
   // equation (the partition the counts use); the loaded ones are read back from the target, page by page.
@@ -99,12 +104,13 @@ async function reconcileAlive(
         ${rawFields.length ? ctx.sql`(select jsonb_object_agg(k, s.raw -> k) from unnest(${rawFields}::text[]) k)` : ctx.sql`null::jsonb`} as values
       from staged_records s
       left join id_map i on i.migration_id = s.migration_id and i.object = s.object and i.source_id = s.source_id
-      where s.migration_id = ${m} and s.object = ${o} and ${inScope} and s.source_id > ${after}
+      where s.migration_id = ${m} and s.object = ${o} and ${inScope} and s.source_id > ${after} ${touched}
       order by s.source_id
       limit ${READ_BACK_PAGE}`;
     if (page.length === 0) break;
     live.throwIfCancelled();
     const loaded = page.filter((r) => r.written);
+    records += loaded.length;
     // Only the fields that were written are read back (the checksums name them; older ledger rows: the plan's).
     const readFields = [
       ...new Set(loaded.flatMap((r) => (r.field_checksums ? Object.keys(r.field_checksums) : planFields))),
@@ -155,9 +161,22 @@ async function reconcileAlive(
     }
     after = page[page.length - 1]!.source_id;
     // The page is counted: a retry resumes after it, with the counts so far.
-    live.beat({ after, mismatches, examples, byField, sums, fidelity } satisfies ReadBackProgress);
+    live.beat({ after, records, mismatches, examples, byField, sums, fidelity } satisfies ReadBackProgress);
   }
   if (!sample) await addOutsideScope(ctx, m, o, sumSources, sums);
+  const deleted =
+    input.phase === 'delta'
+      ? await verifyDeleted(ctx, writer, m, o, coverage.since, openConflicts, live)
+      : { checked: 0, present: 0, examples: [] };
+  const readBack: ReadBackCoverage = {
+    scope: coverage.scope,
+    reason: coverage.reason,
+    ...(coverage.since ? { since: coverage.since } : {}),
+    records,
+    deletedChecked: deleted.checked,
+    deletedPresent: deleted.present,
+    deletedExamples: deleted.examples,
+  };
   await meter.record(ctx, { migrationId: m, phase: input.phase, object: o, stage: 'reconcile' }, c.loaded);
   const source = c.staged + c.extract_rejects;
   const { filtered, deduplicated } = c;
@@ -167,6 +186,7 @@ async function reconcileAlive(
     c.unaccounted === 0 &&
     mismatches === 0 &&
     fidelity.mismatches === 0 &&
+    deleted.present === 0 &&
     Object.values(settled).every((s) => s.ok);
   const report: ObjectReconciliation = {
     object: o,
@@ -183,6 +203,7 @@ async function reconcileAlive(
     mismatchesByField: byField,
     sums: settled,
     fidelity: { fields: fidelityFields.map((f) => f.to), ...fidelity },
+    readBack,
     ok,
   };
   await ctx.db.insert(reconciliations).values({
@@ -211,10 +232,55 @@ async function reconcileAlive(
       quarantined: c.quarantined,
       checksumMismatches: mismatches,
       fidelityMismatches: fidelity.mismatches,
+      readBack,
       ok,
     },
   });
   return report;
+}
+
+/**
+ * Records the source deleted, looked up in the target: a delta removes the row Tern wrote, so none may be there.
+ * Only records Tern's ledger holds are looked up (a record never written owns no target row); an open conflict
+ * (the target changed the row, kept by policy) is reported as one instead. `since`: only those deleted, or whose
+ * ledger row changed, after it.
+ */
+async function verifyDeleted(
+  ctx: ActivityContext,
+  writer: TargetRecords,
+  m: string,
+  o: string,
+  since: string | null,
+  openConflicts: ReadonlySet<string>,
+  live: Liveness,
+): Promise<{ checked: number; present: number; examples: string[] }> {
+  const out = { checked: 0, present: 0, examples: [] as string[] };
+  const recent = since
+    ? ctx.sql`and (i.updated_at > ${since}::timestamptz or s.source_deleted_at > ${since}::timestamptz)`
+    : ctx.sql``;
+  let after = '';
+  for (;;) {
+    const page = await ctx.sql<{ source_id: string; target_id: string | null; state: string }[]>`
+      select s.source_id, i.target_id, i.state from staged_records s
+      join id_map i on i.migration_id = s.migration_id and i.object = s.object and i.source_id = s.source_id
+      where s.migration_id = ${m} and s.object = ${o} and s.source_deleted_at is not null
+        and i.state in ('deleted', 'written', 'pending') and s.source_id > ${after} ${recent}
+      order by s.source_id limit ${READ_BACK_PAGE}`;
+    if (page.length === 0) break;
+    live.throwIfCancelled();
+    const checked = page.filter((r) => !openConflicts.has(r.source_id));
+    const found = await writer.lookup(
+      checked.map((r) => refOf(r.source_id, { targetId: r.target_id, state: r.state })),
+    );
+    out.checked += checked.length;
+    for (const r of checked)
+      if (found.has(r.source_id)) {
+        out.present += 1;
+        if (out.examples.length < 20) out.examples.push(r.source_id);
+      }
+    after = page[page.length - 1]!.source_id;
+  }
+  return out;
 }
 
 /**

@@ -9,6 +9,31 @@ export interface ReconcileInput {
   migrationId: string;
   object: string;
   phase: string;
+  /**
+   * What is read back from the target. `whole`: every written record in the phase's scope (the sample, or
+   * everything the source still holds). `touched`: only the records written or deleted since the object was last
+   * proven whole-and-ok, the deleted ones verified absent; the count equation stays whole. Unset: `touched` for a
+   * delta, `whole` for the other phases (`tern reconcile` reads back whole).
+   */
+  readBack?: 'whole' | 'touched';
+}
+
+/** What the read-back of a reconciliation covered: the report says it, so a partial read-back never passes for a whole one. */
+export interface ReadBackCoverage {
+  /** `whole`: every written record in scope; `touched`: those written or deleted since `since`. */
+  scope: 'whole' | 'touched';
+  /** Why this scope, in one line. */
+  reason: string;
+  /** `touched`: the reconciliation the scope starts from (ISO instant): records untouched since were proven then. */
+  since?: string;
+  /** Written records read back from the target and compared with their checksums (and sums, fidelity). */
+  records: number;
+  /** Records the source deleted whose target row Tern removed (or should have), looked up in the target. */
+  deletedChecked: number;
+  /** Of those, rows still in the target: each is a failure. */
+  deletedPresent: number;
+  /** Up to 20 source ids of deleted records still in the target. */
+  deletedExamples: string[];
 }
 
 /** A written record that reads back differently: which fields differ (names only, never values). */
@@ -43,6 +68,11 @@ export interface ObjectReconciliation {
   sums: Record<string, SumReconciliation>;
   /** The target compared with the source value read at full precision (plan/fidelity.ts). */
   fidelity: FidelityReport;
+  /**
+   * What was read back: checksums, sums and fidelity cover these records; the count equation (source = loaded +
+   * quarantined + filtered + deduplicated, unaccounted = 0) always covers the whole object.
+   */
+  readBack: ReadBackCoverage;
   ok: boolean;
 }
 
@@ -62,6 +92,8 @@ export interface FidelityReport {
 export interface ReadBackProgress {
   /** The last source id read back (pages go in source id order). */
   after: string;
+  /** Written records read back so far. */
+  records?: number;
   mismatches: number;
   examples: MismatchExample[];
   byField: Record<string, number>;
@@ -73,6 +105,7 @@ export interface ReadBackProgress {
 export function resumedReadBack(details: unknown, sumFields: readonly string[]): ReadBackProgress {
   const zero = (): ReadBackProgress => ({
     after: '',
+    records: 0,
     mismatches: 0,
     examples: [],
     byField: {},
@@ -97,6 +130,7 @@ export function resumedReadBack(details: unknown, sumFields: readonly string[]):
     return zero();
   return {
     after: d.after,
+    records: typeof d.records === 'number' ? d.records : 0,
     mismatches: d.mismatches,
     examples: d.examples
       .filter((e): e is MismatchExample => typeof e === 'object' && e !== null && typeof e.sourceId === 'string')

@@ -5,8 +5,9 @@ import { ConfigError, databaseUnreachable, DatabaseUnreachableError, TernError }
 import type { ObjectPlan, Plan } from '../plan/schema';
 import { csvSourceReader } from './csv/source';
 import { jsonlSourceReader } from './jsonl/read';
-import type { ChangeReader, SourceReader } from './source';
+import type { ChangeReader, SourceItem, SourceReader } from './source';
 import { mysqlPoolOptions, mysqlSourceReader } from './sql/mysql-source';
+import { postgresKeyedSource } from './sql/postgres-changes';
 import { postgresSourceReader } from './sql/postgres-source';
 import { type SaasDeps, vendorClient } from './saas-targets';
 import { zendesk, ZENDESK_INCREMENTAL_EXPORTS_PER_MINUTE } from './zendesk/declaration';
@@ -27,8 +28,30 @@ export interface OpenedSource {
    * delta reads everything and what is absent was deleted.
    */
   changes?: ChangeReader;
+  /**
+   * SQL sources with an updated-at column: the rows changed since an instant, the source's ids alone, and rows
+   * by id. A delta reads what changed and infers deletions (and rows the change read cannot see) from the ids.
+   */
+  keyed?: KeyedSource;
   /** Releases the connection (SQL sources); safe to call more than once. */
   close(): Promise<void>;
+}
+
+/**
+ * A source that can be read by what changed and listed by id (SQL sources with `source.updatedAt`). Reads
+ * only: every query runs in a read-only transaction, with its values as parameters.
+ */
+export interface KeyedSource {
+  /** Why a change read cannot be made of this source (e.g. the updated-at column's type), or null. */
+  unavailable(): Promise<string | null>;
+  /** Records whose updated-at is at or after `since`, in (updated-at, id) order; names no deletions. */
+  changes(since: Date): AsyncGenerator<SourceItem>;
+  /** Every non-null id of the source as text, a page at a time, in id order. */
+  ids(): AsyncGenerator<string[]>;
+  /** Rows whose id is null (a whole read yields them as unreadable). */
+  withoutId(): Promise<number>;
+  /** The records with these ids. */
+  byIds(ids: readonly string[]): AsyncGenerator<SourceItem>;
 }
 
 export interface OpenSourceOptions {
@@ -156,12 +179,19 @@ export async function openSource(
         pageSize: source.pageSize,
         object: object.name,
       };
-      if (source.kind === 'postgres' && options.shared && options.shared.url === url) {
-        return {
-          reader: guarded(postgresSourceReader({ sql: options.shared.sql, ...common }), secrets, source.urlEnv),
-          close: () => Promise.resolve(),
-        };
-      }
+      const opened = (sql: postgres.Sql, close: () => Promise<void>): OpenedSource => ({
+        reader: guarded(postgresSourceReader({ sql, ...common }), secrets, source.urlEnv),
+        keyed: object.source.updatedAt
+          ? guardedKeyed(
+              postgresKeyedSource({ sql, ...common, updatedAt: object.source.updatedAt }),
+              secrets,
+              source.urlEnv,
+            )
+          : undefined,
+        close,
+      });
+      if (source.kind === 'postgres' && options.shared && options.shared.url === url)
+        return opened(options.shared.sql, () => Promise.resolve());
       if (source.kind === 'postgres') {
         let sql: postgres.Sql;
         try {
@@ -187,7 +217,7 @@ export async function openSource(
           await close().catch(() => undefined);
           throw unreachable(label, source.urlEnv, secrets.redact(messageOf(err)), err);
         }
-        return { reader: guarded(postgresSourceReader({ sql, ...common }), secrets, source.urlEnv), close };
+        return opened(sql, close);
       }
       const pool = mysql.createPool({
         uri: url.replace(/^mariadb:/, 'mysql:'),
@@ -308,20 +338,46 @@ class Secrets {
 }
 
 /** Wraps a reader so no error it throws carries the URL or password, and connection errors name the variable. */
-function guarded(reader: SourceReader, secrets: Secrets, urlEnv: string): SourceReader {
-  return async function* read(cursor) {
+function guarded<A extends unknown[], T>(
+  reader: (...args: A) => AsyncGenerator<T>,
+  secrets: Secrets,
+  urlEnv: string,
+): (...args: A) => AsyncGenerator<T> {
+  return async function* read(...args: A) {
     try {
-      yield* reader(cursor);
+      yield* reader(...args);
     } catch (err) {
-      const clean = secrets.scrub(err);
-      if (clean instanceof DatabaseUnreachableError)
-        throw new (clean.constructor as typeof DatabaseUnreachableError)(
-          clean.message,
-          `check ${urlEnv} (host, port, user, password, database name) and that the source database accepts connections`,
-        );
-      throw clean;
+      throw cleanError(err, secrets, urlEnv);
     }
   };
+}
+
+/** The same, for every read of a keyed source. */
+function guardedKeyed(keyed: KeyedSource, secrets: Secrets, urlEnv: string): KeyedSource {
+  const clean = async <T>(run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (err) {
+      throw cleanError(err, secrets, urlEnv);
+    }
+  };
+  return {
+    unavailable: () => clean(() => keyed.unavailable()),
+    changes: guarded((since: Date) => keyed.changes(since), secrets, urlEnv),
+    ids: guarded(() => keyed.ids(), secrets, urlEnv),
+    withoutId: () => clean(() => keyed.withoutId()),
+    byIds: guarded((ids: readonly string[]) => keyed.byIds(ids), secrets, urlEnv),
+  };
+}
+
+function cleanError(err: unknown, secrets: Secrets, urlEnv: string): unknown {
+  const clean = secrets.scrub(err);
+  if (clean instanceof DatabaseUnreachableError)
+    return new (clean.constructor as typeof DatabaseUnreachableError)(
+      clean.message,
+      `check ${urlEnv} (host, port, user, password, database name) and that the source database accepts connections`,
+    );
+  return clean;
 }
 
 function unreachable(label: string, urlEnv: string, reason: string, cause: unknown): DatabaseUnreachableError {

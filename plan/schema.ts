@@ -161,8 +161,16 @@ export const objectPlanSchema = z.strictObject({
   /** Numeric target fields whose totals must match between legacy and new. */
   sums: z.array(identifier).default([]),
   delta: z
-    .strictObject({ conflict: z.enum(['skip-and-report', 'source-wins', 'target-wins']).default('skip-and-report') })
-    .default({ conflict: 'skip-and-report' }),
+    .strictObject({
+      conflict: z.enum(['skip-and-report', 'source-wins', 'target-wins']).default('skip-and-report'),
+      /**
+       * What a delta reads of a SQL source with `source.updatedAt`: `changed` (default), the rows whose updated-at
+       * is at or after the previous high-water mark minus the overlap, plus the ids alone (deletions, new rows);
+       * `whole`, every row hashed (also finds a row changed without its updated-at moving).
+       */
+      read: z.enum(['changed', 'whole']).default('changed'),
+    })
+    .default({ conflict: 'skip-and-report', read: 'changed' }),
 });
 
 const fileSource = <K extends string>(kind: K) =>

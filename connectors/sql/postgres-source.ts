@@ -33,6 +33,104 @@ export function quotePgIdent(name: string): string {
 const N = quotePgIdent(GROUP_SIZE_COLUMN);
 const K = quotePgIdent(GROUP_INDEX_COLUMN);
 
+/** What a PostgreSQL source reader knows about its relation once it has probed it (see describePostgresSource). */
+export interface PostgresRelation {
+  /** The FROM item, aliased `s`. */
+  from: string;
+  /** The object, for messages. */
+  where: string;
+  /** `s."<id column>"`. */
+  sid: string;
+  /** The source's columns, in order. */
+  columns: string[];
+  /** Every column cast to text under its own name. */
+  selectList: string;
+  /** The id column's type, schema-qualified: cursors and id lists are cast to it. */
+  idType: string;
+  /** The type of a column, schema-qualified (null: no such column). */
+  typeOf(column: string): string | null;
+  /** One read-only transaction with the text formats pinned, whatever the server's defaults. */
+  read<T>(fn: (tx: postgres.TransactionSql) => Promise<T>): Promise<T>;
+  /** Rethrows a driver error as one that names the object and the fix. */
+  fail(err: unknown): never;
+  /** A row of a result as the source's values, as text (null stays null). */
+  values(raw: Record<string, unknown>): Record<string, string | null>;
+}
+
+/**
+ * Probes one table or query of a PostgreSQL source once (columns, the id column and its type), for every reader
+ * of it: the whole read, the change read and the id listing. Queries run on a connection tied to the activity,
+ * so a read whose activity was cancelled or timed out is cancelled in the source database too.
+ */
+export function describePostgresSource(options: PostgresSourceOptions): () => Promise<PostgresRelation> {
+  const sql = tiedToActivity(options.sql);
+  const { relation, from, where } = sourceRelation(options, quotePgIdent, 'postgres');
+  const sid = `s.${quotePgIdent(options.id)}`;
+  const fail = (err: unknown): never => {
+    throw describePostgresError(err, { where, isTable: relation !== undefined });
+  };
+  const read = <T>(fn: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> =>
+    sql
+      .begin('read only', async (tx) => {
+        await tx.unsafe(
+          `set local datestyle = 'ISO, YMD'; set local intervalstyle = 'postgres'; set local bytea_output = 'hex'`,
+        );
+        return fn(tx);
+      })
+      .catch(fail) as Promise<T>;
+  let described: Promise<PostgresRelation> | undefined;
+  const probe = async (): Promise<PostgresRelation> => {
+    const result = await sql.unsafe(`select * from ${from} limit 0`).catch(fail);
+    const cols = result.columns ?? [];
+    const columns = cols.map((c) => c.name);
+    assertDistinctColumns(columns, where);
+    findIdColumn(
+      cols,
+      options.id,
+      where,
+      'set objects[].source.id to the column holding each record’s stable id (names are case-sensitive)',
+    );
+    const oids = [...new Set(cols.map((c) => c.type))];
+    const types = new Map(
+      (
+        await sql<{ oid: number; name: string }[]>`
+          select t.oid::int as oid, quote_ident(n.nspname) || '.' || quote_ident(t.typname) as name
+          from pg_type t join pg_namespace n on n.oid = t.typnamespace
+          where t.oid = any(${oids}::oid[])`.catch(fail)
+      ).map((t) => [t.oid, t.name]),
+    );
+    const typeOf = (column: string) => {
+      const c = cols.find((x) => x.name === column);
+      return c ? (types.get(c.type) ?? null) : null;
+    };
+    const idType = typeOf(options.id);
+    if (!idType)
+      throw new ConfigError(
+        `${where}: cannot find the type of the id column "${options.id}"`,
+        'cast the id column to a plain type in a source query (select id::bigint as id, …)',
+      );
+    return {
+      from,
+      where,
+      sid,
+      columns,
+      selectList: columns.map((c) => `s.${quotePgIdent(c)}::text as ${quotePgIdent(c)}`).join(', '),
+      idType,
+      typeOf,
+      read,
+      fail,
+      values: (raw) => keysetRow(columns, raw).values,
+    };
+  };
+  return () => {
+    described ??= probe().catch((err: unknown) => {
+      described = undefined;
+      throw err;
+    });
+    return described;
+  };
+}
+
 /**
  * Reads one table or query of a PostgreSQL source by keyset pagination on the id column (see ./keyset for
  * the order and the cursors). The cursor is compared in the id column's own type (discovered with a
@@ -43,67 +141,29 @@ const K = quotePgIdent(GROUP_INDEX_COLUMN);
  * stored (`12.50`), booleans `true`/`false`, jsonb/json and arrays as their text (`{"a": 1}`, `{1,2}`), bytea
  * as `\x…` hex, char(n) without its trailing blanks. Each page runs in its own read-only transaction.
  */
-export function postgresSourceReader(options: PostgresSourceOptions): SourceReader {
+export function postgresSourceReader(
+  options: PostgresSourceOptions,
+  describe = describePostgresSource(options),
+): SourceReader {
   const { id, pageSize } = options;
-  // A read whose activity was cancelled or timed out is cancelled in the source database too.
-  const sql = tiedToActivity(options.sql);
-  const { relation, from, where } = sourceRelation(options, quotePgIdent, 'postgres');
-  const sid = `s.${quotePgIdent(id)}`;
+  let r!: PostgresRelation;
 
-  let columns: string[] = [];
-  let idType = '';
-  let selectList = '';
-
-  const fail = (err: unknown): never => {
-    throw describePostgresError(err, { where, isTable: relation !== undefined });
-  };
-
-  /** One read-only transaction with the text formats pinned, whatever the server's defaults. */
-  const read = <T>(fn: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> =>
-    sql
-      .begin('read only', async (tx) => {
-        await tx.unsafe(
-          `set local datestyle = 'ISO, YMD'; set local intervalstyle = 'postgres'; set local bytea_output = 'hex'`,
-        );
-        return fn(tx);
-      })
-      .catch(fail) as Promise<T>;
-
-  const toRow = (raw: Record<string, unknown>) => keysetRow(columns, raw);
+  const toRow = (raw: Record<string, unknown>) => keysetRow(r.columns, raw);
 
   const grouped = (condition: string) =>
-    `select ${selectList}, count(*) over w :: int as ${N}, row_number() over (w order by row(s.*)::text) :: int as ${K}
-     from ${from} where ${condition}
-     window w as (partition by ${sid})
-     order by ${sid}, ${K}`;
+    `select ${r.selectList}, count(*) over w :: int as ${N}, row_number() over (w order by row(s.*)::text) :: int as ${K}
+     from ${r.from} where ${condition}
+     window w as (partition by ${r.sid})
+     order by ${r.sid}, ${K}`;
 
   const queries: KeysetQueries = {
     async prepare() {
-      const probe = await sql.unsafe(`select * from ${from} limit 0`).catch(fail);
-      const described = probe.columns ?? [];
-      columns = described.map((c) => c.name);
-      assertDistinctColumns(columns, where);
-      const idColumn = findIdColumn(
-        described,
-        id,
-        where,
-        'set objects[].source.id to the column holding each record’s stable id (names are case-sensitive)',
-      );
-      const [type] = await sql<{ name: string }[]>`
-        select quote_ident(n.nspname) || '.' || quote_ident(t.typname) as name
-        from pg_type t join pg_namespace n on n.oid = t.typnamespace
-        where t.oid = ${idColumn.type}`.catch(fail);
-      if (!type)
-        throw new ConfigError(
-          `${where}: cannot find the type of the id column "${id}"`,
-          'cast the id column to a plain type in a source query (select id::bigint as id, …)',
-        );
-      idType = type.name;
-      selectList = columns.map((c) => `s.${quotePgIdent(c)}::text as ${quotePgIdent(c)}`).join(', ');
+      r = await describe();
     },
 
     async page(after, limit) {
-      return read(async (tx) => {
+      const { sid, idType, from } = r;
+      return r.read(async (tx) => {
         const lower = after === null ? `${sid} is not null` : `${sid} > $1::${idType}`;
         const lowerParams = after === null ? [] : [after];
         const boundary = await tx.unsafe<{ b: string }[]>(
@@ -121,22 +181,23 @@ export function postgresSourceReader(options: PostgresSourceOptions): SourceRead
     },
 
     async group(value) {
-      return read(async (tx) => {
-        const rows = await tx.unsafe<Record<string, unknown>[]>(grouped(`${sid} = $1::${idType}`), [value]);
+      return r.read(async (tx) => {
+        const rows = await tx.unsafe<Record<string, unknown>[]>(grouped(`${r.sid} = $1::${r.idType}`), [value]);
         return rows.map(toRow);
       });
     },
 
     async nulls(offset, limit) {
-      return read(async (tx) => {
+      return r.read(async (tx) => {
         const rows = await tx.unsafe<Record<string, unknown>[]>(
-          `select ${selectList} from ${from} where ${sid} is null order by row(s.*)::text offset ${offset} limit ${limit}`,
+          `select ${r.selectList} from ${r.from} where ${r.sid} is null order by row(s.*)::text offset ${offset} limit ${limit}`,
         );
         return rows.map((raw) => toRow(raw).values);
       });
     },
   };
 
+  const where = sourceRelation(options, quotePgIdent, 'postgres').where;
   return keysetReader(queries, { id, pageSize, where });
 }
 

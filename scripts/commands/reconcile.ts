@@ -29,13 +29,14 @@ export async function latestCompletedLoadPhase(staging: Staging, migrationId: st
 
 /**
  * Re-runs the reconciliation of every object of the migration's plan, in plan order, outside any workflow:
- * counts from staging, every written record read back from the target and compared with its checksum, sums.
+ * counts from staging, every written record read back from the target and compared with its checksum, sums
+ * (`readBack: 'touched'`: only what was written or deleted since the object's last ok reconciliation).
  * Each object's proof is stored (reconciliations) and audited, as a phase's would be.
  */
 export async function reconcileNow(
   staging: Staging,
   migrationId: string,
-  options: { phase?: LoadPhase; env?: NodeJS.ProcessEnv } = {},
+  options: { phase?: LoadPhase; env?: NodeJS.ProcessEnv; readBack?: 'whole' | 'touched' } = {},
 ): Promise<ReconcileOutcome> {
   const migration = await requireMigration(staging.db, migrationId);
   const phase = options.phase ?? (await latestCompletedLoadPhase(staging, migrationId));
@@ -48,7 +49,9 @@ export async function reconcileNow(
   const objects: ObjectReconciliation[] = [];
   try {
     for (const object of migration.plan.objects)
-      objects.push(await reconcileObject(ctx, { migrationId, object: object.name, phase }));
+      objects.push(
+        await reconcileObject(ctx, { migrationId, object: object.name, phase, readBack: options.readBack ?? 'whole' }),
+      );
   } finally {
     await ctx.close();
   }
