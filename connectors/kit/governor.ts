@@ -8,11 +8,14 @@ const DEFAULT_LEASE_MS = 300;
 export interface Clock {
   now(): number;
   sleep(ms: number): Promise<void>;
+  /** Runs `fn` in `ms`, without keeping the process alive for it. */
+  later(ms: number, fn: () => void): void;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  later: (ms, fn) => void setTimeout(fn, ms).unref(),
 };
 
 /** Request slots granted together: `slots` of them, one `intervalMs` apart, the first `waitMs` from now. */
@@ -22,6 +25,8 @@ export interface BudgetLease {
   /** The first slot on the store's clock (epoch ms): slots of every process never overlap on it. */
   firstSlotMs: number;
   slots: number;
+  /** Where the budget stood after this lease (the store's clock): what a give-back must find to succeed. */
+  endMs: number;
 }
 
 /**
@@ -36,6 +41,11 @@ export interface BudgetStore {
   lease(key: string, intervalMs: number, burstMs: number, slots: number): Promise<BudgetLease>;
   /** Reserves the next request slot; returns how long to wait before sending (ms). */
   reserve(key: string, intervalMs: number, burstMs: number): Promise<number>;
+  /**
+   * Gives back the last `slots` of a lease that ended the budget at `endMs`, when no lease came after it (else
+   * they stay spent); returns whether they went back.
+   */
+  giveBack(key: string, endMs: number, intervalMs: number, slots: number): Promise<boolean>;
   /** Nobody sends before `untilMs` from now. */
   pause(key: string, forMs: number, reason: string): Promise<void>;
   /** Statements sent to the shared state (leases and pauses): what a request costs in round trips. */
@@ -56,7 +66,15 @@ export class LocalBudgetStore implements BudgetStore {
     const first = Math.max(s.nextSlot, now - burstMs, s.pausedUntil);
     s.nextSlot = first + slots * intervalMs;
     this.state.set(key, s);
-    return Promise.resolve({ waitMs: first - now, firstSlotMs: first, slots });
+    return Promise.resolve({ waitMs: first - now, firstSlotMs: first, slots, endMs: s.nextSlot });
+  }
+
+  giveBack(key: string, endMs: number, intervalMs: number, slots: number): Promise<boolean> {
+    this.roundTrips += 1;
+    const s = this.state.get(key);
+    if (!s || s.nextSlot !== endMs) return Promise.resolve(false);
+    s.nextSlot -= slots * intervalMs;
+    return Promise.resolve(true);
   }
 
   async reserve(key: string, intervalMs: number, burstMs: number): Promise<number> {
@@ -81,15 +99,26 @@ export class PostgresBudgetStore implements BudgetStore {
   async lease(key: string, intervalMs: number, burstMs: number, slots: number): Promise<BudgetLease> {
     this.roundTrips += 1;
     const span = slots * intervalMs;
-    const rows = await this.sql<{ first: number; wait: number }[]>`
+    const rows = await this.sql<{ first: number; wait: number; end: number }[]>`
       with now as (select extract(epoch from clock_timestamp()) * 1000 as t)
       insert into rate_budgets as b (key, next_slot_ms)
       select ${key}, now.t - ${burstMs} + ${span} from now
       on conflict (key) do update
         set next_slot_ms = greatest(b.next_slot_ms, (select t from now) - ${burstMs}, b.paused_until_ms) + ${span},
             updated_at = now()
-      returning b.next_slot_ms - ${span} as first, b.next_slot_ms - ${span} - (select t from now) as wait`;
-    return { waitMs: Number(rows[0]!.wait), firstSlotMs: Number(rows[0]!.first), slots };
+      returning b.next_slot_ms - ${span} as first, b.next_slot_ms - ${span} - (select t from now) as wait,
+                b.next_slot_ms as end`;
+    const row = rows[0]!;
+    return { waitMs: Number(row.wait), firstSlotMs: Number(row.first), slots, endMs: Number(row.end) };
+  }
+
+  async giveBack(key: string, endMs: number, intervalMs: number, slots: number): Promise<boolean> {
+    this.roundTrips += 1;
+    const rows = await this.sql`
+      update rate_budgets set next_slot_ms = next_slot_ms - ${slots * intervalMs}, updated_at = now()
+      where key = ${key} and next_slot_ms = ${endMs}
+      returning 1`;
+    return rows.length > 0;
   }
 
   async reserve(key: string, intervalMs: number, burstMs: number): Promise<number> {
@@ -117,6 +146,8 @@ export interface GovernorStats {
   leasedSlots: number;
   /** Leased slots nobody in this process used in time: they lapse, no other process can have them. */
   lapsedSlots: number;
+  /** Leased slots given back unused when this process fell idle, for any process to lease again. */
+  givenBackSlots: number;
 }
 
 export interface GovernorOptions {
@@ -127,10 +158,11 @@ export interface GovernorOptions {
   clock?: Clock;
 }
 
-/** A leased slot, on this process's clock: due `at`, to be sent by `useBy` or never. */
+/** A leased slot, on this process's clock: due `at`, to be sent by `useBy` or never; from lease `lease`. */
 interface LocalSlot {
   at: number;
   useBy: number;
+  lease: number;
 }
 
 /**
@@ -143,7 +175,11 @@ interface LocalSlot {
  * here without going back to the store. A slot is sent at its time or not at all: one still unused half an
  * interval after its time (or after the lease came in, for the burst's slots that were due already) lapses, so
  * slots saved up never go out together, and what all processes send in any window is what one process drawing
- * slot by slot would send.
+ * slot by slot would send. A process that falls idle with slots of its last lease in hand gives them back when
+ * no lease came after it (its work ended: the next work, maybe in another process, starts on them).
+ *
+ * Slot times come on the store's clock; they map onto this process's clock by the smallest offset seen between
+ * a lease's answer and the store's time in it (the answer's travel, which varies, never shifts a lease's slots).
  */
 export class RateGovernor {
   private inFlight = 0;
@@ -154,6 +190,11 @@ export class RateGovernor {
   private readonly clock: Clock;
   private slots: LocalSlot[] = [];
   private leasing: Promise<void> | undefined;
+  /** This process's clock minus the store's, at most (the least seen over leases). */
+  private offset = Infinity;
+  /** The last lease: its number and where it left the budget (store clock). */
+  private lastLease = { n: 0, endMs: 0 };
+  private idleCheck = false;
   /** Bumped by a pause: a lease taken before it no longer counts. */
   private epoch = 0;
   private adaptiveUntil = 0;
@@ -165,6 +206,7 @@ export class RateGovernor {
     leases: 0,
     leasedSlots: 0,
     lapsedSlots: 0,
+    givenBackSlots: 0,
   };
 
   constructor(
@@ -230,16 +272,43 @@ export class RateGovernor {
       return;
     }
     const arrived = this.clock.now();
+    this.offset = Math.min(this.offset, arrived - (lease.firstSlotMs - lease.waitMs));
     const grace = this.intervalMs / 2;
+    const n = this.lastLease.n + 1;
+    this.lastLease = { n, endMs: lease.endMs };
     for (let i = 0; i < lease.slots; i++) {
-      const at = arrived + lease.waitMs + i * this.intervalMs;
-      this.slots.push({ at, useBy: Math.max(at, arrived) + grace });
+      const at = lease.firstSlotMs + this.offset + i * this.intervalMs;
+      this.slots.push({ at, useBy: Math.max(at, arrived) + grace, lease: n });
     }
+  }
+
+  /** Once idle (nothing in flight), the slots left of the last lease go back before they would lapse. */
+  private whenIdle(): void {
+    if (this.inFlight > 0 || this.idleCheck || this.slots.length === 0) return;
+    this.idleCheck = true;
+    this.clock.later(Math.max(0, this.slots[0]!.useBy - this.clock.now()), () => {
+      this.idleCheck = false;
+      if (this.inFlight > 0 || this.leasing) return;
+      const { n, endMs } = this.lastLease;
+      // Slots are taken in order: what is left of the last lease is its tail, up to where it left the budget.
+      const unused = this.slots.filter((s) => s.lease === n).length;
+      if (unused === 0) return;
+      // Removed here first: whether or not the store takes them back, this process never sends them.
+      this.slots = this.slots.filter((s) => s.lease !== n);
+      this.store.giveBack(this.key, endMs, this.intervalMs, unused).then(
+        (back) => {
+          if (back) this.stats.givenBackSlots += unused;
+          else this.stats.lapsedSlots += unused;
+        },
+        () => (this.stats.lapsedSlots += unused),
+      );
+    });
   }
 
   private release(): void {
     this.inFlight -= 1;
     this.waiters.shift()?.();
+    this.whenIdle();
   }
 
   /**

@@ -32,6 +32,10 @@ export interface RoundTripFigures {
   requests: number;
   roundTrips: number;
   roundTripsPerRequest: number;
+  /** Leased slots that lapsed unused (the budget they stood for is lost to every process). */
+  lapsedSlots: number;
+  /** Leased slots given back unused by a process that fell idle. */
+  givenBackSlots: number;
   utilization: number;
   unplanned429: number;
 }
@@ -245,6 +249,8 @@ async function roundTripRun(
       requests,
       roundTrips,
       roundTripsPerRequest: Number((roundTrips / Math.max(1, requests)).toFixed(3)),
+      lapsedSlots: governors.reduce((sum, g) => sum + g.stats.lapsedSlots, 0),
+      givenBackSlots: governors.reduce((sum, g) => sum + g.stats.givenBackSlots, 0),
       utilization: f.utilization,
       unplanned429: f.unplanned429,
     };

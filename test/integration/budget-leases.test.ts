@@ -53,6 +53,23 @@ describe('budget leases on the shared row', () => {
     }
   });
 
+  it('takes slots back only from the lease that ended the budget, never from under a later one', async () => {
+    const key = uniqueId('lease-give-back');
+    const { stores, close } = await storesOnOneRow(2);
+    try {
+      const [a, b] = stores as [PostgresBudgetStore, PostgresBudgetStore];
+      const leaseA = await a.lease(key, 50, 0, 5);
+      const leaseB = await b.lease(key, 50, 0, 5);
+      expect(await a.giveBack(key, leaseA.endMs, 50, 4)).toBe(false);
+      expect(await b.giveBack(key, leaseB.endMs, 50, 4)).toBe(true);
+      // B keeps its first slot; its four others are the next lease's.
+      expect((await a.lease(key, 50, 0, 1)).firstSlotMs).toBe(leaseB.firstSlotMs + 50);
+    } finally {
+      await staging.sql`delete from rate_budgets where key = ${key}`;
+      await close();
+    }
+  });
+
   it('keeps three processes spending leases within the vendor limit, with few statements per request', async () => {
     const sandbox = await startSandbox(SANDBOXES.attio!, { seed: 3, rate: 20 });
     createAttioAttribute(sandbox.store, 'people', { api_slug: 'tern_id', is_unique: true });

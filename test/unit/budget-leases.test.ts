@@ -2,17 +2,28 @@ import { attio } from '../../connectors/attio/declaration';
 import type { VendorBudget } from '../../connectors/kit/budget';
 import { LocalBudgetStore, RateGovernor, type Clock } from '../../connectors/kit/governor';
 
-/** A clock that moves only when told, or when a sleeper wakes (time jumps to the wake-up). */
-function steppedClock(): Clock & { advance(ms: number): void } {
+/**
+ * A clock that moves only when told, or when a sleeper wakes (time jumps to the wake-up). What is scheduled
+ * `later` runs when the clock is moved past it, then the store's answers are let in.
+ */
+function steppedClock(): Clock & { advance(ms: number): Promise<void> } {
   let t = 1_000_000;
+  let scheduled: { at: number; fn: () => void }[] = [];
   return {
     now: () => t,
     sleep: (ms) => {
       t = Math.max(t, t + ms);
       return Promise.resolve();
     },
-    advance: (ms) => {
+    later: (ms, fn) => {
+      scheduled.push({ at: t + ms, fn });
+    },
+    advance: async (ms) => {
       t += ms;
+      const due = scheduled.filter((s) => s.at <= t);
+      scheduled = scheduled.filter((s) => s.at > t);
+      for (const s of due) s.fn();
+      await new Promise((r) => setImmediate(r));
     },
   };
 }
@@ -95,13 +106,40 @@ describe('budget leases', () => {
     const clock = steppedClock();
     const store = new LocalBudgetStore(clock);
     const g = governor(store, clock);
-    await send(g, clock, 1);
-    clock.advance(1000);
+    // One request stays in flight: the process is busy, so it keeps its lease.
+    const inFlight = await g.acquire();
+    await clock.advance(1000);
     const before = clock.now();
     const [sent] = await send(g, clock, 1);
+    inFlight();
     // The five slots left of the first lease were due 50–250 ms after it: all past, none sent now.
-    expect(g.stats).toMatchObject({ leases: 2, lapsedSlots: 5 });
+    expect(g.stats).toMatchObject({ leases: 2, lapsedSlots: 5, givenBackSlots: 0 });
     expect(sent).toBe(before);
+  });
+
+  it('gives back the slots it did not use when it falls idle, for the next lease of any process', async () => {
+    const clock = steppedClock();
+    const row = new LocalBudgetStore(clock);
+    const a = governor(row, clock);
+    const b = governor(row, clock);
+    const [sentByA] = await send(a, clock, 1);
+    // A's work ended: before its next slot would lapse, its five unused slots go back.
+    await clock.advance(80);
+    expect(a.stats).toMatchObject({ givenBackSlots: 5, lapsedSlots: 0 });
+    const [sentByB] = await send(b, clock, 1);
+    expect(sentByB! - sentByA!).toBe(80);
+  });
+
+  it('keeps its slots when another lease came after them (they are no longer the end of the budget)', async () => {
+    const clock = steppedClock();
+    const row = new LocalBudgetStore(clock);
+    const a = governor(row, clock);
+    const b = governor(row, clock);
+    const [sentByA] = await send(a, clock, 1);
+    const [sentByB] = await send(b, clock, 1);
+    await clock.advance(80);
+    expect(a.stats).toMatchObject({ givenBackSlots: 0, lapsedSlots: 5 });
+    expect(sentByB! - sentByA!).toBe(300);
   });
 
   it('drops the slots it holds when it pauses, and every process meets the pause at its next lease', async () => {
@@ -129,7 +167,7 @@ describe('budget leases', () => {
     for (let round = 0; round < 60; round++) {
       const g = processes[(round * 7) % 3]!;
       sent.push(...(await send(g, clock, 1 + ((round * 5) % 7))));
-      if (round % 11 === 0) clock.advance(137);
+      if (round % 11 === 0) await clock.advance(137);
     }
     sent.sort((x, y) => x - y);
     let most = 0;
