@@ -19,6 +19,16 @@ export class TargetExtras {
     return new Map(rows.map((r) => [r.key, { targetId: r.target_id, detail: r.detail }]));
   }
 
+  /** The same, found by the target id recorded with them, by target id. */
+  async byTargetId(kind: string, targetIds: readonly string[]) {
+    if (targetIds.length === 0) return new Map<string, { key: string; detail: string | null }>();
+    const rows = await this.sql<{ key: string; target_id: string; detail: string | null }[]>`
+      select key, target_id, detail from target_extras
+      where migration_id = ${this.migrationId} and kind = ${kind} and target_id = any(${targetIds as string[]}::text[])
+        and removed_at is null`;
+    return new Map(rows.map((r) => [r.target_id, { key: r.key, detail: r.detail }]));
+  }
+
   async put(kind: string, key: string, targetId: string | null, detail: string | null = null, createdByTern = true) {
     await this.sql`
       insert into target_extras (migration_id, kind, key, target_id, detail, created_by_tern)

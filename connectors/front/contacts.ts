@@ -1,0 +1,113 @@
+import { textOf } from '../../plan/text';
+import { UnknownOutcomeError } from '../kit/errors';
+import { eachLimited } from '../kit/lanes';
+import type { TargetRow } from '../target';
+import { ALL_CUSTOM_FIELDS, customFieldRow } from './custom-fields';
+import { customFieldsOf, text, type FrontContext, type FrontResourceHandler } from './resource';
+import { contactSchema, createdSchema } from './types';
+
+/**
+ * Contacts (key `email`): one per end user, matched by email handle so a contact Front already holds (from live
+ * mail) is updated, never duplicated. That is why a contact the ledger has never seen is still looked up: only
+ * Front knows whether live mail created it, and an update keeps its before-image for the rollback.
+ */
+
+/** https://dev.frontapp.com/reference/get-contact (by id, or by handle: `alt:email:<address>`) */
+async function getContact(ctx: FrontContext, idOrAlias: string): Promise<TargetRow | undefined> {
+  const c = await ctx.api.read(contactSchema, {
+    method: 'get',
+    url: `/contacts/${idOrAlias}`,
+    operation: 'get contact',
+    accept: [404],
+  });
+  if (!c) return undefined;
+  return {
+    email: c.handles.find((h) => h.source === 'email')?.handle ?? null,
+    name: c.name,
+    description: c.description,
+    ...customFieldRow(ctx.customFields, c.custom_fields),
+    __tern_id: c.id,
+  };
+}
+
+const byEmail = (email: string) => `alt:email:${encodeURIComponent(email)}`;
+
+export const contacts: FrontResourceHandler = {
+  async lookup(ctx, records) {
+    const out = new Map<string, TargetRow>();
+    await eachLimited([...records], ctx.api.concurrency, async (r) => {
+      const row = await getContact(ctx, r.targetId ?? byEmail(r.key));
+      if (row) out.set(r.sourceId, row);
+    });
+    return out;
+  },
+
+  async write(ctx, item) {
+    const p = item.payload;
+    const id = item.existing?.__tern_id;
+    const customFields = customFieldsOf(ctx, item);
+    if (id) {
+      // https://dev.frontapp.com/reference/update-a-contact
+      await ctx.api.send({
+        method: 'patch',
+        url: `/contacts/${id}`,
+        data: { name: text(p.name), description: text(p.description) ?? '', ...customFields },
+        operation: 'update contact',
+        idempotent: true,
+      });
+      return id;
+    }
+    const email = textOf(p.email);
+    try {
+      // https://dev.frontapp.com/reference/create-contact
+      const created = await ctx.api.readOrConflict(createdSchema, {
+        method: 'post',
+        url: '/contacts',
+        data: {
+          name: text(p.name),
+          description: text(p.description),
+          handles: [{ source: 'email', handle: email }],
+          ...customFields,
+        },
+        operation: 'create contact',
+      });
+      if (created) return created.id;
+    } catch (err) {
+      if (!(err instanceof UnknownOutcomeError)) throw err;
+    }
+    // Created by a lost attempt, or by someone else meanwhile: the handle finds it.
+    const found = await getContact(ctx, byEmail(email));
+    if (!found?.__tern_id) throw new UnknownOutcomeError(`contact ${email}: outcome unknown`, 'front', undefined);
+    return found.__tern_id;
+  },
+
+  async remove(ctx, r) {
+    if (!r.targetId) return false;
+    // https://dev.frontapp.com/reference/delete-a-contact
+    const status = await ctx.api.send({
+      method: 'delete',
+      url: `/contacts/${r.targetId}`,
+      operation: 'delete contact',
+      idempotent: true,
+      accept: [404],
+    });
+    return status !== 404;
+  },
+
+  async restore(ctx, ref, image) {
+    const customFields = image[ALL_CUSTOM_FIELDS];
+    // https://dev.frontapp.com/reference/update-a-contact
+    await ctx.api.send({
+      method: 'patch',
+      url: `/contacts/${image.__tern_id ?? ref.targetId}`,
+      data: {
+        name: image.name ?? undefined,
+        description: image.description ?? '',
+        // Front replaces all of a contact's custom fields: the before-image holds them all.
+        ...(customFields ? { custom_fields: JSON.parse(customFields) as Record<string, unknown> } : {}),
+      },
+      operation: 'restore contact',
+      idempotent: true,
+    });
+  },
+};
