@@ -8,6 +8,7 @@ import { attio } from './attio/declaration';
 import { AttioTarget, type AttioObjectBinding } from './attio/target';
 import { front } from './front/declaration';
 import { zendesk } from './zendesk/declaration';
+import { sharedFrontAccount } from './front/account';
 import { FRONT_RESOURCES, FrontTarget, type FrontResource } from './front/target';
 import type { TargetAdapter } from './target';
 
@@ -26,7 +27,7 @@ export interface SaasDeps {
   signal?: AbortSignal;
 }
 
-/** A governed client for one vendor account, its budget shared by every worker process. */
+/** A governed client for one vendor account, its budget shared by every worker process, its connections by this one. */
 export function vendorClient(
   deps: SaasDeps,
   declaration: VendorDeclaration,
@@ -41,12 +42,32 @@ export function vendorClient(
   const budget = effectiveBudget(declaration.budget, connection.budget);
   const key = `${declaration.vendor}:${connection.baseUrl}${bucket ? `:${bucket}` : ''}`;
   const governor = sharedGovernor(deps.sql, key, budget);
-  return new VendorClient(
-    declaration,
-    { baseUrl: connection.baseUrl, credentials: connection.credentials },
-    { governor, env: deps.env, onWait: deps.onWait, onRequest: deps.onRequest, signal: deps.signal },
-  );
+  const byAccount = clients.get(deps.env) ?? new Map<string, VendorClient>();
+  clients.set(deps.env, byAccount);
+  const clientKey = JSON.stringify([
+    key,
+    connection.credentials,
+    budget.ratePerSecond,
+    budget.concurrency,
+    budget.burst,
+  ]);
+  let client = byAccount.get(clientKey);
+  if (!client) {
+    client = new VendorClient(
+      declaration,
+      { baseUrl: connection.baseUrl, credentials: connection.credentials },
+      { governor, env: deps.env },
+    );
+    byAccount.set(clientKey, client);
+  }
+  return client.forCaller({ onWait: deps.onWait, onRequest: deps.onRequest, signal: deps.signal });
 }
+
+/**
+ * One client per account in a worker process (by credential environment): its connections stay open from one
+ * page to the next; each caller (an activity) talks through its own view of it.
+ */
+const clients = new WeakMap<NodeJS.ProcessEnv, Map<string, VendorClient>>();
 
 /** The plan's SaaS target. */
 export function openSaasTarget(deps: SaasDeps, plan: Plan, migrationId: string): Promise<TargetAdapter> {
@@ -78,14 +99,17 @@ export function openSaasTarget(deps: SaasDeps, plan: Plan, migrationId: string):
   }
   // Attachments come from the source, through the source's own credentials.
   const source = plan.source.kind === 'zendesk' ? vendorClient(deps, zendesk, plan.source) : undefined;
+  const config = { inbox: target.inbox, fallbackTeammate: target.fallbackTeammate };
   return Promise.resolve(
     new FrontTarget(
       vendorClient(deps, front, target),
-      { inbox: target.inbox, fallbackTeammate: target.fallbackTeammate },
+      config,
       deps.sql,
       migrationId,
       resources,
       source ? (url) => source.download(url) : undefined,
+      // The account's set-up (teammates, inbox, tags, custom fields) is read once per worker process, not per page.
+      sharedFrontAccount(migrationId, target.baseUrl, config),
     ),
   );
 }

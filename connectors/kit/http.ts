@@ -235,22 +235,35 @@ export class VendorClient {
     readonly declaration: VendorDeclaration,
     readonly connection: VendorConnection,
     private readonly options: VendorClientOptions,
+    /** The connections of the client this one is a caller's view of (`forCaller`). */
+    shared?: AxiosInstance,
   ) {
     const env = options.env ?? process.env;
     this.credentialEnv = connection.credentials.tokenEnv;
-    this.http = axios.create({
-      baseURL: connection.baseUrl.replace(/\/$/, ''),
-      timeout: options.timeoutMs ?? 30_000,
-      headers: {
-        authorization: authorization(connection.credentials, env, declaration.vendor),
-        'content-type': 'application/json',
-      },
-      validateStatus: () => true,
-      httpAgent: new http.Agent({ keepAlive: true, maxSockets: 64 }),
-      httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 64 }),
-      maxRedirects: 0,
-    });
+    this.http =
+      shared ??
+      axios.create({
+        baseURL: connection.baseUrl.replace(/\/$/, ''),
+        timeout: options.timeoutMs ?? 30_000,
+        headers: {
+          authorization: authorization(connection.credentials, env, declaration.vendor),
+          'content-type': 'application/json',
+        },
+        validateStatus: () => true,
+        httpAgent: new http.Agent({ keepAlive: true, maxSockets: 64 }),
+        httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 64 }),
+        maxRedirects: 0,
+      });
     this.log = rootLogger.child({ vendor: declaration.vendor });
+  }
+
+  /**
+   * This client for another caller: the same connections, credentials and governor, with the caller's own
+   * cancellation, heartbeat and request count. A worker process keeps one client per account; each activity
+   * talks through its own view.
+   */
+  forCaller(caller: Pick<VendorClientOptions, 'signal' | 'onWait' | 'onRequest'>): VendorClient {
+    return new VendorClient(this.declaration, this.connection, { ...this.options, ...caller }, this.http);
   }
 
   get vendor(): string {
