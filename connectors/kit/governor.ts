@@ -178,8 +178,9 @@ interface LocalSlot {
  * slot by slot would send. A process that falls idle with slots of its last lease in hand gives them back when
  * no lease came after it (its work ended: the next work, maybe in another process, starts on them).
  *
- * Slot times come on the store's clock; they map onto this process's clock by the smallest offset seen between
- * a lease's answer and the store's time in it (the answer's travel, which varies, never shifts a lease's slots).
+ * Slot times come on the store's clock; they map onto this process's clock by about the smallest offset seen
+ * between a lease's answer and the store's time in it (the answer's travel, which varies, never shifts a
+ * lease's slots).
  */
 export class RateGovernor {
   private inFlight = 0;
@@ -190,7 +191,7 @@ export class RateGovernor {
   private readonly clock: Clock;
   private slots: LocalSlot[] = [];
   private leasing: Promise<void> | undefined;
-  /** This process's clock minus the store's, at most (the least seen over leases). */
+  /** This process's clock minus the store's, at most (about the least seen over leases). */
   private offset = Infinity;
   /** The last lease: its number and where it left the budget (store clock). */
   private lastLease = { n: 0, endMs: 0 };
@@ -272,7 +273,8 @@ export class RateGovernor {
       return;
     }
     const arrived = this.clock.now();
-    this.offset = Math.min(this.offset, arrived - (lease.firstSlotMs - lease.waitMs));
+    // The least offset seen, allowed to creep up a millisecond a lease should either clock be stepped.
+    this.offset = Math.min(arrived - (lease.firstSlotMs - lease.waitMs), this.offset + 1);
     const grace = this.intervalMs / 2;
     const n = this.lastLease.n + 1;
     this.lastLease = { n, endMs: lease.endMs };
