@@ -16,3 +16,11 @@ export function loadTaskQueue(mainQueue: string, targetKind: string | undefined)
     ? `${mainQueue}.${targetKind}`
     : mainQueue;
 }
+
+/** The loading phases: a stratified sample, everything, or what changed since. */
+export type LoadPhase = Extract<Phase, 'sample' | 'full' | 'delta'>;
+
+/** The workflow id of the child that loads one object in one phase. */
+export function objectWorkflowId(migrationId: string, phase: LoadPhase, object: string): string {
+  return `${migrationId}/${phase}/${object}`;
+}

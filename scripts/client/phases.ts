@@ -3,6 +3,7 @@ import { type Client, type WorkflowHandleWithFirstExecutionRunId } from '@tempor
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { workflowUiUrl, type TernSettings } from '../../common/config';
 import type { LoadedPlan } from '../../plan/load';
+import { objectPrerequisites } from '../../plan/load-order';
 import type { Plan } from '../../plan/schema';
 import type { StagingDb } from '../../staging/db';
 import { saveMigration } from '../../staging/migrations-repo';
@@ -117,6 +118,7 @@ export async function startPhase<P extends RunnablePhase>(
         migrationId,
         phase: options.phase,
         objects,
+        prerequisites: objectPrerequisites(plan),
         gate: options.gate,
         overlapSeconds: options.overlapSeconds,
         targetKind: plan.target.kind,
