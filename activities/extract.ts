@@ -1,11 +1,20 @@
 import { Context } from '@temporalio/activity';
-import { and, eq, sql as raw } from 'drizzle-orm';
+import { sql as raw } from 'drizzle-orm';
+import { PostgresJsSession } from 'drizzle-orm/postgres-js/session';
+import type postgres from 'postgres';
 import { openSource } from '../connectors/sources';
 import { textOf } from '../plan/text';
 import { checksum } from '../plan/checksum';
 import type { QuarantineEntry } from '../staging/repos/quarantine';
-import { readCheckpoint, saveCheckpoint } from '../staging/repos/checkpoints';
-import { stagedRecords } from '../staging/schema';
+import { readCheckpoint, saveCheckpoint, type CheckpointKey } from '../staging/repos/checkpoints';
+import {
+  copyIntoScratch,
+  ensureScratchTable,
+  scratchTransport,
+  UnstorableTextError,
+  type ScratchTransport,
+  type TextRow,
+} from '../staging/copy-rows';
 import { analyzeStaging } from '../staging/analyze';
 import type { ActivityContext } from './deps';
 import { RequestMeter } from './meter';
@@ -26,11 +35,51 @@ export interface ExtractResult {
   duplicateIds: number;
 }
 
-const BATCH = 500;
+/** A batch is written when it holds this many records, this much text, or has been filling this long. */
+const BATCH_ROWS = 5000;
+const BATCH_CHARS = 16 * 1024 * 1024;
+const BATCH_MS = 5000;
+
+/** A record with a source id, ready for staging: its scratch-table row is built as it is read. */
+interface ReadRecord {
+  sourceId: string;
+  position: string;
+  record: Record<string, unknown>;
+  /** source_id, raw, source_hash, source_updated_at, source_position, as text. */
+  text: TextRow;
+}
+
+/** What one transaction stages, quarantines and checkpoints. */
+interface Batch {
+  records: ReadRecord[];
+  missingId: { position: string; record: Record<string, unknown> }[];
+  broken: { position: string; text: string; message: string }[];
+  /** The cursor after the batch's last item. */
+  cursor: string | null;
+  chars: number;
+  /** When its first item was read. */
+  startedAt: number;
+}
+
+const newBatch = (cursor: string | null): Batch => ({
+  records: [],
+  missingId: [],
+  broken: [],
+  cursor,
+  chars: 0,
+  startedAt: Date.now(),
+});
+
+const sizeOf = (batch: Batch): number => batch.records.length + batch.missingId.length + batch.broken.length;
+
+/** The scratch table a batch is copied into before it is inserted into staged_records. */
+const SCRATCH = 'tern_extract_batch';
+const SCRATCH_COLUMNS = ['seq', 'source_id', 'raw', 'source_hash', 'source_updated_at', 'source_position'] as const;
 
 /**
  * Extracts one object from its source into staging, once. Resumable: a checkpoint after each batch holds
- * the last line committed, and a retried attempt skips what is already staged.
+ * the last line committed, and a retried attempt skips what is already staged. The next batch is read while
+ * the previous one is written (one batch in flight).
  */
 export async function extractObject(ctx: ActivityContext, input: ExtractInput): Promise<ExtractResult> {
   const { plan } = await ctx.migration(input.migrationId);
@@ -41,66 +90,18 @@ export async function extractObject(ctx: ActivityContext, input: ExtractInput): 
     const meter = new RequestMeter();
     let read = 0;
     const resumeAfter = checkpoint?.cursor ?? null;
-    let batch: { position: string; record: Record<string, unknown> }[] = [];
-    let brokenBatch: { position: string; text: string; message: string }[] = [];
-    let lastCursor = resumeAfter;
     const scope = { migrationId: input.migrationId, object: input.object };
-
-    const flush = async () => {
-      await ctx.db.transaction(async (tx) => {
-        const unreadable: QuarantineEntry[] = [];
-        if (batch.length > 0) {
-          const rows = batch.map(({ position, record }) => ({
-            migrationId: input.migrationId,
-            object: input.object,
-            sourceId: textOf(record[object.source.id] ?? '').trim(),
-            raw: record,
-            sourceHash: checksum(record),
-            sourceUpdatedAt: object.source.updatedAt ? parseTimestamp(record[object.source.updatedAt]) : null,
-            sourcePosition: position,
-          }));
-          const missingId = rows.filter((r) => r.sourceId === '');
-          const withId = dedupeWithinBatch(rows.filter((r) => r.sourceId !== ''));
-          const inserted =
-            withId.unique.length === 0
-              ? []
-              : await tx
-                  .insert(stagedRecords)
-                  .values(withId.unique)
-                  .onConflictDoNothing()
-                  .returning({ sourceId: stagedRecords.sourceId });
-          const insertedIds = new Set(inserted.map((r) => r.sourceId));
-          // A conflict is either this same line staged by an earlier attempt, or a second row reusing an id.
-          const conflicts = [...withId.unique.filter((r) => !insertedIds.has(r.sourceId)), ...withId.repeats];
-          for (const row of conflicts) {
-            const [existing] = await tx
-              .select({ pos: stagedRecords.sourcePosition })
-              .from(stagedRecords)
-              .where(
-                and(
-                  eq(stagedRecords.migrationId, input.migrationId),
-                  eq(stagedRecords.object, input.object),
-                  eq(stagedRecords.sourceId, row.sourceId),
-                ),
-              );
-            if (existing?.pos === row.sourcePosition) continue;
-            unreadable.push(
-              duplicateIdEntry(
-                object.source.id,
-                { sourceId: row.sourceId, position: row.sourcePosition, raw: row.raw },
-                existing?.pos ?? null,
-              ),
-            );
-          }
-          for (const row of missingId) unreadable.push(missingIdEntry(object.source.id, row.sourcePosition, row.raw));
-        }
-        for (const broken of brokenBatch) unreadable.push(unparseableEntry(broken));
-        await quarantineUnreadable(tx, scope, unreadable, { reread: false });
-        await saveCheckpoint(tx, key, { cursor: lastCursor });
-      });
-      batch = [];
-      brokenBatch = [];
-      Context.current().heartbeat({ cursor: lastCursor });
+    const transport = await scratchTransport(ctx.sql);
+    const write = (batch: Batch) => stageBatch(ctx, { ...scope, idField: object.source.id, key, transport }, batch);
+    let filling = newBatch(resumeAfter);
+    let writing: Promise<void> | undefined;
+    const send = async () => {
+      const full = filling;
+      filling = newBatch(full.cursor);
+      await writing;
+      writing = write(full);
+      // Its failure is thrown where it is awaited (the next send, or the end), not as an unhandled rejection.
+      writing.catch(() => undefined);
     };
 
     const source = await openSource(plan, object, ctx.env, {
@@ -109,18 +110,22 @@ export async function extractObject(ctx: ActivityContext, input: ExtractInput): 
     });
     try {
       for await (const item of source.reader(resumeAfter)) {
-        lastCursor = item.cursor;
-        if (item.kind === 'record') batch.push({ position: item.position, record: item.record });
-        else brokenBatch.push({ position: item.position, text: item.text, message: item.message });
+        if (sizeOf(filling) === 0) filling.startedAt = Date.now();
+        filling.cursor = item.cursor;
+        if (item.kind === 'record') addRecord(filling, object.source, item.position, item.record);
+        else filling.broken.push({ position: item.position, text: item.text, message: item.message });
         read += 1;
-        if (batch.length + brokenBatch.length >= BATCH) await flush();
+        if (sizeOf(filling) >= BATCH_ROWS || filling.chars >= BATCH_CHARS || Date.now() - filling.startedAt >= BATCH_MS)
+          await send();
       }
-      await flush();
+      await send();
+      await writing;
     } finally {
+      await writing?.catch(() => undefined);
       await source.close();
       await meter.record(ctx, { ...key, phase: input.phase }, read);
     }
-    await saveCheckpoint(ctx.db, key, { cursor: lastCursor, done: true });
+    await saveCheckpoint(ctx.db, key, { cursor: filling.cursor, done: true });
   }
   // Staging was just bulk-written: what comes next (rules, loads, reconciliation) must be planned for its size.
   await analyzeStaging(ctx.sql, ['staged_records', 'quarantine']);
@@ -130,6 +135,105 @@ export async function extractObject(ctx: ActivityContext, input: ExtractInput): 
       (select count(*)::int from quarantine where migration_id = ${input.migrationId} and object = ${input.object} and stage = 'extract' and reason_code = 'unparseable_row') as broken,
       (select count(*)::int from quarantine where migration_id = ${input.migrationId} and object = ${input.object} and stage = 'extract' and reason_code <> 'unparseable_row') as duplicates`);
   return { staged: counts?.staged ?? 0, broken: counts?.broken ?? 0, duplicateIds: counts?.duplicates ?? 0 };
+}
+
+/** Adds a read record to the batch, its text for the scratch table built now (while the previous batch is written). */
+function addRecord(
+  batch: Batch,
+  source: { id: string; updatedAt?: string },
+  position: string,
+  record: Record<string, unknown>,
+): void {
+  const sourceId = textOf(record[source.id] ?? '').trim();
+  if (sourceId === '') {
+    batch.missingId.push({ position, record });
+    return;
+  }
+  if (sourceId.includes('\u0000') || position.includes('\u0000'))
+    throw new UnstorableTextError(
+      `${position}: ${source.id} holds a NUL character, which staging cannot store`,
+      'remove the NUL character from the source, then run the phase again',
+    );
+  const raw = JSON.stringify(record);
+  const updatedAt = source.updatedAt ? parseTimestamp(record[source.updatedAt]) : null;
+  const text = [sourceId, raw, checksum(record), updatedAt ? updatedAt.toISOString() : null, position];
+  batch.records.push({ sourceId, position, record, text });
+  batch.chars += raw.length + sourceId.length + position.length;
+}
+
+/**
+ * Stages one batch in one transaction with its checkpoint: its records through COPY into the scratch table and
+ * one INSERT … SELECT in read order (the ordinal follows it), its unreadable items quarantined.
+ *
+ * A record whose source id a staged record already holds is not staged: when that record is this same one (same
+ * position: staged by an earlier attempt that died before its checkpoint) it is skipped, else it is quarantined
+ * as a duplicate id and the first record stands. Ids are looked up once per batch, only when some conflicted.
+ */
+async function stageBatch(
+  ctx: ActivityContext,
+  scope: {
+    migrationId: string;
+    object: string;
+    idField: string;
+    key: CheckpointKey;
+    transport: ScratchTransport;
+  },
+  batch: Batch,
+): Promise<void> {
+  if (sizeOf(batch) === 0) return;
+  await ctx.db.transaction(async (db) => {
+    const tx = transactionClient(db);
+    const unreadable: QuarantineEntry[] = [];
+    const { unique, repeats } = dedupeWithinBatch(batch.records);
+    if (unique.length > 0) {
+      await ensureScratchTable(tx, SCRATCH, SCRATCH_COLUMNS);
+      await copyIntoScratch(
+        tx,
+        scope.transport,
+        SCRATCH,
+        SCRATCH_COLUMNS,
+        unique.map((r, i) => [String(i), ...r.text]),
+      );
+      const inserted = await tx`
+        insert into staged_records
+          (migration_id, object, source_id, raw, source_hash, source_updated_at, source_position)
+        select ${scope.migrationId}, ${scope.object}, source_id, raw::jsonb, source_hash,
+               source_updated_at::timestamptz, source_position
+        from ${tx(SCRATCH)} order by seq::int
+        on conflict do nothing`;
+      if (inserted.count < unique.length || repeats.length > 0) {
+        const ids = [...new Set([...unique, ...repeats].map((r) => r.sourceId))];
+        const staged = await tx<{ source_id: string; source_position: string | null }[]>`
+          select source_id, source_position from staged_records
+          where migration_id = ${scope.migrationId} and object = ${scope.object} and source_id = any(${ids}::text[])`;
+        const firstAt = new Map(staged.map((r) => [r.source_id, r.source_position]));
+        // A conflict is either this same line staged by an earlier attempt, or a second row reusing an id.
+        for (const row of [...unique, ...repeats]) {
+          const first = firstAt.get(row.sourceId);
+          if (first === row.position) continue;
+          unreadable.push(
+            duplicateIdEntry(
+              scope.idField,
+              { sourceId: row.sourceId, position: row.position, raw: row.record },
+              first ?? null,
+            ),
+          );
+        }
+      }
+    }
+    for (const row of batch.missingId) unreadable.push(missingIdEntry(scope.idField, row.position, row.record));
+    for (const broken of batch.broken) unreadable.push(unparseableEntry(broken));
+    await quarantineUnreadable(db, scope, unreadable, { reread: false });
+    await saveCheckpoint(db, scope.key, { cursor: batch.cursor });
+  });
+  Context.current().heartbeat({ cursor: batch.cursor });
+}
+
+/** The postgres.js client of a drizzle transaction on staging: COPY needs the connection itself. */
+function transactionClient(db: { _: { session: unknown } }): postgres.Sql {
+  const session = db._.session;
+  if (!(session instanceof PostgresJsSession)) throw new Error('staging transactions run on postgres.js');
+  return session.client as postgres.Sql;
 }
 
 function dedupeWithinBatch<T extends { sourceId: string }>(rows: T[]): { unique: T[]; repeats: T[] } {
