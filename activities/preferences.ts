@@ -23,7 +23,7 @@ export interface ObjectInput {
   object: string;
 }
 
-const PAGE = 2000;
+const PAGE = 5000;
 
 interface StagedRow {
   source_id: string;
@@ -31,6 +31,7 @@ interface StagedRow {
   raw: Record<string, unknown>;
   source_updated_at: Date | null;
   disposition: string | null;
+  disposition_reason: string | null;
   duplicate_of: string | null;
 }
 
@@ -39,7 +40,7 @@ async function* stagedInOrder(ctx: ActivityContext, migrationId: string, object:
   let after = 0;
   for (;;) {
     const page = await ctx.sql<StagedRow[]>`
-      select source_id, ordinal::float8 as ordinal, raw, source_updated_at, disposition, duplicate_of
+      select source_id, ordinal::float8 as ordinal, raw, source_updated_at, disposition, disposition_reason, duplicate_of
       from staged_records
       where migration_id = ${migrationId} and object = ${object} and ordinal > ${after}
       -- The table's column, not the float8 output column of the same name: only it can use the ordinal index
@@ -53,11 +54,18 @@ async function* stagedInOrder(ctx: ActivityContext, migrationId: string, object:
   }
 }
 
+/** A record's disposition by the rules: a = disposition, b = its reason, c = the survivor it duplicates. */
+interface Disposition {
+  a: string | null;
+  b: string | null;
+  c: string | null;
+}
+
 /** Writes the rules' disposition of many staged records at once. */
 async function setDispositions(
   ctx: ActivityContext,
   input: ObjectInput,
-  rows: { sourceId: string; a: string | null; b: string | null; c: string | null }[],
+  rows: ({ sourceId: string } & Disposition)[],
 ): Promise<void> {
   for (let i = 0; i < rows.length; i += 5000) {
     const chunk = rows.slice(i, i + 5000);
@@ -88,40 +96,65 @@ export interface RulesResult {
 export async function applyRules(ctx: ActivityContext, input: ObjectInput): Promise<RulesResult> {
   const { plan } = await ctx.migration(input.migrationId);
   const object = ctx.object(plan, input.object);
-  await ctx.sql`
-    update staged_records set disposition = null, disposition_reason = null, duplicate_of = null
-    where migration_id = ${input.migrationId} and object = ${input.object} and disposition is not null`;
   const filtered: Record<string, number> = {};
-  const updates: { sourceId: string; a: string | null; b: string | null; c: string | null }[] = [];
   const dedupe = object.dedupe ? new Deduplicator(object.dedupe) : undefined;
-  for await (const page of stagedInOrder(ctx, input.migrationId, input.object)) {
-    for (const row of page) {
-      const rule = firstMatchingFilter(object.filters, row.raw);
-      if (rule !== undefined) {
-        filtered[rule] = (filtered[rule] ?? 0) + 1;
-        updates.push({ sourceId: row.source_id, a: 'filtered', b: rule, c: null });
-        continue;
+  let groups: ReturnType<Deduplicator['result']> | undefined;
+  let changed = 0;
+  let setAside = 0;
+  if (object.filters.length === 0 && !dedupe) {
+    // Without filters or a dedupe rule every record is to be migrated: nothing to read, only earlier rules to undo.
+    const reset = await ctx.sql`
+      update staged_records set disposition = null, disposition_reason = null, duplicate_of = null
+      where migration_id = ${input.migrationId} and object = ${input.object} and disposition is not null`;
+    changed = reset.count;
+  } else {
+    // Each record's disposition as the rules decide it now, beside the one staging holds (an earlier run's): only
+    // records whose disposition differs are written, so rules that did not change rewrite nothing.
+    const held = new Map<string, Disposition>();
+    const decided = new Map<string, Disposition>();
+    for await (const page of stagedInOrder(ctx, input.migrationId, input.object)) {
+      for (const row of page) {
+        if (row.disposition !== null)
+          held.set(row.source_id, { a: row.disposition, b: row.disposition_reason, c: row.duplicate_of });
+        const rule = firstMatchingFilter(object.filters, row.raw);
+        if (rule !== undefined) {
+          filtered[rule] = (filtered[rule] ?? 0) + 1;
+          decided.set(row.source_id, { a: 'filtered', b: rule, c: null });
+          continue;
+        }
+        dedupe?.add({
+          sourceId: row.source_id,
+          ordinal: row.ordinal,
+          updatedAt: row.source_updated_at ? new Date(row.source_updated_at) : null,
+          record: row.raw,
+        });
       }
-      dedupe?.add({
-        sourceId: row.source_id,
-        ordinal: row.ordinal,
-        updatedAt: row.source_updated_at ? new Date(row.source_updated_at) : null,
-        record: row.raw,
-      });
     }
+    groups = dedupe?.result();
+    for (const [sourceId, { survivor }] of groups?.duplicates ?? [])
+      decided.set(sourceId, { a: 'deduplicated', b: object.dedupe!.key.join('+'), c: survivor });
+    const updates: ({ sourceId: string } & Disposition)[] = [];
+    for (const [sourceId, d] of decided) {
+      const h = held.get(sourceId);
+      if (!h || h.a !== d.a || h.b !== d.b || h.c !== d.c) updates.push({ sourceId, ...d });
+    }
+    for (const sourceId of held.keys())
+      if (!decided.has(sourceId)) updates.push({ sourceId, a: null, b: null, c: null });
+    await setDispositions(ctx, input, updates);
+    changed = updates.length;
+    setAside = decided.size;
   }
-  const groups = dedupe?.result();
-  for (const [sourceId, { survivor }] of groups?.duplicates ?? [])
-    updates.push({ sourceId, a: 'deduplicated', b: object.dedupe!.key.join('+'), c: survivor });
-  await setDispositions(ctx, input, updates);
-  // A record the rules now set aside is no longer quarantined for mapping or loading (the plan changed).
-  await ctx.sql`
-    update quarantine q set resolved_at = now()
-    from staged_records s
-    where q.migration_id = ${input.migrationId} and q.object = ${input.object} and q.resolved_at is null
-      and q.stage <> 'extract' and s.migration_id = q.migration_id and s.object = q.object
-      and s.source_id = q.record_key and s.disposition is not null`;
-  await analyzeStaging(ctx.sql, ['staged_records', 'quarantine']);
+  if (setAside > 0) {
+    // A record the rules now set aside is no longer quarantined for mapping or loading (the plan changed).
+    await ctx.sql`
+      update quarantine q set resolved_at = now()
+      from staged_records s
+      where q.migration_id = ${input.migrationId} and q.object = ${input.object} and q.resolved_at is null
+        and q.stage <> 'extract' and s.migration_id = q.migration_id and s.object = q.object
+        and s.source_id = q.record_key and s.disposition is not null`;
+  }
+  // The planner's statistics change only with the dispositions (the extraction just before analysed the rest).
+  if (changed > 0) await analyzeStaging(ctx.sql, ['staged_records', 'quarantine']);
   return {
     object: input.object,
     filtered,
