@@ -5,7 +5,7 @@ import type { ActivityContext } from './deps';
 /** What a delta reads of one object's source (activities/delta.ts), and the id comparison of a `changed` read. */
 
 /** Staged ids compared with the source's per query. */
-export const ID_PAGE = 5000;
+export const ID_PAGE = 50_000;
 
 export type ReadPlan =
   | { scope: 'whole'; reason: string }

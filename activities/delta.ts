@@ -5,7 +5,7 @@ import { chooseRead, compareIds, ID_PAGE, type ReadPlan } from './delta-read';
 import { checksum } from '../plan/checksum';
 import { textOf } from '../plan/text';
 import { appendAudit } from '../staging/audit';
-import { analyzeStaging } from '../staging/analyze';
+import { analyzeStaging, worthAnalyzing } from '../staging/analyze';
 import type { ActivityContext } from './deps';
 import { RequestMeter } from './meter';
 import { parseTimestamp } from './extract';
@@ -271,7 +271,10 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
       );
     }
   }
-  await analyzeStaging(ctx.sql, ['staged_records', 'quarantine']);
+  const [staged] = await ctx.sql<{ n: number }[]>`
+    select count(*)::int as n from staged_records where migration_id = ${m} and object = ${o}`;
+  if (worthAnalyzing(result.inserted + result.updated + result.deleted + result.unreadable, staged?.n ?? 0))
+    await analyzeStaging(ctx.sql, ['staged_records', 'quarantine']);
   await meter.record(ctx, { migrationId: m, phase: 'delta', object: o, stage: 'extract' }, result.read);
   const [now] = await ctx.sql<{ watermark: Date | string | null }[]>`
     select max(source_updated_at) as watermark from staged_records where migration_id = ${m} and object = ${o}`;

@@ -2,7 +2,14 @@ import { refOf } from './load';
 import type { TargetRecords, TargetRow } from '../connectors/target';
 import { checksum, differingFields } from '../plan/checksum';
 import { addSourceValue, addTargetValue, amountFormatOf, settleSum, type Disposition } from '../plan/sum-equation';
-import { addOutsideScope, countDispositions, READ_BACK_PAGE, readBackScope, scopeOf } from './reconcile-counts';
+import {
+  addOutsideScope,
+  countDispositions,
+  READ_BACK_PAGE,
+  readBackScope,
+  scopeOf,
+  type ReadBackScope,
+} from './reconcile-counts';
 import {
   resumedReadBack,
   type MismatchExample,
@@ -12,7 +19,7 @@ import {
   type ReconcileInput,
 } from './reconciliation';
 import { appendAudit } from '../staging/audit';
-import { analyzeStaging } from '../staging/analyze';
+import { analyzeStaging, worthAnalyzing } from '../staging/analyze';
 import { reconciliations } from '../staging/schema';
 import { checkFidelityAs, fidelityPlan } from '../plan/fidelity';
 import { columnKindOf } from '../plan/target-values';
@@ -29,13 +36,26 @@ import { RequestMeter } from './meter';
 export async function reconcileObject(ctx: ActivityContext, input: ReconcileInput): Promise<ObjectReconciliation> {
   // Reading an object back at a vendor's rate can take longer than one attempt may run: every page heartbeats
   // its cursor and running counts, and a retry carries on from there instead of starting over.
-  await analyzeStaging(ctx.sql, ['staged_records', 'id_map', 'quarantine', 'conflicts']); // loads bulk-wrote them
-  return whileAlive(undefined, (live) => reconcileAlive(ctx, input, live));
+  const coverage = await readBackScope(ctx, input.migrationId, input.object, input.phase, input.readBack);
+  // Loads bulk-wrote these tables; a delta that touched a few records leaves the statistics true.
+  if (await writtenInBulk(ctx, input, coverage.since))
+    await analyzeStaging(ctx.sql, ['staged_records', 'id_map', 'quarantine', 'conflicts']);
+  return whileAlive(undefined, (live) => reconcileAlive(ctx, input, coverage, live));
+}
+
+/** Whether the ledger rows written since `since` (all of them without one) warrant fresh statistics. */
+async function writtenInBulk(ctx: ActivityContext, input: ReconcileInput, since: string | null): Promise<boolean> {
+  if (since === null) return true;
+  const [row] = await ctx.sql<{ total: number; touched: number }[]>`
+    select count(*)::int as total, count(*) filter (where updated_at > ${since}::timestamptz)::int as touched
+    from id_map where migration_id = ${input.migrationId} and object = ${input.object}`;
+  return worthAnalyzing(row?.touched ?? 0, row?.total ?? 0);
 }
 
 async function reconcileAlive(
   ctx: ActivityContext,
   input: ReconcileInput,
+  coverage: ReadBackScope,
   live: Liveness,
 ): Promise<ObjectReconciliation> {
   const { plan } = await ctx.migration(input.migrationId);
@@ -49,7 +69,6 @@ async function reconcileAlive(
   const sample = input.phase === 'sample';
   const inScope = scopeOf(ctx, sample);
   const c = await countDispositions(ctx, m, o, sample);
-  const coverage = await readBackScope(ctx, m, o, input.phase, input.readBack);
   const touched = coverage.since ? ctx.sql`and i.updated_at > ${coverage.since}::timestamptz` : ctx.sql``;
   const openConflicts = new Set(
     (
