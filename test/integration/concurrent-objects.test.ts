@@ -1,4 +1,7 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import type { TernSettings } from '../../common/config';
 import { startPhase } from '../../scripts/client/phases';
@@ -95,5 +98,15 @@ describe('objects of a phase load concurrently where their references allow', ()
       history,
       `${s.migrationId}/full`,
     );
+  });
+
+  it('replays phases and object loads recorded before objects ran concurrently', async () => {
+    const dir = path.join(__dirname, '../fixtures/histories');
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.bin'));
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    for (const file of files) {
+      const history = temporal.api.history.v1.History.decode(fs.readFileSync(path.join(dir, file)));
+      await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.TERN_WORKFLOW_BUNDLE! } }, history, file);
+    }
   });
 });
