@@ -11,7 +11,7 @@ import { connectStaging } from '../../staging/db';
 import { startPhase } from '../client/phases';
 import { ensureTemporal } from '../stack/temporal';
 import { startWorker } from './worker-process';
-import { SANDBOX_CREDENTIALS } from './zendesk-front';
+import { SANDBOX_CREDENTIALS, sandboxPlanText } from './zendesk-front';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -37,17 +37,7 @@ export interface FrontBudgetFigures {
  * that enforces Front's documented limit.
  */
 function frontAtDocumentedLimits(name: string, zendeskUrl: string, frontUrl: string, dir: string) {
-  const text = fs
-    .readFileSync(path.join(ROOT, 'examples/zendesk-to-front.yaml'), 'utf8')
-    .replace('https://acme.zendesk.com', zendeskUrl)
-    .replace('https://api2.frontapp.com', frontUrl)
-    .replace(
-      'emailEnv: ZENDESK_EMAIL, tokenEnv: ZENDESK_API_TOKEN',
-      'emailEnv: TERN_SANDBOX_ZENDESK_EMAIL, tokenEnv: TERN_SANDBOX_ZENDESK_TOKEN',
-    )
-    .replace('tokenEnv: FRONT_API_TOKEN', 'tokenEnv: TERN_SANDBOX_FRONT_TOKEN')
-    .replace('budget: { ratePerSecond: 11.66 }', 'budget: { ratePerSecond: 1000, exceedDocumented: true }')
-    .replace('name: zendesk-to-front', `name: ${name}`);
+  const text = sandboxPlanText(name, zendeskUrl, frontUrl, { frontAtDocumentedLimit: true });
   const budget = /target:[\s\S]*?budget: \{ ratePerSecond: ([\d.]+) \}/.exec(text);
   if (!budget) throw new Error("examples/zendesk-to-front.yaml: the target's budget line is not where the bench looks");
   const file = path.join(dir, 'plan.yaml');

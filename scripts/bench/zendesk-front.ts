@@ -27,7 +27,18 @@ export const SANDBOX_CREDENTIALS = {
  * examples/zendesk-to-front.yaml pointed at two sandboxes: their URLs, their credentials (by variable name),
  * and their raised limits (so the engine, not the fake, is what is measured), under its own name.
  */
-export function sandboxPlan(name: string, zendeskUrl: string, frontUrl: string, dir: string): LoadedPlan {
+/**
+ * examples/zendesk-to-front.yaml pointed at two sandboxes with the sandboxes' credentials. Both budgets are raised
+ * past the vendors' documented limits unless `frontAtDocumentedLimit`: then only Zendesk's is (Front's budget is
+ * the one measured, as the example states it).
+ */
+export function sandboxPlanText(
+  name: string,
+  zendeskUrl: string,
+  frontUrl: string,
+  options: { frontAtDocumentedLimit?: boolean } = {},
+): string {
+  const raised = 'budget: { ratePerSecond: 1000, exceedDocumented: true }';
   const text = fs
     .readFileSync(path.join(ROOT, 'examples/zendesk-to-front.yaml'), 'utf8')
     .replace('https://acme.zendesk.com', zendeskUrl)
@@ -37,8 +48,16 @@ export function sandboxPlan(name: string, zendeskUrl: string, frontUrl: string, 
       'emailEnv: TERN_SANDBOX_ZENDESK_EMAIL, tokenEnv: TERN_SANDBOX_ZENDESK_TOKEN',
     )
     .replace('tokenEnv: FRONT_API_TOKEN', 'tokenEnv: TERN_SANDBOX_FRONT_TOKEN')
-    .replace(/budget: \{ ratePerSecond: [\d.]+ \}/g, 'budget: { ratePerSecond: 1000, exceedDocumented: true }')
     .replace('name: zendesk-to-front', `name: ${name}`);
+  const budget = /budget: \{ ratePerSecond: [\d.]+ \}/;
+  // The source's budget comes first in the example, the target's second.
+  return options.frontAtDocumentedLimit
+    ? text.replace(budget, raised)
+    : text.replace(new RegExp(budget.source, 'g'), raised);
+}
+
+export function sandboxPlan(name: string, zendeskUrl: string, frontUrl: string, dir: string): LoadedPlan {
+  const text = sandboxPlanText(name, zendeskUrl, frontUrl);
   const file = path.join(dir, 'plan.yaml');
   fs.writeFileSync(file, text);
   return parsePlan(text, file);
