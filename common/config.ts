@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { ConfigError } from './errors';
+import type { KeySource } from './keys';
 
 /** Where Tern keeps its local state (embedded database, Temporal dev server files). Git-ignored. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -22,6 +23,8 @@ export interface TernSettings {
   toolsDir: string;
   temporal: TemporalSettings;
   taskQueue: string;
+  /** The audit chain's key ring (common/keys.ts): TERN_AUDIT_KEY, else TERN_AUDIT_KEY_FILE, else keys/audit.key. */
+  auditKey: KeySource;
 }
 
 /** Reads Tern's settings from the environment, once, in one place. */
@@ -50,6 +53,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): TernSettings
     homeDir,
     toolsDir,
     taskQueue: env.TERN_TASK_QUEUE?.trim() || 'tern',
+    auditKey: keySource(env, homeDir, 'audit'),
     temporal: {
       address,
       namespace: env.TEMPORAL_NAMESPACE?.trim() || 'default',
@@ -65,6 +69,24 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): TernSettings
           : undefined,
       uiUrl: (env.TEMPORAL_UI_URL?.trim() || 'http://localhost:8233').replace(/\/$/, ''),
     },
+  };
+}
+
+/**
+ * Where a purpose's key ring comes from: `TERN_<PURPOSE>_KEY` holds it; else the file `TERN_<PURPOSE>_KEY_FILE`
+ * names; else `<homeDir>/keys/<purpose>.key`, which Tern creates on first use.
+ */
+export function keySource(env: NodeJS.ProcessEnv, homeDir: string, purpose: string): KeySource {
+  const variable = `TERN_${purpose.toUpperCase()}_KEY`;
+  const fileVariable = `${variable}_FILE`;
+  const named = env[fileVariable]?.trim();
+  return {
+    purpose,
+    variable,
+    inline: () => env[variable]?.trim() || undefined,
+    file: named ? path.resolve(named) : path.join(homeDir, 'keys', `${purpose}.key`),
+    fileVariable,
+    fileNamed: Boolean(named),
   };
 }
 
