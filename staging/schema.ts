@@ -221,6 +221,11 @@ export const reconciliations = pgTable(
     /** The fidelity check's findings (fields checked, records, mismatches by field); null before it existed. */
     fidelity: jsonb('fidelity'),
     ok: boolean('ok').notNull(),
+    /**
+     * The audit chain's head when this proof was recorded (staging/audit.ts `AuditHead`): its last entry's
+     * position, id and hash. `tern audit verify` finds a chain whose tail was cut below a recorded head.
+     */
+    auditHead: jsonb('audit_head'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('reconciliations_migration_idx').on(t.migrationId, t.phase)],
@@ -265,7 +270,6 @@ export const rateBudgets = pgTable('rate_budgets', {
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
-/** Append-only audit log; each entry's hash covers the previous one (a chain of custody). */
 /**
  * Resources a SaaS target adapter created or learned besides the records of a plan object, so loads can find
  * them again and a rollback can remove them: the tags Tern created in Front, the conversation a ticket's
@@ -312,6 +316,10 @@ export const vendorRequests = pgTable(
   (t) => [primaryKey({ columns: [t.migrationId, t.phase, t.object, t.stage, t.vendor] })],
 );
 
+/**
+ * Append-only audit log, one chain per migration: each entry's keyed hash covers the previous entry's hash (a
+ * chain of custody that cannot be rewritten without the key, which is held outside this database).
+ */
 export const auditLog = pgTable(
   'audit_log',
   {
@@ -322,7 +330,10 @@ export const auditLog = pgTable(
     action: text('action').notNull(),
     details: jsonb('details').notNull(),
     prevHash: text('prev_hash'),
+    /** HMAC-SHA256 of the entry and `prev_hash` under the key `key_id` names; sha256 for entries written unkeyed. */
     hash: text('hash').notNull(),
+    /** The fingerprint of the key the entry was signed with (common/keys.ts); null: written before entries were keyed. */
+    keyId: text('key_id'),
   },
   (t) => [index('audit_log_migration_idx').on(t.migrationId, t.id)],
 );
