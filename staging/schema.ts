@@ -41,6 +41,23 @@ export const migrations = pgTable('migrations', {
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
+/**
+ * Every version of a migration's plan, by hash. A phase pins the hash of the plan it started with and its
+ * activities load that version, whatever `migrations.plan` (the current plan) became since.
+ */
+export const planVersions = pgTable(
+  'plan_versions',
+  {
+    migrationId: text('migration_id')
+      .notNull()
+      .references(() => migrations.id, { onDelete: 'cascade' }),
+    planHash: text('plan_hash').notNull(),
+    plan: jsonb('plan').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.migrationId, t.planHash] })],
+);
+
 /** One execution of one phase. */
 export const runs = pgTable(
   'runs',
