@@ -4,6 +4,7 @@ import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { PlanError } from '../common/errors';
 import { checksum } from './checksum';
+import { customModules } from './custom';
 import { DATABASE_PAGE_SIZE, DATABASE_TARGET_KINDS, planSchema, type Plan } from './schema';
 import { parseMappingFile } from './suggest';
 import { TRANSFORM_NAMES, TRANSFORMS, transformArgs, transformName, type TransformSpec } from './transforms';
@@ -66,10 +67,12 @@ export function parsePlan(text: string, file: string, options: PlanLoadOptions =
   const data: unknown = doc.toJS();
   const baseDir = path.dirname(path.resolve(file));
   const mappingIssues = resolveAliasesFiles(data, baseDir, options);
+  const modules = customModules(data, baseDir);
   const result = planSchema.safeParse(pageSizeDefaults(data));
   // Cross-checks read the raw data defensively, so one run reports shape errors and reference errors together.
   const issues = [
     ...mappingIssues,
+    ...modules.issues,
     ...(result.success ? [] : zodIssues(result.error, doc, lineCounter)),
     ...crossChecks(data),
   ];
@@ -79,6 +82,8 @@ export function parsePlan(text: string, file: string, options: PlanLoadOptions =
       issues.map((i) => ({ ...i, line: i.line ?? lineOf(doc, lineCounter, i.path) })),
     );
   }
+  // Each module's content hash goes into the plan, so the plan's hash changes when a module does.
+  for (const [name, sha256] of Object.entries(modules.sha256)) result.data.customTransforms[name]!.sha256 = sha256;
   return { plan: result.data, file, baseDir, hash: checksum(result.data), text };
 }
 

@@ -275,11 +275,20 @@ export const planSchema = z.strictObject({
   ]),
   target: z.discriminatedUnion('kind', [postgresTargetSchema, frontTargetSchema, attioTargetSchema]),
   /**
-   * The plan's own transforms, written in TypeScript: name → module (relative to the plan file) and the
-   * exported function `(value, ctx) => newValue` (throw RecordRejection to quarantine).
+   * The plan's own transforms, written in TypeScript: name → module (a file inside the plan's folder, named
+   * relative to the plan file) and the exported function `(value, ctx) => newValue` (throw RecordRejection to
+   * quarantine). `sha256` is Tern's: the module's content hash, set when the plan is loaded (so it is part of the
+   * plan's hash) and checked by workers before they run the module; a plan file leaves it out.
    */
   customTransforms: z
-    .record(identifier, z.strictObject({ module: z.string().min(1), export: z.string().min(1).default('default') }))
+    .record(
+      identifier,
+      z.strictObject({
+        module: z.string().min(1),
+        export: z.string().min(1).default('default'),
+        sha256: z.string().optional(),
+      }),
+    )
     .default({}),
   objects: z.array(objectPlanSchema).min(1, 'a plan migrates at least one object'),
 });

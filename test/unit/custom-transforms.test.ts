@@ -54,9 +54,12 @@ describe('loadCustomTransforms', () => {
   });
 
   it('names customTransforms.<name> and the resolved path when the module cannot be loaded', () => {
-    const { plan, baseDir } = load('customTransforms:\n  initials: { module: ./missing.ts, export: initials }', [
+    // A stored plan whose module went away since (a plan file naming a missing module does not load).
+    const loaded = load('customTransforms:\n  initials: { module: ./names.ts, export: initials }', [
       '{ from: name, to: name }',
     ]);
+    const { baseDir } = loaded;
+    const plan = { ...loaded.plan, customTransforms: { initials: { module: './missing.ts', export: 'initials' } } };
     const err = planError(() => loadCustomTransforms(plan, baseDir));
     // Under jest the loader's error comes from another realm and prints as "Error: Cannot find module …".
     expect(err.message).toMatch(
@@ -152,7 +155,9 @@ describe('plan validation of custom transform names', () => {
   it('accepts a name declared under customTransforms, with arguments', () => {
     const { plan } = load(ALL, ["{ from: name, to: name, transform: [trim, { initials: { sep: '.' } }] }"]);
     expect(plan.objects[0]!.fields[1]!.transform).toEqual(['trim', { initials: { sep: '.' } }]);
-    expect(plan.customTransforms.withCountry).toEqual({ module: './names.ts', export: 'default' });
+    const { sha256, ...declared } = plan.customTransforms.withCountry!;
+    expect(declared).toEqual({ module: './names.ts', export: 'default' });
+    expect(sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('rejects an undeclared name, listing the declared ones', () => {
