@@ -14,6 +14,10 @@ export interface TemporalSettings {
   tls?: { certPath: string; keyPath: string; serverNameOverride?: string; caPath?: string };
   /** Base URL of the Web UI, for links printed to people. */
   uiUrl: string;
+  /** The payload codec's key ring: TERN_PAYLOAD_KEY, else TERN_PAYLOAD_KEY_FILE, else keys/payload.key. */
+  payloadKey: KeySource;
+  /** The bearer tokens `tern codec-server` accepts: TERN_CODEC_KEY, else TERN_CODEC_KEY_FILE, else keys/codec.key. */
+  codecKey: KeySource;
 }
 
 export interface TernSettings {
@@ -68,6 +72,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): TernSettings
             }
           : undefined,
       uiUrl: (env.TEMPORAL_UI_URL?.trim() || 'http://localhost:8233').replace(/\/$/, ''),
+      payloadKey: keySource(env, homeDir, 'payload'),
+      codecKey: keySource(env, homeDir, 'codec'),
     },
   };
 }

@@ -1,7 +1,7 @@
 import { loadSettings } from '../common/config';
 import { describeError } from '../common/errors';
 import { logger } from '../common/logger';
-import { connectWorker } from '../common/temporal';
+import { connectWorker, ternDataConverter } from '../common/temporal';
 import { openStagingForProcess } from '../scripts/stack/database';
 import { createTernWorker, createVendorWorkers } from './worker';
 
@@ -11,7 +11,13 @@ export async function runWorkerProcess(): Promise<void> {
   const processStaging = await openStagingForProcess(settings);
   const { staging } = processStaging;
   const connection = await connectWorker(settings.temporal);
-  const options = { connection, namespace: settings.temporal.namespace, taskQueue: settings.taskQueue, staging };
+  const options = {
+    connection,
+    namespace: settings.temporal.namespace,
+    taskQueue: settings.taskQueue,
+    staging,
+    dataConverter: ternDataConverter(settings.temporal),
+  };
   const worker = await createTernWorker(options);
   const vendorWorkers = await createVendorWorkers(options);
   const all = [worker, ...vendorWorkers];

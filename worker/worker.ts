@@ -1,3 +1,4 @@
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type TernActivities } from '../activities';
 import { loadTaskQueue, VENDOR_TARGETS } from '../workflows/ids';
@@ -8,6 +9,8 @@ export interface TernWorkerOptions {
   namespace: string;
   taskQueue: string;
   staging: Staging;
+  /** common/temporal.ts `ternDataConverter`: payloads encrypted, failure messages encoded. */
+  dataConverter: DataConverter;
   /** A prebuilt workflow bundle (tests build it once); otherwise the worker bundles workflows/ itself. */
   workflowBundlePath?: string;
   env?: NodeJS.ProcessEnv;
@@ -20,6 +23,7 @@ export async function createTernWorker(options: TernWorkerOptions): Promise<Work
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
+    dataConverter: options.dataConverter,
     activities: createActivities({ staging: options.staging, env: options.env }),
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: require.resolve('../workflows') }),
     maxConcurrentActivityTaskExecutions: 8,
@@ -43,6 +47,7 @@ export async function createVendorWorkers(
         connection: options.connection,
         namespace: options.namespace,
         taskQueue: loadTaskQueue(options.taskQueue, vendor),
+        dataConverter: options.dataConverter,
         activities: { loadPage: activities.loadPage },
         maxConcurrentActivityTaskExecutions: options.concurrentPages ?? 4,
       }),

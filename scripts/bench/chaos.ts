@@ -7,7 +7,7 @@ import axios from 'axios';
 import { loadSettings, type TernSettings } from '../../common/config';
 import { ConfigError, describeError } from '../../common/errors';
 import { seededRandom } from '../../common/random';
-import { connectClient } from '../../common/temporal';
+import { connectClient, FAILURE_CONVERTER_PATH } from '../../common/temporal';
 import { parsePlan, type LoadedPlan } from '../../plan/load';
 import { attioSandbox, createAttioAttribute } from '../../sandboxes/attio';
 import { startSandbox, type RunningSandbox } from '../../sandboxes/core/server';
@@ -795,6 +795,7 @@ export async function chaosBench(options: ChaosOptions): Promise<ChaosFigures> {
     options.say('building the workflow bundle');
     const { code } = await bundleWorkflowCode({
       workflowsPath: require.resolve('../../workflows'),
+      failureConverterPath: FAILURE_CONVERTER_PATH,
       logger: { trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => options.say(m), log() {} },
     });
     const bundlePath = path.join(dir, 'workflow-bundle.js');

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type postgres from 'postgres';
 import { loadSettings, type TernSettings } from '../../common/config';
-import { connectClient, connectWorker } from '../../common/temporal';
+import { connectClient, connectWorker, ternDataConverter } from '../../common/temporal';
 import { parsePlan, type LoadedPlan } from '../../plan/load';
 import { connectStaging, openSql, type Staging } from '../../staging/db';
 import { runTernWorkers } from '../../worker/worker';
@@ -483,7 +483,13 @@ export async function sqlBench(
         const connection = await connectWorker(settings.temporal);
         try {
           return await runTernWorkers(
-            { connection, namespace: settings.temporal.namespace, taskQueue: settings.taskQueue, staging },
+            {
+              connection,
+              namespace: settings.temporal.namespace,
+              taskQueue: settings.taskQueue,
+              staging,
+              dataConverter: ternDataConverter(settings.temporal),
+            },
             () => bothSizes((rows) => runSize(ctx, rows, naiveRowsPerSecond)),
           );
         } finally {

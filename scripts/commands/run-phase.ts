@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { loadSettings, redactUrl, type TernSettings } from '../../common/config';
-import { connectClient, connectWorker } from '../../common/temporal';
+import { connectClient, connectWorker, ternDataConverter } from '../../common/temporal';
 import type { LoadedPlan } from '../../plan/load';
 import type { Staging } from '../../staging/db';
 import { runTernWorkers } from '../../worker/worker';
@@ -86,7 +86,13 @@ export async function runPhase<P extends RunnablePhase>(
       const connection = await connectWorker(settings.temporal);
       try {
         return await runTernWorkers(
-          { connection, namespace: settings.temporal.namespace, taskQueue: settings.taskQueue, staging },
+          {
+            connection,
+            namespace: settings.temporal.namespace,
+            taskQueue: settings.taskQueue,
+            staging,
+            dataConverter: ternDataConverter(settings.temporal),
+          },
           begin,
         );
       } finally {

@@ -7,13 +7,14 @@ import type { TernSettings } from '../../common/config';
 import { startPhase } from '../../scripts/client/phases';
 import type { Staging } from '../../staging/db';
 import { objectWorkflowId, type ObjectProgress } from '../../workflows/phase';
-import { testClient, testSettings, testStaging, withWorker } from '../support/harness';
+import { ternDataConverter } from '../../common/temporal';
+import { payloadValue, testClient, testSettings, testStaging, withWorker } from '../support/harness';
 import { dropObjectsScenario, objectsScenario, type ObjectsScenario } from '../support/objects-scenario';
 
 type History = Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>;
 
 /** What the phase's own history says about its object children, in the order it happened (event ids). */
-function childEvents(history: History) {
+async function childEvents(settings: TernSettings, history: History) {
   const at = { initiated: new Map<string, number>(), started: new Map<string, number>() };
   const completed = new Map<string, number>();
   /** The first event at which each object's progress said all its records were loaded. */
@@ -28,7 +29,7 @@ function childEvents(history: History) {
     if (done) completed.set(done, id);
     const signal = event.workflowExecutionSignaledEventAttributes;
     if (signal?.signalName === 'objectProgress') {
-      const progress = JSON.parse(Buffer.from(signal.input!.payloads![0]!.data!).toString('utf8')) as ObjectProgress;
+      const progress = await payloadValue<ObjectProgress>(settings, signal.input!.payloads![0]!);
       if ((progress.stage === 'reconciling' || progress.stage === 'done') && !loaded.has(progress.object))
         loaded.set(progress.object, id);
     }
@@ -82,7 +83,7 @@ describe('objects of a phase load concurrently where their references allow', ()
     expect(await targetCount(s, 'contacts')).toBe(500);
 
     const history = await client.workflow.getHandle(`${s.migrationId}/full`).fetchHistory();
-    const events = childEvents(history);
+    const events = await childEvents(settings, history);
     const id = (object: string) => objectWorkflowId(s.migrationId, 'full', object);
     // Both independent objects were running before either of them finished.
     const firstFinished = Math.min(events.completed.get(id('accounts'))!, events.completed.get(id('products'))!);
@@ -94,7 +95,10 @@ describe('objects of a phase load concurrently where their references allow', ()
 
     // The new run replays on this code (its patch marker is in the history).
     await Worker.runReplayHistory(
-      { workflowBundle: { codePath: process.env.TERN_WORKFLOW_BUNDLE! } },
+      {
+        workflowBundle: { codePath: process.env.TERN_WORKFLOW_BUNDLE! },
+        dataConverter: ternDataConverter(settings.temporal),
+      },
       history,
       `${s.migrationId}/full`,
     );

@@ -10,6 +10,7 @@ import { objectWorkflowId } from '../../workflows/phase';
 import {
   customerScenario,
   dropScenario,
+  payloadValue,
   testClient,
   testEnv,
   testSettings,
@@ -72,8 +73,7 @@ describe('an object loaded in parallel source-id ranges', () => {
     for (const event of history.events ?? []) {
       const scheduled = event.activityTaskScheduledEventAttributes;
       if (scheduled?.activityType?.name === 'loadPage') {
-        const data = scheduled.input!.payloads![0]!.data!;
-        inputs.push(JSON.parse(Buffer.from(data).toString('utf8')) as (typeof inputs)[number]);
+        inputs.push(await payloadValue<(typeof inputs)[number]>(settings, scheduled.input!.payloads![0]!));
         open.add(String(event.eventId));
         mostInFlight = Math.max(mostInFlight, open.size);
       }

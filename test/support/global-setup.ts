@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { loadSettings } from '../../common/config';
+import { generateKeyText } from '../../common/keys';
+import { FAILURE_CONVERTER_PATH } from '../../common/temporal';
 import { ensureTemporalCli, startDevServer, type DevServer } from '../../scripts/stack/temporal';
 import { ensureTestDatabase } from './database';
 import { freePort } from './wait';
@@ -18,6 +20,8 @@ declare global {
  */
 export default async function globalSetup(): Promise<void> {
   process.env.TERN_LOG_LEVEL ??= 'warn';
+  // One payload key for the run, shared by the tests and the processes they start; nothing written under .tern/.
+  process.env.TERN_PAYLOAD_KEY ??= generateKeyText();
   const settings = loadSettings();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-test-'));
   globalThis.__ternTestDir = dir;
@@ -38,7 +42,11 @@ export default async function globalSetup(): Promise<void> {
   globalThis.__ternTestServer = server;
   process.env.TERN_TEST_TEMPORAL_ADDRESS = server.address;
 
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    logger: quietLogger,
+  });
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   fs.writeFileSync(bundlePath, code);
   process.env.TERN_WORKFLOW_BUNDLE = bundlePath;

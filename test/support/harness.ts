@@ -3,8 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { Worker } from '@temporalio/worker';
-import { connectWorker } from '../../common/temporal';
+import { connectWorker, payloadCodec, ternDataConverter } from '../../common/temporal';
 import { loadSettings, type TernSettings } from '../../common/config';
 import { parsePlan, type LoadedPlan } from '../../plan/load';
 import { connectStaging, type Staging } from '../../staging/db';
@@ -79,9 +80,20 @@ export async function testStaging(): Promise<Staging> {
   return connectStaging(testEnv().databaseUrl);
 }
 
+/** A client as Tern makes them (payloads encrypted with the run's payload key). */
 export async function testClient(settings: TernSettings): Promise<Client> {
   const connection = await Connection.connect({ address: settings.temporal.address });
-  return new Client({ connection, namespace: settings.temporal.namespace });
+  return new Client({
+    connection,
+    namespace: settings.temporal.namespace,
+    dataConverter: ternDataConverter(settings.temporal),
+  });
+}
+
+/** A payload as a history holds it (encrypted), decrypted and converted as Tern's clients and workers do. */
+export async function payloadValue<T>(settings: TernSettings, payload: Payload): Promise<T> {
+  const [decoded] = await payloadCodec(settings.temporal).decode([payload]);
+  return defaultPayloadConverter.fromPayload<T>(decoded!);
 }
 
 /** Runs `fn` while a Tern worker (prebuilt bundle) serves the test's task queue. */
@@ -92,7 +104,13 @@ export async function withWorker<T>(
 ): Promise<T> {
   const connection = await connectWorker(settings.temporal);
   try {
-    const options = { connection, namespace: settings.temporal.namespace, taskQueue: settings.taskQueue, staging };
+    const options = {
+      connection,
+      namespace: settings.temporal.namespace,
+      taskQueue: settings.taskQueue,
+      staging,
+      dataConverter: ternDataConverter(settings.temporal),
+    };
     const worker = await createTernWorker(options);
     const vendors = await createVendorWorkers(options);
     const running = vendors.map((w) => w.run());
