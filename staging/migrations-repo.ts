@@ -1,12 +1,15 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { TernError } from '../common/errors';
 import type { Plan } from '../plan/schema';
 import { appendAudit } from './audit';
 import type { StagingDb } from './db';
-import { migrations } from './schema';
+import { migrations, planVersions } from './schema';
 
 /** A migration id that staging does not know. */
 export class UnknownMigrationError extends TernError {}
+
+/** A plan version a phase pinned that staging does not hold. */
+export class UnknownPlanVersionError extends TernError {}
 
 export interface StoredMigration {
   id: string;
@@ -15,12 +18,14 @@ export interface StoredMigration {
   planHash: string;
 }
 
-/** Creates the migration or updates its plan; the plan stored here is what workers execute. */
+/**
+ * Creates the migration or makes this plan its current one, keeping every version by hash (`plan_versions`):
+ * a running phase goes on loading the version it pinned. The change and its audit entry are one transaction.
+ */
 export async function saveMigration(
   db: StagingDb,
   input: { id: string; plan: Plan; planHash: string; actor: string },
 ): Promise<{ created: boolean; planChanged: boolean }> {
-  const [existing] = await db.select().from(migrations).where(eq(migrations.id, input.id));
   const values = {
     name: input.plan.name,
     plan: input.plan,
@@ -28,34 +33,51 @@ export async function saveMigration(
     sourceKind: input.plan.source.kind,
     targetKind: input.plan.target.kind,
   };
-  if (!existing) {
-    await db
+  return db.transaction(async (tx) => {
+    const created = await tx
       .insert(migrations)
       .values({ id: input.id, ...values })
+      .onConflictDoNothing()
+      .returning({ id: migrations.id });
+    await tx
+      .insert(planVersions)
+      .values({ migrationId: input.id, planHash: input.planHash, plan: input.plan })
       .onConflictDoNothing();
-    await appendAudit(db, {
+    if (created.length > 0) {
+      await appendAudit(tx, {
+        migrationId: input.id,
+        actor: input.actor,
+        action: 'migration.created',
+        details: { planHash: input.planHash, name: input.plan.name },
+      });
+      return { created: true, planChanged: false };
+    }
+    // Locked until the transaction ends: two operators saving plans at once record each change once, in order.
+    const [existing] = await tx
+      .select({ planHash: migrations.planHash })
+      .from(migrations)
+      .where(eq(migrations.id, input.id))
+      .for('update');
+    if (!existing || existing.planHash === input.planHash) return { created: false, planChanged: false };
+    await tx
+      .update(migrations)
+      .set({ ...values, updatedAt: new Date() })
+      .where(eq(migrations.id, input.id));
+    await appendAudit(tx, {
       migrationId: input.id,
       actor: input.actor,
-      action: 'migration.created',
-      details: { planHash: input.planHash, name: input.plan.name },
+      action: 'plan.changed',
+      details: { from: existing.planHash, to: input.planHash },
     });
-    return { created: true, planChanged: false };
-  }
-  if (existing.planHash === input.planHash) return { created: false, planChanged: false };
-  await db
-    .update(migrations)
-    .set({ ...values, updatedAt: new Date() })
-    .where(eq(migrations.id, input.id));
-  await appendAudit(db, {
-    migrationId: input.id,
-    actor: input.actor,
-    action: 'plan.changed',
-    details: { from: existing.planHash, to: input.planHash },
+    return { created: false, planChanged: true };
   });
-  return { created: false, planChanged: true };
 }
 
-export async function getMigration(db: StagingDb, id: string): Promise<StoredMigration> {
+/**
+ * The migration with its current plan, or, given a plan hash (the one a phase pinned), with that version of
+ * its plan.
+ */
+export async function getMigration(db: StagingDb, id: string, planHash?: string): Promise<StoredMigration> {
   const [row] = await db.select().from(migrations).where(eq(migrations.id, id));
   if (!row) {
     throw new UnknownMigrationError(
@@ -63,5 +85,18 @@ export async function getMigration(db: StagingDb, id: string): Promise<StoredMig
       'start it with `tern run <phase> <plan>` first, or check the id',
     );
   }
-  return { id: row.id, name: row.name, plan: row.plan as Plan, planHash: row.planHash };
+  if (planHash === undefined || planHash === row.planHash)
+    return { id: row.id, name: row.name, plan: row.plan as Plan, planHash: row.planHash };
+  const [version] = await db
+    .select({ plan: planVersions.plan })
+    .from(planVersions)
+    .where(and(eq(planVersions.migrationId, id), eq(planVersions.planHash, planHash)));
+  if (!version) {
+    throw new UnknownPlanVersionError(
+      `migration ${id} has no plan version ${planHash.slice(0, 12)} in staging (the version its phase started with)`,
+      'cancel the phase and run it again with `tern run <phase> <plan>`; it pins the plan it starts with',
+    );
+  }
+  const plan = version.plan as Plan;
+  return { id: row.id, name: plan.name, plan, planHash };
 }
