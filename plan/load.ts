@@ -6,6 +6,7 @@ import { PlanError } from '../common/errors';
 import { checksum } from './checksum';
 import { customModules } from './custom';
 import { DATABASE_PAGE_SIZE, DATABASE_TARGET_KINDS, planSchema, type Plan } from './schema';
+import { sourceQueryProblem, type SqlDialect } from './source-query';
 import { parseMappingFile } from './suggest';
 import { TRANSFORM_NAMES, TRANSFORMS, transformArgs, transformName, type TransformSpec } from './transforms';
 
@@ -264,12 +265,8 @@ function sourceChecks(plan: Record<string, unknown>, objects: Record<string, unk
           path: `objects.${i}.source.file`,
           message: `"file" is for file sources; a ${kind} source reads "table" or "query"`,
         });
-      if (typeof source.query === 'string' && !/^\s*(select|with)\b/i.test(source.query)) {
-        issues.push({
-          path: `objects.${i}.source.query`,
-          message: 'a source query must be a SELECT (or WITH … SELECT); Tern never writes to the source',
-        });
-      }
+      const problem = typeof source.query === 'string' ? sourceQueryProblem(source.query, kind as SqlDialect) : null;
+      if (problem) issues.push({ path: `objects.${i}.source.query`, message: `the source query ${problem}` });
     }
     if (kind === 'zendesk' && typeof source.resource !== 'string')
       issues.push({
