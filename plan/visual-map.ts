@@ -16,6 +16,29 @@ import { describeTransform } from './transforms';
  * output depends only on the plan, so it can be diffed and asserted.
  */
 export function renderVisualMap(plan: Plan, options: { object?: string } = {}): string {
+  return visualMapModel(plan, options)
+    .map((object) => renderObject(object).join('\n'))
+    .join('\n\n');
+}
+
+/** One object of the visual map, as data: what the text map prints and the proof pack draws. */
+export interface VisualMapObject {
+  object: string;
+  /** Where its records come from: its file, its (schema-qualified) table, its vendor resource, or "query". */
+  source: string;
+  /** Where they go: the schema-qualified table, or the vendor and its resource. */
+  target: string;
+  key: string;
+  /** The purge filters: each rule's name (null when unnamed) and the rule as one line (`closed_at before 2015-01-01`). */
+  filters: { name: string | null; rule: string }[];
+  /** The dedupe rule as one line, or null without one. */
+  dedupe: string | null;
+  /** One row per target field: its source column (null when it has none) and its transforms, described. */
+  fields: { from: string | null; transforms: string[]; to: string }[];
+}
+
+/** The visual map as data, per object in plan order (or only `options.object`). */
+export function visualMapModel(plan: Plan, options: { object?: string } = {}): VisualMapObject[] {
   let objects = plan.objects;
   if (options.object !== undefined) {
     objects = objects.filter((o) => o.name === options.object);
@@ -24,23 +47,32 @@ export function renderVisualMap(plan: Plan, options: { object?: string } = {}): 
         `the plan has no object "${options.object}"; its objects are: ${plan.objects.map((o) => o.name).join(', ')}`,
       );
   }
-  return objects.map((object) => renderObject(plan, object).join('\n')).join('\n\n');
+  return objects.map((object) => ({
+    object: object.name,
+    source: sourceName(plan, object),
+    target:
+      plan.target.kind === 'postgres'
+        ? `${plan.target.schema}.${object.target.table}`
+        : `${plan.target.kind} ${object.target.table}`,
+    key: object.target.key,
+    filters: object.filters.map((rule) => ({ name: rule.name ?? null, rule: describeFilter(rule) })),
+    dedupe: object.dedupe ? `key ${object.dedupe.key.join(' + ')}, survivor ${object.dedupe.survivor}` : null,
+    fields: object.fields.map((field) => ({
+      from: field.from ?? null,
+      transforms: field.transform.map((spec) => describeTransform(spec)),
+      to: field.to,
+    })),
+  }));
 }
 
-function renderObject(plan: Plan, object: ObjectPlan): string[] {
-  const lines = [
-    `${object.name}: ${sourceName(plan, object)} → ${plan.target.kind === 'postgres' ? `${plan.target.schema}.${object.target.table}` : `${plan.target.kind} ${object.target.table}`} (key ${object.target.key})`,
-  ];
+function renderObject(object: VisualMapObject): string[] {
+  const lines = [`${object.object}: ${object.source} → ${object.target} (key ${object.key})`];
   if (object.filters.length === 0) lines.push('  filters: (none)');
-  object.filters.forEach((rule) => lines.push(`  filter${rule.name ? ` ${rule.name}` : ''}: ${describeFilter(rule)}`));
-  lines.push(
-    object.dedupe
-      ? `  dedupe: key ${object.dedupe.key.join(' + ')}, survivor ${object.dedupe.survivor}`
-      : '  dedupe: (none)',
-  );
+  object.filters.forEach((f) => lines.push(`  filter${f.name ? ` ${f.name}` : ''}: ${f.rule}`));
+  lines.push(`  dedupe: ${object.dedupe ?? '(none)'}`);
   const rows = object.fields.map((field) => ({
     from: field.from ?? '—',
-    chain: field.transform.length === 0 ? '(none)' : field.transform.map((spec) => describeTransform(spec)).join(' → '),
+    chain: field.transforms.length === 0 ? '(none)' : field.transforms.join(' → '),
     to: field.to,
   }));
   const fromWidth = Math.max(...rows.map((r) => width(r.from)));
