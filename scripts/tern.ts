@@ -24,6 +24,7 @@ import { formatStatus, loadStatus } from './commands/status';
 import { formatFindings, validatePlan } from './commands/validate-plan';
 import { openStagingForProcess } from './stack/database';
 import { runSandbox, type SandboxCommandOptions } from './commands/sandbox';
+import { runCodecServer, type CodecServerCommandOptions } from './commands/codec-server';
 import { runDemo } from './demo';
 import { EXIT, explain } from './exit-codes';
 import { devServerFiles, ensureTemporal, ensureTemporalCli, isTemporalServing, stopTemporal } from './stack/temporal';
@@ -39,7 +40,8 @@ const program = new Command()
 Exit codes: 0 ok · 1 the phase failed or its reconciliation is not clean · 2 bad input (plan, file, option,
 environment) · 3 a service is unreachable (database, Temporal).
 Environment: DATABASE_URL (staging; unset = embedded database), TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
-TEMPORAL_TLS_CERT/KEY/CA/SERVER_NAME, TEMPORAL_UI_URL, TERN_TASK_QUEUE, TERN_HOME.`,
+TEMPORAL_TLS_CERT/KEY/CA/SERVER_NAME, TEMPORAL_UI_URL, TERN_TASK_QUEUE, TERN_HOME, TERN_PAYLOAD_KEY(_FILE) (payload
+encryption key ring; default .tern/keys/payload.key), TERN_CODEC_KEY(_FILE) (codec server tokens).`,
   );
 
 program
@@ -482,6 +484,18 @@ program
   )
   .action(async (vendor: string, opts: SandboxCommandOptions) => {
     await runSandbox(vendor, opts, say);
+  });
+
+program
+  .command('codec-server')
+  .description(
+    "serve Temporal's codec server protocol with Tern's payload key, so the Temporal UI and CLI show decoded payloads (a token of TERN_CODEC_KEY required)",
+  )
+  .option('--port <port>', 'port to listen on', '8888')
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--origin <url...>', "the Temporal UI's origin(s) browsers call from (default: TEMPORAL_UI_URL)")
+  .action(async (opts: CodecServerCommandOptions) => {
+    await runCodecServer(loadSettings(), opts, say);
   });
 
 program
