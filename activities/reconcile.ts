@@ -225,35 +225,41 @@ async function reconcileAlive(
     readBack,
     ok,
   };
-  await ctx.db.insert(reconciliations).values({
-    migrationId: m,
-    phase: input.phase,
-    object: o,
-    source,
-    loaded: c.loaded,
-    quarantined: c.quarantined,
-    filtered,
-    deduplicated,
-    checksumMismatches: mismatches,
-    sums: settled,
-    fidelity: report.fidelity,
-    ok,
-  });
-  await appendAudit(ctx.db, {
-    migrationId: m,
-    actor: 'tern',
-    action: 'object.reconciled',
-    details: {
+  // The proof and its audit entry commit together; the proof keeps the chain's head (that entry), so a chain
+  // later cut below it fails `tern audit verify`.
+  report.auditHead = await ctx.db.transaction(async (tx) => {
+    const head = await appendAudit(tx, {
+      migrationId: m,
+      actor: 'tern',
+      action: 'object.reconciled',
+      details: {
+        phase: input.phase,
+        object: o,
+        source,
+        loaded: c.loaded,
+        quarantined: c.quarantined,
+        checksumMismatches: mismatches,
+        fidelityMismatches: fidelity.mismatches,
+        readBack,
+        ok,
+      },
+    });
+    await tx.insert(reconciliations).values({
+      migrationId: m,
       phase: input.phase,
       object: o,
       source,
       loaded: c.loaded,
       quarantined: c.quarantined,
+      filtered,
+      deduplicated,
       checksumMismatches: mismatches,
-      fidelityMismatches: fidelity.mismatches,
-      readBack,
+      sums: settled,
+      fidelity: report.fidelity,
       ok,
-    },
+      auditHead: head,
+    });
+    return head;
   });
   return report;
 }

@@ -1,3 +1,4 @@
+import type { AuditHead } from '../staging/audit';
 import { emptyAccumulator, isAccumulator, type SumAccumulator, type SumReconciliation } from '../plan/sum-equation';
 
 /**
@@ -74,6 +75,11 @@ export interface ObjectReconciliation {
    */
   readBack: ReadBackCoverage;
   ok: boolean;
+  /**
+   * The audit chain's head once this proof was audited (its own entry): kept with the proof in staging and printed
+   * with it, so a chain cut below it is found (`tern audit verify`). Absent from proofs taken before it existed.
+   */
+  auditHead?: AuditHead;
 }
 
 /** What the fidelity check compared and found: fields and source ids only, never values. */

@@ -1,59 +1,83 @@
-import { createHash } from 'node:crypto';
-import { asc, desc, eq } from 'drizzle-orm';
-import { canonicalJson } from '../plan/checksum';
+import { count, desc, eq, sql } from 'drizzle-orm';
+import type { KeyRing } from '../common/keys';
+import { auditKeys, entryHash, type AuditHead, type ChainedEntry } from './audit-chain';
 import type { StagingDb } from './db';
 import { auditLog } from './schema';
 
 /**
- * The append-only audit log. Each entry's hash covers the previous entry's hash and its own content, so
- * any edit or deletion breaks the chain and `verifyAuditChain` names the first broken entry.
+ * The append-only audit log: one chain per migration. Each entry's hash is an HMAC, under a key held outside
+ * the staging database, of its content and the previous entry's hash; the key's id is recorded with it. An
+ * edit, a deletion or a reordering breaks the chain where it happened, and a chain rewritten without the key
+ * fails verification. The head (last entry) is recorded in every reconciliation, so a tail cut off below
+ * a recorded head is found too (staging/audit-verify.ts).
+ */
+
+export type { AuditHead } from './audit-chain';
+export { verifyAuditChain, type AuditVerification } from './audit-verify';
+
+/** A drizzle transaction over staging: appendAudit joins it (a savepoint), so the entry commits with its work. */
+export type StagingTx = Parameters<Parameters<StagingDb['transaction']>[0]>[0];
+
+export interface AuditEntryInput {
+  migrationId: string;
+  actor: string;
+  action: string;
+  details: Record<string, unknown>;
+}
+
+/**
+ * Appends an entry to its migration's chain, signed with the ring's current key, and returns the new head.
+ * Writers of one chain are serialised by a transaction-scoped advisory lock; given a transaction, the entry is
+ * written inside it and the lock held until it ends.
  */
 export async function appendAudit(
-  db: StagingDb,
-  entry: { migrationId: string; actor: string; action: string; details: Record<string, unknown> },
-): Promise<void> {
-  await db.transaction(async (tx) => {
-    // Serialise writers of one migration's chain.
-    await tx.execute(
-      `select pg_advisory_xact_lock(hashtext('tern-audit:' || '${entry.migrationId.replace(/'/g, "''")}'))`,
-    );
+  db: StagingDb | StagingTx,
+  entry: AuditEntryInput,
+  keys: KeyRing = auditKeys(),
+): Promise<AuditHead> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`tern-audit:${entry.migrationId}`}))`);
+    const chain = eq(auditLog.migrationId, entry.migrationId);
     const [last] = await tx
       .select({ hash: auditLog.hash })
       .from(auditLog)
-      .where(eq(auditLog.migrationId, entry.migrationId))
+      .where(chain)
       .orderBy(desc(auditLog.id))
       .limit(1);
-    const at = new Date();
-    const prevHash = last?.hash ?? null;
-    const hash = entryHash(prevHash, entry.migrationId, at, entry.actor, entry.action, entry.details);
-    await tx.insert(auditLog).values({ ...entry, at, prevHash, hash });
+    const [length] = await tx.select({ n: count() }).from(auditLog).where(chain);
+    // The hash covers the details as the database will give them back (JSON: no undefined, dates as text).
+    const details = JSON.parse(JSON.stringify(entry.details)) as Record<string, unknown>;
+    const content: ChainedEntry = {
+      ...entry,
+      details,
+      at: new Date(),
+      prevHash: last?.hash ?? null,
+      keyId: keys.current.id,
+    };
+    const hash = entryHash(content, keys.current);
+    const [row] = await tx
+      .insert(auditLog)
+      .values({ ...content, hash })
+      .returning({ id: auditLog.id });
+    return { seq: (length?.n ?? 0) + 1, id: row!.id, hash, at: content.at.toISOString() };
   });
 }
 
-function entryHash(
-  prev: string | null,
-  migrationId: string,
-  at: Date,
-  actor: string,
-  action: string,
-  details: unknown,
-): string {
-  return createHash('sha256')
-    .update(canonicalJson({ prev, migrationId, at: at.toISOString(), actor, action, details }))
-    .digest('hex');
+/** The chain's head now, or null when the migration has no entry yet. */
+export async function auditHead(db: StagingDb, migrationId: string): Promise<AuditHead | null> {
+  const chain = eq(auditLog.migrationId, migrationId);
+  const [last] = await db
+    .select({ id: auditLog.id, hash: auditLog.hash, at: auditLog.at })
+    .from(auditLog)
+    .where(chain)
+    .orderBy(desc(auditLog.id))
+    .limit(1);
+  if (!last) return null;
+  const [length] = await db.select({ n: count() }).from(auditLog).where(chain);
+  return { seq: length?.n ?? 0, id: last.id, hash: last.hash, at: last.at.toISOString() };
 }
 
-/** Recomputes the chain; returns the id of the first entry that does not match, or null when intact. */
-export async function verifyAuditChain(
-  db: StagingDb,
-  migrationId: string,
-): Promise<{ entries: number; brokenAt: number | null }> {
-  const rows = await db.select().from(auditLog).where(eq(auditLog.migrationId, migrationId)).orderBy(asc(auditLog.id));
-  let prev: string | null = null;
-  for (const row of rows) {
-    const expected = entryHash(prev, row.migrationId, row.at, row.actor, row.action, row.details);
-    if (row.prevHash !== prev || row.hash !== expected) return { entries: rows.length, brokenAt: row.id };
-    prev = row.hash;
-  }
-  return { entries: rows.length, brokenAt: null };
+/** A head as one line for people, its whole hash, so a person can keep it and hold the chain to it later. */
+export function formatAuditHead(head: AuditHead | null): string {
+  return head ? `entry #${head.seq} (id ${head.id}, ${head.at}) hash ${head.hash}` : 'no entry yet';
 }

@@ -15,6 +15,7 @@ import { rollbackRequestProblem } from '../../workflows/requests';
 import { ConfigError } from '../../common/errors';
 import { sumLine } from '../../plan/sum-equation';
 import type { ObjectReconciliation } from '../../activities/reconciliation';
+import { formatAuditHead, type AuditHead } from '../../staging/audit';
 
 export const searchAttributes = {
   MigrationId: defineSearchAttributeKey('MigrationId', SearchAttributeType.KEYWORD),
@@ -196,8 +197,17 @@ export function formatPhaseResult(result: PhaseResult): string {
       `  delta ${d.object}: ${d.inserted} new, ${d.updated} changed, ${d.deleted} deleted at the source${d.changedBehindWatermark ? `, ${d.changedBehindWatermark} changed behind the watermark` : ''}${d.duplicateIds ? `, ${d.duplicateIds} repeated ids quarantined` : ''}; watermark ${d.watermark ?? '(none)'}${d.complete === false ? `; read incomplete: ${d.unreadable} unreadable lines quarantined, no deletions inferred (fix them in the source, then run a delta again)` : ''}${d.readScope ? `; read ${d.readScope} (${d.read} rows): ${d.readReason}` : ''}`,
     );
   if (result.approval) out.push(`  approved by ${result.approval.by}: ${result.approval.reason}`);
+  const head = latestAuditHead(result.objects);
+  if (head) out.push(`  audit chain head: ${formatAuditHead(head)}`);
   out.push(`reconciliation ${result.ok ? 'OK' : 'FAILED'}: ${result.phase} phase of ${result.migrationId}`);
   return out.join('\n');
+}
+
+/** The latest audit head the objects' proofs recorded: the chain held at least this far when the result was made. */
+export function latestAuditHead(objects: readonly Pick<ObjectReconciliation, 'auditHead'>[]): AuditHead | undefined {
+  return objects
+    .map((o) => o.auditHead)
+    .reduce<AuditHead | undefined>((a, b) => (b && (!a || b.seq > a.seq) ? b : a), undefined);
 }
 
 /** Renders a rollback's proof. */

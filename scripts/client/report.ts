@@ -3,6 +3,7 @@ import type { StoredProfile } from '../../activities/preferences';
 import { ConfigError } from '../../common/errors';
 import type { FieldProfile } from '../../plan/profile';
 import type { TargetIssue } from '../../plan/target-check';
+import { auditHead, formatAuditHead, type AuditHead } from '../../staging/audit';
 import type { StagingDb } from '../../staging/db';
 import { getMigration } from '../../staging/migrations-repo';
 import { migrations, profiles, runs } from '../../staging/schema';
@@ -16,6 +17,8 @@ export interface PreferencesReport {
   run: { status: string; startedAt: string; finishedAt: string | null; seconds: number | null };
   issues: TargetIssue[];
   objects: StoredProfile[];
+  /** The audit chain's head when the report was read: kept with the report, `tern audit verify --head` holds the chain to it. */
+  auditHead?: AuditHead | null;
 }
 
 /**
@@ -110,6 +113,7 @@ export async function loadPreferencesReport(db: StagingDb, migrationId: string):
     },
     issues,
     objects,
+    auditHead: await auditHead(db, migrationId),
     verdict: preferencesVerdict(issues, objects),
   };
 }
@@ -181,6 +185,7 @@ export function formatPreferencesReport(report: PreferencesReport, options: { fi
     out.push(`  ${i.severity.toUpperCase()} ${i.path}: ${i.message} — fix: ${i.fix}`);
   out.push(verdictLine(preferencesVerdict(report.issues, report.objects)));
   out.push(WRITE_TIME_CHECKS);
+  if (report.auditHead !== undefined) out.push(`audit chain head: ${formatAuditHead(report.auditHead)}`);
   return out.join('\n');
 }
 
