@@ -1,4 +1,5 @@
 import { ConfigError, databaseUnreachable, type DatabaseUnreachableError } from '../../common/errors';
+import { statementText, type SqlDialect } from '../../plan/source-query';
 import type { SourceItem, SourceReader } from '../source';
 
 /**
@@ -150,11 +151,6 @@ export function keysetReader(queries: KeysetQueries, options: KeysetReaderOption
   };
 }
 
-/** Trims an operator's SELECT so it can be embedded as a subquery (no trailing semicolon). */
-export function subqueryText(query: string): string {
-  return query.trim().replace(/(;\s*)+$/, '');
-}
-
 /** Describes the object for messages. */
 export function describeWhere(object: string | undefined, relation: string): string {
   return object ? `object "${object}" (${relation})` : relation;
@@ -184,12 +180,13 @@ export interface SqlSourceOptions extends SqlSourceTarget {
  * Checks that exactly one of table or query is set, and names what is read: `relation`, the quoted
  * (schema-qualified) table, undefined for a query; `from`, the FROM item aliased `s` (the table, or the query
  * as a subquery); `shown`, how messages name it; `where`, the object for messages (see describeWhere).
- * `kindLabel` names the source when the check fails (e.g. `postgres`: `a postgres source: needs exactly…`).
+ * `kindLabel` names the source when the check fails (e.g. `postgres`: `a postgres source: needs exactly…`) and the
+ * dialect the query is read in (it is embedded without the semicolons and comments that may end it).
  */
 export function sourceRelation(
   options: SqlSourceTarget,
   quoteIdent: (name: string) => string,
-  kindLabel: string,
+  kindLabel: SqlDialect,
 ): { relation: string | undefined; from: string; shown: string; where: string } {
   if ((options.table === undefined) === (options.query === undefined))
     throw new ConfigError(
@@ -200,7 +197,7 @@ export function sourceRelation(
     options.table !== undefined
       ? `${options.schema ? `${quoteIdent(options.schema)}.` : ''}${quoteIdent(options.table)}`
       : undefined;
-  const from = relation ? `${relation} s` : `(\n${subqueryText(options.query ?? '')}\n) s`;
+  const from = relation ? `${relation} s` : `(\n${statementText(options.query ?? '', kindLabel)}\n) s`;
   const shown = relation ? `table ${relation}` : 'source query';
   return { relation, from, shown, where: describeWhere(options.object, shown) };
 }

@@ -27,9 +27,12 @@ export interface MysqlSourceOptions extends SqlSourceOptions {
 
 /**
  * Pool settings under which nothing arrives as a JS number or Date (the reader also casts every value to
- * text itself). The session time zone is set to UTC per page, so TIMESTAMP values are printed in UTC.
+ * text itself). The session time zone is set to UTC per page, so TIMESTAMP values are printed in UTC. One
+ * statement per query: a source query that closes its derived table and adds statements is a syntax error, so
+ * it cannot end the read-only transaction it runs in.
  */
 export const mysqlPoolOptions = {
+  multipleStatements: false,
   dateStrings: true,
   supportBigNumbers: true,
   bigNumberStrings: true,
@@ -190,15 +193,13 @@ export function mysqlSourceReader(options: MysqlSourceOptions): SourceReader {
 
   const queries: KeysetQueries = {
     async prepare() {
-      const conn = await pool.getConnection().catch(fail);
-      let fields: FieldPacket[];
-      try {
-        const [[version]] = await conn.query<RowDataPacket[]>('select version() as v').catch(fail);
+      // The probe reads like every page, in a read-only transaction: MySQL and MariaDB may evaluate a derived
+      // table whole even under `limit 0`, so a query calling a function that writes would write here.
+      const fields = await read(async (conn): Promise<FieldPacket[]> => {
+        const [[version]] = await conn.query<RowDataPacket[]>('select version() as v');
         assertWindowFunctions(String(version?.v ?? ''), where);
-        [, fields] = await conn.query<RowDataPacket[]>(`select * from ${from} limit 0`).catch(fail);
-      } finally {
-        conn.release();
-      }
+        return (await conn.query<RowDataPacket[]>(`select * from ${from} limit 0`))[1];
+      });
       columns = fields.map((f) => f.name);
       assertDistinctColumns(columns, where);
       for (const f of fields) {

@@ -61,8 +61,8 @@ export function postgresKeyedSource(options: PostgresSourceOptions & { updatedAt
       for (;;) {
         const keyset: string = after ? `and (${u}, ${r.sid}) > ($2::${bound.cast}, $3::${r.idType})` : '';
         const params: string[] = after ? [bound.text(since), after.u, after.id] : [bound.text(since)];
-        const rows = await r.read((tx) =>
-          tx.unsafe<Record<string, unknown>[]>(
+        const rows = await r.read((query) =>
+          query(
             `select ${r.selectList}, ${u}::text as "tern:u", ${r.sid}::text as "tern:id" from ${r.from}
              where ${r.sid} is not null and ${u} >= $1::${bound.cast} ${keyset}
              order by ${u}, ${r.sid} limit ${pageSize}`,
@@ -81,8 +81,8 @@ export function postgresKeyedSource(options: PostgresSourceOptions & { updatedAt
       let after: string | null = null;
       for (;;) {
         const params: string[] = after === null ? [] : [after];
-        const rows = await r.read((tx) =>
-          tx.unsafe<{ id: string }[]>(
+        const rows = await r.read((query) =>
+          query<{ id: string }>(
             `select ${r.sid}::text as id from ${r.from}
              where ${after === null ? `${r.sid} is not null` : `${r.sid} > $1::${r.idType}`}
              order by ${r.sid} limit ${ID_PAGE}`,
@@ -97,8 +97,8 @@ export function postgresKeyedSource(options: PostgresSourceOptions & { updatedAt
 
     async withoutId() {
       const r = await describe();
-      const [row] = await r.read((tx) =>
-        tx.unsafe<{ n: number }[]>(`select count(*)::int as n from ${r.from} where ${r.sid} is null`),
+      const [row] = await r.read((query) =>
+        query<{ n: number }>(`select count(*)::int as n from ${r.from} where ${r.sid} is null`),
       );
       return row?.n ?? 0;
     },
@@ -107,11 +107,10 @@ export function postgresKeyedSource(options: PostgresSourceOptions & { updatedAt
       const r = await describe();
       for (let i = 0; i < ids.length; i += pageSize) {
         const chunk = ids.slice(i, i + pageSize);
-        const rows = await r.read((tx) =>
-          tx.unsafe<Record<string, unknown>[]>(
-            `select ${r.selectList} from ${r.from} where ${r.sid} = any($1::${r.idType}[]) order by ${r.sid}`,
-            [chunk],
-          ),
+        const rows = await r.read((query) =>
+          query(`select ${r.selectList} from ${r.from} where ${r.sid} = any($1::${r.idType}[]) order by ${r.sid}`, [
+            chunk,
+          ]),
         );
         for (const raw of rows) yield record(r, raw);
       }

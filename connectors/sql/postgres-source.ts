@@ -33,6 +33,28 @@ export function quotePgIdent(name: string): string {
 const N = quotePgIdent(GROUP_SIZE_COLUMN);
 const K = quotePgIdent(GROUP_INDEX_COLUMN);
 
+/** One statement of a read, its values as parameters. */
+export type ReadQuery = <R extends Record<string, unknown>>(
+  text: string,
+  params?: string[] | string[][],
+) => Promise<R[]>;
+
+/**
+ * postgres.js sends a query without parameters as a simple query, which may hold several statements; `simple:
+ * false` (honoured by postgres.js, absent from its types) sends it through the extended protocol instead.
+ */
+const EXTENDED_PROTOCOL = { simple: false } as postgres.UnsafeQueryOptions;
+
+/**
+ * Runs one statement through the extended protocol (parse, bind, execute), even without parameters: as a simple
+ * query, a source query that closes its subquery (`select 1) s; commit; delete …`) would end the read-only
+ * transaction and write. test/integration/source-read-only.test.ts holds this.
+ */
+function oneStatement(tx: postgres.TransactionSql): ReadQuery {
+  return async <R extends Record<string, unknown>>(text: string, params: string[] | string[][] = []) =>
+    (await tx.unsafe<R[]>(text, params, EXTENDED_PROTOCOL)) as R[];
+}
+
 /** What a PostgreSQL source reader knows about its relation once it has probed it (see describePostgresSource). */
 export interface PostgresRelation {
   /** The FROM item, aliased `s`. */
@@ -49,8 +71,11 @@ export interface PostgresRelation {
   idType: string;
   /** The type of a column, schema-qualified (null: no such column). */
   typeOf(column: string): string | null;
-  /** One read-only transaction with the text formats pinned, whatever the server's defaults. */
-  read<T>(fn: (tx: postgres.TransactionSql) => Promise<T>): Promise<T>;
+  /**
+   * One read-only transaction with the text formats pinned, whatever the server's defaults; `query` sends one
+   * statement through the extended protocol (a text holding several statements is refused by the server).
+   */
+  read<T>(fn: (query: ReadQuery) => Promise<T>): Promise<T>;
   /** Rethrows a driver error as one that names the object and the fix. */
   fail(err: unknown): never;
   /** A row of a result as the source's values, as text (null stays null). */
@@ -69,18 +94,29 @@ export function describePostgresSource(options: PostgresSourceOptions): () => Pr
   const fail = (err: unknown): never => {
     throw describePostgresError(err, { where, isTable: relation !== undefined });
   };
-  const read = <T>(fn: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> =>
+  const read = <T>(fn: (query: ReadQuery) => Promise<T>): Promise<T> =>
     sql
       .begin('read only', async (tx) => {
         await tx.unsafe(
           `set local datestyle = 'ISO, YMD'; set local intervalstyle = 'postgres'; set local bytea_output = 'hex'`,
         );
-        return fn(tx);
+        return fn(oneStatement(tx));
       })
       .catch(fail) as Promise<T>;
   let described: Promise<PostgresRelation> | undefined;
+  // The probe reads like every other read: in a read-only transaction, one statement.
   const probe = async (): Promise<PostgresRelation> => {
-    const result = await sql.unsafe(`select * from ${from} limit 0`).catch(fail);
+    const { result, types } = await read(async (query) => {
+      const probed = (await query(`select * from ${from} limit 0`)) as postgres.RowList<postgres.Row[]>;
+      const oids = [...new Set((probed.columns ?? []).map((c) => c.type))].map(String);
+      const named = await query<{ oid: number; name: string }>(
+        `select t.oid::int as oid, quote_ident(n.nspname) || '.' || quote_ident(t.typname) as name
+         from pg_type t join pg_namespace n on n.oid = t.typnamespace
+         where t.oid = any($1::oid[])`,
+        [oids],
+      );
+      return { result: probed, types: new Map(named.map((t) => [t.oid, t.name])) };
+    });
     const cols = result.columns ?? [];
     const columns = cols.map((c) => c.name);
     assertDistinctColumns(columns, where);
@@ -89,15 +125,6 @@ export function describePostgresSource(options: PostgresSourceOptions): () => Pr
       options.id,
       where,
       'set objects[].source.id to the column holding each record’s stable id (names are case-sensitive)',
-    );
-    const oids = [...new Set(cols.map((c) => c.type))];
-    const types = new Map(
-      (
-        await sql<{ oid: number; name: string }[]>`
-          select t.oid::int as oid, quote_ident(n.nspname) || '.' || quote_ident(t.typname) as name
-          from pg_type t join pg_namespace n on n.oid = t.typnamespace
-          where t.oid = any(${oids}::oid[])`.catch(fail)
-      ).map((t) => [t.oid, t.name]),
     );
     const typeOf = (column: string) => {
       const c = cols.find((x) => x.name === column);
@@ -163,33 +190,30 @@ export function postgresSourceReader(
 
     async page(after, limit) {
       const { sid, idType, from } = r;
-      return r.read(async (tx) => {
+      return r.read(async (query) => {
         const lower = after === null ? `${sid} is not null` : `${sid} > $1::${idType}`;
         const lowerParams = after === null ? [] : [after];
-        const boundary = await tx.unsafe<{ b: string }[]>(
+        const boundary = await query<{ b: string }>(
           `select ${sid}::text as b from ${from} where ${lower} order by ${sid} offset ${limit - 1} limit 1`,
           lowerParams,
         );
         const upper = boundary[0]?.b;
         const condition = upper === undefined ? lower : `${lower} and ${sid} <= $${lowerParams.length + 1}::${idType}`;
-        const rows = await tx.unsafe<Record<string, unknown>[]>(
-          grouped(condition),
-          upper === undefined ? lowerParams : [...lowerParams, upper],
-        );
+        const rows = await query(grouped(condition), upper === undefined ? lowerParams : [...lowerParams, upper]);
         return { rows: rows.map(toRow), complete: upper === undefined };
       });
     },
 
     async group(value) {
-      return r.read(async (tx) => {
-        const rows = await tx.unsafe<Record<string, unknown>[]>(grouped(`${r.sid} = $1::${r.idType}`), [value]);
+      return r.read(async (query) => {
+        const rows = await query(grouped(`${r.sid} = $1::${r.idType}`), [value]);
         return rows.map(toRow);
       });
     },
 
     async nulls(offset, limit) {
-      return r.read(async (tx) => {
-        const rows = await tx.unsafe<Record<string, unknown>[]>(
+      return r.read(async (query) => {
+        const rows = await query(
           `select ${r.selectList} from ${r.from} where ${r.sid} is null order by row(s.*)::text offset ${offset} limit ${limit}`,
         );
         return rows.map((raw) => toRow(raw).values);
