@@ -9,6 +9,7 @@ import { PHASES, phaseWorkflowId, type Phase } from '../../workflows/ids';
 import { progressQuery, type PhaseProgress } from '../../workflows/phase';
 import { preferencesProgressQuery, type PreferencesProgress } from '../../workflows/preferences';
 import { rollbackProgressQuery, type RollbackProgress } from '../../workflows/rollback';
+import { formatDuration } from '../client/progress';
 import {
   CallTimeoutError,
   describePhase,
@@ -227,15 +228,6 @@ export async function loadStatus(
     reconciliation,
     estimate,
   };
-}
-
-/** Seconds as people read them: 42s, 3m05s, 2h07m. */
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  if (s >= 172_800) return `${Math.floor(s / 86_400)}d${String(Math.floor((s % 86_400) / 3600)).padStart(2, '0')}h`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 function formatProgress(phase: PhaseStatus, planFile: string): string[] {
