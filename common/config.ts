@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { ConfigError } from './errors';
+import { describeConnectionText } from './redact';
 import type { KeySource } from './keys';
 
 /** Where Tern keeps its local state (embedded database, Temporal dev server files). Git-ignored. */
@@ -38,7 +39,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): TernSettings
   const databaseUrl = env.DATABASE_URL?.trim() || undefined;
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError(
-      `DATABASE_URL is not a PostgreSQL URL (it starts with "${databaseUrl.split(':')[0]}:")`,
+      `DATABASE_URL is not a PostgreSQL URL (it is ${describeConnectionText(databaseUrl)})`,
       'set DATABASE_URL=postgres://user@host:5432/dbname, or unset it to use the embedded database',
     );
   }
@@ -101,13 +102,5 @@ export function workflowUiUrl(temporal: TemporalSettings, workflowId: string): s
   return `${temporal.uiUrl}/namespaces/${encodeURIComponent(temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }
 
-/** Hides the password of a database URL so it can be printed. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '[unparseable url]';
-  }
-}
+/** A database URL fit to print (common/redact.ts): password and secret parameters hidden, keyword form never shown. */
+export { redactUrl } from './redact';

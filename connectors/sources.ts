@@ -2,6 +2,7 @@ import path from 'node:path';
 import mysql from 'mysql2/promise';
 import postgres from 'postgres';
 import { ConfigError, databaseUnreachable, DatabaseUnreachableError, TernError } from '../common/errors';
+import { redactCredentials } from '../common/redact';
 import type { ObjectPlan, Plan } from '../plan/schema';
 import { csvSourceReader } from './csv/source';
 import { jsonlSourceReader } from './jsonl/read';
@@ -294,7 +295,10 @@ function sourceUrl(kind: SqlKind, urlEnv: string, env: NodeJS.ProcessEnv): strin
   return value;
 }
 
-/** The secret parts of a URL, to be blanked out of any text that might echo them. */
+/**
+ * The secret parts of a URL (its password, a `?password=` parameter), to be blanked out of any text that might
+ * echo them, whole or alone; then whatever else looks like a credential (common/redact.ts).
+ */
 class Secrets {
   private readonly needles: string[];
 
@@ -302,10 +306,13 @@ class Secrets {
     const needles = [url];
     try {
       const parsed = new URL(url);
-      if (parsed.password) {
-        needles.push(parsed.password);
-        const decoded = safeDecode(parsed.password);
-        needles.push(decoded, encodeURIComponent(decoded));
+      const secrets = [
+        parsed.password,
+        ...[...parsed.searchParams].filter(([name]) => /pass|pwd|secret|token|key/i.test(name)).map(([, v]) => v),
+      ];
+      for (const secret of secrets.filter((s) => s.length > 0)) {
+        const decoded = safeDecode(secret);
+        needles.push(secret, decoded, encodeURIComponent(decoded));
       }
       needles.push(parsed.href);
     } catch {
@@ -318,7 +325,7 @@ class Secrets {
   redact(text: string): string {
     let out = text;
     for (const needle of this.needles) out = out.split(needle).join(needle.includes('://') ? '[source url]' : '***');
-    return out;
+    return redactCredentials(out);
   }
 
   /** The same error with secrets blanked from its message (and stack); TernErrors keep their class. */
