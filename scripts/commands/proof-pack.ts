@@ -1,0 +1,86 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadSettings } from '../../common/config';
+import { ConfigError } from '../../common/errors';
+import type { Staging } from '../../staging/db';
+import { renderProofPackHtml } from '../report/html/page';
+import { buildProofPack, type BuildOptions } from '../report/load';
+import type { ProofPack } from '../report/model';
+import { EXIT } from '../exit-codes';
+import { resolveMigration, withStaging } from './shared';
+
+/** `tern report <plan> --html <dir> | --json`: the proof pack of a migration, written or printed. */
+
+export interface WrittenProofPack {
+  pack: ProofPack;
+  /** The HTML page: what a stakeholder opens, prints and signs. */
+  html: string;
+  /** The same content as JSON beside it, for a machine (and to check the content hash). */
+  json: string;
+  bytes: number;
+}
+
+/** File names of a migration's pack: its id, with anything a file system might refuse replaced. */
+export const packFileName = (migrationId: string, ext: 'html' | 'json') =>
+  `${migrationId.replace(/[^A-Za-z0-9_.-]/g, '_')}.proof-pack.${ext}`;
+
+/** Builds the pack once and writes both renderings into `dir` (created when missing). */
+export async function writeProofPack(
+  staging: Staging,
+  migrationId: string,
+  dir: string,
+  options: BuildOptions = {},
+): Promise<WrittenProofPack> {
+  const pack = await buildProofPack(staging, migrationId, options);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new ConfigError(`cannot create ${dir}: ${(err as Error).message}`, 'pass --html a folder you can write to');
+  }
+  const html = path.resolve(dir, packFileName(migrationId, 'html'));
+  const json = path.resolve(dir, packFileName(migrationId, 'json'));
+  const page = renderProofPackHtml(pack);
+  fs.writeFileSync(html, page);
+  fs.writeFileSync(json, `${JSON.stringify(pack, null, 2)}\n`);
+  return { pack, html, json, bytes: Buffer.byteLength(page) };
+}
+
+/** The pack in a few lines, for the terminal. */
+export function formatProofPackSummary(pack: ProofPack, written?: WrittenProofPack): string {
+  const out = [
+    `proof pack of ${pack.migration.id} (${pack.migration.name}): ${pack.verdict.ok ? 'every proof holds' : 'NOT every proof holds'}`,
+  ];
+  for (const f of pack.verdict.failures) out.push(`  fails: ${f}`);
+  for (const a of pack.verdict.toAccept) out.push(`  to accept: ${a}`);
+  out.push(`content hash ${pack.contentHash}`);
+  if (written) out.push(`wrote ${written.html} (${written.bytes} bytes) and ${written.json}`);
+  return out.join('\n');
+}
+
+export interface ProofPackCommandOptions {
+  migration?: string;
+  json?: boolean;
+  html?: string;
+  includeValues?: boolean;
+}
+
+/** The command: builds the pack once; writes it with --html, prints its JSON with --json, else a summary. */
+export async function proofPackCommand(
+  planFile: string,
+  opts: ProofPackCommandOptions,
+  say: (line: string) => void,
+): Promise<number> {
+  const { migrationId } = resolveMigration(planFile, opts.migration);
+  const options = { includeValues: opts.includeValues };
+  const { pack, written } = await withStaging(loadSettings(), async (staging) => {
+    if (opts.html === undefined)
+      return { pack: await buildProofPack(staging, migrationId, options), written: undefined };
+    const w = await writeProofPack(staging, migrationId, opts.html, options);
+    return { pack: w.pack, written: w };
+  });
+  if (opts.json) {
+    console.log(JSON.stringify(pack));
+    if (written) say(`wrote ${written.html}`);
+  } else console.log(formatProofPackSummary(pack, written));
+  return pack.verdict.ok ? EXIT.ok : EXIT.failed;
+}
