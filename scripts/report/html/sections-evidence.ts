@@ -149,7 +149,7 @@ export function signOffSection(pack: ProofPack): Html {
     [
       `<p>I have read this proof pack of migration ${txt(pack.migration.id, 'migration.id')} and accept its outcome, including what it lists to accept.</p>`,
       `<p class="hashline">content hash ${txt(pack.contentHash, 'contentHash', 'hash')}</p>`,
-      '<p class="note">The hash is the sha256 of the pack’s JSON (`tern report --json`) without the hash and the build time: the same migration state gives the same hash, so this signature can be checked against the pack later.</p>',
+      '<p class="note">The hash is the sha256 of the pack’s JSON (<code>tern report --json</code>) without the hash and the build time: the same migration state gives the same hash, so this signature can be checked against the pack later.</p>',
       `<div class="signers">${signer('Migration lead')}${signer('Business owner')}</div>`,
     ].join(''),
   );

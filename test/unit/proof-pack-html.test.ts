@@ -1,0 +1,162 @@
+import { renderProofPackHtml } from '../../scripts/report/html/page';
+import { grouped } from '../../scripts/report/html/markup';
+import { proofPackHash, type ProofPack } from '../../scripts/report/model';
+import { proofPackFixture } from '../support/proof-pack-fixture';
+
+/** The value at a dotted path of the pack (`phases.0.objects.1.loaded`). */
+function valueAt(pack: ProofPack, path: string): unknown {
+  return path.split('.').reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], pack);
+}
+
+const unescape = (s: string) =>
+  s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
+
+/** Every element that shows a value of the pack: its path and its text. */
+function shownValues(html: string): { path: string; text: string }[] {
+  return [...html.matchAll(/<span class="[^"]*" data-path="([^"]+)">([^<]*)<\/span>/g)].map((m) => ({
+    path: unescape(m[1]!),
+    text: unescape(m[2]!),
+  }));
+}
+
+describe('the proof pack page', () => {
+  it('shows every value it tags exactly as the pack holds it, numbers grouped', () => {
+    const pack = proofPackFixture();
+    const shown = shownValues(renderProofPackHtml(pack));
+    expect(shown.length).toBeGreaterThan(80);
+    for (const { path, text } of shown) {
+      const value = valueAt(pack, path);
+      expect({ path, text }).toEqual({ path, text: typeof value === 'number' ? grouped(value) : value });
+    }
+    const paths = new Set(shown.map((s) => s.path));
+    // The proofs' figures, the money line's every term and the content hash are all on the page.
+    for (const key of ['source', 'loaded', 'quarantined', 'filtered', 'deduplicated', 'checksumMismatches'])
+      expect(paths).toContain(`phases.0.objects.0.${key}`);
+    for (const term of ['legacy', 'new', 'loaded', 'quarantined', 'filtered', 'deduplicated', 'unaccounted'])
+      expect(paths).toContain(`phases.0.objects.1.sums.amount.${term}`);
+    expect(paths).toContain('phases.0.objects.1.sums.amount.notNumbers.0.count');
+    expect(paths).toContain('contentHash');
+    expect(shown.find((s) => s.path === 'phases.0.objects.0.source')!.text).toBe('12,345');
+  });
+
+  it('escapes every value: markup in a name, an id or a reason is shown as text', () => {
+    const hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>';
+    const pack = proofPackFixture((p) => {
+      p.migration.name = hostile;
+      p.quarantine.groups[0]!.examples[0]!.sourceId = `"><b>${hostile}`;
+      p.quarantine.groups[0]!.reason = hostile;
+      p.fieldMap[0]!.fields[0]!.transforms = [hostile];
+      p.approvals[0]!.reason = hostile;
+      p.preferences!.objects[0]!.fields[0]!.picklist![0]!.value = hostile;
+    });
+    const html = renderProofPackHtml(pack);
+    expect(html).not.toMatch(/<script|<img|<b>|<[^>]*onerror/i);
+    expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
+    expect(shownValues(html).filter((s) => s.text === hostile).length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('needs nothing from outside: no script, no external source, link or stylesheet, and a policy that forbids them', () => {
+    const html = renderProofPackHtml(proofPackFixture());
+    expect(html).not.toMatch(/<script|<link|<iframe|<object|<embed|@import/i);
+    expect(html).not.toMatch(/\ssrc=/i);
+    expect([...html.matchAll(/href="([^"]*)"/g)].every((m) => m[1]!.startsWith('#'))).toBe(true);
+    expect([...html.matchAll(/url\(([^)]*)\)/g)].every((m) => m[1]!.startsWith('#'))).toBe(true);
+    expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"`);
+    expect(html).toMatch(/@page \{ size: A4;/);
+  });
+
+  it('prints its content hash in the sign-off block, with lines for name, date and signature', () => {
+    const pack = proofPackFixture();
+    const html = renderProofPackHtml(pack);
+    const signOff = html.slice(html.indexOf('<section id="sign-off">'));
+    expect(signOff).toContain(pack.contentHash);
+    expect(signOff.match(/class="line[^"]*">(name|date|signature)</g)).toHaveLength(6);
+  });
+
+  it('leaves record content out unless asked: examples give source id and field, never the message or the record', () => {
+    const withheld = renderProofPackHtml(proofPackFixture());
+    expect(withheld).toContain('a-1');
+    expect(withheld).not.toContain('<th>message</th>');
+    const included = renderProofPackHtml(
+      proofPackFixture((p) => {
+        p.includeValues = true;
+        p.quarantine.groups[0]!.examples[0] = {
+          ...p.quarantine.groups[0]!.examples[0]!,
+          message: 'name "" is required',
+          raw: { id: 'a-1', name: '' },
+        };
+      }),
+    );
+    expect(included).toContain('<th>message</th>');
+    expect(included).toContain('{&quot;id&quot;:&quot;a-1&quot;,&quot;name&quot;:&quot;&quot;}');
+  });
+
+  it('draws each object’s field map: every legacy field, transform and new field, in order', () => {
+    const html = renderProofPackHtml(proofPackFixture());
+    const map = html.slice(html.indexOf('<section id="field-map">'), html.indexOf('<section id="quarantine">'));
+    const texts = [...map.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => unescape(m[1]!));
+    expect(texts).toEqual(
+      expect.arrayContaining([
+        'id',
+        'trim',
+        'required',
+        'legacy_id',
+        'status',
+        'stage',
+        '(no source)',
+        'default("open")',
+      ]),
+    );
+    expect(texts.indexOf('collapse_whitespace')).toBeLessThan(
+      texts.indexOf('picklist(6 options, 68 aliases, unmapped→quarantine)'),
+    );
+    expect(map).toContain('as is');
+  });
+});
+
+describe('the proof pack content hash', () => {
+  it('is the same for the same content built at another time, and differs when a figure differs', () => {
+    const a = proofPackFixture();
+    const b = proofPackFixture((p) => (p.generatedAt = '2030-01-01T00:00:00.000Z'));
+    const c = proofPackFixture((p) => (p.phases[0]!.objects[0]!.loaded -= 1));
+    expect(b.contentHash).toBe(a.contentHash);
+    expect(c.contentHash).not.toBe(a.contentHash);
+    expect(proofPackHash(a)).toBe(a.contentHash);
+    expect(a.contentHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('the proof pack verdict', () => {
+  it('fails on a proof that does not hold and on a broken custody chain; open quarantine and conflicts are to accept', () => {
+    const clean = proofPackFixture();
+    expect(clean.verdict).toEqual({
+      ok: true,
+      failures: [],
+      toAccept: [
+        '55 record(s) quarantined and not moved (by reason below)',
+        '1 open conflict(s): target rows edited after Tern wrote them, kept by policy',
+      ],
+    });
+    const broken = proofPackFixture((p) => {
+      p.phases[0]!.objects[1]!.ok = false;
+      p.custody.verification = {
+        ...p.custody.verification,
+        ok: false,
+        broken: { seq: 12, id: 9012, action: 'records.written', at: null, problem: 'it was edited' },
+      };
+    });
+    expect(broken.verdict.ok).toBe(false);
+    expect(broken.verdict.failures).toEqual([
+      'the full proof of deals does not hold',
+      'the custody chain is broken at entry #12: it was edited',
+    ]);
+    const html = renderProofPackHtml(broken);
+    expect(html).toContain('class="verdict bad"');
+    expect(html).toContain('✗ broken');
+  });
+});
