@@ -1,5 +1,4 @@
 import type { AuditHead } from '../staging/audit';
-import type { PinnedPlanInput } from './deps';
 import { emptyAccumulator, isAccumulator, type SumAccumulator, type SumReconciliation } from '../plan/sum-equation';
 
 /**
@@ -7,7 +6,7 @@ import { emptyAccumulator, isAccumulator, type SumAccumulator, type SumReconcili
  * previous attempt got to (activities/reconcile.ts runs it).
  */
 
-export interface ReconcileInput extends PinnedPlanInput {
+export interface ReconcileInput {
   migrationId: string;
   object: string;
   phase: string;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { baseUrlProblem } from '../common/origins';
 import { budgetOverrideSchema } from '../connectors/kit/budget';
 import { TRANSFORMS, transformArgs, transformJsonSchema, transformName } from './transforms';
 
@@ -213,7 +214,11 @@ export const credentialRefSchema = z.discriminatedUnion('kind', [
 
 const saasConnection = {
   /** The account's API base URL (https://<subdomain>.zendesk.com, https://api2.frontapp.com, a sandbox). */
-  baseUrl: z.url({ message: 'must be an http(s) URL, e.g. https://acme.zendesk.com' }),
+  baseUrl: z.url({ message: 'must be an http(s) URL, e.g. https://acme.zendesk.com' }).superRefine((url, ctx) => {
+    // https, or plain http to a sandbox on this machine: the account's credential goes with every request.
+    const problem = URL.canParse(url) ? baseUrlProblem(url) : null;
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
   credentials: credentialRefSchema,
   /** The account's documented tier (requests per second, burst, concurrency); capped at the vendor's ceiling. */
   budget: budgetOverrideSchema.optional(),

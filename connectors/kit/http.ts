@@ -2,7 +2,9 @@ import http from 'node:http';
 import https from 'node:https';
 import { PassThrough, type Readable } from 'node:stream';
 import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from 'axios';
+import { ConfigError } from '../../common/errors';
 import { logger as rootLogger } from '../../common/logger';
+import { baseUrlProblem, originOf } from '../../common/origins';
 import type { VendorBudget } from './budget';
 import {
   classifyResponse,
@@ -212,6 +214,15 @@ export function watchedStream(source: Readable, idleMs: number, totalMs: number,
   return out;
 }
 
+/** A URL's origin for a message (never its path, query or user), or a note that it is not one. */
+function originOrText(url: string): string {
+  try {
+    return originOf(url, url);
+  } catch {
+    return '(not a URL)';
+  }
+}
+
 /** Full-jitter exponential backoff: 200 ms, 400 ms, … capped at 10 s. */
 function backoffMs(attempt: number): number {
   return Math.random() * Math.min(10_000, 200 * 2 ** (attempt - 1));
@@ -239,6 +250,12 @@ export class VendorClient {
     shared?: AxiosInstance,
   ) {
     const env = options.env ?? process.env;
+    const problem = baseUrlProblem(connection.baseUrl);
+    if (problem)
+      throw new ConfigError(
+        `${declaration.vendor}: the base URL ${originOrText(connection.baseUrl)} ${problem}`,
+        `set baseUrl in the plan to the ${declaration.vendor} API's https:// URL (${declaration.defaultBaseUrl})`,
+      );
     this.credentialEnv = connection.credentials.tokenEnv;
     this.http =
       shared ??
@@ -275,8 +292,29 @@ export class VendorClient {
     return this.options.governor.budget.concurrency;
   }
 
+  /**
+   * Throws unless `url` (a path, or an absolute URL the vendor answered with: a next-page link, a file) is on the
+   * account's own origin, scheme, host and port: the client's every request carries the account's credential, so
+   * a link to anywhere else is refused before anything is sent.
+   */
+  private assertOwnOrigin(url: string, what: string): URL {
+    const base = new URL(this.connection.baseUrl);
+    // As axios reads it: `scheme://…` and `//host/…` are absolute, anything else is a path under the base.
+    const absolute = /^([a-z][a-z\d+\-.]*:)?\/\//i.test(url);
+    const target = new URL(absolute ? url : `${base.pathname.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`, base);
+    if (target.origin !== base.origin)
+      throw new VendorError(
+        `${this.vendor}: ${what}: refusing to send the account's credentials to ${target.origin}, outside the account's ${base.origin} (a link the vendor answered with)`,
+        `nothing was sent there; check that baseUrl in the plan is the ${this.vendor} API's own URL (Tern follows links only on it)`,
+        this.vendor,
+        undefined,
+      );
+    return target;
+  }
+
   /** Sends one request under the budget; returns the response of a success (or of an accepted status). */
   async request<T = unknown>(req: VendorRequest): Promise<AxiosResponse<T>> {
+    this.assertOwnOrigin(req.url, req.operation);
     const maxAttempts = this.options.maxAttempts ?? 6;
     const maxInlineWaitMs = this.options.maxInlineWaitMs ?? 60_000;
     const write = req.method !== 'get' && !req.idempotent;
@@ -371,15 +409,7 @@ export class VendorClient {
    * Downloads do not count against the API's rate limit (Zendesk serves them apart).
    */
   async download(url: string): Promise<Readable> {
-    const base = new URL(this.connection.baseUrl);
-    const target = new URL(url, base);
-    if (target.host !== base.host)
-      throw new VendorError(
-        `${this.vendor}: refusing to send the account's credentials to ${target.host} (an attachment outside ${base.host})`,
-        'check the attachment URL in the source record',
-        this.vendor,
-        undefined,
-      );
+    const target = this.assertOwnOrigin(url, 'download attachment');
     const signal = this.options.signal;
     const idleMs = this.options.idleTimeoutMs ?? 30_000;
     const totalMs = this.options.downloadTimeoutMs ?? 600_000;

@@ -83,7 +83,7 @@ export class WriteCounters {
 export interface HandlerContext {
   store: SandboxStore;
   writes: WriteCounters;
-  /** The sandbox's own base URL (for next-page and download links). */
+  /** The base URL of next-page and download links: the sandbox's own, unless linkBaseUrl says another. */
   baseUrl: string;
   vendor: VendorSandbox;
 }
@@ -131,6 +131,11 @@ export interface SandboxOptions {
   rate?: number;
   faults?: Partial<FaultSpec>;
   credentials?: SandboxCredentials;
+  /**
+   * The base URL written into the links the sandbox answers with (next pages, files, `self`), instead of its own:
+   * a vendor behind a proxy or a CDN that hands out another origin, to show where a client sends its credential.
+   */
+  linkBaseUrl?: string;
 }
 
 export interface SandboxStats {
@@ -547,10 +552,11 @@ export async function startSandbox(vendor: VendorSandbox, options: SandboxOption
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  baseUrl = `http://${options.host ?? '127.0.0.1'}:${port}`;
+  const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
+  baseUrl = options.linkBaseUrl ?? url;
   return {
     vendor: vendor.vendor,
-    url: baseUrl,
+    url,
     port,
     store,
     writes,
