@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadSettings } from '../../common/config';
+import { loadSettings, type TernSettings } from '../../common/config';
 import { ConfigError } from '../../common/errors';
 import type { Staging } from '../../staging/db';
 import { renderProofPackHtml } from '../report/html/page';
@@ -43,6 +43,19 @@ export async function writeProofPack(
   fs.writeFileSync(html, page);
   fs.writeFileSync(json, `${JSON.stringify(pack, null, 2)}\n`);
   return { pack, html, json, bytes: Buffer.byteLength(page) };
+}
+
+/** Writes the packs of several migrations into `dir`, one page each, over one staging connection. */
+export async function writeProofPacks(
+  settings: TernSettings,
+  migrationIds: string[],
+  dir: string,
+): Promise<WrittenProofPack[]> {
+  return withStaging(settings, async (staging) => {
+    const written: WrittenProofPack[] = [];
+    for (const id of migrationIds) written.push(await writeProofPack(staging, id, dir));
+    return written;
+  });
 }
 
 /** The pack in a few lines, for the terminal. */

@@ -82,7 +82,7 @@ export function custodySection(pack: ProofPack): Html {
   const body = [
     `<p>audit chain: ${num(v.entries, 'custody.verification.entries')} entries, every keyed hash recomputed and every link checked, held to ${num(v.headsChecked, 'custody.verification.headsChecked')} head(s) recorded with the proofs ${mark(v.ok, { yes: 'verified', no: 'broken' })}</p>`,
     head
-      ? `<p>head: entry #${num(head.seq, 'custody.head.seq')} (id ${num(head.id, 'custody.head.id')}, ${when(head.at)})</p><p class="hashline">${txt(head.hash, 'custody.head.hash', 'hash')}</p>`
+      ? `<p>head: entry #${num(head.seq, 'custody.head.seq')} (id ${num(head.id, 'custody.head.id')}, ${when(head.at)})</p><p class="hashline">${txt(head.hash, 'custody.head.hash', 'hash')}</p><p class="note">Keep it with the signed pack: <code>tern audit verify ${esc(pack.migration.id)} --head ${esc(`${head.seq}:${head.hash}`)}</code> holds the chain to this head later, so entries cut off after it are found.</p>`
       : none('The chain has no entry.'),
     `<p class="muted">signed with key(s) ${v.keyIds.length > 0 ? v.keyIds.map((k, i) => txt(k, at('custody.verification.keyIds', i))).join(', ') : '—'}${v.unkeyed > 0 ? `; ${num(v.unkeyed, 'custody.verification.unkeyed')} entries from before entries were keyed` : ''}</p>`,
     v.broken
