@@ -5,6 +5,7 @@ import type { Staging } from '../staging/db';
 import { loadPlanFile } from '../plan/load';
 import { defaultMigrationId, formatPhaseResult, formatRollbackResult } from './client/phases';
 import { runPhase } from './commands/run-phase';
+import { writeProofPacks } from './commands/proof-pack';
 import { formatPreferencesReport, loadPreferencesReport, type PreferencesReport } from './client/report';
 import { generateLegacyCrm } from './generate/legacy-crm';
 import { EXIT, explain } from './exit-codes';
@@ -33,6 +34,13 @@ export async function runDemo(): Promise<number> {
   console.log(`\n${formatPhaseResult(outcome.result!)}\n`);
   say(`Temporal UI: ${outcome.uiUrl}`);
   say('the Temporal dev server keeps running for the UI; stop it with `npm run stack:stop`');
+  // The proof packs a stakeholder signs off from: one page per migration (and its JSON beside it).
+  const crmId = defaultMigrationId(loadPlanFile(path.join(PROJECT_ROOT, 'examples', 'legacy-crm.yaml')).plan);
+  const reports = path.join(loadSettings().homeDir, 'reports');
+  for (const p of await writeProofPacks(loadSettings(), [crmId, defaultMigrationId(loaded.plan)], reports))
+    say(
+      `proof pack of ${p.pack.migration.id} (${p.bytes} bytes, content hash ${p.pack.contentHash.slice(0, 16)}…): ${p.html}`,
+    );
   return outcome.result!.ok && crmOk ? EXIT.ok : EXIT.failed;
 }
 
