@@ -44,7 +44,8 @@ export function barChart(rows: { label: string; value: number }[], ariaLabel: st
   if (rows.length === 0) return '';
   const max = Math.max(...rows.map((r) => r.value), 1);
   const rowHeight = 20;
-  const labelWidth = 260;
+  // Room for the longest label (11px sans-serif: about 6.2px a character), so none is cut at the left edge.
+  const labelWidth = Math.max(120, Math.ceil(Math.max(...rows.map((r) => Array.from(r.label).length)) * 6.2) + 12);
   const barWidth = 300;
   const height = rows.length * rowHeight;
   const bars = rows

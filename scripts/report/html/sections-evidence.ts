@@ -1,5 +1,6 @@
 import type { ProofPack, QuarantineGroup } from '../model';
 import { barChart } from './charts';
+import { verdictBlock } from './sections-proof';
 import { at, esc, mark, none, num, section, table, txt, when, type Html } from './markup';
 
 /** Quarantine, conflicts, the custody chain, approvals, the rollback rehearsal, and the sign-off block. */
@@ -147,7 +148,8 @@ export function signOffSection(pack: ProofPack): Html {
     'sign-off',
     'Sign-off',
     [
-      `<p>I have read this proof pack of migration ${txt(pack.migration.id, 'migration.id')} and accept its outcome, including what it lists to accept.</p>`,
+      `<p>I have read this proof pack of migration ${txt(pack.migration.id, 'migration.id')} (${txt(pack.migration.name, 'migration.name')}) and accept its outcome, including what it lists to accept:</p>`,
+      verdictBlock(pack),
       `<p class="hashline">content hash ${txt(pack.contentHash, 'contentHash', 'hash')}</p>`,
       '<p class="note">The hash is the sha256 of the pack’s JSON (<code>tern report --json</code>) without the hash and the build time: the same migration state gives the same hash, so this signature can be checked against the pack later.</p>',
       `<div class="signers">${signer('Migration lead')}${signer('Business owner')}</div>`,

@@ -23,7 +23,8 @@ export function headerBlock(pack: ProofPack): Html {
   ].join('');
 }
 
-function verdictBlock(pack: ProofPack): Html {
+/** What fails and what to accept, as the head of the page and the sign-off block show it. */
+export function verdictBlock(pack: ProofPack): Html {
   const v = pack.verdict;
   const items = (cls: string, lines: string[], paths: string) =>
     lines.map((line, i) => `<li class="${cls}">${txt(line, at(paths, i))}</li>`).join('');
