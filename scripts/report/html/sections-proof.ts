@@ -42,12 +42,52 @@ export function phasesSection(pack: ProofPack): Html {
   const body =
     pack.phases.length === 0
       ? none('No loading phase has run yet.')
-      : pack.phases.map((p, i) => phaseBlock(p, at('phases', i))).join('');
+      : glanceTable(pack) + pack.phases.map((p, i) => phaseBlock(p, at('phases', i))).join('');
   return section(
     'phases',
     'Phases and their reconciliations',
     body,
     'Each object’s latest proof of each phase: the count equation, every written record read back against its checksum, the money line term by term, and the fidelity check against the source at full precision.',
+  );
+}
+
+/** Every phase's every object on one line each: the figures a signer looks at first; the details follow. */
+function glanceTable(pack: ProofPack): Html {
+  const rows = pack.phases.flatMap((phase, i) =>
+    phase.objects.map((o, j) => {
+      const p = at('phases', i, 'objects', j);
+      const sums = Object.values(o.sums);
+      return [
+        `<a href="#phase-${esc(phase.phase)}">${esc(phase.phase)}</a>`,
+        esc(o.object),
+        num(o.source, at(p, 'source')),
+        num(o.loaded, at(p, 'loaded')),
+        num(o.quarantined, at(p, 'quarantined')),
+        num(o.filtered, at(p, 'filtered')),
+        num(o.deduplicated, at(p, 'deduplicated')),
+        num(o.checksumMismatches, at(p, 'checksumMismatches')),
+        sums.length === 0 ? '<span class="muted">—</span>' : mark(sums.every((x) => x.ok)),
+        o.fidelity ? num(o.fidelity.mismatches, at(p, 'fidelity', 'mismatches')) : '<span class="muted">—</span>',
+        mark(o.ok),
+      ];
+    }),
+  );
+  return table(
+    [
+      'phase',
+      'object',
+      'source',
+      'loaded',
+      'quarantined',
+      'filtered',
+      'deduplicated',
+      'mismatches',
+      'sums',
+      'fidelity',
+      'proof',
+    ],
+    rows,
+    { cls: 'glance', numeric: [2, 3, 4, 5, 6, 7, 9] },
   );
 }
 

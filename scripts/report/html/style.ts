@@ -46,6 +46,8 @@ th, td { border-bottom: 1px solid var(--line); padding: 3px 8px 3px 0; text-alig
 th { color: var(--muted); font-weight: 600; }
 .r { text-align: right; }
 table.fields td:first-child, table.fields td.r { white-space: nowrap; }
+table.glance td { white-space: nowrap; }
+table.glance a { color: var(--ink); }
 .proof, .profile, .map, .qgroup { border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; margin: 10px 0; }
 .proof header { display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 8px; margin-bottom: 4px; }
 .proof header .meta { flex-basis: 100%; }
