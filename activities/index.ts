@@ -26,6 +26,7 @@ import {
 import { vendorActivity } from './vendor';
 import { ApplicationFailure } from '@temporalio/common';
 import { TernError, TransientDatabaseError } from '../common/errors';
+import { countedActivities } from './metrics';
 import { ActivityContext, type ActivityDeps } from './deps';
 
 /**
@@ -57,7 +58,7 @@ function personFixable<I, O>(fn: (input: I) => Promise<O>): (input: I) => Promis
  */
 export function createActivities(deps: ActivityDeps) {
   const ctx = new ActivityContext(deps);
-  return {
+  const activities = {
     extractObject: personFixable((input: ExtractInput) => extractObject(ctx, input)),
     loadPage: personFixable((input: LoadPageInput) => loadPage(ctx, input)),
     splitLoadRanges: personFixable((input: SplitRangesInput) => splitLoadRanges(ctx, input)),
@@ -83,6 +84,8 @@ export function createActivities(deps: ActivityDeps) {
     ),
     awaitLoadsClosed: personFixable((input: AwaitLoadsInput) => awaitLoadsClosed(ctx, input)),
   };
+  // What extraction, load pages and reconciliations return also feeds the worker's metrics (activities/metrics.ts).
+  return countedActivities(activities);
 }
 
 export type TernActivities = ReturnType<typeof createActivities>;

@@ -30,6 +30,11 @@ export interface TernSettings {
   taskQueue: string;
   /** The audit chain's key ring (common/keys.ts): TERN_AUDIT_KEY, else TERN_AUDIT_KEY_FILE, else keys/audit.key. */
   auditKey: KeySource;
+  /**
+   * TERN_METRICS_PORT: where a worker serves Prometheus metrics (docs/metrics.md); 0 serves none. Unset, `tern
+   * worker` serves on 9464 and the worker inside a CLI command serves none.
+   */
+  metricsPort: number | undefined;
 }
 
 /** Reads Tern's settings from the environment, once, in one place. */
@@ -59,6 +64,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): TernSettings
     toolsDir,
     taskQueue: env.TERN_TASK_QUEUE?.trim() || 'tern',
     auditKey: keySource(env, homeDir, 'audit'),
+    metricsPort: portSetting(env, 'TERN_METRICS_PORT'),
     temporal: {
       address,
       namespace: env.TEMPORAL_NAMESPACE?.trim() || 'default',
@@ -95,6 +101,19 @@ export function keySource(env: NodeJS.ProcessEnv, homeDir: string, purpose: stri
     fileVariable,
     fileNamed: Boolean(named),
   };
+}
+
+/** A TCP port from the environment (0 allowed: "none"), undefined when unset. */
+function portSetting(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const text = env[name]?.trim();
+  if (!text) return undefined;
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535)
+    throw new ConfigError(
+      `${name} ${text} is not a port number`,
+      `set ${name} to a port from 1 to 65535, or 0 for none`,
+    );
+  return port;
 }
 
 /** The Temporal UI page of one workflow. */

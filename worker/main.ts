@@ -3,11 +3,16 @@ import { describeError } from '../common/errors';
 import { logger } from '../common/logger';
 import { connectWorker, ternDataConverter } from '../common/temporal';
 import { openStagingForProcess } from '../scripts/stack/database';
+import { DEFAULT_WORKER_METRICS_PORT, startWorkerMetrics } from './metrics';
 import { createTernWorker, createVendorWorkers } from './worker';
 
-/** The worker process: `tsx worker/main.ts` (or `tern worker`). Stops cleanly on SIGINT/SIGTERM. */
+/**
+ * The worker process: `tsx worker/main.ts` (or `tern worker`). Serves its metrics (TERN_METRICS_PORT, else 9464).
+ * Stops cleanly on SIGINT/SIGTERM.
+ */
 export async function runWorkerProcess(): Promise<void> {
   const settings = loadSettings();
+  const metrics = await startWorkerMetrics(settings, DEFAULT_WORKER_METRICS_PORT);
   const processStaging = await openStagingForProcess(settings);
   const { staging } = processStaging;
   const connection = await connectWorker(settings.temporal);
@@ -30,6 +35,7 @@ export async function runWorkerProcess(): Promise<void> {
   } finally {
     await connection.close();
     await processStaging.stop();
+    await metrics?.close();
   }
 }
 

@@ -5,6 +5,7 @@ import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from 'axi
 import { ConfigError } from '../../common/errors';
 import { logger as rootLogger } from '../../common/logger';
 import { baseUrlProblem, originOf } from '../../common/origins';
+import { countRateLimited, countVendorRequest } from '../../common/metrics';
 import type { VendorBudget } from './budget';
 import {
   classifyResponse,
@@ -330,11 +331,14 @@ export class VendorClient {
       const onWait = this.options.onWait;
       let alive = onWait ? setInterval(onWait, ALIVE_EVERY_MS) : undefined;
       let release: () => void;
+      const waitFrom = Date.now();
       try {
         release = await unlessAborted(this.options.governor.acquire(), signal, (late) => late());
       } finally {
         clearInterval(alive);
       }
+      const { key, budget } = this.options.governor;
+      countVendorRequest(this.vendor, key, budget.ratePerSecond, Date.now() - waitFrom);
       this.options.onRequest?.(this.vendor);
       const started = Date.now();
       let failure: VendorError | undefined;
@@ -389,6 +393,7 @@ export class VendorClient {
       );
       if (!failure) return response!;
       if (failure instanceof RateLimitedError) {
+        countRateLimited(this.vendor);
         const wait = failure.retryAfterMs ?? 1000;
         await this.options.governor.pause(wait, `${req.operation}: 429`);
         if (wait > maxInlineWaitMs || attempt >= maxAttempts * 3) throw failure;
