@@ -301,6 +301,15 @@ export function packVerdict(pack: Omit<ProofPack, 'contentHash'>): PackVerdict {
     );
   if (pack.rollback && pack.rollback.ok === false)
     failures.push('the rollback rehearsal did not prove the prior state');
+  const rolledBackAt = pack.rollback?.status === 'completed' ? pack.rollback.finishedAt : null;
+  const lastProof = pack.phases
+    .flatMap((p) => p.objects.map((o) => o.provenAt))
+    .sort()
+    .pop();
+  if (rolledBackAt && lastProof && rolledBackAt > lastProof)
+    toAccept.push(
+      `the target was rolled back after these proofs (${rolledBackAt.slice(0, 19).replace('T', ' ')} UTC): they prove the load as it was before the rollback`,
+    );
   if (pack.quarantine.open > 0)
     toAccept.push(`${pack.quarantine.open} record(s) quarantined and not moved (by reason below)`);
   if (pack.conflicts.open > 0)

@@ -132,16 +132,20 @@ describe('the proof pack content hash', () => {
 });
 
 describe('the proof pack verdict', () => {
-  it('fails on a proof that does not hold and on a broken custody chain; open quarantine and conflicts are to accept', () => {
+  it('fails on a proof that does not hold and on a broken custody chain; a later rollback, open quarantine and conflicts are to accept', () => {
     const clean = proofPackFixture();
     expect(clean.verdict).toEqual({
       ok: true,
       failures: [],
       toAccept: [
+        'the target was rolled back after these proofs (2026-11-25 11:31:00 UTC): they prove the load as it was before the rollback',
         '55 record(s) quarantined and not moved (by reason below)',
         '1 open conflict(s): target rows edited after Tern wrote them, kept by policy',
       ],
     });
+    // Proven again after the rollback (a new load): nothing to say about it.
+    const reloaded = proofPackFixture((p) => (p.phases[0]!.objects[1]!.provenAt = '2026-11-25T12:00:00.000Z'));
+    expect(reloaded.verdict.toAccept).toHaveLength(2);
     const broken = proofPackFixture((p) => {
       p.phases[0]!.objects[1]!.ok = false;
       p.custody.verification = {

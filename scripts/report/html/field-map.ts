@@ -69,23 +69,25 @@ export function fieldMapSvg(object: VisualMapObject, path: string): Html {
     const boxY = mid - PILL_H / 2;
     const from = f.from ?? '(no source)';
     const parts = [
-      `<g class="fm-row" data-path="${esc(at(path, 'fields', i))}">`,
+      '<g class="fm-row">',
       `<line class="fm-link" x1="${leftW}" y1="${mid}" x2="${rightX - 4}" y2="${mid}" marker-end="url(#${arrow})"/>`,
       `<rect class="fm-from${f.from === null ? ' fm-none' : ''}" x="0" y="${boxY}" width="${leftW}" height="${PILL_H}" rx="3"/>`,
-      `<text class="fm-label" x="8" y="${boxY + 13}">${esc(from)}</text>`,
+      `<text class="fm-label" x="8" y="${boxY + 13}"${f.from === null ? '' : ` data-path="${esc(at(path, 'fields', i, 'from'))}"`}>${esc(from)}</text>`,
       `<rect class="fm-to" x="${rightX}" y="${boxY}" width="${rightW}" height="${PILL_H}" rx="3"/>`,
-      `<text class="fm-label" x="${rightX + 8}" y="${boxY + 13}">${esc(f.to)}</text>`,
+      `<text class="fm-label" x="${rightX + 8}" y="${boxY + 13}" data-path="${esc(at(path, 'fields', i, 'to'))}">${esc(f.to)}</text>`,
     ];
     const top = mid - (lines * PILL_H + (lines - 1) * LINE_GAP) / 2;
     if (pills.length === 0)
       parts.push(`<text class="fm-asis" x="${chainX + CHAIN_W / 2}" y="${mid - 4}" text-anchor="middle">as is</text>`);
-    for (const p of pills) {
+    pills.forEach((p, n) => {
       const py = top + p.line * (PILL_H + LINE_GAP);
+      // A clipped step shows less than the pack holds: its whole text is in the title, and it carries no path.
+      const tag = p.text === p.full ? ` data-path="${esc(at(path, 'fields', i, 'transforms', n))}"` : '';
       parts.push(
         `<g class="fm-step"><title>${esc(p.full)}</title><rect x="${(chainX + p.x).toFixed(1)}" y="${py}" width="${p.w.toFixed(1)}" height="${PILL_H}" rx="9"/>`,
-        `<text x="${(chainX + p.x + PILL_PAD / 2).toFixed(1)}" y="${py + 13}">${esc(p.text)}</text></g>`,
+        `<text x="${(chainX + p.x + PILL_PAD / 2).toFixed(1)}" y="${py + 13}"${tag}>${esc(p.text)}</text></g>`,
       );
-    }
+    });
     parts.push('</g>');
     rows.push(parts.join(''));
     y += h;
