@@ -19,6 +19,7 @@ import {
 } from './commands/quarantine';
 import { formatReconcileOutcome, reconcileNow } from './commands/reconcile';
 import { formatMapSuggestOutcome, suggestMapping } from './commands/map';
+import { proofPackCommand, type ProofPackCommandOptions } from './commands/proof-pack';
 import { loadPhaseOption, resolveMigration, withStaging, withTemporal } from './commands/shared';
 import { formatStatus, loadStatus } from './commands/status';
 import { formatFindings, validatePlan } from './commands/validate-plan';
@@ -155,14 +156,27 @@ program
 
 program
   .command('report')
-  .description("print a phase's report from staging (today: preferences); exits 1 unless its verdict is clean")
-  .addArgument(new Command().createArgument('<phase>', 'phase').choices(['preferences']))
-  .argument('<plan>', 'plan file (YAML)')
+  .description(
+    'the proof pack of a migration to sign off from (`report <plan> --html <dir>` or `--json`; exits 1 unless every proof holds), or the last preferences report (`report preferences <plan>`; exits 1 unless its verdict is clean)',
+  )
+  .argument('<plan>', 'plan file (YAML), or `preferences` followed by the plan file')
+  .argument('[plan-file]', 'after `preferences`: the plan file')
   .option('--migration <id>', 'migration id (default: mig_<plan name>)')
   .option('--json', 'print the report as one JSON object')
-  .option('--fields', 'list every field, not only those with findings')
-  .action(async (_phase: string, planFile: string, opts: { migration?: string; json?: boolean; fields?: boolean }) => {
-    const loaded = loadPlanFile(planFile);
+  .option('--html <dir>', 'proof pack: write <dir>/<migration>.proof-pack.html, and its JSON beside it')
+  .option('--include-values', 'proof pack: include record content (quarantined records, pre-flight examples)')
+  .option('--fields', 'preferences: list every field, not only those with findings')
+  .action(async (first: string, planArg: string | undefined, opts: ProofPackCommandOptions & { fields?: boolean }) => {
+    if (first !== 'preferences' || planArg === undefined) {
+      if (planArg !== undefined)
+        throw new ConfigError(
+          `unexpected argument ${planArg}`,
+          'tern report <plan> --html <dir>, or tern report preferences <plan>',
+        );
+      process.exitCode = await proofPackCommand(first, opts, say);
+      return;
+    }
+    const loaded = loadPlanFile(planArg);
     const processStaging = await openStagingForProcess(loadSettings());
     try {
       const report = await loadPreferencesReport(
