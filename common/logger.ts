@@ -52,17 +52,30 @@ export function redactForLog(value: unknown): unknown {
   return redact(value, 0, new WeakSet());
 }
 
-function redact(value: unknown, depth: number, seen: WeakSet<object>): unknown {
+/** `ancestors`: the objects on the path from the root, so a shared object is printed each time, a cycle once. */
+function redact(value: unknown, depth: number, ancestors: WeakSet<object>): unknown {
+  if (value === null || typeof value !== 'object') return redactScalar(value);
+  if (ancestors.has(value)) return '[circular]';
+  if (depth >= MAX_DEPTH) return '[deeper]';
+  ancestors.add(value);
+  try {
+    return redactObject(value, depth, ancestors);
+  } finally {
+    ancestors.delete(value);
+  }
+}
+
+function redactScalar(value: unknown): unknown {
   if (typeof value === 'string') return redactText(value);
   if (typeof value === 'bigint') return value.toString();
-  if (value === null || typeof value !== 'object') return value;
-  if (seen.has(value)) return '[circular]';
-  if (depth >= MAX_DEPTH) return '[deeper]';
-  seen.add(value);
+  return value;
+}
+
+function redactObject(value: object, depth: number, ancestors: WeakSet<object>): unknown {
   if (value instanceof Uint8Array || value instanceof ArrayBuffer) return `[${value.byteLength} bytes]`;
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
   if (Array.isArray(value)) {
-    const items = value.slice(0, MAX_ITEMS).map((item) => redact(item, depth + 1, seen));
+    const items = value.slice(0, MAX_ITEMS).map((item) => redact(item, depth + 1, ancestors));
     return value.length > MAX_ITEMS ? [...items, `[${value.length - MAX_ITEMS} more]`] : items;
   }
   const out: Record<string, unknown> = {};
@@ -75,10 +88,10 @@ function redact(value: unknown, depth: number, seen: WeakSet<object>): unknown {
     value instanceof Map ? [...value.entries()].map(([k, v]) => [String(k), v] as const) : Object.entries(value);
   for (const [key, item] of entries) {
     if (value instanceof Error && (key === 'message' || key === 'stack')) continue;
-    out[key] = CREDENTIAL_KEY.test(key) || CONTENT_KEYS.has(key) ? REDACTED : redact(item, depth + 1, seen);
+    out[key] = CREDENTIAL_KEY.test(key) || CONTENT_KEYS.has(key) ? REDACTED : redact(item, depth + 1, ancestors);
   }
   if (value instanceof Error && value.cause !== undefined && !('cause' in out))
-    out.cause = redact(value.cause, depth + 1, seen);
+    out.cause = redact(value.cause, depth + 1, ancestors);
   return out;
 }
 

@@ -51,6 +51,12 @@ describe('log redaction (common/logger.ts)', () => {
       redactForLog({ loop, deep, bytes: Buffer.from(EMAIL), list: Array.from({ length: 100 }, (_, i) => i) }),
     );
     expect(out).toContain('[circular]');
+    // An object met twice, but not inside itself, is printed both times.
+    const key = { id: 'k1', secret: SECRET };
+    expect(redactForLog({ current: key, byId: new Map([['k1', key]]) })).toEqual({
+      current: { id: 'k1', secret: '[redacted]' },
+      byId: { k1: { id: 'k1', secret: '[redacted]' } },
+    });
     expect(out).toContain('[deeper]');
     expect(out).toContain(`[${EMAIL.length} bytes]`);
     expect(out).toContain('[80 more]');
