@@ -32,6 +32,8 @@ export function testSettings(overrides: Partial<NodeJS.ProcessEnv> = {}): TernSe
     DATABASE_URL: databaseUrl,
     TEMPORAL_ADDRESS: temporalAddress,
     TERN_TASK_QUEUE: uniqueId('tq'),
+    // The run's payload key (global setup), which the processes a test starts inherit too.
+    TERN_PAYLOAD_KEY: process.env.TERN_PAYLOAD_KEY,
     ...overrides,
   });
 }
