@@ -9,7 +9,7 @@ const ROOT = path.resolve(__dirname, '../..');
 export function startWorker(env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker/main.ts')], {
     cwd: ROOT,
-    env: { ...process.env, TERN_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, TERN_LOG_LEVEL: 'warn', TERN_METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }

@@ -7,7 +7,7 @@ export const ROOT = path.resolve(__dirname, '../..');
 export function spawnTs(entry: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry), ...args], {
     cwd: ROOT,
-    env: { ...process.env, TERN_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, TERN_LOG_LEVEL: 'warn', TERN_METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
