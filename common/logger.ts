@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { redactCredentials } from './redact';
 
 /**
  * Keys whose values are credentials, wherever they appear (a request's headers, a config object, an error's
@@ -35,18 +36,10 @@ const MAX_DEPTH = 8;
 const MAX_ITEMS = 20;
 const REDACTED = '[redacted]';
 
-/** Credentials inside free text: a URL's password, an authorization scheme's token, a secret query parameter. */
-export function redactText(text: string): string {
-  return text
-    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^\s:@/]*):([^\s@/]+)@/gi, '$1$2:***@')
-    .replace(/\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{8,}/g, `$1 ${REDACTED}`)
-    .replace(/([?&](?:access_token|token|api_?key|key|password|secret|sig|signature)=)[^&\s#]+/gi, `$1${REDACTED}`);
-}
-
 /**
  * A copy of `value` fit for a log line: errors become plain objects (type, message, code, stack and cause, each
  * redacted), credential keys and content keys are replaced at any depth, strings lose the credentials they
- * carry, byte buffers are counted, not printed. Cycles and depth are bounded.
+ * carry (common/redact.ts `redactCredentials`), byte buffers are counted, not printed. Cycles and depth are bounded.
  */
 export function redactForLog(value: unknown): unknown {
   return redact(value, 0, new WeakSet());
@@ -66,7 +59,7 @@ function redact(value: unknown, depth: number, ancestors: WeakSet<object>): unkn
 }
 
 function redactScalar(value: unknown): unknown {
-  if (typeof value === 'string') return redactText(value);
+  if (typeof value === 'string') return redactCredentials(value);
   if (typeof value === 'bigint') return value.toString();
   return value;
 }
@@ -81,8 +74,8 @@ function redactObject(value: object, depth: number, ancestors: WeakSet<object>):
   const out: Record<string, unknown> = {};
   if (value instanceof Error) {
     out.type = value.name;
-    out.message = redactText(value.message);
-    if (value.stack) out.stack = redactText(value.stack);
+    out.message = redactCredentials(value.message);
+    if (value.stack) out.stack = redactCredentials(value.stack);
   }
   const entries =
     value instanceof Map ? [...value.entries()].map(([k, v]) => [String(k), v] as const) : Object.entries(value);
@@ -107,7 +100,7 @@ export const loggerOptions: pino.LoggerOptions = {
   serializers: { err: (err: unknown) => err },
   hooks: {
     logMethod(args, method) {
-      method.apply(this, args.map((arg) => (typeof arg === 'string' ? redactText(arg) : arg)) as typeof args);
+      method.apply(this, args.map((arg) => (typeof arg === 'string' ? redactCredentials(arg) : arg)) as typeof args);
     },
   },
 };

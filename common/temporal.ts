@@ -6,8 +6,9 @@ import { DefaultLogger, NativeConnection, Runtime, type LogEntry, type LogLevel 
 import type { TemporalSettings } from './config';
 import { TemporalUnreachableError } from './errors';
 import { loadKeyRing } from './keys';
-import { redactForLog, redactText } from './logger';
+import { redactForLog } from './logger';
 import { PayloadEncryptionCodec } from './payload-codec';
+import { redactCredentials } from './redact';
 
 /** The failure converter's module, for workers, clients and the workflow bundle (`bundleWorkflowCode`). */
 export const FAILURE_CONVERTER_PATH = require.resolve('./failure-converter');
@@ -84,7 +85,7 @@ function installRuntime(): void {
 function writeSdkLogLine({ level, timestampNanos, message, meta }: LogEntry): void {
   const time = new Date(Number(timestampNanos / 1_000_000n)).toISOString();
   const details = meta === undefined ? '' : ` ${inspect(redactForLog(meta), { depth: null, breakLength: Infinity })}`;
-  process.stderr.write(`${time} [${level}] ${redactText(message)}${details}\n`);
+  process.stderr.write(`${time} [${level}] ${redactCredentials(message)}${details}\n`);
 }
 
 /** A worker connection (native, used by the Rust core). */
