@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -156,6 +157,23 @@ describe('custom transform modules live in the plan’s folder, and their conten
     expect(loadCustomTransforms(load(planText('./transforms/edited.js')).plan, planDir).shout!('ada', ctx, {})).toBe(
       'ADA!!',
     );
+  });
+
+  it('one worker process keeps the module its plan version loaded, loads an edited one for the new version, then refuses the old', () => {
+    // Under jest, modules cannot be dropped from the require cache: a real process shows what a worker does.
+    const script = path.join(__dirname, '../fixtures/custom-transforms/pinned-process.ts');
+    const out = execFileSync(process.execPath, ['--import', 'tsx', script, planDir], { encoding: 'utf8' });
+    const module = path.join(planDir, 'shout.js');
+    expect(out.trim().split('\n')).toEqual([
+      'first: ADA!',
+      'first, module edited since: ADA!',
+      'second: ADA?',
+      expect.stringMatching(
+        new RegExp(
+          `^first, after the second loaded: refused: customTransforms\\.shout: ${escape(module)} changed since`,
+        ),
+      ),
+    ]);
   });
 });
 
