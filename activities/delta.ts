@@ -6,7 +6,7 @@ import { checksum } from '../plan/checksum';
 import { textOf } from '../plan/text';
 import { appendAudit } from '../staging/audit';
 import { analyzeStaging, worthAnalyzing } from '../staging/analyze';
-import type { ActivityContext } from './deps';
+import type { ActivityContext, PinnedPlanInput } from './deps';
 import { RequestMeter } from './meter';
 import { parseTimestamp } from './extract';
 import type { QuarantineEntry } from '../staging/repos/quarantine';
@@ -18,7 +18,7 @@ import {
   unparseableEntry,
 } from './unreadable';
 
-export interface DeltaExtractInput {
+export interface DeltaExtractInput extends PinnedPlanInput {
   migrationId: string;
   object: string;
   /** Seconds before the last high-water mark still treated as "since": clocks and commits are not exact. */
@@ -97,7 +97,7 @@ const BATCH = 1000;
  * A SQL source whose ids include nulls or repeats is read whole, so those rows are quarantined as in a full read.
  */
 export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInput): Promise<DeltaExtractResult> {
-  const { plan } = await ctx.migration(input.migrationId);
+  const { plan } = await ctx.migration(input.migrationId, input.planHash);
   const object = ctx.object(plan, input.object);
   const m = input.migrationId;
   const o = input.object;

@@ -41,6 +41,16 @@ export interface ActivityDeps {
   temporal?: Client;
 }
 
+/**
+ * The input of an activity that runs a migration's plan: the version its phase pinned when it started (`planHash`),
+ * so an edited plan never reaches a running phase. Histories from before phases pinned their plan carry no hash:
+ * those activities run the current plan.
+ */
+export interface PinnedPlanInput {
+  migrationId: string;
+  planHash?: string;
+}
+
 /** Per-process cache of plans and target connections, shared by all activities of a worker. */
 export class ActivityContext {
   private readonly targets = new Map<string, Promise<postgres.Sql>>();
@@ -60,9 +70,12 @@ export class ActivityContext {
     return this.deps.temporal ?? Context.current().client;
   }
 
-  async migration(id: string): Promise<StoredMigration> {
-    // Not cached: a plan fix must reach running workers (quarantine replay depends on it).
-    return getMigration(this.db, id);
+  /**
+   * The migration with the plan version its phase pinned (`planHash`), else its current plan. Not cached: a plan
+   * fix reaches the next phase (a quarantine replay starts one, pinning the fixed plan), never a running one.
+   */
+  async migration(id: string, planHash?: string): Promise<StoredMigration> {
+    return getMigration(this.db, id, planHash);
   }
 
   object(plan: Plan, name: string): ObjectPlan {

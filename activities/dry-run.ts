@@ -132,7 +132,7 @@ async function savePredictions(
  * pages, as in the load.
  */
 export async function dryRunObject(ctx: ActivityContext, input: ObjectInput): Promise<DryRunCounts> {
-  const { plan } = await ctx.migration(input.migrationId);
+  const { plan } = await ctx.migration(input.migrationId, input.planHash);
   const object = ctx.object(plan, input.object);
   const table = (await frozenGold(ctx, input.migrationId))?.tables[object.target.table];
   const columns = table?.columns ?? [];
@@ -162,6 +162,7 @@ export async function dryRunObject(ctx: ActivityContext, input: ObjectInput): Pr
     const live = page.filter((r) => r.disposition === null).map((r) => ({ sourceId: r.source_id, raw: r.raw }));
     const options = await mapPageOptions(ctx, {
       migrationId: input.migrationId,
+      planHash: input.planHash,
       object,
       records: live.map((r) => r.raw),
       keyIsSourceId: target.keyIsSourceId,

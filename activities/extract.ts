@@ -16,11 +16,11 @@ import {
   type TextRow,
 } from '../staging/copy-rows';
 import { analyzeStaging } from '../staging/analyze';
-import type { ActivityContext } from './deps';
+import type { ActivityContext, PinnedPlanInput } from './deps';
 import { RequestMeter } from './meter';
 import { duplicateIdEntry, missingIdEntry, quarantineUnreadable, unparseableEntry } from './unreadable';
 
-export interface ExtractInput {
+export interface ExtractInput extends PinnedPlanInput {
   migrationId: string;
   object: string;
   phase: string;
@@ -82,7 +82,7 @@ const SCRATCH_COLUMNS = ['seq', 'source_id', 'raw', 'source_hash', 'source_updat
  * the previous one is written (one batch in flight).
  */
 export async function extractObject(ctx: ActivityContext, input: ExtractInput): Promise<ExtractResult> {
-  const { plan } = await ctx.migration(input.migrationId);
+  const { plan } = await ctx.migration(input.migrationId, input.planHash);
   const object = ctx.object(plan, input.object);
   const key = { migrationId: input.migrationId, object: input.object, phase: 'extract', stage: 'extract' };
   const checkpoint = await readCheckpoint(ctx.db, key);

@@ -27,7 +27,7 @@ import { vendorActivity } from './vendor';
 import { ApplicationFailure } from '@temporalio/common';
 import { TernError, TransientDatabaseError } from '../common/errors';
 import { countedActivities } from './metrics';
-import { ActivityContext, type ActivityDeps } from './deps';
+import { ActivityContext, type ActivityDeps, type PinnedPlanInput } from './deps';
 
 /**
  * A TernError is a problem a person must fix (a missing file, a bad plan): retrying cannot help, so it
@@ -67,9 +67,9 @@ export function createActivities(deps: ActivityDeps) {
     applyRules: personFixable((input: ObjectInput) => applyRules(ctx, input)),
     profileObject: personFixable((input: ObjectInput) => profileObject(ctx, input)),
     dryRunObject: personFixable((input: ObjectInput) => dryRunObject(ctx, input)),
-    freezeGoldSchema: personFixable((input: { migrationId: string }) => freezeGoldSchema(ctx, input)),
-    validatePlan: personFixable((input: { migrationId: string }) => validatePlan(ctx, input)),
-    checkGoldSchema: personFixable((input: { migrationId: string }) => checkGoldSchema(ctx, input)),
+    freezeGoldSchema: personFixable((input: PinnedPlanInput) => freezeGoldSchema(ctx, input)),
+    validatePlan: personFixable((input: PinnedPlanInput) => validatePlan(ctx, input)),
+    checkGoldSchema: personFixable((input: PinnedPlanInput) => checkGoldSchema(ctx, input)),
     selectSample: personFixable((input: SampleInput) => selectSample(ctx, input)),
     countToLoad: personFixable((input: { migrationId: string; object: string; phase: string }) =>
       countToLoad(ctx, input),
@@ -77,7 +77,7 @@ export function createActivities(deps: ActivityDeps) {
     extractDelta: personFixable((input: DeltaExtractInput) => extractDelta(ctx, input)),
     rollbackPage: personFixable((input: RollbackPageInput) => rollbackPage(ctx, input)),
     verifyRollback: personFixable((input: VerifyRollbackInput) => verifyRollback(ctx, input)),
-    rollbackTargetExtras: personFixable((input: { migrationId: string }) => rollbackTargetExtras(ctx, input)),
+    rollbackTargetExtras: personFixable((input: PinnedPlanInput) => rollbackTargetExtras(ctx, input)),
     raiseWriteFence: personFixable((input: FenceInput) => raiseWriteFence(ctx, input)),
     liftWriteFence: personFixable((input: { migrationId: string; phase: string; phaseStartedAt: string }) =>
       liftWriteFence(ctx, input),

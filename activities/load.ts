@@ -11,13 +11,13 @@ import { WritesFencedError } from '../staging/repos/fence';
 import { entryOf, IdMapLedger } from '../staging/repos/id-map';
 import { quarantineRecords, resolveQuarantined } from '../staging/repos/quarantine';
 import { idMap, quarantine, stagedRecords } from '../staging/schema';
-import type { ActivityContext } from './deps';
+import type { ActivityContext, PinnedPlanInput } from './deps';
 import { type Liveness, whileAlive } from './liveness';
 import { RequestMeter } from './meter';
 import { mapPageOptions } from './map-options';
 
 export { refOf } from '../protocol/write';
-export interface LoadPageInput {
+export interface LoadPageInput extends PinnedPlanInput {
   migrationId: string;
   object: string;
   phase: string;
@@ -68,7 +68,7 @@ export async function loadPage(ctx: ActivityContext, input: LoadPageInput): Prom
 }
 
 async function loadPageAlive(ctx: ActivityContext, input: LoadPageInput, live: Liveness): Promise<LoadPageResult> {
-  const { plan } = await ctx.migration(input.migrationId);
+  const { plan } = await ctx.migration(input.migrationId, input.planHash);
   const object = ctx.object(plan, input.object);
   const scope = { migrationId: input.migrationId, object: input.object };
   const meter = new RequestMeter();
@@ -112,6 +112,7 @@ async function loadPageAlive(ctx: ActivityContext, input: LoadPageInput, live: L
     page,
     await mapPageOptions(ctx, {
       migrationId: input.migrationId,
+      planHash: input.planHash,
       object,
       records: page.map((r) => r.raw),
       keyIsSourceId: target.keyIsSourceId,

@@ -5,7 +5,7 @@ import type { ObjectPlan } from '../plan/schema';
 import { textOf } from '../plan/text';
 import type { MapPageOptions } from '../protocol/page';
 import { migrations } from '../staging/schema';
-import type { ActivityContext } from './deps';
+import type { ActivityContext, PinnedPlanInput } from './deps';
 import { referenceFields } from './preferences';
 
 /**
@@ -17,8 +17,7 @@ export type ReferenceSource = 'written' | 'predicted loaded';
 
 export async function mapPageOptions(
   ctx: ActivityContext,
-  input: {
-    migrationId: string;
+  input: PinnedPlanInput & {
     object: ObjectPlan;
     /** The page's raw records: their references are looked up in one query per referenced object. */
     records: readonly Record<string, unknown>[];
@@ -27,7 +26,7 @@ export async function mapPageOptions(
     references: ReferenceSource;
   },
 ): Promise<MapPageOptions> {
-  const { plan } = await ctx.migration(input.migrationId);
+  const { plan } = await ctx.migration(input.migrationId, input.planHash);
   return {
     mapper: compileObjectMapper(input.object, await ctx.customTransforms(plan)),
     resolveReference: await prefetchReferences(ctx, input),

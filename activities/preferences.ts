@@ -10,7 +10,7 @@ import { transformArgs, transformName } from '../plan/transforms';
 import { appendAudit } from '../staging/audit';
 import { migrations, profiles, runs } from '../staging/schema';
 import { analyzeStaging } from '../staging/analyze';
-import type { ActivityContext } from './deps';
+import type { ActivityContext, PinnedPlanInput } from './deps';
 import type { DryRunCounts, PreflightFinding } from './dry-run';
 import { frozenGold } from './map-options';
 
@@ -18,7 +18,7 @@ export { dryRunObject, type DryRunCounts, type PreflightFinding } from './dry-ru
 
 /** The preferences phase's activities: rules, profile, gold schema and plan validation; the dry run is ./dry-run.ts. */
 
-export interface ObjectInput {
+export interface ObjectInput extends PinnedPlanInput {
   migrationId: string;
   object: string;
 }
@@ -94,7 +94,7 @@ export interface RulesResult {
  * record's disposition (filtered / deduplicated with its survivor). Recomputed from scratch: idempotent.
  */
 export async function applyRules(ctx: ActivityContext, input: ObjectInput): Promise<RulesResult> {
-  const { plan } = await ctx.migration(input.migrationId);
+  const { plan } = await ctx.migration(input.migrationId, input.planHash);
   const object = ctx.object(plan, input.object);
   const filtered: Record<string, number> = {};
   const dedupe = object.dedupe ? new Deduplicator(object.dedupe) : undefined;
@@ -208,7 +208,7 @@ export function referenceFields(object: ObjectPlan): { field: string; object: st
 
 /** Profiles one object (docs/preferences.md): fields, duplicates by the dedupe key, orphans by reference. */
 export async function profileObject(ctx: ActivityContext, input: ObjectInput): Promise<ProfileSummary> {
-  const { plan } = await ctx.migration(input.migrationId);
+  const { plan } = await ctx.migration(input.migrationId, input.planHash);
   const object = ctx.object(plan, input.object);
   const builder = new ProfileBuilder(input.object);
   const dedupe = object.dedupe ? new Deduplicator({ ...object.dedupe, survivor: 'first' }) : undefined;
@@ -272,11 +272,8 @@ export interface GoldSchemaResult {
 }
 
 /** Discovers the target tables the plan writes and freezes them as the migration's gold schema. */
-export async function freezeGoldSchema(
-  ctx: ActivityContext,
-  input: { migrationId: string },
-): Promise<GoldSchemaResult> {
-  const { plan } = await ctx.migration(input.migrationId);
+export async function freezeGoldSchema(ctx: ActivityContext, input: PinnedPlanInput): Promise<GoldSchemaResult> {
+  const { plan } = await ctx.migration(input.migrationId, input.planHash);
   const gold = await (await ctx.target(plan, input.migrationId)).discoverGold(plan.objects.map((o) => o.target.table));
   const hash = goldSchemaHash(gold);
   await ctx.db
@@ -303,11 +300,11 @@ export async function freezeGoldSchema(
  */
 export async function checkGoldSchema(
   ctx: ActivityContext,
-  input: { migrationId: string },
+  input: PinnedPlanInput,
 ): Promise<{ frozen: boolean; hash: string | null }> {
   const gold = await frozenGold(ctx, input.migrationId);
   if (!gold) return { frozen: false, hash: null };
-  const { plan } = await ctx.migration(input.migrationId);
+  const { plan } = await ctx.migration(input.migrationId, input.planHash);
   const now = await (await ctx.target(plan, input.migrationId)).discoverGold(Object.keys(gold.tables));
   const drift = describeSchemaDrift(gold, now);
   if (drift.length > 0) {
@@ -333,8 +330,8 @@ export interface ValidationSummary {
  * Validates the plan against the frozen gold schema and the profiles, and keeps the findings in the
  * preferences run's report (not in the workflow history: they quote source values).
  */
-export async function validatePlan(ctx: ActivityContext, input: { migrationId: string }): Promise<ValidationSummary> {
-  const { plan } = await ctx.migration(input.migrationId);
+export async function validatePlan(ctx: ActivityContext, input: PinnedPlanInput): Promise<ValidationSummary> {
+  const { plan } = await ctx.migration(input.migrationId, input.planHash);
   const gold = await frozenGold(ctx, input.migrationId);
   const profileMap = await loadProfiles(ctx, input.migrationId);
   const issues: TargetIssue[] = gold ? checkPlanAgainstTarget(plan, gold, profileMap) : [];

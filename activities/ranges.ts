@@ -3,7 +3,7 @@ import { and, count, eq, sql } from 'drizzle-orm';
 import { objectDependencies } from '../plan/load';
 import type { ObjectPlan, Plan } from '../plan/schema';
 import { stagedRecords } from '../staging/schema';
-import type { ActivityContext } from './deps';
+import type { ActivityContext, PinnedPlanInput } from './deps';
 import { pageScope } from './load';
 import { frozenGold } from './map-options';
 
@@ -16,7 +16,7 @@ export interface LoadRange {
   until: string | null;
 }
 
-export interface SplitRangesInput {
+export interface SplitRangesInput extends PinnedPlanInput {
   migrationId: string;
   object: string;
   phase: string;
@@ -87,7 +87,7 @@ export function rangeCount(concurrency: number, records: number, pageSize: numbe
  * orders and compares the ids, so the boundaries use the same collation as the pages' `after`/`until`.
  */
 export async function splitLoadRanges(ctx: ActivityContext, input: SplitRangesInput): Promise<SplitRangesResult> {
-  const { plan } = await ctx.migration(input.migrationId);
+  const { plan } = await ctx.migration(input.migrationId, input.planHash);
   const object = ctx.object(plan, input.object);
   // The frozen gold schema knows the target's unique columns (none before preferences ran).
   const unique = (await frozenGold(ctx, input.migrationId))?.tables[object.target.table]?.uniqueColumns ?? [];

@@ -58,7 +58,7 @@ async function reconcileAlive(
   coverage: ReadBackScope,
   live: Liveness,
 ): Promise<ObjectReconciliation> {
-  const { plan } = await ctx.migration(input.migrationId);
+  const { plan } = await ctx.migration(input.migrationId, input.planHash);
   const object = ctx.object(plan, input.object);
   const meter = new RequestMeter();
   const writer = await (await ctx.target(plan, input.migrationId, meter, live)).records(input.object);

@@ -1,4 +1,5 @@
 import type { AuditHead } from '../staging/audit';
+import type { PinnedPlanInput } from './deps';
 import { emptyAccumulator, isAccumulator, type SumAccumulator, type SumReconciliation } from '../plan/sum-equation';
 
 /**
@@ -6,7 +7,7 @@ import { emptyAccumulator, isAccumulator, type SumAccumulator, type SumReconcili
  * previous attempt got to (activities/reconcile.ts runs it).
  */
 
-export interface ReconcileInput {
+export interface ReconcileInput extends PinnedPlanInput {
   migrationId: string;
   object: string;
   phase: string;

@@ -4,11 +4,11 @@ import { checksum } from '../plan/checksum';
 import { appendAudit } from '../staging/audit';
 import { idMap } from '../staging/schema';
 import { analyzeStaging } from '../staging/analyze';
-import type { ActivityContext } from './deps';
+import type { ActivityContext, PinnedPlanInput } from './deps';
 import { refOf } from './load';
 import { whileAlive } from './liveness';
 
-export interface RollbackPageInput {
+export interface RollbackPageInput extends PinnedPlanInput {
   migrationId: string;
   object: string;
   after: string | null;
@@ -54,7 +54,7 @@ function pageResume(details: unknown, input: RollbackPageInput): PageDetails | u
  * restored one change nothing.
  */
 export async function rollbackPage(ctx: ActivityContext, input: RollbackPageInput): Promise<RollbackPageResult> {
-  const { plan } = await ctx.migration(input.migrationId);
+  const { plan } = await ctx.migration(input.migrationId, input.planHash);
   return whileAlive(undefined, async (liveness) => {
     // Until this attempt gets further, its heartbeats carry where the last one got: a retry of a retry resumes too.
     if (liveness.resumeDetails !== undefined) liveness.beat(liveness.resumeDetails);
@@ -142,7 +142,7 @@ export interface RollbackVerification {
   ok: boolean;
 }
 
-export interface VerifyRollbackInput {
+export interface VerifyRollbackInput extends PinnedPlanInput {
   migrationId: string;
   object: string;
   /** Put right what is found (remove a leftover Tern created, restore a before-image again). */
@@ -173,7 +173,7 @@ function verifyResume(details: unknown, object: string): VerifyDetails | undefin
  * removed or restored again, and counted; the caller verifies again. Resumes from its heartbeat details on retry.
  */
 export async function verifyRollback(ctx: ActivityContext, input: VerifyRollbackInput): Promise<RollbackVerification> {
-  const { plan } = await ctx.migration(input.migrationId);
+  const { plan } = await ctx.migration(input.migrationId, input.planHash);
   return whileAlive(undefined, async (liveness) => {
     // Until this attempt gets further, its heartbeats carry where the last one got: a retry of a retry resumes too.
     if (liveness.resumeDetails !== undefined) liveness.beat(liveness.resumeDetails);
@@ -299,9 +299,9 @@ async function repair(
 /** Removes what a SaaS target adapter created besides records (Front tags), after every object's pages. */
 export async function rollbackTargetExtras(
   ctx: ActivityContext,
-  input: { migrationId: string },
+  input: PinnedPlanInput,
 ): Promise<{ removed: number; remaining: string[] }> {
-  const { plan } = await ctx.migration(input.migrationId);
+  const { plan } = await ctx.migration(input.migrationId, input.planHash);
   const target = await ctx.target(plan, input.migrationId);
   const removed = (await target.rollbackExtras?.())?.removed ?? 0;
   const remaining = (await target.verifyExtras?.())?.remaining ?? [];

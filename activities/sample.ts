@@ -1,9 +1,9 @@
 import type postgres from 'postgres';
 import { objectDependencies } from '../plan/load';
-import type { ActivityContext } from './deps';
+import type { ActivityContext, PinnedPlanInput } from './deps';
 import { referenceFields } from './preferences';
 
-export interface SampleInput {
+export interface SampleInput extends PinnedPlanInput {
   migrationId: string;
   /** Objects in dependency order. */
   objects: string[];
@@ -33,7 +33,7 @@ export interface ObjectSample {
  * so the sample's references resolve. Recomputed from scratch: idempotent.
  */
 export async function selectSample(ctx: ActivityContext, input: SampleInput): Promise<ObjectSample[]> {
-  const { plan } = await ctx.migration(input.migrationId);
+  const { plan } = await ctx.migration(input.migrationId, input.planHash);
   const m = input.migrationId;
   await ctx.sql`
     update staged_records set sampled = false, sample_reason = null

@@ -126,6 +126,9 @@ export class TemporalUnreachableError extends TernError {}
 /** A migration plan is invalid; the message names the path in the plan file. */
 export class PlanError extends TernError {}
 
+/** A phase is running with another version of the plan: it keeps the plan it started with. */
+export class PlanPinnedError extends ConfigError {}
+
 /** The Temporal CLI could not be installed or started. */
 export class DevStackError extends TernError {}
 

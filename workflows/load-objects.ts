@@ -33,6 +33,7 @@ function childOptions(input: PhaseInput, progress: ObjectProgress, paused: boole
     args: [
       {
         migrationId: input.migrationId,
+        planHash: input.planHash,
         phase: input.phase,
         object: progress.object,
         paused,

@@ -72,6 +72,8 @@ function progressReporter(progress: ObjectProgress, withoutWaiting: boolean): Pr
 
 export interface ObjectLoadInput {
   migrationId: string;
+  /** The plan version its phase pinned (see PhaseInput). */
+  planHash?: string;
   phase: LoadPhase;
   object: string;
   paused?: boolean;
@@ -115,7 +117,12 @@ export async function objectLoadWorkflow(input: ObjectLoadInput): Promise<Object
       progress.cursor !== null
         ? [{ after: progress.cursor, until: null, finished: false }]
         : (
-            await splitLoadRanges({ migrationId: input.migrationId, object: input.object, phase: input.phase })
+            await splitLoadRanges({
+              migrationId: input.migrationId,
+              planHash: input.planHash,
+              object: input.object,
+              phase: input.phase,
+            })
           ).ranges.map((range) => ({ ...range, finished: false }));
     /** Set when the history asks for a new run, or a range failed: every range stops at its next page boundary. */
     let stopping = false;
@@ -125,6 +132,7 @@ export async function objectLoadWorkflow(input: ObjectLoadInput): Promise<Object
         if (stopping) return;
         const page = await loadPage({
           migrationId: input.migrationId,
+          planHash: input.planHash,
           object: input.object,
           phase: input.phase,
           after: range.after,
@@ -159,6 +167,7 @@ export async function objectLoadWorkflow(input: ObjectLoadInput): Promise<Object
   }
   const reconciliation = await reconcileObject({
     migrationId: input.migrationId,
+    planHash: input.planHash,
     object: input.object,
     phase: input.phase,
   });

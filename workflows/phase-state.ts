@@ -52,6 +52,11 @@ export interface PhaseState {
 export interface PhaseInput {
   migrationId: string;
   phase: LoadPhase;
+  /**
+   * The hash of the plan version the phase runs, pinned when it started: its activities load that version, an
+   * edited plan waits for the next phase. Absent in phases started before plans were pinned (the current plan).
+   */
+  planHash?: string;
   /** Object names in dependency order (from the plan; names only, never credentials). */
   objects: string[];
   /**

@@ -85,7 +85,7 @@ async function runPhase(input: PhaseInput): Promise<PhaseResult> {
       phaseStartedAt: workflowInfo().startTime.toISOString(),
     });
     // Refuses to write into a target whose schema changed since preferences froze it.
-    await checkGoldSchema({ migrationId: input.migrationId });
+    await checkGoldSchema({ migrationId: input.migrationId, planHash: input.planHash });
   }
 
   if (!state.prepared) await preparePhase(input, state, concurrent);
@@ -196,6 +196,7 @@ function handleRequests(input: PhaseInput, state: PhaseState, children: ObjectCh
         args: [
           {
             migrationId: input.migrationId,
+            planHash: input.planHash,
             objects: input.objects,
             reason: request.reason.trim(),
             by: request.by.trim(),

@@ -10,6 +10,8 @@ const { recordPhaseEvent } = proxyActivities<TernActivities>(BOOKKEEPING);
 
 export interface PreferencesInput {
   migrationId: string;
+  /** The plan version the phase runs, pinned when it started (absent in phases started before: the current plan). */
+  planHash?: string;
   /** Object names in dependency order (names only, never credentials). */
   objects: string[];
 }
@@ -67,22 +69,27 @@ export async function preferencesWorkflow(input: PreferencesInput): Promise<Pref
 
   const extracted = new Map<string, { staged: number; broken: number; duplicateIds: number }>();
   for (const o of progress.objects) {
-    const result = await extractObject({ migrationId: input.migrationId, object: o.object, phase: 'preferences' });
+    const result = await extractObject({
+      migrationId: input.migrationId,
+      planHash: input.planHash,
+      object: o.object,
+      phase: 'preferences',
+    });
     extracted.set(o.object, result);
     o.stage = 'extracted';
     o.rows = result.staged;
   }
   progress.stage = 'schema';
-  const gold = await freezeGoldSchema({ migrationId: input.migrationId });
+  const gold = await freezeGoldSchema({ migrationId: input.migrationId, planHash: input.planHash });
   log.info('gold schema frozen', { hash: gold.goldSchemaHash, tables: gold.tables, missing: gold.missingTables });
 
   progress.stage = 'profiling';
   const objects: PreferencesObjectResult[] = [];
   for (const o of progress.objects) {
-    await applyRules({ migrationId: input.migrationId, object: o.object });
-    const profile = await profileObject({ migrationId: input.migrationId, object: o.object });
+    await applyRules({ migrationId: input.migrationId, planHash: input.planHash, object: o.object });
+    const profile = await profileObject({ migrationId: input.migrationId, planHash: input.planHash, object: o.object });
     o.stage = 'profiled';
-    const dryRun = await dryRunObject({ migrationId: input.migrationId, object: o.object });
+    const dryRun = await dryRunObject({ migrationId: input.migrationId, planHash: input.planHash, object: o.object });
     o.stage = 'dry-run done';
     const e = extracted.get(o.object)!;
     objects.push({
@@ -95,7 +102,7 @@ export async function preferencesWorkflow(input: PreferencesInput): Promise<Pref
     });
   }
   progress.stage = 'validating';
-  const validation = await validatePlan({ migrationId: input.migrationId });
+  const validation = await validatePlan({ migrationId: input.migrationId, planHash: input.planHash });
   progress.stage = 'done';
 
   const blocked = objects.filter((o) => o.dryRun.blocked).map((o) => o.object);

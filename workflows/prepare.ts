@@ -25,19 +25,21 @@ export async function preparePhase(input: PhaseInput, state: PhaseState, concurr
     if (input.phase === 'delta') {
       delta[index] = await extractDelta({
         migrationId: input.migrationId,
+        planHash: input.planHash,
         object: progress.object,
         overlapSeconds: input.overlapSeconds ?? 300,
       });
     } else {
       const extracted = await extractObject({
         migrationId: input.migrationId,
+        planHash: input.planHash,
         object: progress.object,
         phase: input.phase,
       });
       log.info('object extracted', { object: progress.object, ...extracted });
     }
     // The purge and deduplication decide which staged records are not to be loaded.
-    await applyRules({ migrationId: input.migrationId, object: progress.object });
+    await applyRules({ migrationId: input.migrationId, planHash: input.planHash, object: progress.object });
     progress.stage = 'prepared';
   };
   const count = async (progress: ObjectProgress) => {
@@ -48,7 +50,11 @@ export async function preparePhase(input: PhaseInput, state: PhaseState, concurr
   else for (const [index, progress] of state.objects.entries()) await prepare(progress, index);
   if (input.phase === 'delta') state.delta = delta;
   if (input.phase === 'sample')
-    state.sample = await selectSample({ migrationId: input.migrationId, objects: input.objects });
+    state.sample = await selectSample({
+      migrationId: input.migrationId,
+      planHash: input.planHash,
+      objects: input.objects,
+    });
   if (concurrent) await Promise.all(state.objects.map(count));
   else for (const progress of state.objects) await count(progress);
   state.prepared = true;

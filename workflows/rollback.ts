@@ -21,6 +21,8 @@ const VERIFY_ROUNDS = 3;
 
 export interface RollbackInput {
   migrationId: string;
+  /** The plan version the rollback runs, pinned when it started (absent in rollbacks started before: the current plan). */
+  planHash?: string;
   /** Object names in dependency order; rolled back in reverse. */
   objects: string[];
   /** Why (required: it goes to the audit log), and who asked. */
@@ -97,6 +99,7 @@ export async function rollbackWorkflow(input: RollbackInput): Promise<RollbackRe
     for (;;) {
       const page: { next: string | null; deleted: number; restored: number } = await rollbackPage({
         migrationId: input.migrationId,
+        planHash: input.planHash,
         object: o.object,
         after,
       });
@@ -119,6 +122,7 @@ export async function rollbackWorkflow(input: RollbackInput): Promise<RollbackRe
       // Every round but the last puts right what it finds; the last one only looks.
       verified = await verifyRollback({
         migrationId: input.migrationId,
+        planHash: input.planHash,
         object: o.object,
         repair: rounds < VERIFY_ROUNDS,
       });
@@ -127,7 +131,7 @@ export async function rollbackWorkflow(input: RollbackInput): Promise<RollbackRe
     objects.push({ ...verified!, deleted: o.deleted, restoredWrites: o.restored, rounds, leftoversRepaired });
   }
   // Tags and the like that Tern created in a SaaS target go once no record uses them.
-  const extras = await rollbackTargetExtras({ migrationId: input.migrationId });
+  const extras = await rollbackTargetExtras({ migrationId: input.migrationId, planHash: input.planHash });
   progress.stage = 'done';
   const result: RollbackResult = {
     migrationId: input.migrationId,

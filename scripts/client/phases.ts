@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, WorkflowNotFoundError } from '@temporalio/common';
 import { workflowUiUrl, type TernSettings } from '../../common/config';
 import type { LoadedPlan } from '../../plan/load';
 import { objectPrerequisites } from '../../plan/load-order';
@@ -12,7 +12,7 @@ import type { migrationPhaseWorkflow, PhaseResult } from '../../workflows/phase'
 import type { preferencesWorkflow } from '../../workflows/preferences';
 import type { RollbackResult, rollbackWorkflow } from '../../workflows/rollback';
 import { rollbackRequestProblem } from '../../workflows/requests';
-import { ConfigError } from '../../common/errors';
+import { ConfigError, PlanPinnedError } from '../../common/errors';
 import { sumLine } from '../../plan/sum-equation';
 import type { ObjectReconciliation } from '../../activities/reconciliation';
 import { formatAuditHead, type AuditHead } from '../../staging/audit';
@@ -81,11 +81,13 @@ export interface StartedPhase<P extends RunnablePhase = RunnablePhase> {
   workflowId: string;
   uiUrl: string;
   handle: WorkflowHandleWithFirstExecutionRunId<PhaseWorkflow<P>>;
+  /** The plan differed from the migration's current plan in staging: it was saved as the new current plan. */
+  planChanged: boolean;
 }
 
 /**
- * Saves the plan in staging and starts a phase workflow; a phase already running is attached to, never
- * started twice.
+ * Saves the plan in staging and starts a phase workflow, pinning the plan's hash in its input (its activities load
+ * that version); a phase already running is attached to, never started twice, and refuses another plan.
  */
 export async function startPhase<P extends RunnablePhase>(
   client: Client,
@@ -96,7 +98,9 @@ export async function startPhase<P extends RunnablePhase>(
 ): Promise<StartedPhase<P>> {
   const plan = resolvePlanPaths(loaded);
   const migrationId = options.migrationId ?? defaultMigrationId(plan);
-  await saveMigration(db, {
+  // Before the plan is saved: a phase running another version leaves the current plan as it is.
+  await refuseAnotherPinnedPlan(client, settings, migrationId, options.phase, loaded.hash);
+  const saved = await saveMigration(db, {
     id: migrationId,
     plan,
     planHash: loaded.hash,
@@ -106,9 +110,15 @@ export async function startPhase<P extends RunnablePhase>(
   const objects = plan.objects.map((o) => o.name);
   const actor = options.actor ?? process.env.USER ?? 'operator';
   let args: unknown[];
-  if (options.phase === 'preferences') args = [{ migrationId, objects }];
+  if (options.phase === 'preferences') args = [{ migrationId, planHash: loaded.hash, objects }];
   else if (options.phase === 'rollback') {
-    const request = { migrationId, objects, reason: options.reason ?? '', by: options.by ?? actor };
+    const request = {
+      migrationId,
+      planHash: loaded.hash,
+      objects,
+      reason: options.reason ?? '',
+      by: options.by ?? actor,
+    };
     const problem = rollbackRequestProblem(request);
     if (problem)
       throw new ConfigError(problem, 'tern rollback <plan> --reason "why the cutover is rolled back" [--by name]');
@@ -117,6 +127,7 @@ export async function startPhase<P extends RunnablePhase>(
     args = [
       {
         migrationId,
+        planHash: loaded.hash,
         phase: options.phase,
         objects,
         prerequisites: objectPrerequisites(plan),
@@ -138,7 +149,44 @@ export async function startPhase<P extends RunnablePhase>(
     ],
     memo: { plan: plan.name, planHash: loaded.hash },
   });
-  return { migrationId, workflowId, uiUrl: workflowUiUrl(settings.temporal, workflowId), handle };
+  // A start with another plan may have come between the check and this start, which then attached to it.
+  await refuseAnotherPinnedPlan(client, settings, migrationId, options.phase, loaded.hash);
+  return {
+    migrationId,
+    workflowId,
+    uiUrl: workflowUiUrl(settings.temporal, workflowId),
+    handle,
+    planChanged: saved.planChanged,
+  };
+}
+
+/**
+ * A running phase keeps the plan it started with (the hash in its memo, as in its input): starting it again with
+ * another version of the plan is refused, with the way out. Nothing running, or the same plan, passes.
+ */
+export async function refuseAnotherPinnedPlan(
+  client: Client,
+  settings: TernSettings,
+  migrationId: string,
+  phase: RunnablePhase,
+  planHash: string,
+): Promise<void> {
+  const workflowId = phaseWorkflowId(migrationId, phase);
+  let description;
+  try {
+    description = await client.workflow.getHandle(workflowId).describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return;
+    throw err;
+  }
+  if (description.status.name !== 'RUNNING' && description.status.name !== 'PAUSED') return;
+  const pinned = description.memo?.planHash;
+  if (typeof pinned !== 'string' || pinned === planHash) return;
+  const again = phase === 'rollback' ? 'tern rollback <plan> --reason "…"' : `tern run ${phase} <plan>`;
+  throw new PlanPinnedError(
+    `the ${phase} phase of ${migrationId} is running with the plan it started with (hash ${pinned.slice(0, 12)}), and this plan differs from it (hash ${planHash.slice(0, 12)}): a running phase keeps its plan`,
+    `wait until the phase ends (\`tern status <plan>\`) and run it again, or cancel it (Temporal UI: ${workflowUiUrl(settings.temporal, workflowId)}) and run \`${again}\` to start over with this plan`,
+  );
 }
 
 /** Renders a phase result as the table people read at the end of a run. */

@@ -5,7 +5,13 @@ import type { LoadedPlan } from '../../plan/load';
 import type { Staging } from '../../staging/db';
 import { runTernWorkers } from '../../worker/worker';
 import type { PhaseResult } from '../../workflows/phase';
-import { startPhase, type PhaseOptions, type RunnablePhase } from '../client/phases';
+import {
+  defaultMigrationId,
+  refuseAnotherPinnedPlan,
+  startPhase,
+  type PhaseOptions,
+  type RunnablePhase,
+} from '../client/phases';
 import type { RollbackResult } from '../../workflows/rollback';
 import type { PreferencesResult } from '../../workflows/preferences';
 import { openStagingForProcess } from '../stack/database';
@@ -62,9 +68,12 @@ export async function runPhase<P extends RunnablePhase>(
       : `staging on ${redactUrl(staging.url)}`,
   );
   try {
-    await options.prepare?.(staging);
     const client = await connectClient(settings.temporal);
     try {
+      // Refused before `prepare` changes anything: a phase running another version of this plan keeps it.
+      const migrationId = options.migrationId ?? defaultMigrationId(loaded.plan);
+      await refuseAnotherPinnedPlan(client, settings, migrationId, phase, loaded.hash);
+      await options.prepare?.(staging);
       const begin = async (): Promise<RunPhaseOutcome<ResultOf<P>>> => {
         const started = await startPhase(client, settings, staging.db, loaded, {
           ...options.phaseOptions,
