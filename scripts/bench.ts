@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { describeError, ConfigError } from '../common/errors';
 import { openSql } from '../staging/db';
 import { chaosBench } from './bench/chaos';
+import { codecBench } from './bench/codec';
 import { crmAttioRun } from './bench/crm-attio';
 import { governorBench } from './bench/governor';
 import { sqlBench } from './bench/sql';
@@ -164,6 +165,16 @@ program
       console.log(opts.json ? JSON.stringify(figures) : JSON.stringify(figures, null, 2));
     },
   );
+
+program
+  .command('codec')
+  .description('what payload encryption costs one payload (seal, open) beside its JSON conversion, by size')
+  .option('--sizes <bytes>', 'payload sizes, comma-separated', '256,2048,16384,262144')
+  .option('--json', 'print the figures as one JSON object on the last line')
+  .action((opts: { sizes: string; json?: boolean }) => {
+    const figures = codecBench({ sizes: opts.sizes.split(',').map(Number), say });
+    console.log(opts.json ? JSON.stringify(figures) : JSON.stringify(figures, null, 2));
+  });
 
 program.parseAsync(process.argv).then(
   () => process.exit(0),
