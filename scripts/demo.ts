@@ -6,6 +6,8 @@ import { loadPlanFile } from '../plan/load';
 import { defaultMigrationId, formatPhaseResult, formatRollbackResult } from './client/phases';
 import { runPhase } from './commands/run-phase';
 import { writeProofPacks } from './commands/proof-pack';
+import { formatAuditVerification, verifyAudit } from './commands/audit';
+import type { AuditVerification } from '../staging/audit-verify';
 import { formatPreferencesReport, loadPreferencesReport, type PreferencesReport } from './client/report';
 import { generateLegacyCrm } from './generate/legacy-crm';
 import { EXIT, explain } from './exit-codes';
@@ -48,9 +50,9 @@ const CRM_SCHEMA = 'legacy_crm';
 const CRM_SEED = 20261125;
 
 /**
- * The CRM cutover, from a clean slate each time (the legacy CRM regenerated, the demo migration forgotten,
- * the target emptied but for three accounts that already live in the new tool — Tern overwrites them and the
- * rollback must give them back).
+ * The CRM cutover, from a clean slate each time (the legacy CRM regenerated, the demo migration forgotten but
+ * its audit chain kept, the target emptied but for three accounts that already live in the new tool — Tern
+ * overwrites them and the rollback must give them back). Ends by verifying the audit chain with its key.
  */
 async function runCrmCutover(say: (line: string) => void): Promise<boolean> {
   const loaded = loadPlanFile(path.join(PROJECT_ROOT, 'examples', 'legacy-crm.yaml'));
@@ -79,8 +81,8 @@ async function runCrmCutover(say: (line: string) => void): Promise<boolean> {
     runPhase(loaded, 'preferences', {
       ...common,
       prepare: async (staging) => {
+        // The audit chain stays: a re-run appends to it, and `tern audit verify` proves every run's entries.
         await staging.sql`delete from migrations where id = ${migrationId}`;
-        await staging.sql`delete from audit_log where migration_id = ${migrationId}`;
         say(`generating the dirty legacy CRM (schema ${CRM_SCHEMA}, seed ${CRM_SEED}, scale ${scale})…`);
         const facts = await generateLegacyCrm(staging.sql, { schema: CRM_SCHEMA, seed: CRM_SEED, scale });
         say(`generated ${facts.totalRows} legacy rows`);
@@ -134,6 +136,7 @@ async function runCrmCutover(say: (line: string) => void): Promise<boolean> {
   ok &&= delta.result!.ok;
 
   let quarantine: { reason: string; n: number }[] = [];
+  let audit: AuditVerification | undefined;
   const rollback = await timed('rollback', () =>
     runPhase(loaded, 'rollback', {
       ...common,
@@ -142,6 +145,7 @@ async function runCrmCutover(say: (line: string) => void): Promise<boolean> {
         quarantine = await staging.sql<{ reason: string; n: number }[]>`
           select reason_code as reason, count(*)::int as n from quarantine
           where migration_id = ${migrationId} and resolved_at is null group by 1 order by 2 desc`;
+        audit = await verifyAudit(staging, migrationId);
       },
     }),
   );
@@ -149,7 +153,9 @@ async function runCrmCutover(say: (line: string) => void): Promise<boolean> {
   ok &&= rollback.result!.ok;
   say(`phases: ${timings.join(', ')}`);
   say(`quarantined by reason: ${quarantine.map((q) => `${q.reason} ${q.n}`).join(', ')}`);
-  return ok;
+  for (const line of formatAuditVerification(audit!).split('\n')) say(line);
+  say(`prove it again: npm run tern -- audit verify ${migrationId}`);
+  return ok && audit!.ok;
 }
 
 if (require.main === module) {

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import { Command } from 'commander';
 import { loadSettings } from '../common/config';
 import { ConfigError } from '../common/errors';
@@ -20,7 +19,14 @@ import {
 import { formatReconcileOutcome, reconcileNow } from './commands/reconcile';
 import { formatMapSuggestOutcome, suggestMapping } from './commands/map';
 import { proofPackCommand, type ProofPackCommandOptions } from './commands/proof-pack';
-import { loadPhaseOption, resolveMigration, withStaging, withTemporal } from './commands/shared';
+import { addAuditCommands } from './commands/audit';
+import {
+  loadPhaseOption,
+  resolveMigration,
+  resolvePlanOrMigration,
+  withStaging,
+  withTemporal,
+} from './commands/shared';
 import { formatStatus, loadStatus } from './commands/status';
 import { formatFindings, validatePlan } from './commands/validate-plan';
 import { openStagingForProcess } from './stack/database';
@@ -42,7 +48,8 @@ Exit codes: 0 ok · 1 the phase failed or its reconciliation is not clean · 2 b
 environment) · 3 a service is unreachable (database, Temporal).
 Environment: DATABASE_URL (staging; unset = embedded database), TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
 TEMPORAL_TLS_CERT/KEY/CA/SERVER_NAME, TEMPORAL_UI_URL, TERN_TASK_QUEUE, TERN_HOME, TERN_PAYLOAD_KEY(_FILE) (payload
-encryption key ring; default .tern/keys/payload.key), TERN_CODEC_KEY(_FILE) (codec server tokens).`,
+encryption key ring; default .tern/keys/payload.key), TERN_CODEC_KEY(_FILE) (codec server tokens),
+TERN_AUDIT_KEY(_FILE) (the audit chain's key ring; default .tern/keys/audit.key).`,
   );
 
 program
@@ -282,16 +289,15 @@ program
         ? undefined
         : loadPhaseOption(opts.phase, (p) => `tern reconcile ${planFile} --phase ${p}`);
     // The migration id alone is enough: reconciliation runs against the plan stored in staging.
-    const byId = !fs.existsSync(planFile) && /^[A-Za-z0-9_.-]+$/.test(planFile) && !/\.ya?ml$/.test(planFile);
-    const { loaded, migrationId } = byId
-      ? { loaded: undefined, migrationId: planFile }
-      : resolveMigration(planFile, opts.migration);
+    const { loaded, migrationId } = resolvePlanOrMigration(planFile, opts.migration);
     const outcome = await withStaging(loadSettings(), (staging) => reconcileNow(staging, migrationId, { phase }));
     if (loaded && outcome.planHash !== loaded.hash)
       say(`${planFile} differs from the plan ${migrationId} last ran with; reconciled against the stored plan`);
     console.log(opts.json ? JSON.stringify(outcome) : formatReconcileOutcome(outcome));
     process.exitCode = outcome.ok ? EXIT.ok : EXIT.failed;
   });
+
+addAuditCommands(program);
 
 const quarantineCommand = program.command('quarantine').description('records Tern set aside, and why');
 quarantineCommand

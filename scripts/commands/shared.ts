@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import type postgres from 'postgres';
 import { WorkflowNotFoundError } from '@temporalio/common';
@@ -20,6 +21,20 @@ export const LOAD_PHASES: readonly LoadPhase[] = ['sample', 'full', 'delta'];
 export function resolveMigration(planFile: string, migration?: string): { loaded: LoadedPlan; migrationId: string } {
   const loaded = loadPlanFile(planFile);
   return { loaded, migrationId: migration?.trim() || defaultMigrationId(loaded.plan) };
+}
+
+/**
+ * A command's `<plan-or-migration>` argument: a migration id alone (an existing file, or a name ending in .yaml,
+ * is a plan) is enough for commands that read what staging holds.
+ */
+export function resolvePlanOrMigration(
+  planOrId: string,
+  migration?: string,
+): { loaded: LoadedPlan | undefined; migrationId: string } {
+  const byId = !fs.existsSync(planOrId) && /^[A-Za-z0-9_.-]+$/.test(planOrId) && !/\.ya?ml$/.test(planOrId);
+  return byId
+    ? { loaded: undefined, migrationId: migration?.trim() || planOrId }
+    : resolveMigration(planOrId, migration);
 }
 
 /** Checks a `--phase` option naming a loading phase; `fix` is the command line to suggest. */

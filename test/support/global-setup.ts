@@ -22,6 +22,8 @@ export default async function globalSetup(): Promise<void> {
   process.env.TERN_LOG_LEVEL ??= 'warn';
   // One payload key for the run, shared by the tests and the processes they start; nothing written under .tern/.
   process.env.TERN_PAYLOAD_KEY ??= generateKeyText();
+  // Likewise one audit key: the chains tests write, and the `tern audit verify` they run, use the same one.
+  process.env.TERN_AUDIT_KEY ??= generateKeyText();
   const settings = loadSettings();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-test-'));
   globalThis.__ternTestDir = dir;
