@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { baseUrlProblem } from '../common/origins';
 import { budgetOverrideSchema } from '../connectors/kit/budget';
+import { cutoverSchema } from './cutover-schema';
 import { TRANSFORMS, transformArgs, transformJsonSchema, transformName } from './transforms';
 
 const identifier = z
@@ -296,6 +297,8 @@ export const planSchema = z.strictObject({
     )
     .default({}),
   objects: z.array(objectPlanSchema).min(1, 'a plan migrates at least one object'),
+  /** The go-live weekend's timeline (`tern cutover`): each runbook step's deadline; absent, estimates and defaults. */
+  cutover: cutoverSchema.optional(),
 });
 
 export type Plan = z.output<typeof planSchema>;
