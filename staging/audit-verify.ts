@@ -41,7 +41,7 @@ export interface AuditVerification {
   head: AuditHead | null;
   /** The keys the chain was signed with (their ids). */
   keyIds: string[];
-  /** Entries written before entries were keyed, vouched for by the first keyed entry after them. */
+  /** Entries without a key id: in an intact chain, written before entries were keyed and vouched for by the first keyed one after them. */
   unkeyed: number;
   /** Heads the chain was compared with: recorded by reconciliations, and given by the caller. */
   headsChecked: number;
@@ -138,6 +138,9 @@ export async function verifyAuditChain(
     const prev = last?.hash ?? null;
     chain.push({ seq: entry.seq, id: entry.id, action: entry.action, at: entry.at, hash: entry.hash });
     last = entry;
+    const keyedBefore = keyIds.size > 0;
+    if (entry.keyId === null) unkeyed += 1;
+    else keyIds.add(entry.keyId);
     if (broken) continue;
     if (entry.prevHash !== prev) {
       broken = brokenAt(
@@ -148,13 +151,10 @@ export async function verifyAuditChain(
       );
       continue;
     }
-    if (entry.keyId === null) {
-      if (keyIds.size > 0) {
-        broken = brokenAt(entry, 'it is not keyed, after keyed entries: it was written without the key');
-        continue;
-      }
-      unkeyed += 1;
-    } else keyIds.add(entry.keyId);
+    if (entry.keyId === null && keyedBefore) {
+      broken = brokenAt(entry, 'it is not keyed, after keyed entries: it was written without the key');
+      continue;
+    }
     const key = entry.keyId === null ? undefined : keys.byId.get(entry.keyId);
     if (entry.keyId !== null && !key) {
       broken = brokenAt(

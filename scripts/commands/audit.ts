@@ -38,7 +38,8 @@ export async function verifyAudit(
 }
 
 export function formatAuditVerification(v: AuditVerification): string {
-  const keyed = v.unkeyed > 0 ? ` (${v.unkeyed} written before entries were keyed)` : '';
+  const keyed =
+    v.unkeyed > 0 ? ` (${v.unkeyed} ${v.ok ? 'written before entries were keyed' : 'without a key id'})` : '';
   const summary = `${v.entries} entries${keyed}, key(s) ${v.keyIds.join(', ') || 'none'}, held to ${v.headsChecked} recorded head(s)`;
   if (!v.broken)
     return [`audit chain of ${v.migrationId}: intact — ${summary}`, `head: ${formatAuditHead(v.head)}`].join('\n');
