@@ -146,6 +146,8 @@ export interface GovernorStats {
   leasedSlots: number;
   /** Leased slots nobody in this process used in time: they lapse, no other process can have them. */
   lapsedSlots: number;
+  /** Of the lapsed slots, those inside a pause (nobody may send then). */
+  pausedSlots: number;
   /** Leased slots given back unused when this process fell idle, for any process to lease again. */
   givenBackSlots: number;
 }
@@ -176,7 +178,8 @@ interface LocalSlot {
  * interval after its time (or after the lease came in, for the burst's slots that were due already) lapses, so
  * slots saved up never go out together, and what all processes send in any window is what one process drawing
  * slot by slot would send. A process that falls idle with slots of its last lease in hand gives them back when
- * no lease came after it (its work ended: the next work, maybe in another process, starts on them).
+ * no lease came after it (its work ended: the next work, maybe in another process, starts on them). A pause
+ * drops the slots inside it, never those after it.
  *
  * Slot times come on the store's clock; they map onto this process's clock by about the smallest offset seen
  * between a lease's answer and the store's time in it (the answer's travel, which varies, never shifts a
@@ -196,8 +199,8 @@ export class RateGovernor {
   /** The last lease: its number and where it left the budget (store clock). */
   private lastLease = { n: 0, endMs: 0 };
   private idleCheck = false;
-  /** Bumped by a pause: a lease taken before it no longer counts. */
-  private epoch = 0;
+  /** Nobody sends before this (this process's clock): the end of the latest pause this process heard of. */
+  private pausedUntil = 0;
   private adaptiveUntil = 0;
   readonly stats: GovernorStats = {
     requests: 0,
@@ -207,6 +210,7 @@ export class RateGovernor {
     leases: 0,
     leasedSlots: 0,
     lapsedSlots: 0,
+    pausedSlots: 0,
     givenBackSlots: 0,
   };
 
@@ -229,9 +233,7 @@ export class RateGovernor {
     const started = this.clock.now();
     try {
       if (this.adaptiveUntil > this.clock.now()) await this.clock.sleep(this.adaptiveUntil - this.clock.now());
-      const at = await this.nextSlot();
-      const wait = at - this.clock.now();
-      if (wait > 0) await this.clock.sleep(wait);
+      await this.untilSlot();
     } catch (err) {
       this.release();
       throw err;
@@ -247,31 +249,44 @@ export class RateGovernor {
     };
   }
 
+  /**
+   * Waits for a slot's time. A pause heard of meanwhile may cover the slot (sent, it would meet a 429 and pause
+   * every process again), and a busy process may wake past the slot's last moment (sent, it would be late):
+   * either way the slot lapses and the request waits for the next good one.
+   */
+  private async untilSlot(): Promise<void> {
+    for (;;) {
+      const slot = await this.nextSlot();
+      const wait = slot.at - this.clock.now();
+      if (wait > 0) await this.clock.sleep(wait);
+      if (!this.paused(slot) && this.clock.now() <= slot.useBy) return;
+      this.lapse(1, this.paused(slot) ? 'pausedSlots' : undefined);
+    }
+  }
+
+  private paused(slot: LocalSlot): boolean {
+    return slot.at < this.pausedUntil;
+  }
+
   /** The next leased slot still good to send on; leases more (one lease at a time) when none is left. */
-  private async nextSlot(): Promise<number> {
+  private async nextSlot(): Promise<LocalSlot> {
     for (;;) {
       const now = this.clock.now();
-      while (this.slots.length > 0 && this.slots[0]!.useBy < now) {
-        this.slots.shift();
-        this.stats.lapsedSlots += 1;
+      while (this.slots.length > 0 && (this.slots[0]!.useBy < now || this.paused(this.slots[0]!))) {
+        const lapsed = this.slots.shift()!;
+        this.lapse(1, this.paused(lapsed) ? 'pausedSlots' : undefined);
       }
       const slot = this.slots.shift();
-      if (slot) return slot.at;
+      if (slot) return slot;
       this.leasing ??= this.lease().finally(() => (this.leasing = undefined));
       await this.leasing;
     }
   }
 
   private async lease(): Promise<void> {
-    const epoch = this.epoch;
     const lease = await this.store.lease(this.key, this.intervalMs, this.burstMs, this.leaseSlots);
     this.stats.leases += 1;
     this.stats.leasedSlots += lease.slots;
-    if (epoch !== this.epoch) {
-      // Leased before a pause this process called: its slots may fall inside the pause.
-      this.stats.lapsedSlots += lease.slots;
-      return;
-    }
     const arrived = this.clock.now();
     // The least offset seen, allowed to creep up a millisecond a lease should either clock be stepped.
     this.offset = Math.min(arrived - (lease.firstSlotMs - lease.waitMs), this.offset + 1);
@@ -280,6 +295,7 @@ export class RateGovernor {
     this.lastLease = { n, endMs: lease.endMs };
     for (let i = 0; i < lease.slots; i++) {
       const at = lease.firstSlotMs + this.offset + i * this.intervalMs;
+      // Slots inside a pause heard of while the lease was on its way are dropped when their turn comes.
       this.slots.push({ at, useBy: Math.max(at, arrived) + grace, lease: n });
     }
   }
@@ -300,11 +316,16 @@ export class RateGovernor {
       this.store.giveBack(this.key, endMs, this.intervalMs, unused).then(
         (back) => {
           if (back) this.stats.givenBackSlots += unused;
-          else this.stats.lapsedSlots += unused;
+          else this.lapse(unused);
         },
-        () => (this.stats.lapsedSlots += unused),
+        () => this.lapse(unused),
       );
     });
+  }
+
+  private lapse(slots: number, cause?: 'pausedSlots'): void {
+    this.stats.lapsedSlots += slots;
+    if (cause) this.stats[cause] += slots;
   }
 
   private release(): void {
@@ -315,13 +336,15 @@ export class RateGovernor {
 
   /**
    * A 429 (or a vendor that asked us to wait): every process of this budget pauses. This process drops the
-   * slots it holds; the others meet the pause at their next lease.
+   * slots it holds inside the pause and keeps those after it (a second 429 of the same moment, from a request
+   * sent before the first, costs nothing more); the others meet the pause at their next lease.
    */
   async pause(forMs: number, reason: string): Promise<void> {
     this.stats.pauses += 1;
-    this.epoch += 1;
-    this.stats.lapsedSlots += this.slots.length;
-    this.slots = [];
+    this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + forMs);
+    const inPause = this.slots.filter((s) => this.paused(s)).length;
+    this.lapse(inPause, 'pausedSlots');
+    this.slots = this.slots.filter((s) => !this.paused(s));
     await this.store.pause(this.key, forMs, reason);
   }
 

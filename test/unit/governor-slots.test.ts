@@ -1,0 +1,71 @@
+import { attio } from '../../connectors/attio/declaration';
+import { LocalBudgetStore, RateGovernor, type BudgetStore } from '../../connectors/kit/governor';
+import { manualClock, type ManualClock } from '../support/manual-clock';
+
+/** 20 requests/s exactly (no headroom): one slot every 50 ms; a lease of 300 ms is 6 slots. */
+const budget = { ...attio.budget, ratePerSecond: 20, burst: 1, concurrency: 8 };
+
+function governor(store: BudgetStore, clock: ManualClock) {
+  return new RateGovernor('k', budget, store, { headroom: 1, leaseMs: 300, clock });
+}
+
+/** Starts `n` requests at once; each entry of the result is when that request was let through (undefined: not yet). */
+function start(g: RateGovernor, clock: ManualClock, n: number): (number | undefined)[] {
+  const sent = Array.from({ length: n }, (): number | undefined => undefined);
+  for (let i = 0; i < n; i++)
+    void g.acquire().then((release) => {
+      sent[i] = clock.now();
+      release();
+    });
+  return sent;
+}
+
+describe('rate governor slots', () => {
+  it('does not send a request inside a pause that came while it waited for its slot', async () => {
+    const clock = manualClock();
+    const g = governor(new LocalBudgetStore(clock), clock);
+    const t0 = clock.now();
+    const sent = start(g, clock, 4);
+    await clock.advanceBy(0);
+    expect(sent).toEqual([t0, undefined, undefined, undefined]);
+    // The first request's answer is a 429 asking for a second: its three followers hold slots at 50–150 ms.
+    await g.pause(1000, 'test: 429');
+    await clock.advanceBy(999);
+    expect(sent.slice(1)).toEqual([undefined, undefined, undefined]);
+    await clock.advanceBy(200);
+    expect(sent.slice(1)).toEqual([t0 + 1000, t0 + 1050, t0 + 1100]);
+  });
+
+  it('keeps the slots after a pause when another 429 of the same moment repeats it', async () => {
+    const clock = manualClock();
+    const store = new LocalBudgetStore(clock);
+    const g = governor(store, clock);
+    const t0 = clock.now();
+    start(g, clock, 1);
+    await clock.advanceBy(0);
+    await g.pause(1000, 'test: 429');
+    // A request waits through the pause: it leases the six slots that follow the pause.
+    const after = start(g, clock, 1);
+    await clock.advanceBy(20);
+    const lapsed = g.stats.lapsedSlots;
+    // A request sent before the pause (its answer late) brings a 429 ending when the first one does.
+    await g.pause(980, 'test: 429 of a request sent before the pause');
+    const more = start(g, clock, 5);
+    await clock.advanceBy(1500);
+    expect([...after, ...more]).toEqual([0, 50, 100, 150, 200, 250].map((ms) => t0 + 1000 + ms));
+    expect(g.stats).toMatchObject({ lapsedSlots: lapsed, leases: 2 });
+  });
+
+  it('never sends a slot late when the process woke up past it: the request takes the next slot', async () => {
+    const clock = manualClock();
+    const g = governor(new LocalBudgetStore(clock), clock);
+    const t0 = clock.now();
+    const sent = start(g, clock, 3);
+    await clock.advanceBy(0);
+    // Busy for 100 ms: the second request's slot (50 ms, good until 75 ms) has passed when it wakes.
+    await clock.stall(100);
+    await clock.advanceBy(100);
+    expect(sent).toEqual([t0, t0 + 150, t0 + 100]);
+    expect(g.stats.lapsedSlots).toBe(1);
+  });
+});
