@@ -148,6 +148,8 @@ export interface GovernorStats {
   lapsedSlots: number;
   /** Of the lapsed slots, those inside a pause (nobody may send then). */
   pausedSlots: number;
+  /** Of the lapsed slots, those an idle process could not give back: another lease had come after them. */
+  strandedSlots: number;
   /** Leased slots given back unused when this process fell idle, for any process to lease again. */
   givenBackSlots: number;
 }
@@ -177,9 +179,9 @@ interface LocalSlot {
  * here without going back to the store. A slot is sent at its time or not at all: one still unused half an
  * interval after its time (or after the lease came in, for the burst's slots that were due already) lapses, so
  * slots saved up never go out together, and what all processes send in any window is what one process drawing
- * slot by slot would send. A process that falls idle with slots of its last lease in hand gives them back when
- * no lease came after it (its work ended: the next work, maybe in another process, starts on them). A pause
- * drops the slots inside it, never those after it.
+ * slot by slot would send. A process that falls idle with slots of its last lease in hand gives them back at
+ * once when no lease came after it (its work ended: the next work, maybe in another process, starts on them);
+ * its own next lease waits for that answer. A pause drops the slots inside it, never those after it.
  *
  * Slot times come on the store's clock; they map onto this process's clock by about the smallest offset seen
  * between a lease's answer and the store's time in it (the answer's travel, which varies, never shifts a
@@ -199,6 +201,8 @@ export class RateGovernor {
   /** The last lease: its number and where it left the budget (store clock). */
   private lastLease = { n: 0, endMs: 0 };
   private idleCheck = false;
+  /** A give-back on its way to the store: the next lease waits for it, so it starts on the slots given back. */
+  private givingBack: Promise<void> | undefined;
   /** Nobody sends before this (this process's clock): the end of the latest pause this process heard of. */
   private pausedUntil = 0;
   private adaptiveUntil = 0;
@@ -211,6 +215,7 @@ export class RateGovernor {
     leasedSlots: 0,
     lapsedSlots: 0,
     pausedSlots: 0,
+    strandedSlots: 0,
     givenBackSlots: 0,
   };
 
@@ -278,7 +283,11 @@ export class RateGovernor {
       }
       const slot = this.slots.shift();
       if (slot) return slot;
-      this.leasing ??= this.lease().finally(() => (this.leasing = undefined));
+      // After a give-back still on its way: a lease that overtook it would start after the slots given back.
+      const givingBack = this.givingBack;
+      this.leasing ??= (givingBack ? givingBack.then(() => this.lease()) : this.lease()).finally(
+        () => (this.leasing = undefined),
+      );
       await this.leasing;
     }
   }
@@ -300,11 +309,15 @@ export class RateGovernor {
     }
   }
 
-  /** Once idle (nothing in flight), the slots left of the last lease go back before they would lapse. */
+  /**
+   * Once idle (nothing in flight once the requests of this turn have asked again), the slots left of the last
+   * lease go back at once: the next work may be a page in another process, leasing a few milliseconds later,
+   * and slots given back after its lease would be stranded.
+   */
   private whenIdle(): void {
     if (this.inFlight > 0 || this.idleCheck || this.slots.length === 0) return;
     this.idleCheck = true;
-    this.clock.later(Math.max(0, this.slots[0]!.useBy - this.clock.now()), () => {
+    this.clock.later(0, () => {
       this.idleCheck = false;
       if (this.inFlight > 0 || this.leasing) return;
       const { n, endMs } = this.lastLease;
@@ -313,17 +326,20 @@ export class RateGovernor {
       if (unused === 0) return;
       // Removed here first: whether or not the store takes them back, this process never sends them.
       this.slots = this.slots.filter((s) => s.lease !== n);
-      this.store.giveBack(this.key, endMs, this.intervalMs, unused).then(
-        (back) => {
-          if (back) this.stats.givenBackSlots += unused;
-          else this.lapse(unused);
-        },
-        () => this.lapse(unused),
-      );
+      this.givingBack = this.store
+        .giveBack(this.key, endMs, this.intervalMs, unused)
+        .then(
+          (back) => {
+            if (back) this.stats.givenBackSlots += unused;
+            else this.lapse(unused, 'strandedSlots');
+          },
+          () => this.lapse(unused, 'strandedSlots'),
+        )
+        .finally(() => (this.givingBack = undefined));
     });
   }
 
-  private lapse(slots: number, cause?: 'pausedSlots'): void {
+  private lapse(slots: number, cause?: 'pausedSlots' | 'strandedSlots'): void {
     this.stats.lapsedSlots += slots;
     if (cause) this.stats[cause] += slots;
   }

@@ -1,5 +1,5 @@
 import { attio } from '../../connectors/attio/declaration';
-import { LocalBudgetStore, RateGovernor, type BudgetStore } from '../../connectors/kit/governor';
+import { LocalBudgetStore, RateGovernor, type BudgetLease, type BudgetStore } from '../../connectors/kit/governor';
 import { manualClock, type ManualClock } from '../support/manual-clock';
 
 /** 20 requests/s exactly (no headroom): one slot every 50 ms; a lease of 300 ms is 6 slots. */
@@ -68,4 +68,64 @@ describe('rate governor slots', () => {
     expect(sent).toEqual([t0, t0 + 150, t0 + 100]);
     expect(g.stats.lapsedSlots).toBe(1);
   });
+
+  it("gives back an idle process's slots before it leases again, so the new lease starts on them", async () => {
+    const clock = manualClock();
+    const store = new HeldStore(new LocalBudgetStore(clock));
+    const g = governor(store, clock);
+    const t0 = clock.now();
+    const first = start(g, clock, 1);
+    await store.answerNext();
+    expect(first).toEqual([t0]);
+    // Idle: the five slots left go back at once; the statement is still on its way ...
+    await clock.advanceBy(80);
+    expect(store.waiting()).toEqual(['giveBack']);
+    // ... when the process needs a slot again: its lease waits for the give-back's answer.
+    const second = start(g, clock, 1);
+    await clock.advanceBy(0);
+    expect(store.waiting()).toEqual(['giveBack']);
+    await store.answerAll();
+    await clock.advanceBy(0);
+    expect(g.stats).toMatchObject({ givenBackSlots: 5, lapsedSlots: 0, strandedSlots: 0, leases: 2 });
+    // The new lease starts where the first one's last use left the budget: at once, nothing lost between them.
+    expect(second).toEqual([t0 + 80]);
+  });
 });
+
+/** A store whose answers come only when the test lets them, in the order the statements were sent. */
+class HeldStore implements BudgetStore {
+  private queue: { op: string; run: () => void }[] = [];
+  constructor(private readonly inner: BudgetStore) {}
+
+  get roundTrips() {
+    return this.inner.roundTrips;
+  }
+
+  private hold<T>(op: string, call: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => this.queue.push({ op, run: () => void call().then(resolve, reject) }));
+  }
+
+  lease(key: string, intervalMs: number, burstMs: number, slots: number): Promise<BudgetLease> {
+    return this.hold('lease', () => this.inner.lease(key, intervalMs, burstMs, slots));
+  }
+  reserve(key: string, intervalMs: number, burstMs: number): Promise<number> {
+    return this.hold('reserve', () => this.inner.reserve(key, intervalMs, burstMs));
+  }
+  giveBack(key: string, endMs: number, intervalMs: number, slots: number): Promise<boolean> {
+    return this.hold('giveBack', () => this.inner.giveBack(key, endMs, intervalMs, slots));
+  }
+  pause(key: string, forMs: number, reason: string): Promise<void> {
+    return this.hold('pause', () => this.inner.pause(key, forMs, reason));
+  }
+
+  waiting(): string[] {
+    return this.queue.map((q) => q.op);
+  }
+  async answerNext(): Promise<void> {
+    this.queue.shift()?.run();
+    await new Promise((r) => setImmediate(r));
+  }
+  async answerAll(): Promise<void> {
+    while (this.queue.length > 0) await this.answerNext();
+  }
+}
