@@ -12,6 +12,7 @@ export const attio: VendorDeclaration = {
   budget: {
     ratePerSecond: 25,
     maxRatePerSecond: 25,
+    windowSeconds: 1,
     burst: 5,
     concurrency: 8,
     headers: { retryAfter: 'http-date' },

@@ -12,6 +12,7 @@ export const front: VendorDeclaration = {
   budget: {
     ratePerSecond: 100 / 60,
     maxRatePerSecond: 200 / 60,
+    windowSeconds: 60,
     burst: 5,
     concurrency: 4,
     headers: {

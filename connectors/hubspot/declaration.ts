@@ -12,6 +12,7 @@ export const hubspot: VendorDeclaration = {
   budget: {
     ratePerSecond: 10,
     maxRatePerSecond: 25,
+    windowSeconds: 10,
     burst: 10,
     concurrency: 8,
     headers: {

@@ -9,6 +9,11 @@ export interface VendorBudget {
   ratePerSecond: number;
   /** The highest rate the vendor sells (top tier, add-ons): a plan may ask for up to this, never more. */
   maxRatePerSecond: number;
+  /**
+   * How long the vendor's counting windows are, in seconds (1: a limit per second, 60: per minute): the governor
+   * keeps half a request under each window's limit.
+   */
+  windowSeconds: number;
   /** Requests that may go back to back before the steady rate applies. */
   burst: number;
   /** Requests in flight at once, per worker process. */

@@ -4,6 +4,15 @@ import type { VendorBudget } from './budget';
 /** A lease takes about this much of the budget: few statements per request, little left to lapse when work stops. */
 const DEFAULT_LEASE_MS = 300;
 
+/** Unless told otherwise, the governor aims this far under the vendor's rate ... */
+const DEFAULT_HEADROOM = 0.98;
+/**
+ * ... and at least this many requests under each of the vendor's windows: a slot may be sent up to half an
+ * interval after its time, so slots spaced for the window's limit less half a request never put one request too
+ * many into a window, wherever its boundaries fall.
+ */
+const WINDOW_SLACK = 0.5;
+
 /** Time as the governor sees it: a real clock in production, a stepped one in tests of the lease logic. */
 export interface Clock {
   now(): number;
@@ -155,7 +164,10 @@ export interface GovernorStats {
 }
 
 export interface GovernorOptions {
-  /** Share of the budget to aim at; the rest absorbs jitter between the client's and the vendor's clocks. */
+  /**
+   * Share of the budget to aim at; the rest absorbs jitter between the client's and the vendor's clocks. Unset:
+   * 2% under the rate and at least half a request under each window's limit.
+   */
   headroom?: number;
   /** How much of the budget one lease takes, in ms of the rate (at least one slot); 0 leases slot by slot. */
   leaseMs?: number;
@@ -171,9 +183,9 @@ interface LocalSlot {
 
 /**
  * Spends a vendor budget without waste: at most `concurrency` requests in flight in this process, request
- * slots leased from the shared store a block at a time at the budget's rate (a hair under it, so clock jitter
- * never tips a window over), a shared pause after a 429, and a slowdown when the vendor's Remaining header runs
- * low.
+ * slots leased from the shared store a block at a time at the budget's rate (a hair under it, and half a request
+ * under each of the vendor's windows, so a slot sent a little late never tips a window over), a shared pause
+ * after a 429, and a slowdown when the vendor's Remaining header runs low.
  *
  * A lease is a run of consecutive slots of the shared budget: one statement buys ~`leaseMs` of requests, spent
  * here without going back to the store. A slot is sent at its time or not at all: one still unused half an
@@ -225,7 +237,7 @@ export class RateGovernor {
     readonly store: BudgetStore,
     options: GovernorOptions = {},
   ) {
-    this.intervalMs = 1000 / (budget.ratePerSecond * (options.headroom ?? 0.98));
+    this.intervalMs = 1000 / aimedRatePerSecond(budget, options.headroom);
     this.burstMs = Math.max(0, budget.burst - 1) * this.intervalMs;
     this.leaseSlots = Math.max(1, Math.floor((options.leaseMs ?? DEFAULT_LEASE_MS) / this.intervalMs));
     this.clock = options.clock ?? systemClock;
@@ -380,6 +392,14 @@ export class RateGovernor {
       this.adaptiveUntil = Math.max(this.adaptiveUntil, resetAt);
     }
   }
+}
+
+/** Requests per second the governor spaces slots for. */
+function aimedRatePerSecond(budget: VendorBudget, headroom: number | undefined): number {
+  if (headroom !== undefined) return budget.ratePerSecond * headroom;
+  const perWindow = budget.ratePerSecond * budget.windowSeconds;
+  const underEachWindow = Math.max(perWindow / 2, perWindow - WINDOW_SLACK) / budget.windowSeconds;
+  return Math.min(budget.ratePerSecond * DEFAULT_HEADROOM, underEachWindow);
 }
 
 /** Governors live as long as the process: one per vendor account (key) and budget. */

@@ -13,6 +13,7 @@ export const zendesk: VendorDeclaration = {
   budget: {
     ratePerSecond: 400 / 60,
     maxRatePerSecond: 2500 / 60,
+    windowSeconds: 60,
     burst: 10,
     concurrency: 4,
     headers: {

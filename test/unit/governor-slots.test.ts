@@ -1,4 +1,5 @@
 import { attio } from '../../connectors/attio/declaration';
+import { front } from '../../connectors/front/declaration';
 import { LocalBudgetStore, RateGovernor, type BudgetLease, type BudgetStore } from '../../connectors/kit/governor';
 import { manualClock, type ManualClock } from '../support/manual-clock';
 
@@ -89,6 +90,33 @@ describe('rate governor slots', () => {
     expect(g.stats).toMatchObject({ givenBackSlots: 5, lapsedSlots: 0, strandedSlots: 0, leases: 2 });
     // The new lease starts where the first one's last use left the budget: at once, nothing lost between them.
     expect(second).toEqual([t0 + 80]);
+  });
+
+  it('keeps half a request under each of the vendor windows, so a slot sent half an interval late never tips one over', async () => {
+    const clock = manualClock();
+    // Attio counts per second: at 20/s, 2% under the rate would still let 21 slots (each up to half an interval
+    // late) fall into one second.
+    const g = new RateGovernor('k', { ...budget, windowSeconds: 1 }, new LocalBudgetStore(clock), { clock });
+    const sent = start(g, clock, 80);
+    await clock.advanceBy(5000);
+    const times = sent.map(Number).sort((a, b) => a - b);
+    const interval = times[1]! - times[0]!;
+    expect(interval).toBeCloseTo(1000 / 19.5, 6);
+    // A window [w, w + 1 s) receives the slots whose times fall in [w - interval / 2, w + 1 s).
+    const most = Math.max(
+      ...times.map((t) => times.filter((u) => u >= t && u < t + 1000 + interval / 2 - 1e-6).length),
+    );
+    expect(most).toBe(20);
+  });
+
+  it('keeps 2% under the rate where half a request is less (Front counts per minute)', async () => {
+    const clock = manualClock();
+    const g = new RateGovernor('k', front.budget, new LocalBudgetStore(clock), { clock });
+    // Its burst of 5 goes at once, then the steady spacing.
+    const sent = start(g, clock, 7);
+    await clock.advanceBy(2000);
+    const times = sent.map(Number).sort((a, b) => a - b);
+    expect(times[6]! - times[5]!).toBeCloseTo(1000 / ((100 / 60) * 0.98), 6);
   });
 });
 
