@@ -405,6 +405,11 @@ function aimedRatePerSecond(budget: VendorBudget, headroom: number | undefined):
 /** Governors live as long as the process: one per vendor account (key) and budget. */
 const shared = new Map<string, RateGovernor>();
 
+/** How each of this process's shared governors spent its budget so far. */
+export function sharedGovernorStats(): { key: string; stats: GovernorStats }[] {
+  return [...shared.values()].map((g) => ({ key: g.key, stats: { ...g.stats } }));
+}
+
 /**
  * The process's governor for one vendor account and budget, drawing on the budget row every process shares
  * in staging (`rate_budgets`).

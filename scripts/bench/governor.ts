@@ -14,7 +14,7 @@ import { connectStaging, openSql } from '../../staging/db';
 import { frontBudgetRun } from './governor-front';
 import { stagePeople, startPeopleLoad } from './staged-people';
 import { ensureTemporal } from '../stack/temporal';
-import { startWorker } from './worker-process';
+import { startGovernedWorker, type WorkerGovernorStats } from './worker-process';
 
 /** What the governor benchmark reports, for the governed run and for a naive client beside it. */
 export interface GovernorFigures {
@@ -38,6 +38,21 @@ export interface RoundTripFigures {
   givenBackSlots: number;
   utilization: number;
   unplanned429: number;
+}
+
+/** How one worker process spent its leases of the shared budget (slots are requests the budget allows). */
+export interface ProcessLeaseFigures {
+  /** Requests this process sent: the slots it used. */
+  requests: number;
+  leases: number;
+  leasedSlots: number;
+  /** Leased slots never sent: inside a pause, stranded (a lease came after them), or unused in time. */
+  lapsedSlots: number;
+  pausedSlots: number;
+  strandedSlots: number;
+  /** Leased slots given back unused when the process fell idle. */
+  givenBackSlots: number;
+  pauses: number;
 }
 
 export interface GovernorBenchOptions {
@@ -89,11 +104,24 @@ async function budgetRowStatements(sql: postgres.Sql): Promise<number> {
   return row!.n;
 }
 
+function leaseFigures(stats: WorkerGovernorStats['stats'] | undefined): ProcessLeaseFigures {
+  return {
+    requests: stats?.requests ?? 0,
+    leases: stats?.leases ?? 0,
+    leasedSlots: stats?.leasedSlots ?? 0,
+    lapsedSlots: stats?.lapsedSlots ?? 0,
+    pausedSlots: stats?.pausedSlots ?? 0,
+    strandedSlots: stats?.strandedSlots ?? 0,
+    givenBackSlots: stats?.givenBackSlots ?? 0,
+    pauses: stats?.pauses ?? 0,
+  };
+}
+
 /** Governed: Temporal workers in separate processes, sharing the budget through PostgreSQL. */
 async function governedRun(
   databaseUrl: string,
   options: GovernorBenchOptions,
-): Promise<GovernorFigures & { budgetRowStatementsPerRequest: number }> {
+): Promise<GovernorFigures & { budgetRowStatementsPerRequest: number; processes: ProcessLeaseFigures[] }> {
   const settings = loadSettings({
     ...process.env,
     DATABASE_URL: databaseUrl,
@@ -110,6 +138,7 @@ async function governedRun(
   createAttioAttribute(sandbox.store, 'people', { api_slug: 'tern_id', is_unique: true });
   const migrationId = `mig_bench_${randomBytes(4).toString('hex')}`;
   const workers: ChildProcess[] = [];
+  const reports: Promise<WorkerGovernorStats[]>[] = [];
   const client = await connectClient(settings.temporal);
   try {
     await stagePeople(staging, {
@@ -121,14 +150,15 @@ async function governedRun(
       concurrency: options.concurrency,
       pageSize: 50,
     });
-    for (let i = 0; i < options.workers; i++)
-      workers.push(
-        startWorker({
-          DATABASE_URL: databaseUrl,
-          TERN_TASK_QUEUE: settings.taskQueue,
-          TERN_BENCH_ATTIO_TOKEN: TOKEN,
-        }),
-      );
+    for (let i = 0; i < options.workers; i++) {
+      const { worker, governors } = startGovernedWorker({
+        DATABASE_URL: databaseUrl,
+        TERN_TASK_QUEUE: settings.taskQueue,
+        TERN_BENCH_ATTIO_TOKEN: TOKEN,
+      });
+      workers.push(worker);
+      reports.push(governors);
+    }
     options.say(
       `governed: ${options.workers} worker processes × concurrency ${options.concurrency}, ${options.records} creates, sandbox limit ${options.rate}/s`,
     );
@@ -142,9 +172,17 @@ async function governedRun(
     const exits = workers.filter((w) => w.exitCode === null && w.signalCode === null).map((w) => once(w, 'exit'));
     for (const w of workers) w.kill('SIGTERM');
     await Promise.all(exits);
+    const key = `attio:${sandbox.url}`;
+    const processes = (await Promise.all(reports)).map((governors) =>
+      leaseFigures(governors.find((g) => g.key === key)?.stats),
+    );
     await new Promise((r) => setTimeout(r, 1500));
     const statements = (await budgetRowStatements(staging.sql)) - statementsBefore;
-    return { ...governed, budgetRowStatementsPerRequest: Number((statements / Math.max(1, s.requests)).toFixed(3)) };
+    return {
+      ...governed,
+      budgetRowStatementsPerRequest: Number((statements / Math.max(1, s.requests)).toFixed(3)),
+      processes,
+    };
   } finally {
     for (const w of workers) w.kill('SIGTERM');
     await client.connection.close();
@@ -287,6 +325,8 @@ export async function governorBench(databaseUrl: string, options: GovernorBenchO
     failedRequests: governed.failedRequests,
     /** Rows written to the shared budget row per request, over the governed run's worker processes. */
     budgetRowStatementsPerRequest: governed.budgetRowStatementsPerRequest,
+    /** How each worker process of the governed run spent its leases: slots used, lapsed (and why), given back. */
+    governedProcesses: governed.processes,
     /** Statements per request from the stores themselves: slot by slot (before leases) and leased. */
     roundTripsPerRequest: { before: slotBySlot.roundTripsPerRequest, after: leased.roundTripsPerRequest },
     roundTrips: { before: slotBySlot, after: leased },
