@@ -6,6 +6,7 @@ import { planJsonSchema } from '../plan/schema';
 import { renderVisualMap } from '../plan/visual-map';
 import { defaultMigrationId, formatPhaseResult, formatRollbackResult } from './client/phases';
 import { formatPreferencesReport, loadPreferencesReport, type JudgedPreferencesReport } from './client/report';
+import { progressModeFor } from './client/progress-display';
 import { runPhase, type RunPhaseOutcome } from './commands/run-phase';
 import { approvePhase, formatApprovalOutcome, formatSignalOutcome, pausePhase, resumePhase } from './commands/controls';
 import {
@@ -73,6 +74,7 @@ program
         migrationId: opts.migration,
         inProcessWorker: !opts.detach,
         wait: !opts.detach,
+        progress: progressModeFor(process.stderr, opts.json),
         say,
         after: async (staging, o) => {
           if (!opts.detach) report = await loadPreferencesReport(staging.db, o.migrationId);
@@ -94,6 +96,7 @@ program
       migrationId: opts.migration,
       inProcessWorker: !opts.detach,
       wait: !opts.detach,
+      progress: progressModeFor(process.stderr, opts.json),
       say,
       phaseOptions: { gate: opts.gate, overlapSeconds: Number(opts.overlap) },
     });
@@ -146,6 +149,7 @@ program
         migrationId: opts.migration,
         inProcessWorker: !opts.detach,
         wait: !opts.detach,
+        progress: progressModeFor(process.stderr, opts.json),
         say,
         phaseOptions: { reason: opts.reason, by: opts.by ?? process.env.USER ?? 'operator' },
       });

@@ -36,6 +36,8 @@ export interface ProgressView {
   baseline: Record<string, { at: number; value: number }>;
 }
 
+const count = (n: number) => n.toLocaleString('en-US');
+
 const PREFERENCE_STEPS = ['waiting', 'extracted', 'profiled', 'dry-run done'] as const;
 
 /**
@@ -75,7 +77,7 @@ export function viewProgress(
         rate: null,
         etaSeconds: step === PREFERENCE_STEPS.length - 1 ? 0 : null,
         finished: step === PREFERENCE_STEPS.length - 1,
-        detail: `${o.rows} rows`,
+        detail: `${count(o.rows)} rows`,
       };
     });
   } else if (phase === 'rollback') {
@@ -96,7 +98,7 @@ export function viewProgress(
         rate,
         etaSeconds: o.done ? 0 : etaOf(value, total, rate),
         finished: o.done,
-        detail: `${o.deleted} removed, ${o.restored} restored`,
+        detail: `${count(o.deleted)} removed, ${count(o.restored)} restored`,
       };
     });
   } else {
@@ -112,7 +114,10 @@ export function viewProgress(
       const total = finished ? Math.max(o.total, o.done) : o.total > 0 ? Math.max(o.total, o.done) : null;
       const seen = measured(o.object, o.done);
       const rate = o.rate ?? seen;
-      const extra = [o.deleted ? `${o.deleted} deleted` : '', o.conflicts ? `${o.conflicts} conflicts` : '']
+      const extra = [
+        o.deleted ? `${count(o.deleted)} deleted` : '',
+        o.conflicts ? `${count(o.conflicts)} conflicts` : '',
+      ]
         .filter(Boolean)
         .join(', ');
       return {
@@ -124,7 +129,7 @@ export function viewProgress(
         rate,
         etaSeconds: finished ? 0 : o.rate !== null && o.etaSeconds !== null ? o.etaSeconds : etaOf(o.done, total, rate),
         finished,
-        detail: `${o.written} written, ${o.quarantined} quarantined${extra ? `, ${extra}` : ''}`,
+        detail: `${count(o.written)} written, ${count(o.quarantined)} quarantined${extra ? `, ${extra}` : ''}`,
       };
     });
   }
@@ -148,27 +153,27 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-const count = (n: number) => n.toLocaleString('en-US');
-
-/** `600/1,200 (50%)`, or `600` while the total is unknown. */
+/** `600/1,200 (50%)`, `600` while the total is unknown, nothing before the count starts. */
 function countText(bar: BarState): string {
   if (bar.unit === 'steps') return `step ${bar.value}/${bar.total ?? '?'}`;
-  if (bar.total === null) return count(bar.value);
+  if (bar.total === null) return bar.value > 0 ? count(bar.value) : '';
   const percent = bar.total > 0 ? Math.floor((100 * bar.value) / bar.total) : 100;
   return `${count(bar.value)}/${count(bar.total)} (${percent}%)`;
 }
 
+/** Rate and ETA while records remain (a reconciling object has loaded them all: no pace to show). */
 function pace(bar: BarState): string[] {
-  if (bar.finished) return [];
+  if (bar.finished || (bar.total !== null && bar.value >= bar.total)) return [];
   return [
-    ...(bar.rate !== null ? [`${count(bar.rate)} ${bar.unit}/s`] : []),
+    ...(bar.rate !== null ? [`${count(bar.rate >= 10 ? Math.round(bar.rate) : bar.rate)} ${bar.unit}/s`] : []),
     ...(bar.etaSeconds !== null ? [`ETA ${formatDuration(bar.etaSeconds)}`] : []),
   ];
 }
 
 /** One line for a log or a terminal that is not interactive: `customers: loading 600/1,200 (50%), 420 records/s, …`. */
 export function formatProgressLine(bar: BarState): string {
-  return [`${bar.object}: ${bar.stage} ${countText(bar)}`, ...pace(bar), bar.detail].join(', ');
+  const counted = countText(bar);
+  return [`${bar.object}: ${bar.stage}${counted ? ` ${counted}` : ''}`, ...pace(bar), bar.detail].join(', ');
 }
 
 /** One bar for an interactive terminal: `customers  [██████░░░░░░]  600/1,200 (50%) · loading · 420 records/s · …`. */
@@ -179,7 +184,8 @@ export function formatBarLine(bar: BarState, options: { width?: number; nameWidt
   const gauge =
     bar.total === null && !bar.finished ? '░'.repeat(width) : '█'.repeat(filled) + '░'.repeat(width - filled);
   const name = bar.object.padEnd(options.nameWidth ?? bar.object.length);
-  return [`${name}  [${gauge}]  ${countText(bar)}`, bar.stage, ...pace(bar), bar.detail].join(' · ');
+  const counted = countText(bar);
+  return [`${name}  [${gauge}]${counted ? `  ${counted}` : ''}`, bar.stage, ...pace(bar), bar.detail].join(' · ');
 }
 
 /**

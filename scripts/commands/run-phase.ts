@@ -15,6 +15,9 @@ import {
 import type { RollbackResult } from '../../workflows/rollback';
 import type { PreferencesResult } from '../../workflows/preferences';
 import { openStagingForProcess } from '../stack/database';
+import { ledgerRowsToUndo } from '../../staging/repos/ledger-counts';
+import type { ProgressSnapshot } from '../client/progress';
+import { watchProgress, type ProgressMode } from '../client/progress-display';
 import { ensureTemporal } from '../stack/temporal';
 
 export interface RunPhaseOptions {
@@ -23,6 +26,8 @@ export interface RunPhaseOptions {
   inProcessWorker: boolean;
   /** Wait for the result; otherwise return once the workflow is started. */
   wait: boolean;
+  /** While waiting, show the phase's progress: bars, plain lines through `say`, or nothing (the default). */
+  progress?: ProgressMode;
   actor?: string;
   say: (line: string) => void;
   /** Runs against staging before the phase starts (the demo creates its target table here). */
@@ -75,6 +80,10 @@ export async function runPhase<P extends RunnablePhase>(
       await refuseAnotherPinnedPlan(client, settings, migrationId, phase, loaded.hash);
       await options.prepare?.(staging);
       const begin = async (): Promise<RunPhaseOutcome<ResultOf<P>>> => {
+        const progress = options.wait ? (options.progress ?? 'off') : 'off';
+        // A rollback's progress counts against the ledger rows it has to undo, read before it starts undoing.
+        const totals =
+          phase === 'rollback' && progress !== 'off' ? await ledgerRowsToUndo(staging.db, migrationId) : undefined;
         const started = await startPhase(client, settings, staging.db, loaded, {
           ...options.phaseOptions,
           phase,
@@ -87,7 +96,15 @@ export async function runPhase<P extends RunnablePhase>(
           workflowId: started.workflowId,
           uiUrl: started.uiUrl,
         };
-        if (options.wait) outcome.result = (await started.handle.result()) as ResultOf<P>;
+        if (options.wait)
+          outcome.result = await watchProgress({
+            phase,
+            mode: progress,
+            query: () => started.handle.query<ProgressSnapshot>('progress'),
+            result: started.handle.result() as Promise<ResultOf<P>>,
+            say: options.say,
+            totals,
+          });
         await options.after?.(staging, outcome);
         return outcome;
       };

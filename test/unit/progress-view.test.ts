@@ -28,7 +28,7 @@ describe('progress bars from snapshots of the progress query', () => {
   it('shows an object not counted yet as an unknown total, then its count of the total once prepared', () => {
     const waiting = viewProgress('full', phaseProgress([{ object: 'customers', stage: 'extracting' }]), 0);
     expect(waiting.bars[0]).toMatchObject({ stage: 'extracting', value: 0, total: null, etaSeconds: null });
-    expect(formatProgressLine(waiting.bars[0]!)).toBe('customers: extracting 0, 0 written, 0 quarantined');
+    expect(formatProgressLine(waiting.bars[0]!)).toBe('customers: extracting, 0 written, 0 quarantined');
 
     const loading = viewProgress(
       'full',
@@ -42,6 +42,31 @@ describe('progress bars from snapshots of the progress query', () => {
     expect(formatProgressLine(loading.bars[0]!)).toBe(
       'customers: loading 600/1,200 (50%), 400 records/s, ETA 2s, 590 written, 10 quarantined',
     );
+  });
+
+  it('shows no pace once every record is loaded (reconciling), and rounds a fast rate to whole records', () => {
+    const view = viewProgress(
+      'full',
+      phaseProgress([
+        {
+          object: 'a',
+          stage: 'reconciling',
+          total: 19_995,
+          done: 19_995,
+          written: 19_995,
+          rate: 2658.2,
+          etaSeconds: 0,
+        },
+        { object: 'b', stage: 'loading', total: 20_000, done: 400, written: 400, rate: 1123.6, etaSeconds: 18 },
+        { object: 'c', stage: 'loading', total: 100, done: 10, written: 10, rate: 2.5, etaSeconds: 36 },
+      ]),
+      0,
+    );
+    expect(view.bars.map(formatProgressLine)).toEqual([
+      'a: reconciling 19,995/19,995 (100%), 19,995 written, 0 quarantined',
+      'b: loading 400/20,000 (2%), 1,124 records/s, ETA 18s, 400 written, 0 quarantined',
+      'c: loading 10/100 (10%), 2.5 records/s, ETA 36s, 10 written, 0 quarantined',
+    ]);
   });
 
   it("takes the workflow's rate and ETA (the activities' clocks) over its own measurement", () => {
