@@ -50,7 +50,8 @@ environment) · 3 a service is unreachable (database, Temporal).
 Environment: DATABASE_URL (staging; unset = embedded database), TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
 TEMPORAL_TLS_CERT/KEY/CA/SERVER_NAME, TEMPORAL_UI_URL, TERN_TASK_QUEUE, TERN_HOME, TERN_PAYLOAD_KEY(_FILE) (payload
 encryption key ring; default .tern/keys/payload.key), TERN_CODEC_KEY(_FILE) (codec server tokens),
-TERN_AUDIT_KEY(_FILE) (the audit chain's key ring; default .tern/keys/audit.key).`,
+TERN_AUDIT_KEY(_FILE) (the audit chain's key ring; default .tern/keys/audit.key), TERN_METRICS_PORT (a worker's
+Prometheus metrics; \`tern worker\` default 9464, 0 = none; docs/metrics.md).`,
   );
 
 program
