@@ -1,7 +1,5 @@
 import { Context } from '@temporalio/activity';
 import { sql as raw } from 'drizzle-orm';
-import { PostgresJsSession } from 'drizzle-orm/postgres-js/session';
-import type postgres from 'postgres';
 import { openSource } from '../connectors/sources';
 import { textOf } from '../plan/text';
 import { checksum } from '../plan/checksum';
@@ -16,6 +14,7 @@ import {
   type TextRow,
 } from '../staging/copy-rows';
 import { analyzeStaging } from '../staging/analyze';
+import { transactionSql } from '../staging/transaction';
 import type { ActivityContext, PinnedPlanInput } from './deps';
 import { RequestMeter } from './meter';
 import { duplicateIdEntry, missingIdEntry, quarantineUnreadable, unparseableEntry } from './unreadable';
@@ -182,7 +181,8 @@ async function stageBatch(
 ): Promise<void> {
   if (sizeOf(batch) === 0) return;
   await ctx.db.transaction(async (db) => {
-    const tx = transactionClient(db);
+    // COPY needs the connection itself.
+    const tx = transactionSql(db);
     const unreadable: QuarantineEntry[] = [];
     const { unique, repeats } = dedupeWithinBatch(batch.records);
     if (unique.length > 0) {
@@ -227,13 +227,6 @@ async function stageBatch(
     await saveCheckpoint(db, scope.key, { cursor: batch.cursor });
   });
   Context.current().heartbeat({ cursor: batch.cursor });
-}
-
-/** The postgres.js client of a drizzle transaction on staging: COPY needs the connection itself. */
-function transactionClient(db: { _: { session: unknown } }): postgres.Sql {
-  const session = db._.session;
-  if (!(session instanceof PostgresJsSession)) throw new Error('staging transactions run on postgres.js');
-  return session.client as postgres.Sql;
 }
 
 function dedupeWithinBatch<T extends { sourceId: string }>(rows: T[]): { unique: T[]; repeats: T[] } {
