@@ -89,7 +89,7 @@ async function loadPageAlive(ctx: ActivityContext, input: LoadPageInput, live: L
     startedAt,
     finishedAt: startedAt,
   };
-  const ledger = new IdMapLedger(ctx.sql, input.migrationId, input.object, input.phase);
+  const ledger = new IdMapLedger(ctx, input.migrationId, input.object, input.phase);
   const deps: ProtocolDeps = {
     ledger,
     target,
@@ -136,8 +136,9 @@ async function loadPageAlive(ctx: ActivityContext, input: LoadPageInput, live: L
   // A record that maps now (after a plan fix) is no longer quarantined for mapping.
   await resolveQuarantined(
     ctx.db,
-    scope,
+    { ...scope, phase: input.phase },
     mapped.filter((m) => quarantined.has(m.sourceId)).map((m) => m.sourceId),
+    'maps now',
   );
 
   // The target's own terms (teammate ids, …) are part of what is written, so they are part of the checksum.

@@ -1,4 +1,5 @@
 import type { TargetRow } from '../connectors/target';
+import type { ConflictPolicy } from './write';
 
 /**
  * The ledger the write protocol keeps for every record it touches (staging's `id_map`). Its rows are never
@@ -34,6 +35,8 @@ export interface WrittenItem {
   fieldChecksums: Record<string, string>;
   /** The attempt number `begin` returned: a superseded attempt marks nothing. */
   attempt: number;
+  /** Set when this write overwrote a change made in the target since Tern wrote the record: the policy that let it. */
+  overwrote?: ConflictPolicy;
 }
 
 export interface RefusedItem {
@@ -54,6 +57,7 @@ export interface Ledger {
   /**
    * Marks records written, only where this attempt is still the record's latest and the fence is down; returns
    * the source ids it marked. A record left pending is looked up by the next attempt before anything is created.
+   * What it marked (and what it overwrote) goes to the audit log in the same transaction.
    */
   written(items: readonly WrittenItem[]): Promise<Set<string>>;
   /**

@@ -144,6 +144,9 @@ export async function writeRecords(
   deps.beat();
 
   const accepted = toWrite.filter((c) => !outcome.rejected.has(c.sourceId));
+  const overwrote = new Map(
+    result.conflicts.filter((f) => f.outcome === 'overwritten').map((f) => [f.sourceId, f.policy] as const),
+  );
   const marked = await ledger.written(
     accepted.map((c) => ({
       sourceId: c.sourceId,
@@ -151,6 +154,7 @@ export async function writeRecords(
       checksum: c.checksum,
       fieldChecksums: c.fieldChecksums,
       attempt: attempts.get(c.sourceId)!,
+      ...(overwrote.has(c.sourceId) ? { overwrote: overwrote.get(c.sourceId) } : {}),
     })),
   );
   result.written = accepted.filter((c) => marked.has(c.sourceId)).map((c) => c.sourceId);

@@ -1,6 +1,9 @@
 import type postgres from 'postgres';
 import type { TargetRow } from '../../connectors/target';
 import type { BeginItem, Ledger, LedgerEntry, LedgerState, RefusedItem, WrittenItem } from '../../protocol/ledger';
+import { auditRecords, idsDigest } from '../custody';
+import type { StagingDb } from '../db';
+import { inTransaction } from '../transaction';
 import { assertNotFenced, WritesFencedError } from './fence';
 
 export interface IdMapRow {
@@ -26,14 +29,30 @@ export function entryOf(r: IdMapRow): LedgerEntry {
   };
 }
 
-/** One migration object's ledger in staging's `id_map`: the write protocol's only way to it. */
+/**
+ * One migration object's ledger in staging's `id_map`: the write protocol's only way to it. Each change of a
+ * record's outcome (written, refused, removed) commits in one transaction with its audit entry: the count of
+ * records and a digest of their ids.
+ */
 export class IdMapLedger implements Ledger {
+  private readonly sql: postgres.Sql;
+  private readonly db: StagingDb;
+
   constructor(
-    private readonly sql: postgres.Sql,
+    staging: { db: StagingDb; sql: postgres.Sql },
     private readonly migrationId: string,
     private readonly object: string,
     private readonly phase: string,
-  ) {}
+  ) {
+    this.sql = staging.sql;
+    this.db = staging.db;
+  }
+
+  /** The audit entry of a change to these records, on the transaction that made it. */
+  private audit(tx: StagingDb, action: string, ids: readonly string[], details?: Record<string, unknown>) {
+    const { migrationId, object, phase } = this;
+    return auditRecords(tx, { migrationId, action, phase, object, ids, details });
+  }
 
   async entries(sourceIds: readonly string[]): Promise<Map<string, LedgerEntry>> {
     if (sourceIds.length === 0) return new Map();
@@ -86,19 +105,37 @@ export class IdMapLedger implements Ledger {
 
   async written(items: readonly WrittenItem[]): Promise<Set<string>> {
     if (items.length === 0) return new Set();
-    const rows = await this.sql<{ source_id: string }[]>`
-      update id_map set state = 'written', target_id = v.target_id, checksum = v.checksum,
-                        field_checksums = v.field_checksums,
-                        last_refusal = null, refused_at = null, updated_at = now()
-      from unnest(${items.map((i) => i.sourceId)}::text[], ${items.map((i) => i.targetId)}::text[],
-                  ${items.map((i) => i.checksum)}::text[], ${items.map((i) => JSON.stringify(i.fieldChecksums))}::jsonb[],
-                  ${items.map((i) => i.attempt)}::int[])
-           as v(source_id, target_id, checksum, field_checksums, attempt)
-      where id_map.migration_id = ${this.migrationId} and id_map.object = ${this.object}
-        and id_map.source_id = v.source_id and id_map.state = 'pending' and id_map.attempt = v.attempt
-        and not exists (select 1 from migrations where id = ${this.migrationId} and writes_fenced_at is not null)
-      returning id_map.source_id`;
-    return new Set(rows.map((r) => r.source_id));
+    return inTransaction(this.db, async (tx, sql) => {
+      const rows = await sql<{ source_id: string }[]>`
+        update id_map set state = 'written', target_id = v.target_id, checksum = v.checksum,
+                          field_checksums = v.field_checksums,
+                          last_refusal = null, refused_at = null, updated_at = now()
+        from unnest(${items.map((i) => i.sourceId)}::text[], ${items.map((i) => i.targetId)}::text[],
+                    ${items.map((i) => i.checksum)}::text[], ${items.map((i) => JSON.stringify(i.fieldChecksums))}::jsonb[],
+                    ${items.map((i) => i.attempt)}::int[])
+             as v(source_id, target_id, checksum, field_checksums, attempt)
+        where id_map.migration_id = ${this.migrationId} and id_map.object = ${this.object}
+          and id_map.source_id = v.source_id and id_map.state = 'pending' and id_map.attempt = v.attempt
+          and not exists (select 1 from migrations where id = ${this.migrationId} and writes_fenced_at is not null)
+        returning id_map.source_id`;
+      const marked = new Set(rows.map((r) => r.source_id));
+      const overwritten = items.filter((i) => i.overwrote !== undefined && marked.has(i.sourceId));
+      await this.audit(
+        tx,
+        'records.written',
+        [...marked],
+        overwritten.length === 0
+          ? undefined
+          : {
+              overwritten: {
+                records: overwritten.length,
+                digest: idsDigest(overwritten.map((i) => i.sourceId)),
+                policy: overwritten[0]!.overwrote,
+              },
+            },
+      );
+      return marked;
+    });
   }
 
   async refused(items: readonly RefusedItem[], before: ReadonlyMap<string, LedgerEntry>): Promise<void> {
@@ -110,19 +147,35 @@ export class IdMapLedger implements Ledger {
       const prior = before.get(i.sourceId)?.state;
       return prior === 'written' || prior === 'pending' ? prior : 'refused';
     });
-    await this.sql`
-      update id_map set state = v.state, last_refusal = v.message, refused_at = now(), updated_at = now()
-      from unnest(${items.map((i) => i.sourceId)}::text[], ${back}::text[], ${items.map((i) => i.message)}::text[],
-                  ${items.map((i) => i.attempt)}::int[]) as v(source_id, state, message, attempt)
-      where id_map.migration_id = ${this.migrationId} and id_map.object = ${this.object}
-        and id_map.source_id = v.source_id and id_map.attempt = v.attempt`;
+    await inTransaction(this.db, async (tx, sql) => {
+      const rows = await sql<{ source_id: string }[]>`
+        update id_map set state = v.state, last_refusal = v.message, refused_at = now(), updated_at = now()
+        from unnest(${items.map((i) => i.sourceId)}::text[], ${back}::text[], ${items.map((i) => i.message)}::text[],
+                    ${items.map((i) => i.attempt)}::int[]) as v(source_id, state, message, attempt)
+        where id_map.migration_id = ${this.migrationId} and id_map.object = ${this.object}
+          and id_map.source_id = v.source_id and id_map.attempt = v.attempt
+        returning id_map.source_id`;
+      await this.audit(
+        tx,
+        'records.refused',
+        rows.map((r) => r.source_id),
+      );
+    });
   }
 
   async removed(sourceIds: readonly string[], state: 'deleted' | 'set_aside'): Promise<void> {
     if (sourceIds.length === 0) return;
-    await this.sql`
-      update id_map set state = ${state}, run_phase = ${this.phase}, updated_at = now()
-      where migration_id = ${this.migrationId} and object = ${this.object}
-        and source_id = any(${sourceIds as string[]}::text[])`;
+    await inTransaction(this.db, async (tx, sql) => {
+      const rows = await sql<{ source_id: string }[]>`
+        update id_map set state = ${state}, run_phase = ${this.phase}, updated_at = now()
+        where migration_id = ${this.migrationId} and object = ${this.object}
+          and source_id = any(${sourceIds as string[]}::text[])
+        returning source_id`;
+      await this.audit(
+        tx,
+        `records.${state}`,
+        rows.map((r) => r.source_id),
+      );
+    });
   }
 }

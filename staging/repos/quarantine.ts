@@ -1,4 +1,5 @@
 import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { auditRecords } from '../custody';
 import type { StagingDb } from '../db';
 import { quarantine } from '../schema';
 
@@ -67,24 +68,35 @@ export async function quarantineRecords(
   }
 }
 
-/** Closes the open quarantine entries of these records (they moved after all, or the plan now sets them aside). */
+/**
+ * Closes the open quarantine entries of these records (they moved after all), with the audit entry of the
+ * resolution (how many, a digest of their keys, and why) in the same transaction.
+ */
 export async function resolveQuarantined(
-  db: StagingExecutor,
-  scope: { migrationId: string; object: string },
+  db: StagingDb,
+  scope: { migrationId: string; object: string; phase: string },
   recordKeys: readonly string[],
-  options: { stages?: string[] } = {},
+  reason: string,
 ): Promise<void> {
   if (recordKeys.length === 0) return;
-  await db
-    .update(quarantine)
-    .set({ resolvedAt: new Date() })
-    .where(
-      and(
-        eq(quarantine.migrationId, scope.migrationId),
-        eq(quarantine.object, scope.object),
-        inArray(quarantine.recordKey, [...recordKeys]),
-        options.stages ? inArray(quarantine.stage, options.stages) : undefined,
-        isNull(quarantine.resolvedAt),
-      ),
-    );
+  await db.transaction(async (tx) => {
+    const resolved = await tx
+      .update(quarantine)
+      .set({ resolvedAt: new Date() })
+      .where(
+        and(
+          eq(quarantine.migrationId, scope.migrationId),
+          eq(quarantine.object, scope.object),
+          inArray(quarantine.recordKey, [...recordKeys]),
+          isNull(quarantine.resolvedAt),
+        ),
+      )
+      .returning({ key: quarantine.recordKey });
+    await auditRecords(tx, {
+      ...scope,
+      action: 'quarantine.resolved',
+      ids: resolved.map((r) => r.key),
+      details: { reason },
+    });
+  });
 }

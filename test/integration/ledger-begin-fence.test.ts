@@ -59,7 +59,7 @@ describe('the ledger marks a page pending in one fenced statement', () => {
 
   it('marks a page pending with one statement, and a second attempt with the next attempt number', async () => {
     const m = await migration();
-    const ledger = new IdMapLedger(sql, m, 'accounts', 'full');
+    const ledger = new IdMapLedger({ db: staging.db, sql }, m, 'accounts', 'full');
     statements.length = 0;
     const first = await ledger.begin(items(3));
     expect(statements).toHaveLength(1);
@@ -81,7 +81,9 @@ describe('the ledger marks a page pending in one fenced statement', () => {
   it('marks nothing once the fence is up', async () => {
     const m = await migration();
     await staging.sql`update migrations set writes_fenced_at = now() where id = ${m}`;
-    await expect(new IdMapLedger(sql, m, 'accounts', 'full').begin(items(3))).rejects.toBeInstanceOf(WritesFencedError);
+    await expect(
+      new IdMapLedger({ db: staging.db, sql }, m, 'accounts', 'full').begin(items(3)),
+    ).rejects.toBeInstanceOf(WritesFencedError);
     expect(await ledgerRows(m)).toEqual([]);
   });
 
@@ -91,7 +93,7 @@ describe('the ledger marks a page pending in one fenced statement', () => {
     try {
       await rollback`begin`;
       await rollback`update migrations set writes_fenced_at = now() where id = ${m}`;
-      const marking = new IdMapLedger(sql, m, 'accounts', 'full').begin(items(3)).then(
+      const marking = new IdMapLedger({ db: staging.db, sql }, m, 'accounts', 'full').begin(items(3)).then(
         () => 'marked',
         (err: unknown) => err,
       );
