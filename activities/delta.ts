@@ -250,7 +250,7 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
     result.incompleteReason = `${result.unreadable} unreadable item(s) quarantined with their positions: a record among them cannot be told from a deleted one, so no deletions were inferred; fix those lines in the source (tern quarantine list), then run a delta again`;
   // A whole read that reached its end is the source's current state: unreadable entries of earlier reads at
   // positions it read without fault are closed.
-  if (whole) result.unreadableClosed = await closeReadableAgain(ctx.db, scope, unreadableKeys);
+  if (whole) result.unreadableClosed = await closeReadableAgain(ctx.db, { ...scope, phase: 'delta' }, unreadableKeys);
   // Staged records a complete whole read did not find were deleted at the source (a `changed` read marked its
   // deletions from the id listing above).
   result.deletionsInferred = (whole || read.scope === 'changed') && result.complete;

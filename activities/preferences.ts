@@ -8,6 +8,8 @@ import type { ObjectPlan } from '../plan/schema';
 import { checkPlanAgainstTarget, type TargetIssue } from '../plan/target-check';
 import { transformArgs, transformName } from '../plan/transforms';
 import { appendAudit } from '../staging/audit';
+import { auditRecords } from '../staging/custody';
+import { inTransaction } from '../staging/transaction';
 import { migrations, profiles, runs } from '../staging/schema';
 import { analyzeStaging } from '../staging/analyze';
 import type { ActivityContext, PinnedPlanInput } from './deps';
@@ -146,12 +148,22 @@ export async function applyRules(ctx: ActivityContext, input: ObjectInput): Prom
   }
   if (setAside > 0) {
     // A record the rules now set aside is no longer quarantined for mapping or loading (the plan changed).
-    await ctx.sql`
-      update quarantine q set resolved_at = now()
-      from staged_records s
-      where q.migration_id = ${input.migrationId} and q.object = ${input.object} and q.resolved_at is null
-        and q.stage <> 'extract' and s.migration_id = q.migration_id and s.object = q.object
-        and s.source_id = q.record_key and s.disposition is not null`;
+    await inTransaction(ctx.db, async (tx, sql) => {
+      const resolved = await sql<{ key: string }[]>`
+        update quarantine q set resolved_at = now()
+        from staged_records s
+        where q.migration_id = ${input.migrationId} and q.object = ${input.object} and q.resolved_at is null
+          and q.stage <> 'extract' and s.migration_id = q.migration_id and s.object = q.object
+          and s.source_id = q.record_key and s.disposition is not null
+        returning q.record_key as key`;
+      await auditRecords(tx, {
+        migrationId: input.migrationId,
+        action: 'quarantine.resolved',
+        object: input.object,
+        ids: resolved.map((r) => r.key),
+        details: { reason: 'set aside by the rules' },
+      });
+    });
   }
   // The planner's statistics change only with the dispositions (the extraction just before analysed the rest).
   if (changed > 0) await analyzeStaging(ctx.sql, ['staged_records', 'quarantine']);
@@ -276,15 +288,17 @@ export async function freezeGoldSchema(ctx: ActivityContext, input: PinnedPlanIn
   const { plan } = await ctx.migration(input.migrationId, input.planHash);
   const gold = await (await ctx.target(plan, input.migrationId)).discoverGold(plan.objects.map((o) => o.target.table));
   const hash = goldSchemaHash(gold);
-  await ctx.db
-    .update(migrations)
-    .set({ goldSchema: gold, goldSchemaHash: hash, updatedAt: new Date() })
-    .where(eq(migrations.id, input.migrationId));
-  await appendAudit(ctx.db, {
-    migrationId: input.migrationId,
-    actor: 'tern',
-    action: 'gold_schema.frozen',
-    details: { hash, schema: gold.schema, tables: Object.keys(gold.tables) },
+  await ctx.db.transaction(async (tx) => {
+    await tx
+      .update(migrations)
+      .set({ goldSchema: gold, goldSchemaHash: hash, updatedAt: new Date() })
+      .where(eq(migrations.id, input.migrationId));
+    await appendAudit(tx, {
+      migrationId: input.migrationId,
+      actor: 'tern',
+      action: 'gold_schema.frozen',
+      details: { hash, schema: gold.schema, tables: Object.keys(gold.tables) },
+    });
   });
   return {
     goldSchemaHash: hash,

@@ -1,4 +1,6 @@
 import { and, eq, inArray, isNull, notInArray } from 'drizzle-orm';
+import { auditRecords } from '../staging/custody';
+import type { StagingDb } from '../staging/db';
 import { quarantine } from '../staging/schema';
 import { quarantineRecords, type QuarantineEntry, type StagingExecutor } from '../staging/repos/quarantine';
 
@@ -73,29 +75,37 @@ export async function quarantineUnreadable(
 
 /**
  * After a read of the whole source that reached its end: closes the open unreadable entries of positions this
- * read found readable (the source was fixed there, or its lines moved). `stillUnreadable` are the keys the read
- * quarantined again.
+ * read found readable (the source was fixed there, or its lines moved), with the resolution's audit entry in the
+ * same transaction. `stillUnreadable` are the keys the read quarantined again.
  */
 export async function closeReadableAgain(
-  db: StagingExecutor,
-  scope: { migrationId: string; object: string },
+  db: StagingDb,
+  scope: { migrationId: string; object: string; phase: string },
   stillUnreadable: readonly string[],
 ): Promise<number> {
-  const closed = await db
-    .update(quarantine)
-    .set({ resolvedAt: new Date() })
-    .where(
-      and(
-        eq(quarantine.migrationId, scope.migrationId),
-        eq(quarantine.object, scope.object),
-        eq(quarantine.stage, 'extract'),
-        inArray(quarantine.reasonCode, [...UNREADABLE_REASONS]),
-        isNull(quarantine.resolvedAt),
-        stillUnreadable.length > 0 ? notInArray(quarantine.recordKey, [...stillUnreadable]) : undefined,
-      ),
-    )
-    .returning({ key: quarantine.recordKey });
-  return closed.length;
+  return db.transaction(async (tx) => {
+    const closed = await tx
+      .update(quarantine)
+      .set({ resolvedAt: new Date() })
+      .where(
+        and(
+          eq(quarantine.migrationId, scope.migrationId),
+          eq(quarantine.object, scope.object),
+          eq(quarantine.stage, 'extract'),
+          inArray(quarantine.reasonCode, [...UNREADABLE_REASONS]),
+          isNull(quarantine.resolvedAt),
+          stillUnreadable.length > 0 ? notInArray(quarantine.recordKey, [...stillUnreadable]) : undefined,
+        ),
+      )
+      .returning({ key: quarantine.recordKey });
+    await auditRecords(tx, {
+      ...scope,
+      action: 'quarantine.resolved',
+      ids: closed.map((r) => r.key),
+      details: { reason: 'readable again' },
+    });
+    return closed.length;
+  });
 }
 
 /** A quarantine key from a source position: `line 12` → `line:12`, `id 7` → `id:7`. */
