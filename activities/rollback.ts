@@ -2,6 +2,8 @@ import { and, asc, eq, gt, inArray, ne } from 'drizzle-orm';
 import type { RecordRef, TargetRecords, TargetRow } from '../connectors/target';
 import { checksum } from '../plan/checksum';
 import { appendAudit } from '../staging/audit';
+import { auditRecords } from '../staging/custody';
+import type { StagingDb } from '../staging/db';
 import { idMap } from '../staging/schema';
 import { analyzeStaging } from '../staging/analyze';
 import type { ActivityContext, PinnedPlanInput } from './deps';
@@ -85,13 +87,24 @@ export async function rollbackPage(ctx: ActivityContext, input: RollbackPageInpu
       liveness.throwIfCancelled();
       const created = chunk.filter(createdByTern);
       const overwritten = chunk.filter((r) => !createdByTern(r));
-      await writer.remove(created.map((r) => refOf(r.sourceId, r)));
+      const removed = await writer.remove(created.map((r) => refOf(r.sourceId, r)));
       await writer.restore(overwritten.map((r) => ({ ref: refOf(r.sourceId, r), image: r.beforeImage as TargetRow })));
-      await markRolledBack(
-        ctx,
-        input,
-        chunk.map((r) => r.sourceId),
-      );
+      // The ledger rows and the entry saying what the target removed and restored for them: one transaction.
+      await ctx.db.transaction(async (tx) => {
+        const marked = await markRolledBack(
+          tx,
+          input,
+          chunk.map((r) => r.sourceId),
+        );
+        await auditRecords(tx, {
+          migrationId: input.migrationId,
+          action: 'records.rolled_back',
+          phase: 'rollback',
+          object: input.object,
+          ids: marked,
+          details: { removed, restored: overwritten.length },
+        });
+      });
       deleted += created.length;
       restored += overwritten.length;
       cursor = chunk[chunk.length - 1]!.sourceId;
@@ -101,13 +114,14 @@ export async function rollbackPage(ctx: ActivityContext, input: RollbackPageInpu
   });
 }
 
+/** Marks these ledger rows rolled back (those not already); returns the source ids it marked. */
 async function markRolledBack(
-  ctx: ActivityContext,
+  tx: StagingDb,
   input: { migrationId: string; object: string },
   sourceIds: string[],
-): Promise<void> {
-  if (sourceIds.length === 0) return;
-  await ctx.db
+): Promise<string[]> {
+  if (sourceIds.length === 0) return [];
+  const marked = await tx
     .update(idMap)
     .set({ state: 'rolled_back', runPhase: 'rollback', updatedAt: new Date() })
     .where(
@@ -117,7 +131,9 @@ async function markRolledBack(
         inArray(idMap.sourceId, sourceIds),
         ne(idMap.state, 'rolled_back'),
       ),
-    );
+    )
+    .returning({ sourceId: idMap.sourceId });
+  return marked.map((r) => r.sourceId);
 }
 
 export interface RollbackVerification {
@@ -269,7 +285,10 @@ function sameAsBefore(writer: TargetRecords, row: TargetRow, image: TargetRow): 
   return checksum(writer.canonicalReadBack(row, fields)) === checksum(writer.canonicalReadBack(image, fields));
 }
 
-/** Puts right what a verification page found of Tern's rows, and marks the page's ledger rows rolled back. */
+/**
+ * Puts right what a verification page found of Tern's rows, and marks the page's ledger rows rolled back; what it
+ * put right and what it marked go to the audit log in the transaction that marks them.
+ */
 async function repair(
   ctx: ActivityContext,
   input: VerifyRollbackInput,
@@ -280,20 +299,32 @@ async function repair(
   result: RollbackVerification,
 ): Promise<void> {
   const ref = (r: LedgerRow): RecordRef => refOf(r.sourceId, r);
-  if (leftovers.length > 0) result.repaired += await writer.remove(leftovers.map(ref));
+  const removed = leftovers.length > 0 ? await writer.remove(leftovers.map(ref)) : 0;
+  const restored: string[] = [];
   for (const r of differing) {
     try {
       await writer.restore([{ ref: ref(r), image: r.beforeImage as TargetRow }]);
-      result.repaired += 1;
+      restored.push(r.sourceId);
     } catch {
       // Cannot be put back here (a SaaS record that is gone cannot be recreated as it was): it stays a mismatch.
     }
   }
-  await markRolledBack(
-    ctx,
-    input,
-    page.map((r) => r.sourceId),
-  );
+  result.repaired += removed + restored.length;
+  const scope = { migrationId: input.migrationId, phase: 'rollback', object: input.object };
+  await ctx.db.transaction(async (tx) => {
+    const marked = await markRolledBack(
+      tx,
+      input,
+      page.map((r) => r.sourceId),
+    );
+    await auditRecords(tx, { ...scope, action: 'records.rolled_back', ids: marked, details: { verification: true } });
+    await auditRecords(tx, {
+      ...scope,
+      action: 'records.repaired',
+      ids: [...leftovers.map((r) => r.sourceId), ...restored],
+      details: { removed, restored: restored.length },
+    });
+  });
 }
 
 /** Removes what a SaaS target adapter created besides records (Front tags), after every object's pages. */
