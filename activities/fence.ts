@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { appendAudit } from '../staging/audit';
 import { liftFence, raiseFence } from '../staging/repos/fence';
+import { inTransaction } from '../staging/transaction';
 import { phaseWorkflowId } from '../workflows/ids';
 import { objectWorkflowId, type LoadPhase } from '../workflows/phase';
 import type { ActivityContext } from './deps';
@@ -27,12 +28,14 @@ export interface FenceInput {
 
 /** Raises the write fence of a migration: the first thing a rollback does, before it cancels anything. */
 export async function raiseWriteFence(ctx: ActivityContext, input: FenceInput): Promise<void> {
-  await raiseFence(ctx.sql, input.migrationId, input.by);
-  await appendAudit(ctx.db, {
-    migrationId: input.migrationId,
-    actor: input.by,
-    action: 'writes.fenced',
-    details: { reason: input.reason },
+  await inTransaction(ctx.db, async (tx, sql) => {
+    await raiseFence(sql, input.migrationId, input.by);
+    await appendAudit(tx, {
+      migrationId: input.migrationId,
+      actor: input.by,
+      action: 'writes.fenced',
+      details: { reason: input.reason },
+    });
   });
 }
 
@@ -44,14 +47,16 @@ export async function liftWriteFence(
   ctx: ActivityContext,
   input: { migrationId: string; phase: string; phaseStartedAt: string },
 ): Promise<{ lifted: boolean }> {
-  const lifted = await liftFence(ctx.sql, input.migrationId, new Date(input.phaseStartedAt));
-  if (lifted)
-    await appendAudit(ctx.db, {
+  const lifted = await inTransaction(ctx.db, async (tx, sql) => {
+    if (!(await liftFence(sql, input.migrationId, new Date(input.phaseStartedAt)))) return false;
+    await appendAudit(tx, {
       migrationId: input.migrationId,
       actor: 'tern',
       action: 'writes.unfenced',
       details: { phase: input.phase },
     });
+    return true;
+  });
   return { lifted };
 }
 

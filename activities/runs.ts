@@ -4,37 +4,51 @@ import { appendAudit } from '../staging/audit';
 import { runs } from '../staging/schema';
 import type { ActivityContext } from './deps';
 
+/** What a phase's run went through: its start and end, and what people did to it on the way. */
+export type PhaseEvent = 'started' | 'completed' | 'failed' | 'cancelled' | 'approved' | 'paused' | 'resumed';
+
 export interface PhaseEventInput {
   migrationId: string;
   phase: string;
-  event: 'started' | 'completed' | 'failed' | 'approved' | 'cancelled';
+  event: PhaseEvent;
+  /** Counts, who and why; for `approved`, `paused` and `resumed` its `by` is the entry's actor. */
   summary?: Record<string, unknown>;
 }
 
-/** Records a phase's start or end in the runs table and the audit log (idempotent per workflow run). */
+const ENDS = new Set<PhaseEvent>(['completed', 'failed', 'cancelled']);
+/** Events a person caused: the entry's actor is who (`summary.by`). */
+const BY_PEOPLE = new Set<PhaseEvent>(['approved', 'paused', 'resumed']);
+
+/**
+ * Records a phase's start or end in the runs table and the audit log, in one transaction (idempotent per workflow
+ * run); approvals, pauses and resumes go to the audit log, with who asked.
+ */
 export async function recordPhaseEvent(ctx: ActivityContext, input: PhaseEventInput): Promise<void> {
   const info = Context.current().info;
   const workflowId = info.workflowExecution?.workflowId ?? `${input.migrationId}/${input.phase}`;
   const temporalRunId = info.workflowExecution?.runId ?? null;
-  if (input.event === 'started') {
-    const [open] = await ctx.db
-      .select({ id: runs.id })
-      .from(runs)
-      .where(and(eq(runs.workflowId, workflowId), isNull(runs.finishedAt)));
-    if (open) return;
-    await ctx.db
-      .insert(runs)
-      .values({ migrationId: input.migrationId, phase: input.phase, workflowId, temporalRunId, status: 'running' });
-  } else if (input.event !== 'approved') {
-    await ctx.db
-      .update(runs)
-      .set({ status: input.event, summary: input.summary ?? null, finishedAt: new Date() })
-      .where(and(eq(runs.workflowId, workflowId), isNull(runs.finishedAt)));
-  }
-  await appendAudit(ctx.db, {
-    migrationId: input.migrationId,
-    actor: input.event === 'approved' && typeof input.summary?.by === 'string' ? input.summary.by : 'tern',
-    action: `phase.${input.event}`,
-    details: { phase: input.phase, workflowId, ...(input.summary ?? {}) },
+  const by = input.summary?.by;
+  await ctx.db.transaction(async (tx) => {
+    if (input.event === 'started') {
+      const [open] = await tx
+        .select({ id: runs.id })
+        .from(runs)
+        .where(and(eq(runs.workflowId, workflowId), isNull(runs.finishedAt)));
+      if (open) return;
+      await tx
+        .insert(runs)
+        .values({ migrationId: input.migrationId, phase: input.phase, workflowId, temporalRunId, status: 'running' });
+    } else if (ENDS.has(input.event)) {
+      await tx
+        .update(runs)
+        .set({ status: input.event, summary: input.summary ?? null, finishedAt: new Date() })
+        .where(and(eq(runs.workflowId, workflowId), isNull(runs.finishedAt)));
+    }
+    await appendAudit(tx, {
+      migrationId: input.migrationId,
+      actor: BY_PEOPLE.has(input.event) && typeof by === 'string' ? by : 'tern',
+      action: `phase.${input.event}`,
+      details: { phase: input.phase, workflowId, ...(input.summary ?? {}) },
+    });
   });
 }
