@@ -5,8 +5,9 @@ import type { Approval, ObjectProgress, PhaseProgress } from './phase-state';
 export const progressQuery = defineQuery<PhaseProgress>('progress');
 /** One object's load, answered by its child workflow. */
 export const objectProgressQuery = defineQuery<ObjectProgress>('progress');
-export const pauseSignal = defineSignal<[{ reason?: string }?]>('pause');
-export const resumeSignal = defineSignal('resume');
+/** Who pauses (recorded in the audit log) and why (also shown by `tern status`). */
+export const pauseSignal = defineSignal<[{ reason?: string; by?: string }?]>('pause');
+export const resumeSignal = defineSignal<[{ by?: string }?]>('resume');
 /** A cutover manager lets a gated phase write to the target: who, and why (both required). */
 export const approveUpdate = defineUpdate<Approval, [Approval]>('approve');
 /**

@@ -1,11 +1,9 @@
 import {
   allHandlersFinished,
-  CancellationScope,
   ChildWorkflowCancellationType,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
-  isCancellation,
   log,
   ParentClosePolicy,
   patched,
@@ -15,6 +13,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { TernActivities } from '../activities';
+import type { PhaseEvent } from '../activities/runs';
+import { auditsEveryAction, recorderInOrder, recordingEnd } from './audited';
 import { phaseWorkflowId } from './ids';
 import { loadInOrder, loadInWaves, type ObjectChildren } from './load-objects';
 import {
@@ -53,16 +53,10 @@ export const CONCURRENT_OBJECTS_PATCH = 'concurrent-objects';
  * their progress.
  */
 export async function migrationPhaseWorkflow(input: PhaseInput): Promise<PhaseResult> {
-  try {
-    return await runPhase(input);
-  } catch (err) {
-    // Cancelled (a rollback, an operator): said in the runs and the audit log, even though the phase is cancelled.
-    if (isCancellation(err))
-      await CancellationScope.nonCancellable(() =>
-        recordPhaseEvent({ migrationId: input.migrationId, phase: input.phase, event: 'cancelled' }),
-      );
-    throw err;
-  }
+  // Failed or cancelled (a rollback, an operator): said in the runs and the audit log, even though the phase ended.
+  return recordingEnd({ migrationId: input.migrationId, phase: input.phase, cancellationRecordedBefore: true }, () =>
+    runPhase(input),
+  );
 }
 
 async function runPhase(input: PhaseInput): Promise<PhaseResult> {
@@ -150,15 +144,26 @@ function handleRequests(input: PhaseInput, state: PhaseState, children: ObjectCh
     for (const outcome of sent)
       if (outcome.status === 'rejected') log.info('a child closed before the signal reached it', { outcome });
   };
+  // What people do to the phase goes to the audit log in the order it came (runs started before: approvals only).
+  const record = recorderInOrder();
+  const event = (event: PhaseEvent, summary: Record<string, unknown>) =>
+    record({ migrationId: input.migrationId, phase: input.phase, event, summary });
+  // Each is queued for the log when it arrives, before the children hear of it, so the log keeps their order.
   setHandler(pauseSignal, async (args) => {
     state.paused = true;
     state.pauseReason = args?.reason;
+    const recorded = auditsEveryAction()
+      ? event('paused', { by: args?.by ?? 'operator', reason: args?.reason ?? null })
+      : undefined;
     await forward((id) => getExternalWorkflowHandle(id).signal(pauseSignal, args));
+    await recorded;
   });
-  setHandler(resumeSignal, async () => {
+  setHandler(resumeSignal, async (args) => {
     state.paused = false;
     state.pauseReason = undefined;
+    const recorded = auditsEveryAction() ? event('resumed', { by: args?.by ?? 'operator' }) : undefined;
     await forward((id) => getExternalWorkflowHandle(id).signal(resumeSignal));
+    await recorded;
   });
   setHandler(objectProgressSignal, (update) => {
     const i = state.objects.findIndex((o) => o.object === update.object);
@@ -169,12 +174,9 @@ function handleRequests(input: PhaseInput, state: PhaseState, children: ObjectCh
     async (approval) => {
       if (state.approval) return state.approval;
       state.approval = { by: approval.by.trim(), reason: approval.reason.trim() };
-      await recordPhaseEvent({
-        migrationId: input.migrationId,
-        phase: input.phase,
-        event: 'approved',
-        summary: { by: state.approval.by, reason: state.approval.reason },
-      });
+      const summary = { by: state.approval.by, reason: state.approval.reason };
+      if (auditsEveryAction()) await event('approved', summary);
+      else await recordPhaseEvent({ migrationId: input.migrationId, phase: input.phase, event: 'approved', summary });
       return state.approval;
     },
     {

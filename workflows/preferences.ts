@@ -1,6 +1,7 @@
 import { allHandlersFinished, condition, defineQuery, log, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { TernActivities } from '../activities';
 import type { DryRunCounts, ProfileSummary } from '../activities/preferences';
+import { recordingEnd } from './audited';
 import { BOOKKEEPING, EXTRACT, PROFILE } from './options';
 
 const { extractObject } = proxyActivities<TernActivities>(EXTRACT);
@@ -59,6 +60,10 @@ export const preferencesProgressQuery = defineQuery<PreferencesProgress>('progre
  * source values) stay in staging.
  */
 export async function preferencesWorkflow(input: PreferencesInput): Promise<PreferencesResult> {
+  return recordingEnd({ migrationId: input.migrationId, phase: 'preferences' }, () => runPreferences(input));
+}
+
+async function runPreferences(input: PreferencesInput): Promise<PreferencesResult> {
   const progress: PreferencesProgress = {
     migrationId: input.migrationId,
     stage: 'extracting',

@@ -7,6 +7,7 @@ import {
 } from '@temporalio/workflow';
 import type { TernActivities } from '../activities';
 import type { RollbackVerification } from '../activities/rollback';
+import { recordingEnd } from './audited';
 import { phaseWorkflowId } from './ids';
 import { rollbackRequestProblem } from './requests';
 import { BOOKKEEPING, LOAD_PAGE, RECONCILE, STOP_LOADS } from './options';
@@ -68,6 +69,10 @@ export const rollbackProgressQuery = defineQuery<RollbackProgress>('progress');
  * rounds at most; what remains is reported and the rollback is not OK.
  */
 export async function rollbackWorkflow(input: RollbackInput): Promise<RollbackResult> {
+  return recordingEnd({ migrationId: input.migrationId, phase: 'rollback' }, () => rollBack(input));
+}
+
+async function rollBack(input: RollbackInput): Promise<RollbackResult> {
   const problem = rollbackRequestProblem(input);
   if (problem) throw ApplicationFailure.create({ message: problem, type: 'PlanError', nonRetryable: true });
   const progress: RollbackProgress = {

@@ -16,6 +16,9 @@ export interface SignalOutcome {
   reason?: string;
 }
 
+/** Who pauses or resumes, as the audit log records it: the person at the command line. */
+const operator = () => process.env.USER ?? 'operator';
+
 /** Pauses a running loading phase: it stops before its next page (the page in flight finishes). */
 export async function pausePhase(
   client: Client,
@@ -23,11 +26,12 @@ export async function pausePhase(
   migrationId: string,
   phase: LoadPhase,
   reason?: string,
+  by: string = operator(),
 ): Promise<SignalOutcome> {
   await requireRunningPhase(client, migrationId, phase);
   const workflowId = phaseWorkflowId(migrationId, phase);
   const trimmed = reason?.trim() || undefined;
-  await client.workflow.getHandle(workflowId).signal(pauseSignal, trimmed ? { reason: trimmed } : {});
+  await client.workflow.getHandle(workflowId).signal(pauseSignal, { ...(trimmed ? { reason: trimmed } : {}), by });
   return {
     migration: migrationId,
     phase,
@@ -44,10 +48,11 @@ export async function resumePhase(
   settings: TernSettings,
   migrationId: string,
   phase: LoadPhase,
+  by: string = operator(),
 ): Promise<SignalOutcome> {
   await requireRunningPhase(client, migrationId, phase);
   const workflowId = phaseWorkflowId(migrationId, phase);
-  await client.workflow.getHandle(workflowId).signal(resumeSignal);
+  await client.workflow.getHandle(workflowId).signal(resumeSignal, { by });
   return {
     migration: migrationId,
     phase,
