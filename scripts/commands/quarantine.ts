@@ -2,8 +2,10 @@ import type { TernSettings } from '../../common/config';
 import { ConfigError } from '../../common/errors';
 import type { LoadedPlan } from '../../plan/load';
 import type { Plan } from '../../plan/schema';
+import { appendAudit } from '../../staging/audit';
 import type { Staging } from '../../staging/db';
 import { saveMigration } from '../../staging/migrations-repo';
+import { phaseWorkflowId } from '../../workflows/ids';
 import type { PhaseResult } from '../../workflows/phase';
 import { defaultMigrationId, formatPhaseResult, resolvePlanPaths } from '../client/phases';
 import { runPhase } from './run-phase';
@@ -250,6 +252,8 @@ export async function replayQuarantine(
   let resolved = 0;
   let planChanged = false;
   let replayStartedAt = new Date();
+  const actor = options.actor ?? process.env.USER ?? 'operator';
+  const scope = options.object ? { object: options.object } : {};
   const outcome = await runPhase(loaded, 'full', {
     migrationId,
     inProcessWorker: true,
@@ -271,10 +275,17 @@ export async function replayQuarantine(
         id: migrationId,
         plan: resolvePlanPaths(loaded),
         planHash: loaded.hash,
-        actor: options.actor ?? process.env.USER ?? 'operator',
+        actor,
       });
       planChanged = saved.planChanged;
       if (planChanged) options.say(`saved the changed plan (hash ${loaded.hash.slice(0, 12)}) for ${migrationId}`);
+      // Who replayed, with which plan; each record it lets through is audited by the load page that resolves it.
+      await appendAudit(staging.db, {
+        migrationId,
+        actor,
+        action: 'quarantine.replay',
+        details: { ...scope, planHash: loaded.hash, planChanged, open: before.open, extract: before.extract },
+      });
       replayStartedAt = new Date();
     },
     after: async (staging) => {
@@ -284,6 +295,12 @@ export async function replayQuarantine(
         where migration_id = ${migrationId} and resolved_at >= ${replayStartedAt.toISOString()}::timestamptz
           ${options.object ? staging.sql`and object = ${options.object}` : staging.sql``}`;
       resolved = row?.n ?? 0;
+      await appendAudit(staging.db, {
+        migrationId,
+        actor,
+        action: 'quarantine.replayed',
+        details: { ...scope, resolved, open: after.open, workflowId: phaseWorkflowId(migrationId, 'full') },
+      });
     },
   });
   const result = outcome.result!;
