@@ -4,6 +4,7 @@ import { splitLoadRanges, type SplitRangesInput } from './ranges';
 import { reconcileObject } from './reconcile';
 import type { ReconcileInput } from './reconciliation';
 import { recordPhaseEvent, type PhaseEventInput } from './runs';
+import { announceCutover, recordCutoverStep, type AnnounceCutoverInput, type CutoverStepEventInput } from './cutover';
 import { extractDelta, type DeltaExtractInput } from './delta';
 import {
   rollbackPage,
@@ -83,6 +84,8 @@ export function createActivities(deps: ActivityDeps) {
       liftWriteFence(ctx, input),
     ),
     awaitLoadsClosed: personFixable((input: AwaitLoadsInput) => awaitLoadsClosed(ctx, input)),
+    recordCutoverStep: personFixable((input: CutoverStepEventInput) => recordCutoverStep(ctx, input)),
+    announceCutover: personFixable((input: AnnounceCutoverInput) => announceCutover(ctx, input)),
   };
   // What extraction, load pages and reconciliations return also feeds the worker's metrics (activities/metrics.ts).
   return countedActivities(activities);

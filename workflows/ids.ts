@@ -24,3 +24,8 @@ export type LoadPhase = Extract<Phase, 'sample' | 'full' | 'delta'>;
 export function objectWorkflowId(migrationId: string, phase: LoadPhase, object: string): string {
   return `${migrationId}/${phase}/${object}`;
 }
+
+/** The go-live weekend of a migration: one workflow (`tern cutover`), beside its phases. */
+export function cutoverWorkflowId(migrationId: string): string {
+  return `${migrationId}/cutover`;
+}

@@ -2,3 +2,4 @@
 export { migrationPhaseWorkflow, objectLoadWorkflow } from './phase';
 export { preferencesWorkflow } from './preferences';
 export { rollbackWorkflow } from './rollback';
+export { cutoverWorkflow } from './cutover';

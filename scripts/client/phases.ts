@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { defineSearchAttributeKey, SearchAttributeType, WorkflowNotFoundError } from '@temporalio/common';
+import { WorkflowNotFoundError } from '@temporalio/common';
 import { workflowUiUrl, type TernSettings } from '../../common/config';
 import type { LoadedPlan } from '../../plan/load';
 import { objectPrerequisites } from '../../plan/load-order';
@@ -12,17 +12,11 @@ import type { migrationPhaseWorkflow, PhaseResult } from '../../workflows/phase'
 import type { preferencesWorkflow } from '../../workflows/preferences';
 import type { RollbackResult, rollbackWorkflow } from '../../workflows/rollback';
 import { rollbackRequestProblem } from '../../workflows/requests';
+import { migrationSearchAttributes } from '../../workflows/search-attributes';
 import { ConfigError, PlanPinnedError } from '../../common/errors';
 import { sumLine } from '../../plan/sum-equation';
 import type { ObjectReconciliation } from '../../activities/reconciliation';
 import { formatAuditHead, type AuditHead } from '../../staging/audit';
-
-export const searchAttributes = {
-  MigrationId: defineSearchAttributeKey('MigrationId', SearchAttributeType.KEYWORD),
-  Phase: defineSearchAttributeKey('Phase', SearchAttributeType.KEYWORD),
-  Source: defineSearchAttributeKey('Source', SearchAttributeType.KEYWORD),
-  Target: defineSearchAttributeKey('Target', SearchAttributeType.KEYWORD),
-};
 
 /** The default migration id of a plan: `mig_` and its name as a slug. */
 export function defaultMigrationId(plan: Plan): string {
@@ -141,12 +135,12 @@ export async function startPhase<P extends RunnablePhase>(
     workflowId,
     args: args as Parameters<PhaseWorkflow<P>>,
     workflowIdConflictPolicy: 'USE_EXISTING',
-    typedSearchAttributes: [
-      { key: searchAttributes.MigrationId, value: migrationId },
-      { key: searchAttributes.Phase, value: options.phase },
-      { key: searchAttributes.Source, value: plan.source.kind },
-      { key: searchAttributes.Target, value: plan.target.kind },
-    ],
+    typedSearchAttributes: migrationSearchAttributes({
+      migrationId,
+      phase: options.phase,
+      sourceKind: plan.source.kind,
+      targetKind: plan.target.kind,
+    }),
     memo: { plan: plan.name, planHash: loaded.hash },
   });
   // A start with another plan may have come between the check and this start, which then attached to it.
