@@ -21,6 +21,7 @@ import { formatReconcileOutcome, reconcileNow } from './commands/reconcile';
 import { formatMapSuggestOutcome, suggestMapping } from './commands/map';
 import { proofPackCommand, type ProofPackCommandOptions } from './commands/proof-pack';
 import { addAuditCommands } from './commands/audit';
+import { addCutoverCommands } from './commands/cutover';
 import {
   loadPhaseOption,
   resolveMigration,
@@ -303,6 +304,7 @@ program
   });
 
 addAuditCommands(program);
+addCutoverCommands(program, say);
 
 const quarantineCommand = program.command('quarantine').description('records Tern set aside, and why');
 quarantineCommand

@@ -10,6 +10,7 @@ import { progressQuery, type PhaseProgress } from '../../workflows/phase';
 import { preferencesProgressQuery, type PreferencesProgress } from '../../workflows/preferences';
 import { rollbackProgressQuery, type RollbackProgress } from '../../workflows/rollback';
 import { formatDuration } from '../client/progress';
+import { formatCutoverStatus, loadCutoverStatus, type CutoverStatus } from './cutover-status';
 import {
   CallTimeoutError,
   describePhase,
@@ -76,6 +77,8 @@ export interface MigrationStatus {
   reconciliation: { phase: string; ok: boolean; objects: ReconciliationStatus[] } | null;
   /** After a sample against SaaS endpoints: the full phase's wall time at the vendors' documented limits. */
   estimate: FullPhaseEstimate | null;
+  /** The go-live weekend (`tern cutover`), once started: its step, time left, missed deadlines, live or not. */
+  cutover: CutoverStatus | null;
 }
 
 export interface StatusDeps {
@@ -138,7 +141,8 @@ export async function loadStatus(
   } catch (err) {
     if (!(err instanceof UnknownMigrationError)) throw err;
   }
-  if (!planName && phases.length === 0)
+  const cutover = await loadCutoverStatus(deps, migrationId, options);
+  if (!planName && phases.length === 0 && !cutover)
     throw new ConfigError(
       `migration ${migrationId} is unknown: no phase workflow in Temporal and nothing in staging`,
       'start it with `tern run preferences <plan>`, or pass the id it ran under with --migration <id>',
@@ -227,6 +231,7 @@ export async function loadStatus(
     quarantine: { open: byObject.reduce((n, r) => n + r.count, 0), byObject },
     reconciliation,
     estimate,
+    cutover,
   };
 }
 
@@ -297,6 +302,7 @@ export function formatStatus(status: MigrationStatus, planFile = '<plan>'): stri
     }
   } else out.push('reconciliation: none yet');
   if (status.estimate) out.push(...formatEstimate(status.estimate));
+  if (status.cutover) out.push(...formatCutoverStatus(status.cutover, planFile));
   return out.join('\n');
 }
 
