@@ -10,6 +10,9 @@ import { formatAuditVerification, verifyAudit } from './commands/audit';
 import type { AuditVerification } from '../staging/audit-verify';
 import { formatPreferencesReport, loadPreferencesReport, type PreferencesReport } from './client/report';
 import { generateLegacyCrm } from './generate/legacy-crm';
+import { formatTimeline } from '../plan/cutover';
+import { planTimeline } from './client/cutover';
+import { withStaging } from './commands/shared';
 import { EXIT, explain } from './exit-codes';
 
 /**
@@ -108,6 +111,10 @@ async function runCrmCutover(say: (line: string) => void): Promise<boolean> {
     console.log(`\n${formatPhaseResult(outcome.result!)}\n`);
     ok &&= outcome.result!.ok;
   }
+  // The go-live weekend's timeline as `tern cutover plan` prints it, with what the runs so far measured.
+  await withStaging(loadSettings(), async (staging) =>
+    console.log(`\n${formatTimeline(loaded.plan.name, await planTimeline(staging, migrationId, loaded))}\n`),
+  );
 
   const delta = await timed('delta', () =>
     runPhase(loaded, 'delta', {
