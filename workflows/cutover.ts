@@ -97,7 +97,6 @@ async function runCutover(input: CutoverInput): Promise<CutoverResult> {
             targetKind: input.targetKind,
           },
         ],
-        memo: { planHash: input.planHash, cutover: workflowInfo().workflowId },
       });
       return result.ok;
     } catch (err) {
@@ -155,7 +154,6 @@ async function runCutover(input: CutoverInput): Promise<CutoverResult> {
             by: progress.decision?.by ?? input.by,
           },
         ],
-        memo: { planHash: input.planHash, cutover: workflowInfo().workflowId },
       });
       return result.ok;
     });
@@ -223,11 +221,12 @@ function publish(progress: CutoverProgress): void {
 function stepRunner(progress: CutoverProgress, record: Recorder) {
   return async <T>(name: CutoverStepName, body: () => Promise<T>): Promise<T> => {
     const s = stepOf(progress, name);
+    // Audited before it shows as running: whoever sees the step (a proof pack for the sign-off) sees its entry.
+    await record(name, 'started', { deadline: s.deadlineAt });
     s.state = 'running';
     s.startedAt = new Date().toISOString();
     progress.current = name;
     publish(progress);
-    await record(name, 'started', { deadline: s.deadlineAt });
     let finished = false;
     const watch = watchDeadline(progress, s, () => finished, record);
     try {
