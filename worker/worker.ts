@@ -3,6 +3,8 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type TernActivities } from '../activities';
 import { loadTaskQueue, VENDOR_TARGETS } from '../workflows/ids';
 import type { Staging } from '../staging/db';
+import type { TernSettings } from '../common/config';
+import { connectWorker, ternDataConverter } from '../common/temporal';
 
 export interface TernWorkerOptions {
   connection: NativeConnection;
@@ -65,5 +67,31 @@ export async function runTernWorkers<T>(options: TernWorkerOptions, fn: () => Pr
   } finally {
     for (const w of vendors) w.shutdown();
     await Promise.allSettled(running);
+  }
+}
+
+/**
+ * Runs `fn` while this process serves Tern's workers on the settings' task queue (a CLI command that waits for
+ * its workflow, a bench): connects, runs every queue's worker until `fn` settles, stops them and disconnects.
+ */
+export async function withInProcessWorkers<T>(
+  settings: TernSettings,
+  staging: Staging,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const connection = await connectWorker(settings.temporal);
+  try {
+    return await runTernWorkers(
+      {
+        connection,
+        namespace: settings.temporal.namespace,
+        taskQueue: settings.taskQueue,
+        staging,
+        dataConverter: ternDataConverter(settings.temporal),
+      },
+      fn,
+    );
+  } finally {
+    await connection.close();
   }
 }

@@ -6,10 +6,10 @@ import { pipeline } from 'node:stream/promises';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type postgres from 'postgres';
 import { loadSettings, type TernSettings } from '../../common/config';
-import { connectClient, connectWorker, ternDataConverter } from '../../common/temporal';
+import { connectClient } from '../../common/temporal';
 import { parsePlan, type LoadedPlan } from '../../plan/load';
 import { connectStaging, openSql, type Staging } from '../../staging/db';
-import { runTernWorkers } from '../../worker/worker';
+import { withInProcessWorkers } from '../../worker/worker';
 import { progressQuery } from '../../workflows/phase';
 import { startPhase } from '../client/phases';
 import { ensureTemporal } from '../stack/temporal';
@@ -480,21 +480,9 @@ export async function sqlBench(
       };
       const n = options.workers;
       if (!n) {
-        const connection = await connectWorker(settings.temporal);
-        try {
-          return await runTernWorkers(
-            {
-              connection,
-              namespace: settings.temporal.namespace,
-              taskQueue: settings.taskQueue,
-              staging,
-              dataConverter: ternDataConverter(settings.temporal),
-            },
-            () => bothSizes((rows) => runSize(ctx, rows, naiveRowsPerSecond)),
-          );
-        } finally {
-          await connection.close();
-        }
+        return await withInProcessWorkers(settings, staging, () =>
+          bothSizes((rows) => runSize(ctx, rows, naiveRowsPerSecond)),
+        );
       }
       const inProcesses = (count: number, rows: number) => {
         say(`${rows} rows: ${count} worker process${count > 1 ? 'es' : ''}`);

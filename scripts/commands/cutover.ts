@@ -4,11 +4,11 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import type { Command } from 'commander';
 import { loadSettings, redactUrl, workflowUiUrl, type TernSettings } from '../../common/config';
 import { ConfigError, TemporalUnreachableError } from '../../common/errors';
-import { connectClient, connectWorker, ternDataConverter } from '../../common/temporal';
+import { connectClient } from '../../common/temporal';
 import { formatTimeline, type TimelineStep } from '../../plan/cutover';
 import type { LoadedPlan } from '../../plan/load';
 import type { Staging } from '../../staging/db';
-import { runTernWorkers } from '../../worker/worker';
+import { withInProcessWorkers } from '../../worker/worker';
 import {
   cutoverProgressQuery,
   cutoverRequestProblem,
@@ -173,21 +173,7 @@ export async function runCutover(loaded: LoadedPlan, options: RunCutoverOptions)
         return outcome;
       };
       if (!options.wait) return await begin();
-      const connection = await connectWorker(settings.temporal);
-      try {
-        return await runTernWorkers(
-          {
-            connection,
-            namespace: settings.temporal.namespace,
-            taskQueue: settings.taskQueue,
-            staging,
-            dataConverter: ternDataConverter(settings.temporal),
-          },
-          begin,
-        );
-      } finally {
-        await connection.close();
-      }
+      return await withInProcessWorkers(settings, staging, begin);
     } finally {
       await client.connection.close();
     }

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { loadSettings, redactUrl, type TernSettings } from '../../common/config';
-import { connectClient, connectWorker, ternDataConverter } from '../../common/temporal';
+import { connectClient } from '../../common/temporal';
 import type { LoadedPlan } from '../../plan/load';
 import type { Staging } from '../../staging/db';
-import { runTernWorkers } from '../../worker/worker';
+import { withInProcessWorkers } from '../../worker/worker';
 import type { PhaseResult } from '../../workflows/phase';
 import {
   defaultMigrationId,
@@ -109,21 +109,7 @@ export async function runPhase<P extends RunnablePhase>(
         return outcome;
       };
       if (!options.inProcessWorker) return await begin();
-      const connection = await connectWorker(settings.temporal);
-      try {
-        return await runTernWorkers(
-          {
-            connection,
-            namespace: settings.temporal.namespace,
-            taskQueue: settings.taskQueue,
-            staging,
-            dataConverter: ternDataConverter(settings.temporal),
-          },
-          begin,
-        );
-      } finally {
-        await connection.close();
-      }
+      return await withInProcessWorkers(settings, staging, begin);
     } finally {
       await client.connection.close();
     }
