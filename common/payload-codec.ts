@@ -40,12 +40,21 @@ function aesKey(key: SecretKey): Buffer {
  */
 function frame(payload: Payload): Buffer {
   const metadata = Object.fromEntries(
-    Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+    Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, bytes(v).toString('base64')]),
   );
   const head = Buffer.from(JSON.stringify(metadata), 'utf8');
   const length = Buffer.alloc(4);
   length.writeUInt32BE(head.length);
-  return Buffer.concat([length, head, payload.data ?? new Uint8Array(0)]);
+  return Buffer.concat([length, head, bytes(payload.data)]);
+}
+
+/**
+ * A payload's bytes as Temporal hands them over: a Uint8Array, or a plain array of numbers, or nothing. A payload
+ * with no data (`binary/null`, e.g. a memo value set to null) arrives with the protobuf default for bytes, which
+ * can be a plain empty array.
+ */
+function bytes(value: Uint8Array | ArrayLike<number> | null | undefined): Buffer {
+  return Buffer.from(value ?? []);
 }
 
 function unframe(plain: Buffer): Payload {
@@ -105,7 +114,7 @@ export class PayloadEncryptionCodec implements PayloadCodec {
         `a payload was encrypted with key ${keyId ?? '(none named)'}, which is not in the payload key ring (${this.ring.origin})`,
         'give every worker, client and codec server the same TERN_PAYLOAD_KEY (or key file); after a rotation keep the old keys in the ring, before the new one',
       );
-    const data = Buffer.from(payload.data ?? new Uint8Array(0));
+    const data = bytes(payload.data);
     if (data.length < IV_BYTES + TAG_BYTES)
       throw new PayloadDecryptionError(
         `a payload sealed with key ${keyId} is truncated`,

@@ -36,6 +36,17 @@ describe('payload encryption (common/payload-codec.ts)', () => {
     expect(defaultPayloadConverter.fromPayload(decoded[0]!)).toEqual(RECORD);
   });
 
+  it('seals a payload whose bytes come as a plain array, as a null memo value reaches the codec from a workflow', async () => {
+    const codec = new PayloadEncryptionCodec(ring(keyA));
+    const fromProtobuf = [
+      { metadata: { encoding: [...new TextEncoder().encode('binary/null')] }, data: [] },
+      { metadata: { encoding: new TextEncoder().encode('json/plain') }, data: [...new TextEncoder().encode('"x"')] },
+    ] as unknown as Payload[];
+    const [empty, json] = await codec.decode(await codec.encode(fromProtobuf));
+    expect(defaultPayloadConverter.fromPayload(empty!)).toBeUndefined();
+    expect(defaultPayloadConverter.fromPayload(json!)).toBe('x');
+  });
+
   it('leaves nothing of the value readable: not its text, not its original encoding', async () => {
     const codec = new PayloadEncryptionCodec(ring(keyA));
     const [sealed] = await codec.encode([defaultPayloadConverter.toPayload(RECORD)]);
