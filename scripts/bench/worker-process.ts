@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Client } from '@temporalio/client';
 import type { TernSettings } from '../../common/config';
 import type { GovernorStats } from '../../connectors/kit/governor';
 
@@ -62,4 +64,110 @@ export async function withWorkerProcess<T>(
   } finally {
     worker.kill('SIGTERM');
   }
+}
+
+/** The kernel's clock ticks per second (USER_HZ), which /proc reports CPU time in. */
+const CLOCK_TICKS = 100;
+
+/** CPU seconds a process has used so far (user + system), from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** CPU seconds the whole machine spent busy so far (every core, every process: /proc/stat less idle and iowait). */
+function machineBusySeconds(): number {
+  const [, ...ticks] = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/);
+  // user nice system idle iowait irq softirq steal: guest time is already inside user and nice.
+  const [user, nice, system, , , irq, softirq, steal] = ticks.slice(0, 8).map(Number);
+  return (user! + nice! + system! + irq! + softirq! + steal!) / CLOCK_TICKS;
+}
+
+/** CPU used from now on: by each worker process, by this process, and by the whole machine. */
+export interface CpuUse {
+  /** CPU seconds of each worker process. */
+  workers: number[];
+  /** CPU seconds of this process (the bench, and whatever runs in it). */
+  here: number;
+  /** Busy CPU seconds of the machine: every process, other jobs on it included. */
+  machine: number;
+}
+
+/** Starts measuring CPU use; the function returned says how much each was used since. */
+export function cpuMeter(workers: readonly ChildProcess[]): () => CpuUse {
+  const round = (s: number) => Number(s.toFixed(1));
+  const workersBefore = workers.map((w) => cpuSeconds(w.pid!));
+  const hereBefore = process.cpuUsage();
+  const machineBefore = machineBusySeconds();
+  return () => {
+    const here = process.cpuUsage(hereBefore);
+    return {
+      workers: workers.map((w, i) => round(cpuSeconds(w.pid!) - workersBefore[i]!)),
+      here: round((here.user + here.system) / 1e6),
+      machine: round(machineBusySeconds() - machineBefore),
+    };
+  };
+}
+
+/** Waits until `n` worker processes poll the task queue's activities: work then reaches every one of them. */
+export async function untilPolling(client: Client, settings: TernSettings, n: number): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const queue = await client.workflowService.describeTaskQueue({
+      namespace: settings.temporal.namespace,
+      taskQueue: { name: settings.taskQueue },
+      // TASK_QUEUE_TYPE_ACTIVITY: the pollers that run the phase's activities.
+      taskQueueType: 2,
+    });
+    if (new Set((queue.pollers ?? []).map((p) => p.identity)).size >= n) return;
+    if (Date.now() > deadline)
+      throw new Error(`${n} worker processes did not poll ${settings.taskQueue} within 2 minutes`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/**
+ * Runs `fn` once `n` fresh worker processes poll the settings' task queue (each a `tern worker`, as production
+ * runs them); they are stopped, and have exited, when it returns.
+ */
+export async function withWorkerProcesses<T>(
+  client: Client,
+  settings: TernSettings,
+  env: Record<string, string>,
+  n: number,
+  fn: (workers: ChildProcess[]) => Promise<T>,
+): Promise<T> {
+  const workers = Array.from({ length: n }, () => startWorker({ TERN_TASK_QUEUE: settings.taskQueue, ...env }));
+  try {
+    await untilPolling(client, settings, n);
+    return await fn(workers);
+  } finally {
+    const exits = workers.filter((w) => w.exitCode === null && w.signalCode === null).map((w) => once(w, 'exit'));
+    for (const w of workers) w.kill('SIGTERM');
+    await Promise.all(exits);
+  }
+}
+
+/**
+ * Activities each worker process ran for a migration (every run of every workflow whose id starts with the
+ * migration's), from the histories' started events: a worker's identity is `<pid>@<host>` unless set.
+ */
+export async function activitiesByWorker(
+  client: Client,
+  migrationId: string,
+  workers: readonly ChildProcess[],
+): Promise<number[]> {
+  const byPid = new Map<string, number>();
+  for await (const w of client.workflow.list({ query: `WorkflowId STARTS_WITH "${migrationId}/"` })) {
+    const history = await client.workflow.getHandle(w.workflowId, w.runId).fetchHistory();
+    for (const event of history.events ?? []) {
+      const identity = event.activityTaskStartedEventAttributes?.identity;
+      if (!identity) continue;
+      const pid = identity.split('@')[0]!;
+      byPid.set(pid, (byPid.get(pid) ?? 0) + 1);
+    }
+  }
+  return workers.map((w) => byPid.get(String(w.pid)) ?? 0);
 }

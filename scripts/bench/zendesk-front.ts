@@ -6,13 +6,13 @@ import { loadSettings, type TernSettings } from '../../common/config';
 import { connectClient } from '../../common/temporal';
 import { estimateFullPhase } from '../../connectors/estimate';
 import { parsePlan, type LoadedPlan } from '../../plan/load';
-import { startSandbox } from '../../sandboxes/core/server';
+import { startSandbox, type RunningSandbox } from '../../sandboxes/core/server';
 import { frontCollections, frontSandbox } from '../../sandboxes/front';
 import { ticketComments, zendeskCollections, zendeskSandbox } from '../../sandboxes/zendesk';
 import { connectStaging, type Staging } from '../../staging/db';
 import { startPhase } from '../client/phases';
 import { ensureTemporal } from '../stack/temporal';
-import { peakRssMb, startWorker } from './worker-process';
+import { activitiesByWorker, cpuMeter, peakRssMb, withWorkerProcesses } from './worker-process';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -73,8 +73,20 @@ export interface ZendeskFrontFigures {
   requestsPerSecond: number;
   /** How busy the sandboxes' event loop was over the full phase (0–1): near 1, the bench measured the fake. */
   sandboxEventLoopUtilization: number | null;
-  /** Peak resident memory of the worker process. */
+  /** Peak resident memory of the worker process (the largest of them, with several). */
   peakRssMb: number;
+  /** Worker processes serving the bench's task queues (each a `tern worker`). */
+  workerProcesses: number;
+  /** CPU seconds (user + system) over the full phase: each worker process, the bench's process, the machine. */
+  cpuSeconds: {
+    workers: number[];
+    /** The bench's process: both sandboxes run in it. */
+    sandboxes: number;
+    /** Every busy core of the machine, PostgreSQL and Temporal included (and other jobs on the machine). */
+    machine: number;
+  };
+  /** Activities each worker process ran over the sample and the full phase: the phase's work, shared. */
+  activitiesByWorker: number[];
   /** The longest workflow history (every run of every workflow of the migration). */
   maxHistoryEvents: number;
   lost: number;
@@ -159,11 +171,55 @@ async function maxHistory(client: Client, migrationId: string): Promise<number> 
   return max;
 }
 
-/** One run at one size: sample, then full, with a fresh worker process. */
+/**
+ * What Front holds against what Zendesk held, counted in the sandboxes themselves (never Tern's ledger): every
+ * live ticket a conversation, every public comment a message, every private one a note, none written twice.
+ */
+function countInFront(zendesk: RunningSandbox, front: RunningSandbox) {
+  const live = [...zendeskCollections.tickets(zendesk.store).values()].filter((t) => t.status !== 'deleted');
+  const conversations = [...frontCollections.conversations(front.store).values()].filter((c) =>
+    c.thread_key?.startsWith('ref:zendesk-ticket-'),
+  );
+  const byThread = new Map<string, number>();
+  for (const c of conversations) byThread.set(c.thread_key!, (byThread.get(c.thread_key!) ?? 0) + 1);
+  const imported = new Set([...frontCollections.messages(front.store).values()].map((m) => m.external_id));
+  let publicComments = 0;
+  let notes = 0;
+  let missing = 0;
+  for (const t of live) {
+    if (!byThread.has(`ref:zendesk-ticket-${t.id}`)) missing += 1;
+    for (const c of ticketComments(zendesk.store, t.id)) {
+      if (!c.public) {
+        notes += 1;
+        continue;
+      }
+      publicComments += 1;
+      if (!imported.has(`zendesk-comment-${c.id}`)) missing += 1;
+    }
+  }
+  const frontNotes = [...frontCollections.comments(front.store).values()].length;
+  const writes = front.writes.summary();
+  const duplicated =
+    [...byThread.values()].filter((n) => n > 1).length +
+    ['messages', 'comments', 'tags'].reduce((n, c) => n + (writes[c]?.writtenMoreThanOnce.length ?? 0), 0);
+  const attachments = [
+    ...frontCollections.messages(front.store).values(),
+    ...frontCollections.comments(front.store).values(),
+  ].reduce((n, r) => n + (r.attachments?.length ?? 0), 0);
+  return {
+    messages: publicComments,
+    attachments,
+    lost: missing + Math.max(0, notes - frontNotes),
+    duplicated: duplicated + Math.max(0, frontNotes - notes),
+  };
+}
+
+/** One run at one size: sample, then full, with fresh worker processes (one unless `workers` says). */
 export async function zendeskFrontRun(
   databaseUrl: string,
-  options: { tickets: number; seed: number; say: (line: string) => void },
+  options: { tickets: number; seed: number; workers?: number; say: (line: string) => void },
 ): Promise<ZendeskFrontFigures> {
+  const workerCount = options.workers ?? 1;
   const settings: TernSettings = loadSettings({
     ...process.env,
     DATABASE_URL: databaseUrl,
@@ -178,86 +234,59 @@ export async function zendeskFrontRun(
   const migrationId = `mig_bench_zf_${randomBytes(4).toString('hex')}`;
   const dir = fs.mkdtempSync(path.join(ROOT, '.tools', 'bench-'));
   const loaded = sandboxPlan(migrationId, zendesk.url, front.url, dir);
-  const worker = startWorker({
-    DATABASE_URL: databaseUrl,
-    TERN_TASK_QUEUE: settings.taskQueue,
-    ...SANDBOX_CREDENTIALS,
-  });
+  const workerEnv = { DATABASE_URL: databaseUrl, ...SANDBOX_CREDENTIALS };
   try {
-    const run = async (phase: 'sample' | 'full') => {
-      const started = await startPhase(client, settings, staging.db, loaded, { phase, migrationId });
-      return started.handle.result();
-    };
-    options.say('sample phase');
-    await run('sample');
-    const estimate = await estimateFullPhase(staging.sql, migrationId, loaded.plan);
-    options.say('full phase');
-    const requestsBefore = zendesk.stats().requests + front.stats().requests;
-    // Both sandboxes run in this process: one event loop, measured over the full phase.
-    const loopBefore = front.stats().eventLoop;
-    const operationsBefore = { ...front.stats().byOperation };
-    const t0 = Date.now();
-    const full = await run('full');
-    const seconds = (Date.now() - t0) / 1000;
-    const rss = peakRssMb(worker.pid!);
-    const loopAfter = front.stats().eventLoop;
-    const operations = operationsBetween(operationsBefore, front.stats().byOperation);
-    const [reconciled] = await staging.sql<{ requests: number }[]>`
+    return await withWorkerProcesses(client, settings, workerEnv, workerCount, async (workers) => {
+      const run = async (phase: 'sample' | 'full') => {
+        const started = await startPhase(client, settings, staging.db, loaded, { phase, migrationId });
+        return started.handle.result();
+      };
+      options.say('sample phase');
+      await run('sample');
+      const estimate = await estimateFullPhase(staging.sql, migrationId, loaded.plan);
+      options.say(`full phase, ${workerCount} worker process${workerCount > 1 ? 'es' : ''}`);
+      const requestsBefore = zendesk.stats().requests + front.stats().requests;
+      // Both sandboxes run in this process: one event loop, measured over the full phase.
+      const loopBefore = front.stats().eventLoop;
+      const operationsBefore = { ...front.stats().byOperation };
+      const cpu = cpuMeter(workers);
+      const t0 = Date.now();
+      const full = await run('full');
+      const seconds = (Date.now() - t0) / 1000;
+      const cpuUsed = cpu();
+      const rss = Math.max(...workers.map((w) => peakRssMb(w.pid!)));
+      const loopAfter = front.stats().eventLoop;
+      const operations = operationsBetween(operationsBefore, front.stats().byOperation);
+      const [reconciled] = await staging.sql<{ requests: number }[]>`
       select coalesce(sum(requests), 0)::int as requests from vendor_requests
       where migration_id = ${migrationId} and phase = 'full' and stage = 'reconcile' and vendor = 'front'`;
-    const loopActiveMs = loopAfter.activeMs - loopBefore.activeMs;
-    const loopTotalMs = loopActiveMs + loopAfter.idleMs - loopBefore.idleMs;
+      const loopActiveMs = loopAfter.activeMs - loopBefore.activeMs;
+      const loopTotalMs = loopActiveMs + loopAfter.idleMs - loopBefore.idleMs;
 
-    const live = [...zendeskCollections.tickets(zendesk.store).values()].filter((t) => t.status !== 'deleted');
-    const conversations = [...frontCollections.conversations(front.store).values()].filter((c) =>
-      c.thread_key?.startsWith('ref:zendesk-ticket-'),
-    );
-    const byThread = new Map<string, number>();
-    for (const c of conversations) byThread.set(c.thread_key!, (byThread.get(c.thread_key!) ?? 0) + 1);
-    const imported = new Set([...frontCollections.messages(front.store).values()].map((m) => m.external_id));
-    let publicComments = 0;
-    let notes = 0;
-    let missing = 0;
-    for (const t of live) {
-      if (!byThread.has(`ref:zendesk-ticket-${t.id}`)) missing += 1;
-      for (const c of ticketComments(zendesk.store, t.id)) {
-        if (!c.public) {
-          notes += 1;
-          continue;
-        }
-        publicComments += 1;
-        if (!imported.has(`zendesk-comment-${c.id}`)) missing += 1;
-      }
-    }
-    const frontNotes = [...frontCollections.comments(front.store).values()].length;
-    const writes = front.writes.summary();
-    const duplicated =
-      [...byThread.values()].filter((n) => n > 1).length +
-      ['messages', 'comments', 'tags'].reduce((n, c) => n + (writes[c]?.writtenMoreThanOnce.length ?? 0), 0);
-    const attachments = [
-      ...frontCollections.messages(front.store).values(),
-      ...frontCollections.comments(front.store).values(),
-    ].reduce((n, r) => n + (r.attachments?.length ?? 0), 0);
-    const loadedRecords = full.objects.reduce((n, o) => n + o.loaded, 0);
-    const requests = zendesk.stats().requests + front.stats().requests - requestsBefore;
-    return {
-      tickets: options.tickets,
-      messages: publicComments,
-      attachments,
-      seconds: Number(seconds.toFixed(1)),
-      recordsPerSecond: Number((loadedRecords / seconds).toFixed(1)),
-      requestsPerSecond: Number((requests / seconds).toFixed(1)),
-      sandboxEventLoopUtilization: loopTotalMs > 0 ? Number((loopActiveMs / loopTotalMs).toFixed(3)) : null,
-      peakRssMb: rss,
-      maxHistoryEvents: await maxHistory(client, migrationId),
-      lost: missing + Math.max(0, notes - frontNotes) + full.objects.reduce((n, o) => n + o.unaccounted, 0),
-      duplicated: duplicated + Math.max(0, frontNotes - notes),
-      checksumMismatches: full.objects.reduce((n, o) => n + o.checksumMismatches, 0),
-      estimatedSecondsAtDocumentedLimits: estimate?.seconds ?? null,
-      requestsPerRecord: requestsPerRecord(operations, reconciled?.requests ?? 0, loadedRecords),
-    };
+      const counted = countInFront(zendesk, front);
+      const loadedRecords = full.objects.reduce((n, o) => n + o.loaded, 0);
+      const requests = zendesk.stats().requests + front.stats().requests - requestsBefore;
+      return {
+        tickets: options.tickets,
+        messages: counted.messages,
+        attachments: counted.attachments,
+        seconds: Number(seconds.toFixed(1)),
+        recordsPerSecond: Number((loadedRecords / seconds).toFixed(1)),
+        requestsPerSecond: Number((requests / seconds).toFixed(1)),
+        sandboxEventLoopUtilization: loopTotalMs > 0 ? Number((loopActiveMs / loopTotalMs).toFixed(3)) : null,
+        peakRssMb: rss,
+        workerProcesses: workerCount,
+        cpuSeconds: { workers: cpuUsed.workers, sandboxes: cpuUsed.here, machine: cpuUsed.machine },
+        activitiesByWorker: await activitiesByWorker(client, migrationId, workers),
+        maxHistoryEvents: await maxHistory(client, migrationId),
+        lost: counted.lost + full.objects.reduce((n, o) => n + o.unaccounted, 0),
+        duplicated: counted.duplicated,
+        checksumMismatches: full.objects.reduce((n, o) => n + o.checksumMismatches, 0),
+        estimatedSecondsAtDocumentedLimits: estimate?.seconds ?? null,
+        requestsPerRecord: requestsPerRecord(operations, reconciled?.requests ?? 0, loadedRecords),
+      };
+    });
   } finally {
-    worker.kill('SIGTERM');
     await client.connection.close();
     await zendesk.close();
     await front.close();
@@ -265,4 +294,57 @@ export async function zendeskFrontRun(
     await staging.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** N worker processes against one, both at the full size in the same invocation. */
+export interface ZendeskFrontWorkersFigures {
+  workers: number;
+  /** The full phase with one worker process, run after the N-process runs. */
+  oneWorker: Pick<ZendeskFrontFigures, 'seconds' | 'recordsPerSecond' | 'cpuSeconds'>;
+  /** The full phase's time with one worker process over its time with N. */
+  speedUp: number;
+}
+
+/**
+ * `npm run bench -- zendesk-front`: a run at a tenth of the size (the baseline), then the size asked, each with
+ * `workers` processes; with more than one, a run at the size asked with one worker process follows, and the
+ * speed-up is measured between the two.
+ */
+export async function zendeskFrontBench(
+  databaseUrl: string,
+  options: { tickets: number; seed: number; workers: number; say: (line: string) => void },
+) {
+  const { tickets, seed, workers, say } = options;
+  const baseline = await zendeskFrontRun(databaseUrl, {
+    tickets: Math.max(1, Math.round(tickets / 10)),
+    seed,
+    workers,
+    say,
+  });
+  say(`baseline: ${JSON.stringify(baseline)}`);
+  const result = await zendeskFrontRun(databaseUrl, { tickets, seed, workers, say });
+  let speedUp: ZendeskFrontWorkersFigures | undefined;
+  if (workers > 1) {
+    say(`${tickets} tickets: ${JSON.stringify(result)}`);
+    const one = await zendeskFrontRun(databaseUrl, { tickets, seed, workers: 1, say });
+    say(`${tickets} tickets, one worker process: ${JSON.stringify(one)}`);
+    speedUp = {
+      workers,
+      oneWorker: { seconds: one.seconds, recordsPerSecond: one.recordsPerSecond, cpuSeconds: one.cpuSeconds },
+      speedUp: Number((one.seconds / result.seconds).toFixed(2)),
+    };
+  }
+  return {
+    ...result,
+    baseline: {
+      tickets: baseline.tickets,
+      peakRssMb: baseline.peakRssMb,
+      recordsPerSecond: baseline.recordsPerSecond,
+    },
+    /** Worker memory at N over memory at N/10: flat memory keeps this near 1. */
+    peakRssRatio: Number((result.peakRssMb / baseline.peakRssMb).toFixed(2)),
+    recordsPerSecondRatio: Number((result.recordsPerSecond / baseline.recordsPerSecond).toFixed(2)),
+    /** With `--workers N` above 1: N worker processes (the figures above) against one, as the sql bench reports it. */
+    ...(speedUp ? { workers: speedUp } : {}),
+  };
 }
