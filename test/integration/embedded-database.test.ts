@@ -6,7 +6,9 @@ import { startPhase } from '../../scripts/client/phases';
 import { openStagingForProcess } from '../../scripts/stack/database';
 import { connectStaging } from '../../staging/db';
 import { startEmbeddedDatabase } from '../../staging/embedded';
+import { DatabaseUnreachableError } from '../../common/errors';
 import { customerScenario, testClient, testSettings, withWorker } from '../support/harness';
+import { exited, spawnTs, stopChild } from '../support/processes';
 
 describe('the embedded database (no DATABASE_URL)', () => {
   const dirs: string[] = [];
@@ -16,6 +18,56 @@ describe('the embedded database (no DATABASE_URL)', () => {
     return dir;
   };
   afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+  /** Another process holding the embedded database on `dataDir`, once it has written `rows` rows. */
+  const holder = async (dataDir: string, rows: number) => {
+    const child = spawnTs('test/support/hold-embedded.ts', [dataDir, String(rows)], {});
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+      void exited(child).then(() => reject(new Error(`the holder exited: ${stderr}`)));
+    });
+    return child;
+  };
+  const heldRows = async (dataDir: string) => {
+    const db = await startEmbeddedDatabase({ dataDir });
+    try {
+      const staging = await connectStaging(db.url, { max: 1 });
+      try {
+        const [row] = await staging.sql<{ n: number }[]>`select count(*)::int as n from held`;
+        return row!.n;
+      } finally {
+        await staging.close();
+      }
+    } finally {
+      await db.stop();
+    }
+  };
+
+  it('refuses a second process on a data folder in use (two would each write the files and lose the other’s writes)', async () => {
+    const dataDir = path.join(tempDir(), 'pglite');
+    const child = await holder(dataDir, 50);
+    try {
+      const second = await startEmbeddedDatabase({ dataDir }).catch((e: unknown) => e);
+      expect(second).toBeInstanceOf(DatabaseUnreachableError);
+      expect((second as Error).message).toMatch(new RegExp(`in use by another Tern process \\(pid ${child.pid}`));
+      expect((second as DatabaseUnreachableError).fix).toMatch(/DATABASE_URL/);
+    } finally {
+      await stopChild(child);
+    }
+    // Once the holder is gone the folder opens, with every row the holder wrote.
+    expect(await heldRows(dataDir)).toBe(50);
+  });
+
+  it('takes over the lock of a process that was killed, and keeps its data', async () => {
+    const dataDir = path.join(tempDir(), 'pglite');
+    const child = await holder(dataDir, 20);
+    await stopChild(child, 'SIGKILL');
+    expect(fs.existsSync(`${dataDir}.lock`)).toBe(true);
+    expect(await heldRows(dataDir)).toBe(20);
+    expect(fs.existsSync(`${dataDir}.lock`)).toBe(false);
+  });
 
   it('is what a process gets without DATABASE_URL, with staging migrations applied', async () => {
     const home = tempDir();
