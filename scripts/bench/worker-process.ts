@@ -85,12 +85,38 @@ function machineBusySeconds(): number {
   return (user! + nice! + system! + irq! + softirq! + steal!) / CLOCK_TICKS;
 }
 
-/** CPU used from now on: by each worker process, by this process, and by the whole machine. */
+/**
+ * CPU seconds of every process of this command name (its `comm`), with what the ones it has reaped used: a
+ * PostgreSQL backend that ended counts in its server's children's time.
+ */
+function commandCpuSeconds(comm: string): number {
+  let ticks = 0;
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== comm) continue;
+    // utime, stime, cutime, cstime: the 12th to the 15th field after the command name.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  }
+  return ticks / CLOCK_TICKS;
+}
+
+/** CPU used from now on: by each worker process, by this process, by the servers, and by the whole machine. */
 export interface CpuUse {
   /** CPU seconds of each worker process. */
   workers: number[];
   /** CPU seconds of this process (the bench, and whatever runs in it). */
   here: number;
+  /** Every PostgreSQL process of the machine (other clients' queries included). */
+  postgres: number;
+  /** The Temporal server (other clients' workflows included). */
+  temporal: number;
   /** Busy CPU seconds of the machine: every process, other jobs on it included. */
   machine: number;
 }
@@ -100,12 +126,16 @@ export function cpuMeter(workers: readonly ChildProcess[]): () => CpuUse {
   const round = (s: number) => Number(s.toFixed(1));
   const workersBefore = workers.map((w) => cpuSeconds(w.pid!));
   const hereBefore = process.cpuUsage();
+  const postgresBefore = commandCpuSeconds('postgres');
+  const temporalBefore = commandCpuSeconds('temporal');
   const machineBefore = machineBusySeconds();
   return () => {
     const here = process.cpuUsage(hereBefore);
     return {
       workers: workers.map((w, i) => round(cpuSeconds(w.pid!) - workersBefore[i]!)),
       here: round((here.user + here.system) / 1e6),
+      postgres: round(commandCpuSeconds('postgres') - postgresBefore),
+      temporal: round(commandCpuSeconds('temporal') - temporalBefore),
       machine: round(machineBusySeconds() - machineBefore),
     };
   };
