@@ -8,7 +8,7 @@ import { runPhase } from './commands/run-phase';
 import { writeProofPacks } from './commands/proof-pack';
 import { formatAuditVerification, verifyAudit } from './commands/audit';
 import type { AuditVerification } from '../staging/audit-verify';
-import { formatPreferencesReport, loadPreferencesReport, type PreferencesReport } from './client/report';
+import { formatPreferencesReport, loadPreferencesReport, type PreferencesReport } from '../report/preferences';
 import { generateLegacyCrm } from './generate/legacy-crm';
 import { formatTimeline } from '../plan/cutover';
 import { planTimeline } from './client/cutover';

@@ -5,7 +5,7 @@ import { loadPlanFile } from '../plan/load';
 import { planJsonSchema } from '../plan/schema';
 import { renderVisualMap } from '../plan/visual-map';
 import { defaultMigrationId, formatPhaseResult, formatRollbackResult } from './client/phases';
-import { formatPreferencesReport, loadPreferencesReport, type JudgedPreferencesReport } from './client/report';
+import { formatPreferencesReport, loadPreferencesReport, type JudgedPreferencesReport } from '../report/preferences';
 import { progressModeFor } from './client/progress-display';
 import { runPhase, type RunPhaseOutcome } from './commands/run-phase';
 import { approvePhase, formatApprovalOutcome, formatSignalOutcome, pausePhase, resumePhase } from './commands/controls';

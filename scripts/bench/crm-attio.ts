@@ -21,7 +21,7 @@ import { DEAL_STATUSES } from '../generate/legacy-crm';
 import { connectStaging, type Staging } from '../../staging/db';
 import type { PhaseResult } from '../../workflows/phase';
 import { startPhase } from '../client/phases';
-import { loadPreferencesReport } from '../client/report';
+import { loadPreferencesReport } from '../../report/preferences';
 import { ensureTemporal } from '../stack/temporal';
 import { withWorkerProcess } from './worker-process';
 

@@ -6,7 +6,8 @@ import type { Staging } from '../../staging/db';
 import { cutoverProgressQuery, type CutoverProgress, type Decision } from '../../workflows/cutover-state';
 import { cutoverWorkflowId } from '../../workflows/ids';
 import { formatDuration } from '../client/progress';
-import { CallTimeoutError, firstLine, isoColumn, within, workflowStatus, type WorkflowStatus } from './shared';
+import { isoColumn } from '../../staging/iso';
+import { CallTimeoutError, firstLine, within, workflowStatus, type WorkflowStatus } from './shared';
 
 /** The go-live weekend as `tern status` shows it: Temporal's view of the cutover workflow, and staging's record. */
 export interface CutoverStatus {

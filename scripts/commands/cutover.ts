@@ -21,7 +21,7 @@ import {
 import { cutoverWorkflowId } from '../../workflows/ids';
 import { planTimeline, startCutover } from '../client/cutover';
 import { defaultMigrationId } from '../client/phases';
-import { buildProofPack } from '../report/load';
+import { buildProofPack } from '../../report/load';
 import { EXIT } from '../exit-codes';
 import { openStagingForProcess } from '../stack/database';
 import { ensureTemporal } from '../stack/temporal';

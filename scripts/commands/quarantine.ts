@@ -9,7 +9,8 @@ import { phaseWorkflowId } from '../../workflows/ids';
 import type { PhaseResult } from '../../workflows/phase';
 import { defaultMigrationId, formatPhaseResult, resolvePlanPaths } from '../client/phases';
 import { runPhase } from './run-phase';
-import { isoColumn, requireMigration } from './shared';
+import { isoColumn } from '../../staging/iso';
+import { requireMigration } from './shared';
 
 /** One group of quarantined records: an object, the stage that set them aside, and the reason. */
 export interface QuarantineGroup {

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
-import type postgres from 'postgres';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { loadSettings, type TernSettings } from '../../common/config';
 import { ConfigError } from '../../common/errors';
@@ -146,14 +145,6 @@ export async function requireRunningPhase(
 /** First line of an error, for reports that carry on after it. */
 export function firstLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
-}
-
-/**
- * A timestamp column as an ISO string (UTC, milliseconds). Raw staging queries go through postgres.js,
- * whose timestamp parsers drizzle replaces (they arrive as text in PostgreSQL's format): convert in SQL.
- */
-export function isoColumn(sql: postgres.Sql, column: string) {
-  return sql`to_char(${sql(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
 
 /** A Temporal call given up after its time: nobody (no worker) answered. */

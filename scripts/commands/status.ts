@@ -10,16 +10,9 @@ import { progressQuery, type PhaseProgress } from '../../workflows/phase';
 import { preferencesProgressQuery, type PreferencesProgress } from '../../workflows/preferences';
 import { rollbackProgressQuery, type RollbackProgress } from '../../workflows/rollback';
 import { formatDuration } from '../client/progress';
+import { isoColumn } from '../../staging/iso';
 import { formatCutoverStatus, loadCutoverStatus, type CutoverStatus } from './cutover-status';
-import {
-  CallTimeoutError,
-  describePhase,
-  firstLine,
-  isoColumn,
-  within,
-  workflowStatus,
-  type WorkflowStatus,
-} from './shared';
+import { CallTimeoutError, describePhase, firstLine, within, workflowStatus, type WorkflowStatus } from './shared';
 
 /** One phase's workflow as Temporal knows it, with its live progress while it runs. */
 export interface PhaseStatus {

@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { TernSettings } from '../../common/config';
 import { parsePlan } from '../../plan/load';
 import { startPhase } from '../../scripts/client/phases';
-import { loadPreferencesReport, type PreferencesReport } from '../../scripts/client/report';
+import { loadPreferencesReport, type PreferencesReport } from '../../report/preferences';
 import { loadNorthwindCorpus, type NorthwindFacts } from '../../scripts/generate/corpus-northwind';
 import { NORTHWIND_TABLES } from '../../scripts/generate/corpus-northwind-data';
 import type { Staging } from '../../staging/db';

@@ -12,7 +12,7 @@ import {
   sourceDealsByStage,
 } from '../../scripts/bench/crm-attio';
 import { startPhase } from '../../scripts/client/phases';
-import { loadPreferencesReport } from '../../scripts/client/report';
+import { loadPreferencesReport } from '../../report/preferences';
 import { attioSandbox, attioWorkspaceState } from '../../sandboxes/attio';
 import { recordsOf } from '../../sandboxes/attio-workspace';
 import { type RunningSandbox, startSandbox } from '../../sandboxes/core/server';

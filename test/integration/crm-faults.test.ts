@@ -7,7 +7,7 @@ import type { DryRunCounts } from '../../activities/preferences';
 import { loadSettings, type TernSettings } from '../../common/config';
 import { parsePlan, type LoadedPlan } from '../../plan/load';
 import { startPhase } from '../../scripts/client/phases';
-import { loadPreferencesReport } from '../../scripts/client/report';
+import { loadPreferencesReport } from '../../report/preferences';
 import { generateLegacyCrm } from '../../scripts/generate/legacy-crm';
 import { ensureTemporalCli, startDevServer, stopProcess, type DevServer } from '../../scripts/stack/temporal';
 import type { Staging } from '../../staging/db';

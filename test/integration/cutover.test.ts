@@ -8,7 +8,7 @@ import { startCutover } from '../../scripts/client/cutover';
 import { startPhase } from '../../scripts/client/phases';
 import { sendCutoverControl } from '../../scripts/commands/cutover';
 import { formatStatus, loadStatus } from '../../scripts/commands/status';
-import { buildProofPack } from '../../scripts/report/load';
+import { buildProofPack } from '../../report/load';
 import type { Staging } from '../../staging/db';
 import {
   cutoverProgressQuery,

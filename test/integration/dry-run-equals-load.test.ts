@@ -8,7 +8,7 @@ import { parsePlan, type LoadedPlan } from '../../plan/load';
 import { CRM_SANDBOX_CREDENTIALS, crmPlan, prepareAttioWorkspace } from '../../scripts/bench/crm-attio';
 import { SANDBOX_CREDENTIALS, sandboxPlan } from '../../scripts/bench/zendesk-front';
 import { startPhase } from '../../scripts/client/phases';
-import { loadPreferencesReport } from '../../scripts/client/report';
+import { loadPreferencesReport } from '../../report/preferences';
 import { generateLegacyCrm } from '../../scripts/generate/legacy-crm';
 import { attioSandbox } from '../../sandboxes/attio';
 import { startSandbox } from '../../sandboxes/core/server';

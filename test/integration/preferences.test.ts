@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { TernSettings } from '../../common/config';
 import { parsePlan } from '../../plan/load';
 import { startPhase } from '../../scripts/client/phases';
-import { loadPreferencesReport, type PreferencesReport } from '../../scripts/client/report';
+import { loadPreferencesReport, type PreferencesReport } from '../../report/preferences';
 import { generateLegacyCrm, type CrmFacts } from '../../scripts/generate/legacy-crm';
 import type { Staging } from '../../staging/db';
 import { testClient, testEnv, testSettings, testStaging, uniqueId, withWorker } from '../support/harness';

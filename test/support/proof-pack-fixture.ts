@@ -1,5 +1,5 @@
-import { packVerdict } from '../../scripts/report/load';
-import { PROOF_PACK_FORMAT, proofPackHash, type ProofPack } from '../../scripts/report/model';
+import { packVerdict } from '../../report/load';
+import { PROOF_PACK_FORMAT, proofPackHash, type ProofPack } from '../../report/model';
 
 /**
  * A proof pack as buildProofPack makes one, written out by hand: two objects, a money line with values that are

@@ -1,6 +1,6 @@
 import type { StoredProfile } from '../../activities/preferences';
 import type { TargetIssue } from '../../plan/target-check';
-import { preferencesVerdict, verdictLine } from '../../scripts/client/report';
+import { preferencesVerdict, verdictLine } from '../../report/preferences';
 
 const profile = (object: string, dryRun: StoredProfile['dryRun']): StoredProfile => ({
   object,

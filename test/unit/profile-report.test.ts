@@ -1,6 +1,6 @@
 import type { StoredProfile } from '../../activities/preferences';
 import type { FieldProfile } from '../../plan/profile';
-import { formatPreferencesReport, type PreferencesReport } from '../../scripts/client/report';
+import { formatPreferencesReport, type PreferencesReport } from '../../report/preferences';
 
 /** Every figure gets its own number, so finding it in the text means the text shows that figure. */
 let next = 1000;

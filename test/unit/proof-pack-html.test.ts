@@ -1,6 +1,6 @@
-import { renderProofPackHtml } from '../../scripts/report/html/page';
-import { grouped } from '../../scripts/report/html/markup';
-import { proofPackHash, type ProofPack } from '../../scripts/report/model';
+import { renderProofPackHtml } from '../../report/html/page';
+import { grouped } from '../../report/html/markup';
+import { proofPackHash, type ProofPack } from '../../report/model';
 import { proofPackFixture } from '../support/proof-pack-fixture';
 
 /** The value at a dotted path of the pack (`phases.0.objects.1.loaded`). */

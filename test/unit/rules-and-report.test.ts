@@ -1,6 +1,6 @@
 import type { StoredProfile } from '../../activities/preferences';
 import type { FieldProfile } from '../../plan/profile';
-import { formatPreferencesReport, type PreferencesReport, WRITE_TIME_CHECKS } from '../../scripts/client/report';
+import { formatPreferencesReport, type PreferencesReport, WRITE_TIME_CHECKS } from '../../report/preferences';
 
 function field(name: string, overrides: Partial<FieldProfile> = {}): FieldProfile {
   return {

@@ -1,7 +1,7 @@
-import type { Plan } from '../../plan/schema';
-import { auditHead, verifyAuditChain } from '../../staging/audit';
-import type { Staging } from '../../staging/db';
-import { isoColumn } from '../commands/shared';
+import type { Plan } from '../plan/schema';
+import { auditHead, verifyAuditChain } from '../staging/audit';
+import type { Staging } from '../staging/db';
+import { isoColumn } from '../staging/iso';
 import type {
   ApprovalLine,
   ConflictSection,

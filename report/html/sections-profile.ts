@@ -1,5 +1,5 @@
 import type { FieldProfileLine, ObjectProfileSection, ProofPack } from '../model';
-import type { VisualMapObject } from '../../../plan/visual-map';
+import type { VisualMapObject } from '../../plan/visual-map';
 import { fieldMapSvg } from './field-map';
 import { at, esc, grouped, mark, none, num, section, table, txt, type Html } from './markup';
 

@@ -1,12 +1,12 @@
 import { and, desc, eq } from 'drizzle-orm';
-import type { StoredProfile } from '../../activities/preferences';
-import { ConfigError } from '../../common/errors';
-import type { FieldProfile } from '../../plan/profile';
-import type { TargetIssue } from '../../plan/target-check';
-import { auditHead, formatAuditHead, type AuditHead } from '../../staging/audit';
-import type { StagingDb } from '../../staging/db';
-import { getMigration } from '../../staging/migrations-repo';
-import { migrations, profiles, runs } from '../../staging/schema';
+import type { StoredProfile } from '../activities/preferences';
+import { ConfigError } from '../common/errors';
+import type { FieldProfile } from '../plan/profile';
+import type { TargetIssue } from '../plan/target-check';
+import { auditHead, formatAuditHead, type AuditHead } from '../staging/audit';
+import type { StagingDb } from '../staging/db';
+import { getMigration } from '../staging/migrations-repo';
+import { migrations, profiles, runs } from '../staging/schema';
 
 /** Everything the preferences phase found, as `tern report preferences --json` prints it. */
 export interface PreferencesReport {

@@ -1,4 +1,4 @@
-import type { VisualMapObject } from '../../../plan/visual-map';
+import type { VisualMapObject } from '../../plan/visual-map';
 import { at, esc, none, type Html } from './markup';
 
 /**

@@ -1,12 +1,12 @@
-import type { DryRunCounts } from '../../activities/dry-run';
-import type { FidelityReport, ReadBackCoverage } from '../../activities/reconciliation';
-import { checksum } from '../../plan/checksum';
-import type { DateClasses } from '../../plan/profile';
-import type { SumReconciliation } from '../../plan/sum-equation';
-import type { TargetIssue } from '../../plan/target-check';
-import type { VisualMapObject } from '../../plan/visual-map';
-import type { AuditHead, AuditVerification } from '../../staging/audit';
-import type { PreferencesVerdict } from '../client/report';
+import type { DryRunCounts } from '../activities/dry-run';
+import type { FidelityReport, ReadBackCoverage } from '../activities/reconciliation';
+import { checksum } from '../plan/checksum';
+import type { DateClasses } from '../plan/profile';
+import type { SumReconciliation } from '../plan/sum-equation';
+import type { TargetIssue } from '../plan/target-check';
+import type { VisualMapObject } from '../plan/visual-map';
+import type { AuditHead, AuditVerification } from '../staging/audit';
+import type { PreferencesVerdict } from './preferences';
 
 /**
  * The proof pack of one migration (`tern report <plan> --json | --html <dir>`): everything a stakeholder signs off

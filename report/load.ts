@@ -1,14 +1,14 @@
-import type { StoredProfile } from '../../activities/preferences';
-import type { FidelityReport, ReadBackCoverage } from '../../activities/reconciliation';
-import type { Plan } from '../../plan/schema';
-import { transformName } from '../../plan/transforms';
-import type { SumReconciliation } from '../../plan/sum-equation';
-import { visualMapModel } from '../../plan/visual-map';
-import type { AuditHead } from '../../staging/audit';
-import type { Staging } from '../../staging/db';
-import { UnknownMigrationError } from '../../staging/migrations-repo';
-import { loadPreferencesReport } from '../client/report';
-import { isoColumn } from '../commands/shared';
+import type { StoredProfile } from '../activities/preferences';
+import type { FidelityReport, ReadBackCoverage } from '../activities/reconciliation';
+import type { Plan } from '../plan/schema';
+import { transformName } from '../plan/transforms';
+import type { SumReconciliation } from '../plan/sum-equation';
+import { visualMapModel } from '../plan/visual-map';
+import type { AuditHead } from '../staging/audit';
+import type { Staging } from '../staging/db';
+import { UnknownMigrationError } from '../staging/migrations-repo';
+import { loadPreferencesReport } from './preferences';
+import { isoColumn } from '../staging/iso';
 import {
   loadApprovals,
   loadConflicts,
