@@ -160,7 +160,8 @@ export async function untilPolling(client: Client, settings: TernSettings, n: nu
 
 /**
  * Runs `fn` once `n` fresh worker processes poll the settings' task queue (each a `tern worker`, as production
- * runs them); they are stopped, and have exited, when it returns.
+ * runs them, that reports its governors when it stops); they are stopped, and have exited, when it returns.
+ * `governors`: how each process's governors spent their leases over its whole life.
  */
 export async function withWorkerProcesses<T>(
   client: Client,
@@ -168,11 +169,16 @@ export async function withWorkerProcesses<T>(
   env: Record<string, string>,
   n: number,
   fn: (workers: ChildProcess[]) => Promise<T>,
-): Promise<T> {
-  const workers = Array.from({ length: n }, () => startWorker({ TERN_TASK_QUEUE: settings.taskQueue, ...env }));
+): Promise<{ value: T; governors: WorkerGovernorStats[][] }> {
+  const started = Array.from({ length: n }, () =>
+    startGovernedWorker({ TERN_TASK_QUEUE: settings.taskQueue, TERN_METRICS_PORT: '0', ...env }),
+  );
+  const workers = started.map((s) => s.worker);
   try {
     await untilPolling(client, settings, n);
-    return await fn(workers);
+    const value = await fn(workers);
+    for (const w of workers) w.kill('SIGTERM');
+    return { value, governors: await Promise.all(started.map((s) => s.governors)) };
   } finally {
     const exits = workers.filter((w) => w.exitCode === null && w.signalCode === null).map((w) => once(w, 'exit'));
     for (const w of workers) w.kill('SIGTERM');

@@ -12,7 +12,13 @@ import { ticketComments, zendeskCollections, zendeskSandbox } from '../../sandbo
 import { connectStaging, type Staging } from '../../staging/db';
 import { startPhase } from '../client/phases';
 import { ensureTemporal } from '../stack/temporal';
-import { activitiesByWorker, cpuMeter, peakRssMb, withWorkerProcesses } from './worker-process';
+import {
+  activitiesByWorker,
+  cpuMeter,
+  peakRssMb,
+  withWorkerProcesses,
+  type WorkerGovernorStats,
+} from './worker-process';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -90,6 +96,8 @@ export interface ZendeskFrontFigures {
   };
   /** Activities each worker process ran over the sample and the full phase: the phase's work, shared. */
   activitiesByWorker: number[];
+  /** How each worker process's governors spent their leases over the sample and the full phase, by vendor. */
+  governorsByWorker: Record<string, ProcessGovernorFigures>[];
   /** The longest workflow history (every run of every workflow of the migration). */
   maxHistoryEvents: number;
   lost: number;
@@ -99,6 +107,41 @@ export interface ZendeskFrontFigures {
   estimatedSecondsAtDocumentedLimits: number | null;
   /** Front requests of the full phase per record it loaded, by what they were for. */
   requestsPerRecord: RequestsPerRecord;
+}
+
+/** How one process's governors for one vendor spent their leases of the shared budget. */
+export interface ProcessGovernorFigures {
+  requests: number;
+  /** Time requests spent waiting for a slot, summed over requests. */
+  waitedSeconds: number;
+  leases: number;
+  leasedSlots: number;
+  /** Leased slots nobody in the process used in time (no other process can have them). */
+  lapsedSlots: number;
+  givenBackSlots: number;
+}
+
+/** A worker process's governors summed by vendor (the key's first part: `front:<base url>…`). */
+function governorFigures(governors: WorkerGovernorStats[]): Record<string, ProcessGovernorFigures> {
+  const out: Record<string, ProcessGovernorFigures> = {};
+  for (const { key, stats } of governors) {
+    const vendor = key.split(':')[0]!;
+    const f = (out[vendor] ??= {
+      requests: 0,
+      waitedSeconds: 0,
+      leases: 0,
+      leasedSlots: 0,
+      lapsedSlots: 0,
+      givenBackSlots: 0,
+    });
+    f.requests += stats.requests;
+    f.waitedSeconds = Number((f.waitedSeconds + stats.waitedMs / 1000).toFixed(1));
+    f.leases += stats.leases;
+    f.leasedSlots += stats.leasedSlots;
+    f.lapsedSlots += stats.lapsedSlots;
+    f.givenBackSlots += stats.givenBackSlots;
+  }
+  return out;
 }
 
 /** Front requests per loaded record, by kind. */
@@ -239,56 +282,63 @@ export async function zendeskFrontRun(
   const loaded = sandboxPlan(migrationId, zendesk.url, front.url, dir);
   const workerEnv = { DATABASE_URL: databaseUrl, ...SANDBOX_CREDENTIALS };
   try {
-    return await withWorkerProcesses(client, settings, workerEnv, workerCount, async (workers) => {
-      const run = async (phase: 'sample' | 'full') => {
-        const started = await startPhase(client, settings, staging.db, loaded, { phase, migrationId });
-        return started.handle.result();
-      };
-      options.say('sample phase');
-      await run('sample');
-      const estimate = await estimateFullPhase(staging.sql, migrationId, loaded.plan);
-      options.say(`full phase, ${workerCount} worker process${workerCount > 1 ? 'es' : ''}`);
-      const requestsBefore = zendesk.stats().requests + front.stats().requests;
-      // Both sandboxes run in this process: one event loop, measured over the full phase.
-      const loopBefore = front.stats().eventLoop;
-      const operationsBefore = { ...front.stats().byOperation };
-      const cpu = cpuMeter(workers);
-      const t0 = Date.now();
-      const full = await run('full');
-      const seconds = (Date.now() - t0) / 1000;
-      const { here: sandboxCpu, ...cpuUsed } = cpu();
-      const rss = Math.max(...workers.map((w) => peakRssMb(w.pid!)));
-      const loopAfter = front.stats().eventLoop;
-      const operations = operationsBetween(operationsBefore, front.stats().byOperation);
-      const [reconciled] = await staging.sql<{ requests: number }[]>`
+    const { value, governors } = await withWorkerProcesses(
+      client,
+      settings,
+      workerEnv,
+      workerCount,
+      async (workers) => {
+        const run = async (phase: 'sample' | 'full') => {
+          const started = await startPhase(client, settings, staging.db, loaded, { phase, migrationId });
+          return started.handle.result();
+        };
+        options.say('sample phase');
+        await run('sample');
+        const estimate = await estimateFullPhase(staging.sql, migrationId, loaded.plan);
+        options.say(`full phase, ${workerCount} worker process${workerCount > 1 ? 'es' : ''}`);
+        const requestsBefore = zendesk.stats().requests + front.stats().requests;
+        // Both sandboxes run in this process: one event loop, measured over the full phase.
+        const loopBefore = front.stats().eventLoop;
+        const operationsBefore = { ...front.stats().byOperation };
+        const cpu = cpuMeter(workers);
+        const t0 = Date.now();
+        const full = await run('full');
+        const seconds = (Date.now() - t0) / 1000;
+        const { here: sandboxCpu, ...cpuUsed } = cpu();
+        const rss = Math.max(...workers.map((w) => peakRssMb(w.pid!)));
+        const loopAfter = front.stats().eventLoop;
+        const operations = operationsBetween(operationsBefore, front.stats().byOperation);
+        const [reconciled] = await staging.sql<{ requests: number }[]>`
       select coalesce(sum(requests), 0)::int as requests from vendor_requests
       where migration_id = ${migrationId} and phase = 'full' and stage = 'reconcile' and vendor = 'front'`;
-      const loopActiveMs = loopAfter.activeMs - loopBefore.activeMs;
-      const loopTotalMs = loopActiveMs + loopAfter.idleMs - loopBefore.idleMs;
+        const loopActiveMs = loopAfter.activeMs - loopBefore.activeMs;
+        const loopTotalMs = loopActiveMs + loopAfter.idleMs - loopBefore.idleMs;
 
-      const counted = countInFront(zendesk, front);
-      const loadedRecords = full.objects.reduce((n, o) => n + o.loaded, 0);
-      const requests = zendesk.stats().requests + front.stats().requests - requestsBefore;
-      return {
-        tickets: options.tickets,
-        messages: counted.messages,
-        attachments: counted.attachments,
-        seconds: Number(seconds.toFixed(1)),
-        recordsPerSecond: Number((loadedRecords / seconds).toFixed(1)),
-        requestsPerSecond: Number((requests / seconds).toFixed(1)),
-        sandboxEventLoopUtilization: loopTotalMs > 0 ? Number((loopActiveMs / loopTotalMs).toFixed(3)) : null,
-        peakRssMb: rss,
-        workerProcesses: workerCount,
-        cpuSeconds: { ...cpuUsed, sandboxes: sandboxCpu },
-        activitiesByWorker: await activitiesByWorker(client, migrationId, workers),
-        maxHistoryEvents: await maxHistory(client, migrationId),
-        lost: counted.lost + full.objects.reduce((n, o) => n + o.unaccounted, 0),
-        duplicated: counted.duplicated,
-        checksumMismatches: full.objects.reduce((n, o) => n + o.checksumMismatches, 0),
-        estimatedSecondsAtDocumentedLimits: estimate?.seconds ?? null,
-        requestsPerRecord: requestsPerRecord(operations, reconciled?.requests ?? 0, loadedRecords),
-      };
-    });
+        const counted = countInFront(zendesk, front);
+        const loadedRecords = full.objects.reduce((n, o) => n + o.loaded, 0);
+        const requests = zendesk.stats().requests + front.stats().requests - requestsBefore;
+        return {
+          tickets: options.tickets,
+          messages: counted.messages,
+          attachments: counted.attachments,
+          seconds: Number(seconds.toFixed(1)),
+          recordsPerSecond: Number((loadedRecords / seconds).toFixed(1)),
+          requestsPerSecond: Number((requests / seconds).toFixed(1)),
+          sandboxEventLoopUtilization: loopTotalMs > 0 ? Number((loopActiveMs / loopTotalMs).toFixed(3)) : null,
+          peakRssMb: rss,
+          workerProcesses: workerCount,
+          cpuSeconds: { ...cpuUsed, sandboxes: sandboxCpu },
+          activitiesByWorker: await activitiesByWorker(client, migrationId, workers),
+          maxHistoryEvents: await maxHistory(client, migrationId),
+          lost: counted.lost + full.objects.reduce((n, o) => n + o.unaccounted, 0),
+          duplicated: counted.duplicated,
+          checksumMismatches: full.objects.reduce((n, o) => n + o.checksumMismatches, 0),
+          estimatedSecondsAtDocumentedLimits: estimate?.seconds ?? null,
+          requestsPerRecord: requestsPerRecord(operations, reconciled?.requests ?? 0, loadedRecords),
+        };
+      },
+    );
+    return { ...value, governorsByWorker: governors.map(governorFigures) };
   } finally {
     await client.connection.close();
     await zendesk.close();
@@ -303,7 +353,7 @@ export async function zendeskFrontRun(
 export interface ZendeskFrontWorkersFigures {
   workers: number;
   /** The full phase with one worker process, run after the N-process runs. */
-  oneWorker: Pick<ZendeskFrontFigures, 'seconds' | 'recordsPerSecond' | 'cpuSeconds'>;
+  oneWorker: Pick<ZendeskFrontFigures, 'seconds' | 'recordsPerSecond' | 'cpuSeconds' | 'governorsByWorker'>;
   /** The full phase's time with one worker process over its time with N. */
   speedUp: number;
 }
@@ -333,7 +383,12 @@ export async function zendeskFrontBench(
     say(`${tickets} tickets, one worker process: ${JSON.stringify(one)}`);
     speedUp = {
       workers,
-      oneWorker: { seconds: one.seconds, recordsPerSecond: one.recordsPerSecond, cpuSeconds: one.cpuSeconds },
+      oneWorker: {
+        seconds: one.seconds,
+        recordsPerSecond: one.recordsPerSecond,
+        cpuSeconds: one.cpuSeconds,
+        governorsByWorker: one.governorsByWorker,
+      },
       speedUp: Number((one.seconds / result.seconds).toFixed(2)),
     };
   }
