@@ -1,6 +1,11 @@
 import type { z } from 'zod';
-import { VendorError } from '../kit/errors';
+import { validAnswer, type AnswerSource } from '../kit/answers';
 import type { VendorClient, VendorRequest } from '../kit/http';
+
+const ATTIO: AnswerSource = {
+  vendor: 'attio',
+  reference: 'check the answer against Attio’s REST API v2 reference, https://docs.attio.com/rest-api/overview',
+};
 
 /**
  * Attio's REST API v2 through the connector kit's client (governed, retried, credentials by reference), every
@@ -24,23 +29,11 @@ export class AttioApi {
   async exchange<T extends z.ZodType>(schema: T, req: VendorRequest): Promise<{ status: number; data?: z.infer<T> }> {
     const res = await this.client.request(req);
     if (req.accept?.includes(res.status)) return { status: res.status };
-    return { status: res.status, data: parsed(schema, res.data, req.operation) };
+    return { status: res.status, data: validAnswer(ATTIO, schema, res.data, req.operation) };
   }
 
   /** Sends a request and reads its answer; `undefined` for a status in `accept` (404 on a lookup). */
   async read<T extends z.ZodType>(schema: T, req: VendorRequest): Promise<z.infer<T> | undefined> {
     return (await this.exchange(schema, req)).data;
   }
-}
-
-function parsed<T extends z.ZodType>(schema: T, data: unknown, operation: string): z.infer<T> {
-  const result = schema.safeParse(data);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  throw new VendorError(
-    `attio: ${operation} answered in a shape Tern does not read (${issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid'})`,
-    'check the answer against Attio’s REST API v2 reference, https://docs.attio.com/rest-api/overview',
-    'attio',
-    undefined,
-  );
 }

@@ -1,8 +1,14 @@
 import type { z } from 'zod';
+import { validAnswer, type AnswerSource } from '../kit/answers';
 import { VendorError } from '../kit/errors';
 import type { VendorClient, VendorRequest } from '../kit/http';
 import { nextUrlPages } from '../kit/paginate';
 import { frontList } from './types';
+
+const FRONT: AnswerSource = {
+  vendor: 'front',
+  reference: 'check the Front API version the account uses against https://dev.frontapp.com/reference',
+};
 
 /**
  * Front's Core API through the connector kit's client (governed, retried, credentials by reference), every
@@ -26,7 +32,7 @@ export class FrontApi {
   async read<T extends z.ZodType>(schema: T, req: VendorRequest): Promise<z.infer<T> | undefined> {
     const res = await this.client.request(req);
     if (req.accept?.includes(res.status)) return undefined;
-    return parsed(schema, res.data, req.operation);
+    return validAnswer(FRONT, schema, res.data, req.operation);
   }
 
   /** Sends a write that may be refused as a duplicate (409): `undefined` then, else its validated answer. */
@@ -40,7 +46,7 @@ export class FrontApi {
     const page = frontList(schema);
     for await (const { items } of nextUrlPages(url, async (next) => {
       const res = await this.client.request({ method: 'get', url: next, operation });
-      const data = parsed(page, res.data, operation);
+      const data = validAnswer(FRONT, page, res.data, operation);
       return { items: data._results, nextUrl: data._pagination?.next ?? null };
     }))
       out.push(...(items as z.infer<T>[]));
@@ -54,16 +60,4 @@ export class FrontApi {
       throw err;
     });
   }
-}
-
-function parsed<T extends z.ZodType>(schema: T, data: unknown, operation: string): z.infer<T> {
-  const result = schema.safeParse(data);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  throw new VendorError(
-    `front: ${operation} answered in a shape Tern does not read (${issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid'})`,
-    'check the Front API version the account uses against https://dev.frontapp.com/reference',
-    'front',
-    undefined,
-  );
 }
