@@ -1,3 +1,7 @@
+import path from 'node:path';
+import { loadSettings } from '../common/config';
+import { buildProofPack } from '../report/load';
+import { writeProofPack } from '../report/write';
 import { appendAudit } from '../staging/audit';
 import type { CutoverStepName } from '../plan/cutover-schema';
 import type { ActivityContext } from './deps';
@@ -51,4 +55,39 @@ export async function announceCutover(ctx: ActivityContext, input: AnnounceCutov
       deadlines: input.deadlines,
     },
   });
+}
+
+/** The proof pack the cutover presents for sign-off: where the worker wrote it, and its content hash. */
+export interface SignoffPack {
+  migrationId: string;
+  contentHash: string;
+  /** The HTML page on the worker's machine (`<TERN_HOME>/reports/`); its JSON lies beside it. */
+  path: string;
+  bytes: number;
+  /** The pack's own verdict: every proof holds, and how many fail. */
+  ok: boolean;
+  failures: number;
+}
+
+/**
+ * Writes the migration's proof pack for the sign-off, where the worker keeps its files (`<TERN_HOME>/reports`),
+ * from staging as it stands: on the embedded database only the process running the cutover can read staging, so
+ * the pack a person signs is written there. The workflow keeps only the path, the hash and the verdict.
+ */
+export async function writeSignoffPack(ctx: ActivityContext, input: { migrationId: string }): Promise<SignoffPack> {
+  const dir = path.join(loadSettings(ctx.env).homeDir, 'reports');
+  const written = await writeProofPack(ctx.deps.staging, input.migrationId, dir);
+  return {
+    migrationId: input.migrationId,
+    contentHash: written.pack.contentHash,
+    path: written.html,
+    bytes: written.bytes,
+    ok: written.pack.verdict.ok,
+    failures: written.pack.verdict.failures.length,
+  };
+}
+
+/** The content hash of the proof pack staging gives now: a sign-off names it, or the pack read was not this one. */
+export async function proofPackHash(ctx: ActivityContext, input: { migrationId: string }): Promise<string> {
+  return (await buildProofPack(ctx.deps.staging, input.migrationId)).contentHash;
 }

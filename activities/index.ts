@@ -4,7 +4,14 @@ import { splitLoadRanges, type SplitRangesInput } from './ranges';
 import { reconcileObject } from './reconcile';
 import type { ReconcileInput } from './reconciliation';
 import { recordPhaseEvent, type PhaseEventInput } from './runs';
-import { announceCutover, recordCutoverStep, type AnnounceCutoverInput, type CutoverStepEventInput } from './cutover';
+import {
+  announceCutover,
+  proofPackHash,
+  recordCutoverStep,
+  writeSignoffPack,
+  type AnnounceCutoverInput,
+  type CutoverStepEventInput,
+} from './cutover';
 import { extractDelta, type DeltaExtractInput } from './delta';
 import {
   rollbackPage,
@@ -86,6 +93,8 @@ export function createActivities(deps: ActivityDeps) {
     awaitLoadsClosed: personFixable((input: AwaitLoadsInput) => awaitLoadsClosed(ctx, input)),
     recordCutoverStep: personFixable((input: CutoverStepEventInput) => recordCutoverStep(ctx, input)),
     announceCutover: personFixable((input: AnnounceCutoverInput) => announceCutover(ctx, input)),
+    writeSignoffPack: personFixable((input: { migrationId: string }) => writeSignoffPack(ctx, input)),
+    proofPackHash: personFixable((input: { migrationId: string }) => proofPackHash(ctx, input)),
   };
   // What extraction, load pages and reconciliations return also feeds the worker's metrics (activities/metrics.ts).
   return countedActivities(activities);

@@ -14,11 +14,25 @@ import { formatTimeline } from '../plan/cutover';
 import { planTimeline } from './client/cutover';
 import { withStaging } from './commands/shared';
 import { EXIT, explain } from './exit-codes';
+import type { Client } from '@temporalio/client';
+import type { TernSettings } from '../common/config';
+import { connectClient } from '../common/temporal';
+import type { rollbackWorkflow, RollbackResult } from '../workflows/rollback';
+import { cutoverProgressQuery, type CutoverProgress } from '../workflows/cutover-state';
+import { cutoverWorkflowId } from '../workflows/ids';
+import {
+  formatControlOutcome,
+  formatCutoverResult,
+  runCutover,
+  sendCutoverControl,
+  type CutoverControl,
+} from './commands/cutover';
 
 /**
  * `npm run demo`: a whole guarded migration of a generated dirty legacy CRM (55,000 rows) —
  * preferences (profile + dry run) → sample → full → delta (after changes at the source and one edit by hand in
- * the target) → rollback — then the bundled legacy customers CSV loaded in full. Each phase is a Temporal
+ * the target) → the cutover (freeze, final delta, whole reconciliation, sign-off on the proof pack, a no-go and
+ * the rollback it proves) — then the bundled legacy customers CSV loaded in full. Each phase is a Temporal
  * workflow on the local dev server, on the embedded database unless DATABASE_URL is set; the worker runs in
  * this process, and the Temporal server stays up so the UI can be browsed afterwards.
  */
@@ -144,11 +158,25 @@ async function runCrmCutover(say: (line: string) => void): Promise<boolean> {
 
   let quarantine: { reason: string; n: number }[] = [];
   let audit: AuditVerification | undefined;
-  const rollback = await timed('rollback', () =>
-    runPhase(loaded, 'rollback', {
-      ...common,
-      phaseOptions: { reason: 'demo: rehearse the rollback of the cutover', by: 'demo' },
-      after: async (staging) => {
+  let rollback: RollbackResult | undefined;
+  // The go-live weekend as one workflow: the demo plays the people (freeze, sign-off on the pack the cutover
+  // presents, then a no-go), and the cutover rolls back and proves it.
+  const cutover = await timed('cutover', () =>
+    runCutover(loaded, {
+      migrationId,
+      by: 'demo',
+      wait: true,
+      say,
+      whileRunning: (c) => playTheCutoverPeople(c, say),
+      after: async (staging, o) => {
+        if (o.result?.rollbackWorkflowId) {
+          const client = await connectClient(loadSettings().temporal);
+          try {
+            rollback = await client.workflow.getHandle<typeof rollbackWorkflow>(o.result.rollbackWorkflowId).result();
+          } finally {
+            await client.connection.close();
+          }
+        }
         quarantine = await staging.sql<{ reason: string; n: number }[]>`
           select reason_code as reason, count(*)::int as n from quarantine
           where migration_id = ${migrationId} and resolved_at is null group by 1 order by 2 desc`;
@@ -156,13 +184,49 @@ async function runCrmCutover(say: (line: string) => void): Promise<boolean> {
       },
     }),
   );
-  console.log(`\n${formatRollbackResult(rollback.result!)}\n`);
-  ok &&= rollback.result!.ok;
+  console.log(`\n${formatCutoverResult(cutover.result!)}\n`);
+  if (rollback) console.log(`${formatRollbackResult(rollback)}\n`);
+  // The rehearsal ends rolled back, the target proven as before: that is the demo's success.
+  ok &&= cutover.result!.outcome === 'rolled back' && rollback?.ok === true;
   say(`phases: ${timings.join(', ')}`);
   say(`quarantined by reason: ${quarantine.map((q) => `${q.reason} ${q.n}`).join(', ')}`);
   for (const line of formatAuditVerification(audit!).split('\n')) say(line);
   say(`prove it again: npm run tern -- audit verify ${migrationId}`);
   return ok && audit!.ok;
+}
+
+/**
+ * The people of the go-live weekend, played by the demo: the cutover manager freezes the source, the stakeholder
+ * signs off on the proof pack the cutover presents, and the business says no-go (a rehearsal). Each word goes
+ * through the same Update as `tern cutover freeze|signoff|nogo`.
+ */
+async function playTheCutoverPeople(
+  c: { client: Client; staging: Staging; migrationId: string; settings: TernSettings },
+  say: (line: string) => void,
+): Promise<void> {
+  // The final delta reads the legacy CRM, which lives in this process's embedded database.
+  process.env.LEGACY_CRM_URL = c.staging.url;
+  const handle = c.client.workflow.getHandle(cutoverWorkflowId(c.migrationId));
+  const reach = async (ready: (p: CutoverProgress) => boolean): Promise<CutoverProgress> => {
+    for (;;) {
+      const p = await handle.query(cutoverProgressQuery);
+      if (ready(p) || p.outcome) return p;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
+  const word = async (control: CutoverControl, reason: string, reportHash?: string) =>
+    say(
+      formatControlOutcome(
+        await sendCutoverControl(c.client, c.settings, c.migrationId, control, { by: 'demo', reason, reportHash }),
+      ),
+    );
+  await reach((p) => p.current === 'freeze');
+  await word('freeze', 'demo: the legacy CRM is read-only from now on');
+  const atSignoff = await reach((p) => p.current === 'signoff' && p.proofPack !== undefined);
+  if (atSignoff.outcome || !atSignoff.proofPack) return; // The proof failed: the cutover rolls back on its own.
+  await word('signoff', 'demo: counts, sums and checksums read', atSignoff.proofPack.contentHash);
+  await reach((p) => p.current === 'decision');
+  await word('nogo', 'demo: rehearse the rollback of the cutover');
 }
 
 if (require.main === module) {

@@ -50,6 +50,15 @@ export interface Decision extends Freeze {
   go: boolean;
 }
 
+/** The proof pack presented for sign-off: names, a path and counts only (its content stays in staging). */
+export interface PresentedPack {
+  contentHash: string;
+  path: string;
+  bytes: number;
+  ok: boolean;
+  failures: number;
+}
+
 export type CutoverOutcome = 'live' | 'rolled back' | 'rollback failed';
 
 export interface CutoverProgress {
@@ -65,6 +74,8 @@ export interface CutoverProgress {
   /** The delta's and the whole reconciliation's verdicts, once known. */
   deltaOk?: boolean;
   reconcileOk?: boolean;
+  /** The proof pack the cutover wrote for the sign-off (on the worker's machine): where, its hash, its verdict. */
+  proofPack?: PresentedPack;
   /** Why the cutover rolls back, when it does. */
   rollbackReason?: string;
   outcome?: CutoverOutcome;

@@ -33,7 +33,8 @@ import { rollbackWorkflow } from './rollback';
 
 export * from './cutover-state';
 
-const { recordPhaseEvent, recordCutoverStep, announceCutover } = proxyActivities<TernActivities>(BOOKKEEPING);
+const { recordPhaseEvent, recordCutoverStep, announceCutover, writeSignoffPack, proofPackHash } =
+  proxyActivities<TernActivities>(BOOKKEEPING);
 const { reconcileObject } = proxyActivities<TernActivities>(RECONCILE);
 
 /**
@@ -63,7 +64,7 @@ async function runCutover(input: CutoverInput): Promise<CutoverResult> {
     })),
   };
   const record = recorderInOrder(input.migrationId);
-  handleRequests(progress);
+  handleRequests(progress, input.migrationId);
   await recordPhaseEvent({
     migrationId: input.migrationId,
     phase: 'cutover',
@@ -121,6 +122,9 @@ async function runCutover(input: CutoverInput): Promise<CutoverResult> {
 
   if (progress.reconcileOk) {
     await step('signoff', async () => {
+      // The pack to sign, written where staging is (the embedded database opens in one process only).
+      const { migrationId: _m, ...pack } = await writeSignoffPack({ migrationId: input.migrationId });
+      progress.proofPack = pack;
       await condition(() => progress.signoff !== undefined || progress.decision !== undefined);
       // A no-go came before any sign-off: nothing was signed.
       if (!progress.signoff) markSkipped(progress, 'signoff');
@@ -270,7 +274,12 @@ async function watchDeadline(
 /** What the end of a step records: the person's decision it waited for, or its verdict. */
 function stepSummary(progress: CutoverProgress, name: CutoverStepName): Record<string, unknown> {
   if (name === 'freeze') return { ...progress.freeze };
-  if (name === 'signoff') return progress.signoff ? { ...progress.signoff } : { why: 'no-go before the sign-off' };
+  if (name === 'signoff') {
+    const presented = progress.proofPack ? { presented: progress.proofPack.contentHash } : {};
+    return progress.signoff
+      ? { ...progress.signoff, ...presented }
+      : { why: 'no-go before the sign-off', ...presented };
+  }
   if (name === 'decision') return { ...progress.decision, ...(progress.decision?.go ? { live: true } : {}) };
   if (name === 'delta') return { ok: progress.deltaOk ?? false };
   return {};
@@ -292,7 +301,7 @@ async function skip(progress: CutoverProgress, record: Recorder, name: CutoverSt
 }
 
 /** The people's controls: freeze, sign-off, go / no-go, each validated (who, why, when it may come) and kept once. */
-function handleRequests(progress: CutoverProgress): void {
+function handleRequests(progress: CutoverProgress, migrationId: string): void {
   setHandler(cutoverProgressQuery, () => progress);
   const at = () => new Date().toISOString();
   const refuse = (problem: string | null) => {
@@ -315,7 +324,25 @@ function handleRequests(progress: CutoverProgress): void {
   );
   setHandler(
     signoffUpdate,
-    (request) => {
+    async (request) => {
+      if (progress.signoff) return progress.signoff;
+      // The pack signed must be the one presented, or the one staging gives now: else it was read before a later proof.
+      const presented = progress.proofPack?.contentHash;
+      if (request.reportHash !== presented) {
+        const now = await proofPackHash({ migrationId });
+        if (request.reportHash !== now)
+          throw ApplicationFailure.create({
+            type: 'ProofPackChanged',
+            nonRetryable: true,
+            message: `the proof pack of ${migrationId} is not the one signed off: its content hash is ${now} now${presented && presented !== now ? ` (the cutover presented ${presented})` : ''}, not ${request.reportHash}`,
+          });
+        if (progress.current !== 'signoff' && !progress.signoff)
+          throw ApplicationFailure.create({
+            type: 'SignoffClosed',
+            nonRetryable: true,
+            message: `the sign-off step ended while the pack was checked (the cutover's step now: ${progress.current ?? 'none, it is over'})`,
+          });
+      }
       progress.signoff ??= {
         by: request.by.trim(),
         reason: request.reason.trim(),

@@ -21,7 +21,6 @@ import {
 import { cutoverWorkflowId } from '../../workflows/ids';
 import { planTimeline, startCutover } from '../client/cutover';
 import { defaultMigrationId } from '../client/phases';
-import { buildProofPack } from '../../report/load';
 import { EXIT } from '../exit-codes';
 import { openStagingForProcess } from '../stack/database';
 import { ensureTemporal } from '../stack/temporal';
@@ -41,13 +40,13 @@ export interface CutoverControlOutcome {
 
 /**
  * Sends a person's word to the running cutover as an Update, validated by the workflow (who, why, when it may come).
- * A sign-off's report hash must be the content hash of the proof pack staging gives now: a pack read before the
- * last proof (or any later audit entry) is not the one signed off.
+ * A sign-off's report hash must be the content hash of the proof pack the cutover presented, or of the pack staging
+ * gives now: the workflow checks it where staging is (the embedded database opens in the cutover's process only),
+ * so this command needs Temporal alone.
  */
 export async function sendCutoverControl(
   client: Client,
   settings: TernSettings,
-  staging: Staging,
   migrationId: string,
   control: CutoverControl,
   request: { by?: string; reason?: string; reportHash?: string },
@@ -74,14 +73,6 @@ export async function sendCutoverControl(
       `the cutover of ${migrationId} is ${description.status.name.toLowerCase()}, not running`,
       '`tern status <plan>` shows how it ended',
     );
-  if (control === 'signoff') {
-    const pack = await buildProofPack(staging, migrationId);
-    if (pack.contentHash !== request.reportHash)
-      throw new ConfigError(
-        `the proof pack of ${migrationId} is not the one signed off: its content hash is ${pack.contentHash} now, not ${request.reportHash}`,
-        'write the pack again (`tern report <plan> --html <dir>`), read it, and sign off with the hash it prints',
-      );
-  }
   const by = request.by!.trim();
   const reason = request.reason!.trim();
   const timeout = options.timeoutMs ?? 30_000;
@@ -130,6 +121,8 @@ export interface RunCutoverOptions {
     migrationId: string;
     settings: TernSettings;
   }) => Promise<void>;
+  /** Called with staging once the cutover is over, before this process lets staging go. */
+  after?: (staging: Staging, outcome: RunCutoverOutcome) => Promise<void>;
 }
 
 export interface RunCutoverOutcome {
@@ -170,6 +163,7 @@ export async function runCutover(loaded: LoadedPlan, options: RunCutoverOptions)
         await options.whileRunning?.({ client, staging, migrationId: started.migrationId, settings });
         outcome.result = await result;
         await follow;
+        await options.after?.(staging, outcome);
         return outcome;
       };
       if (!options.wait) return await begin();
@@ -191,9 +185,19 @@ async function followSteps(
   let over = false;
   void result.finally(() => (over = true)).catch(() => undefined);
   const seen = new Map<string, string>();
+  let packSaid = false;
   while (!over) {
     try {
-      for (const s of (await query()).steps) {
+      const progress = await query();
+      if (progress.proofPack && !packSaid) {
+        packSaid = true;
+        const p = progress.proofPack;
+        say(
+          `proof pack for the sign-off: ${p.path} (${p.bytes} bytes; ${p.ok ? 'every proof holds' : `${p.failures} proof(s) fail`}) — content hash ${p.contentHash}`,
+        );
+        say(`sign off: tern cutover signoff <plan> --by <name> --reason "<why>" --report-hash ${p.contentHash}`);
+      }
+      for (const s of progress.steps) {
         const key = `${s.state}${s.overdue ? ' overdue' : ''}`;
         if (seen.get(s.step) === key || (s.state === 'pending' && !s.overdue)) continue;
         seen.set(s.step, key);
@@ -214,6 +218,7 @@ export function formatCutoverResult(r: CutoverResult): string {
   for (const o of r.reconciliation)
     out.push(`  reconciled ${o.object}: ${o.ok ? 'ok' : 'NOT ok'}, ${o.checksumMismatches} checksum mismatches`);
   if (r.freeze) out.push(`  frozen by ${r.freeze.by}: ${r.freeze.reason}`);
+  if (r.proofPack) out.push(`  proof pack presented: ${r.proofPack.path} (content hash ${r.proofPack.contentHash})`);
   if (r.signoff) out.push(`  signed off by ${r.signoff.by} on proof pack ${r.signoff.reportHash}: ${r.signoff.reason}`);
   if (r.decision) out.push(`  ${r.decision.go ? 'go' : 'no-go'} by ${r.decision.by}: ${r.decision.reason}`);
   if (r.rollbackReason) out.push(`  rolled back (${r.rollbackWorkflowId}): ${r.rollbackReason}`);
@@ -269,14 +274,12 @@ export function addCutoverCommands(program: Command, say: (line: string) => void
         return;
       }
       if (second !== undefined) {
-        const outcome = await withStaging(settings, (staging) =>
-          withTemporal(settings, (client) =>
-            sendCutoverControl(client, settings, staging, migrationId, first as CutoverControl, {
-              by: opts.by,
-              reason: opts.reason,
-              reportHash: opts.reportHash,
-            }),
-          ),
+        const outcome = await withTemporal(settings, (client) =>
+          sendCutoverControl(client, settings, migrationId, first as CutoverControl, {
+            by: opts.by,
+            reason: opts.reason,
+            reportHash: opts.reportHash,
+          }),
         );
         console.log(opts.json ? JSON.stringify(outcome) : formatControlOutcome(outcome));
         return;

@@ -103,7 +103,7 @@ describe('tern cutover', () => {
         select action from audit_log where migration_id = ${s.migrationId} and action like 'cutover.%' order by id`
     ).map((r) => r.action);
   const control = (s: CustomerScenario, c: 'freeze' | 'signoff' | 'go' | 'nogo', reportHash?: string) =>
-    sendCutoverControl(client, settings, staging, s.migrationId, c, {
+    sendCutoverControl(client, settings, s.migrationId, c, {
       by: 'carol',
       reason: `${c}: cutover weekend rehearsal`,
       reportHash,
@@ -126,13 +126,23 @@ describe('tern cutover', () => {
       const frozen = await control(s, 'freeze');
       expect(frozen.accepted.by).toBe('carol');
 
-      const atSignoff = await waitFor(cutover.handle, atStep('signoff'), 'the sign-off step');
+      const atSignoff = await waitFor(
+        cutover.handle,
+        (p) => p.current === 'signoff' && p.proofPack !== undefined,
+        'the pack presented at the sign-off step',
+      );
       expect(atSignoff.deltaOk).toBe(true);
       expect(atSignoff.reconcileOk).toBe(true);
-      // A hash that is not the pack's content hash is refused before it reaches the workflow.
-      await expect(control(s, 'signoff', 'ab'.repeat(16))).rejects.toThrow(/not the one signed off/);
+      // The cutover wrote the pack to sign where staging is, and says where and its hash.
+      const presented = atSignoff.proofPack!;
+      expect(presented.ok).toBe(true);
+      expect(fs.readFileSync(presented.path, 'utf8')).toContain(presented.contentHash);
       const pack = await buildProofPack(staging, s.migrationId);
-      await control(s, 'signoff', pack.contentHash);
+      expect(pack.contentHash).toBe(presented.contentHash);
+      // A hash that is neither the presented pack's nor staging's now is refused by the workflow, which goes on.
+      await expect(control(s, 'signoff', 'ab'.repeat(16))).rejects.toThrow(/not the one signed off/);
+      expect((await cutover.handle.query(cutoverProgressQuery)).current).toBe('signoff');
+      await control(s, 'signoff', presented.contentHash);
       await waitFor(cutover.handle, atStep('decision'), 'the decision step');
       await control(s, 'go');
 
