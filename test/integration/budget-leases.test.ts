@@ -1,5 +1,6 @@
 import { attio } from '../../connectors/attio/declaration';
-import { PostgresBudgetStore, RateGovernor, type BudgetLease } from '../../connectors/kit/governor';
+import { RateGovernor } from '../../connectors/kit/governor';
+import { PostgresBudgetStore, type BudgetLease } from '../../connectors/kit/budget-stores';
 import { VendorClient } from '../../connectors/kit/http';
 import { createAttioAttribute } from '../../sandboxes/attio';
 import { SANDBOXES, startSandbox } from '../../sandboxes';

@@ -1,6 +1,7 @@
 import { hubspot } from '../../connectors/hubspot/declaration';
 import { type HubSpotClients, hubspotChangeReader, hubspotSourceReader } from '../../connectors/hubspot/source';
-import { LocalBudgetStore, RateGovernor } from '../../connectors/kit/governor';
+import { RateGovernor } from '../../connectors/kit/governor';
+import { LocalBudgetStore } from '../../connectors/kit/budget-stores';
 import { VendorClient } from '../../connectors/kit/http';
 import type { DeletedItem, SourceItem } from '../../connectors/source';
 import { startSandbox, type RunningSandbox } from '../../sandboxes/core/server';

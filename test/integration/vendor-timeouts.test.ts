@@ -2,7 +2,8 @@ import { PassThrough, type Readable } from 'node:stream';
 import { front } from '../../connectors/front/declaration';
 import type { VendorBudget } from '../../connectors/kit/budget';
 import { RetryableError, UnknownOutcomeError } from '../../connectors/kit/errors';
-import { LocalBudgetStore, RateGovernor } from '../../connectors/kit/governor';
+import { RateGovernor } from '../../connectors/kit/governor';
+import { LocalBudgetStore } from '../../connectors/kit/budget-stores';
 import {
   VendorClient,
   type VendorClientOptions,

@@ -1,4 +1,4 @@
-import type { Clock } from '../../connectors/kit/governor';
+import type { Clock } from '../../connectors/kit/budget-stores';
 
 export interface ManualClock extends Clock {
   /** Moves time forward by `ms`, waking each sleeper and running each `later` at its own moment, in order. */

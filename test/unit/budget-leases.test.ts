@@ -1,6 +1,7 @@
 import { attio } from '../../connectors/attio/declaration';
 import type { VendorBudget } from '../../connectors/kit/budget';
-import { LocalBudgetStore, RateGovernor, type Clock } from '../../connectors/kit/governor';
+import { RateGovernor } from '../../connectors/kit/governor';
+import { LocalBudgetStore, type Clock } from '../../connectors/kit/budget-stores';
 
 /**
  * A clock that moves only when told, or when a sleeper wakes (time jumps to the wake-up). What is scheduled

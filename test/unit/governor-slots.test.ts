@@ -1,6 +1,7 @@
 import { attio } from '../../connectors/attio/declaration';
 import { front } from '../../connectors/front/declaration';
-import { LocalBudgetStore, RateGovernor, type BudgetLease, type BudgetStore } from '../../connectors/kit/governor';
+import { RateGovernor } from '../../connectors/kit/governor';
+import { LocalBudgetStore, type BudgetLease, type BudgetStore } from '../../connectors/kit/budget-stores';
 import { manualClock, type ManualClock } from '../support/manual-clock';
 
 /** 20 requests/s exactly (no headroom): one slot every 50 ms; a lease of 300 ms is 6 slots. */

@@ -7,7 +7,8 @@ import { loadSettings } from '../../common/config';
 import { ConfigError } from '../../common/errors';
 import { countRateLimited, countVendorRequest, metricsRegistry } from '../../common/metrics';
 import { front } from '../../connectors/front/declaration';
-import { LocalBudgetStore, RateGovernor } from '../../connectors/kit/governor';
+import { RateGovernor } from '../../connectors/kit/governor';
+import { LocalBudgetStore } from '../../connectors/kit/budget-stores';
 import { VendorClient } from '../../connectors/kit/http';
 import { serveMetrics, startWorkerMetrics } from '../../worker/metrics';
 

@@ -1,7 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { front } from '../../connectors/front/declaration';
-import { LocalBudgetStore, RateGovernor } from '../../connectors/kit/governor';
+import { RateGovernor } from '../../connectors/kit/governor';
+import { LocalBudgetStore } from '../../connectors/kit/budget-stores';
 import { VendorClient } from '../../connectors/kit/http';
 
 /**

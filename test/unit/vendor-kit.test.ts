@@ -2,7 +2,7 @@ import type { ConfigError } from '../../common/errors';
 import { attio } from '../../connectors/attio/declaration';
 import { effectiveBudget } from '../../connectors/kit/budget';
 import { retryAfterMs, vendorMessage } from '../../connectors/kit/errors';
-import { LocalBudgetStore } from '../../connectors/kit/governor';
+import { LocalBudgetStore } from '../../connectors/kit/budget-stores';
 import { redactedUrl } from '../../connectors/kit/http';
 import { FaultInjector, parseFaultSpec } from '../../sandboxes/core/faults';
 import { WindowLimiter } from '../../sandboxes/core/rate-limit';

@@ -1,7 +1,8 @@
 import { ConfigError, PlanError } from '../../common/errors';
 import { baseUrlProblem, isLoopbackHost } from '../../common/origins';
 import { front } from '../../connectors/front/declaration';
-import { LocalBudgetStore, RateGovernor } from '../../connectors/kit/governor';
+import { RateGovernor } from '../../connectors/kit/governor';
+import { LocalBudgetStore } from '../../connectors/kit/budget-stores';
 import { VendorClient } from '../../connectors/kit/http';
 import { parsePlan } from '../../plan/load';
 
