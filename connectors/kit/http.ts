@@ -5,6 +5,7 @@ import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from 'axi
 import { ConfigError } from '../../common/errors';
 import { logger as rootLogger } from '../../common/logger';
 import { baseUrlProblem, originOf } from '../../common/origins';
+import { redactCredentials } from '../../common/redact';
 import { countRateLimited, countVendorRequest } from '../../common/metrics';
 import type { VendorBudget } from './budget';
 import {
@@ -229,11 +230,6 @@ function backoffMs(attempt: number): number {
   return Math.random() * Math.min(10_000, 200 * 2 ** (attempt - 1));
 }
 
-/** Hides query values that look like credentials in a URL for logs. */
-export function redactedUrl(url: string): string {
-  return url.replace(/([?&](?:token|api_key|key|access_token|password)=)[^&]*/gi, '$1[redacted]');
-}
-
 /**
  * The one HTTP client of every SaaS connector: authenticates from credential references, spends the vendor
  * budget through the governor, classifies failures, retries what is safe to retry, and logs without secrets.
@@ -384,7 +380,7 @@ export class VendorClient {
         {
           operation: req.operation,
           method: req.method,
-          url: redactedUrl(req.url),
+          url: redactCredentials(req.url),
           status: response?.status,
           ms: Date.now() - started,
           attempt,

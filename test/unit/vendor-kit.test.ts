@@ -2,8 +2,8 @@ import type { ConfigError } from '../../common/errors';
 import { attio } from '../../connectors/attio/declaration';
 import { effectiveBudget } from '../../connectors/kit/budget';
 import { retryAfterMs, vendorMessage } from '../../connectors/kit/errors';
+import { redactCredentials } from '../../common/redact';
 import { LocalBudgetStore } from '../../connectors/kit/budget-stores';
-import { redactedUrl } from '../../connectors/kit/http';
 import { FaultInjector, parseFaultSpec } from '../../sandboxes/core/faults';
 import { WindowLimiter } from '../../sandboxes/core/rate-limit';
 
@@ -60,8 +60,10 @@ describe('vendor responses', () => {
     });
   });
 
-  it('hides credentials in logged URLs', () => {
-    expect(redactedUrl('/x?a=1&token=abc&access_token=def')).toBe('/x?a=1&token=[redacted]&access_token=[redacted]');
+  it('hides credentials in logged URLs, by the rules every log line follows (common/redact.ts)', () => {
+    expect(redactCredentials('/x?a=1&token=abc&access_token=def&api_key=k')).toBe(
+      '/x?a=1&token=***&access_token=***&api_key=***',
+    );
   });
 });
 
