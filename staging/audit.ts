@@ -39,12 +39,13 @@ export async function appendAudit(
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`tern-audit:${entry.migrationId}`}))`);
     const chain = eq(auditLog.migrationId, entry.migrationId);
     const [last] = await tx
-      .select({ hash: auditLog.hash })
+      .select({ hash: auditLog.hash, seq: auditLog.seq })
       .from(auditLog)
       .where(chain)
       .orderBy(desc(auditLog.id))
       .limit(1);
-    const [length] = await tx.select({ n: count() }).from(auditLog).where(chain);
+    // The head's stored position; counted only for a head an older Tern wrote without one.
+    const length = last ? (last.seq ?? (await chainLength(tx, entry.migrationId))) : 0;
     // The hash covers the details as the database will give them back (JSON: no undefined, dates as text).
     const details = JSON.parse(JSON.stringify(entry.details)) as Record<string, unknown>;
     const content: ChainedEntry = {
@@ -57,9 +58,9 @@ export async function appendAudit(
     const hash = entryHash(content, keys.current);
     const [row] = await tx
       .insert(auditLog)
-      .values({ ...content, hash })
+      .values({ ...content, hash, seq: length + 1 })
       .returning({ id: auditLog.id });
-    return { seq: (length?.n ?? 0) + 1, id: row!.id, hash, at: content.at.toISOString() };
+    return { seq: length + 1, id: row!.id, hash, at: content.at.toISOString() };
   });
 }
 
@@ -67,14 +68,19 @@ export async function appendAudit(
 export async function auditHead(db: StagingDb, migrationId: string): Promise<AuditHead | null> {
   const chain = eq(auditLog.migrationId, migrationId);
   const [last] = await db
-    .select({ id: auditLog.id, hash: auditLog.hash, at: auditLog.at })
+    .select({ id: auditLog.id, hash: auditLog.hash, at: auditLog.at, seq: auditLog.seq })
     .from(auditLog)
     .where(chain)
     .orderBy(desc(auditLog.id))
     .limit(1);
   if (!last) return null;
-  const [length] = await db.select({ n: count() }).from(auditLog).where(chain);
-  return { seq: length?.n ?? 0, id: last.id, hash: last.hash, at: last.at.toISOString() };
+  const seq = last.seq ?? (await chainLength(db, migrationId));
+  return { seq, id: last.id, hash: last.hash, at: last.at.toISOString() };
+}
+
+async function chainLength(db: StagingDb | StagingTx, migrationId: string): Promise<number> {
+  const [length] = await db.select({ n: count() }).from(auditLog).where(eq(auditLog.migrationId, migrationId));
+  return length?.n ?? 0;
 }
 
 /** A head as one line for people, its whole hash, so a person can keep it and hold the chain to it later. */

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
   doublePrecision,
@@ -351,6 +352,8 @@ export const auditLog = pgTable(
     hash: text('hash').notNull(),
     /** The fingerprint of the key the entry was signed with (common/keys.ts); null: written before entries were keyed. */
     keyId: text('key_id'),
+    /** The entry's position in its migration's chain (1, 2, …), kept so an append need not count the chain. */
+    seq: bigint('seq', { mode: 'number' }),
   },
   (t) => [index('audit_log_migration_idx').on(t.migrationId, t.id)],
 );

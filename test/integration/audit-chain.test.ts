@@ -74,6 +74,20 @@ describe('the keyed audit chain', () => {
     expect(heads.map((h) => h.seq)).toEqual([3, 6]);
   });
 
+  it('keeps each entry’s position in its chain, and counts a head an older Tern wrote without one', async () => {
+    const { id } = await chain();
+    const stored = await staging.sql<{ seq: number }[]>`
+      select seq::int as seq from audit_log where migration_id = ${id} order by id`;
+    expect(stored.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    // A head written before positions were kept: the next append counts the chain once, and goes on from there.
+    await staging.sql`update audit_log set seq = null where migration_id = ${id}`;
+    const next = await appendAudit(staging.db, { migrationId: id, actor: 'tern', action: 'x', details: {} }, keys);
+    expect(next.seq).toBe(7);
+    const after = await appendAudit(staging.db, { migrationId: id, actor: 'tern', action: 'y', details: {} }, keys);
+    expect(after.seq).toBe(8);
+    expect((await verify(id)).head).toMatchObject({ seq: 8, id: after.id });
+  });
+
   it('finds an edited entry and names it', async () => {
     const { id, ids } = await chain();
     await staging.sql`update audit_log set details = '{"n": 30}'::jsonb where id = ${ids[2]!}`;
