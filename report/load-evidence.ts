@@ -121,15 +121,28 @@ export async function loadCustody(staging: Staging, migrationId: string): Promis
 
 /** Gated phases people opened, from the audit log: who, why, when. */
 export async function loadApprovals(staging: Staging, migrationId: string): Promise<ApprovalLine[]> {
-  const rows = await staging.sql<{ actor: string; details: Record<string, unknown>; at: string }[]>`
-    select actor, details, ${isoColumn(staging.sql, 'at')} as at from audit_log
-    where migration_id = ${migrationId} and action = 'phase.approved' order by id`;
+  const rows = await staging.sql<{ action: string; actor: string; details: Record<string, unknown>; at: string }[]>`
+    select action, actor, details, ${isoColumn(staging.sql, 'at')} as at from audit_log
+    where migration_id = ${migrationId}
+      and action in ('phase.approved', 'cutover.freeze.completed', 'cutover.signoff.completed', 'cutover.decision.completed')
+    order by id`;
   return rows.map((r) => ({
-    phase: textOf(r.details.phase),
+    phase: approvalStep(r.action, r.details),
     by: typeof r.details.by === 'string' ? r.details.by : r.actor,
     reason: textOf(r.details.reason),
     at: r.at,
   }));
+}
+
+/** What a person approved: a gated phase, or a step of the cutover (the pack signed named by its hash). */
+function approvalStep(action: string, details: Record<string, unknown>): string {
+  if (action === 'cutover.freeze.completed') return 'cutover: source frozen';
+  if (action === 'cutover.signoff.completed')
+    return typeof details.reportHash === 'string'
+      ? `cutover: sign-off of proof pack ${details.reportHash.slice(0, 16)}…`
+      : 'cutover: no sign-off (no-go before it)';
+  if (action === 'cutover.decision.completed') return details.go === true ? 'cutover: go' : 'cutover: no-go';
+  return textOf(details.phase);
 }
 
 const textOf = (value: unknown): string => (typeof value === 'string' ? value : '');

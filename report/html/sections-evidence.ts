@@ -107,8 +107,8 @@ export function approvalsSection(pack: ProofPack): Html {
     'approvals',
     'Approvals',
     rows.length > 0
-      ? table(['phase', 'approved by', 'why', 'when'], rows)
-      : none('No phase was gated: no approval was asked for or given.'),
+      ? table(['what', 'by', 'why', 'when'], rows)
+      : none('No phase was gated and no cutover decided: no approval was asked for or given.'),
   );
 }
 

@@ -111,6 +111,7 @@ describe('tern cutover', () => {
 
   it('freeze → final delta → whole reconciliation → sign-off on the proof pack → go: live, every step audited', async () => {
     const s = await loadedScenario();
+    let signed = '';
     await withWorker(settings, staging, async () => {
       const cutover = await startCutover(client, settings, staging, s.loaded, {
         migrationId: s.migrationId,
@@ -143,6 +144,7 @@ describe('tern cutover', () => {
       await expect(control(s, 'signoff', 'ab'.repeat(16))).rejects.toThrow(/not the one signed off/);
       expect((await cutover.handle.query(cutoverProgressQuery)).current).toBe('signoff');
       await control(s, 'signoff', presented.contentHash);
+      signed = presented.contentHash;
       await waitFor(cutover.handle, atStep('decision'), 'the decision step');
       await control(s, 'go');
 
@@ -169,6 +171,13 @@ describe('tern cutover', () => {
     for (const step of ['freeze', 'delta', 'reconcile', 'signoff', 'decision'])
       expect(actions).toEqual(expect.arrayContaining([`cutover.${step}.started`, `cutover.${step}.completed`]));
     expect(actions).toEqual(expect.arrayContaining(['cutover.announced', 'cutover.rollback.skipped']));
+    // The pack after the weekend shows the people's decisions with who and why.
+    const after = await buildProofPack(staging, s.migrationId);
+    expect(after.approvals.map((a) => [a.phase, a.by])).toEqual([
+      ['cutover: source frozen', 'carol'],
+      [`cutover: sign-off of proof pack ${signed.slice(0, 16)}…`, 'carol'],
+      ['cutover: go', 'carol'],
+    ]);
   });
 
   it('a failed whole reconciliation (the target edited behind Tern’s back) rolls back: the target is as before', async () => {
