@@ -189,6 +189,14 @@ const indexes = {
             c.thread_key !== null && c.status !== 'deleted' ? `${c.inbox_id} ${c.thread_key}` : undefined,
           ),
       ),
+  /** An inbox's conversations out of the trash, oldest id first: a page is a slice, however large the inbox. */
+  conversationsOfInbox: (store: SandboxStore) =>
+    frontCollections
+      .conversations(store)
+      .index(
+        'by-inbox',
+        () => new GroupIndex<Stored<FrontConversation>>((c) => (c.status !== 'deleted' ? c.inbox_id : undefined), byId),
+      ),
   tagByName: (store: SandboxStore) =>
     frontCollections.tags(store).index('by-name', () => new KeyIndex<FrontTag>((t) => t.name)),
   contactByHandle: (store: SandboxStore) =>
@@ -1000,6 +1008,14 @@ const handlers: Record<string, Handler> = {
       frontCollections.comments(store).delete(c.id);
     writes.count('conversations:deleted', conversation.id);
     return { status: 204 };
+  }),
+  // The inbox's conversations, trashed ones aside (Front's `q` filters statuses; the sandbox does not take it).
+  'list-inbox-conversations': guarded((req, { store, baseUrl }) => {
+    const inbox = frontCollections.inboxes(store).get(req.params.inbox_id!);
+    if (!inbox) throw new FrontError(404, `Inbox ${req.params.inbox_id} not found`);
+    if (one(req.query.q) !== undefined) throw new FrontError(400, 'The sandbox does not filter conversations by q');
+    const conversations = indexes.conversationsOfInbox(store).of(inbox.id);
+    return paged(req, baseUrl, conversations, (c) => presentConversation(c, store, baseUrl));
   }),
   'list-conversation-messages': guarded((req, { store, baseUrl }) => {
     const conversation = conversationOr404(store, req.params.conversation_id!);
