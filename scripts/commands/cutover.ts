@@ -18,7 +18,10 @@ import {
   type CutoverProgress,
   type CutoverResult,
 } from '../../workflows/cutover-state';
-import { cutoverWorkflowId } from '../../workflows/ids';
+import { cutoverWorkflowId, phaseWorkflowId } from '../../workflows/ids';
+import { ledgerRowsToUndo } from '../../staging/repos/ledger-counts';
+import type { ProgressSnapshot } from '../client/progress';
+import { progressModeFor, watchProgress, type ProgressMode } from '../client/progress-display';
 import { planTimeline, startCutover } from '../client/cutover';
 import { defaultMigrationId } from '../client/phases';
 import { EXIT } from '../exit-codes';
@@ -121,6 +124,8 @@ export interface RunCutoverOptions {
     migrationId: string;
     settings: TernSettings;
   }) => Promise<void>;
+  /** While waiting, the final delta's and the rollback's progress: bars, plain lines through `say`, or none. */
+  progress?: ProgressMode;
   /** Called with staging once the cutover is over, before this process lets staging go. */
   after?: (staging: Staging, outcome: RunCutoverOutcome) => Promise<void>;
 }
@@ -159,7 +164,16 @@ export async function runCutover(loaded: LoadedPlan, options: RunCutoverOptions)
         };
         if (!options.wait) return outcome;
         const result = started.handle.result();
-        const follow = followSteps(() => started.handle.query(cutoverProgressQuery), result, options.say);
+        const progress = options.progress ?? 'off';
+        const follow = followSteps(
+          () => started.handle.query(cutoverProgressQuery),
+          result,
+          options.say,
+          (step, since) =>
+            progress === 'off'
+              ? Promise.resolve()
+              : watchChild(client, staging, started.migrationId, step, since, progress, options.say),
+        );
         await options.whileRunning?.({ client, staging, migrationId: started.migrationId, settings });
         outcome.result = await result;
         await follow;
@@ -181,6 +195,7 @@ async function followSteps(
   query: () => Promise<CutoverProgress>,
   result: Promise<unknown>,
   say: (line: string) => void,
+  child: (step: 'delta' | 'rollback', since: string) => Promise<void>,
 ): Promise<void> {
   let over = false;
   void result.finally(() => (over = true)).catch(() => undefined);
@@ -202,11 +217,52 @@ async function followSteps(
         if (seen.get(s.step) === key || (s.state === 'pending' && !s.overdue)) continue;
         seen.set(s.step, key);
         say(`cutover step ${s.step}: ${s.state}${s.overdue ? ` — OVERDUE (deadline ${s.deadlineAt})` : ''}`);
+        // The final delta and the rollback are phases of their own: their objects' progress while they run.
+        if (s.state === 'running' && (s.step === 'delta' || s.step === 'rollback') && s.startedAt)
+          await child(s.step, s.startedAt);
       }
     } catch {
       // Not answered this time (the workflow closing, a worker starting): the next round asks again.
     }
     await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/**
+ * Shows the progress of the child phase a step started (the final delta, the rollback) until it ends: the run
+ * that started at or after the step, not an earlier phase under the same workflow id.
+ */
+async function watchChild(
+  client: Client,
+  staging: Staging,
+  migrationId: string,
+  step: 'delta' | 'rollback',
+  since: string,
+  mode: ProgressMode,
+  say: (line: string) => void,
+): Promise<void> {
+  const workflowId = phaseWorkflowId(migrationId, step);
+  // A rollback's bars count against the ledger rows it has to undo, read before it undoes many.
+  const totals = step === 'rollback' ? await ledgerRowsToUndo(staging.db, migrationId) : undefined;
+  for (let attempt = 0; attempt < 60; attempt++) {
+    const description = await client.workflow
+      .getHandle(workflowId)
+      .describe()
+      .catch(() => undefined);
+    // Workflow time and this machine's clock: a second of slack.
+    if (description && description.startTime.getTime() >= Date.parse(since) - 1000) {
+      const handle = client.workflow.getHandle(workflowId, description.runId);
+      await watchProgress({
+        phase: step,
+        mode,
+        query: () => handle.query<ProgressSnapshot>('progress'),
+        result: handle.result().catch(() => undefined),
+        say,
+        totals,
+      });
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
 
@@ -290,6 +346,7 @@ export function addCutoverCommands(program: Command, say: (line: string) => void
         overlapSeconds: Number(opts.overlap),
         wait: !opts.detach,
         say,
+        progress: progressModeFor(process.stderr, opts.json),
         onTimeline: (timeline) => opts.json || console.error(formatTimeline(loaded.plan.name, timeline)),
       });
       if (!outcome.result) {
