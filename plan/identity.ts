@@ -1,0 +1,249 @@
+import { stringify } from 'yaml';
+import { checksum } from './checksum';
+import { matchRuleName, type MatchRule } from './merge-schema';
+import { keyNormalisers, normaliseKeyPart } from './rules';
+import { buildTransform, RecordRejection, standaloneContext, type TransformFn } from './transforms';
+
+/**
+ * Identity resolution across sources (docs/merge.md): which records of different sources are one real-world
+ * record. Records are indexed by each match rule's normalised keys and joined with a union-find, so the work
+ * grows with the number of records and keys, never with pairs of records. Pure: no I/O.
+ */
+
+/** One record of one source, its fields already mapped onto the merged object's target fields. */
+export interface SourceRecord {
+  source: string;
+  sourceId: string;
+  /** The record's last-modified time (the source's `updatedAt` column), null when it has none. */
+  updatedAt: Date | null;
+  fields: Record<string, unknown>;
+}
+
+export interface RecordRef {
+  source: string;
+  sourceId: string;
+}
+
+/** A key shared by records of one group, under the first rule (in plan order) that joined them. */
+export interface MatchLink {
+  rule: string;
+  key: string;
+  members: RecordRef[];
+}
+
+export interface MergeGroup {
+  /** `mg_` and 16 hex digits of the hash of its members: the same records always give the same id. */
+  id: string;
+  /** Sorted by source, then source id. */
+  members: RecordRef[];
+  /** single: matched nothing; merged: one record; review: two records of one source met, a person decides. */
+  status: 'single' | 'merged' | 'review';
+  /** The first rule (in plan order) that joined any of its members; null for a single record. */
+  rule: string | null;
+  links: MatchLink[];
+}
+
+/** A group Tern will not merge on its own: two or more of its records come from the same source. */
+export interface ReviewItem {
+  group: string;
+  members: RecordRef[];
+  /** Each source that has two or more records in the group, with their ids. */
+  sameSource: { source: string; sourceIds: string[] }[];
+  links: MatchLink[];
+}
+
+export interface IdentityFigures {
+  records: number;
+  /** Groups of two or more records merged into one. */
+  mergedGroups: number;
+  /** Records in those groups. */
+  mergedRecords: number;
+  reviewGroups: number;
+  reviewRecords: number;
+  /** Records that matched no other. */
+  single: number;
+}
+
+export interface Resolution {
+  /** Every record in exactly one group, groups in order of their first member. */
+  groups: MergeGroup[];
+  review: ReviewItem[];
+  figures: IdentityFigures;
+}
+
+const compareRefs = (a: RecordRef, b: RecordRef): number =>
+  a.source !== b.source
+    ? a.source < b.source
+      ? -1
+      : 1
+    : a.sourceId < b.sourceId
+      ? -1
+      : a.sourceId > b.sourceId
+        ? 1
+        : 0;
+
+const refText = (r: RecordRef): string => `${r.source}/${r.sourceId}`;
+
+/** The values of a field one by one: a list's elements, or the value itself. */
+const elementsOf = (value: unknown): unknown[] => (Array.isArray(value) ? value : [value]);
+
+/** Runs a normalising transform on one value; a value it rejects, or blank, has no key. */
+function normalisedText(fn: TransformFn, value: unknown): string | null {
+  let out: unknown;
+  try {
+    out = fn(value, standaloneContext());
+  } catch (err) {
+    if (err instanceof RecordRejection) return null;
+    throw err;
+  }
+  const text = normaliseKeyPart(out);
+  return text === '' ? null : text;
+}
+
+/** Compiles a match rule to the function giving a record's keys under it (none when its fields are blank). */
+export function compileMatchRule(rule: MatchRule): (fields: Record<string, unknown>) => string[] {
+  if (rule.kind === 'block') {
+    const normalise = keyNormalisers(rule.normalise);
+    return (fields) => {
+      const parts = rule.fields.map((f) => normaliseKeyPart(normalise(f, fields[f])));
+      // A blank part would make "Acme" in no city one with "Acme" in Paris: such records have no blocking key.
+      return parts.some((p) => p === '') ? [] : [parts.join(' + ')];
+    };
+  }
+  // Tern's own transforms normalise: one meaning of "the same email/domain/phone" across the plan.
+  const fn = buildTransform(
+    rule.kind === 'email'
+      ? 'email'
+      : rule.kind === 'domain'
+        ? { domain: { onInvalid: 'null' } }
+        : { phone: { defaultCountry: rule.defaultCountry, onInvalid: 'null' } },
+  );
+  return (fields) => {
+    const keys = new Set<string>();
+    for (const element of elementsOf(fields[rule.field])) {
+      const key = normalisedText(fn, element);
+      if (key !== null) keys.add(key);
+    }
+    return [...keys];
+  };
+}
+
+/**
+ * Groups records of several sources by the match rules. Deterministic: the records are sorted first, so the same
+ * records in any order give the same groups, ids and links. Matches are transitive (A~B by email and B~C by phone
+ * make one group); a group holding two records of one source is not merged but listed for review.
+ */
+export function resolveIdentities(input: readonly SourceRecord[], rules: readonly MatchRule[]): Resolution {
+  const records = [...input].sort(compareRefs);
+  for (let i = 1; i < records.length; i++)
+    if (compareRefs(records[i - 1]!, records[i]!) === 0)
+      throw new Error(`record ${refText(records[i]!)} is given twice; each source record is resolved once`);
+
+  const parent = records.map((_, i) => i);
+  const root = (i: number): number => {
+    let r = i;
+    while (parent[r] !== r) r = parent[r]!;
+    // Path compression keeps later lookups short.
+    for (let at = i; at !== r;) {
+      const next = parent[at]!;
+      parent[at] = r;
+      at = next;
+    }
+    return r;
+  };
+  const links: { rule: string; key: string; members: number[] }[] = [];
+
+  for (const rule of rules) {
+    const keysOf = compileMatchRule(rule);
+    const index = new Map<string, number[]>();
+    records.forEach((record, i) => {
+      for (const key of keysOf(record.fields)) {
+        const holders = index.get(key);
+        if (holders) holders.push(i);
+        else index.set(key, [i]);
+      }
+    });
+    const name = matchRuleName(rule);
+    for (const [key, holders] of index) {
+      if (holders.length < 2) continue;
+      let joined = false;
+      for (const i of holders.slice(1)) {
+        const a = root(holders[0]!);
+        const b = root(i);
+        if (a === b) continue;
+        // The smaller index is the root, so roots do not depend on the order keys are met in.
+        parent[Math.max(a, b)] = Math.min(a, b);
+        joined = true;
+      }
+      // First match wins: a key of a later rule between records already one group explains nothing new.
+      if (joined) links.push({ rule: name, key, members: holders });
+    }
+  }
+
+  const byRoot = new Map<number, { members: number[]; links: MatchLink[] }>();
+  records.forEach((_, i) => {
+    const r = root(i);
+    const group = byRoot.get(r);
+    if (group) group.members.push(i);
+    else byRoot.set(r, { members: [i], links: [] });
+  });
+  const ref = (i: number): RecordRef => ({ source: records[i]!.source, sourceId: records[i]!.sourceId });
+  for (const link of links)
+    byRoot.get(root(link.members[0]!))!.links.push({ rule: link.rule, key: link.key, members: link.members.map(ref) });
+
+  const groups: MergeGroup[] = [];
+  const review: ReviewItem[] = [];
+  const figures: IdentityFigures = {
+    records: records.length,
+    mergedGroups: 0,
+    mergedRecords: 0,
+    reviewGroups: 0,
+    reviewRecords: 0,
+    single: 0,
+  };
+  for (const { members: indices, links: groupLinks } of byRoot.values()) {
+    const members = indices.map(ref);
+    const id = `mg_${checksum(members.map(refText)).slice(0, 16)}`;
+    const sameSource = sameSourceMembers(members);
+    const status = members.length === 1 ? 'single' : sameSource.length > 0 ? 'review' : 'merged';
+    groups.push({ id, members, status, rule: groupLinks[0]?.rule ?? null, links: groupLinks });
+    if (status === 'single') figures.single += 1;
+    else if (status === 'merged') {
+      figures.mergedGroups += 1;
+      figures.mergedRecords += members.length;
+    } else {
+      figures.reviewGroups += 1;
+      figures.reviewRecords += members.length;
+      review.push({ group: id, members, sameSource, links: groupLinks });
+    }
+  }
+  return { groups, review, figures };
+}
+
+function sameSourceMembers(members: readonly RecordRef[]): { source: string; sourceIds: string[] }[] {
+  const bySource = new Map<string, string[]>();
+  for (const m of members) bySource.set(m.source, [...(bySource.get(m.source) ?? []), m.sourceId]);
+  return [...bySource].filter(([, ids]) => ids.length > 1).map(([source, sourceIds]) => ({ source, sourceIds }));
+}
+
+/**
+ * The review file of a merged object (like `map suggest`'s mapping file): every group Tern would not merge, how
+ * its records matched, and a `decision` a person fills in.
+ */
+export function renderReviewFile(object: string, review: readonly ReviewItem[]): string {
+  const header = [
+    `# Merge review of ${object}: groups whose matches joined two or more records of the same source.`,
+    '# Tern merges none of them on its own. For each group, replace `decision: null` with',
+    '# - merge: the whole group becomes one record (the same source held duplicates), or',
+    '# - split: [[hubspot/1, legacy/9], [hubspot/7]]: the records as separate groups (each record in one).',
+    '# A record is written source/source id; `matched` says which rule and key joined which records.',
+  ];
+  const groups = review.map((item) => ({
+    group: item.group,
+    members: item.members.map(refText),
+    sameSource: item.sameSource.map((s) => `${s.source}: ${s.sourceIds.join(', ')}`),
+    matched: item.links.map((l) => `${l.rule} "${l.key}": ${l.members.map(refText).join(', ')}`),
+    decision: null,
+  }));
+  return `${header.join('\n')}\n${stringify({ groups }, { lineWidth: 0 })}`;
+}
