@@ -163,10 +163,13 @@ export function mergedObjectIssues(data: unknown): string[] {
     const where = issue.path.map(String).join('.') || '(top level)';
     if (issue.code === 'unrecognized_keys')
       return `${where}: unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove or correct them`;
-    if (issue.code === 'invalid_union' && issue.path[0] === 'match')
+    // A discriminator that is missing or unknown: say which values it takes.
+    if (issue.code === 'invalid_union' && issue.path.at(-1) === 'kind' && issue.path[0] === 'match')
       return `${where}: a match rule's kind is email, domain, phone or block`;
-    if (issue.code === 'invalid_union')
+    if (issue.code === 'invalid_union' && issue.path.at(-1) === 'rule' && issue.path[0] === 'survivorship')
       return `${where}: a survivorship rule is priority, most_recent, most_complete, transform or union`;
+    if (issue.code === 'invalid_union' && issue.path.some((p) => p === 'transform' || p === 'normalise'))
+      return `${where}: a transform is its name or { name: arguments }, e.g. trim or { truncate: { length: 80 } }`;
     return `${where}: ${issue.message}`;
   });
 }

@@ -63,6 +63,12 @@ describe('match rule keys', () => {
     ).toEqual(['+442079460018']);
   });
 
+  it('phone without a default country: only numbers written with +country have a key', () => {
+    const keys = compileMatchRule(rule({ kind: 'phone', field: 'phone' }));
+    expect(keys({ phone: '+44 20 7946 0018' })).toEqual(['+442079460018']);
+    expect(keys({ phone: '(212) 555-0123' })).toEqual([]);
+  });
+
   it('block: every part trimmed, lower-cased, whitespace collapsed; a blank part gives no key', () => {
     const keys = compileMatchRule(nameCity);
     expect(keys({ name: '  Acme   Corp ', city: 'PARIS' })).toEqual(['acme corp + paris']);

@@ -159,6 +159,22 @@ describe('merged object plan section', () => {
     ).toEqual([expect.stringMatching(/^survivorship\.city\.transform: truncate\.length: .+ \(limit text to N/)]);
   });
 
+  it('refuses a survivorship rule without its rule, and a transform that is not a name or { name: args }', () => {
+    expect(mergedObjectIssues(edited((o) => (o.survivorship = { name: { sources: ['legacy'] } })))).toEqual([
+      'survivorship.name.rule: a survivorship rule is priority, most_recent, most_complete, transform or union',
+    ]);
+    expect(
+      mergedObjectIssues(edited((o) => (o.survivorship = { name: { rule: 'transform', transform: 42 } }))),
+    ).toEqual([
+      'survivorship.name.transform: a transform is its name or { name: arguments }, e.g. trim or { truncate: { length: 80 } }',
+    ]);
+    expect(
+      mergedObjectIssues(edited((o) => ((o.sources[0]!.fields as { transform?: unknown }[])[0]!.transform = [7]))),
+    ).toEqual([
+      'sources.0.fields.0.transform.0: a transform is its name or { name: arguments }, e.g. trim or { truncate: { length: 80 } }',
+    ]);
+  });
+
   it('refuses unknown keys with the fix', () => {
     expect(mergedObjectIssues(edited((o) => (o.sources[0]!.key = 'id')))).toEqual([
       'sources.0: unknown key(s) "key"; remove or correct them',
