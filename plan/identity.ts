@@ -1,4 +1,5 @@
-import { stringify } from 'yaml';
+import { isMap, isSeq, LineCounter, parseDocument, stringify } from 'yaml';
+import { z } from 'zod';
 import { checksum } from './checksum';
 import { matchRuleName, type MatchRule } from './merge-schema';
 import { keyNormalisers, normaliseKeyPart } from './rules';
@@ -191,30 +192,46 @@ export function resolveIdentities(input: readonly SourceRecord[], rules: readonl
   for (const link of links)
     byRoot.get(root(link.members[0]!))!.links.push({ rule: link.rule, key: link.key, members: link.members.map(ref) });
 
-  const groups: MergeGroup[] = [];
-  const review: ReviewItem[] = [];
+  const groups = [...byRoot.values()].map(({ members, links: groupLinks }) =>
+    groupOf(members.map(ref), groupLinks, members.length === 1 ? 'single' : undefined),
+  );
+  return resolutionOf(groups);
+}
+
+const groupId = (members: readonly RecordRef[]): string => `mg_${checksum(members.map(refText)).slice(0, 16)}`;
+
+/** A group of these members: merged, or under review when two come from one source, unless `status` is given. */
+function groupOf(members: RecordRef[], links: MatchLink[], status?: MergeGroup['status']): MergeGroup {
+  return {
+    id: groupId(members),
+    members,
+    status: status ?? (members.length === 1 ? 'single' : sameSourceMembers(members).length > 0 ? 'review' : 'merged'),
+    rule: links[0]?.rule ?? null,
+    links,
+  };
+}
+
+/** The groups with their review list and figures. */
+function resolutionOf(groups: MergeGroup[]): Resolution {
   const figures: IdentityFigures = {
-    records: records.length,
+    records: 0,
     mergedGroups: 0,
     mergedRecords: 0,
     reviewGroups: 0,
     reviewRecords: 0,
     single: 0,
   };
-  for (const { members: indices, links: groupLinks } of byRoot.values()) {
-    const members = indices.map(ref);
-    const id = `mg_${checksum(members.map(refText)).slice(0, 16)}`;
-    const sameSource = sameSourceMembers(members);
-    const status = members.length === 1 ? 'single' : sameSource.length > 0 ? 'review' : 'merged';
-    groups.push({ id, members, status, rule: groupLinks[0]?.rule ?? null, links: groupLinks });
-    if (status === 'single') figures.single += 1;
-    else if (status === 'merged') {
+  const review: ReviewItem[] = [];
+  for (const g of groups) {
+    figures.records += g.members.length;
+    if (g.status === 'single') figures.single += 1;
+    else if (g.status === 'merged') {
       figures.mergedGroups += 1;
-      figures.mergedRecords += members.length;
+      figures.mergedRecords += g.members.length;
     } else {
       figures.reviewGroups += 1;
-      figures.reviewRecords += members.length;
-      review.push({ group: id, members, sameSource, links: groupLinks });
+      figures.reviewRecords += g.members.length;
+      review.push({ group: g.id, members: g.members, sameSource: sameSourceMembers(g.members), links: g.links });
     }
   }
   return { groups, review, figures };
@@ -234,9 +251,10 @@ export function renderReviewFile(object: string, review: readonly ReviewItem[]):
   const header = [
     `# Merge review of ${object}: groups whose matches joined two or more records of the same source.`,
     '# Tern merges none of them on its own. For each group, replace `decision: null` with',
-    '# - merge: the whole group becomes one record (the same source held duplicates), or',
-    '# - split: [[hubspot/1, legacy/9], [hubspot/7]]: the records as separate groups (each record in one).',
-    '# A record is written source/source id; `matched` says which rule and key joined which records.',
+    '# - `decision: merge`: the whole group becomes one record (the same source held duplicates), or',
+    '# - `decision: { split: [[hubspot/1, legacy/9], [hubspot/7]] }`: these groups instead, each record in one.',
+    '# A record is written source/source id; `matched` says which rule and key joined which records. A group whose',
+    '# records change gets another id, so a decision never applies to records it was not made for.',
   ];
   const groups = review.map((item) => ({
     group: item.group,
@@ -246,4 +264,121 @@ export function renderReviewFile(object: string, review: readonly ReviewItem[]):
     decision: null,
   }));
   return `${header.join('\n')}\n${stringify({ groups }, { lineWidth: 0 })}`;
+}
+
+/** What a person decided for a group under review. */
+export type ReviewDecision = { kind: 'merge' } | { kind: 'split'; parts: RecordRef[][] };
+
+/** A review file as read: decisions by group id, groups still undecided, and problems with their lines. */
+export interface ReviewFile {
+  decisions: Map<string, ReviewDecision>;
+  pending: string[];
+  issues: { line?: number; message: string }[];
+}
+
+const refSchema = z
+  .string()
+  .regex(/^[^/]+\/.+$/, 'is not a record; write it source/source id, e.g. hubspot/1')
+  .transform((text): RecordRef => {
+    const slash = text.indexOf('/');
+    return { source: text.slice(0, slash), sourceId: text.slice(slash + 1) };
+  });
+const reviewEntrySchema = z.looseObject({
+  group: z.string().regex(/^mg_[0-9a-f]{16}$/, 'is not a group id (mg_ and 16 hex digits); keep the id Tern wrote'),
+  decision: z.union(
+    [
+      z.null(),
+      z.literal('merge'),
+      z.strictObject({ split: z.array(z.array(refSchema).min(1)).min(2, 'a split makes at least two groups') }),
+    ],
+    { error: 'decision is null (undecided), merge, or { split: [[source/id, ...], ...] }' },
+  ),
+});
+
+/** Reads a review file's text. Never throws: problems come back with their lines; good entries are still read. */
+export function parseReviewFile(text: string): ReviewFile {
+  const out: ReviewFile = { decisions: new Map(), pending: [], issues: [] };
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    out.issues = doc.errors.map((e) => ({
+      line: lineCounter.linePos(e.pos[0]).line,
+      message: `YAML syntax error: ${e.message.split('\n')[0]}`,
+    }));
+    return out;
+  }
+  const groups = isMap(doc.contents) ? doc.get('groups', true) : undefined;
+  if (!isSeq(groups)) {
+    out.issues.push({ line: 1, message: 'a review file is a map with `groups: [...]`, as Tern writes it' });
+    return out;
+  }
+  const entries = (doc.toJS() as { groups: unknown[] }).groups;
+  groups.items.forEach((node, i) => {
+    const range = (node as { range?: [number, number, number] } | null)?.range;
+    const line = range ? lineCounter.linePos(range[0]).line : undefined;
+    const parsed = reviewEntrySchema.safeParse(entries[i]);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues)
+        out.issues.push({ line, message: `groups.${i}.${issue.path.map(String).join('.')}: ${issue.message}` });
+      return;
+    }
+    const { group, decision } = parsed.data;
+    if (out.decisions.has(group) || out.pending.includes(group))
+      out.issues.push({ line, message: `group ${group} is listed twice; keep one decision` });
+    else if (decision === null) out.pending.push(group);
+    else if (decision === 'merge') out.decisions.set(group, { kind: 'merge' });
+    else out.decisions.set(group, { kind: 'split', parts: decision.split });
+  });
+  return out;
+}
+
+/**
+ * The resolution with a person's decisions applied: a group decided `merge` is merged whole; a group decided
+ * `split` becomes the groups given (each keeps the links among its own records). A decision for a group that is
+ * not under review (its records changed since the file was written) or a split that does not list each of the
+ * group's records exactly once is reported, and the group stays under review.
+ */
+export function applyReviewDecisions(
+  resolution: Resolution,
+  decisions: ReadonlyMap<string, ReviewDecision>,
+): { resolution: Resolution; issues: string[] } {
+  const issues: string[] = [];
+  const underReview = new Set(resolution.review.map((r) => r.group));
+  for (const group of decisions.keys())
+    if (!underReview.has(group))
+      issues.push(`group ${group} is not under review: its records changed since the file was written; decide again`);
+  const groups = resolution.groups.flatMap((g): MergeGroup[] => {
+    const decision = g.status === 'review' ? decisions.get(g.id) : undefined;
+    if (!decision) return [g];
+    if (decision.kind === 'merge') return [{ ...g, status: 'merged' }];
+    const problem = splitProblem(g.members, decision.parts);
+    if (problem) {
+      issues.push(`group ${g.id}: ${problem}`);
+      return [g];
+    }
+    return decision.parts.map((part) => {
+      const members = [...part].sort(compareRefs);
+      const inPart = new Set(members.map(refText));
+      const links = g.links
+        .map((l) => ({ ...l, members: l.members.filter((m) => inPart.has(refText(m))) }))
+        .filter((l) => l.members.length > 1);
+      // The person's split stands as written, even where two records of one source stay together.
+      return groupOf(members, links, members.length === 1 ? 'single' : 'merged');
+    });
+  });
+  return { resolution: resolutionOf(groups), issues };
+}
+
+/** Why a split is not a partition of the group's records, or null. */
+function splitProblem(members: readonly RecordRef[], parts: readonly RecordRef[][]): string | null {
+  const expected = new Set(members.map(refText));
+  const seen = new Set<string>();
+  for (const ref of parts.flat()) {
+    const text = refText(ref);
+    if (!expected.has(text)) return `the split names ${text}, which is not in the group; list only its records`;
+    if (seen.has(text)) return `the split lists ${text} twice; put each record in one part`;
+    seen.add(text);
+  }
+  const missing = [...expected].filter((t) => !seen.has(t));
+  return missing.length > 0 ? `the split leaves out ${missing.join(', ')}; put each record in one part` : null;
 }

@@ -1,5 +1,12 @@
 import { parse } from 'yaml';
-import { compileMatchRule, renderReviewFile, resolveIdentities, type SourceRecord } from '../../plan/identity';
+import {
+  applyReviewDecisions,
+  compileMatchRule,
+  parseReviewFile,
+  renderReviewFile,
+  resolveIdentities,
+  type SourceRecord,
+} from '../../plan/identity';
 import { matchRuleSchema, type MatchRule } from '../../plan/merge-schema';
 
 const rule = (r: Record<string, unknown>): MatchRule => matchRuleSchema.parse(r);
@@ -260,5 +267,103 @@ describe('identity resolution across sources', () => {
     const result = resolveIdentities(records, [domain]);
     expect(result.figures).toMatchObject({ reviewGroups: 1, reviewRecords: 4_000, single: 1_000 });
     expect(result.review[0]!.links).toHaveLength(1);
+  });
+});
+
+describe('the review file: a person decides', () => {
+  // hubspot/1 and legacy/9 share an email, hubspot/7 and legacy/9 a phone: two HubSpot records in one group.
+  const records = [
+    rec('hubspot', '1', { email: 'ada@example.com' }),
+    rec('hubspot', '7', { phone: '212-555-0123' }),
+    rec('legacy', '9', { email: 'ada@example.com', phone: '+12125550123' }),
+  ];
+  const resolved = resolveIdentities(records, [email, phone]);
+  const file = renderReviewFile('people', resolved.review);
+  const decided = (decision: string): string => file.replace(/^ {4}decision: null$/m, `    decision: ${decision}`);
+
+  it('lists an undecided group as pending and leaves it under review', () => {
+    const read = parseReviewFile(file);
+    expect(read).toEqual({ decisions: new Map(), pending: [resolved.review[0]!.group], issues: [] });
+    expect(applyReviewDecisions(resolved, read.decisions)).toEqual({ resolution: resolved, issues: [] });
+  });
+
+  it('merges a group decided `merge` whole', () => {
+    const read = parseReviewFile(decided('merge'));
+    expect(read.issues).toEqual([]);
+    const { resolution, issues } = applyReviewDecisions(resolved, read.decisions);
+    expect(issues).toEqual([]);
+    expect(resolution.groups).toEqual([{ ...resolved.groups[0]!, status: 'merged' }]);
+    expect(resolution.review).toEqual([]);
+    expect(resolution.figures).toMatchObject({ mergedGroups: 1, mergedRecords: 3, reviewGroups: 0 });
+  });
+
+  it('splits a group as written, each part keeping the links among its own records', () => {
+    const read = parseReviewFile(decided('{ split: [[hubspot/1, legacy/9], [hubspot/7]] }'));
+    const { resolution, issues } = applyReviewDecisions(resolved, read.decisions);
+    expect(issues).toEqual([]);
+    // Each part is the group a resolution of its records alone gives.
+    const pair = resolveIdentities([records[0]!, records[2]!], [email]).groups;
+    const single = resolveIdentities([records[1]!], [email]).groups;
+    expect(resolution.groups).toEqual([...pair, ...single]);
+    expect(resolution.figures).toEqual({
+      records: 3,
+      mergedGroups: 1,
+      mergedRecords: 2,
+      reviewGroups: 0,
+      reviewRecords: 0,
+      single: 1,
+    });
+  });
+
+  it('keeps a group under review when its split leaves out a record, names one twice or one not in it', () => {
+    const group = resolved.review[0]!.group;
+    for (const [split, problem] of [
+      [
+        '[[hubspot/1, legacy/9], [legacy/3]]',
+        'the split names legacy/3, which is not in the group; list only its records',
+      ],
+      ['[[hubspot/1, legacy/9], [legacy/9, hubspot/7]]', 'the split lists legacy/9 twice; put each record in one part'],
+      ['[[hubspot/1], [legacy/9]]', 'the split leaves out hubspot/7; put each record in one part'],
+    ]) {
+      const { resolution, issues } = applyReviewDecisions(
+        resolved,
+        parseReviewFile(decided(`{ split: ${split} }`)).decisions,
+      );
+      expect(issues).toEqual([`group ${group}: ${problem}`]);
+      expect(resolution).toEqual(resolved);
+    }
+  });
+
+  it('reports a decision for a group no longer under review (its records changed)', () => {
+    const changed = resolveIdentities([...records, rec('legacy', '10', { email: 'ada@example.com' })], [email, phone]);
+    const { issues } = applyReviewDecisions(changed, parseReviewFile(decided('merge')).decisions);
+    expect(issues).toEqual([
+      `group ${resolved.review[0]!.group} is not under review: its records changed since the file was written; decide again`,
+    ]);
+  });
+
+  it('reads bad entries as one-line problems with their lines, never throwing', () => {
+    const group = resolved.review[0]!.group;
+    const line = file.split('\n').findIndex((l) => l.startsWith('  - group: ')) + 1;
+    expect(line).toBeGreaterThan(1);
+    expect(parseReviewFile(decided('maybe')).issues).toEqual([
+      {
+        line,
+        message: 'groups.0.decision: decision is null (undecided), merge, or { split: [[source/id, ...], ...] }',
+      },
+    ]);
+    expect(parseReviewFile(decided('{ split: [[hubspot-1], [legacy/9]] }')).issues).toEqual([
+      { line, message: 'groups.0.decision.split.0.0: is not a record; write it source/source id, e.g. hubspot/1' },
+    ]);
+    expect(parseReviewFile(decided('{ split: [[hubspot/1, hubspot/7, legacy/9]] }')).issues).toEqual([
+      { line, message: 'groups.0.decision.split: a split makes at least two groups' },
+    ]);
+    expect(parseReviewFile(`${file}  - group: ${group}\n    decision: merge\n`).issues).toEqual([
+      { line: file.split('\n').length, message: `group ${group} is listed twice; keep one decision` },
+    ]);
+    expect(parseReviewFile('groups: {}').issues).toEqual([
+      { line: 1, message: 'a review file is a map with `groups: [...]`, as Tern writes it' },
+    ]);
+    expect(parseReviewFile('groups: [').issues[0]!.message).toMatch(/^YAML syntax error: /);
   });
 });
