@@ -4,7 +4,8 @@ import { eachLimited } from '../kit/lanes';
 import type { TargetRow } from '../target';
 import { ALL_CUSTOM_FIELDS, customFieldRow } from './custom-fields';
 import { customFieldsOf, text, type FrontContext, type FrontResourceHandler } from './resource';
-import { contactSchema, createdSchema } from './types';
+import { LIST_READ_BACK_FROM, Listing } from './listing';
+import { contactSchema, createdSchema, type FrontContact } from './types';
 
 /**
  * Contacts (key `email`): one per end user, matched by email handle so a contact Front already holds (from live
@@ -20,7 +21,10 @@ async function getContact(ctx: FrontContext, idOrAlias: string): Promise<TargetR
     operation: 'get contact',
     accept: [404],
   });
-  if (!c) return undefined;
+  return c && contactRow(ctx, c);
+}
+
+function contactRow(ctx: FrontContext, c: FrontContact): TargetRow {
   return {
     email: c.handles.find((h) => h.source === 'email')?.handle ?? null,
     name: c.name,
@@ -37,6 +41,29 @@ export const contacts: FrontResourceHandler = {
     const out = new Map<string, TargetRow>();
     await eachLimited([...records], ctx.api.concurrency, async (r) => {
       const row = await getContact(ctx, r.targetId ?? byEmail(r.key));
+      if (row) out.set(r.sourceId, row);
+    });
+    return out;
+  },
+
+  /**
+   * Written contacts by the company's contact listing (a hundred a request), each one the listing did not reach
+   * read by its id.
+   */
+  async readBack(ctx, records, listings) {
+    const wanted = records.filter((r) => r.targetId);
+    if (wanted.length < LIST_READ_BACK_FROM) return contacts.lookup(ctx, records);
+    // https://dev.frontapp.com/reference/list-contacts
+    const listed = await listings
+      .of(
+        'contacts',
+        () => new Listing(ctx.api.pages(contactSchema, '/contacts?limit=100', 'list contacts'), (c) => c.id),
+      )
+      .take(wanted.map((r) => r.targetId!));
+    const out = new Map<string, TargetRow>();
+    await eachLimited(wanted, ctx.api.concurrency, async (r) => {
+      const c = listed.get(r.targetId!);
+      const row = c ? contactRow(ctx, c) : await getContact(ctx, r.targetId!);
       if (row) out.set(r.sourceId, row);
     });
     return out;

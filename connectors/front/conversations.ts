@@ -4,7 +4,8 @@ import type { TargetRow } from '../target';
 import type { FrontApi } from './api';
 import { customFieldRow } from './custom-fields';
 import { customFieldsOf, text, type FrontContext, type FrontResourceHandler } from './resource';
-import { conversationSchema, idOfLink, messageSchema } from './types';
+import { LIST_READ_BACK_FROM, Listing } from './listing';
+import { conversationSchema, idOfLink, messageSchema, type FrontConversation } from './types';
 
 /**
  * Conversations (key `thread_ref`): the conversation a ticket's imported messages opened gets its status,
@@ -57,9 +58,18 @@ export async function deleteConversation(api: FrontApi, id: string): Promise<boo
   return true;
 }
 
+/** An inbox's conversations, a hundred a request. https://dev.frontapp.com/reference/list-inbox-conversations */
+export async function* inboxConversations(ctx: FrontContext): AsyncGenerator<FrontConversation[]> {
+  const inbox = await ctx.account.inbox(ctx.api);
+  yield* ctx.api.pages(conversationSchema, `/inboxes/${inbox}/conversations?limit=100`, 'list inbox conversations');
+}
+
 /** A conversation as Tern reads it back, or undefined when it is gone. */
 async function conversationRow(ctx: FrontContext, id: string, threadRef: string): Promise<TargetRow | undefined> {
-  const c = await getConversation(ctx.api, id);
+  return rowOf(ctx, await getConversation(ctx.api, id), threadRef);
+}
+
+function rowOf(ctx: FrontContext, c: FrontConversation | undefined, threadRef: string): TargetRow | undefined {
   if (!c || c.status === 'deleted') return undefined;
   return {
     thread_ref: threadRef,
@@ -100,6 +110,25 @@ export const conversations: FrontResourceHandler = {
       // An earlier attempt may have updated it without hearing back: read it, as for one Tern wrote.
       const row = r.state === 'pending' ? await conversationRow(ctx, id, r.key) : { thread_ref: r.key, __tern_id: id };
       if (row) out.set(r.sourceId, { ...row, __tern_created: 'true' });
+    });
+    return out;
+  },
+
+  /**
+   * Written conversations by the inbox's listing (a hundred a request), each one the listing did not reach read by
+   * its id: one moved to another inbox, or listed where the listing stopped paying for itself.
+   */
+  async readBack(ctx, records, listings) {
+    const wanted = records.filter((r) => r.targetId);
+    if (wanted.length < LIST_READ_BACK_FROM) return conversations.lookup(ctx, records);
+    const listed = await listings
+      .of('conversations', () => new Listing(inboxConversations(ctx), (c) => c.id))
+      .take(wanted.map((r) => r.targetId!));
+    const out = new Map<string, TargetRow>();
+    await eachLimited(wanted, ctx.api.concurrency, async (r) => {
+      const c = listed.get(r.targetId!);
+      const row = c ? rowOf(ctx, c, r.key) : await conversationRow(ctx, r.targetId!, r.key);
+      if (row) out.set(r.sourceId, row);
     });
     return out;
   },

@@ -1,9 +1,10 @@
 import { canonicalValue } from '../../plan/target-values';
 import { textOf } from '../../plan/text';
 import { eachLimited } from '../kit/lanes';
-import type { TargetRow } from '../target';
-import { conversationOfMessage, deleteConversation, getConversation } from './conversations';
+import type { RecordRef, TargetRow } from '../target';
+import { conversationOfMessage, deleteConversation, getConversation, inboxConversations } from './conversations';
 import { epochSeconds } from './fields';
+import { LIST_READ_BACK_FROM, Listing } from './listing';
 import { attachmentsOf, multipart } from './multipart';
 import { runsOf, text, UPLOAD_TIMEOUT_MS, type FrontContext, type FrontResourceHandler } from './resource';
 import { idOfLink, importedSchema, messageSchema, type FrontMessage } from './types';
@@ -13,12 +14,6 @@ import { idOfLink, importedSchema, messageSchema, type FrontMessage } from './ty
  * ticket thread into one conversation. Front will not import two messages with one external_id, so an import is
  * safe to repeat: a message the ledger has not written is never looked up, writing it again is the lookup.
  */
-
-/**
- * From how many messages on one read-back Tern reads whole conversations (one listing finds every message of a
- * ticket) instead of one message at a time: below it, a listing would mostly find messages nobody asked for.
- */
-const LIST_READ_BACK_FROM = 20;
 
 function messageRow(m: FrontMessage): TargetRow {
   const from = m.recipients.find((r) => r.role === 'from');
@@ -59,64 +54,139 @@ function conversationMessages(ctx: FrontContext, conversationId: string) {
   );
 }
 
-export const messages: FrontResourceHandler = {
-  async lookup(ctx, records) {
-    const out = new Map<string, TargetRow>();
-    // Never written, or written without an answer: the import is idempotent by external_id, so writing again is
-    // the lookup.
-    const wanted = records.filter((r) => r.targetId);
-    // The thread's conversation, once a read-back learns it, is kept in Tern's extras: the conversations object
-    // then needs no request to find it.
-    const kept = new Set<string>();
-    const keepConversation = async (uid: string, found: { row: TargetRow; conversationId: string | null }) => {
-      const thread = found.row.thread_ref;
-      if (!thread || !found.conversationId || kept.has(thread)) return;
-      kept.add(thread);
-      await ctx.extras.put('thread', thread, uid, found.conversationId);
-    };
-    if (wanted.length < LIST_READ_BACK_FROM) {
-      await eachLimited(wanted, ctx.api.concurrency, async (r) => {
-        const found = await getMessage(ctx, r.targetId!);
-        if (!found) return;
-        out.set(r.sourceId, found.row);
-        await keepConversation(r.targetId!, found);
-      });
-      return out;
-    }
-    // Reading back many: a ticket's messages sit side by side in source order, so each lane takes a run of
-    // neighbours and lists each one's whole conversation (up to 100 messages a request), finding the neighbours
-    // there instead of asking for them one by one. A thread's first message names its conversation in Tern's
-    // extras once an earlier read-back learnt it; any other message is read once to learn it.
-    const rows = new Map<string, TargetRow | null>();
-    const listed = new Set<string>();
-    const listConversation = async (conversation: string) => {
-      if (listed.has(conversation)) return;
-      listed.add(conversation);
-      for (const m of await conversationMessages(ctx, conversation)) rows.set(m.message_uid, messageRow(m));
-    };
-    const firstOfThread = await ctx.extras.byTargetId(
-      'thread',
-      wanted.map((r) => r.targetId!),
-    );
-    await eachLimited(runsOf(wanted, ctx.api.concurrency), ctx.api.concurrency, async (run) => {
-      for (const r of run) {
-        const uid = r.targetId!;
-        const conversation = firstOfThread.get(uid)?.detail;
-        if (!rows.has(uid) && conversation) await listConversation(conversation);
-        if (!rows.has(uid)) {
-          // Not where the extras said (or they did not say): the message itself names its conversation.
-          const found = await getMessage(ctx, uid);
-          rows.set(uid, found?.row ?? null);
-          if (found?.conversationId) {
-            await listConversation(found.conversationId);
-            await keepConversation(uid, found);
-          }
-        }
-        const row = rows.get(uid);
-        if (row) out.set(r.sourceId, row);
+/** A message as a listing found it, with the conversation it is in. */
+interface ListedMessage {
+  row: TargetRow;
+  conversationId: string | null;
+}
+
+/**
+ * The messages of the plan's inbox, conversation after conversation (the inbox's listing, then each conversation's
+ * messages): how a read-back finds messages whose conversation Tern has not learnt yet without reading each one
+ * first. Each conversation is listed once per read-back, whichever way it was reached.
+ */
+class InboxMessages {
+  readonly listed = new Set<string>();
+  readonly walk: Listing<ListedMessage>;
+
+  constructor(ctx: FrontContext) {
+    this.walk = new Listing(this.pages(ctx), (m) => m.row.__tern_id!);
+  }
+
+  /** One request's messages per step (an inbox page yields none: its conversations are listed next). */
+  private async *pages(ctx: FrontContext): AsyncGenerator<ListedMessage[]> {
+    for await (const conversations of inboxConversations(ctx)) {
+      yield [];
+      for (const c of conversations) {
+        if (this.listed.has(c.id)) continue;
+        this.listed.add(c.id);
+        yield (await conversationMessages(ctx, c.id)).map((m) => ({ row: messageRow(m), conversationId: c.id }));
       }
-    });
-    return out;
+    }
+  }
+}
+
+/** Reads one message at a time (a few), keeping each thread's conversation in Tern's extras. */
+async function readEach(ctx: FrontContext, records: readonly RecordRef[]): Promise<Map<string, TargetRow>> {
+  const out = new Map<string, TargetRow>();
+  const keep = conversationKeeper(ctx);
+  await eachLimited(
+    records.filter((r) => r.targetId),
+    ctx.api.concurrency,
+    async (r) => {
+      const found = await getMessage(ctx, r.targetId!);
+      if (!found) return;
+      out.set(r.sourceId, found.row);
+      await keep(r.targetId!, found);
+    },
+  );
+  return out;
+}
+
+/**
+ * The thread's conversation, once a read-back learns it, is kept in Tern's extras: the conversations object then
+ * needs no request to find it.
+ */
+function conversationKeeper(ctx: FrontContext) {
+  const kept = new Set<string>();
+  return async (uid: string, found: ListedMessage) => {
+    const thread = found.row.thread_ref;
+    if (!thread || !found.conversationId || kept.has(thread)) return;
+    kept.add(thread);
+    await ctx.extras.put('thread', thread, uid, found.conversationId);
+  };
+}
+
+/**
+ * Reading back many: each conversation Tern knows (a thread's first message names it in Tern's extras once a
+ * read-back learnt it) is listed whole, up to 100 messages a request; with `inbox`, the messages still not found
+ * are looked for in the inbox's listing, conversation after conversation, while that pays for itself. What is left
+ * is read one message at a time: a ticket's messages sit side by side in source order, so each lane takes a run of
+ * neighbours, reads the first and lists its conversation, finding the neighbours there.
+ */
+async function readMany(
+  ctx: FrontContext,
+  wanted: readonly RecordRef[],
+  inbox?: InboxMessages,
+): Promise<Map<string, TargetRow>> {
+  const out = new Map<string, TargetRow>();
+  const keep = conversationKeeper(ctx);
+  const rows = new Map<string, TargetRow | null>();
+  const listed = new Set<string>();
+  const listConversation = async (conversation: string) => {
+    if (listed.has(conversation)) return;
+    listed.add(conversation);
+    inbox?.listed.add(conversation);
+    for (const m of await conversationMessages(ctx, conversation)) rows.set(m.message_uid, messageRow(m));
+  };
+  const firstOfThread = await ctx.extras.byTargetId(
+    'thread',
+    wanted.map((r) => r.targetId!),
+  );
+  const known = [...new Set(wanted.map((r) => firstOfThread.get(r.targetId!)?.detail))].filter((c): c is string => !!c);
+  await eachLimited(known, ctx.api.concurrency, listConversation);
+  if (inbox) {
+    const unknown = wanted.map((r) => r.targetId!).filter((uid) => !rows.has(uid));
+    for (const [uid, found] of await inbox.walk.take(unknown)) {
+      rows.set(uid, found.row);
+      await keep(uid, found);
+    }
+  }
+  await eachLimited(runsOf(wanted, ctx.api.concurrency), ctx.api.concurrency, async (run) => {
+    for (const r of run) {
+      const uid = r.targetId!;
+      if (!rows.has(uid)) {
+        // Not where the extras said (or they did not say): the message itself names its conversation.
+        const found = await getMessage(ctx, uid);
+        rows.set(uid, found?.row ?? null);
+        if (found?.conversationId) {
+          await listConversation(found.conversationId);
+          await keep(uid, found);
+        }
+      }
+      const row = rows.get(uid);
+      if (row) out.set(r.sourceId, row);
+    }
+  });
+  return out;
+}
+
+export const messages: FrontResourceHandler = {
+  // Never written, or written without an answer: the import is idempotent by external_id, so writing again is the
+  // lookup; only messages Tern wrote are read.
+  async lookup(ctx, records) {
+    const wanted = records.filter((r) => r.targetId);
+    return wanted.length < LIST_READ_BACK_FROM ? readEach(ctx, wanted) : readMany(ctx, wanted);
+  },
+
+  async readBack(ctx, records, listings) {
+    const wanted = records.filter((r) => r.targetId);
+    if (wanted.length < LIST_READ_BACK_FROM) return readEach(ctx, wanted);
+    return readMany(
+      ctx,
+      wanted,
+      listings.of('messages', () => new InboxMessages(ctx)),
+    );
   },
 
   async write(ctx, item) {

@@ -15,6 +15,7 @@ import {
   REWRITTEN_FIELDS,
   type FrontResource,
 } from './fields';
+import { Listings } from './listing';
 import { messages } from './messages';
 import type { FrontContext, FrontResourceHandler } from './resource';
 import { templates } from './templates';
@@ -46,6 +47,8 @@ const isoOf = (seconds: number) => new Date(seconds * 1000).toISOString();
 export class FrontRecords implements TargetRecords {
   readonly keyIsSourceId = false;
   private readonly handler: FrontResourceHandler;
+  /** The listings this object's read-back walks, kept from one page of records to the next. */
+  private readonly listings = new Listings();
 
   constructor(
     private readonly ctx: FrontContext,
@@ -143,7 +146,9 @@ export class FrontRecords implements TargetRecords {
     return out;
   }
 
-  lookup(records: readonly RecordRef[]): Promise<Map<string, TargetRow>> {
+  /** With `fields`, a reconciliation's read-back: through Front's listings where the resource has one. */
+  lookup(records: readonly RecordRef[], fields?: readonly string[]): Promise<Map<string, TargetRow>> {
+    if (fields && this.handler.readBack) return this.handler.readBack(this.ctx, records, this.listings);
     return this.handler.lookup(this.ctx, records);
   }
 

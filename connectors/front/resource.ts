@@ -6,6 +6,7 @@ import type { RecordRef, TargetRow, WriteItem } from '../target';
 import type { FrontAccount } from './account';
 import type { FrontApi } from './api';
 import { ALL_CUSTOM_FIELDS, customFieldsToSend, type FrontCustomField } from './custom-fields';
+import type { Listings } from './listing';
 
 /** Opens an attachment of the source as a stream (the source's credentials stay with the source). */
 export type AttachmentDownloads = (url: string) => Promise<Readable>;
@@ -29,6 +30,11 @@ export interface FrontResourceHandler {
   write(ctx: FrontContext, item: WriteItem): Promise<string | null>;
   /** Removes one record (absent is fine); whether it was there. */
   remove(ctx: FrontContext, record: RecordRef): Promise<boolean>;
+  /**
+   * The resource's rows for a reconciliation's read-back (every record here was written), through Front's listings
+   * where they answer many records a request; absent: `lookup`, one record at a time.
+   */
+  readBack?(ctx: FrontContext, records: readonly RecordRef[], listings: Listings): Promise<Map<string, TargetRow>>;
   /** Puts a before-image back; absent for resources only Tern ever creates. */
   restore?(ctx: FrontContext, ref: RecordRef, image: TargetRow): Promise<void>;
 }
