@@ -27,7 +27,8 @@ const isRejection = (err: unknown): err is { code: string; message: string } =>
   err instanceof RecordRejection ||
   (err instanceof Error && err.name === 'RecordRejection' && typeof (err as { code?: unknown }).code === 'string');
 
-function buildStep(spec: TransformSpec, custom: Readonly<Record<string, CustomTransformFn>>): TransformFn {
+/** A transform step by name: built in, or the plan's own (given its plan arguments, its failures quarantined). */
+export function buildStep(spec: TransformSpec, custom: Readonly<Record<string, CustomTransformFn>>): TransformFn {
   const name = transformName(spec);
   const own = custom[name];
   if (!own) return buildTransform(spec);

@@ -1,16 +1,9 @@
 import { canonicalJson } from './checksum';
-import type { CustomTransformFn } from './compile';
+import { buildStep, type CustomTransformFn } from './compile';
 import type { SourceRecord } from './identity';
 import type { MergedObjectPlan, SurvivorshipRule } from './merge-schema';
 import { completeness, isBlankValue, normaliseKeyPart } from './rules';
-import {
-  buildTransform,
-  RecordRejection,
-  transformArgs,
-  transformName,
-  type TransformContext,
-  type TransformFn,
-} from './transforms';
+import { RecordRejection, transformName, type TransformContext } from './transforms';
 
 /**
  * Survivorship per field (docs/merge.md): for each target field of a merge group, the value the merged record
@@ -80,28 +73,6 @@ const elementsOf = (value: unknown): unknown[] => (Array.isArray(value) ? value 
 
 type FieldPicker = (candidates: Candidate[], ctx: TransformContext) => SurvivingField;
 
-/** The plan's transform by name, built in or the plan's own (which is given its plan arguments). */
-function buildSurvivorshipTransform(
-  spec: Parameters<typeof transformName>[0],
-  custom: Readonly<Record<string, CustomTransformFn>>,
-): TransformFn {
-  const name = transformName(spec);
-  const own = custom[name];
-  if (!own) return buildTransform(spec);
-  const args = transformArgs(spec);
-  return (value, ctx) => {
-    try {
-      return own(value, ctx, args);
-    } catch (err) {
-      if (err instanceof RecordRejection) throw err;
-      throw new RecordRejection(
-        'custom_transform_failed',
-        `custom transform "${name}" failed: ${err instanceof Error ? err.message : String(err)}`,
-      );
-    }
-  };
-}
-
 function picker(
   rule: SurvivorshipRule,
   sourceNames: readonly string[],
@@ -158,7 +129,7 @@ function picker(
       };
     case 'transform': {
       const name = `transform ${transformName(rule.transform)}`;
-      const fn = buildSurvivorshipTransform(rule.transform, custom);
+      const fn = buildStep(rule.transform, custom);
       return (candidates, ctx) => {
         const given = candidates.filter((c) => !blank(c.value));
         const value = fn(
