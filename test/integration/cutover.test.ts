@@ -17,15 +17,7 @@ import {
   type CutoverProgress,
   type CutoverStepName,
 } from '../../workflows/cutover';
-import {
-  customerScenario,
-  dropScenario,
-  testClient,
-  testSettings,
-  testStaging,
-  withWorker,
-  type CustomerScenario,
-} from '../support/harness';
+import { useTernEnvironment, withWorker, type CustomerScenario } from '../support/harness';
 
 /**
  * The go-live weekend as one workflow on real Temporal and PostgreSQL: freeze → final delta → whole reconciliation →
@@ -33,26 +25,16 @@ import {
  * deadline is alerted while the run goes on. Every figure is read from the target or the audit log.
  */
 describe('tern cutover', () => {
+  const t = useTernEnvironment();
+  // Set once the suite's environment is up (a describe's body runs before beforeAll).
   let staging: Staging;
   let client: Client;
   let settings: TernSettings;
-  const scenarios: CustomerScenario[] = [];
-
-  beforeAll(async () => {
-    staging = await testStaging();
-    settings = testSettings();
-    client = await testClient(settings);
-  });
-  afterAll(async () => {
-    for (const s of scenarios) await dropScenario(staging, s);
-    await client.connection.close();
-    await staging.close();
-  });
+  beforeAll(() => ({ staging, client, settings } = t));
 
   /** A customers scenario (with the plan's cutover section, if given), one row already in the target, loaded in full. */
   const loadedScenario = async (cutoverSection = '') => {
-    const base = await customerScenario(staging, { rows: 120, seed: 21 });
-    scenarios.push(base);
+    const base = await t.scenario({ rows: 120, seed: 21 });
     const planText = base.planText + cutoverSection;
     const s = { ...base, planText, loaded: parsePlan(planText, path.join(base.dir, 'plan.yaml')) };
     // A record that lived in the new tool before the migration: no rollback may touch it.

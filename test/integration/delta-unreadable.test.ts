@@ -7,16 +7,7 @@ import { parsePlan, type LoadedPlan } from '../../plan/load';
 import { formatPhaseResult, startPhase } from '../../scripts/client/phases';
 import type { Staging } from '../../staging/db';
 import type { PhaseResult } from '../../workflows/phase';
-import {
-  customerScenario,
-  dropScenario,
-  testClient,
-  testEnv,
-  testSettings,
-  testStaging,
-  withWorker,
-  type CustomerScenario,
-} from '../support/harness';
+import { testEnv, withWorker, type CustomerScenario, useTernEnvironment } from '../support/harness';
 
 /**
  * A delta reads the whole source file again and infers deletions from absence. A line that cannot be read
@@ -24,21 +15,12 @@ import {
  * position, and a read with unreadable lines infers no deletions at all, and says so.
  */
 describe('delta of a source with unreadable lines (real Temporal, real PostgreSQL)', () => {
+  const t = useTernEnvironment();
+  // Set once the suite's environment is up (a describe's body runs before beforeAll).
   let staging: Staging;
   let client: Client;
   let settings: TernSettings;
-  const scenarios: CustomerScenario[] = [];
-
-  beforeAll(async () => {
-    staging = await testStaging();
-    settings = testSettings();
-    client = await testClient(settings);
-  });
-  afterAll(async () => {
-    for (const s of scenarios) await dropScenario(staging, s);
-    await client.connection.close();
-    await staging.close();
-  });
+  beforeAll(() => ({ staging, client, settings } = t));
 
   const run = (loaded: LoadedPlan, migrationId: string, phase: 'full' | 'delta'): Promise<PhaseResult> =>
     withWorker(settings, staging, async () => {
@@ -66,8 +48,7 @@ describe('delta of a source with unreadable lines (real Temporal, real PostgreSQ
   };
 
   it('CSV: an unclosed quote and an emptied id delete nothing; the lines are quarantined; a fixed file deletes again', async () => {
-    const s = await customerScenario(staging, { rows: 20 });
-    scenarios.push(s);
+    const s = await t.scenario({ rows: 20 });
     const full = await run(s.loaded, s.migrationId, 'full');
     expect(full.ok).toBe(true);
     expect((await target(s)).size).toBe(20);
@@ -136,8 +117,7 @@ describe('delta of a source with unreadable lines (real Temporal, real PostgreSQ
   });
 
   it('JSON lines: bad JSON and an emptied id delete nothing and are quarantined with their lines', async () => {
-    const s = await customerScenario(staging, { rows: 12, seed: 5 });
-    scenarios.push(s);
+    const s = await t.scenario({ rows: 12, seed: 5 });
     const records = parse<Record<string, string>>(fs.readFileSync(s.csvPath, 'utf8'), { columns: true });
     const jsonlPath = path.join(s.dir, 'customers.jsonl');
     const lines = records.map((r) => JSON.stringify(r));
@@ -173,8 +153,7 @@ describe('delta of a source with unreadable lines (real Temporal, real PostgreSQ
   });
 
   it('PostgreSQL source: a row whose id became null or empty deletes nothing and is quarantined with its position', async () => {
-    const s = await customerScenario(staging, { rows: 12, seed: 9 });
-    scenarios.push(s);
+    const s = await t.scenario({ rows: 12, seed: 9 });
     const records = parse<Record<string, string>>(fs.readFileSync(s.csvPath, 'utf8'), { columns: true });
     const columns = Object.keys(records[0]!);
     // The legacy table lives beside the target, in a schema of its own (dropped with the target's).

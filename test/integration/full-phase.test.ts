@@ -4,38 +4,17 @@ import { startPhase } from '../../scripts/client/phases';
 import type { Staging } from '../../staging/db';
 import { verifyAuditChain } from '../../staging/audit-verify';
 import { progressQuery } from '../../workflows/phase';
-import {
-  customerScenario,
-  dropScenario,
-  testClient,
-  testSettings,
-  testStaging,
-  withWorker,
-  type CustomerScenario,
-} from '../support/harness';
+import { withWorker, type CustomerScenario, useTernEnvironment } from '../support/harness';
 
 describe('full phase: CSV → PostgreSQL on real Temporal and PostgreSQL', () => {
+  const t = useTernEnvironment();
+  // Set once the suite's environment is up (a describe's body runs before beforeAll).
   let staging: Staging;
   let client: Client;
   let settings: TernSettings;
-  const scenarios: CustomerScenario[] = [];
+  beforeAll(() => ({ staging, client, settings } = t));
 
-  beforeAll(async () => {
-    staging = await testStaging();
-    settings = testSettings();
-    client = await testClient(settings);
-  });
-  afterAll(async () => {
-    for (const s of scenarios) await dropScenario(staging, s);
-    await client.connection.close();
-    await staging.close();
-  });
-
-  const scenario = async (options: Parameters<typeof customerScenario>[1]) => {
-    const s = await customerScenario(staging, options);
-    scenarios.push(s);
-    return s;
-  };
+  const scenario = (options: Parameters<typeof t.scenario>[0]) => t.scenario(options);
   const targetRows = async (s: CustomerScenario) => {
     const [row] = await staging.sql.unsafe<{ n: number; keys: number }[]>(
       `select count(*)::int as n, count(distinct legacy_id)::int as keys from "${s.schema}".customers`,

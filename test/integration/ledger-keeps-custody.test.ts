@@ -6,15 +6,7 @@ import type { TernSettings } from '../../common/config';
 import { parsePlan } from '../../plan/load';
 import { startPhase } from '../../scripts/client/phases';
 import type { Staging } from '../../staging/db';
-import {
-  customerScenario,
-  dropScenario,
-  testClient,
-  testSettings,
-  testStaging,
-  withWorker,
-  type CustomerScenario,
-} from '../support/harness';
+import { withWorker, type CustomerScenario, useTernEnvironment } from '../support/harness';
 
 /**
  * The ledger is the custody chain of every record Tern touched: what a delta does to a record must never erase
@@ -42,25 +34,15 @@ async function targetRows(staging: Staging, scenario: CustomerScenario) {
 }
 
 describe('the ledger under a refused write and a record set aside', () => {
+  const t = useTernEnvironment();
+  // Set once the suite's environment is up (a describe's body runs before beforeAll).
   let staging: Staging;
   let client: Client;
   let settings: TernSettings;
-  const scenarios: CustomerScenario[] = [];
-
-  beforeAll(async () => {
-    staging = await testStaging();
-    settings = testSettings();
-    client = await testClient(settings);
-  });
-  afterAll(async () => {
-    for (const s of scenarios) await dropScenario(staging, s);
-    await client.connection.close();
-    await staging.close();
-  });
+  beforeAll(() => ({ staging, client, settings } = t));
 
   it('a delta write the target refuses keeps the ledger: the rollback still removes and restores', async () => {
-    const scenario = await customerScenario(staging, { rows: 120 });
-    scenarios.push(scenario);
+    const scenario = await t.scenario({ rows: 120 });
     const created = 'C000007';
     const overwritten = 'C000011';
     // A row the new system already holds for one legacy record: Tern overwrites it, and must give it back.
@@ -103,8 +85,7 @@ describe('the ledger under a refused write and a record set aside', () => {
   });
 
   it('a delta change that the rules now set aside takes the record out of the target and counts it once', async () => {
-    const base = await customerScenario(staging, { rows: 120 });
-    scenarios.push(base);
+    const base = await t.scenario({ rows: 120 });
     const planText = base.planText.replace(
       '    sums: [lifetime_value]',
       () =>

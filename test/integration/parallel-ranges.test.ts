@@ -7,17 +7,7 @@ import { parsePlan } from '../../plan/load';
 import { startPhase } from '../../scripts/client/phases';
 import type { Staging } from '../../staging/db';
 import { objectWorkflowId } from '../../workflows/phase';
-import {
-  customerScenario,
-  dropScenario,
-  payloadValue,
-  testClient,
-  testEnv,
-  testSettings,
-  testStaging,
-  withWorker,
-  type CustomerScenario,
-} from '../support/harness';
+import { payloadValue, testEnv, withWorker, type CustomerScenario, useTernEnvironment } from '../support/harness';
 import { exited, spawnTs } from '../support/processes';
 
 /** The customers scenario, its object loading `ranges` source-id ranges at once. */
@@ -28,25 +18,15 @@ function withConcurrency(s: CustomerScenario, ranges: number): CustomerScenario 
 }
 
 describe('an object loaded in parallel source-id ranges', () => {
+  const t = useTernEnvironment();
+  // Set once the suite's environment is up (a describe's body runs before beforeAll).
   let staging: Staging;
   let client: Client;
   let settings: TernSettings;
-  const scenarios: CustomerScenario[] = [];
-
-  beforeAll(async () => {
-    staging = await testStaging();
-    settings = testSettings();
-    client = await testClient(settings);
-  });
-  afterAll(async () => {
-    for (const s of scenarios) await dropScenario(staging, s);
-    await client.connection.close();
-    await staging.close();
-  });
+  beforeAll(() => ({ staging, client, settings } = t));
 
   const scenario = async (rows: number, pageSize: number) => {
-    const s = withConcurrency(await customerScenario(staging, { rows, seed: 16, pageSize }), 4);
-    scenarios.push(s);
+    const s = withConcurrency(await t.scenario({ rows, seed: 16, pageSize }), 4);
     return s;
   };
   const targetRows = async (s: CustomerScenario) => {

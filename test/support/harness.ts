@@ -133,3 +133,53 @@ export async function dropScenario(staging: Staging, scenario: CustomerScenario)
   await staging.sql`delete from audit_log where migration_id = ${scenario.migrationId}`;
   fs.rmSync(scenario.dir, { recursive: true, force: true });
 }
+
+/** What most integration tests share: staging, the test's settings and a client, and the scenarios to drop. */
+export interface TernTestEnvironment {
+  readonly staging: Staging;
+  readonly client: Client;
+  readonly settings: TernSettings;
+  /** A customers scenario (see customerScenario), dropped after the suite. */
+  scenario(options: Parameters<typeof customerScenario>[1]): Promise<CustomerScenario>;
+}
+
+/**
+ * Sets up a suite's environment (call it in a `describe`): connects staging and a client before the suite, drops
+ * the scenarios it made and disconnects after it. Its fields are there once `beforeAll` has run.
+ */
+export function useTernEnvironment(): TernTestEnvironment {
+  let staging: Staging | undefined;
+  let client: Client | undefined;
+  let settings: TernSettings | undefined;
+  const scenarios: CustomerScenario[] = [];
+  const ready = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`the test environment's ${what} is used before beforeAll ran`);
+    return value;
+  };
+  beforeAll(async () => {
+    staging = await testStaging();
+    settings = testSettings();
+    client = await testClient(settings);
+  });
+  afterAll(async () => {
+    for (const s of scenarios) await dropScenario(staging!, s);
+    await client?.connection.close();
+    await staging?.close();
+  });
+  return {
+    get staging() {
+      return ready(staging, 'staging');
+    },
+    get client() {
+      return ready(client, 'client');
+    },
+    get settings() {
+      return ready(settings, 'settings');
+    },
+    async scenario(options) {
+      const s = await customerScenario(ready(staging, 'staging'), options);
+      scenarios.push(s);
+      return s;
+    },
+  };
+}
