@@ -86,11 +86,11 @@ function machineBusySeconds(): number {
 }
 
 /**
- * CPU seconds of every process of this command name (its `comm`), with what the ones it has reaped used: a
- * PostgreSQL backend that ended counts in its server's children's time.
+ * Each live process of this command name (its `comm`): its parent, and the CPU ticks it and its reaped children
+ * used.
  */
-function commandCpuSeconds(comm: string): number {
-  let ticks = 0;
+function commandProcesses(comm: string): Map<string, { ppid: string; ticks: number }> {
+  const found = new Map<string, { ppid: string; ticks: number }>();
   for (const pid of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     let stat: string;
@@ -100,11 +100,28 @@ function commandCpuSeconds(comm: string): number {
       continue; // ended meanwhile
     }
     if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== comm) continue;
-    // utime, stime, cutime, cstime: the 12th to the 15th field after the command name.
+    // After the command name: state, ppid, …; utime, stime, cutime, cstime are the 12th to the 15th field.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    found.set(pid, { ppid: fields[1]!, ticks });
   }
-  return ticks / CLOCK_TICKS;
+  return found;
+}
+
+/**
+ * CPU seconds the processes of a command name used between two readings. A process that ended and was reaped by
+ * one of them (a PostgreSQL backend by its server) counts in its parent's children's time, which holds all of its
+ * time: what it had used at the first reading is taken off. One that ended otherwise (a short-lived command) counts
+ * for nothing after the first reading, so the figure never goes below zero.
+ */
+function commandCpuBetween(
+  before: Map<string, { ppid: string; ticks: number }>,
+  after: Map<string, { ppid: string; ticks: number }>,
+): number {
+  let ticks = 0;
+  for (const [pid, p] of after) ticks += p.ticks - (before.get(pid)?.ticks ?? 0);
+  for (const [pid, p] of before) if (!after.has(pid) && after.has(p.ppid)) ticks -= p.ticks;
+  return Math.max(0, ticks) / CLOCK_TICKS;
 }
 
 /** CPU used from now on: by each worker process, by this process, by the servers, and by the whole machine. */
@@ -126,16 +143,16 @@ export function cpuMeter(workers: readonly ChildProcess[]): () => CpuUse {
   const round = (s: number) => Number(s.toFixed(1));
   const workersBefore = workers.map((w) => cpuSeconds(w.pid!));
   const hereBefore = process.cpuUsage();
-  const postgresBefore = commandCpuSeconds('postgres');
-  const temporalBefore = commandCpuSeconds('temporal');
+  const postgresBefore = commandProcesses('postgres');
+  const temporalBefore = commandProcesses('temporal');
   const machineBefore = machineBusySeconds();
   return () => {
     const here = process.cpuUsage(hereBefore);
     return {
       workers: workers.map((w, i) => round(cpuSeconds(w.pid!) - workersBefore[i]!)),
       here: round((here.user + here.system) / 1e6),
-      postgres: round(commandCpuSeconds('postgres') - postgresBefore),
-      temporal: round(commandCpuSeconds('temporal') - temporalBefore),
+      postgres: round(commandCpuBetween(postgresBefore, commandProcesses('postgres'))),
+      temporal: round(commandCpuBetween(temporalBefore, commandProcesses('temporal'))),
       machine: round(machineBusySeconds() - machineBefore),
     };
   };
