@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ConfigError } from '../../common/errors';
 import type { TargetExtras } from '../extras';
 import type { FrontApi } from './api';
@@ -10,7 +11,8 @@ import { createdSchema, customFieldSchema, inboxSchema, tagSchema, teammateSchem
  * process and migration, not once per page: every page of every object asks for them. Read again after
  * `METADATA_TTL_MS`, and sooner when a record names something the last reading did not have (a teammate or a
  * custom field added meanwhile), at most once per `REFRESH_ON_MISS_MS`. Requests go through the caller's client,
- * so they count against the caller's activity and stop with it.
+ * so they count against the caller's activity and stop with it. What Tern itself deletes (a rollback's tags) is
+ * recorded in staging, so every worker process's reading forgets it at once (`TAG_REMOVALS`).
  */
 
 export interface FrontTargetConfig {
@@ -23,6 +25,22 @@ export const METADATA_TTL_MS = 10 * 60_000;
 
 /** A name the last reading did not have reads the set-up again, but no more often than this. */
 export const REFRESH_ON_MISS_MS = 30_000;
+
+/**
+ * The staging record (in `target_extras`, apart from the tags themselves) of Tern's last deletion of tags it
+ * created: a new token each rollback, in any worker process. A tag reading taken before a new token may hold the
+ * ids of deleted tags (Front refuses a conversation naming one), so it is read again.
+ */
+const TAG_REMOVALS = { kind: 'tag-removals', key: 'last' };
+
+/** Records that Tern deleted tags it created (after a rollback's deletions, done or cut short). */
+export async function recordTagRemovals(extras: TargetExtras): Promise<void> {
+  await extras.put(TAG_REMOVALS.kind, TAG_REMOVALS.key, null, randomUUID(), false);
+}
+
+async function lastTagRemovals(extras: TargetExtras): Promise<string | null> {
+  return (await extras.get(TAG_REMOVALS.kind, [TAG_REMOVALS.key])).get(TAG_REMOVALS.key)?.detail ?? null;
+}
 
 /** One value read from Front, kept until it is older than the TTL or a miss asks for a fresh one. */
 class Reading<T> {
@@ -104,6 +122,8 @@ export class FrontAccount {
   );
 
   private tagQueue: Promise<unknown> = Promise.resolve();
+  /** Tern's last tag removals as staging showed them before the tags were last read (`TAG_REMOVALS`). */
+  private tagRemovalsSeen: string | null | undefined;
 
   constructor(
     readonly config: FrontTargetConfig,
@@ -174,6 +194,12 @@ export class FrontAccount {
   }
 
   private async tagsNow(api: FrontApi, extras: TargetExtras, names: readonly string[]): Promise<string[]> {
+    // Asked before the tags are read: a rollback deleting tags after this question changes the answer to the next.
+    const removals = await lastTagRemovals(extras);
+    if (removals !== this.tagRemovalsSeen) {
+      this.tagIds.forget();
+      this.tagRemovalsSeen = removals;
+    }
     const known = await this.tagIds.get(api);
     const ids: string[] = [];
     for (const name of names) {
@@ -193,17 +219,15 @@ export class FrontAccount {
           return this.tagsNow(api, extras, names);
         }
         id = created.id;
-        await extras.put('tag', name, id);
+        // One row per tag Tern created, by its name and id: a tag deleted by a rollback and created again by a
+        // later run is a new row, so the next rollback deletes the new tag (a row by name alone keeps the first
+        // id, and a rollback would delete a tag long gone).
+        await extras.put('tag', `${name}/${id}`, id);
         known.set(name, id);
       }
       ids.push(id);
     }
     return ids;
-  }
-
-  /** A tag Tern removed: the next write that names it creates it again. */
-  forgetTags(): void {
-    this.tagIds.forget();
   }
 }
 

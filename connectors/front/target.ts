@@ -4,7 +4,7 @@ import type { GoldColumn, GoldSchema } from '../../plan/gold';
 import { TargetExtras } from '../extras';
 import type { VendorClient } from '../kit/http';
 import type { TargetAdapter, TargetRecords } from '../target';
-import { FrontAccount, type FrontTargetConfig } from './account';
+import { FrontAccount, recordTagRemovals, type FrontTargetConfig } from './account';
 import { FrontApi } from './api';
 import { customFieldKind } from './custom-fields';
 import { FIELDS, FRONT_RESOURCES, goldColumn, hasCustomFields, type FrontResource } from './fields';
@@ -88,22 +88,30 @@ export class FrontTarget implements TargetAdapter {
     return gold;
   }
 
-  /** Tags Tern created are removed once every conversation is gone. */
+  /**
+   * Tags Tern created are removed once every conversation is gone, and staging records that they were: every
+   * worker process's reading of the account's tags (which may name them) is read again before its next use.
+   */
   async rollbackExtras(): Promise<{ removed: number }> {
     let removed = 0;
-    for (const tag of await this.extras.created('tag')) {
-      // https://dev.frontapp.com/reference/delete-tag
-      await this.api.send({
-        method: 'delete',
-        url: `/tags/${tag.target_id}`,
-        operation: 'delete tag',
-        idempotent: true,
-        accept: [404],
-      });
-      await this.extras.removed('tag', tag.key);
-      removed += 1;
+    let deleting = false;
+    try {
+      for (const tag of await this.extras.created('tag')) {
+        deleting = true;
+        // https://dev.frontapp.com/reference/delete-tag
+        await this.api.send({
+          method: 'delete',
+          url: `/tags/${tag.target_id}`,
+          operation: 'delete tag',
+          idempotent: true,
+          accept: [404],
+        });
+        await this.extras.removed('tag', tag.key);
+        removed += 1;
+      }
+    } finally {
+      if (deleting) await recordTagRemovals(this.extras);
     }
-    this.account.forgetTags();
     return { removed };
   }
 
