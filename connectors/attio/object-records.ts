@@ -155,10 +155,10 @@ export class AttioRecords implements TargetRecords {
 
   async write(items: readonly WriteItem[]): Promise<WriteOutcome> {
     const outcome: WriteOutcome = { ids: new Map(), rejected: new Map() };
-    if (!this.known?.has(this.binding.key)) {
-      await this.ctx.workspace.ensureKeyAttribute(this.binding);
-      await this.load();
-    }
+    // Asked at every write, not only when this object's records were read without it: the workspace answers from
+    // what it remembers (no request), and a rollback that archived the key attribute made it forget.
+    await this.ctx.workspace.ensureKeyAttribute(this.binding);
+    if (!this.known?.has(this.binding.key)) await this.load();
     const taken = await this.uniqueConflicts(items);
     for (const [sourceId, refusal] of taken) outcome.rejected.set(sourceId, refusal);
     await eachLimited(

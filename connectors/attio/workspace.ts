@@ -51,7 +51,8 @@ export class AttioWorkspace {
 
   /**
    * The key attribute is Tern's bookkeeping (the source id, unique): created on the first write when missing.
-   * Only writes ask for it, so reading back after a rollback never brings it back.
+   * Only writes ask for it, so reading back after a rollback never brings it back. Remembered until
+   * `archiveCreated` archives it: a write after that (by this target) creates it again.
    */
   ensureKeyAttribute(binding: AttioObjectBinding): Promise<void> {
     let ensured = this.keyAttributes.get(binding.object);
@@ -126,14 +127,24 @@ export class AttioWorkspace {
     for (const kind of ['option', 'status', 'attribute'] as const) {
       for (const extra of await this.extras.created(kind)) {
         const [object, attribute, title] = splitExtraKey(extra.key);
+        // Forgotten before the request: one that fails may still have archived it.
+        this.forget(object);
         if (kind === 'attribute') await setAttributeArchived(this.api, object, attribute, true);
         else await setOptionArchived(this.api, object, attribute, kind, title ?? '', true);
         await this.extras.removed(kind, extra.key);
-        this.attributeCache.delete(object);
         removed += 1;
       }
     }
     return { removed };
+  }
+
+  /**
+   * What this target knows of an object's set-up, forgotten when Tern itself changed it (archived its key
+   * attribute or an option): the next reading asks Attio, the next write sets the key attribute up again.
+   */
+  private forget(object: string): void {
+    this.attributeCache.delete(object);
+    this.keyAttributes.delete(object);
   }
 
   /** What Tern created beyond records that the workspace still has, read afresh (proves `archiveCreated`). */
