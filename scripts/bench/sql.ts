@@ -1,9 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import type postgres from 'postgres';
 import { loadSettings, type TernSettings } from '../../common/config';
 import { connectClient } from '../../common/temporal';
@@ -13,7 +11,7 @@ import { withInProcessWorkers } from '../../worker/worker';
 import { progressQuery } from '../../workflows/phase';
 import { startPhase } from '../client/phases';
 import { ensureTemporal } from '../stack/temporal';
-import { peakRssMb, startWorker } from './worker-process';
+import { cpuSeconds, peakRssMb, withWorkerProcesses } from './worker-process';
 
 /**
  * `npm run bench -- sql`: a generated legacy table of N rows (9 mapped columns: text, money, a date, timestamps,
@@ -301,51 +299,16 @@ interface Context {
   workers: ChildProcess[];
 }
 
-/** CPU seconds a process has used so far (user + system), from /proc/<pid>/stat. */
-function cpuSeconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
-
-/** The kernel's clock ticks per second (USER_HZ), which /proc reports CPU time in. */
-const CLOCK_TICKS = 100;
-
-/** Waits until `n` worker processes poll the task queue's activities: a phase then starts on all of them. */
-async function untilPolling(client: Client, settings: TernSettings, n: number): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const queue = await client.workflowService.describeTaskQueue({
-      namespace: settings.temporal.namespace,
-      taskQueue: { name: settings.taskQueue },
-      // TASK_QUEUE_TYPE_ACTIVITY: the pollers that run the phase's activities.
-      taskQueueType: 2,
-    });
-    if (new Set((queue.pollers ?? []).map((p) => p.identity)).size >= n) return;
-    if (Date.now() > deadline)
-      throw new Error(`${n} worker processes did not poll ${settings.taskQueue} within 2 minutes`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 /** Runs `fn` with `n` fresh worker processes on the bench's task queue; they stop afterwards. */
-async function withWorkerProcesses<T>(ctx: Context, n: number, fn: (ctx: Context) => Promise<T>): Promise<T> {
-  const workers = Array.from({ length: n }, () =>
-    startWorker({ DATABASE_URL: ctx.url, TERN_TASK_QUEUE: ctx.settings.taskQueue }),
-  );
+async function withBenchWorkers<T>(ctx: Context, n: number, fn: (ctx: Context) => Promise<T>): Promise<T> {
+  const client = await connectClient(ctx.settings.temporal);
   try {
-    const client = await connectClient(ctx.settings.temporal);
-    try {
-      await untilPolling(client, ctx.settings, n);
-    } finally {
-      await client.connection.close();
-    }
-    return await fn({ ...ctx, workers });
+    const { value } = await withWorkerProcesses(client, ctx.settings, { DATABASE_URL: ctx.url }, n, (workers) =>
+      fn({ ...ctx, workers }),
+    );
+    return value;
   } finally {
-    const exits = workers.filter((w) => w.exitCode === null && w.signalCode === null).map((w) => once(w, 'exit'));
-    for (const w of workers) w.kill('SIGTERM');
-    await Promise.all(exits);
+    await client.connection.close();
   }
 }
 
@@ -486,7 +449,7 @@ export async function sqlBench(
       }
       const inProcesses = (count: number, rows: number) => {
         say(`${rows} rows: ${count} worker process${count > 1 ? 'es' : ''}`);
-        return withWorkerProcesses(ctx, count, (c) => runSize(c, rows, naiveRowsPerSecond));
+        return withBenchWorkers(ctx, count, (c) => runSize(c, rows, naiveRowsPerSecond));
       };
       const figures = await bothSizes((rows) => inProcesses(n, rows));
       if (n === 1) return figures;
