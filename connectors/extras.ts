@@ -34,9 +34,12 @@ export class TargetExtras {
       insert into target_extras (migration_id, kind, key, target_id, detail, created_by_tern)
       values (${this.migrationId}, ${kind}, ${key}, ${targetId}, ${detail}, ${createdByTern})
       on conflict (migration_id, kind, key) do update
-        set target_id = coalesce(target_extras.target_id, excluded.target_id),
-            detail = coalesce(excluded.detail, target_extras.detail),
+        set target_id = case when target_extras.removed_at is null
+                          then coalesce(target_extras.target_id, excluded.target_id) else excluded.target_id end,
+            detail = case when target_extras.removed_at is null
+                       then coalesce(excluded.detail, target_extras.detail) else excluded.detail end,
             removed_at = null`;
+    // A row a rollback removed describes what is gone from the target: what is put now replaces it whole.
   }
 
   /** Resources of a kind Tern created: those still there, or (`ever`, to prove a rollback) removed since too. */
@@ -45,6 +48,13 @@ export class TargetExtras {
       select key, target_id from target_extras
       where migration_id = ${this.migrationId} and kind = ${kind} and created_by_tern and target_id is not null
         and (${options.ever ?? false} or removed_at is null)`;
+  }
+
+  /** Every row of a kind is gone from the target (a rollback deleted what they point at). */
+  async removedAll(kind: string) {
+    await this.sql`
+      update target_extras set removed_at = now()
+      where migration_id = ${this.migrationId} and kind = ${kind} and removed_at is null`;
   }
 
   async removed(kind: string, key: string) {

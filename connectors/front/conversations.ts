@@ -91,13 +91,18 @@ export const conversations: FrontResourceHandler = {
     const out = new Map<string, TargetRow>();
     const threads = await ctx.extras.get(
       'thread',
-      records.filter((r) => !r.targetId).map((r) => r.key),
+      records.map((r) => r.key),
     );
     await eachLimited([...records], ctx.api.concurrency, async (r) => {
       if (r.targetId) {
         const row = await conversationRow(ctx, r.targetId, r.key);
-        if (row) out.set(r.sourceId, row);
-        return;
+        if (row) {
+          out.set(r.sourceId, row);
+          return;
+        }
+        // Gone from Front. After a rollback (which deleted the thread's messages, and with them the conversation),
+        // the thread's import made a new conversation: found below through the thread, as for one never written.
+        // Deleted behind Tern's back instead, the thread still names the same conversation, and it stays gone.
       }
       const thread = threads.get(r.key);
       if (!thread) return;
@@ -106,7 +111,7 @@ export const conversations: FrontResourceHandler = {
         id = await conversationOfMessage(ctx.api, thread.targetId);
         if (id) await ctx.extras.put('thread', r.key, thread.targetId, id);
       }
-      if (!id) return;
+      if (!id || id === r.targetId) return;
       // An earlier attempt may have updated it without hearing back: read it, as for one Tern wrote.
       const row = r.state === 'pending' ? await conversationRow(ctx, id, r.key) : { thread_ref: r.key, __tern_id: id };
       if (row) out.set(r.sourceId, { ...row, __tern_created: 'true' });

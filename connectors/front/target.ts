@@ -112,6 +112,9 @@ export class FrontTarget implements TargetAdapter {
     } finally {
       if (deleting) await recordTagRemovals(this.extras);
     }
+    // The rollback deleted every message Tern wrote, so what Tern learnt of each thread (its first message, its
+    // conversation) points at nothing: a load after it learns the threads again.
+    await this.extras.removedAll('thread');
     return { removed };
   }
 
