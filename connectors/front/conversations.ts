@@ -89,21 +89,25 @@ export const conversations: FrontResourceHandler = {
    */
   async lookup(ctx, records) {
     const out = new Map<string, TargetRow>();
+    // Gone from Front. After a rollback (which deleted the thread's messages, and with them the conversation), the
+    // thread's import made a new conversation: found below through the thread, as for one never written. Deleted
+    // behind Tern's back instead, the thread still names the same conversation, and it stays gone.
+    const gone: (typeof records)[number][] = [];
+    await eachLimited(
+      records.filter((r) => r.targetId),
+      ctx.api.concurrency,
+      async (r) => {
+        const row = await conversationRow(ctx, r.targetId!, r.key);
+        if (row) out.set(r.sourceId, row);
+        else gone.push(r);
+      },
+    );
+    const byThread = [...records.filter((r) => !r.targetId), ...gone];
     const threads = await ctx.extras.get(
       'thread',
-      records.map((r) => r.key),
+      byThread.map((r) => r.key),
     );
-    await eachLimited([...records], ctx.api.concurrency, async (r) => {
-      if (r.targetId) {
-        const row = await conversationRow(ctx, r.targetId, r.key);
-        if (row) {
-          out.set(r.sourceId, row);
-          return;
-        }
-        // Gone from Front. After a rollback (which deleted the thread's messages, and with them the conversation),
-        // the thread's import made a new conversation: found below through the thread, as for one never written.
-        // Deleted behind Tern's back instead, the thread still names the same conversation, and it stays gone.
-      }
+    await eachLimited(byThread, ctx.api.concurrency, async (r) => {
       const thread = threads.get(r.key);
       if (!thread) return;
       let id = thread.detail;

@@ -56,7 +56,8 @@ function extrasTable(): TargetExtras {
         ),
       ),
     put: (kind: string, key: string, targetId: string | null, detail: string | null = null) => {
-      const old = rows.get(id(kind, key));
+      // As staging's: a row a rollback removed is replaced whole.
+      const old = removed.has(id(kind, key)) ? undefined : rows.get(id(kind, key));
       rows.set(id(kind, key), {
         kind,
         key,
@@ -74,6 +75,10 @@ function extrasTable(): TargetExtras {
       ),
     removed: (kind: string, key: string) => {
       removed.add(id(kind, key));
+      return Promise.resolve();
+    },
+    removedAll: (kind: string) => {
+      for (const [k, r] of rows) if (r.kind === kind) removed.add(k);
       return Promise.resolve();
     },
   };
