@@ -358,6 +358,61 @@ export const auditLog = pgTable(
   (t) => [index('audit_log_migration_idx').on(t.migrationId, t.id)],
 );
 
+/**
+ * The source records of a merged object (docs/merge.md), one row each: which merged record it became part of, under
+ * which match rule, and its own values mapped onto the object's target fields (the staged record of a group's anchor
+ * holds the merged values; these keep every member's own).
+ */
+export const mergeMembers = pgTable(
+  'merge_members',
+  {
+    migrationId: text('migration_id')
+      .notNull()
+      .references(() => migrations.id, { onDelete: 'cascade' }),
+    object: text('object').notNull(),
+    /** `source/source id`: the record's staged source id. */
+    ref: text('ref').notNull(),
+    source: text('source').notNull(),
+    sourceId: text('source_id').notNull(),
+    /** The ref of the group's anchor: the merged record's staged source id and target key (itself when single). */
+    mergedRef: text('merged_ref').notNull(),
+    /** `mg_` and 16 hex digits of its members' hash. */
+    groupId: text('group_id').notNull(),
+    /** single, merged, review (awaiting a person's decision) or rejected (its field map or the group's survivorship refused it). */
+    status: text('status').notNull(),
+    /** The first match rule that joined the group; null for a single record. */
+    matchRule: text('match_rule'),
+    fields: jsonb('fields').notNull(),
+    sourceUpdatedAt: timestamp('source_updated_at', { withTimezone: true }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.migrationId, t.object, t.ref] }),
+    index('merge_members_merged_idx').on(t.migrationId, t.object, t.mergedRef),
+  ],
+);
+
+/** For each merged record and target field: the source value(s) it was taken from and the rule that chose them. */
+export const mergeLineage = pgTable(
+  'merge_lineage',
+  {
+    migrationId: text('migration_id')
+      .notNull()
+      .references(() => migrations.id, { onDelete: 'cascade' }),
+    object: text('object').notNull(),
+    mergedRef: text('merged_ref').notNull(),
+    field: text('field').notNull(),
+    /** 0 for a single value; a union field's elements 0, 1, … in order. */
+    position: integer('position').notNull(),
+    value: jsonb('value'),
+    source: text('source').notNull(),
+    sourceId: text('source_id').notNull(),
+    /** The source column the value was mapped from; null for a constant field. */
+    sourceField: text('source_field'),
+    rule: text('rule').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.migrationId, t.object, t.mergedRef, t.field, t.position, t.source, t.sourceId] })],
+);
+
 export type Migration = typeof migrations.$inferSelect;
 export type StagedRecord = typeof stagedRecords.$inferSelect;
 export type IdMapRow = typeof idMap.$inferSelect;
