@@ -18,6 +18,8 @@ import {
   showQuarantine,
 } from './commands/quarantine';
 import { formatReconcileOutcome, reconcileNow } from './commands/reconcile';
+import { explainMergedRecord } from './commands/explain';
+import { formatExplanation } from './client/explain';
 import { formatMapSuggestOutcome, suggestMapping } from './commands/map';
 import { proofPackCommand, type ProofPackCommandOptions } from './commands/proof-pack';
 import { addAuditCommands } from './commands/audit';
@@ -301,6 +303,28 @@ program
       say(`${planFile} differs from the plan ${migrationId} last ran with; reconciled against the stored plan`);
     console.log(opts.json ? JSON.stringify(outcome) : formatReconcileOutcome(outcome));
     process.exitCode = outcome.ok ? EXIT.ok : EXIT.failed;
+  });
+
+program
+  .command('explain')
+  .description(
+    "the lineage of a merged record: its group, the match that joined its members, each field's value with the rule that chose it and the source record and field it came from, whether it was written, and its members' quarantine",
+  )
+  .argument('<plan-or-migration>', 'plan file (YAML), or a migration id such as mig_merge_crm')
+  .argument('<object>', 'a merged object of the plan (one with `sources:`)')
+  .argument(
+    '<key>',
+    "the merged record's target key (its ref, e.g. hubspot/123), a member's ref (legacy/9), or its target id",
+  )
+  .option('--migration <id>', 'migration id (default: mig_<plan name>)')
+  .option('--json', 'print the lineage as one JSON object')
+  .action(async (planFile: string, object: string, key: string, opts: { migration?: string; json?: boolean }) => {
+    // The migration id alone is enough: the lineage is read from staging, under the plan stored there.
+    const { migrationId } = resolvePlanOrMigration(planFile, opts.migration);
+    const explanation = await withStaging(loadSettings(), (staging) =>
+      explainMergedRecord(staging, migrationId, object, key),
+    );
+    console.log(opts.json ? JSON.stringify(explanation) : formatExplanation(explanation));
   });
 
 addAuditCommands(program);
