@@ -5,6 +5,7 @@ import { chaosBench } from './bench/chaos';
 import { codecBench } from './bench/codec';
 import { crmAttioRun } from './bench/crm-attio';
 import { governorBench } from './bench/governor';
+import { mergeBench } from './bench/merge';
 import { sqlBench } from './bench/sql';
 import { zendeskFrontBench } from './bench/zendesk-front';
 
@@ -117,6 +118,23 @@ program
     if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1))
       throw new ConfigError(`--workers ${opts.workers} is not a whole number of processes`, 'e.g. --workers 2');
     const figures = await sqlBench(await benchDatabase(), { rows: Number(opts.rows), say, workers });
+    console.log(opts.json ? JSON.stringify(figures) : JSON.stringify(figures, null, 2));
+  });
+
+program
+  .command('merge')
+  .description(
+    'two CRMs into one: the HubSpot sandbox and a generated legacy SQL CRM with planted overlaps, merged by examples/merge-crm-to-postgres.yaml (preferences, full, a delta after changes in both systems, a rollback); the target tables counted against the generator: per source, merged groups, lost, duplicated, mismatches, sums; its own database tern_bench_merge',
+  )
+  .option('--companies <n>', 'real-world companies (each in HubSpot, the legacy CRM or both)', '2000')
+  .option('--seed <n>', 'the generator seed', '20261207')
+  .option('--json', 'print the figures as one JSON object on the last line')
+  .action(async (opts: { companies: string; seed: string; json?: boolean }) => {
+    const figures = await mergeBench(await benchDatabase(), {
+      companies: Number(opts.companies),
+      seed: Number(opts.seed),
+      say,
+    });
     console.log(opts.json ? JSON.stringify(figures) : JSON.stringify(figures, null, 2));
   });
 

@@ -1,0 +1,429 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type postgres from 'postgres';
+import { loadSettings } from '../../common/config';
+import { connectClient } from '../../common/temporal';
+import { parsePlan, type LoadedPlan } from '../../plan/load';
+import { loadPreferencesReport } from '../../report/preferences';
+import { startSandbox } from '../../sandboxes/core/server';
+import { hubspotSandbox } from '../../sandboxes/hubspot';
+import { connectStaging, openSql, type Staging } from '../../staging/db';
+import { withInProcessWorkers } from '../../worker/worker';
+import type { PhaseResult } from '../../workflows/phase';
+import { startPhase } from '../client/phases';
+import {
+  applyMergeCrmTouch,
+  buildMergeCrm,
+  expectedOf,
+  seedMergeHubSpot,
+  touchMergeCrm,
+  writeLegacyCrm,
+  type MergeCrmFacts,
+  type MergedObjectFacts,
+} from '../generate/merge-crm';
+import { ensureTemporal } from '../stack/temporal';
+
+/**
+ * `npx tsx scripts/bench.ts merge`: two CRMs merged into one PostgreSQL CRM through the real stack. The generator
+ * (scripts/generate/merge-crm.ts) seeds the HubSpot sandbox (companies, contacts) and a legacy SQL CRM (accounts,
+ * contacts, deals) with planted overlaps, and says exactly what the target must hold; then
+ * examples/merge-crm-to-postgres.yaml runs preferences → full, a delta after a few records of both systems changed,
+ * and a rollback. After each phase the target tables THEMSELVES are counted against the generator's figures
+ * (never Tern's ledger): records per source, merged groups, lost, duplicated, value mismatches, sums; after the
+ * rollback the target is compared with what it held before the migration. Its own database, dropped at the end.
+ */
+
+const ROOT = path.resolve(__dirname, '../..');
+const BENCH_DATABASE = 'tern_bench_merge';
+const LEGACY_SCHEMA = 'crm';
+const HUBSPOT_TOKEN_ENV = 'TERN_SANDBOX_HUBSPOT_TOKEN';
+const HUBSPOT_TOKEN = 'hubspot-sandbox-token';
+/** Rows the target held before the migration: one Tern overwrites (and a rollback restores), one it never touches. */
+const UNTOUCHED_REF = 'crm-before/1';
+
+export interface MergeTargetCount {
+  /** Target rows by table. */
+  rows: { companies: number; people: number; deals: number };
+  /** Source records the target's rows stand for, per source (a merged row stands for each of its members). */
+  perSource: Record<string, Record<string, number>>;
+  /** Target rows that are the merged record of a planted group (two or more source records). */
+  mergedGroups: { companies: number; people: number };
+  /** Source records (not under review) whose merged record is not in the target. */
+  lost: number;
+  /** Extra target rows for one group (two rows whose refs are members of one group). */
+  duplicated: number;
+  /** Records of review groups found in the target (they wait for a person's decision). */
+  reviewLoaded: number;
+  /** Target rows that are no expected merged record (the untouched row from before the migration excepted). */
+  unexpected: number;
+  /** Fields of target rows that differ from the generator's expected survivor values. */
+  mismatches: number;
+  mismatchExamples: { table: string; key: string; field: string; expected: unknown; actual: unknown }[];
+  sums: { 'companies.annual_revenue': string; 'deals.amount': string };
+  sumsMatch: boolean;
+}
+
+export interface MergeBenchFigures {
+  companies: number;
+  seed: number;
+  sources: MergeCrmFacts['records'];
+  expected: {
+    companies: { targetRows: number; mergedGroups: number; reviewGroups: number; reviewRecords: number };
+    people: { targetRows: number; mergedGroups: number; reviewGroups: number };
+    deals: number;
+    sums: MergeCrmFacts['sums'];
+  };
+  preferences: {
+    ok: boolean;
+    seconds: number;
+    /** The dry run's prediction over every object: loaded, and quarantined by reason. */
+    predicted: { records: number; loaded: number; quarantined: Record<string, number> };
+    /** The plan's errors against the target and objects whose load would stop, one line each. */
+    problems: string[];
+  };
+  full: PhaseFigures;
+  delta: PhaseFigures & { changes: number };
+  rollback: { ok: boolean; seconds: number; targetAsBefore: boolean; rows: MergeTargetCount['rows'] };
+  /**
+   * Preferences ok; after full and after the delta: lost, duplicated, mismatches and unexpected rows 0, sums equal,
+   * no record under review loaded; and after the rollback the target as before.
+   */
+  ok: boolean;
+}
+
+interface PhaseFigures {
+  seconds: number;
+  /** Tern's own reconciliation of the phase. */
+  ternOk: boolean;
+  quarantined: Record<string, number>;
+  unaccounted: number;
+  target: MergeTargetCount;
+}
+
+const tenths = (n: number) => Number(n.toFixed(1));
+
+/** The example plan pointed at the sandbox and the bench database, with its custom transform beside it. */
+function benchPlan(hubspotUrl: string, dir: string, name: string): LoadedPlan {
+  const text = fs
+    .readFileSync(path.join(ROOT, 'examples', 'merge-crm-to-postgres.yaml'), 'utf8')
+    .replace('https://api.hubapi.com', hubspotUrl)
+    .replace('tokenEnv: HUBSPOT_TOKEN', `tokenEnv: ${HUBSPOT_TOKEN_ENV}`)
+    .replace(/budget: \{ ratePerSecond: [\d.]+ \}/g, 'budget: { ratePerSecond: 1000, exceedDocumented: true }')
+    .replace('name: merge-crm', `name: ${name}`);
+  fs.copyFileSync(path.join(ROOT, 'examples', 'merge-crm-transforms.ts'), path.join(dir, 'merge-crm-transforms.ts'));
+  const file = path.join(dir, 'merge-crm.yaml');
+  fs.writeFileSync(file, text);
+  return parsePlan(text, file);
+}
+
+/** The target before the migration: one row the full phase overwrites, one it never touches. */
+async function seedTargetBefore(sql: postgres.Sql, facts: MergeCrmFacts): Promise<void> {
+  const overwritten = facts.objects.companies.merged[0]!.ref;
+  await sql`insert into merged.companies (merge_ref, name, domain, country) values
+    (${overwritten}, 'Typed in by hand before the migration', 'old.example.com', 'US'),
+    (${UNTOUCHED_REF}, 'A company only the new CRM has', 'new-only.example.com', 'GB')`;
+}
+
+/** A digest of every target table's rows, to compare the target before and after. */
+async function targetDigest(sql: postgres.Sql): Promise<string> {
+  const [row] = await sql<{ d: string }[]>`
+    select md5(concat_ws('|',
+      (select string_agg(t::text, E'\n' order by t.merge_ref) from merged.companies t),
+      (select string_agg(t::text, E'\n' order by t.merge_ref) from merged.people t),
+      (select string_agg(t::text, E'\n' order by t.legacy_id) from merged.deals t))) as d`;
+  return row!.d;
+}
+
+type Row = Record<string, unknown>;
+
+/** Counts the target tables against the generator's figures. */
+async function countTarget(sql: postgres.Sql, facts: MergeCrmFacts): Promise<MergeTargetCount> {
+  const companies = await sql<Row[]>`
+    select merge_ref, name, domain, country::text as country, industry, customer_since::text as customer_since,
+           annual_revenue::text as annual_revenue, notes
+    from merged.companies`;
+  const people = await sql<Row[]>`
+    select merge_ref, first_name, last_name, email, phone, tags, company_ref from merged.people`;
+  const deals = await sql<Row[]>`
+    select legacy_id, company_ref, title, stage, amount::text as amount, close_date::text as close_date
+    from merged.deals`;
+  const [sums] = await sql<{ revenue: string | null; amount: string | null }[]>`
+    select (select sum(annual_revenue) from merged.companies where merge_ref <> ${UNTOUCHED_REF})::numeric(20, 2)::text
+             as revenue,
+           (select sum(amount) from merged.deals)::numeric(20, 2)::text as amount`;
+
+  const out: MergeTargetCount = {
+    rows: { companies: companies.length, people: people.length, deals: deals.length },
+    perSource: {},
+    mergedGroups: { companies: 0, people: 0 },
+    lost: 0,
+    duplicated: 0,
+    reviewLoaded: 0,
+    unexpected: 0,
+    mismatches: 0,
+    mismatchExamples: [],
+    sums: { 'companies.annual_revenue': sums?.revenue ?? '0.00', 'deals.amount': sums?.amount ?? '0.00' },
+    sumsMatch: false,
+  };
+  const compare = (table: string, key: string, expected: Row, actual: Row) => {
+    for (const [field, value] of Object.entries(expected)) {
+      const got = actual[field] ?? null;
+      if (JSON.stringify(got) === JSON.stringify(value)) continue;
+      out.mismatches += 1;
+      if (out.mismatchExamples.length < 10)
+        out.mismatchExamples.push({ table, key, field, expected: value, actual: got });
+    }
+  };
+
+  const merged = (
+    table: 'companies' | 'people',
+    rows: Row[],
+    expected: MergedObjectFacts & { rows: Record<string, Row> },
+  ) => {
+    const groupOf = new Map<string, string[]>();
+    for (const ref of Object.keys(expected.rows)) groupOf.set(ref, [ref]);
+    for (const g of expected.merged) for (const m of g.members) groupOf.set(m, g.members);
+    const mergedRefs = new Set(expected.merged.map((g) => g.ref));
+    const reviewMembers = new Set(expected.review.flatMap((g) => g.members));
+    const byRef = new Map(rows.map((r) => [String(r.merge_ref), r]));
+    const perSource: Record<string, number> = {};
+    const rowsPerGroup = new Map<string, number>();
+    for (const [ref, row] of byRef) {
+      if (reviewMembers.has(ref)) out.reviewLoaded += 1;
+      const group = groupOf.get(ref);
+      if (!group) {
+        if (ref !== UNTOUCHED_REF) out.unexpected += 1;
+        continue;
+      }
+      const anchor = group[0]!;
+      rowsPerGroup.set(anchor, (rowsPerGroup.get(anchor) ?? 0) + 1);
+      if (ref !== anchor) continue;
+      for (const m of group) {
+        const source = m.split('/')[0]!;
+        perSource[source] = (perSource[source] ?? 0) + 1;
+      }
+      if (mergedRefs.has(ref)) out.mergedGroups[table] += 1;
+      compare(table, ref, expected.rows[ref]!, row);
+    }
+    for (const n of rowsPerGroup.values()) out.duplicated += n - 1;
+    for (const ref of Object.keys(expected.rows))
+      if (!byRef.has(ref)) out.lost += expected.merged.find((g) => g.ref === ref)?.members.length ?? 1;
+    out.perSource[table] = perSource;
+  };
+  merged('companies', companies, facts.objects.companies);
+  merged('people', people, facts.objects.people);
+
+  const dealsById = new Map(deals.map((d) => [String(d.legacy_id), d]));
+  out.perSource.deals = { legacy: 0 };
+  for (const [id, expected] of Object.entries(facts.objects.deals.rows)) {
+    const row = dealsById.get(id);
+    if (!row) {
+      out.lost += 1;
+      continue;
+    }
+    out.perSource.deals.legacy! += 1;
+    compare('deals', id, expected, row);
+  }
+  out.unexpected += deals.filter((d) => !(String(d.legacy_id) in facts.objects.deals.rows)).length;
+  out.sumsMatch =
+    out.sums['companies.annual_revenue'] === facts.sums.target['companies.annual_revenue'] &&
+    out.sums['deals.amount'] === facts.sums.target['deals.amount'];
+  return out;
+}
+
+function phaseFigures(
+  result: PhaseResult,
+  seconds: number,
+  target: MergeTargetCount,
+  quarantined: Record<string, number>,
+): PhaseFigures {
+  return {
+    seconds: tenths(seconds),
+    ternOk: result.ok,
+    quarantined,
+    unaccounted: result.objects.reduce((n, o) => n + o.unaccounted, 0),
+    target,
+  };
+}
+
+async function quarantineByCode(staging: Staging, migrationId: string): Promise<Record<string, number>> {
+  const rows = await staging.sql<{ code: string; n: number }[]>`
+    select reason_code as code, count(*)::int as n from quarantine
+    where migration_id = ${migrationId} and resolved_at is null group by 1 order by 1`;
+  return Object.fromEntries(rows.map((r) => [r.code, r.n]));
+}
+
+const clean = (t: MergeTargetCount) => t.lost === 0 && t.duplicated === 0 && t.mismatches === 0 && t.unexpected === 0;
+
+/** The bench's own database, on the server `adminUrl` points at. */
+function benchUrl(adminUrl: string): string {
+  const url = new URL(adminUrl);
+  url.pathname = `/${BENCH_DATABASE}`;
+  return url.toString();
+}
+
+export async function mergeBench(
+  adminUrl: string,
+  options: { companies: number; seed: number; say: (line: string) => void },
+): Promise<MergeBenchFigures> {
+  const { say } = options;
+  const admin = await openSql(adminUrl, { max: 1 });
+  const url = benchUrl(adminUrl);
+  const dir = fs.mkdtempSync(path.join(ROOT, '.tools', 'bench-merge-'));
+  try {
+    await admin.unsafe(`drop database if exists ${BENCH_DATABASE} with (force)`);
+    await admin.unsafe(`create database ${BENCH_DATABASE}`);
+    Object.assign(process.env, { LEGACY_CRM_URL: url, MERGE_TARGET_URL: url, [HUBSPOT_TOKEN_ENV]: HUBSPOT_TOKEN });
+    const settings = loadSettings({
+      ...process.env,
+      DATABASE_URL: url,
+      TERN_TASK_QUEUE: `bench-merge-${randomBytes(4).toString('hex')}`,
+    });
+    await ensureTemporal(settings, say);
+    const staging = await connectStaging(url);
+    const hubspot = await startSandbox(hubspotSandbox, { seed: options.seed, rate: 100_000 });
+    try {
+      say(`generating ${options.companies} companies (seed ${options.seed}) into HubSpot and the legacy CRM`);
+      const world = buildMergeCrm({ seed: options.seed, companies: options.companies });
+      const facts = expectedOf(world);
+      seedMergeHubSpot(hubspot.store, world);
+      await writeLegacyCrm(staging.sql, LEGACY_SCHEMA, world);
+      await staging.sql.unsafe(fs.readFileSync(path.join(ROOT, 'examples', 'merge-crm-target.sql'), 'utf8'));
+      await seedTargetBefore(staging.sql, facts);
+      const before = await targetDigest(staging.sql);
+      say(
+        `sources ${JSON.stringify(facts.records)}; expected: ${facts.objects.companies.targetRows} companies ` +
+          `(${facts.objects.companies.merged.length} merged, ${facts.objects.companies.review.length} to review), ` +
+          `${facts.objects.people.targetRows} people (${facts.objects.people.merged.length} merged), ` +
+          `${facts.objects.deals.targetRows} deals`,
+      );
+
+      const migrationId = `mig_bench_merge_${randomBytes(4).toString('hex')}`;
+      const plan = benchPlan(hubspot.url, dir, migrationId);
+      const client = await connectClient(settings.temporal);
+      try {
+        return await withInProcessWorkers(settings, staging, async () => {
+          const run = async <P extends 'preferences' | 'full' | 'delta' | 'rollback'>(phase: P) => {
+            const t0 = Date.now();
+            const started = await startPhase(client, settings, staging.db, plan, {
+              phase,
+              migrationId,
+              actor: 'bench',
+              ...(phase === 'rollback' ? { reason: 'merge bench: the target as before', by: 'bench' } : {}),
+            });
+            const value = await started.handle.result();
+            return { value, seconds: (Date.now() - t0) / 1000 };
+          };
+
+          say('preferences');
+          const preferences = await run('preferences');
+          const report = await loadPreferencesReport(staging.db, migrationId);
+          const problems = [
+            ...report.issues.filter((i) => i.severity === 'error').map((i) => `${i.path}: ${i.message}`),
+            ...report.verdict.blocked.map((b) => `${b.object}: ${b.reason}`),
+          ];
+          const predicted = {
+            records: report.verdict.records,
+            loaded: report.verdict.loaded,
+            quarantined: report.verdict.quarantined,
+          };
+          say(
+            `preferences ${preferences.value.ok ? 'ok' : 'NOT ok'} in ${preferences.seconds.toFixed(1)} s; predicted ${JSON.stringify(predicted)}${problems.length > 0 ? `; ${problems.join(' | ')}` : ''}`,
+          );
+
+          say('full');
+          const full = await run('full');
+          const fullResult = full.value;
+          const fullTarget = await countTarget(staging.sql, facts);
+          say(
+            `full ${fullResult.ok ? 'ok' : 'NOT ok'} in ${full.seconds.toFixed(1)} s; target ${JSON.stringify({ ...fullTarget, mismatchExamples: fullTarget.mismatchExamples.slice(0, 3) })}`,
+          );
+          const fullFigures = phaseFigures(
+            fullResult,
+            full.seconds,
+            fullTarget,
+            await quarantineByCode(staging, migrationId),
+          );
+
+          const touched = touchMergeCrm(world);
+          await applyMergeCrmTouch(staging.sql, LEGACY_SCHEMA, hubspot.store, world, touched);
+          const factsAfter = expectedOf(world);
+          say(
+            `delta after ${touched.changes.length} changes: ${touched.changes.map((c) => `${c.ref} ${c.what}`).join('; ')}`,
+          );
+          const delta = await run('delta');
+          const deltaResult = delta.value;
+          const deltaTarget = await countTarget(staging.sql, factsAfter);
+          say(
+            `delta ${deltaResult.ok ? 'ok' : 'NOT ok'} in ${delta.seconds.toFixed(1)} s; target ${JSON.stringify({ ...deltaTarget, mismatchExamples: deltaTarget.mismatchExamples.slice(0, 3) })}`,
+          );
+          const deltaFigures = phaseFigures(
+            deltaResult,
+            delta.seconds,
+            deltaTarget,
+            await quarantineByCode(staging, migrationId),
+          );
+
+          say('rollback');
+          const rollback = await run('rollback');
+          const rollbackResult = rollback.value;
+          const after = await targetDigest(staging.sql);
+          const [rows] = await staging.sql<MergeTargetCount['rows'][]>`
+            select (select count(*) from merged.companies)::int as companies,
+                   (select count(*) from merged.people)::int as people,
+                   (select count(*) from merged.deals)::int as deals`;
+          say(`rollback ${rollbackResult.ok ? 'ok' : 'NOT ok'}; target as before: ${after === before}`);
+
+          return {
+            companies: options.companies,
+            seed: options.seed,
+            sources: facts.records,
+            expected: {
+              companies: {
+                targetRows: facts.objects.companies.targetRows,
+                mergedGroups: facts.objects.companies.merged.length,
+                reviewGroups: facts.objects.companies.review.length,
+                reviewRecords: facts.objects.companies.reviewRecords,
+              },
+              people: {
+                targetRows: facts.objects.people.targetRows,
+                mergedGroups: facts.objects.people.merged.length,
+                reviewGroups: facts.objects.people.review.length,
+              },
+              deals: facts.objects.deals.targetRows,
+              sums: facts.sums,
+            },
+            preferences: { ok: preferences.value.ok, seconds: tenths(preferences.seconds), predicted, problems },
+            full: fullFigures,
+            delta: { ...deltaFigures, changes: touched.changes.length },
+            rollback: {
+              ok: rollbackResult.ok,
+              seconds: tenths(rollback.seconds),
+              targetAsBefore: after === before,
+              rows: rows!,
+            },
+            ok:
+              preferences.value.ok &&
+              clean(fullTarget) &&
+              clean(deltaTarget) &&
+              fullTarget.sumsMatch &&
+              deltaTarget.sumsMatch &&
+              fullTarget.reviewLoaded === 0 &&
+              after === before,
+          };
+        });
+      } finally {
+        await client.connection.close();
+        await staging.sql`delete from migrations where id = ${migrationId}`.catch(() => undefined);
+      }
+    } finally {
+      await hubspot.close();
+      await staging.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+    await admin.unsafe(`drop database if exists ${BENCH_DATABASE} with (force)`).catch(() => undefined);
+    await admin.end({ timeout: 5 });
+  }
+}
