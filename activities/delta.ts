@@ -1,12 +1,13 @@
 import { Context } from '@temporalio/activity';
 import type { DeletedItem, SourceItem } from '../connectors/source';
-import { openSource } from '../connectors/sources';
 import { chooseRead, compareIds, ID_PAGE, type ReadPlan } from './delta-read';
 import { checksum } from '../plan/checksum';
+import { sourceOf } from '../plan/schema';
 import { textOf } from '../plan/text';
 import { appendAudit } from '../staging/audit';
 import { analyzeStaging, worthAnalyzing } from '../staging/analyze';
 import type { ActivityContext, PinnedPlanInput } from './deps';
+import { openObjectSource } from './merge-source';
 import { RequestMeter } from './meter';
 import { parseTimestamp } from './extract';
 import type { QuarantineEntry } from '../staging/repos/quarantine';
@@ -190,10 +191,7 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
     await stageChanges(ctx, m, o, changes);
     Context.current().heartbeat({ read: result.read });
   };
-  const source = await openSource(plan, object, ctx.env, {
-    shared: { url: ctx.deps.staging.url, sql: ctx.sql },
-    saas: ctx.saasDeps(meter),
-  });
+  const source = await openObjectSource(ctx, input.migrationId, plan, object, meter);
   const markDeleted = async (where: { sourceId?: string; field?: string; value?: string }) => {
     const marked =
       where.sourceId !== undefined
@@ -222,7 +220,7 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
   };
   let read: ReadPlan;
   try {
-    read = await chooseRead(source, object.delta.read, threshold, plan.source.kind);
+    read = await chooseRead(source, object.delta.read, threshold, object.merge ? 'merge' : sourceOf(plan, object).kind);
     whole = read.scope === 'whole';
     result.readScope = read.scope;
     result.readReason = read.reason;

@@ -1,6 +1,5 @@
 import { Context } from '@temporalio/activity';
 import { sql as raw } from 'drizzle-orm';
-import { openSource } from '../connectors/sources';
 import { textOf } from '../plan/text';
 import { checksum } from '../plan/checksum';
 import type { QuarantineEntry } from '../staging/repos/quarantine';
@@ -16,6 +15,7 @@ import {
 import { analyzeStaging } from '../staging/analyze';
 import { transactionSql } from '../staging/transaction';
 import type { ActivityContext, PinnedPlanInput } from './deps';
+import { openObjectSource } from './merge-source';
 import { RequestMeter } from './meter';
 import { duplicateIdEntry, missingIdEntry, quarantineUnreadable, unparseableEntry } from './unreadable';
 
@@ -103,10 +103,7 @@ export async function extractObject(ctx: ActivityContext, input: ExtractInput): 
       writing.catch(() => undefined);
     };
 
-    const source = await openSource(plan, object, ctx.env, {
-      shared: { url: ctx.deps.staging.url, sql: ctx.sql },
-      saas: ctx.saasDeps(meter),
-    });
+    const source = await openObjectSource(ctx, input.migrationId, plan, object, meter);
     try {
       for await (const item of source.reader(resumeAfter)) {
         if (sizeOf(filling) === 0) filling.startedAt = Date.now();

@@ -62,7 +62,7 @@ async function prefetchReferences(
   const wanted = new Map<string, Set<string>>();
   for (const ref of referenceFields(input.object)) {
     const ids = wanted.get(ref.object) ?? new Set<string>();
-    for (const r of input.records) for (const id of referencedIds(r[ref.field])) ids.add(id);
+    for (const r of input.records) for (const id of referencedIds(r[ref.field])) ids.add(ref.prefix + id);
     wanted.set(ref.object, ids);
   }
   for (const [dep, ids] of wanted) {

@@ -4,6 +4,7 @@ import { describeSchemaDrift, goldSchemaHash } from '../plan/gold';
 import { TargetSchemaError } from '../connectors/postgres/target';
 import { ProfileBuilder, type ObjectProfile } from '../plan/profile';
 import { Deduplicator, firstMatchingFilter, type DuplicateGroups } from '../plan/rules';
+import { MERGE_INFO_FIELD, qualifiedReference } from '../plan/merge-ref';
 import type { ObjectPlan } from '../plan/schema';
 import { checkPlanAgainstTarget, type TargetIssue } from '../plan/target-check';
 import { transformArgs, transformName } from '../plan/transforms';
@@ -83,6 +84,28 @@ async function setDispositions(
   }
 }
 
+/**
+ * The dispositions of a merged object's staged records, from the merge's note on each: a record merged into another
+ * is `deduplicated` with that record as its survivor (references follow it); every other record is to be loaded.
+ */
+async function applyMergeDispositions(
+  ctx: ActivityContext,
+  input: ObjectInput,
+): Promise<{ changed: number; deduplicated: number; groups: number }> {
+  const into = ctx.sql`raw -> ${MERGE_INFO_FIELD} ->> 'into'`;
+  const disposition = ctx.sql`case when ${into} is null then null else 'deduplicated' end`;
+  const reason = ctx.sql`case when ${into} is null then null
+    else 'merged by ' || coalesce(raw -> ${MERGE_INFO_FIELD} ->> 'rule', 'a review decision') end`;
+  const changed = await ctx.sql`
+    update staged_records set disposition = ${disposition}, disposition_reason = ${reason}, duplicate_of = ${into}
+    where migration_id = ${input.migrationId} and object = ${input.object}
+      and (disposition, disposition_reason, duplicate_of) is distinct from (${disposition}, ${reason}, ${into})`;
+  const [counts] = await ctx.sql<{ deduplicated: number; groups: number }[]>`
+    select count(*)::int as deduplicated, count(distinct duplicate_of)::int as groups from staged_records
+    where migration_id = ${input.migrationId} and object = ${input.object} and duplicate_of is not null`;
+  return { changed: changed.count, deduplicated: counts?.deduplicated ?? 0, groups: counts?.groups ?? 0 };
+}
+
 export interface RulesResult {
   object: string;
   /** Records purged, by filter rule. */
@@ -103,7 +126,12 @@ export async function applyRules(ctx: ActivityContext, input: ObjectInput): Prom
   let groups: ReturnType<Deduplicator['result']> | undefined;
   let changed = 0;
   let setAside = 0;
-  if (object.filters.length === 0 && !dedupe) {
+  if (object.merge) {
+    // A merged object's merge already decided (plan/merge.ts): a record merged into another is set aside for it.
+    const merged = await applyMergeDispositions(ctx, input);
+    if (merged.changed > 0) await analyzeStaging(ctx.sql, ['staged_records', 'quarantine']);
+    return { object: input.object, filtered, deduplicated: merged.deduplicated, duplicateGroups: merged.groups };
+  } else if (object.filters.length === 0 && !dedupe) {
     // Without filters or a dedupe rule every record is to be migrated: nothing to read, only earlier rules to undo.
     const reset = await ctx.sql`
       update staged_records set disposition = null, disposition_reason = null, duplicate_of = null
@@ -204,15 +232,23 @@ export interface ProfileSummary {
   ambiguousDates: number;
 }
 
-/** Reference fields of an object: the source field and the object it points at. */
-export function referenceFields(object: ObjectPlan): { field: string; object: string }[] {
-  const out: { field: string; object: string }[] = [];
+/**
+ * Reference fields of an object: the source field, the object it points at, and what goes before its values to make
+ * the other object's source ids (`legacy/` when the reference names a source of a merged object; else nothing).
+ */
+export function referenceFields(object: ObjectPlan): { field: string; object: string; prefix: string }[] {
+  const out: { field: string; object: string; prefix: string }[] = [];
   for (const f of object.fields) {
     if (!f.from) continue;
     for (const spec of f.transform) {
       if (transformName(spec) !== 'reference') continue;
-      const target = transformArgs(spec).object;
-      if (typeof target === 'string') out.push({ field: f.from, object: target });
+      const { object: target, source } = transformArgs(spec);
+      if (typeof target === 'string')
+        out.push({
+          field: f.from,
+          object: target,
+          prefix: qualifiedReference(typeof source === 'string' ? source : undefined, ''),
+        });
     }
   }
   return out;
@@ -240,7 +276,7 @@ export async function profileObject(ctx: ActivityContext, input: ObjectInput): P
         and btrim(coalesce(s.raw ->> ${ref.field}, '')) <> ''
         and not exists (select 1 from staged_records r
                         where r.migration_id = s.migration_id and r.object = ${ref.object}
-                          and r.source_id = btrim(s.raw ->> ${ref.field}))
+                          and r.source_id = ${ref.prefix} || btrim(s.raw ->> ${ref.field}))
       group by 1 order by 2 desc, 1`;
     orphans.push({
       field: ref.field,

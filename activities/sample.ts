@@ -77,7 +77,7 @@ export async function selectSample(ctx: ActivityContext, input: SampleInput): Pr
           select distinct coalesce(d.duplicate_of, d.source_id) as source_id
           from staged_records c
           join staged_records d on d.migration_id = c.migration_id and d.object = ${ref.object}
-                               and d.source_id = btrim(c.raw ->> ${ref.field})
+                               and d.source_id = ${ref.prefix} || btrim(c.raw ->> ${ref.field})
           where c.migration_id = ${m} and c.object = ${name} and c.sampled
         ) r
         where p.migration_id = ${m} and p.object = ${ref.object} and p.source_id = r.source_id

@@ -1,5 +1,5 @@
 import type postgres from 'postgres';
-import type { Plan } from '../plan/schema';
+import { planSources, type Plan } from '../plan/schema';
 import { effectiveBudget } from './kit/budget';
 import { attio } from './attio/declaration';
 import { front } from './front/declaration';
@@ -69,9 +69,10 @@ export async function estimateFullPhase(
     from staged_records where migration_id = ${migrationId} group by object`;
   const rates: Record<string, number> = {};
   for (const [name, v] of Object.entries(VENDORS)) {
-    const side = plan[v.side];
+    const sides = v.side === 'target' ? [plan.target] : planSources(plan).map((s) => s.source);
+    const side = sides.find((s) => s.kind === v.kind);
     // The plan's tier applies to the vendor it names; another vendor is at its documented default.
-    const override = side.kind === v.kind && 'budget' in side ? side.budget : undefined;
+    const override = side && 'budget' in side ? side.budget : undefined;
     // Documented limits only: a sandbox's raised rate says nothing about the real account.
     const documented = effectiveBudget(v.declaration.budget, override && { ...override, exceedDocumented: false });
     rates[name] = v.fixedRate ?? documented.ratePerSecond;

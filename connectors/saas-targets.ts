@@ -1,6 +1,6 @@
 import type postgres from 'postgres';
 import { ConfigError } from '../common/errors';
-import type { Plan } from '../plan/schema';
+import { planSources, type Plan } from '../plan/schema';
 import { effectiveBudget } from './kit/budget';
 import { sharedGovernor } from './kit/governor';
 import { VendorClient, type VendorDeclaration } from './kit/http';
@@ -98,7 +98,8 @@ export function openSaasTarget(deps: SaasDeps, plan: Plan, migrationId: string):
     resources[object.name] = resource as FrontResource;
   }
   // Attachments come from the source, through the source's own credentials.
-  const source = plan.source.kind === 'zendesk' ? vendorClient(deps, zendesk, plan.source) : undefined;
+  const zendeskSource = planSources(plan).find((s) => s.source.kind === 'zendesk')?.source;
+  const source = zendeskSource?.kind === 'zendesk' ? vendorClient(deps, zendesk, zendeskSource) : undefined;
   const config = { inbox: target.inbox, fallbackTeammate: target.fallbackTeammate };
   return Promise.resolve(
     new FrontTarget(

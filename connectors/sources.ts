@@ -3,7 +3,7 @@ import mysql from 'mysql2/promise';
 import postgres from 'postgres';
 import { ConfigError, databaseUnreachable, DatabaseUnreachableError, TernError } from '../common/errors';
 import { redactCredentials } from '../common/redact';
-import type { ObjectPlan, Plan } from '../plan/schema';
+import { planSources, sourceOf, type ObjectPlan, type Plan } from '../plan/schema';
 import { csvSourceReader } from './csv/source';
 import { jsonlSourceReader } from './jsonl/read';
 import type { ChangeReader, SourceItem, SourceReader } from './source';
@@ -88,7 +88,7 @@ export async function openSource(
   env: NodeJS.ProcessEnv,
   options: OpenSourceOptions = {},
 ): Promise<OpenedSource> {
-  const source = plan.source;
+  const source = sourceOf(plan, object);
   switch (source.kind) {
     case 'csv':
     case 'jsonl': {
@@ -249,29 +249,31 @@ export async function openSource(
  * the variable (never its value) and what to export. File sources have no credentials: [].
  */
 export function checkSourceCredentials(plan: Plan, env: NodeJS.ProcessEnv): { message: string; fix: string }[] {
-  const source = plan.source;
-  if (source.kind !== 'postgres' && source.kind !== 'mysql') return [];
-  try {
-    sourceUrl(source.kind, source.urlEnv, env);
-    return [];
-  } catch (err) {
-    return [
-      err instanceof TernError
-        ? { message: err.message, fix: err.fix }
-        : { message: messageOf(err), fix: `check ${source.urlEnv}` },
-    ];
-  }
+  return planSources(plan).flatMap(({ source }) => {
+    if (source.kind !== 'postgres' && source.kind !== 'mysql') return [];
+    try {
+      sourceUrl(source.kind, source.urlEnv, env);
+      return [];
+    } catch (err) {
+      return [
+        err instanceof TernError
+          ? { message: err.message, fix: err.fix }
+          : { message: messageOf(err), fix: `check ${source.urlEnv}` },
+      ];
+    }
+  });
 }
 
 /** The file of an object of a file source. */
 function sourceFile(plan: Plan, object: ObjectPlan): string {
-  if (plan.source.kind !== 'csv' && plan.source.kind !== 'jsonl') throw new Error('not a file source');
+  const source = sourceOf(plan, object);
+  if (source.kind !== 'csv' && source.kind !== 'jsonl') throw new Error('not a file source');
   if (!object.source.file)
     throw new ConfigError(
-      `object "${object.name}": a ${plan.source.kind} source needs source.file`,
+      `object "${object.name}": a ${source.kind} source needs source.file`,
       'set objects[].source.file to the file name inside the source directory',
     );
-  return path.resolve(plan.source.directory, object.source.file);
+  return path.resolve(source.directory, object.source.file);
 }
 
 /** The source URL from the environment, checked for shape; errors name the variable, never its value. */

@@ -1,3 +1,4 @@
+import { mergeVerdict } from './merge-verdict';
 import type { ObjectPlan } from './schema';
 import {
   assertFaithfulText,
@@ -57,7 +58,11 @@ export function compileObjectMapper(
     to: f.to,
     fns: f.transform.map((spec) => buildStep(spec, custom)),
   }));
+  const merged = object.merge !== undefined;
   return (raw, resolveReference = () => ({ found: false })) => {
+    // A merged object's record that cannot be loaded says why in staging (a group under review, a refused merge).
+    const verdict = merged ? mergeVerdict(raw) : null;
+    if (verdict) return { ok: false, ...verdict };
     const ctx: TransformContext = { record: raw, resolveReference };
     const payload: Record<string, unknown> = {};
     for (const step of steps) {

@@ -7,6 +7,7 @@ import { checksum } from './checksum';
 import { customModules } from './custom';
 import { DATABASE_PAGE_SIZE, DATABASE_TARGET_KINDS, planSchema, type Plan } from './schema';
 import { sourceQueryProblem, type SqlDialect } from './source-query';
+import { parseReviewFile } from './identity';
 import { parseMappingFile } from './suggest';
 import { TRANSFORM_NAMES, TRANSFORMS, transformArgs, transformName, type TransformSpec } from './transforms';
 
@@ -40,6 +41,46 @@ export interface PlanLoadOptions {
   allowMissingAliasesFiles?: boolean;
 }
 
+/**
+ * Merged objects naming a `review` file (relative to the plan file): reads each person's decisions into the raw plan
+ * as `decisions` (by group) and the groups still undecided as `undecided`, so the merge stays pure and the plan's hash
+ * covers the decisions. A review file not written yet holds no decisions (`tern merge review` writes it).
+ */
+function resolveReviewFiles(data: unknown, baseDir: string): PlanIssue[] {
+  const issues: PlanIssue[] = [];
+  asArray(asRecord(data).objects).forEach((rawObject, i) => {
+    const object = asRecord(rawObject);
+    if (typeof object.review !== 'string' || object.review.trim() === '') return;
+    const file = path.resolve(baseDir, object.review);
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      issues.push({
+        path: `objects.${i}.review`,
+        message: `cannot read review file ${object.review} (${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      });
+      return;
+    }
+    const review = parseReviewFile(text);
+    for (const problem of review.issues)
+      issues.push({
+        path: `objects.${i}.review`,
+        message: `${object.review}${problem.line ? `:${problem.line}` : ''}: ${problem.message}`,
+      });
+    const text_ = (r: { source: string; sourceId: string }) => `${r.source}/${r.sourceId}`;
+    object.decisions = Object.fromEntries(
+      [...review.decisions].map(([group, d]) => [
+        group,
+        d.kind === 'merge' ? 'merge' : { split: d.parts.map((part) => part.map(text_)) },
+      ]),
+    );
+    object.undecided = review.pending;
+  });
+  return issues;
+}
+
 /** Reads, parses and validates a plan file; throws a PlanError listing every problem with its line. */
 export function loadPlanFile(file: string, options: PlanLoadOptions = {}): LoadedPlan {
   let text: string;
@@ -67,14 +108,14 @@ export function parsePlan(text: string, file: string, options: PlanLoadOptions =
   }
   const data: unknown = doc.toJS();
   const baseDir = path.dirname(path.resolve(file));
-  const mappingIssues = resolveAliasesFiles(data, baseDir, options);
+  const mappingIssues = [...resolveAliasesFiles(data, baseDir, options), ...resolveReviewFiles(data, baseDir)];
   const modules = customModules(data, baseDir);
   const result = planSchema.safeParse(pageSizeDefaults(data));
   // Cross-checks read the raw data defensively, so one run reports shape errors and reference errors together.
   const issues = [
     ...mappingIssues,
     ...modules.issues,
-    ...(result.success ? [] : zodIssues(result.error, doc, lineCounter)),
+    ...(result.success ? [] : zodIssues(result.error, doc, lineCounter, data)),
     ...crossChecks(data),
   ];
   if (issues.length > 0 || !result.success) {
@@ -172,6 +213,18 @@ function crossChecks(data: unknown): PlanIssue[] {
       });
     }
     if (name !== undefined) seen.add(name);
+    if (Array.isArray(object.sources)) {
+      // A merged object: its schema checks its sources' field maps; its sums name target fields they map.
+      const mapped = new Set(rawFields(object).map(({ field }) => field.to));
+      asArray(object.sums).forEach((sum, k) => {
+        if (typeof sum === 'string' && !mapped.has(sum))
+          issues.push({
+            path: `objects.${i}.sums.${k}`,
+            message: `"${sum}" is not a target field the sources map; sum a mapped numeric field`,
+          });
+      });
+      return;
+    }
     const fields = asArray(object.fields).map(asRecord);
     const targets = new Set<string>();
     fields.forEach((field, j) => {
@@ -237,10 +290,13 @@ const SQL_SOURCES = new Set(['postgres', 'mysql']);
 
 /** Each object says where its records come from, in the way its source kind needs. */
 function sourceChecks(plan: Record<string, unknown>, objects: Record<string, unknown>[]): PlanIssue[] {
-  const kind = asRecord(plan.source).kind;
   const issues: PlanIssue[] = [];
   objects.forEach((object, i) => {
+    // A merged object names each source's object in its own way; the schema checks its sources.
+    if (Array.isArray(object.sources)) return;
     const source = asRecord(object.source);
+    const kind =
+      typeof source.from === 'string' ? asRecord(asRecord(plan.sources)[source.from]).kind : asRecord(plan.source).kind;
     if (typeof kind === 'string' && FILE_SOURCES.has(kind)) {
       if (typeof source.file !== 'string')
         issues.push({
@@ -298,13 +354,13 @@ function transformChecks(plan: Record<string, unknown>, objects: Record<string, 
   const custom = new Set(Object.keys(asRecord(plan.customTransforms)));
   const issues: PlanIssue[] = [];
   objects.forEach((object, i) =>
-    asArray(object.fields).forEach((rawField, j) =>
-      asArray(asRecord(rawField).transform).forEach((spec, k) => {
+    rawFields(object).forEach(({ field: rawField, path: where }) =>
+      asArray(rawField.transform).forEach((spec, k) => {
         if (typeof spec !== 'string' && (spec === null || typeof spec !== 'object')) return;
         const name = transformName(spec as TransformSpec);
         if (!(name in TRANSFORMS) && !custom.has(name)) {
           issues.push({
-            path: `objects.${i}.fields.${j}.transform.${k}`,
+            path: `objects.${i}.${where}.transform.${k}`,
             message: `unknown transform "${name}"; use one of: ${[...TRANSFORM_NAMES, ...custom].join(', ')}${custom.size === 0 ? ' (or declare it under customTransforms)' : ''}`,
           });
         }
@@ -317,8 +373,8 @@ function transformChecks(plan: Record<string, unknown>, objects: Record<string, 
 /** The objects that each object references through `reference` transforms. */
 export function objectDependencies(object: Record<string, unknown>): string[] {
   const deps = new Set<string>();
-  for (const rawField of asArray(object.fields)) {
-    for (const spec of asArray(asRecord(rawField).transform)) {
+  for (const { field: rawField } of rawFields(object)) {
+    for (const spec of asArray(rawField.transform)) {
       if (spec !== null && typeof spec === 'object' && transformName(spec as TransformSpec) === 'reference') {
         const target = transformArgs(spec as TransformSpec).object;
         if (typeof target === 'string') deps.add(target);
@@ -401,6 +457,15 @@ function pageSizeDefaults(data: unknown): unknown {
   return { ...plan, objects };
 }
 
+/** An object's field maps with their paths: its own, or a merged object's sources' (`sources.0.fields.2`). */
+function rawFields(object: Record<string, unknown>): { field: Record<string, unknown>; path: string }[] {
+  if (Array.isArray(object.sources))
+    return object.sources.flatMap((s, j) =>
+      asArray(asRecord(s).fields).map((f, k) => ({ field: asRecord(f), path: `sources.${j}.fields.${k}` })),
+    );
+  return asArray(object.fields).map((f, k) => ({ field: asRecord(f), path: `fields.${k}` }));
+}
+
 function asRecord(value: unknown): Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
@@ -409,8 +474,23 @@ function asArray(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
 }
 
-function zodIssues(error: z.ZodError, doc: Document, lineCounter: LineCounter): PlanIssue[] {
-  return error.issues.map((issue) => {
+/**
+ * An object is one-source or merged: when it fits neither, report the problems of the kind it is written as (with
+ * `sources:`, merged), not zod's "Invalid input" for both.
+ */
+function objectKindIssues(issues: readonly z.core.$ZodIssue[], data: unknown): z.core.$ZodIssue[] {
+  return issues.flatMap((issue) => {
+    const [top, index] = issue.path;
+    if (issue.code !== 'invalid_union' || issue.path.length !== 2 || top !== 'objects' || typeof index !== 'number')
+      return [issue];
+    const merged = Array.isArray(asRecord(asArray(asRecord(data).objects)[index]).sources);
+    const branch = issue.errors[merged ? 1 : 0] ?? [];
+    return branch.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }));
+  });
+}
+
+function zodIssues(error: z.ZodError, doc: Document, lineCounter: LineCounter, data: unknown): PlanIssue[] {
+  return objectKindIssues(error.issues, data).map((issue) => {
     const p = issue.path.map(String).join('.');
     let message = issue.message;
     if (issue.code === 'unrecognized_keys')

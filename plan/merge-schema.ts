@@ -1,17 +1,14 @@
 import { z } from 'zod';
-import { fieldMappingSchema, objectPlanSchema } from './schema';
+import { fieldMappingSchema, identifier, objectTargetSchema, transformSpec } from './field-schema';
+import { RESERVED_MERGE_FIELDS } from './merge-ref';
 import { TRANSFORMS, transformName } from './transforms';
 
 /**
  * A plan object fed by several sources (docs/merge.md): each source maps its own fields onto the object's target
  * fields, `match` says when records of different sources are one real-world record, and `survivorship` says, per
- * target field, which source's value the merged record keeps. Exported for the plan schema to take in as an
- * object kind; plan/schema.ts does not use it yet.
+ * target field, which source's value the merged record keeps. plan/schema.ts takes it in as the second kind of plan
+ * object (with `sources:` instead of `source:`).
  */
-
-const identifier = objectPlanSchema.shape.name;
-/** One transform as a plan writes it, checked like a field map's (name and arguments). */
-const transformSpec = fieldMappingSchema.shape.transform.unwrap().element;
 
 /** One source of a merged object: which system, which of its objects, its field map, its last-modified column. */
 export const mergeSourceSchema = z.strictObject({
@@ -72,77 +69,108 @@ export const survivorshipRuleSchema = z.discriminatedUnion('rule', [
   z.strictObject({ rule: z.literal('union') }),
 ]);
 
-export const mergedObjectSchema = z
-  .strictObject({
-    name: identifier,
-    target: objectPlanSchema.shape.target,
-    sources: z.array(mergeSourceSchema).min(2, 'a merged object has at least two sources; one source uses `source:`'),
-    /** Ordered: the first rule under which two records share a key is the one their match is reported under. */
-    match: z.array(matchRuleSchema).min(1, 'give at least one match rule, e.g. { kind: email, field: email }'),
-    /** By target field; a field not named here takes its value by `priority` in the order of `sources`. */
-    survivorship: z.record(identifier, survivorshipRuleSchema).default({}),
-  })
-  .superRefine((object, ctx) => {
-    const issue = (path: (string | number)[], message: string): void => ctx.addIssue({ code: 'custom', path, message });
-    // Cross-checks need two distinct sources; without them, the one problem to report is that.
-    if (object.sources.length < 2) return;
-    const names = object.sources.map((s) => s.source);
-    const twice = names.findIndex((name, i) => names.indexOf(name) !== i);
-    if (twice >= 0) {
-      issue(['sources', twice, 'source'], `source "${names[twice]}" feeds this object twice; list each source once`);
-      return;
-    }
-    const mappedBy = new Map<string, string[]>();
-    object.sources.forEach((s, i) => {
-      const seen = new Set<string>();
-      s.fields.forEach((f, j) => {
-        if (seen.has(f.to))
-          issue(
-            ['sources', i, 'fields', j, 'to'],
-            `target field "${f.to}" is mapped twice from ${s.source}; map it once`,
-          );
-        seen.add(f.to);
-        mappedBy.set(f.to, [...(mappedBy.get(f.to) ?? []), s.source]);
-      });
+/** The merged object's own keys (the plan adds those it shares with one-source objects: sums, pageSize, …). */
+export const mergedObjectShape = {
+  name: identifier,
+  target: objectTargetSchema,
+  sources: z.array(mergeSourceSchema).min(2, 'a merged object has at least two sources; one source uses `source:`'),
+  /** Ordered: the first rule under which two records share a key is the one their match is reported under. */
+  match: z.array(matchRuleSchema).min(1, 'give at least one match rule, e.g. { kind: email, field: email }'),
+  /** By target field; a field not named here takes its value by `priority` in the order of `sources`. */
+  survivorship: z.record(identifier, survivorshipRuleSchema).default({}),
+  /**
+   * The review file (relative to the plan file; `tern merge review` writes it): a person's decision for each group
+   * Tern would not merge on its own. Its records are quarantined until decided.
+   */
+  review: z.string().min(1).optional(),
+  /** Tern's: the review file's decisions by group, read when the plan is loaded (so the plan's hash covers them). */
+  decisions: z
+    .record(z.string(), z.union([z.literal('merge'), z.strictObject({ split: z.array(z.array(z.string())) })]))
+    .default({}),
+  /** Tern's: the groups the review file leaves undecided. */
+  undecided: z.array(z.string()).default([]),
+};
+
+/** The cross-checks of a merged object: sources distinct, match and survivorship naming fields the sources map. */
+export function checkMergedObject(object: z.output<z.ZodObject<typeof mergedObjectShape>>, ctx: z.RefinementCtx): void {
+  const issue = (path: (string | number)[], message: string): void => ctx.addIssue({ code: 'custom', path, message });
+  // Cross-checks need two distinct sources; without them, the one problem to report is that.
+  if (object.sources.length < 2) return;
+  const names = object.sources.map((s) => s.source);
+  const twice = names.findIndex((name, i) => names.indexOf(name) !== i);
+  if (twice >= 0) {
+    issue(['sources', twice, 'source'], `source "${names[twice]}" feeds this object twice; list each source once`);
+    return;
+  }
+  const mappedBy = new Map<string, string[]>();
+  object.sources.forEach((s, i) => {
+    const seen = new Set<string>();
+    s.fields.forEach((f, j) => {
+      if (RESERVED_MERGE_FIELDS.includes(f.to))
+        issue(
+          ['sources', i, 'fields', j, 'to'],
+          `"${f.to}" is a name Tern keeps for itself in a merged object; rename the field`,
+        );
+      if (f.to === object.target.key)
+        issue(
+          ['sources', i, 'fields', j, 'to'],
+          `"${f.to}" is the target key: Tern writes each merged record's ref there (e.g. ${s.source}/42); map the source id to another field`,
+        );
+      const at = f.transform.findIndex((t) => transformName(t) === 'reference');
+      if (at >= 0 && at !== f.transform.length - 1)
+        issue(
+          ['sources', i, 'fields', j, 'transform', at],
+          'in a merged object a reference is the last transform of its field (it runs at load, after the merge); move the others before it',
+        );
+      if (seen.has(f.to))
+        issue(
+          ['sources', i, 'fields', j, 'to'],
+          `target field "${f.to}" is mapped twice from ${s.source}; map it once`,
+        );
+      seen.add(f.to);
+      mappedBy.set(f.to, [...(mappedBy.get(f.to) ?? []), s.source]);
     });
-    object.match.forEach((rule, i) => {
-      const fields = rule.kind === 'block' ? rule.fields : [rule.field];
-      for (const field of fields) {
-        const by = mappedBy.get(field) ?? [];
-        if (by.length < 2)
-          issue(
-            ['match', i],
-            `"${field}" is mapped by ${by.length === 0 ? 'no source' : `only ${by[0]}`}; a match rule compares a target field that at least two sources map`,
-          );
-      }
-    });
-    for (const [field, rule] of Object.entries(object.survivorship)) {
-      const by = mappedBy.get(field);
-      if (!by) {
-        issue(['survivorship', field], `"${field}" is not a target field of this object; name a field a source maps`);
-        continue;
-      }
-      if (rule.rule === 'priority') {
-        rule.sources.forEach((name, k) => {
-          if (!names.includes(name))
-            issue(
-              ['survivorship', field, 'sources', k],
-              `"${name}" is not a source of this object; use one of ${names.join(', ')}`,
-            );
-          else if (rule.sources.indexOf(name) !== k)
-            issue(['survivorship', field, 'sources', k], `"${name}" is listed twice; list each source once`);
-        });
-      }
-      if (rule.rule === 'most_recent') {
-        const without = object.sources.filter((s) => by.includes(s.source) && s.updatedAt === undefined);
-        if (without.length > 0)
-          issue(
-            ['survivorship', field],
-            `most_recent compares each source's updatedAt, and ${without.map((s) => s.source).join(', ')} declares none; set its updatedAt column or use priority`,
-          );
-      }
+  });
+  object.match.forEach((rule, i) => {
+    const fields = rule.kind === 'block' ? rule.fields : [rule.field];
+    for (const field of fields) {
+      const by = mappedBy.get(field) ?? [];
+      if (by.length < 2)
+        issue(
+          ['match', i],
+          `"${field}" is mapped by ${by.length === 0 ? 'no source' : `only ${by[0]}`}; a match rule compares a target field that at least two sources map`,
+        );
     }
   });
+  for (const [field, rule] of Object.entries(object.survivorship)) {
+    const by = mappedBy.get(field);
+    if (!by) {
+      issue(['survivorship', field], `"${field}" is not a target field of this object; name a field a source maps`);
+      continue;
+    }
+    if (rule.rule === 'priority') {
+      rule.sources.forEach((name, k) => {
+        if (!names.includes(name))
+          issue(
+            ['survivorship', field, 'sources', k],
+            `"${name}" is not a source of this object; use one of ${names.join(', ')}`,
+          );
+        else if (rule.sources.indexOf(name) !== k)
+          issue(['survivorship', field, 'sources', k], `"${name}" is listed twice; list each source once`);
+      });
+    }
+    if (rule.rule === 'most_recent') {
+      const without = object.sources.filter((s) => by.includes(s.source) && s.updatedAt === undefined);
+      if (without.length > 0)
+        issue(
+          ['survivorship', field],
+          `most_recent compares each source's updatedAt, and ${without.map((s) => s.source).join(', ')} declares none; set its updatedAt column or use priority`,
+        );
+    }
+  }
+}
+
+export const mergedObjectSchema = z.strictObject(mergedObjectShape).superRefine(checkMergedObject);
 
 export type MergeSourcePlan = z.output<typeof mergeSourceSchema>;
 export type MatchRule = z.output<typeof matchRuleSchema>;

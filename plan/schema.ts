@@ -2,44 +2,12 @@ import { z } from 'zod';
 import { baseUrlProblem } from '../common/origins';
 import { budgetOverrideSchema } from '../connectors/kit/budget';
 import { cutoverSchema } from './cutover-schema';
-import { TRANSFORMS, transformArgs, transformJsonSchema, transformName } from './transforms';
+import { checkMergedObject, mergedObjectShape, type MergedObjectPlan } from './merge-schema';
+import { MERGE_REF_FIELD, mergedFieldTransforms } from './merge-fields';
+import { fieldMappingSchema, identifier, objectTargetSchema, transformSpec } from './field-schema';
+import { transformJsonSchema } from './transforms';
 
-const identifier = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a simple name: letters, digits and _, not starting with a digit');
-
-const transformSpec = z.union([z.string(), z.record(z.string(), z.unknown())]).superRefine((spec, ctx) => {
-  if (typeof spec === 'object' && Object.keys(spec).length !== 1) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'a transform object has exactly one key: its name, e.g. { date: { format: DD/MM/YYYY } }',
-    });
-    return;
-  }
-  const name = transformName(spec);
-  const definition = TRANSFORMS[name];
-  // Names that are not built in may be the plan's own custom transforms: checked with the whole plan.
-  if (!definition) return;
-  if (!definition.args) {
-    if (typeof spec === 'object')
-      ctx.addIssue({ code: 'custom', message: `transform "${name}" takes no arguments; write it as "${name}"` });
-    return;
-  }
-  const parsed = definition.args.safeParse(transformArgs(spec));
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const where = issue.path.length > 0 ? `${name}.${issue.path.join('.')}` : name;
-      ctx.addIssue({ code: 'custom', message: `${where}: ${issue.message} (${definition.description})` });
-    }
-  }
-});
-
-export const fieldMappingSchema = z.strictObject({
-  /** Source column; omitted for constant fields (then `transform` must supply the value, e.g. default). */
-  from: z.string().min(1).optional(),
-  to: identifier,
-  transform: z.array(transformSpec).default([]),
-});
+export { fieldMappingSchema };
 
 const envVarName = z
   .string()
@@ -110,6 +78,8 @@ export const objectPlanSchema = z.strictObject({
     query: z.string().min(1).optional(),
     /** The vendor resource the object reads (SaaS sources), e.g. tickets, comments, users. */
     resource: z.string().min(1).optional(),
+    /** In a plan with several sources (`sources:`), the name of the one this object reads. */
+    from: identifier.optional(),
     /** Column holding the record's stable source id. */
     id: z.string().min(1),
     /** Column holding the record's last-modified time, for deltas. */
@@ -117,22 +87,7 @@ export const objectPlanSchema = z.strictObject({
     encoding: z.enum(['utf8', 'utf-8', 'latin1', 'utf16le']).default('utf8'),
     delimiter: z.string().length(1).default(','),
   }),
-  target: z
-    .strictObject({
-      /** The target table (database targets). */
-      table: identifier.optional(),
-      /** The vendor resource (SaaS targets), e.g. contacts, messages, conversations, comments. */
-      resource: identifier.optional(),
-      /**
-       * The field that identifies the record in the target: for a table, the column that stores the source id;
-       * for a SaaS resource, its external id (a message's external_id, a contact's email handle).
-       */
-      key: identifier,
-    })
-    .refine((t) => (t.table === undefined) !== (t.resource === undefined), {
-      message: 'name exactly one of target.table (database targets) or target.resource (SaaS targets)',
-    })
-    .transform(({ table, resource, key }) => ({ table: (table ?? resource)!, resource, key })),
+  target: objectTargetSchema,
   fields: z.array(fieldMappingSchema).min(1, 'map at least one field'),
   /** The purge: records matching any rule are not migrated. */
   filters: z.array(filterRuleSchema).default([]),
@@ -268,41 +223,137 @@ export const postgresTargetSchema = z.strictObject({
   schema: identifier.default('public'),
 });
 
-export const planSchema = z.strictObject({
-  version: z.literal(1),
-  name: z.string().min(1),
-  source: z.discriminatedUnion('kind', [
-    csvSourceSchema,
-    jsonlSourceSchema,
-    postgresSourceSchema,
-    mysqlSourceSchema,
-    zendeskSourceSchema,
-    hubspotSourceSchema,
-  ]),
-  target: z.discriminatedUnion('kind', [postgresTargetSchema, frontTargetSchema, attioTargetSchema]),
-  /**
-   * The plan's own transforms, written in TypeScript: name → module (a file inside the plan's folder, named
-   * relative to the plan file) and the exported function `(value, ctx) => newValue` (throw RecordRejection to
-   * quarantine). `sha256` is Tern's: the module's content hash, set when the plan is loaded (so it is part of the
-   * plan's hash) and checked by workers before they run the module; a plan file leaves it out.
-   */
-  customTransforms: z
-    .record(
-      identifier,
-      z.strictObject({
-        module: z.string().min(1),
-        export: z.string().min(1).default('default'),
-        sha256: z.string().optional(),
-      }),
-    )
-    .default({}),
-  objects: z.array(objectPlanSchema).min(1, 'a plan migrates at least one object'),
-  /** The go-live weekend's timeline (`tern cutover`): each runbook step's deadline; absent, estimates and defaults. */
-  cutover: cutoverSchema.optional(),
-});
+export const sourceSchema = z.discriminatedUnion('kind', [
+  csvSourceSchema,
+  jsonlSourceSchema,
+  postgresSourceSchema,
+  mysqlSourceSchema,
+  zendeskSourceSchema,
+  hubspotSourceSchema,
+]);
 
-export type Plan = z.output<typeof planSchema>;
-export type ObjectPlan = z.output<typeof objectPlanSchema>;
+/**
+ * An object fed by several sources (docs/merge.md), as the rest of Tern sees it: an object whose staged records are
+ * the merge's (one per source record, keyed `source/source id`, the group's anchor holding the merged values), mapped
+ * field by field onto the target (the sources' own field maps ran at the merge), its key the merged record's ref.
+ */
+export const mergedPlanObjectSchema = z
+  .strictObject({
+    ...mergedObjectShape,
+    pageSize: objectPlanSchema.shape.pageSize,
+    loadConcurrency: objectPlanSchema.shape.loadConcurrency,
+    sums: objectPlanSchema.shape.sums,
+    delta: objectPlanSchema.shape.delta,
+  })
+  .superRefine(checkMergedObject)
+  .transform(({ pageSize, loadConcurrency, sums, delta, ...merge }): ObjectPlan => {
+    const targetFields = [...new Set(merge.sources.flatMap((s) => s.fields.map((f) => f.to)))];
+    return {
+      name: merge.name,
+      source: { id: MERGE_REF_FIELD, encoding: 'utf8', delimiter: ',' },
+      target: merge.target,
+      fields: [
+        { from: MERGE_REF_FIELD, to: merge.target.key, transform: [] },
+        ...targetFields.map((field) => ({ from: field, to: field, transform: mergedFieldTransforms(merge, field) })),
+      ],
+      filters: [],
+      sample: { percent: 10, strata: [] },
+      pageSize,
+      loadConcurrency,
+      sums,
+      delta,
+      merge,
+    };
+  });
+
+export const planSchema = z
+  .strictObject({
+    version: z.literal(1),
+    name: z.string().min(1),
+    /** The plan's source, when it has one; a plan reading several systems names them under `sources`. */
+    source: sourceSchema.optional(),
+    /** The plan's sources by name (a merged object reads several; a one-source object names its own with `source.from`). */
+    sources: z.record(identifier, sourceSchema).optional(),
+    target: z.discriminatedUnion('kind', [postgresTargetSchema, frontTargetSchema, attioTargetSchema]),
+    /**
+     * The plan's own transforms, written in TypeScript: name → module (a file inside the plan's folder, named
+     * relative to the plan file) and the exported function `(value, ctx) => newValue` (throw RecordRejection to
+     * quarantine). `sha256` is Tern's: the module's content hash, set when the plan is loaded (so it is part of the
+     * plan's hash) and checked by workers before they run the module; a plan file leaves it out.
+     */
+    customTransforms: z
+      .record(
+        identifier,
+        z.strictObject({
+          module: z.string().min(1),
+          export: z.string().min(1).default('default'),
+          sha256: z.string().optional(),
+        }),
+      )
+      .default({}),
+    objects: z.array(z.union([objectPlanSchema, mergedPlanObjectSchema])).min(1, 'a plan migrates at least one object'),
+    /** The go-live weekend's timeline (`tern cutover`): each runbook step's deadline; absent, estimates and defaults. */
+    cutover: cutoverSchema.optional(),
+  })
+  .superRefine(checkPlanSources);
+
+/** The plan's source(s) and what its objects read: one `source:`, or named `sources:` that each object names. */
+function checkPlanSources(
+  plan: { source?: SourcePlan; sources?: Record<string, SourcePlan>; objects: ObjectPlan[] },
+  ctx: z.RefinementCtx,
+): void {
+  const issue = (path: (string | number)[], message: string): void => ctx.addIssue({ code: 'custom', path, message });
+  if ((plan.source === undefined) === (plan.sources === undefined)) {
+    issue(
+      [],
+      plan.source === undefined
+        ? 'a plan names its source: `source:` for one system, or `sources:` (by name) for several'
+        : 'a plan has `source:` (one system) or `sources:` (several, by name), not both; move the source under `sources:`',
+    );
+    return;
+  }
+  const names = Object.keys(plan.sources ?? {});
+  plan.objects.forEach((object, i) => {
+    if (object.merge) {
+      if (!plan.sources)
+        issue(
+          ['objects', i, 'sources'],
+          'a merged object reads sources the plan names: declare them under `sources:` (e.g. sources: { hubspot: {...}, legacy: {...} })',
+        );
+      else
+        object.merge.sources.forEach((s, j) => {
+          if (!names.includes(s.source))
+            issue(
+              ['objects', i, 'sources', j, 'source'],
+              `"${s.source}" is not one of the plan's sources; use one of ${names.join(', ')}`,
+            );
+        });
+      return;
+    }
+    const from = object.source.from;
+    if (!plan.sources) {
+      if (from !== undefined)
+        issue(
+          ['objects', i, 'source', 'from'],
+          "source.from names one of the plan's `sources:`, and this plan has one `source:`; remove source.from",
+        );
+    } else if (from === undefined)
+      issue(
+        ['objects', i, 'source', 'from'],
+        `a plan with several sources says which one each object reads: set source.from to one of ${names.join(', ')}`,
+      );
+    else if (!names.includes(from))
+      issue(
+        ['objects', i, 'source', 'from'],
+        `"${from}" is not one of the plan's sources; use one of ${names.join(', ')}`,
+      );
+  });
+}
+
+export type Plan = Omit<z.output<typeof planSchema>, 'objects'> & { objects: ObjectPlan[] };
+/** A plan object: one source's, or (with `merge`) the records of several sources merged (docs/merge.md). */
+export type ObjectPlan = z.output<typeof objectPlanSchema> & { merge?: MergedObjectPlan };
+export type SourcePlan = z.output<typeof sourceSchema>;
 export type FieldMapping = z.output<typeof fieldMappingSchema>;
 export type FilterRule = z.output<typeof filterRuleSchema>;
 
@@ -318,4 +369,34 @@ export function planJsonSchema(): unknown {
       Object.assign(ctx.jsonSchema, transformJsonSchema());
     },
   });
+}
+
+/**
+ * The source a one-source object reads: the plan's `source`, or the one of its `sources` that `source.from` names. A
+ * merged object reads several (`object.merge.sources`): asking for its one source is a mistake in Tern's code.
+ */
+export function sourceOf(plan: Pick<Plan, 'source' | 'sources'>, object: ObjectPlan): SourcePlan {
+  if (object.merge) throw new Error(`object "${object.name}" is merged from several sources; read them by name`);
+  const named = object.source.from;
+  const source = named === undefined ? plan.source : plan.sources?.[named];
+  if (!source) throw new Error(`object "${object.name}": the plan has no source ${named ?? '(source:)'}`);
+  return source;
+}
+
+/** A source the plan names (a merged object's `sources[].source`). */
+export function namedSource(plan: Pick<Plan, 'source' | 'sources'>, name: string): SourcePlan {
+  const source = plan.sources?.[name];
+  if (!source) throw new Error(`the plan has no source named "${name}"`);
+  return source;
+}
+
+/** Every source the plan reads: its `source`, or each of its `sources` by name. */
+export function planSources(plan: Pick<Plan, 'source' | 'sources'>): { name: string | null; source: SourcePlan }[] {
+  if (plan.sources) return Object.entries(plan.sources).map(([name, source]) => ({ name, source }));
+  return plan.source ? [{ name: null, source: plan.source }] : [];
+}
+
+/** The kinds of the plan's sources, for people: `postgres`, or `hubspot + postgres` for a plan with several. */
+export function sourceKinds(plan: Pick<Plan, 'source' | 'sources'>): string {
+  return [...new Set(planSources(plan).map((s) => s.source.kind))].join(' + ');
 }

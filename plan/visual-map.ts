@@ -1,4 +1,4 @@
-import type { FilterRule, ObjectPlan, Plan } from './schema';
+import { sourceOf, type FilterRule, type ObjectPlan, type Plan } from './schema';
 import { describeTransform } from './transforms';
 
 /**
@@ -83,14 +83,16 @@ function renderObject(object: VisualMapObject): string[] {
 
 /** Where an object's records come from: its file, its (schema-qualified) table, or "query". */
 function sourceName(plan: Plan, object: ObjectPlan): string {
+  if (object.merge) return `merged from ${object.merge.sources.map((s) => `${s.source} ${s.object}`).join(' + ')}`;
+  const source = sourceOf(plan, object);
   if (object.source.file !== undefined) return object.source.file;
   if (object.source.table !== undefined) {
-    const schema = 'schema' in plan.source ? plan.source.schema : undefined;
+    const schema = 'schema' in source ? source.schema : undefined;
     return schema !== undefined && !object.source.table.includes('.')
       ? `${schema}.${object.source.table}`
       : object.source.table;
   }
-  if (object.source.resource !== undefined) return `${plan.source.kind} ${object.source.resource}`;
+  if (object.source.resource !== undefined) return `${source.kind} ${object.source.resource}`;
   return 'query';
 }
 

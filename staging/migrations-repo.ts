@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { TernError } from '../common/errors';
-import type { Plan } from '../plan/schema';
+import { sourceKinds, type Plan } from '../plan/schema';
 import { appendAudit } from './audit';
 import type { StagingDb } from './db';
 import { migrations, planVersions } from './schema';
@@ -30,7 +30,7 @@ export async function saveMigration(
     name: input.plan.name,
     plan: input.plan,
     planHash: input.planHash,
-    sourceKind: input.plan.source.kind,
+    sourceKind: sourceKinds(input.plan),
     targetKind: input.plan.target.kind,
   };
   return db.transaction(async (tx) => {

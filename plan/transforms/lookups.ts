@@ -11,6 +11,7 @@ import {
   RecordRejection,
   type TransformDefinition,
 } from './core';
+import { qualifiedReference } from '../merge-ref';
 
 /** Lookup transforms: booleans from words, value maps, picklists, references to other objects, users. */
 
@@ -131,6 +132,11 @@ export type PicklistArgs = z.output<typeof picklistArgs>;
 const referenceArgs = z
   .strictObject({
     object: z.string().min(1),
+    /**
+     * For an object merged from several sources (docs/merge.md): the source the id comes from. Its records are
+     * known as `source/id`, and a record merged into another leads to the merged record.
+     */
+    source: z.string().min(1).optional(),
     onMissing: policy(['quarantine', 'null', 'placeholder'], 'quarantine'),
     placeholder: z.string().min(1).optional(),
   })
@@ -283,7 +289,7 @@ export const LOOKUP_TRANSFORMS: Record<string, TransformDefinition> = {
     },
   ),
   reference: define(
-    'the target id of a record of another object: { reference: { object: name, onMissing: quarantine | null | placeholder, placeholder: id } }',
+    'the target id of a record of another object: { reference: { object: name, source: name (merged objects), onMissing: quarantine | null | placeholder, placeholder: id } }',
     {
       input: 'text (a source id of the other object)',
       output: 'text',
@@ -302,10 +308,10 @@ export const LOOKUP_TRANSFORMS: Record<string, TransformDefinition> = {
       ],
     },
     referenceArgs,
-    ({ object, onMissing, placeholder }) =>
+    ({ object, source, onMissing, placeholder }) =>
       elementwise((v, ctx) => {
         if (isBlank(v)) return null;
-        const id = asText(v).trim();
+        const id = qualifiedReference(source, asText(v).trim());
         const resolved = ctx.resolveReference(object, id);
         if (resolved.found) return resolved.targetId ?? id;
         if (onMissing === 'null') return null;

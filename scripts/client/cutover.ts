@@ -11,6 +11,7 @@ import {
   type TimelineStep,
 } from '../../plan/cutover';
 import type { CutoverStepName } from '../../plan/cutover-schema';
+import { sourceKinds } from '../../plan/schema';
 import type { LoadedPlan } from '../../plan/load';
 import { objectPrerequisites } from '../../plan/load-order';
 import type { Staging } from '../../staging/db';
@@ -96,7 +97,7 @@ export async function startCutover(
     planHash: loaded.hash,
     objects: plan.objects.map((o) => o.name),
     prerequisites: objectPrerequisites(plan),
-    sourceKind: plan.source.kind,
+    sourceKind: sourceKinds(plan),
     targetKind: plan.target.kind,
     overlapSeconds: options.overlapSeconds,
     deadlines: stepDeadlineSeconds(timeline),
@@ -110,7 +111,7 @@ export async function startCutover(
     typedSearchAttributes: migrationSearchAttributes({
       migrationId,
       phase: 'cutover',
-      sourceKind: plan.source.kind,
+      sourceKind: sourceKinds(plan),
       targetKind: plan.target.kind,
     }),
     memo: { plan: plan.name, planHash: loaded.hash },

@@ -4,7 +4,7 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import { workflowUiUrl, type TernSettings } from '../../common/config';
 import type { LoadedPlan } from '../../plan/load';
 import { objectPrerequisites } from '../../plan/load-order';
-import type { Plan } from '../../plan/schema';
+import { sourceKinds, type Plan, type SourcePlan } from '../../plan/schema';
 import type { StagingDb } from '../../staging/db';
 import { saveMigration } from '../../staging/migrations-repo';
 import { phaseWorkflowId, type Phase } from '../../workflows/ids';
@@ -31,17 +31,20 @@ export function defaultMigrationId(plan: Plan): string {
 /** The plan as workers execute it: paths made absolute against the plan file's folder. */
 export function resolvePlanPaths(loaded: LoadedPlan): Plan {
   const { plan } = loaded;
-  const source =
-    plan.source.kind === 'csv' || plan.source.kind === 'jsonl'
-      ? { ...plan.source, directory: path.resolve(loaded.baseDir, plan.source.directory) }
-      : plan.source;
+  const resolved = <S extends SourcePlan>(source: S): S =>
+    source.kind === 'csv' || source.kind === 'jsonl'
+      ? { ...source, directory: path.resolve(loaded.baseDir, source.directory) }
+      : source;
+  const source = plan.source && resolved(plan.source);
+  const sources =
+    plan.sources && Object.fromEntries(Object.entries(plan.sources).map(([name, s]) => [name, resolved(s)]));
   const customTransforms = Object.fromEntries(
     Object.entries(plan.customTransforms).map(([name, t]) => [
       name,
       { ...t, module: path.resolve(loaded.baseDir, t.module) },
     ]),
   );
-  return { ...plan, source, customTransforms };
+  return { ...plan, source, sources, customTransforms };
 }
 
 /** Every phase, and the workflow that runs each. */
@@ -138,7 +141,7 @@ export async function startPhase<P extends RunnablePhase>(
     typedSearchAttributes: migrationSearchAttributes({
       migrationId,
       phase: options.phase,
-      sourceKind: plan.source.kind,
+      sourceKind: sourceKinds(plan),
       targetKind: plan.target.kind,
     }),
     memo: { plan: plan.name, planHash: loaded.hash },

@@ -4,7 +4,7 @@ import type { StoredProfile } from '../../activities/preferences';
 import { loadSettings, type TernSettings } from '../../common/config';
 import { checkSourceCredentials, openSource } from '../../connectors/sources';
 import { ProfileBuilder, type ObjectProfile } from '../../plan/profile';
-import type { Plan } from '../../plan/schema';
+import { planSources, type Plan } from '../../plan/schema';
 import { transformArgs, transformName } from '../../plan/transforms';
 import { discoverSchema } from '../../connectors/postgres/schema';
 import type { GoldSchema } from '../../plan/gold';
@@ -55,13 +55,13 @@ export async function validatePlan(
   for (const problem of sourceProblems)
     add({ severity: 'error', path: 'source.urlEnv', message: problem.message, fix: problem.fix });
   const targetEnv = plan.target.kind === 'postgres' ? plan.target.urlEnv : undefined;
-  for (const [where, name] of credentialVariables(plan))
+  for (const [where, name, kind] of credentialVariables(plan))
     if (!env[name]?.trim())
       add({
         severity: 'error',
         path: `${where}.credentials`,
-        message: `environment variable ${name} (a ${plan[where].kind} API credential) is not set`,
-        fix: `export ${name}=… (a ${plan[where].kind} API credential) in the worker's environment`,
+        message: `environment variable ${name} (a ${kind} API credential) is not set`,
+        fix: `export ${name}=… (a ${kind} API credential) in the worker's environment`,
       });
   if (targetEnv && !env[targetEnv]) {
     add({
@@ -155,13 +155,19 @@ export async function validatePlan(
 }
 
 /** The credential variables a SaaS source or target names. */
-function credentialVariables(plan: Plan): ['source' | 'target', string][] {
-  const out: ['source' | 'target', string][] = [];
-  for (const where of ['source', 'target'] as const) {
-    const end = plan[where];
+function credentialVariables(plan: Plan): [string, string, string][] {
+  const out: [string, string, string][] = [];
+  const ends = [
+    ...planSources(plan).map(({ name, source }) => ({
+      where: name === null ? 'source' : `sources.${name}`,
+      end: source,
+    })),
+    { where: 'target', end: plan.target },
+  ];
+  for (const { where, end } of ends) {
     if (!('credentials' in end)) continue;
-    out.push([where, end.credentials.tokenEnv]);
-    if (end.credentials.kind === 'basic-token') out.push([where, end.credentials.emailEnv]);
+    out.push([where, end.credentials.tokenEnv, end.kind]);
+    if (end.credentials.kind === 'basic-token') out.push([where, end.credentials.emailEnv, end.kind]);
   }
   return out;
 }

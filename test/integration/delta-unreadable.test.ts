@@ -172,7 +172,7 @@ describe('delta of a source with unreadable lines (real Temporal, real PostgreSQ
       )
       .replace('file: customers.csv', 'table: legacy_customers');
     const loaded = parsePlan(planText, path.join(s.dir, 'plan.yaml'));
-    expect(loaded.plan.source.kind).toBe('postgres');
+    expect(loaded.plan.source?.kind).toBe('postgres');
     const full = await run(loaded, s.migrationId, 'full');
     expect(full.ok).toBe(true);
     expect((await target(s)).size).toBe(12);

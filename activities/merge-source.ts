@@ -1,0 +1,90 @@
+import { Context } from '@temporalio/activity';
+import type { SourceItem } from '../connectors/source';
+import { openSource, type OpenedSource } from '../connectors/sources';
+import { compileMerge, type SourceItemRead } from '../plan/merge';
+import type { MergeSourcePlan } from '../plan/merge-schema';
+import { namedSource, type ObjectPlan, type Plan } from '../plan/schema';
+import { replaceMergeStaging } from '../staging/repos/merge-write';
+import type { ActivityContext } from './deps';
+import type { RequestMeter } from './meter';
+
+/**
+ * The source of a merged object (docs/merge.md): every source it names, read whole, merged (plan/merge.ts), the
+ * members and lineage written to staging, and the merge's records given to the extraction (or the delta) as any
+ * source's records are. A retried read merges again (the same records give the same merge) and resumes after the
+ * cursor it was given.
+ */
+export function openMergedSource(
+  ctx: ActivityContext,
+  migrationId: string,
+  plan: Plan,
+  object: ObjectPlan,
+  meter: RequestMeter,
+): OpenedSource {
+  const merge = object.merge;
+  if (!merge) throw new Error(`object "${object.name}" is not merged`);
+  const reader = async function* (cursor: string | null): AsyncGenerator<SourceItem> {
+    const bySource = new Map<string, SourceItemRead[]>();
+    const broken: SourceItem[] = [];
+    for (const source of merge.sources) {
+      const records: SourceItemRead[] = [];
+      const opened = await openSource(
+        { ...plan, source: namedSource(plan, source.source), sources: undefined },
+        feederObject(object, source, namedSource(plan, source.source).kind),
+        ctx.env,
+        { shared: { url: ctx.deps.staging.url, sql: ctx.sql }, saas: ctx.saasDeps(meter) },
+      );
+      try {
+        for await (const item of opened.reader(null)) {
+          if (item.kind === 'record') records.push({ position: item.position, record: item.record });
+          else broken.push({ ...item, position: `${source.source} ${item.position}` });
+          if ((records.length + broken.length) % 5000 === 0) Context.current().heartbeat({ source: source.source });
+        }
+      } finally {
+        await opened.close();
+      }
+      bySource.set(source.source, records);
+    }
+    const result = compileMerge(
+      merge,
+      await ctx.customTransforms(plan),
+      new Set(plan.objects.filter((o) => o.merge).map((o) => o.name)),
+    )(bySource);
+    await replaceMergeStaging(ctx.db, { migrationId, object: object.name }, result);
+    const items: SourceItem[] = [...broken, ...result.items].map((item, i) => ({ ...item, cursor: String(i + 1) }));
+    const after = cursor === null ? 0 : Number(cursor);
+    for (const item of items.slice(after)) yield item;
+  };
+  return { reader, close: () => Promise.resolve() };
+}
+
+/** Opens the source an object's records come from: its own, or for a merged object the merge of its sources. */
+export async function openObjectSource(
+  ctx: ActivityContext,
+  migrationId: string,
+  plan: Plan,
+  object: ObjectPlan,
+  meter: RequestMeter,
+): Promise<OpenedSource> {
+  if (object.merge) return openMergedSource(ctx, migrationId, plan, object, meter);
+  return openSource(plan, object, ctx.env, {
+    shared: { url: ctx.deps.staging.url, sql: ctx.sql },
+    saas: ctx.saasDeps(meter),
+  });
+}
+
+/** A merge source as a one-source object of the plan's kind: its object is a file, a table or a vendor resource. */
+function feederObject(object: ObjectPlan, source: MergeSourcePlan, kind: string): ObjectPlan {
+  const where =
+    kind === 'csv' || kind === 'jsonl'
+      ? { file: source.object }
+      : kind === 'postgres' || kind === 'mysql'
+        ? { table: source.object }
+        : { resource: source.object };
+  return {
+    ...object,
+    merge: undefined,
+    source: { ...where, id: source.id, updatedAt: source.updatedAt, encoding: 'utf8', delimiter: ',' },
+    fields: source.fields,
+  };
+}

@@ -1,0 +1,188 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import type { TernSettings } from '../../common/config';
+import { parsePlan } from '../../plan/load';
+import { startPhase } from '../../scripts/client/phases';
+import type { Staging } from '../../staging/db';
+import { uniqueId, useTernEnvironment, withWorker } from '../support/harness';
+
+/**
+ * A merged migration end to end on real Temporal and PostgreSQL: two CSV systems (a "hub" and a legacy CRM) feed one
+ * companies table, the legacy deals reference the legacy accounts and land on the merged companies, and a rollback
+ * leaves the target as before. Everything is counted from the target tables.
+ */
+
+const HUB_COMPANIES = `id,name,domain,phone,city,revenue,updated
+1,Acme Corp,acme.com,+1 415 555 0100,San Francisco,100.50,2024-01-01
+2,Globex,globex.com,,Springfield,200,2024-02-01
+3,Initech,,+1 212 555 0199,New York,50,2024-03-01
+4,Hooli,hooli.com,,Palo Alto,10,2024-03-01
+`;
+const LEGACY_ACCOUNTS = `account_id,account_name,website,tel,town,revenue,modified
+9,ACME Corporation,WWW.Acme.COM,(415) 555-0100,San Francisco,120,2024-05-01
+10,Umbrella,umbrella.com,,Raccoon City,75,2024-01-01
+11,Initech LLC,initech.com,212-555-0199,New York,60,2023-01-01
+12,Hooli Inc,hooli.com,,Palo Alto,11,2024-01-01
+13,Hooli Holdings,HOOLI.COM,,Palo Alto,12,2024-01-01
+,No Id Ltd,noid.com,,,1,2024-01-01
+`;
+const LEGACY_DEALS = `deal_id,account_id,amount
+100,9,1000
+101,10,500
+102,11,300
+103,404,5
+`;
+
+function planText(dir: string, schema: string, name: string): string {
+  return `version: 1
+name: ${name}
+sources:
+  hub: { kind: csv, directory: ${JSON.stringify(path.join(dir, 'hub'))} }
+  legacy: { kind: csv, directory: ${JSON.stringify(path.join(dir, 'legacy'))} }
+target: { kind: postgres, schema: ${schema} }
+objects:
+  - name: companies
+    target: { table: companies, key: merge_ref }
+    sources:
+      - source: hub
+        object: companies.csv
+        id: id
+        updatedAt: updated
+        fields:
+          - { from: name, to: name }
+          - { from: domain, to: domain }
+          - { from: phone, to: phone }
+          - { from: city, to: city }
+          - { from: revenue, to: revenue, transform: [decimal] }
+      - source: legacy
+        object: accounts.csv
+        id: account_id
+        updatedAt: modified
+        fields:
+          - { from: account_name, to: name }
+          - { from: website, to: domain }
+          - { from: tel, to: phone }
+          - { from: town, to: city }
+          - { from: revenue, to: revenue, transform: [decimal] }
+    match:
+      - { kind: domain, field: domain }
+      - { kind: phone, field: phone, defaultCountry: US }
+    survivorship:
+      name: { rule: priority, sources: [legacy] }
+      revenue: { rule: most_recent }
+    review: companies.review.yaml
+    sums: [revenue]
+  - name: deals
+    source: { from: legacy, file: deals.csv, id: deal_id }
+    target: { table: deals, key: legacy_id }
+    fields:
+      - { from: deal_id, to: legacy_id }
+      - from: account_id
+        to: company_ref
+        transform: [{ reference: { object: companies, source: legacy, onMissing: 'null' } }]
+      - { from: amount, to: amount, transform: [decimal] }
+    sums: [amount]
+`;
+}
+
+describe('merged migration: two systems into one target on real Temporal and PostgreSQL', () => {
+  const t = useTernEnvironment();
+  let staging: Staging;
+  let client: Client;
+  let settings: TernSettings;
+  beforeAll(() => ({ staging, client, settings } = t));
+
+  async function scenario() {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-merge-'));
+    fs.mkdirSync(path.join(dir, 'hub'));
+    fs.mkdirSync(path.join(dir, 'legacy'));
+    fs.writeFileSync(path.join(dir, 'hub', 'companies.csv'), HUB_COMPANIES);
+    fs.writeFileSync(path.join(dir, 'legacy', 'accounts.csv'), LEGACY_ACCOUNTS);
+    fs.writeFileSync(path.join(dir, 'legacy', 'deals.csv'), LEGACY_DEALS);
+    const schema = uniqueId('merge');
+    const migrationId = uniqueId('mig_merge');
+    await staging.sql.unsafe(`
+      create schema "${schema}";
+      create table "${schema}".companies (merge_ref text primary key, name text, domain text, phone text, city text,
+                                          revenue numeric(14, 2));
+      create table "${schema}".deals (legacy_id text primary key, company_ref text, amount numeric(14, 2));`);
+    const file = path.join(dir, 'plan.yaml');
+    fs.writeFileSync(file, planText(dir, schema, `Merge ${migrationId}`));
+    return { dir, schema, migrationId, file };
+  }
+
+  const companies = async (schema: string) =>
+    staging.sql.unsafe<{ merge_ref: string; name: string; domain: string | null; revenue: string }[]>(
+      `select merge_ref, name, domain, revenue::text as revenue from "${schema}".companies order by merge_ref`,
+    );
+
+  it('loads one company per real-world company, with each value from the rule that chose it, and rolls back', async () => {
+    const s = await scenario();
+    const loaded = parsePlan(fs.readFileSync(s.file, 'utf8'), s.file);
+    await withWorker(settings, staging, async () => {
+      const full = await startPhase(client, settings, staging.db, loaded, {
+        phase: 'full',
+        migrationId: s.migrationId,
+      });
+      const result = await full.handle.result();
+      const byObject = Object.fromEntries(result.objects.map((o) => [o.object, o]));
+      // 4 hub + 6 legacy lines: Acme (hub/1 + legacy/9, by domain), Initech (hub/3 + legacy/11, by phone) merged;
+      // Hooli (hub/4, legacy/12, legacy/13) awaits review (two legacy records); legacy's line without an id is
+      // quarantined at extraction.
+      expect(byObject.companies).toMatchObject({
+        source: 10,
+        loaded: 4, // hub/1 (Acme), hub/2 (Globex), hub/3 (Initech), legacy/10 (Umbrella)
+        deduplicated: 2, // legacy/9 → hub/1, legacy/11 → hub/3
+        quarantined: 4, // the three Hooli records awaiting review, the line without an id
+        unaccounted: 0,
+        checksumMismatches: 0,
+      });
+      expect(byObject.deals).toMatchObject({ source: 4, loaded: 4, quarantined: 0, checksumMismatches: 0 });
+
+      const target = await companies(s.schema);
+      expect(target.map((c) => c.merge_ref)).toEqual(['hub/1', 'hub/2', 'hub/3', 'legacy/10']);
+      const acme = target.find((c) => c.merge_ref === 'hub/1')!;
+      // name: legacy first; revenue: the most recently updated record (legacy/9, 2024-05-01).
+      expect(acme).toMatchObject({ name: 'ACME Corporation', revenue: '120.00' });
+      const initech = target.find((c) => c.merge_ref === 'hub/3')!;
+      // revenue: hub/3 (2024-03-01) is more recent than legacy/11 (2023-01-01).
+      expect(initech).toMatchObject({ name: 'Initech LLC', revenue: '50.00' });
+
+      // A legacy deal pointing at legacy/9 lands on the merged Acme (hub/1); one pointing nowhere keeps no company.
+      const deals = await staging.sql.unsafe<{ legacy_id: string; company_ref: string | null }[]>(
+        `select legacy_id, company_ref from "${s.schema}".deals order by legacy_id`,
+      );
+      expect(deals).toEqual([
+        { legacy_id: '100', company_ref: 'hub/1' },
+        { legacy_id: '101', company_ref: 'legacy/10' },
+        { legacy_id: '102', company_ref: 'hub/3' },
+        { legacy_id: '103', company_ref: null },
+      ]);
+
+      const lineage = await staging.sql<{ field: string; source: string; source_id: string; rule: string }[]>`
+        select field, source, source_id, rule from merge_lineage
+        where migration_id = ${s.migrationId} and object = 'companies' and merged_ref = 'hub/1'
+        order by field`;
+      expect(lineage).toEqual(
+        expect.arrayContaining([
+          { field: 'name', source: 'legacy', source_id: '9', rule: 'priority' },
+          { field: 'revenue', source: 'legacy', source_id: '9', rule: 'most_recent' },
+          { field: 'city', source: 'hub', source_id: '1', rule: 'priority' },
+        ]),
+      );
+
+      const rollback = await startPhase(client, settings, staging.db, loaded, {
+        phase: 'rollback',
+        migrationId: s.migrationId,
+        reason: 'merge rehearsal done',
+        by: 'carol',
+      });
+      expect((await rollback.handle.result()).ok).toBe(true);
+    });
+    expect(await companies(s.schema)).toEqual([]);
+    const [deals] = await staging.sql.unsafe<{ n: number }[]>(`select count(*)::int as n from "${s.schema}".deals`);
+    expect(deals!.n).toBe(0);
+  });
+});
