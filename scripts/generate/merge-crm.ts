@@ -250,7 +250,7 @@ export function buildMergeCrm(options: MergeCrmOptions = {}): MergeCrmWorld {
         `WWW.${mixedCase(host)}`,
         `https://www.${host}/`,
         `http://${mixedCase(host)}/contact`,
-        host,
+        host.toUpperCase(),
       ]),
       country: chance(0.9) ? pick(random, [country, country.toLowerCase(), ` ${country} `]) : null,
       industry: chance(0.9) ? industry : null,
