@@ -24,6 +24,7 @@ import { reconciliations } from '../staging/schema';
 import { checkFidelityAs, fidelityPlan } from '../plan/fidelity';
 import { columnKindOf } from '../plan/target-values';
 import { goldColumns } from './map-options';
+import { reconcileMergeSources } from './reconcile-merge';
 import type { ActivityContext } from './deps';
 import { whileAlive, type Liveness } from './liveness';
 import { RequestMeter } from './meter';
@@ -200,7 +201,10 @@ async function reconcileAlive(
   const source = c.staged + c.extract_rejects;
   const { filtered, deduplicated } = c;
   const settled = Object.fromEntries(sumFields.map((f) => [f, settleSum(sums[f]!)]));
+  // A merged object answers for each of its sources too (the sample answers for its records only).
+  const merge = object.merge && !sample ? await reconcileMergeSources(ctx, m, o, object.merge, object.sums) : undefined;
   const ok =
+    (merge?.ok ?? true) &&
     source === c.loaded + c.quarantined + filtered + deduplicated &&
     c.unaccounted === 0 &&
     mismatches === 0 &&
@@ -223,6 +227,7 @@ async function reconcileAlive(
     sums: settled,
     fidelity: { fields: fidelityFields.map((f) => f.to), ...fidelity },
     readBack,
+    ...(merge ? { merge } : {}),
     ok,
   };
   // The proof and its audit entry commit together; the proof keeps the chain's head (that entry), so a chain

@@ -1,5 +1,6 @@
 import type { AuditHead } from '../staging/audit';
 import type { PinnedPlanInput } from './deps';
+import type { MergeReconciliation } from './reconcile-merge';
 import { emptyAccumulator, isAccumulator, type SumAccumulator, type SumReconciliation } from '../plan/sum-equation';
 
 /**
@@ -75,6 +76,8 @@ export interface ObjectReconciliation {
    * quarantined + filtered + deduplicated, unaccounted = 0) always covers the whole object.
    */
   readBack: ReadBackCoverage;
+  /** A merged object: the same proof per source, its merged groups, and its sums source by source. */
+  merge?: MergeReconciliation;
   ok: boolean;
   /**
    * The audit chain's head once this proof was audited (its own entry): kept with the proof in staging and printed

@@ -93,15 +93,21 @@ export function checkPlanAgainstTarget(
       );
     }
     const profile = profiles.get(object.name);
-    const mapped = new Set<string>();
-    object.fields.forEach((field, j) => {
+    const mapped = new Set<string>([object.target.key]);
+    // A merged object's values come through its sources' field maps (its own map only copies them): check those.
+    const maps = object.merge
+      ? object.merge.sources.flatMap((source, k) =>
+          source.fields.map((field, j) => ({ field, at: `objects.${i}.sources.${k}.fields.${j}` })),
+        )
+      : object.fields.map((field, j) => ({ field, at: `objects.${i}.fields.${j}` }));
+    maps.forEach(({ field, at }) => {
       mapped.add(field.to);
       const column = columns.get(field.to);
       if (!column && table.fieldPatterns?.some((re) => new RegExp(re).test(field.to))) return;
       if (!column) {
         add(
           'error',
-          `objects.${i}.fields.${j}.to`,
+          `${at}.to`,
           `${where} has no column "${field.to}"`,
           `map to one of: ${names}${closest(field.to, table.columns) ? ` (did you mean "${closest(field.to, table.columns)}"?)` : ''}`,
         );
@@ -112,14 +118,14 @@ export function checkPlanAgainstTarget(
       if (output === 'array' && column.multiple === false) {
         add(
           'error',
-          `objects.${i}.fields.${j}.transform`,
+          `${at}.transform`,
           `${field.from ?? '(no source field)'} → ${field.to}: the transforms produce a list, but ${where}.${field.to} holds one value`,
           `map it to an attribute that holds several values, or drop the split`,
         );
       } else if (!ACCEPTS[kind].includes(output) && !(column.multiple && output === 'array')) {
         add(
           'error',
-          `objects.${i}.fields.${j}.transform`,
+          `${at}.transform`,
           `${field.from ?? '(no source field)'} → ${field.to}: the transforms produce ${output === 'text' ? 'raw text' : withArticle(output)}, but ${where}.${field.to} is ${column.dataType}`,
           SUGGEST[kind] ?? `map it to ${withArticle(output)} column`,
         );
@@ -131,7 +137,7 @@ export function checkPlanAgainstTarget(
       if (fieldProfile && column.maxLength !== null && keepsText && fieldProfile.maxLength > column.maxLength) {
         add(
           'warning',
-          `objects.${i}.fields.${j}`,
+          at,
           `${field.from} has values up to ${fieldProfile.maxLength} characters; ${where}.${field.to} holds ${column.maxLength}: longer records will be quarantined`,
           `add { truncate: { length: ${column.maxLength}, onOverflow: truncate } } if cutting is acceptable, or widen the column`,
         );
@@ -140,8 +146,7 @@ export function checkPlanAgainstTarget(
         field.transform.forEach((spec, k) => {
           if (transformName(spec) !== 'date') return;
           const finding = dateFormatFinding(textOf(transformArgs(spec).format ?? 'auto'), fieldProfile.dates!);
-          if (finding)
-            add('warning', `objects.${i}.fields.${j}.transform.${k}`, `${field.from}: ${finding.message}`, finding.fix);
+          if (finding) add('warning', `${at}.transform.${k}`, `${field.from}: ${finding.message}`, finding.fix);
         });
       }
       for (const finding of profile?.preflight ?? []) {
@@ -149,7 +154,7 @@ export function checkPlanAgainstTarget(
         const examples = finding.examples.slice(0, 3).map((e) => e.record);
         add(
           'warning',
-          `objects.${i}.fields.${j}`,
+          at,
           `${field.from ?? '(no source field)'} → ${field.to}: ${finding.records} records: ${finding.message}${examples.length > 0 ? ` (e.g. record ${examples.join(', ')})` : ''}`,
           finding.fix,
         );
@@ -157,7 +162,7 @@ export function checkPlanAgainstTarget(
       field.transform.forEach((spec, k) => {
         if (transformName(spec) !== 'picklist') return;
         const finding = picklistFinding(transformArgs(spec), `${object.name}.${field.from ?? field.to}`, fieldProfile);
-        if (finding) add(finding.severity, `objects.${i}.fields.${j}.transform.${k}`, finding.message, finding.fix);
+        if (finding) add(finding.severity, `${at}.transform.${k}`, finding.message, finding.fix);
       });
     });
     for (const column of table.columns) {

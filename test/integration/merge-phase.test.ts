@@ -139,6 +139,41 @@ describe('merged migration: two systems into one target on real Temporal and Pos
         unaccounted: 0,
         checksumMismatches: 0,
       });
+      // Per source: every record it gave is a survivor, merged into another, or quarantined.
+      expect(byObject.companies!.merge).toEqual({
+        sources: [
+          {
+            source: 'hub',
+            read: 4,
+            survivors: 3,
+            mergedInto: 0,
+            quarantined: 1,
+            filtered: 0,
+            deleted: 0,
+            unaccounted: 0,
+          },
+          {
+            source: 'legacy',
+            read: 6,
+            survivors: 1,
+            mergedInto: 2,
+            quarantined: 3,
+            filtered: 0,
+            deleted: 0,
+            unaccounted: 0,
+          },
+        ],
+        groups: { merged: 2, mergedRecords: 4, review: 1, reviewRecords: 3, rejected: 0, single: 2 },
+        sums: {
+          revenue: {
+            // Globex (hub) 200 + Umbrella (legacy) 75: not merged, so the sources add up to the target.
+            single: { bySource: { hub: '200', legacy: '75' }, total: '275', merged: '275', ok: true },
+            // Acme and Initech: each source's figure beside the rule's (most recent: 120 + 50).
+            merged: { groups: 2, bySource: { hub: '150.50', legacy: '180' }, outcome: '170' },
+          },
+        },
+        ok: true,
+      });
       expect(byObject.deals).toMatchObject({ source: 4, loaded: 4, quarantined: 0, checksumMismatches: 0 });
 
       const target = await companies(s.schema);
