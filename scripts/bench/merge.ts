@@ -16,6 +16,7 @@ import {
   applyMergeCrmTouch,
   buildMergeCrm,
   expectedOf,
+  mergedRefOf,
   seedMergeHubSpot,
   touchMergeCrm,
   writeLegacyCrm,
@@ -87,7 +88,8 @@ export interface MergeBenchFigures {
   rollback: { ok: boolean; seconds: number; targetAsBefore: boolean; rows: MergeTargetCount['rows'] };
   /**
    * Preferences ok; after full and after the delta: lost, duplicated, mismatches and unexpected rows 0, sums equal,
-   * no record under review loaded; and after the rollback the target as before.
+   * no record under review loaded, the survivor examples' lineage as expected; after the rollback the target as
+   * before.
    */
   ok: boolean;
 }
@@ -99,6 +101,8 @@ interface PhaseFigures {
   quarantined: Record<string, number>;
   unaccounted: number;
   target: MergeTargetCount;
+  /** merge_lineage of the generator's survivor examples: rule and origin records as expected. */
+  lineage: { rows: number; checked: number; mismatches: number; examples: string[] };
 }
 
 const tenths = (n: number) => Number(n.toFixed(1));
@@ -237,6 +241,7 @@ function phaseFigures(
   seconds: number,
   target: MergeTargetCount,
   quarantined: Record<string, number>,
+  lineage: PhaseFigures['lineage'],
 ): PhaseFigures {
   return {
     seconds: tenths(seconds),
@@ -244,6 +249,7 @@ function phaseFigures(
     quarantined,
     unaccounted: result.objects.reduce((n, o) => n + o.unaccounted, 0),
     target,
+    lineage,
   };
 }
 
@@ -252,6 +258,39 @@ async function quarantineByCode(staging: Staging, migrationId: string): Promise<
     select reason_code as code, count(*)::int as n from quarantine
     where migration_id = ${migrationId} and resolved_at is null group by 1 order by 1`;
   return Object.fromEntries(rows.map((r) => [r.code, r.n]));
+}
+
+/**
+ * Staging's lineage of the generator's survivor examples (one per object and rule, a few each): the rule and the
+ * records Tern credits each value to must be the ones the generator says.
+ */
+async function checkLineage(staging: Staging, migrationId: string, facts: MergeCrmFacts) {
+  const rows = await staging.sql<{ object: string; ref: string; field: string; rule: string; origin: string }[]>`
+    select object, merged_ref as ref, field, rule, source || '/' || source_id as origin
+    from merge_lineage where migration_id = ${migrationId} order by object, merged_ref, field, position`;
+  const found = new Map<string, { rule: string; from: string[] }>();
+  for (const r of rows) {
+    const key = `${r.object}|${r.ref}|${r.field}`;
+    const entry = found.get(key) ?? { rule: r.rule, from: [] };
+    entry.from.push(r.origin);
+    found.set(key, entry);
+  }
+  const mismatches: string[] = [];
+  for (const e of facts.survivors) {
+    const got = found.get(`${e.object}|${e.ref}|${e.field}`);
+    // A value blank in every record has no lineage.
+    if (!got && e.from.length === 0) continue;
+    if (!got || got.rule !== e.rule || got.from.join(',') !== e.from.join(','))
+      mismatches.push(
+        `${e.object} ${e.ref} ${e.field}: expected ${e.rule} from ${e.from.join(',')}, staged ${got ? `${got.rule} from ${got.from.join(',')}` : 'nothing'}`,
+      );
+  }
+  return {
+    rows: rows.length,
+    checked: facts.survivors.length,
+    mismatches: mismatches.length,
+    examples: mismatches.slice(0, 5),
+  };
 }
 
 const clean = (t: MergeTargetCount) => t.lost === 0 && t.duplicated === 0 && t.mismatches === 0 && t.unexpected === 0;
@@ -344,11 +383,20 @@ export async function mergeBench(
             full.seconds,
             fullTarget,
             await quarantineByCode(staging, migrationId),
+            await checkLineage(staging, migrationId, facts),
           );
+          say(`full lineage: ${JSON.stringify(fullFigures.lineage)}`);
 
           const touched = touchMergeCrm(world);
           await applyMergeCrmTouch(staging.sql, LEGACY_SCHEMA, hubspot.store, world, touched);
-          const factsAfter = expectedOf(world);
+          // Every field of the merged records the changes touched is checked in lineage too.
+          const touchedRefs = (facts_: MergeCrmFacts) =>
+            touched.changes.flatMap((c) => {
+              const object = c.object === 'accounts' ? 'companies' : c.object === 'contacts' ? 'people' : undefined;
+              const merged = object && mergedRefOf(facts_, object, c.ref);
+              return merged ? [merged] : [];
+            });
+          const factsAfter = expectedOf(world, { trace: touchedRefs(expectedOf(world)) });
           say(
             `delta after ${touched.changes.length} changes: ${touched.changes.map((c) => `${c.ref} ${c.what}`).join('; ')}`,
           );
@@ -363,7 +411,9 @@ export async function mergeBench(
             delta.seconds,
             deltaTarget,
             await quarantineByCode(staging, migrationId),
+            await checkLineage(staging, migrationId, factsAfter),
           );
+          say(`delta lineage: ${JSON.stringify(deltaFigures.lineage)}`);
 
           say('rollback');
           const rollback = await run('rollback');
@@ -410,6 +460,8 @@ export async function mergeBench(
               fullTarget.sumsMatch &&
               deltaTarget.sumsMatch &&
               fullTarget.reviewLoaded === 0 &&
+              fullFigures.lineage.mismatches === 0 &&
+              deltaFigures.lineage.mismatches === 0 &&
               after === before,
           };
         });

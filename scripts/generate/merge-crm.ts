@@ -570,6 +570,18 @@ export interface MergedObjectFacts {
   conflicts: Record<string, number>;
 }
 
+/** One merged record's field where its rule chose among different values, and the records the value came from. */
+export interface SurvivorExample {
+  object: string;
+  ref: string;
+  field: string;
+  /** As Tern's lineage names it: priority, most_recent, most_complete, transform earliest, union. */
+  rule: string;
+  value: unknown;
+  /** The ref of the record the value came from (a union: one per element, in order). */
+  from: string[];
+}
+
 export interface MergeCrmFacts {
   seed: number;
   size: { companies: number };
@@ -592,6 +604,8 @@ export interface MergeCrmFacts {
   };
   /** What was planted, by kind. */
   planted: Record<string, number>;
+  /** Per object and rule, the first few merged values the rule chose among different ones, with their origin. */
+  survivors: SurvivorExample[];
 }
 
 const compareRefs = (a: { source: SourceName; id: string }, b: { source: SourceName; id: string }) =>
@@ -605,11 +619,17 @@ interface Candidate<V> {
 
 const blank = (v: unknown) => v === null || (Array.isArray(v) && v.length === 0);
 
+/** A survivor: the value, and the records it came from (one; a union's elements each from the first holder). */
+interface Picked<V> {
+  value: V | null;
+  from: string[];
+}
+
 /** The first candidate in base order (sources, then id) with the highest score among non-blank values. */
-function bestOf<V>(candidates: Candidate<V>[], score: (c: Candidate<V>) => number): V | null {
+function bestOf<V>(candidates: Candidate<V>[], score: (c: Candidate<V>) => number): Picked<V> {
   let winner: Candidate<V> | undefined;
   for (const c of candidates) if (!blank(c.value) && (winner === undefined || score(c) > score(winner))) winner = c;
-  return winner ? winner.value : null;
+  return winner ? { value: winner.value, from: [refOf(winner.rep)] } : { value: null, from: [] };
 }
 
 const RULES = {
@@ -618,35 +638,83 @@ const RULES = {
   mostComplete: (c: Candidate<unknown>) => Object.values(c.fields).filter((v) => !blank(v)).length,
 };
 
-function union(candidates: Candidate<string[]>[]): string[] | null {
+/** The plan's `earliest` transform: the smallest ISO date, credited to the first record holding it. */
+function earliestOf(candidates: Candidate<string>[]): Picked<string> {
+  const given = candidates.filter((c) => c.value !== null);
+  const value = given.map((c) => c.value!).sort()[0];
+  return value === undefined
+    ? { value: null, from: [] }
+    : { value, from: [refOf(given.find((c) => c.value === value)!.rep)] };
+}
+
+function union(candidates: Candidate<string[]>[]): Picked<string[]> {
   const seen = new Set<string>();
   const out: string[] = [];
+  const from: string[] = [];
   for (const c of candidates)
     for (const t of c.value ?? []) {
       const k = t.trim().toLowerCase();
       if (!seen.has(k)) {
         seen.add(k);
         out.push(t);
+        from.push(refOf(c.rep));
       }
     }
-  return out.length === 0 ? null : out;
+  return out.length === 0 ? { value: null, from: [] } : { value: out, from };
 }
 
 /** The survivor of one field, and whether the rule chose among different values. */
 function survive<V>(
   reps: { source: SourceName; id: string; updatedAt: string; fields: Record<string, unknown> }[],
   field: string,
-  pickWith: (candidates: Candidate<V>[]) => V | null,
-): { value: V | null; conflict: boolean } {
+  pickWith: (candidates: Candidate<V>[]) => Picked<V>,
+): Picked<V> & { conflict: boolean } {
   const candidates = reps
     .filter((r) => field in r.fields)
     .map((r) => ({ rep: r, value: (r.fields[field] ?? null) as V | null, fields: r.fields }));
   const values = new Set(candidates.filter((c) => !blank(c.value)).map((c) => JSON.stringify(c.value)));
-  return { value: pickWith(candidates), conflict: values.size > 1 };
+  return { ...pickWith(candidates), conflict: values.size > 1 };
 }
 
-/** The expected outcome of the example plan over the world: groups, review, every target row, the sums. */
-export function expectedOf(world: MergeCrmWorld): MergeCrmFacts {
+/** How many conflicts of each rule the facts give as examples, with their lineage. */
+const SURVIVOR_EXAMPLES = 5;
+
+/**
+ * A survivorship rule's view of the records: `rule` is the rule's name as Tern reports it in lineage; conflicts
+ * (the rule chose among different values) are counted, and the first few kept as examples with their origin.
+ */
+function survivorRecorder(
+  object: string,
+  conflicts: Record<string, number>,
+  examples: SurvivorExample[],
+  trace: ReadonlySet<string>,
+) {
+  return <V>(
+    ref: string,
+    reps: { source: SourceName; id: string; updatedAt: string; fields: Record<string, unknown> }[],
+    field: string,
+    rule: string,
+    pickWith: (c: Candidate<V>[]) => Picked<V>,
+    counted = true,
+  ): V | null => {
+    const out = survive(reps, field, pickWith);
+    const example = { object, ref, field, rule, value: out.value, from: out.from };
+    if (counted && out.conflict) {
+      conflicts[rule] = (conflicts[rule] ?? 0) + 1;
+      if (examples.filter((e) => e.object === object && e.rule === rule).length < SURVIVOR_EXAMPLES)
+        examples.push(example);
+      else if (trace.has(ref)) examples.push(example);
+    } else if (trace.has(ref)) examples.push(example);
+    return out.value;
+  };
+}
+
+/**
+ * The expected outcome of the example plan over the world: groups, review, every target row, the sums. `trace`:
+ * merged refs whose every field is also given in `survivors`, with its origin (e.g. the records a delta touched).
+ */
+export function expectedOf(world: MergeCrmWorld, options: { trace?: Iterable<string> } = {}): MergeCrmFacts {
+  const trace = new Set(options.trace ?? []);
   const companyRefByRep = new Map<string, string>();
   const companies = mergedFacts(world.companies, {
     ruleOf: (c) => (c.kind === 'both-domain' ? 'domain' : 'name-country'),
@@ -657,30 +725,22 @@ export function expectedOf(world: MergeCrmWorld): MergeCrmFacts {
     const anchor = refOf([...c.reps].sort(compareRefs)[0]!);
     for (const rep of c.reps) companyRefByRep.set(refOf(rep), anchor);
   }
-  const conflicts = { priority: 0, most_recent: 0, most_complete: 0, transform: 0 };
+  const examples: SurvivorExample[] = [];
+  const conflicts: Record<string, number> = {};
   const companyRows: Record<string, CompanyRow> = {};
+  const companySurvivor = survivorRecorder('companies', conflicts, examples, trace);
   for (const g of companies.loaded) {
     const reps = g.reps.map((r) => ({ ...r, fields: companyFields(r) }));
-    const by = <V>(field: string, pickWith: (c: Candidate<V>[]) => V | null, rule?: keyof typeof conflicts) => {
-      const out = survive(reps, field, pickWith);
-      if (rule && out.conflict) conflicts[rule] += 1;
-      return out.value;
-    };
-    const first = (field: string) => by<string>(field, (c) => bestOf(c, RULES.priority(SOURCE_ORDER)));
+    const by = <V>(field: string, rule: string, pickWith: (c: Candidate<V>[]) => Picked<V>) =>
+      companySurvivor(g.ref, reps, field, rule, pickWith);
+    const first = (field: string) =>
+      companySurvivor<string>(g.ref, reps, field, 'priority', (c) => bestOf(c, RULES.priority(SOURCE_ORDER)), false);
     companyRows[g.ref] = {
-      name: by<string>('name', (c) => bestOf(c, RULES.priority(['legacy', 'hubspot'])), 'priority'),
+      name: by<string>('name', 'priority', (c) => bestOf(c, RULES.priority(['legacy', 'hubspot']))),
       domain: first('domain'),
-      country: by<string>('country', (c) => bestOf(c, RULES.mostComplete), 'most_complete'),
-      industry: by<string>('industry', (c) => bestOf(c, RULES.mostRecent), 'most_recent'),
-      customer_since: by<string>(
-        'customer_since',
-        (c) =>
-          c
-            .map((x) => x.value)
-            .filter((v): v is string => v !== null)
-            .sort()[0] ?? null,
-        'transform',
-      ),
+      country: by<string>('country', 'most_complete', (c) => bestOf(c, RULES.mostComplete)),
+      industry: by<string>('industry', 'most_recent', (c) => bestOf(c, RULES.mostRecent)),
+      customer_since: by<string>('customer_since', 'transform earliest', earliestOf),
       annual_revenue: first('annual_revenue'),
       notes: first('notes'),
     };
@@ -695,23 +755,22 @@ export function expectedOf(world: MergeCrmWorld): MergeCrmFacts {
     ruleOf: (p) => (p.kind === 'both-email' ? 'email' : 'phone'),
     fieldsOf: (rep, p) => personFields(rep, companyOfPerson(p, rep)),
   });
-  const peopleConflicts = { priority: 0, most_recent: 0, union: 0 };
+  const peopleConflicts: Record<string, number> = {};
   const personRows: Record<string, PersonRow> = {};
+  const personSurvivor = survivorRecorder('people', peopleConflicts, examples, trace);
   for (const g of people.loaded) {
     const person = g.entity;
     const reps = person.reps.map((r) => ({ ...r, fields: personFields(r, companyOfPerson(person, r)) }));
-    const by = <V>(field: string, pickWith: (c: Candidate<V>[]) => V | null, rule?: keyof typeof peopleConflicts) => {
-      const out = survive(reps, field, pickWith);
-      if (rule && out.conflict) peopleConflicts[rule] += 1;
-      return out.value;
-    };
-    const first = (field: string) => by<string>(field, (c) => bestOf(c, RULES.priority(SOURCE_ORDER)));
+    const by = <V>(field: string, rule: string, pickWith: (c: Candidate<V>[]) => Picked<V>) =>
+      personSurvivor(g.ref, reps, field, rule, pickWith);
+    const first = (field: string) =>
+      personSurvivor<string>(g.ref, reps, field, 'priority', (c) => bestOf(c, RULES.priority(SOURCE_ORDER)), false);
     personRows[g.ref] = {
       first_name: first('first_name'),
       last_name: first('last_name'),
-      email: by<string>('email', (c) => bestOf(c, RULES.priority(['legacy', 'hubspot'])), 'priority'),
-      phone: by<string>('phone', (c) => bestOf(c, RULES.mostRecent), 'most_recent'),
-      tags: by<string[]>('tags', union, 'union'),
+      email: by<string>('email', 'priority', (c) => bestOf(c, RULES.priority(['legacy', 'hubspot']))),
+      phone: by<string>('phone', 'most_recent', (c) => bestOf(c, RULES.mostRecent)),
+      tags: by<string[]>('tags', 'union', union),
       company_ref: first('company_ref'),
     };
   }
@@ -772,6 +831,7 @@ export function expectedOf(world: MergeCrmWorld): MergeCrmFacts {
         companyRefByRep.get(`legacy/${d.accountId}`)?.startsWith('hubspot/'),
       ).length,
     },
+    survivors: examples,
   };
 }
 
@@ -817,6 +877,13 @@ function mergedFacts<E extends Entity>(
       reviewRecords,
     },
   };
+}
+
+/** The merged record (its ref) a source record of a merged object is part of; undefined under review. */
+export function mergedRefOf(facts: MergeCrmFacts, object: 'companies' | 'people', ref: string): string | undefined {
+  const o = facts.objects[object];
+  if (ref in o.rows) return ref;
+  return o.merged.find((g) => g.members.includes(ref))?.ref;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import { compileSurvivorship } from '../../plan/survivorship';
 import {
   buildMergeCrm,
   expectedOf,
+  mergedRefOf,
   refOf,
   touchMergeCrm,
   type CompanyRep,
@@ -118,12 +119,19 @@ function resolveWithTern(world: MergeCrmWorld, facts: MergeCrmFacts, name: 'comp
   const survive = compileSurvivorship(object, CUSTOM);
   const byRef = new Map(records.map((r) => [`${r.source}/${r.sourceId}`, r]));
   const rows: Record<string, Record<string, unknown>> = {};
+  const lineage: Record<string, Record<string, { rule: string; from: string[] }>> = {};
   for (const g of groups.filter((x) => x.status !== 'review')) {
     const members = g.members.map((m) => byRef.get(`${m.source}/${m.sourceId}`)!);
     const result = survive(members);
     if (!result.ok) throw new Error(`${g.id}: ${result.message}`);
     rows[`${g.members[0]!.source}/${g.members[0]!.sourceId}`] = Object.fromEntries(
       Object.entries(result.fields).map(([f, v]) => [f, v.value]),
+    );
+    lineage[`${g.members[0]!.source}/${g.members[0]!.sourceId}`] = Object.fromEntries(
+      Object.entries(result.fields).map(([f, v]) => [
+        f,
+        { rule: v.rule, from: v.lineage.map((l) => `${l.source}/${l.sourceId}`) },
+      ]),
     );
   }
   return {
@@ -137,6 +145,7 @@ function resolveWithTern(world: MergeCrmWorld, facts: MergeCrmFacts, name: 'comp
     review: review.map((r) => ({ members: r.members.map((m) => `${m.source}/${m.sourceId}`) })),
     single: groups.filter((g) => g.status === 'single').length,
     rows,
+    lineage,
   };
 }
 
@@ -155,10 +164,14 @@ describe('the merge CRM generator', () => {
     expect(facts.planted['people.both-email']).toBeGreaterThan(20);
     expect(facts.planted['people.both-phone']).toBeGreaterThan(5);
     expect(facts.planted['deals.onCompaniesHubSpotHas']).toBeGreaterThan(20);
-    for (const rule of ['priority', 'most_recent', 'most_complete', 'transform'] as const)
-      expect({ rule, conflicts: facts.objects.companies.conflicts[rule] }).toMatchObject({
-        conflicts: expect.any(Number) as number,
-      });
+    expect(Object.keys(facts.objects.companies.conflicts).sort()).toEqual([
+      'most_complete',
+      'most_recent',
+      'priority',
+      'transform earliest',
+    ]);
+    expect(Object.keys(facts.objects.people.conflicts).sort()).toEqual(['most_recent', 'priority', 'union']);
+    expect(facts.objects.companies.conflicts['transform earliest']).toBeGreaterThan(3);
     expect(facts.objects.companies.conflicts.most_recent).toBeGreaterThan(3);
     expect(facts.objects.companies.conflicts.most_complete).toBeGreaterThan(3);
     expect(facts.objects.people.conflicts.most_recent).toBeGreaterThan(3);
@@ -199,6 +212,33 @@ describe('the merge CRM generator', () => {
         expect({ ref, ...tern.rows[ref] }).toEqual({ ref, ...row });
     });
 
+  it("names for each rule's chosen values the records Tern's lineage credits them to", () => {
+    const rules = new Set(facts.survivors.map((e) => `${e.object}: ${e.rule}`));
+    expect([...rules].sort()).toEqual([
+      'companies: most_complete',
+      'companies: most_recent',
+      'companies: priority',
+      'companies: transform earliest',
+      'people: most_recent',
+      'people: priority',
+      'people: union',
+    ]);
+    const tern = {
+      companies: resolveWithTern(world, facts, 'companies'),
+      people: resolveWithTern(world, facts, 'people'),
+    };
+    for (const e of facts.survivors) {
+      const got = tern[e.object as 'companies' | 'people'].lineage[e.ref]![e.field]!;
+      expect({ ref: e.ref, field: e.field, ...got }).toEqual({
+        ref: e.ref,
+        field: e.field,
+        rule: e.rule,
+        from: e.from,
+      });
+      expect(tern[e.object as 'companies' | 'people'].rows[e.ref]![e.field]).toEqual(e.value);
+    }
+  });
+
   it('is deterministic: the same seed gives the same world and figures, another seed another', () => {
     expect(expectedOf(buildMergeCrm())).toEqual(facts);
     const other = expectedOf(buildMergeCrm({ seed: 7 }));
@@ -233,8 +273,26 @@ describe('the merge CRM generator', () => {
       ).length;
     expect(differing('companies')).toBe(2);
     expect(differing('people')).toBe(2);
+    // Every field of each merged record a change touched, with its origin, as Tern's lineage credits it.
+    const refs = touched.changes.flatMap((c) => {
+      const object = c.object === 'accounts' ? 'companies' : c.object === 'contacts' ? 'people' : undefined;
+      const merged = object && mergedRefOf(after, object, c.ref);
+      return merged ? [merged] : [];
+    });
+    expect(refs).toHaveLength(4);
+    const traced = expectedOf(changed, { trace: refs });
+    expect(traced.objects).toEqual(after.objects);
+    const tracedRefs = new Set(traced.survivors.map((e) => e.ref));
+    for (const ref of refs) expect(tracedRefs.has(ref)).toBe(true);
     for (const name of ['companies', 'people'] as const) {
       const tern = resolveWithTern(changed, after, name);
+      for (const e of traced.survivors.filter((x) => x.object === name))
+        expect({ ref: e.ref, field: e.field, ...tern.lineage[e.ref]![e.field] }).toEqual({
+          ref: e.ref,
+          field: e.field,
+          rule: e.rule,
+          from: e.from,
+        });
       for (const [ref, row] of Object.entries(after.objects[name].rows))
         expect({ ref, ...tern.rows[ref] }).toEqual({ ref, ...row });
     }
