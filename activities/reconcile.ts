@@ -261,6 +261,7 @@ async function reconcileAlive(
       checksumMismatches: mismatches,
       sums: settled,
       fidelity: report.fidelity,
+      merge: merge ?? null,
       ok,
       auditHead: head,
     });

@@ -238,6 +238,11 @@ export const reconciliations = pgTable(
     sums: jsonb('sums').notNull(),
     /** The fidelity check's findings (fields checked, records, mismatches by field); null before it existed. */
     fidelity: jsonb('fidelity'),
+    /**
+     * A merged object's proof per source (activities/reconcile-merge.ts `MergeReconciliation`): each source's count
+     * equation, the merged groups, the sums source by source; null for a one-source object and before it existed.
+     */
+    merge: jsonb('merge'),
     ok: boolean('ok').notNull(),
     /**
      * The audit chain's head when this proof was recorded (staging/audit.ts `AuditHead`): its last entry's
