@@ -88,8 +88,8 @@ export interface MergeBenchFigures {
   rollback: { ok: boolean; seconds: number; targetAsBefore: boolean; rows: MergeTargetCount['rows'] };
   /**
    * Preferences ok; after full and after the delta: lost, duplicated, mismatches and unexpected rows 0, sums equal,
-   * no record under review loaded, the survivor examples' lineage as expected; after the rollback the target as
-   * before.
+   * no record under review loaded, the survivor examples' lineage and Tern's per-source proof as expected; after
+   * the rollback the target as before.
    */
   ok: boolean;
 }
@@ -101,6 +101,8 @@ interface PhaseFigures {
   quarantined: Record<string, number>;
   unaccounted: number;
   target: MergeTargetCount;
+  /** Tern's per-source reconciliation of companies and people, equal to the generator's figures. */
+  ternProof: { agrees: boolean; differences: string[] };
   /** merge_lineage of the generator's survivor examples: rule and origin records as expected. */
   lineage: { rows: number; checked: number; mismatches: number; examples: string[] };
 }
@@ -242,6 +244,7 @@ function phaseFigures(
   target: MergeTargetCount,
   quarantined: Record<string, number>,
   lineage: PhaseFigures['lineage'],
+  ternProof: PhaseFigures['ternProof'],
 ): PhaseFigures {
   return {
     seconds: tenths(seconds),
@@ -249,6 +252,7 @@ function phaseFigures(
     quarantined,
     unaccounted: result.objects.reduce((n, o) => n + o.unaccounted, 0),
     target,
+    ternProof,
     lineage,
   };
 }
@@ -291,6 +295,63 @@ async function checkLineage(staging: Staging, migrationId: string, facts: MergeC
     mismatches: mismatches.length,
     examples: mismatches.slice(0, 5),
   };
+}
+
+/** What Tern's per-source reconciliation of a merged object must say, from the generator's figures. */
+function expectedMergeProof(o: MergedObjectFacts & { rows: Record<string, unknown> }) {
+  const sources: Record<string, { read: number; survivors: number; mergedInto: number; quarantined: number }> = {};
+  const of = (ref: string) =>
+    (sources[ref.split('/')[0]!] ??= { read: 0, survivors: 0, mergedInto: 0, quarantined: 0 });
+  for (const [source, n] of Object.entries(o.records)) of(`${source}/`).read = n;
+  for (const ref of Object.keys(o.rows)) of(ref).survivors += 1;
+  for (const g of o.merged) for (const m of g.members.slice(1)) of(m).mergedInto += 1;
+  for (const g of o.review) for (const m of g.members) of(m).quarantined += 1;
+  return {
+    sources: Object.fromEntries(Object.entries(sources).sort(([a], [b]) => a.localeCompare(b))),
+    groups: {
+      merged: o.merged.length,
+      mergedRecords: o.merged.reduce((n, g) => n + g.members.length, 0),
+      review: o.review.length,
+      reviewRecords: o.reviewRecords,
+      single: o.single,
+    },
+  };
+}
+
+/** Tern's own per-source reconciliation of each merged object, beside what the generator says it must be. */
+function ternMergeProof(result: PhaseResult, facts: MergeCrmFacts): { agrees: boolean; differences: string[] } {
+  const differences: string[] = [];
+  for (const name of ['companies', 'people'] as const) {
+    const proof = result.objects.find((o) => o.object === name)?.merge;
+    if (!proof) {
+      differences.push(`${name}: no per-source reconciliation`);
+      continue;
+    }
+    const expected = expectedMergeProof(facts.objects[name]);
+    const got = {
+      sources: Object.fromEntries(
+        [...proof.sources]
+          .sort((a, b) => a.source.localeCompare(b.source))
+          .map((s) => [
+            s.source,
+            { read: s.read, survivors: s.survivors, mergedInto: s.mergedInto, quarantined: s.quarantined },
+          ]),
+      ),
+      groups: {
+        merged: proof.groups.merged,
+        mergedRecords: proof.groups.mergedRecords,
+        review: proof.groups.review,
+        reviewRecords: proof.groups.reviewRecords,
+        single: proof.groups.single,
+      },
+    };
+    if (JSON.stringify(got) !== JSON.stringify(expected))
+      differences.push(`${name}: Tern ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}`);
+    if (!proof.ok) differences.push(`${name}: Tern's per-source reconciliation is not ok`);
+    for (const s of proof.sources)
+      if (s.unaccounted !== 0) differences.push(`${name}: ${s.source} unaccounted ${s.unaccounted}`);
+  }
+  return { agrees: differences.length === 0, differences };
 }
 
 const clean = (t: MergeTargetCount) => t.lost === 0 && t.duplicated === 0 && t.mismatches === 0 && t.unexpected === 0;
@@ -384,7 +445,9 @@ export async function mergeBench(
             fullTarget,
             await quarantineByCode(staging, migrationId),
             await checkLineage(staging, migrationId, facts),
+            ternMergeProof(fullResult, facts),
           );
+          say(`full: Tern's per-source proof ${JSON.stringify(fullFigures.ternProof)}`);
           say(`full lineage: ${JSON.stringify(fullFigures.lineage)}`);
 
           const touched = touchMergeCrm(world);
@@ -412,7 +475,9 @@ export async function mergeBench(
             deltaTarget,
             await quarantineByCode(staging, migrationId),
             await checkLineage(staging, migrationId, factsAfter),
+            ternMergeProof(deltaResult, factsAfter),
           );
+          say(`delta: Tern's per-source proof ${JSON.stringify(deltaFigures.ternProof)}`);
           say(`delta lineage: ${JSON.stringify(deltaFigures.lineage)}`);
 
           say('rollback');
@@ -461,6 +526,8 @@ export async function mergeBench(
               deltaTarget.sumsMatch &&
               fullTarget.reviewLoaded === 0 &&
               fullFigures.lineage.mismatches === 0 &&
+              fullFigures.ternProof.agrees &&
+              deltaFigures.ternProof.agrees &&
               deltaFigures.lineage.mismatches === 0 &&
               after === before,
           };
