@@ -126,11 +126,12 @@ export async function applyRules(ctx: ActivityContext, input: ObjectInput): Prom
   let groups: ReturnType<Deduplicator['result']> | undefined;
   let changed = 0;
   let setAside = 0;
+  let merged: { changed: number; deduplicated: number; groups: number } | undefined;
   if (object.merge) {
     // A merged object's merge already decided (plan/merge.ts): a record merged into another is set aside for it.
-    const merged = await applyMergeDispositions(ctx, input);
-    if (merged.changed > 0) await analyzeStaging(ctx.sql, ['staged_records', 'quarantine']);
-    return { object: input.object, filtered, deduplicated: merged.deduplicated, duplicateGroups: merged.groups };
+    merged = await applyMergeDispositions(ctx, input);
+    changed = merged.changed;
+    setAside = merged.deduplicated;
   } else if (object.filters.length === 0 && !dedupe) {
     // Without filters or a dedupe rule every record is to be migrated: nothing to read, only earlier rules to undo.
     const reset = await ctx.sql`
@@ -198,8 +199,8 @@ export async function applyRules(ctx: ActivityContext, input: ObjectInput): Prom
   return {
     object: input.object,
     filtered,
-    deduplicated: groups?.duplicates.size ?? 0,
-    duplicateGroups: groups?.figures.groups ?? 0,
+    deduplicated: merged?.deduplicated ?? groups?.duplicates.size ?? 0,
+    duplicateGroups: merged?.groups ?? groups?.figures.groups ?? 0,
   };
 }
 

@@ -19,6 +19,7 @@ import {
 } from './commands/quarantine';
 import { formatReconcileOutcome, reconcileNow } from './commands/reconcile';
 import { explainMergedRecord } from './commands/explain';
+import { formatMergeReview, writeMergeReview } from './commands/merge-review';
 import { formatExplanation } from './client/explain';
 import { formatMapSuggestOutcome, suggestMapping } from './commands/map';
 import { proofPackCommand, type ProofPackCommandOptions } from './commands/proof-pack';
@@ -325,6 +326,26 @@ program
       explainMergedRecord(staging, migrationId, object, key),
     );
     console.log(opts.json ? JSON.stringify(explanation) : formatExplanation(explanation));
+  });
+
+program
+  .command('merge')
+  .description("work with merged objects' review files")
+  .command('review')
+  .description(
+    'write the review file of a merged object from its last merge: the groups Tern would not merge on its own, for a person to decide (decisions already written are kept)',
+  )
+  .argument('<plan>', 'plan file (YAML)')
+  .argument('<object>', 'a merged object of the plan (one with `sources:`)')
+  .option('--out <file>', "where to write (default: the object's `review:` file)")
+  .option('--migration <id>', 'migration whose merge to read (default: mig_<plan name>)')
+  .option('--json', 'print the outcome as one JSON object')
+  .action(async (planFile: string, object: string, opts: { out?: string; migration?: string; json?: boolean }) => {
+    const { loaded, migrationId } = resolveMigration(planFile, opts.migration);
+    const outcome = await withStaging(loadSettings(), (staging) =>
+      writeMergeReview(staging, loaded, object, { migrationId, out: opts.out }),
+    );
+    console.log(opts.json ? JSON.stringify(outcome) : formatMergeReview(outcome, planFile));
   });
 
 addAuditCommands(program);

@@ -51,6 +51,17 @@ export async function validatePlan(
   const checked: string[] = ['plan shape and references'];
   const add = (f: Omit<ValidationFinding, 'line'>) => findings.push({ ...f, line: planLine(loaded.text, f.path) });
 
+  // A merged object's review file must be decided before its records can move (docs/merge.md).
+  plan.objects.forEach((object, i) => {
+    const undecided = object.merge?.undecided ?? [];
+    if (undecided.length === 0) return;
+    add({
+      severity: 'error',
+      path: `objects.${i}.review`,
+      message: `${object.name}: ${undecided.length} merge group(s) in ${object.merge!.review} await a decision (${undecided.slice(0, 3).join(', ')}${undecided.length > 3 ? ', …' : ''}); their records stay quarantined until decided`,
+      fix: "set each group's decision in the review file (merge, or { split: [[source/id, …], …] }), then validate again",
+    });
+  });
   const sourceProblems = checkSourceCredentials(plan, env);
   for (const problem of sourceProblems)
     add({ severity: 'error', path: 'source.urlEnv', message: problem.message, fix: problem.fix });

@@ -3,7 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { TernSettings } from '../../common/config';
-import { parsePlan } from '../../plan/load';
+import { loadPlanFile, parsePlan } from '../../plan/load';
+import { writeMergeReview } from '../../scripts/commands/merge-review';
+import { validatePlan } from '../../scripts/commands/validate-plan';
 import { startPhase } from '../../scripts/client/phases';
 import type { Staging } from '../../staging/db';
 import { uniqueId, useTernEnvironment, withWorker } from '../support/harness';
@@ -208,7 +210,74 @@ describe('merged migration: two systems into one target on real Temporal and Pos
         ]),
       );
 
-      const rollback = await startPhase(client, settings, staging.db, loaded, {
+      // The group under review: `tern merge review` writes it for a person; validation fails until it is decided.
+      const review = await writeMergeReview(staging, loaded, 'companies', { migrationId: s.migrationId });
+      expect(review).toMatchObject({ records: 3, decided: [], dropped: [] });
+      expect(review.undecided).toHaveLength(1);
+      const [hooli] = review.undecided;
+      const written = fs.readFileSync(path.join(s.dir, 'companies.review.yaml'), 'utf8');
+      expect(written).toContain('hub/4');
+      expect(written).toContain('legacy/12');
+      expect(written).toContain('legacy/13');
+      const pending = loadPlanFile(s.file);
+      const refused = await validatePlan(pending, { offline: true, env: {} });
+      const awaiting = refused.findings.filter((f) => f.path === 'objects.0.review');
+      expect(awaiting.map((f) => f.severity)).toEqual(['error']);
+      expect(awaiting[0]!.message).toContain(hooli!);
+      // A person decides: the three are one company. The delta merges them, and every source record is accounted for.
+      fs.writeFileSync(
+        path.join(s.dir, 'companies.review.yaml'),
+        written.replace(/^( *)decision: null$/m, '$1decision: merge'),
+      );
+      const decided = loadPlanFile(s.file);
+      expect(
+        (await validatePlan(decided, { offline: true, env: {} })).findings.filter((f) => f.path === 'objects.0.review'),
+      ).toEqual([]);
+      const delta = await startPhase(client, settings, staging.db, decided, {
+        phase: 'delta',
+        migrationId: s.migrationId,
+      });
+      const after = Object.fromEntries((await delta.handle.result()).objects.map((o) => [o.object, o]));
+      expect(after.companies).toMatchObject({
+        source: 10,
+        loaded: 5,
+        deduplicated: 4,
+        quarantined: 1,
+        unaccounted: 0,
+        checksumMismatches: 0,
+      });
+      expect(after.companies!.merge!.sources).toEqual([
+        {
+          source: 'hub',
+          read: 4,
+          survivors: 4,
+          mergedInto: 0,
+          quarantined: 0,
+          filtered: 0,
+          deleted: 0,
+          unaccounted: 0,
+        },
+        {
+          source: 'legacy',
+          read: 6,
+          survivors: 1,
+          mergedInto: 4,
+          quarantined: 1,
+          filtered: 0,
+          deleted: 0,
+          unaccounted: 0,
+        },
+      ]);
+      expect((await companies(s.schema)).map((c) => c.merge_ref)).toEqual([
+        'hub/1',
+        'hub/2',
+        'hub/3',
+        'hub/4',
+        'legacy/10',
+      ]);
+      expect((await companies(s.schema)).find((c) => c.merge_ref === 'hub/4')).toMatchObject({ name: 'Hooli Inc' });
+
+      const rollback = await startPhase(client, settings, staging.db, decided, {
         phase: 'rollback',
         migrationId: s.migrationId,
         reason: 'merge rehearsal done',
