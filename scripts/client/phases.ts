@@ -15,6 +15,7 @@ import { rollbackRequestProblem } from '../../workflows/requests';
 import { migrationSearchAttributes } from '../../workflows/search-attributes';
 import { ConfigError, PlanPinnedError } from '../../common/errors';
 import { sumLine } from '../../plan/sum-equation';
+import { mergeReconciliationLines } from './merge-reconciliation';
 import type { ObjectReconciliation } from '../../activities/reconciliation';
 import { formatAuditHead, type AuditHead } from '../../staging/audit';
 
@@ -220,6 +221,11 @@ export function formatPhaseResult(result: PhaseResult): string {
   const out = [line(header), ...rows.map(line)];
   for (const o of result.objects) {
     for (const [field, s] of Object.entries(o.sums)) out.push(`  ${sumLine(`${o.object}.${field}`, s)}`);
+    if (o.merge)
+      out.push(
+        `  ${o.object} per source: ${o.merge.ok ? 'ok' : 'NOT ok'}`,
+        ...mergeReconciliationLines(o.merge, '    ', (field) => `${o.object}.${field}`),
+      );
     if (o.mismatchExamples.length > 0)
       out.push(`  ${o.object}: target rows differing from what Tern wrote: ${mismatchText(o)}`);
     if (o.unaccounted > 0) out.push(`  ${o.object}: ${o.unaccounted} staged records neither loaded nor quarantined`);

@@ -10,6 +10,9 @@ import { progressQuery, type PhaseProgress } from '../../workflows/phase';
 import { preferencesProgressQuery, type PreferencesProgress } from '../../workflows/preferences';
 import { rollbackProgressQuery, type RollbackProgress } from '../../workflows/rollback';
 import { formatDuration } from '../client/progress';
+import { mergeReconciliationLines } from '../client/merge-reconciliation';
+import type { MergeReconciliation } from '../../activities/reconcile-merge';
+import { reasonMeaning } from '../../report/reasons';
 import { isoColumn } from '../../staging/iso';
 import { formatCutoverStatus, loadCutoverStatus, type CutoverStatus } from './cutover-status';
 import { CallTimeoutError, describePhase, firstLine, within, workflowStatus, type WorkflowStatus } from './shared';
@@ -54,6 +57,8 @@ export interface ReconciliationStatus {
   checksumMismatches: number;
   /** Term by term since the sum equation; older reconciliations hold only legacy and new. */
   sums: Record<string, SumReconciliation | { legacy: string; new: string }>;
+  /** A merged object: its proof per source (absent for a one-source object and proofs taken before it was stored). */
+  merge?: MergeReconciliation;
   ok: boolean;
   at: string;
 }
@@ -191,12 +196,13 @@ export async function loadStatus(
         deduplicated: number;
         checksum_mismatches: number;
         sums: ReconciliationStatus['sums'];
+        merge: MergeReconciliation | null;
         ok: boolean;
         created_at: string;
       }[]
     >`
       select distinct on (object) object, source, loaded, quarantined, filtered, deduplicated, checksum_mismatches,
-        sums, ok, ${isoColumn(sql, 'created_at')} as created_at
+        sums, merge, ok, ${isoColumn(sql, 'created_at')} as created_at
       from reconciliations where migration_id = ${migrationId} and phase = ${last.phase}
       order by object, id desc`;
     const objects = rows
@@ -209,6 +215,7 @@ export async function loadStatus(
         deduplicated: r.deduplicated,
         checksumMismatches: r.checksum_mismatches,
         sums: r.sums,
+        ...(r.merge ? { merge: r.merge } : {}),
         ok: r.ok,
         at: r.created_at,
       }))
@@ -282,7 +289,10 @@ export function formatStatus(status: MigrationStatus, planFile = '<plan>'): stri
       `  ${r.phase.padEnd(11)} ${r.status.padEnd(10)} started ${r.startedAt}${r.finishedAt ? `, finished ${r.finishedAt}` : ''}`,
     );
   out.push(`quarantine: ${status.quarantine.open} open`);
-  for (const q of status.quarantine.byObject) out.push(`  ${q.object}  ${q.stage}  ${q.reason}  ${q.count}`);
+  for (const q of status.quarantine.byObject) {
+    const meaning = reasonMeaning(q.reason);
+    out.push(`  ${q.object}  ${q.stage}  ${q.reason}${meaning ? ` (${meaning})` : ''}  ${q.count}`);
+  }
   if (status.quarantine.open > 0) out.push(`  details: \`tern quarantine show ${planFile} --object <name>\``);
   if (status.reconciliation) {
     const r = status.reconciliation;
@@ -292,6 +302,8 @@ export function formatStatus(status: MigrationStatus, planFile = '<plan>'): stri
         `  ${o.object}: source ${o.source} ${o.source === o.loaded + o.quarantined + o.filtered + o.deduplicated ? '=' : '!='} loaded ${o.loaded} + quarantined ${o.quarantined} + filtered ${o.filtered} + deduplicated ${o.deduplicated}; checksum mismatches ${o.checksumMismatches}; ${o.ok ? 'ok' : 'NOT ok'} (${o.at})`,
       );
       for (const [field, s] of Object.entries(o.sums)) out.push(`    ${sumLine(field, s)}`);
+      if (o.merge)
+        out.push(`    per source: ${o.merge.ok ? 'ok' : 'NOT ok'}`, ...mergeReconciliationLines(o.merge, '      '));
     }
   } else out.push('reconciliation: none yet');
   if (status.estimate) out.push(...formatEstimate(status.estimate));
