@@ -1,4 +1,5 @@
 import type { StoredProfile } from '../activities/preferences';
+import type { MergeReconciliation } from '../activities/reconcile-merge';
 import type { FidelityReport, ReadBackCoverage } from '../activities/reconciliation';
 import type { Plan } from '../plan/schema';
 import { transformName } from '../plan/transforms';
@@ -137,6 +138,7 @@ interface ProofRow {
   checksum_mismatches: number;
   sums: Record<string, SumReconciliation>;
   fidelity: FidelityReport | null;
+  merge: MergeReconciliation | null;
   ok: boolean;
   audit_head: AuditHead | null;
   created_at: string;
@@ -154,7 +156,7 @@ async function loadPhases(
   // The latest proof per phase and object; its read-back scope is in the proof's own audit entry (its recorded head).
   const rows = await staging.sql<ProofRow[]>`
     select r.phase, r.object, r.source, r.loaded, r.quarantined, r.filtered, r.deduplicated, r.checksum_mismatches,
-      r.sums, r.fidelity, r.ok, r.audit_head, ${isoColumn(staging.sql, 'r.created_at')} as created_at, r.proofs, a.details -> 'readBack' as read_back
+      r.sums, r.fidelity, r.merge, r.ok, r.audit_head, ${isoColumn(staging.sql, 'r.created_at')} as created_at, r.proofs, a.details -> 'readBack' as read_back
     from (
       select *, count(*) over (partition by phase, object)::int as proofs,
         row_number() over (partition by phase, object order by id desc) as latest
@@ -201,6 +203,7 @@ function objectProof(r: ProofRow): ObjectProof {
       rb && (rb.scope === 'whole' || rb.scope === 'touched') && typeof rb.records === 'number'
         ? { scope: rb.scope, reason: String(rb.reason ?? ''), records: rb.records }
         : null,
+    ...(r.merge ? { merge: r.merge } : {}),
     ok: r.ok,
     auditHead: r.audit_head,
   };

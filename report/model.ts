@@ -1,4 +1,5 @@
 import type { DryRunCounts } from '../activities/dry-run';
+import type { MergeReconciliation } from '../activities/reconcile-merge';
 import type { FidelityReport, ReadBackCoverage } from '../activities/reconciliation';
 import { checksum } from '../plan/checksum';
 import type { DateClasses } from '../plan/profile';
@@ -96,6 +97,13 @@ export interface ObjectProof {
   fidelity: FidelityReport | null;
   /** What the read-back covered, from the proof's audit entry; null when staging does not say. */
   readBack: Pick<ReadBackCoverage, 'scope' | 'reason' | 'records'> | null;
+  /**
+   * A merged object's proof per source, as staging stored it: each source's count equation (read = survivors +
+   * merged into + quarantined + filtered + deleted, unaccounted 0), the merged groups, and per sums field the records
+   * that were not merged source by source against the target, the merged groups' figures beside the rules' outcome.
+   * Absent for a one-source object (and for proofs stored before it was kept).
+   */
+  merge?: MergeReconciliation;
   ok: boolean;
   /** The audit chain's head recorded with the proof. */
   auditHead: AuditHead | null;

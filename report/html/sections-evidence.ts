@@ -1,6 +1,7 @@
 import type { ProofPack, QuarantineGroup } from '../model';
 import { barChart } from './charts';
 import { verdictBlock } from './sections-proof';
+import { reasonMeaning } from '../reasons';
 import { at, esc, mark, none, num, section, table, txt, when, type Html } from './markup';
 
 /** Quarantine, conflicts, the custody chain, approvals, the rollback rehearsal, and the sign-off block. */
@@ -10,7 +11,9 @@ export function quarantineSection(pack: ProofPack): Html {
   const head = `<p>${num(q.open, 'quarantine.open')} record(s) quarantined and not moved; ${num(q.resolved, 'quarantine.resolved')} resolved since (a plan fix let them through).</p>`;
   if (q.groups.length === 0) return section('quarantine', 'Quarantine by reason', head);
   const chart = barChart(
-    q.groups.filter((g) => g.open > 0).map((g) => ({ label: `${g.object} · ${g.reason}`, value: g.open })),
+    q.groups
+      .filter((g) => g.open > 0)
+      .map((g) => ({ label: `${g.object} · ${reasonMeaning(g.reason) ?? g.reason}`, value: g.open })),
     'open quarantined records by object and reason',
   );
   const privacy = pack.includeValues
@@ -24,6 +27,14 @@ export function quarantineSection(pack: ProofPack): Html {
       privacy +
       q.groups.map((g, i) => groupBlock(g, at('quarantine.groups', i), pack.includeValues)).join(''),
   );
+}
+
+/** A reason as a signer reads it: its meaning when the code alone does not say it, the code beside it. */
+function reasonText(reason: string, path: string): Html {
+  const meaning = reasonMeaning(reason);
+  return meaning === undefined
+    ? txt(reason, path)
+    : `${esc(meaning)} <span class="muted">(${txt(reason, path)})</span>`;
 }
 
 function groupBlock(g: QuarantineGroup, path: string, includeValues: boolean): Html {
@@ -43,7 +54,7 @@ function groupBlock(g: QuarantineGroup, path: string, includeValues: boolean): H
     ];
   });
   return [
-    `<div class="qgroup"><h4>${esc(g.object)} · ${txt(g.reason, at(path, 'reason'))} <span class="muted">at ${esc(g.stage)}</span></h4>`,
+    `<div class="qgroup"><h4>${esc(g.object)} · ${reasonText(g.reason, at(path, 'reason'))} <span class="muted">at ${esc(g.stage)}</span></h4>`,
     `<p>${num(g.open, at(path, 'open'))} open, ${num(g.resolved, at(path, 'resolved'))} resolved</p>`,
     rows.length > 0 ? table(headers, rows, { cls: 'examples' }) : '',
     '</div>',

@@ -1,6 +1,7 @@
 import type { FieldProfileLine, ObjectProfileSection, ProofPack } from '../model';
 import type { VisualMapObject } from '../../plan/visual-map';
 import { fieldMapSvg } from './field-map';
+import { reasonMeaning } from '../reasons';
 import { at, esc, grouped, mark, none, num, section, table, txt, type Html } from './markup';
 
 /** The preferences profile (what the source holds, field by field) and the visual field map. */
@@ -10,7 +11,8 @@ export function preferencesSection(pack: ProofPack): Html {
   if (!p) return section('preferences', 'Preferences profile', none('The preferences phase has not run.'));
   const v = p.verdict;
   const quarantined = Object.entries(v.quarantined).map(
-    ([reason, n]) => `${esc(reason)} ${num(n, at('preferences.verdict.quarantined', reason))}`,
+    ([reason, n]) =>
+      `${esc(reason)}${reasonMeaning(reason) === undefined ? '' : ` <span class="muted">(${esc(reasonMeaning(reason))})</span>`} ${num(n, at('preferences.verdict.quarantined', reason))}`,
   );
   const head = [
     `<p>run ${txt(p.status, 'preferences.status')}${p.seconds === null ? '' : ` in ${num(p.seconds, 'preferences.seconds')} s`}; dry run over ${num(v.records, 'preferences.verdict.records')} record(s): ${num(v.loaded, 'preferences.verdict.loaded')} predicted loaded${quarantined.length > 0 ? `, predicted quarantined: ${quarantined.join(', ')}` : ''} ${mark(v.clean, { yes: 'clean', no: 'not clean' })}</p>`,

@@ -139,6 +139,7 @@ function objectProofBlock(o: ObjectProof, path: string): Html {
     `<p>checksums: ${num(o.checksumMismatches, at(path, 'checksumMismatches'))} written record(s) read back different ${mark(o.checksumMismatches === 0)}</p>`,
     sumsBlock(o, path),
     fidelityBlock(o, path),
+    perSourceBlock(o, path),
     o.auditHead
       ? `<p class="meta">audit entry #${num(o.auditHead.seq, at(path, 'auditHead', 'seq'))} (id ${num(o.auditHead.id, at(path, 'auditHead', 'id'))}) ${txt(o.auditHead.hash, at(path, 'auditHead', 'hash'), 'hash')}</p>`
       : '',
@@ -169,6 +170,71 @@ function sumsBlock(o: ObjectProof, path: string): Html {
       ].join('');
     })
     .join('');
+}
+
+/** The column headers of the per-source table and the count each shows. */
+const PER_SOURCE_COLUMNS = [
+  ['read', 'read'],
+  ['survivors', 'survivors'],
+  ['merged into', 'mergedInto'],
+  ['quarantined', 'quarantined'],
+  ['filtered', 'filtered'],
+  ['deleted', 'deleted'],
+  ['unaccounted', 'unaccounted'],
+] as const;
+
+/**
+ * A merged object's proof per source: each source's count equation as a table row, the merged groups, and per sums
+ * field the records that were not merged adding up source by source to the target, then the merged groups' figures
+ * source by source beside the survivorship rules' outcome. Nothing for a one-source object.
+ */
+function perSourceBlock(o: ObjectProof, path: string): Html {
+  const m = o.merge;
+  if (!m) return '';
+  const p = at(path, 'merge');
+  const rows = m.sources.map((s, i) => {
+    const sp = at(p, 'sources', i);
+    return [
+      txt(s.source, at(sp, 'source')),
+      ...PER_SOURCE_COLUMNS.map(([, key]) => num(s[key], at(sp, key))),
+      mark(s.unaccounted === 0),
+    ];
+  });
+  const g = m.groups;
+  const gp = at(p, 'groups');
+  const groups = [
+    `${num(g.merged, at(gp, 'merged'))} merged group(s) of ${num(g.mergedRecords, at(gp, 'mergedRecords'))} records`,
+    `${num(g.review, at(gp, 'review'))} group(s) of ${num(g.reviewRecords, at(gp, 'reviewRecords'))} records awaiting a merge review decision`,
+    `${num(g.rejected, at(gp, 'rejected'))} record(s) in refused merges`,
+    `${num(g.single, at(gp, 'single'))} record(s) merged with no other`,
+  ];
+  const sums = Object.entries(m.sums).map(([field, line]) => {
+    const sp = at(p, 'sums', field);
+    const single = Object.keys(line.single.bySource).map(
+      (source) => `${esc(source)} ${txt(line.single.bySource[source]!, at(sp, 'single', 'bySource', source), 'dec')}`,
+    );
+    const merged = Object.keys(line.merged.bySource).map(
+      (source) => `${esc(source)} ${txt(line.merged.bySource[source]!, at(sp, 'merged', 'bySource', source), 'dec')}`,
+    );
+    return [
+      `<div class="sum"><p>Sum(${esc(field)}), records not merged: ${single.length > 0 ? single.join(' + ') : '0'} = ${txt(line.single.total, at(sp, 'single', 'total'), 'dec')} ${line.single.ok ? '==' : '!='} Sum(new) ${txt(line.single.merged, at(sp, 'single', 'merged'), 'dec')} <span class="muted">in the target</span> ${mark(line.single.ok)}</p>`,
+      line.merged.groups > 0
+        ? `<p>Sum(${esc(field)}), ${num(line.merged.groups, at(sp, 'merged', 'groups'))} merged group(s): ${merged.join(', ')} → ${txt(line.merged.outcome, at(sp, 'merged', 'outcome'), 'dec')} <span class="muted">by the survivorship rules</span></p>`
+        : '',
+      '</div>',
+    ].join('');
+  });
+  return [
+    `<div class="per-source"><h5>Per source ${mark(m.ok)}</h5>`,
+    '<p class="note">Every record each source gave: the survivor of its group (loaded), merged into another source’s record, quarantined (itself, or its group under review or refused), filtered, or deleted at the source since.</p>',
+    table(['source', ...PER_SOURCE_COLUMNS.map(([h]) => h), 'read = the rest'], rows, {
+      cls: 'per-source',
+      numeric: [1, 2, 3, 4, 5, 6, 7],
+    }),
+    `<p>groups: ${groups.join(', ')}</p>`,
+    sums.join(''),
+    '</div>',
+  ].join('');
 }
 
 function fidelityBlock(o: ObjectProof, path: string): Html {

@@ -1,5 +1,5 @@
 import { packVerdict } from '../../report/load';
-import { PROOF_PACK_FORMAT, proofPackHash, type ProofPack } from '../../report/model';
+import { PROOF_PACK_FORMAT, proofPackHash, type ObjectProof, type ProofPack } from '../../report/model';
 
 /**
  * A proof pack as buildProofPack makes one, written out by hand: two objects, a money line with values that are
@@ -250,4 +250,87 @@ export function proofPackFixture(edit: (pack: Omit<ProofPack, 'contentHash'>) =>
   edit(content);
   content.verdict = packVerdict(content);
   return { ...content, contentHash: proofPackHash(content) };
+}
+
+/**
+ * A merged object's proof written out by hand (the two-CRM companies: a hub and a legacy system, two merged groups, one
+ * awaiting review), and its quarantine group awaiting a merge review decision: `withMergedObject` adds both to a pack
+ * (`proofPackFixture(withMergedObject)`).
+ */
+export function mergedObjectProof(): ObjectProof {
+  return {
+    object: 'companies',
+    provenAt: '2026-11-25T10:04:32.000Z',
+    proofs: 1,
+    source: 10,
+    loaded: 4,
+    quarantined: 4,
+    filtered: 0,
+    deduplicated: 2,
+    countsHold: true,
+    checksumMismatches: 0,
+    sums: {
+      revenue: {
+        legacy: '808.50',
+        new: '445',
+        loaded: '445',
+        quarantined: '34',
+        filtered: '0',
+        deduplicated: '180',
+        unaccounted: '0',
+        deleted: '0',
+        notNumbers: [],
+        ok: true,
+      },
+    },
+    fidelity: { fields: ['name', 'revenue'], records: 4, mismatches: 0, byField: {}, examples: [] },
+    readBack: { scope: 'whole', reason: 'full phase', records: 4 },
+    merge: {
+      sources: [
+        {
+          source: 'hub',
+          read: 4,
+          survivors: 3,
+          mergedInto: 0,
+          quarantined: 1,
+          filtered: 0,
+          deleted: 0,
+          unaccounted: 0,
+        },
+        {
+          source: 'legacy',
+          read: 6,
+          survivors: 1,
+          mergedInto: 2,
+          quarantined: 3,
+          filtered: 0,
+          deleted: 0,
+          unaccounted: 0,
+        },
+      ],
+      groups: { merged: 2, mergedRecords: 4, review: 1, reviewRecords: 3, rejected: 0, single: 2 },
+      sums: {
+        revenue: {
+          single: { bySource: { hub: '200', legacy: '75' }, total: '275', merged: '275', ok: true },
+          merged: { groups: 2, bySource: { hub: '150.50', legacy: '180' }, outcome: '170' },
+        },
+      },
+      ok: true,
+    },
+    ok: true,
+    auditHead: { seq: 43, id: 9043, hash: 'ac'.repeat(32), at: '2026-11-25T10:04:32.000Z' },
+  };
+}
+
+export function withMergedObject(pack: Omit<ProofPack, 'contentHash'>): void {
+  pack.phases[0]!.objects.push(mergedObjectProof());
+  pack.quarantine.open += 3;
+  pack.quarantine.groups.push({
+    object: 'companies',
+    stage: 'load',
+    reason: 'merge_review_pending',
+    open: 3,
+    resolved: 0,
+    examples: [{ sourceId: 'hub/4', field: null, position: null }],
+  });
 }

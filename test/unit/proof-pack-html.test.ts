@@ -1,7 +1,7 @@
 import { renderProofPackHtml } from '../../report/html/page';
 import { grouped } from '../../report/html/markup';
 import { proofPackHash, type ProofPack } from '../../report/model';
-import { proofPackFixture } from '../support/proof-pack-fixture';
+import { mergedObjectProof, proofPackFixture, withMergedObject } from '../support/proof-pack-fixture';
 
 /** The value at a dotted path of the pack (`phases.0.objects.1.loaded`). */
 function valueAt(pack: ProofPack, path: string): unknown {
@@ -116,6 +116,121 @@ describe('the proof pack page', () => {
       texts.indexOf('picklist(6 options, 68 aliases, unmapped→quarantine)'),
     );
     expect(map).toContain('as is');
+  });
+});
+
+/** The proof block of one object on the page. */
+function proofBlock(html: string, object: string): string {
+  const start = html.indexOf(`<article class="proof" data-object="${object}">`);
+  expect(start).toBeGreaterThanOrEqual(0);
+  return html.slice(start, html.indexOf('</article>', start) + '</article>'.length);
+}
+
+describe('a merged object in the proof pack', () => {
+  it('shows its proof per source: each source’s equation, the groups, the sums source by source, as the pack holds them', () => {
+    const pack = proofPackFixture(withMergedObject);
+    const html = renderProofPackHtml(pack);
+    const shown = shownValues(html);
+    for (const { path, text } of shown) {
+      const value = valueAt(pack, path);
+      expect({ path, text }).toEqual({ path, text: typeof value === 'number' ? grouped(value) : value });
+    }
+    const paths = new Set(shown.map((s) => s.path));
+    const m = 'phases.0.objects.2.merge';
+    for (const i of [0, 1])
+      for (const key of [
+        'source',
+        'read',
+        'survivors',
+        'mergedInto',
+        'quarantined',
+        'filtered',
+        'deleted',
+        'unaccounted',
+      ])
+        expect(paths).toContain(`${m}.sources.${i}.${key}`);
+    for (const key of ['merged', 'mergedRecords', 'review', 'reviewRecords', 'rejected', 'single'])
+      expect(paths).toContain(`${m}.groups.${key}`);
+    for (const key of [
+      'single.bySource.hub',
+      'single.bySource.legacy',
+      'single.total',
+      'single.merged',
+      'merged.groups',
+      'merged.bySource.hub',
+      'merged.bySource.legacy',
+      'merged.outcome',
+    ])
+      expect(paths).toContain(`${m}.sums.revenue.${key}`);
+    const block = proofBlock(html, 'companies');
+    const text = unescape(block.replace(/<[^>]+>/g, ''));
+    expect(text).toContain('Per source ✓ holds');
+    expect(text).toContain(
+      'Sum(revenue), records not merged: hub 200 + legacy 75 = 275 == Sum(new) 275 in the target ✓ holds',
+    );
+    expect(text).toContain('Sum(revenue), 2 merged group(s): hub 150.50, legacy 180 → 170 by the survivorship rules');
+    expect(text).toContain('1 group(s) of 3 records awaiting a merge review decision');
+    // The pack's JSON carries the per-source proof as staging stored it.
+    expect((JSON.parse(JSON.stringify(pack)) as ProofPack).phases[0]!.objects[2]!.merge).toEqual(
+      mergedObjectProof().merge,
+    );
+  });
+
+  it('marks a source whose records are not all accounted for, and single sums that differ from the target', () => {
+    const pack = proofPackFixture((p) => {
+      withMergedObject(p);
+      const merge = p.phases[0]!.objects[2]!.merge!;
+      merge.sources[1] = { ...merge.sources[1]!, read: 8, unaccounted: 2 };
+      merge.sums.revenue!.single = { ...merge.sums.revenue!.single, merged: '270', ok: false };
+      merge.ok = false;
+      p.phases[0]!.objects[2]!.ok = false;
+    });
+    const text = unescape(proofBlock(renderProofPackHtml(pack), 'companies').replace(/<[^>]+>/g, ''));
+    expect(text).toContain('Per source ✗ fails');
+    expect(text).toContain('legacy8123002✗ fails');
+    expect(text).toContain('= 275 != Sum(new) 270 in the target ✗ fails');
+    expect(pack.verdict.failures).toEqual(['the full proof of companies does not hold']);
+  });
+
+  it('escapes its source and field names', () => {
+    const hostile = '<script>alert("x")</script>';
+    const pack = proofPackFixture((p) => {
+      withMergedObject(p);
+      const merge = p.phases[0]!.objects[2]!.merge!;
+      merge.sources[0]!.source = hostile;
+      merge.sums[hostile] = merge.sums.revenue!;
+      merge.sums.revenue!.single.bySource = { [hostile]: '200', legacy: '75' };
+    });
+    const html = renderProofPackHtml(pack);
+    expect(html).not.toMatch(/<script/i);
+    expect(proofBlock(html, 'companies')).toContain('Sum(&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;)');
+  });
+
+  it('lists its records under review as awaiting a merge review decision, the reason code beside it', () => {
+    const html = renderProofPackHtml(proofPackFixture(withMergedObject));
+    const quarantine = html.slice(html.indexOf('<section id="quarantine">'), html.indexOf('<section id="conflicts">'));
+    expect(quarantine).toContain(
+      'companies · awaiting a merge review decision <span class="muted">(<span class="t" data-path="quarantine.groups.2.reason">merge_review_pending</span>)</span>',
+    );
+    expect(quarantine).toContain('>companies · awaiting a merge review decision</text>');
+    // Other reasons read as their code, as before.
+    expect(quarantine).toContain(
+      'accounts · <span class="t" data-path="quarantine.groups.0.reason">required_missing</span>',
+    );
+  });
+
+  it('leaves a one-source object’s proof and the pack of a one-source migration as they were', () => {
+    const plain = proofPackFixture();
+    // The content hash a sign-off of this pack cites is the one it had before merged objects existed.
+    expect(plain.contentHash).toBe('1e879f03af5ca0f4e53649b5a4117c3f0db3b4c165023ea5724f116b65a1653e');
+    for (const o of plain.phases[0]!.objects) expect(Object.keys(o)).not.toContain('merge');
+    const withMerged = renderProofPackHtml(proofPackFixture(withMergedObject));
+    const before = renderProofPackHtml(plain);
+    for (const object of ['accounts', 'deals']) {
+      expect(proofBlock(withMerged, object)).toBe(proofBlock(before, object));
+      expect(proofBlock(before, object)).not.toContain('per-source');
+    }
+    expect(before).not.toContain('Per source');
   });
 });
 
