@@ -49,7 +49,7 @@ export function openMergedSource(
       merge,
       await ctx.customTransforms(plan),
       new Set(plan.objects.filter((o) => o.merge).map((o) => o.name)),
-    )(bySource);
+    )(bySource, await previousAnchors(ctx, migrationId, object.name));
     await replaceMergeStaging(ctx.db, { migrationId, object: object.name }, result);
     const items: SourceItem[] = [...broken, ...result.items].map((item, i) => ({ ...item, cursor: String(i + 1) }));
     const after = cursor === null ? 0 : Number(cursor);
@@ -87,4 +87,14 @@ function feederObject(object: ObjectPlan, source: MergeSourcePlan, kind: string)
     source: { ...where, id: source.id, updatedAt: source.updatedAt, encoding: 'utf8', delimiter: ',' },
     fields: source.fields,
   };
+}
+
+/** The records that anchored a merged record the target may hold (the last merge's anchors that were written). */
+async function previousAnchors(ctx: ActivityContext, migrationId: string, object: string): Promise<Set<string>> {
+  const rows = await ctx.sql<{ ref: string }[]>`
+    select mm.ref from merge_members mm
+    where mm.migration_id = ${migrationId} and mm.object = ${object} and mm.ref = mm.merged_ref
+      and exists (select 1 from id_map i where i.migration_id = mm.migration_id and i.object = mm.object
+                    and i.source_id = mm.ref and i.state = 'written')`;
+  return new Set(rows.map((r) => r.ref));
 }

@@ -159,7 +159,15 @@ export function compileMerge(
   custom: Readonly<Record<string, CustomTransformFn>> = {},
   /** The plan's merged objects: a reference to one of them is made a ref (`source/id`) at the merge. */
   mergedObjects: ReadonlySet<string> = new Set(),
-): (bySource: ReadonlyMap<string, readonly SourceItemRead[]>) => MergeResult {
+): (
+  bySource: ReadonlyMap<string, readonly SourceItemRead[]>,
+  /**
+   * The refs of records that anchored a merged record in the previous merge (their ref is a target key, which target
+   * rows and references to them hold): a group containing one keeps it as its anchor, so a record joining an existing
+   * group later never moves the merged record to another key.
+   */
+  previousAnchors?: ReadonlySet<string>,
+) => MergeResult {
   const rank = new Map(merge.sources.map((s, i) => [s.source, i]));
   const maps = new Map(merge.sources.map((s) => [s.source, compileSourceMap(s, custom, mergedObjects)]));
   const survive = compileSurvivorship(merge, custom);
@@ -179,10 +187,10 @@ export function compileMerge(
           },
     ]),
   );
-  const byAnchor = (a: RecordRef, b: RecordRef): number =>
-    (rank.get(a.source) ?? 0) - (rank.get(b.source) ?? 0) || compareIds(a.sourceId, b.sourceId);
-
-  return (bySource) => {
+  return (bySource, previousAnchors = new Set()) => {
+    const was = (r: RecordRef): number => (previousAnchors.has(mergeRef(r.source, r.sourceId)) ? 0 : 1);
+    const byAnchor = (a: RecordRef, b: RecordRef): number =>
+      was(a) - was(b) || (rank.get(a.source) ?? 0) - (rank.get(b.source) ?? 0) || compareIds(a.sourceId, b.sourceId);
     const figures: MergeFigures = {
       read: {},
       unstageable: {},

@@ -229,6 +229,12 @@ describe('merged migration: two systems into one target on real Temporal and Pos
         path.join(s.dir, 'companies.review.yaml'),
         written.replace(/^( *)decision: null$/m, '$1decision: merge'),
       );
+      // Meanwhile the hub gains Umbrella, which the legacy CRM already gave the target: the merged record keeps the
+      // key it was written under (legacy/10), so the rows and references that hold it stay true.
+      fs.appendFileSync(
+        path.join(s.dir, 'hub', 'companies.csv'),
+        '5,Umbrella Corp,umbrella.com,,Raccoon City,80,2024-06-01\n',
+      );
       const decided = loadPlanFile(s.file);
       expect(
         (await validatePlan(decided, { offline: true, env: {} })).findings.filter((f) => f.path === 'objects.0.review'),
@@ -239,9 +245,9 @@ describe('merged migration: two systems into one target on real Temporal and Pos
       });
       const after = Object.fromEntries((await delta.handle.result()).objects.map((o) => [o.object, o]));
       expect(after.companies).toMatchObject({
-        source: 10,
+        source: 11,
         loaded: 5,
-        deduplicated: 4,
+        deduplicated: 5,
         quarantined: 1,
         unaccounted: 0,
         checksumMismatches: 0,
@@ -249,9 +255,9 @@ describe('merged migration: two systems into one target on real Temporal and Pos
       expect(after.companies!.merge!.sources).toEqual([
         {
           source: 'hub',
-          read: 4,
+          read: 5,
           survivors: 4,
-          mergedInto: 0,
+          mergedInto: 1,
           quarantined: 0,
           filtered: 0,
           deleted: 0,
@@ -276,6 +282,12 @@ describe('merged migration: two systems into one target on real Temporal and Pos
         'legacy/10',
       ]);
       expect((await companies(s.schema)).find((c) => c.merge_ref === 'hub/4')).toMatchObject({ name: 'Hooli Inc' });
+      // Umbrella's most recent revenue is the hub's (2024-06-01), under the legacy key; its deal still points at it.
+      expect((await companies(s.schema)).find((c) => c.merge_ref === 'legacy/10')).toMatchObject({ revenue: '80.00' });
+      const [deal] = await staging.sql.unsafe<{ company_ref: string }[]>(
+        `select company_ref from "${s.schema}".deals where legacy_id = '101'`,
+      );
+      expect(deal!.company_ref).toBe('legacy/10');
 
       const rollback = await startPhase(client, settings, staging.db, decided, {
         phase: 'rollback',
