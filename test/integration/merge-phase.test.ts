@@ -124,6 +124,14 @@ describe('merged migration: two systems into one target on real Temporal and Pos
     const s = await scenario();
     const loaded = parsePlan(fs.readFileSync(s.file, 'utf8'), s.file);
     await withWorker(settings, staging, async () => {
+      // The sample first (about 10%, with what its records reference): it proves itself like any phase.
+      const sample = await startPhase(client, settings, staging.db, loaded, {
+        phase: 'sample',
+        migrationId: s.migrationId,
+      });
+      const sampled = await sample.handle.result();
+      expect(sampled.ok).toBe(true);
+      expect(sampled.objects.every((o) => o.unaccounted === 0 && o.checksumMismatches === 0)).toBe(true);
       const full = await startPhase(client, settings, staging.db, loaded, {
         phase: 'full',
         migrationId: s.migrationId,
