@@ -8,6 +8,7 @@ import { customModules } from './custom';
 import { DATABASE_PAGE_SIZE, DATABASE_TARGET_KINDS, planSchema, type Plan } from './schema';
 import { sourceQueryProblem, type SqlDialect } from './source-query';
 import { parseReviewFile } from './identity';
+import { unknownMergeTransforms } from './merge-schema';
 import { parseMappingFile } from './suggest';
 import { TRANSFORM_NAMES, TRANSFORMS, transformArgs, transformName, type TransformSpec } from './transforms';
 
@@ -117,6 +118,7 @@ export function parsePlan(text: string, file: string, options: PlanLoadOptions =
     ...modules.issues,
     ...(result.success ? [] : zodIssues(result.error, doc, lineCounter, data)),
     ...crossChecks(data),
+    ...(result.success ? mergeTransformChecks(result.data) : []),
   ];
   if (issues.length > 0 || !result.success) {
     throw planError(
@@ -347,6 +349,22 @@ function sourceChecks(plan: Record<string, unknown>, objects: Record<string, unk
       });
   });
   return issues;
+}
+
+/** A merged object's blocking-key normalisers and survivorship transforms are built in or the plan's own. */
+function mergeTransformChecks(plan: Plan): PlanIssue[] {
+  const custom = Object.keys(plan.customTransforms);
+  return plan.objects.flatMap((object, i) =>
+    object.merge
+      ? unknownMergeTransforms(object.merge, custom)
+          // The sources' field maps are checked with every object's (transformChecks).
+          .filter((u) => !u.path.startsWith('sources.'))
+          .map((u) => ({
+            path: `objects.${i}.${u.path}`,
+            message: `unknown transform "${u.name}"; use one of: ${[...TRANSFORM_NAMES, ...custom].join(', ')}${custom.length === 0 ? ' (or declare it under customTransforms)' : ''}`,
+          }))
+      : [],
+  );
 }
 
 /** Transform names are built-in or the plan's custom ones; custom modules exist and export the function. */
