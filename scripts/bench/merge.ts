@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
 import type postgres from 'postgres';
 import { loadSettings } from '../../common/config';
 import { connectClient } from '../../common/temporal';
@@ -10,7 +11,7 @@ import { startSandbox } from '../../sandboxes/core/server';
 import { hubspotSandbox } from '../../sandboxes/hubspot';
 import { connectStaging, openSql, type Staging } from '../../staging/db';
 import { withInProcessWorkers } from '../../worker/worker';
-import type { PhaseResult } from '../../workflows/phase';
+import { progressQuery, type PhaseResult } from '../../workflows/phase';
 import { startPhase } from '../client/phases';
 import {
   applyMergeCrmTouch,
@@ -96,6 +97,8 @@ export interface MergeBenchFigures {
 
 interface PhaseFigures {
   seconds: number;
+  /** Seconds per object and stage, from the phase's progress. */
+  stages: Record<string, Record<string, number>>;
   /** Tern's own reconciliation of the phase. */
   ternOk: boolean;
   quarantined: Record<string, number>;
@@ -108,6 +111,48 @@ interface PhaseFigures {
 }
 
 const tenths = (n: number) => Number(n.toFixed(1));
+
+/**
+ * Seconds each object spent in each stage of a loading phase (extracting, prepared, loading, reconciling), from
+ * the phase's progress polled while it runs: the first moment each stage was seen, to the object's next one.
+ */
+function watchStages(handle: WorkflowHandle): { stop: () => Record<string, Record<string, number>> } {
+  const seen = new Map<string, [string, number][]>();
+  let running = true;
+  const poll = async () => {
+    while (running) {
+      try {
+        const progress = await handle.query(progressQuery);
+        for (const o of progress.objects) {
+          const list = seen.get(o.object) ?? [];
+          if (list.at(-1)?.[0] !== o.stage) list.push([o.stage, Date.now()]);
+          seen.set(o.object, list);
+        }
+      } catch {
+        // Not started yet, or between runs: the next poll tells.
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
+  const polling = poll();
+  return {
+    stop: () => {
+      running = false;
+      void polling;
+      const end = Date.now();
+      const out: Record<string, Record<string, number>> = {};
+      for (const [object, list] of seen) {
+        const stages: Record<string, number> = {};
+        list.forEach(([stage, at], i) => {
+          if (stage === 'done' || stage === 'waiting') return;
+          stages[stage] = tenths((stages[stage] ?? 0) + ((list[i + 1]?.[1] ?? end) - at) / 1000);
+        });
+        out[object] = stages;
+      }
+      return out;
+    },
+  };
+}
 
 /** The example plan pointed at the sandbox and the bench database, with its custom transform beside it. */
 function benchPlan(hubspotUrl: string, dir: string, name: string): LoadedPlan {
@@ -240,7 +285,7 @@ async function countTarget(sql: postgres.Sql, facts: MergeCrmFacts): Promise<Mer
 
 function phaseFigures(
   result: PhaseResult,
-  seconds: number,
+  { seconds, stages }: { seconds: number; stages: Record<string, Record<string, number>> },
   target: MergeTargetCount,
   quarantined: Record<string, number>,
   lineage: PhaseFigures['lineage'],
@@ -248,6 +293,7 @@ function phaseFigures(
 ): PhaseFigures {
   return {
     seconds: tenths(seconds),
+    stages,
     ternOk: result.ok,
     quarantined,
     unaccounted: result.objects.reduce((n, o) => n + o.unaccounted, 0),
@@ -412,8 +458,9 @@ export async function mergeBench(
               actor: 'bench',
               ...(phase === 'rollback' ? { reason: 'merge bench: the target as before', by: 'bench' } : {}),
             });
+            const watch = phase === 'full' || phase === 'delta' ? watchStages(started.handle) : undefined;
             const value = await started.handle.result();
-            return { value, seconds: (Date.now() - t0) / 1000 };
+            return { value, seconds: (Date.now() - t0) / 1000, stages: watch?.stop() ?? {} };
           };
 
           say('preferences');
@@ -441,14 +488,14 @@ export async function mergeBench(
           );
           const fullFigures = phaseFigures(
             fullResult,
-            full.seconds,
+            full,
             fullTarget,
             await quarantineByCode(staging, migrationId),
             await checkLineage(staging, migrationId, facts),
             ternMergeProof(fullResult, facts),
           );
           say(`full: Tern's per-source proof ${JSON.stringify(fullFigures.ternProof)}`);
-          say(`full lineage: ${JSON.stringify(fullFigures.lineage)}`);
+          say(`full lineage: ${JSON.stringify(fullFigures.lineage)}; stages ${JSON.stringify(fullFigures.stages)}`);
 
           const touched = touchMergeCrm(world);
           await applyMergeCrmTouch(staging.sql, LEGACY_SCHEMA, hubspot.store, world, touched);
@@ -471,14 +518,14 @@ export async function mergeBench(
           );
           const deltaFigures = phaseFigures(
             deltaResult,
-            delta.seconds,
+            delta,
             deltaTarget,
             await quarantineByCode(staging, migrationId),
             await checkLineage(staging, migrationId, factsAfter),
             ternMergeProof(deltaResult, factsAfter),
           );
           say(`delta: Tern's per-source proof ${JSON.stringify(deltaFigures.ternProof)}`);
-          say(`delta lineage: ${JSON.stringify(deltaFigures.lineage)}`);
+          say(`delta lineage: ${JSON.stringify(deltaFigures.lineage)}; stages ${JSON.stringify(deltaFigures.stages)}`);
 
           say('rollback');
           const rollback = await run('rollback');
