@@ -6,6 +6,7 @@ import type { TernSettings } from '../../common/config';
 import { loadPlanFile, parsePlan } from '../../plan/load';
 import { writeMergeReview } from '../../scripts/commands/merge-review';
 import { validatePlan } from '../../scripts/commands/validate-plan';
+import { buildProofPack } from '../../report/load';
 import { startPhase } from '../../scripts/client/phases';
 import type { Staging } from '../../staging/db';
 import { uniqueId, useTernEnvironment, withWorker } from '../support/harness';
@@ -296,6 +297,14 @@ describe('merged migration: two systems into one target on real Temporal and Pos
         `select company_ref from "${s.schema}".deals where legacy_id = '101'`,
       );
       expect(deal!.company_ref).toBe('legacy/10');
+
+      // The proof pack built from staging carries each phase's proof per source, as the phases reported it.
+      const pack = await buildProofPack(staging, s.migrationId);
+      const proofOf = (phase: string, object: string) =>
+        pack.phases.find((p) => p.phase === phase)!.objects.find((o) => o.object === object)!;
+      expect(proofOf('delta', 'companies').merge).toEqual(after.companies!.merge);
+      expect(proofOf('full', 'companies').merge).toEqual(byObject.companies!.merge);
+      expect(proofOf('delta', 'deals')).not.toHaveProperty('merge');
 
       const rollback = await startPhase(client, settings, staging.db, decided, {
         phase: 'rollback',
