@@ -106,6 +106,32 @@ async function applyMergeDispositions(
   return { changed: changed.count, deduplicated: counts?.deduplicated ?? 0, groups: counts?.groups ?? 0 };
 }
 
+/**
+ * Records the rules now set aside that the target still holds are taken out of it by the next load, and references
+ * other objects wrote to them would be left pointing at nothing (a delta loads only what changed, and the records
+ * holding those references did not). Each such referencing record is marked changed, so the delta writes it again,
+ * its reference now following the set-aside record to its survivor (a merged record that became part of another).
+ */
+async function repointReferences(
+  ctx: ActivityContext,
+  input: ObjectInput,
+  objects: readonly ObjectPlan[],
+): Promise<void> {
+  for (const dependent of objects)
+    for (const ref of referenceFields(dependent)) {
+      if (ref.object !== input.object) continue;
+      await ctx.sql`
+        update staged_records d set delta_pending = 'changed'
+        where d.migration_id = ${input.migrationId} and d.object = ${dependent.name}
+          and d.delta_pending is null and d.source_deleted_at is null
+          and ${ref.prefix} || btrim(d.raw ->> ${ref.field}) in (
+            select s.source_id from staged_records s
+            join id_map i on i.migration_id = s.migration_id and i.object = s.object and i.source_id = s.source_id
+            where s.migration_id = ${input.migrationId} and s.object = ${input.object}
+              and s.disposition = 'deduplicated' and i.state in ('written', 'pending'))`;
+    }
+}
+
 export interface RulesResult {
   object: string;
   /** Records purged, by filter rule. */
@@ -194,6 +220,7 @@ export async function applyRules(ctx: ActivityContext, input: ObjectInput): Prom
       });
     });
   }
+  if (setAside > 0) await repointReferences(ctx, input, plan.objects);
   // The planner's statistics change only with the dispositions (the extraction just before analysed the rest).
   if (changed > 0) await analyzeStaging(ctx.sql, ['staged_records', 'quarantine']);
   return {

@@ -306,6 +306,36 @@ describe('merged migration: two systems into one target on real Temporal and Pos
       expect(proofOf('full', 'companies').merge).toEqual(byObject.companies!.merge);
       expect(proofOf('delta', 'deals')).not.toHaveProperty('merge');
 
+      // Two companies the target holds become one: the legacy CRM's Umbrella now has Globex's website. Globex's
+      // merged record (hub/2) stays; Umbrella's (legacy/10) leaves the target, the hub's Umbrella goes on alone, and
+      // the legacy deal that pointed at legacy/10 is written again, onto the company it is now part of.
+      const accounts = path.join(s.dir, 'legacy', 'accounts.csv');
+      fs.writeFileSync(
+        accounts,
+        fs.readFileSync(accounts, 'utf8').replace('10,Umbrella,umbrella.com', '10,Umbrella,globex.com'),
+      );
+      const joined = await startPhase(client, settings, staging.db, decided, {
+        phase: 'delta',
+        migrationId: s.migrationId,
+      });
+      expect((await joined.handle.result()).ok).toBe(true);
+      expect((await companies(s.schema)).map((c) => c.merge_ref)).toEqual([
+        'hub/1',
+        'hub/2',
+        'hub/3',
+        'hub/4',
+        'hub/5',
+      ]);
+      const moved = await staging.sql.unsafe<{ legacy_id: string; company_ref: string | null }[]>(
+        `select legacy_id, company_ref from "${s.schema}".deals order by legacy_id`,
+      );
+      expect(moved).toEqual([
+        { legacy_id: '100', company_ref: 'hub/1' },
+        { legacy_id: '101', company_ref: 'hub/2' },
+        { legacy_id: '102', company_ref: 'hub/3' },
+        { legacy_id: '103', company_ref: null },
+      ]);
+
       const rollback = await startPhase(client, settings, staging.db, decided, {
         phase: 'rollback',
         migrationId: s.migrationId,
