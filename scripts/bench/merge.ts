@@ -5,6 +5,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type postgres from 'postgres';
 import { loadSettings } from '../../common/config';
 import { connectClient } from '../../common/temporal';
+import { parseDocument, isMap, isSeq } from 'yaml';
 import { parsePlan, type LoadedPlan } from '../../plan/load';
 import { loadPreferencesReport } from '../../report/preferences';
 import { startSandbox } from '../../sandboxes/core/server';
@@ -23,15 +24,18 @@ import {
   writeLegacyCrm,
   type MergeCrmFacts,
   type MergedObjectFacts,
+  type ReviewDecision,
 } from '../generate/merge-crm';
+import { writeMergeReview } from '../commands/merge-review';
 import { ensureTemporal } from '../stack/temporal';
 
 /**
  * `npx tsx scripts/bench.ts merge`: two CRMs merged into one PostgreSQL CRM through the real stack. The generator
  * (scripts/generate/merge-crm.ts) seeds the HubSpot sandbox (companies, contacts) and a legacy SQL CRM (accounts,
  * contacts, deals) with planted overlaps, and says exactly what the target must hold; then
- * examples/merge-crm-to-postgres.yaml runs preferences → full, a delta after a few records of both systems changed,
- * and a rollback. After each phase the target tables THEMSELVES are counted against the generator's figures
+ * examples/merge-crm-to-postgres.yaml runs preferences → full, a delta after a few records of both systems changed
+ * and a person decided the groups under review (`tern merge review`'s file: one split, the others merged), and a
+ * rollback. After each phase the target tables THEMSELVES are counted against the generator's figures
  * (never Tern's ledger): records per source, merged groups, lost, duplicated, value mismatches, sums; after the
  * rollback the target is compared with what it held before the migration. Its own database, dropped at the end.
  */
@@ -85,7 +89,8 @@ export interface MergeBenchFigures {
     problems: string[];
   };
   full: PhaseFigures;
-  delta: PhaseFigures & { changes: number };
+  /** The delta after changes in both systems and a person's decisions on every group under review. */
+  delta: PhaseFigures & { changes: number; reviewDecisions: number };
   rollback: { ok: boolean; seconds: number; targetAsBefore: boolean; rows: MergeTargetCount['rows'] };
   /**
    * Preferences ok; after full and after the delta: lost, duplicated, mismatches and unexpected rows 0, sums equal,
@@ -400,6 +405,28 @@ function ternMergeProof(result: PhaseResult, facts: MergeCrmFacts): { agrees: bo
   return { agrees: differences.length === 0, differences };
 }
 
+/**
+ * A person's decisions in the review file `tern merge review` wrote: the first group split (its HubSpot company
+ * with the second legacy account; the first legacy account alone), every other merged whole. Returns them by the
+ * group's members, as the generator takes them.
+ */
+function decideReview(file: string): Record<string, ReviewDecision> {
+  const doc = parseDocument(fs.readFileSync(file, 'utf8'));
+  const groups = doc.get('groups');
+  if (!isSeq(groups)) throw new Error(`${file}: no groups to decide`);
+  const out: Record<string, ReviewDecision> = {};
+  groups.items.forEach((item, i) => {
+    if (!isMap(item)) throw new Error(`${file}: group ${i} is not a mapping`);
+    const members = (item.get('members', true) as { toJSON(): unknown }).toJSON() as string[];
+    const decision: ReviewDecision =
+      i === 0 && members.length === 3 ? { split: [[members[0]!, members[2]!], [members[1]!]] } : 'merge';
+    item.set('decision', doc.createNode(decision, { flow: true }));
+    out[members.join(',')] = decision;
+  });
+  fs.writeFileSync(file, doc.toString());
+  return out;
+}
+
 const clean = (t: MergeTargetCount) => t.lost === 0 && t.duplicated === 0 && t.mismatches === 0 && t.unexpected === 0;
 
 /** The bench's own database, on the server `adminUrl` points at. */
@@ -446,7 +473,7 @@ export async function mergeBench(
       );
 
       const migrationId = `mig_bench_merge_${randomBytes(4).toString('hex')}`;
-      const plan = benchPlan(hubspot.url, dir, migrationId);
+      let plan = benchPlan(hubspot.url, dir, migrationId);
       const client = await connectClient(settings.temporal);
       try {
         return await withInProcessWorkers(settings, staging, async () => {
@@ -506,9 +533,19 @@ export async function mergeBench(
               const merged = object && mergedRefOf(facts_, object, c.ref);
               return merged ? [merged] : [];
             });
-          const factsAfter = expectedOf(world, { trace: touchedRefs(expectedOf(world)) });
+          // And a person decides the groups `tern merge review` wrote for review: the first split in two, the
+          // others merged whole. The plan reads the decisions when it is loaded again; the delta applies them.
+          const reviewFile = await writeMergeReview(staging, plan, 'companies', { migrationId });
+          const decisions = decideReview(reviewFile.file);
+          plan = parsePlan(fs.readFileSync(plan.file, 'utf8'), plan.file);
+          const decidedRefs = Object.keys(decisions).flatMap((members) => members.split(','));
+          const factsAfter = expectedOf(world, {
+            trace: [...touchedRefs(expectedOf(world, { decisions })), ...decidedRefs],
+            decisions,
+          });
           say(
-            `delta after ${touched.changes.length} changes: ${touched.changes.map((c) => `${c.ref} ${c.what}`).join('; ')}`,
+            `delta after ${touched.changes.length} changes: ${touched.changes.map((c) => `${c.ref} ${c.what}`).join('; ')}; ` +
+              `and ${Object.keys(decisions).length} review decisions of ${reviewFile.undecided.length} groups written`,
           );
           const delta = await run('delta');
           const deltaResult = delta.value;
@@ -558,7 +595,7 @@ export async function mergeBench(
             },
             preferences: { ok: preferences.value.ok, seconds: tenths(preferences.seconds), predicted, problems },
             full: fullFigures,
-            delta: { ...deltaFigures, changes: touched.changes.length },
+            delta: { ...deltaFigures, changes: touched.changes.length, reviewDecisions: Object.keys(decisions).length },
             rollback: {
               ok: rollbackResult.ok,
               seconds: tenths(rollback.seconds),
@@ -574,6 +611,7 @@ export async function mergeBench(
               fullTarget.reviewLoaded === 0 &&
               fullFigures.lineage.mismatches === 0 &&
               fullFigures.ternProof.agrees &&
+              Object.keys(decisions).length === facts.objects.companies.review.length &&
               deltaFigures.ternProof.agrees &&
               deltaFigures.lineage.mismatches === 0 &&
               after === before,

@@ -570,6 +570,9 @@ export interface MergedObjectFacts {
   conflicts: Record<string, number>;
 }
 
+/** A person's decision on a group under review: one record, or the parts written (refs), each its own record. */
+export type ReviewDecision = 'merge' | { split: string[][] };
+
 /** One merged record's field where its rule chose among different values, and the records the value came from. */
 export interface SurvivorExample {
   object: string;
@@ -712,19 +715,19 @@ function survivorRecorder(
 /**
  * The expected outcome of the example plan over the world: groups, review, every target row, the sums. `trace`:
  * merged refs whose every field is also given in `survivors`, with its origin (e.g. the records a delta touched).
+ * `decisions`: a person's decisions on review groups, by the group's members (refs, sorted, joined with commas).
  */
-export function expectedOf(world: MergeCrmWorld, options: { trace?: Iterable<string> } = {}): MergeCrmFacts {
+export function expectedOf(
+  world: MergeCrmWorld,
+  options: { trace?: Iterable<string>; decisions?: Readonly<Record<string, ReviewDecision>> } = {},
+): MergeCrmFacts {
   const trace = new Set(options.trace ?? []);
   const companyRefByRep = new Map<string, string>();
   const companies = mergedFacts(world.companies, {
     ruleOf: (c) => (c.kind === 'both-domain' ? 'domain' : 'name-country'),
-    fieldsOf: (rep) => companyFields(rep),
+    decisions: options.decisions,
   });
-  for (const c of world.companies) {
-    if (c.kind === 'review') continue;
-    const anchor = refOf([...c.reps].sort(compareRefs)[0]!);
-    for (const rep of c.reps) companyRefByRep.set(refOf(rep), anchor);
-  }
+  for (const g of companies.loaded) for (const rep of g.reps) companyRefByRep.set(refOf(rep), g.ref);
   const examples: SurvivorExample[] = [];
   const conflicts: Record<string, number> = {};
   const companyRows: Record<string, CompanyRow> = {};
@@ -751,10 +754,7 @@ export function expectedOf(world: MergeCrmWorld, options: { trace?: Iterable<str
     const companyRep = company.reps.find((r) => r.source === rep.source && r.id === rep.companyId)!;
     return companyRefByRep.get(refOf(companyRep))!;
   };
-  const people = mergedFacts(world.people, {
-    ruleOf: (p) => (p.kind === 'both-email' ? 'email' : 'phone'),
-    fieldsOf: (rep, p) => personFields(rep, companyOfPerson(p, rep)),
-  });
+  const people = mergedFacts(world.people, { ruleOf: (p) => (p.kind === 'both-email' ? 'email' : 'phone') });
   const peopleConflicts: Record<string, number> = {};
   const personRows: Record<string, PersonRow> = {};
   const personSurvivor = survivorRecorder('people', peopleConflicts, examples, trace);
@@ -788,9 +788,8 @@ export function expectedOf(world: MergeCrmWorld, options: { trace?: Iterable<str
 
   const sum = (amounts: (string | null)[]) => formatCents(amounts.reduce((s, a) => s + (a ? centsOf(a) : 0n), 0n));
   const legacyAccounts = world.companies.flatMap((c) => c.reps.filter((r) => r.source === 'legacy'));
-  const reviewAccounts = world.companies
-    .filter((c) => c.kind === 'review')
-    .flatMap((c) => c.reps.filter((r) => r.source === 'legacy'));
+  const stillUnderReview = new Set(companies.facts.review.flatMap((g) => g.members));
+  const reviewAccounts = legacyAccounts.filter((r) => stillUnderReview.has(refOf(r)));
   const count = <T extends { reps: { source: SourceName }[] }>(items: T[], source: SourceName) =>
     items.reduce((n, x) => n + x.reps.filter((r) => r.source === source).length, 0);
   const kinds = (items: { kind: string }[]) =>
@@ -840,7 +839,7 @@ type Entity = { kind: string; reps: { source: SourceName; id: string; updatedAt:
 /** Groups of a merged object: singles, merged (one record per source), review (two of one source). */
 function mergedFacts<E extends Entity>(
   entities: readonly E[],
-  how: { ruleOf: (e: E) => string; fieldsOf: (rep: E['reps'][number], e: E) => Record<string, unknown> },
+  how: { ruleOf: (e: E) => string; decisions?: Readonly<Record<string, ReviewDecision>> },
 ) {
   const loaded: { ref: string; entity: E; reps: E['reps'] }[] = [];
   const merged: MergedGroupFacts[] = [];
@@ -849,21 +848,36 @@ function mergedFacts<E extends Entity>(
   let mergedInto = 0;
   let reviewRecords = 0;
   const records: Partial<Record<SourceName, number>> = {};
+  const load = (e: E, reps: E['reps'], rule: string) => {
+    const members = reps.map(refOf);
+    loaded.push({ ref: members[0]!, entity: e, reps });
+    if (reps.length === 1) single += 1;
+    else {
+      merged.push({ ref: members[0]!, members, rule });
+      mergedInto += reps.length - 1;
+    }
+  };
   for (const e of entities) {
     for (const r of e.reps) records[r.source] = (records[r.source] ?? 0) + 1;
     const reps = [...e.reps].sort(compareRefs);
     const members = reps.map(refOf);
-    if (e.kind === 'review') {
-      review.push({ members });
-      reviewRecords += members.length;
+    if (e.kind !== 'review') {
+      load(e, reps, how.ruleOf(e));
       continue;
     }
-    loaded.push({ ref: members[0]!, entity: e, reps });
-    if (reps.length === 1) single += 1;
-    else {
-      merged.push({ ref: members[0]!, members, rule: how.ruleOf(e) });
-      mergedInto += reps.length - 1;
-    }
+    // A group under review: loaded as a person decided (the whole, or the parts written), else held back.
+    const decision = how.decisions?.[members.join(',')];
+    if (decision === undefined) {
+      review.push({ members });
+      reviewRecords += members.length;
+    } else if (decision === 'merge') load(e, reps, 'domain');
+    else
+      for (const part of decision.split)
+        load(
+          e,
+          reps.filter((r) => part.includes(refOf(r))),
+          'domain',
+        );
   }
   return {
     loaded,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { earliest } from '../../examples/merge-crm-transforms';
 import { compileObjectMapper } from '../../plan/compile';
-import { resolveIdentities, type SourceRecord } from '../../plan/identity';
+import { applyReviewDecisions, resolveIdentities, type ReviewDecision, type SourceRecord } from '../../plan/identity';
 import { mergedObjectSchema, type MergedObjectPlan } from '../../plan/merge-schema';
 import type { ObjectPlan } from '../../plan/schema';
 import { compileSurvivorship } from '../../plan/survivorship';
@@ -17,6 +17,7 @@ import {
   type MergeCrmFacts,
   type MergeCrmWorld,
   type PersonRep,
+  type ReviewDecision as GeneratorDecision,
 } from '../../scripts/generate/merge-crm';
 
 /**
@@ -112,10 +113,29 @@ function mapped(world: MergeCrmWorld, facts: MergeCrmFacts, object: MergedObject
 }
 
 /** Tern's groups, review and merged rows for a merged object, in the generator's vocabulary. */
-function resolveWithTern(world: MergeCrmWorld, facts: MergeCrmFacts, name: 'companies' | 'people') {
+function resolveWithTern(
+  world: MergeCrmWorld,
+  facts: MergeCrmFacts,
+  name: 'companies' | 'people',
+  decisions: Readonly<Record<string, GeneratorDecision>> = {},
+) {
   const object = mergedObject(name);
   const records = mapped(world, facts, object);
-  const { groups, review } = resolveIdentities(records, object.match);
+  const resolved = resolveIdentities(records, object.match);
+  // A person's decisions, by the members of the group under review, as the review file gives them (by group id).
+  const asRef = (ref: string) => ({ source: ref.split('/')[0]!, sourceId: ref.split('/')[1]! });
+  const byGroup = new Map<string, ReviewDecision>();
+  for (const r of resolved.review) {
+    const d = decisions[r.members.map((m) => `${m.source}/${m.sourceId}`).join(',')];
+    if (d)
+      byGroup.set(
+        r.group,
+        d === 'merge' ? { kind: 'merge' } : { kind: 'split', parts: d.split.map((p) => p.map(asRef)) },
+      );
+  }
+  const applied = applyReviewDecisions(resolved, byGroup);
+  expect(applied.issues).toEqual([]);
+  const { groups, review } = applied.resolution;
   const survive = compileSurvivorship(object, CUSTOM);
   const byRef = new Map(records.map((r) => [`${r.source}/${r.sourceId}`, r]));
   const rows: Record<string, Record<string, unknown>> = {};
@@ -237,6 +257,28 @@ describe('the merge CRM generator', () => {
       });
       expect(tern[e.object as 'companies' | 'people'].rows[e.ref]![e.field]).toEqual(e.value);
     }
+  });
+
+  it("follows a person's review decisions: a group merged whole, a group split in two", () => {
+    const [whole, split] = facts.objects.companies.review;
+    const [hub, first, second] = split!.members;
+    const decisions: Record<string, GeneratorDecision> = {
+      [whole!.members.join(',')]: 'merge',
+      [split!.members.join(',')]: { split: [[hub!, second!], [first!]] },
+    };
+    const decided = expectedOf(world, { decisions });
+    const c = decided.objects.companies;
+    expect(c.review).toEqual([]);
+    expect(c.reviewRecords).toBe(0);
+    expect(c.targetRows).toBe(facts.objects.companies.targetRows + 3);
+    expect(c.merged.length).toBe(facts.objects.companies.merged.length + 2);
+    expect(c.rows[first!]).toBeDefined();
+    expect(decided.sums.target['companies.annual_revenue']).toBe(decided.sums.legacy['accounts.annual_revenue']);
+    const tern = resolveWithTern(world, decided, 'companies', decisions);
+    expect(tern.merged.sort(byRef)).toEqual([...c.merged].sort(byRef));
+    expect(tern.review).toEqual([]);
+    expect(tern.single).toBe(c.single);
+    for (const [ref, row] of Object.entries(c.rows)) expect({ ref, ...tern.rows[ref] }).toEqual({ ref, ...row });
   });
 
   it('is deterministic: the same seed gives the same world and figures, another seed another', () => {
