@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { TernSettings } from '../../common/config';
@@ -9,7 +8,8 @@ import { validatePlan } from '../../scripts/commands/validate-plan';
 import { buildProofPack } from '../../report/load';
 import { startPhase } from '../../scripts/client/phases';
 import type { Staging } from '../../staging/db';
-import { uniqueId, useTernEnvironment, withWorker } from '../support/harness';
+import { useTernEnvironment, withWorker } from '../support/harness';
+import { mergeCsvScenario } from '../support/merge-csv';
 
 /**
  * A merged migration end to end on real Temporal and PostgreSQL: two CSV systems (a "hub" and a legacy CRM) feed one
@@ -38,58 +38,6 @@ const LEGACY_DEALS = `deal_id,account_id,amount
 103,404,5
 `;
 
-function planText(dir: string, schema: string, name: string): string {
-  return `version: 1
-name: ${name}
-sources:
-  hub: { kind: csv, directory: ${JSON.stringify(path.join(dir, 'hub'))} }
-  legacy: { kind: csv, directory: ${JSON.stringify(path.join(dir, 'legacy'))} }
-target: { kind: postgres, schema: ${schema} }
-objects:
-  - name: companies
-    target: { table: companies, key: merge_ref }
-    sources:
-      - source: hub
-        object: companies.csv
-        id: id
-        updatedAt: updated
-        fields:
-          - { from: name, to: name }
-          - { from: domain, to: domain }
-          - { from: phone, to: phone }
-          - { from: city, to: city }
-          - { from: revenue, to: revenue, transform: [decimal] }
-      - source: legacy
-        object: accounts.csv
-        id: account_id
-        updatedAt: modified
-        fields:
-          - { from: account_name, to: name }
-          - { from: website, to: domain }
-          - { from: tel, to: phone }
-          - { from: town, to: city }
-          - { from: revenue, to: revenue, transform: [decimal] }
-    match:
-      - { kind: domain, field: domain }
-      - { kind: phone, field: phone, defaultCountry: US }
-    survivorship:
-      name: { rule: priority, sources: [legacy] }
-      revenue: { rule: most_recent }
-    review: companies.review.yaml
-    sums: [revenue]
-  - name: deals
-    source: { from: legacy, file: deals.csv, id: deal_id }
-    target: { table: deals, key: legacy_id }
-    fields:
-      - { from: deal_id, to: legacy_id }
-      - from: account_id
-        to: company_ref
-        transform: [{ reference: { object: companies, source: legacy, onMissing: 'null' } }]
-      - { from: amount, to: amount, transform: [decimal] }
-    sums: [amount]
-`;
-}
-
 describe('merged migration: two systems into one target on real Temporal and PostgreSQL', () => {
   const t = useTernEnvironment();
   let staging: Staging;
@@ -97,24 +45,12 @@ describe('merged migration: two systems into one target on real Temporal and Pos
   let settings: TernSettings;
   beforeAll(() => ({ staging, client, settings } = t));
 
-  async function scenario() {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-merge-'));
-    fs.mkdirSync(path.join(dir, 'hub'));
-    fs.mkdirSync(path.join(dir, 'legacy'));
-    fs.writeFileSync(path.join(dir, 'hub', 'companies.csv'), HUB_COMPANIES);
-    fs.writeFileSync(path.join(dir, 'legacy', 'accounts.csv'), LEGACY_ACCOUNTS);
-    fs.writeFileSync(path.join(dir, 'legacy', 'deals.csv'), LEGACY_DEALS);
-    const schema = uniqueId('merge');
-    const migrationId = uniqueId('mig_merge');
-    await staging.sql.unsafe(`
-      create schema "${schema}";
-      create table "${schema}".companies (merge_ref text primary key, name text, domain text, phone text, city text,
-                                          revenue numeric(14, 2));
-      create table "${schema}".deals (legacy_id text primary key, company_ref text, amount numeric(14, 2));`);
-    const file = path.join(dir, 'plan.yaml');
-    fs.writeFileSync(file, planText(dir, schema, `Merge ${migrationId}`));
-    return { dir, schema, migrationId, file };
-  }
+  const scenario = () =>
+    mergeCsvScenario(
+      staging,
+      { hubCompanies: HUB_COMPANIES, legacyAccounts: LEGACY_ACCOUNTS, legacyDeals: LEGACY_DEALS },
+      { city: true, phoneMatch: true },
+    );
 
   const companies = async (schema: string) =>
     staging.sql.unsafe<{ merge_ref: string; name: string; domain: string | null; revenue: string }[]>(

@@ -1,6 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { ObjectReconciliation } from '../../activities/reconciliation';
 import type { TernSettings } from '../../common/config';
@@ -11,7 +9,8 @@ import { formatPhaseResult, startPhase } from '../../scripts/client/phases';
 import { reconcileNow } from '../../scripts/commands/reconcile';
 import { formatStatus, loadStatus } from '../../scripts/commands/status';
 import type { Staging } from '../../staging/db';
-import { uniqueId, useTernEnvironment, withWorker } from '../support/harness';
+import { useTernEnvironment, withWorker } from '../support/harness';
+import { mergeCsvScenario } from '../support/merge-csv';
 
 /**
  * A merged object's proof per source reaches the people who sign it: the phase's result prints it, staging keeps it
@@ -35,55 +34,6 @@ const LEGACY_DEALS = `deal_id,account_id,amount
 101,10,500
 `;
 
-function planText(dir: string, schema: string, name: string): string {
-  return `version: 1
-name: ${name}
-sources:
-  hub: { kind: csv, directory: ${JSON.stringify(path.join(dir, 'hub'))} }
-  legacy: { kind: csv, directory: ${JSON.stringify(path.join(dir, 'legacy'))} }
-target: { kind: postgres, schema: ${schema} }
-objects:
-  - name: companies
-    target: { table: companies, key: merge_ref }
-    sources:
-      - source: hub
-        object: companies.csv
-        id: id
-        updatedAt: updated
-        fields:
-          - { from: name, to: name }
-          - { from: domain, to: domain }
-          - { from: phone, to: phone }
-          - { from: revenue, to: revenue, transform: [decimal] }
-      - source: legacy
-        object: accounts.csv
-        id: account_id
-        updatedAt: modified
-        fields:
-          - { from: account_name, to: name }
-          - { from: website, to: domain }
-          - { from: tel, to: phone }
-          - { from: revenue, to: revenue, transform: [decimal] }
-    match:
-      - { kind: domain, field: domain }
-    survivorship:
-      name: { rule: priority, sources: [legacy] }
-      revenue: { rule: most_recent }
-    review: companies.review.yaml
-    sums: [revenue]
-  - name: deals
-    source: { from: legacy, file: deals.csv, id: deal_id }
-    target: { table: deals, key: legacy_id }
-    fields:
-      - { from: deal_id, to: legacy_id }
-      - from: account_id
-        to: company_ref
-        transform: [{ reference: { object: companies, source: legacy, onMissing: 'null' } }]
-      - { from: amount, to: amount, transform: [decimal] }
-    sums: [amount]
-`;
-}
-
 jest.setTimeout(300_000);
 
 describe('a merged object’s proof per source, from the phase to the proof pack', () => {
@@ -94,21 +44,11 @@ describe('a merged object’s proof per source, from the phase to the proof pack
   beforeAll(() => ({ staging, client, settings } = t));
 
   it('is printed, stored with the proof, and carried by tern status, tern reconcile and the proof pack', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-merge-proof-'));
-    fs.mkdirSync(path.join(dir, 'hub'));
-    fs.mkdirSync(path.join(dir, 'legacy'));
-    fs.writeFileSync(path.join(dir, 'hub', 'companies.csv'), HUB_COMPANIES);
-    fs.writeFileSync(path.join(dir, 'legacy', 'accounts.csv'), LEGACY_ACCOUNTS);
-    fs.writeFileSync(path.join(dir, 'legacy', 'deals.csv'), LEGACY_DEALS);
-    const schema = uniqueId('merge_proof');
-    const migrationId = uniqueId('mig_merge_proof');
-    await staging.sql.unsafe(`
-      create schema "${schema}";
-      create table "${schema}".companies (merge_ref text primary key, name text, domain text, phone text,
-                                          revenue numeric(14, 2));
-      create table "${schema}".deals (legacy_id text primary key, company_ref text, amount numeric(14, 2));`);
-    const file = path.join(dir, 'plan.yaml');
-    fs.writeFileSync(file, planText(dir, schema, `Merge proof ${migrationId}`));
+    const { migrationId, file } = await mergeCsvScenario(staging, {
+      hubCompanies: HUB_COMPANIES,
+      legacyAccounts: LEGACY_ACCOUNTS,
+      legacyDeals: LEGACY_DEALS,
+    });
     const loaded = parsePlan(fs.readFileSync(file, 'utf8'), file);
 
     const result = await withWorker(settings, staging, async () => {
