@@ -430,23 +430,25 @@ function decideReview(file: string): Record<string, ReviewDecision> {
 const clean = (t: MergeTargetCount) => t.lost === 0 && t.duplicated === 0 && t.mismatches === 0 && t.unexpected === 0;
 
 /** The bench's own database, on the server `adminUrl` points at. */
-function benchUrl(adminUrl: string): string {
+function benchUrl(adminUrl: string, database: string): string {
   const url = new URL(adminUrl);
-  url.pathname = `/${BENCH_DATABASE}`;
+  url.pathname = `/${database}`;
   return url.toString();
 }
 
 export async function mergeBench(
   adminUrl: string,
-  options: { companies: number; seed: number; say: (line: string) => void },
+  options: { companies: number; seed: number; say: (line: string) => void; database?: string },
 ): Promise<MergeBenchFigures> {
   const { say } = options;
+  const database = options.database ?? BENCH_DATABASE;
+  if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new Error(`database "${database}" must be a simple lower-case name`);
   const admin = await openSql(adminUrl, { max: 1 });
-  const url = benchUrl(adminUrl);
+  const url = benchUrl(adminUrl, database);
   const dir = fs.mkdtempSync(path.join(ROOT, '.tools', 'bench-merge-'));
   try {
-    await admin.unsafe(`drop database if exists ${BENCH_DATABASE} with (force)`);
-    await admin.unsafe(`create database ${BENCH_DATABASE}`);
+    await admin.unsafe(`drop database if exists ${database} with (force)`);
+    await admin.unsafe(`create database ${database}`);
     Object.assign(process.env, { LEGACY_CRM_URL: url, MERGE_TARGET_URL: url, [HUBSPOT_TOKEN_ENV]: HUBSPOT_TOKEN });
     const settings = loadSettings({
       ...process.env,
@@ -627,7 +629,7 @@ export async function mergeBench(
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
-    await admin.unsafe(`drop database if exists ${BENCH_DATABASE} with (force)`).catch(() => undefined);
+    await admin.unsafe(`drop database if exists ${database} with (force)`).catch(() => undefined);
     await admin.end({ timeout: 5 });
   }
 }
