@@ -23,7 +23,9 @@ import { FIRST_NAMES, LAST_NAMES } from './vocabulary';
  * target row's expected values (the survivor of every field by its rule), and the sums per source.
  *
  * Run: npx tsx scripts/generate/merge-crm.ts --schema crm [--seed N] [--companies N] [--facts file.json]
- * (the legacy CRM into DATABASE_URL; the HubSpot half is seeded into a sandbox by `seedMergeHubSpot`).
+ *        [--hubspot-port 8790]
+ * (the legacy CRM into DATABASE_URL; with --hubspot-port, HubSpot's half served by the HubSpot sandbox on that port
+ * until Ctrl-C; in code, `seedMergeHubSpot` fills a running sandbox).
  */
 
 export const MERGE_CRM_DEFAULT_SEED = 20261207;
@@ -1174,6 +1176,16 @@ async function main(): Promise<void> {
   console.log(`  people: ${p.targetRows} target rows, ${p.merged.length} merged groups`);
   console.log(`  sums: ${JSON.stringify(facts.sums)}`);
   writeFacts(argValue(args, 'facts'), facts);
+  const port = argValue(args, 'hubspot-port');
+  if (port === undefined) return;
+  // HubSpot's half, served by the HubSpot sandbox until Ctrl-C: point the plan's sources.hubspot.baseUrl at it.
+  const { startSandbox } = await import('../../sandboxes/core/server');
+  const { hubspotSandbox } = await import('../../sandboxes/hubspot');
+  const sandbox = await startSandbox(hubspotSandbox, { port: Number(port), seed, rate: 1000 });
+  seedMergeHubSpot(sandbox.store, world);
+  console.log(`HubSpot sandbox on ${sandbox.url} (Authorization: Bearer hubspot-sandbox-token); Ctrl-C stops it`);
+  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  await sandbox.close();
 }
 
 if (require.main === module) runMain(main);
