@@ -11,6 +11,7 @@ import { openObjectSource } from './merge-source';
 import { RequestMeter } from './meter';
 import { parseTimestamp } from './extract';
 import type { QuarantineEntry } from '../staging/repos/quarantine';
+import { stageChanges, type StagedChange } from '../staging/repos/staged-changes';
 import {
   closeReadableAgain,
   duplicateIdEntry,
@@ -188,7 +189,7 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
         result.changedBehindWatermark += 1;
       changes.push(r);
     }
-    await stageChanges(ctx, m, o, changes);
+    await stageChanges(ctx.sql, m, o, changes);
     Context.current().heartbeat({ read: result.read });
   };
   const source = await openObjectSource(ctx, input.migrationId, plan, object, meter);
@@ -284,39 +285,6 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
     details: { ...result },
   });
   return result;
-}
-
-/** A record of the read that differs from staging: what is staged for the delta load. */
-interface StagedChange {
-  sourceId: string;
-  position: string;
-  record: Record<string, unknown>;
-  hash: string;
-  updatedAt: Date | null;
-  kind: 'new' | 'changed';
-}
-
-/** Stages a batch of changes in one statement (the rows cross as one json document), each `delta_pending`. */
-async function stageChanges(ctx: ActivityContext, m: string, o: string, changes: readonly StagedChange[]) {
-  if (changes.length === 0) return;
-  const rows = changes.map((r) => ({
-    source_id: r.sourceId,
-    raw: r.record,
-    source_hash: r.hash,
-    source_updated_at: r.updatedAt?.toISOString() ?? null,
-    source_position: r.position,
-    delta_pending: r.kind,
-  }));
-  await ctx.sql`
-    insert into staged_records (migration_id, object, source_id, raw, source_hash, source_updated_at,
-                                source_position, delta_pending)
-    select ${m}, ${o}, r.source_id, r.raw, r.source_hash, r.source_updated_at, r.source_position, r.delta_pending
-    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(source_id text, raw jsonb, source_hash text,
-      source_updated_at timestamptz, source_position text, delta_pending text)
-    on conflict (migration_id, object, source_id) do update set
-      raw = excluded.raw, source_hash = excluded.source_hash, source_updated_at = excluded.source_updated_at,
-      source_position = excluded.source_position, delta_pending = excluded.delta_pending,
-      source_deleted_at = null, predicted = null, predicted_reason = null`;
 }
 
 /** Marks staged records deleted at the source; returns how many were live. */

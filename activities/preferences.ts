@@ -16,6 +16,7 @@ import { analyzeStaging } from '../staging/analyze';
 import type { ActivityContext, PinnedPlanInput } from './deps';
 import type { DryRunCounts, PreflightFinding } from './dry-run';
 import { frozenGold } from './map-options';
+import { remergeIfPlanChanged } from './merge-source';
 
 export { dryRunObject, type DryRunCounts, type PreflightFinding } from './dry-run';
 
@@ -155,6 +156,8 @@ export async function applyRules(ctx: ActivityContext, input: ObjectInput): Prom
   let merged: { changed: number; deduplicated: number; groups: number } | undefined;
   if (object.merge) {
     // A merged object's merge already decided (plan/merge.ts): a record merged into another is set aside for it.
+    // The plan's merge may have changed since the records were staged (a rule, a review decision): merge again first.
+    await remergeIfPlanChanged(ctx, input.migrationId, plan, object);
     merged = await applyMergeDispositions(ctx, input);
     changed = merged.changed;
     setAside = merged.deduplicated;

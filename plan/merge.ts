@@ -45,6 +45,9 @@ export interface MemberRow {
   matchRule: string | null;
   fields: Record<string, unknown>;
   sourceUpdatedAt: Date | null;
+  /** The record as its source gave it, and where its reader found it: a merge is made again from these. */
+  raw: Record<string, unknown>;
+  readAt: string;
 }
 
 export interface LineageRow {
@@ -83,6 +86,7 @@ export type PlanDecision = 'merge' | { split: string[][] };
 
 interface MappedRecord extends SourceRecord {
   position: string;
+  readAt: string;
   raw: Record<string, unknown>;
   rejected?: { field: string; code: string; message: string };
 }
@@ -232,6 +236,7 @@ export function compileMerge(
           updatedAt,
           fields: 'fields' in out ? out.fields : {},
           position,
+          readAt: item.position,
           raw: item.record,
           rejected: 'rejected' in out ? out.rejected : undefined,
         });
@@ -270,6 +275,8 @@ export function compileMerge(
           matchRule: group.rule,
           fields: r.fields,
           sourceUpdatedAt: r.updatedAt,
+          raw: r.raw,
+          readAt: r.readAt,
         });
       };
       const stage = (r: MappedRecord, fields: Record<string, unknown>, note: MergeNote): void => {

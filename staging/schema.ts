@@ -389,6 +389,9 @@ export const mergeMembers = pgTable(
     matchRule: text('match_rule'),
     fields: jsonb('fields').notNull(),
     sourceUpdatedAt: timestamp('source_updated_at', { withTimezone: true }),
+    /** The record as its source gave it, and where: a merge is made again from these when the plan's merge changes. */
+    raw: jsonb('raw'),
+    sourcePosition: text('source_position'),
   },
   (t) => [
     primaryKey({ columns: [t.migrationId, t.object, t.ref] }),

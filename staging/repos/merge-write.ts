@@ -34,6 +34,8 @@ export async function replaceMergeStaging(
           matchRule: m.matchRule,
           fields: m.fields,
           sourceUpdatedAt: m.sourceUpdatedAt,
+          raw: m.raw,
+          sourcePosition: m.readAt,
         })),
       );
     for (let i = 0; i < result.lineage.length; i += CHUNK)

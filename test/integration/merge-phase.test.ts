@@ -284,4 +284,50 @@ describe('merged migration: two systems into one target on real Temporal and Pos
     const [deals] = await staging.sql.unsafe<{ n: number }[]>(`select count(*)::int as n from "${s.schema}".deals`);
     expect(deals!.n).toBe(0);
   });
+  it('loads the merge the plan says now: a survivorship rule and a review decision changed after preferences', async () => {
+    const s = await scenario();
+    await withWorker(settings, staging, async () => {
+      const preferences = await startPhase(
+        client,
+        settings,
+        staging.db,
+        parsePlan(fs.readFileSync(s.file, 'utf8'), s.file),
+        {
+          phase: 'preferences',
+          migrationId: s.migrationId,
+        },
+      );
+      await preferences.handle.result();
+      // Seen in preferences: Hooli awaits review, and the hub's names should win after all.
+      const review = await writeMergeReview(staging, loadPlanFile(s.file), 'companies', { migrationId: s.migrationId });
+      expect(review.undecided).toHaveLength(1);
+      const reviewFile = path.join(s.dir, 'companies.review.yaml');
+      fs.writeFileSync(
+        reviewFile,
+        fs.readFileSync(reviewFile, 'utf8').replace(/^( *)decision: null$/m, '$1decision: merge'),
+      );
+      fs.writeFileSync(s.file, fs.readFileSync(s.file, 'utf8').replace('sources: [legacy] }', 'sources: [hub] }'));
+      const full = await startPhase(client, settings, staging.db, loadPlanFile(s.file), {
+        phase: 'full',
+        migrationId: s.migrationId,
+      });
+      const result = await full.handle.result();
+      expect(result.objects.find((o) => o.object === 'companies')).toMatchObject({
+        source: 10,
+        loaded: 5,
+        deduplicated: 4,
+        quarantined: 1, // the legacy line without an id
+        unaccounted: 0,
+        checksumMismatches: 0,
+      });
+    });
+    const target = await companies(s.schema);
+    expect(target.map((c) => [c.merge_ref, c.name])).toEqual([
+      ['hub/1', 'Acme Corp'],
+      ['hub/2', 'Globex'],
+      ['hub/3', 'Initech'],
+      ['hub/4', 'Hooli'],
+      ['legacy/10', 'Umbrella'],
+    ]);
+  });
 });
