@@ -109,6 +109,11 @@ interface PhaseFigures {
   quarantined: Record<string, number>;
   unaccounted: number;
   target: MergeTargetCount;
+  /** Tern's own count equation per object: source = loaded + quarantined + filtered + deduplicated; deleted. */
+  ternCounts: Record<
+    string,
+    { source: number; loaded: number; quarantined: number; deduplicated: number; deleted: number }
+  >;
   /** Tern's per-source reconciliation of companies and people, equal to the generator's figures. */
   ternProof: { agrees: boolean; differences: string[] };
   /** merge_lineage of the generator's survivor examples: rule and origin records as expected. */
@@ -300,6 +305,18 @@ function phaseFigures(
     seconds: tenths(seconds),
     stages,
     ternOk: result.ok,
+    ternCounts: Object.fromEntries(
+      result.objects.map((o) => [
+        o.object,
+        {
+          source: o.source,
+          loaded: o.loaded,
+          quarantined: o.quarantined,
+          deduplicated: o.deduplicated,
+          deleted: o.deleted,
+        },
+      ]),
+    ),
     quarantined,
     unaccounted: result.objects.reduce((n, o) => n + o.unaccounted, 0),
     target,
@@ -349,11 +366,17 @@ async function checkLineage(staging: Staging, migrationId: string, facts: MergeC
 }
 
 /** What Tern's per-source reconciliation of a merged object must say, from the generator's figures. */
-function expectedMergeProof(o: MergedObjectFacts & { rows: Record<string, unknown> }) {
-  const sources: Record<string, { read: number; survivors: number; mergedInto: number; quarantined: number }> = {};
+function expectedMergeProof(o: MergedObjectFacts & { rows: Record<string, unknown> }, deleted: readonly string[]) {
+  type Count = { read: number; survivors: number; mergedInto: number; quarantined: number; deleted: number };
+  const sources: Record<string, Count> = {};
   const of = (ref: string) =>
-    (sources[ref.split('/')[0]!] ??= { read: 0, survivors: 0, mergedInto: 0, quarantined: 0 });
+    (sources[ref.split('/')[0]!] ??= { read: 0, survivors: 0, mergedInto: 0, quarantined: 0, deleted: 0 });
   for (const [source, n] of Object.entries(o.records)) of(`${source}/`).read = n;
+  // A record the source deleted was read before: it counts as read, and deleted.
+  for (const ref of deleted) {
+    of(ref).read += 1;
+    of(ref).deleted += 1;
+  }
   for (const ref of Object.keys(o.rows)) of(ref).survivors += 1;
   for (const g of o.merged) for (const m of g.members.slice(1)) of(m).mergedInto += 1;
   for (const g of o.review) for (const m of g.members) of(m).quarantined += 1;
@@ -370,7 +393,11 @@ function expectedMergeProof(o: MergedObjectFacts & { rows: Record<string, unknow
 }
 
 /** Tern's own per-source reconciliation of each merged object, beside what the generator says it must be. */
-function ternMergeProof(result: PhaseResult, facts: MergeCrmFacts): { agrees: boolean; differences: string[] } {
+function ternMergeProof(
+  result: PhaseResult,
+  facts: MergeCrmFacts,
+  deleted: Partial<Record<'companies' | 'people', string[]>> = {},
+): { agrees: boolean; differences: string[] } {
   const differences: string[] = [];
   for (const name of ['companies', 'people'] as const) {
     const proof = result.objects.find((o) => o.object === name)?.merge;
@@ -378,14 +405,20 @@ function ternMergeProof(result: PhaseResult, facts: MergeCrmFacts): { agrees: bo
       differences.push(`${name}: no per-source reconciliation`);
       continue;
     }
-    const expected = expectedMergeProof(facts.objects[name]);
+    const expected = expectedMergeProof(facts.objects[name], deleted[name] ?? []);
     const got = {
       sources: Object.fromEntries(
         [...proof.sources]
           .sort((a, b) => a.source.localeCompare(b.source))
           .map((s) => [
             s.source,
-            { read: s.read, survivors: s.survivors, mergedInto: s.mergedInto, quarantined: s.quarantined },
+            {
+              read: s.read,
+              survivors: s.survivors,
+              mergedInto: s.mergedInto,
+              quarantined: s.quarantined,
+              deleted: s.deleted,
+            },
           ]),
       ),
       groups: {
@@ -542,7 +575,7 @@ export async function mergeBench(
           plan = parsePlan(fs.readFileSync(plan.file, 'utf8'), plan.file);
           const decidedRefs = Object.keys(decisions).flatMap((members) => members.split(','));
           const factsAfter = expectedOf(world, {
-            trace: [...touchedRefs(expectedOf(world, { decisions })), ...decidedRefs],
+            trace: [...touchedRefs(facts), ...touchedRefs(expectedOf(world, { decisions })), ...decidedRefs],
             decisions,
           });
           say(
@@ -561,8 +594,11 @@ export async function mergeBench(
             deltaTarget,
             await quarantineByCode(staging, migrationId),
             await checkLineage(staging, migrationId, factsAfter),
-            ternMergeProof(deltaResult, factsAfter),
+            ternMergeProof(deltaResult, factsAfter, {
+              people: touched.changes.filter((c) => c.deleted && c.object === 'contacts').map((c) => c.ref),
+            }),
           );
+          say(`delta: Tern's counts ${JSON.stringify(deltaFigures.ternCounts)}`);
           say(`delta: Tern's per-source proof ${JSON.stringify(deltaFigures.ternProof)}`);
           say(`delta lineage: ${JSON.stringify(deltaFigures.lineage)}; stages ${JSON.stringify(deltaFigures.stages)}`);
 

@@ -1053,15 +1053,17 @@ export function seedMergeHubSpot(store: SandboxStore, world: MergeCrmWorld): voi
 
 export interface MergeCrmTouched {
   at: string;
-  /** Source records changed or created, by ref, with what the change plants. */
-  changes: { ref: string; object: string; what: string }[];
+  /** Source records changed, created or deleted, by ref, with what the change plants. */
+  changes: { ref: string; object: string; what: string; deleted?: true }[];
 }
 
 /**
  * Changes both systems as their users would between two runs (the world in place; then write them with
  * `applyMergeCrmTouch`): a legacy account's industry (newer: the merged company takes it), a HubSpot contact's
  * phone (newer: the merged person takes it), a new legacy contact with the email of a HubSpot-only person (the
- * two become one, tags united), a legacy account's revenue, and a new legacy deal on an account HubSpot also has.
+ * two become one, tags united), a legacy account's revenue, and a new legacy deal on an account HubSpot also has;
+ * and deletions: a HubSpot-only contact (archived), the legacy half of a person both systems held (the HubSpot half
+ * stays, alone), and a legacy deal.
  */
 export function touchMergeCrm(world: MergeCrmWorld, at: Date = new Date()): MergeCrmTouched {
   const when = at.toISOString();
@@ -1119,6 +1121,19 @@ export function touchMergeCrm(world: MergeCrmWorld, at: Date = new Date()): Merg
   };
   world.deals.push(deal);
   changes.push({ ref: `legacy/${deal.id}`, object: 'deals', what: `new, on ${refOf(account)} (HubSpot has it too)` });
+  // Deletions. A HubSpot-only person: archived (HubSpot keeps it 90 days, listed with archived=true only).
+  const gone = world.people.find((p) => p.kind === 'hubspot' && p !== lonely)!;
+  world.people.splice(world.people.indexOf(gone), 1);
+  changes.push({ ref: refOf(gone.reps[0]!), object: 'contacts', what: 'archived (HubSpot only)', deleted: true });
+  // The legacy half of a person both systems held: the HubSpot half is the person now.
+  const halved = world.people.find((p) => p.kind === 'both-email' && p !== phoned && p !== lonely && p.reps[1]!.tags)!;
+  const legacyHalf = halved.reps.find((r) => r.source === 'legacy')!;
+  halved.reps = halved.reps.filter((r) => r !== legacyHalf);
+  halved.kind = 'hubspot';
+  changes.push({ ref: refOf(legacyHalf), object: 'contacts', what: 'deleted (its HubSpot half stays)', deleted: true });
+  const dropped = world.deals.find((d) => d.accountId !== account.id)!;
+  world.deals.splice(world.deals.indexOf(dropped), 1);
+  changes.push({ ref: `legacy/${dropped.id}`, object: 'deals', what: 'deleted', deleted: true });
   return { at: when, changes };
 }
 
@@ -1131,7 +1146,18 @@ export async function applyMergeCrmTouch(
   touched: MergeCrmTouched,
 ): Promise<void> {
   assertSchemaName(schema);
-  const wanted = new Set(touched.changes.map((c) => c.ref));
+  const wanted = new Set(touched.changes.filter((c) => !c.deleted).map((c) => c.ref));
+  for (const c of touched.changes.filter((x) => x.deleted)) {
+    const [source, id] = c.ref.split('/') as [SourceName, string];
+    if (source === 'legacy') {
+      const key = c.object === 'accounts' ? 'account_id' : c.object === 'contacts' ? 'contact_id' : 'deal_id';
+      await sql`delete from ${sql(schema)}.${sql(c.object)} where ${sql(key)} = ${Number(id)}`;
+    } else {
+      const records = store.collection<HubSpotRecord>(c.object === 'accounts' ? 'companies' : c.object);
+      const record = records.get(id);
+      if (record) records.set(id, { ...record, archived: true, archivedAt: touched.at, updatedAt: touched.at });
+    }
+  }
   const upsert = async (table: string, key: string, row: Record<string, unknown>) => {
     const columns = Object.keys(row);
     await sql`insert into ${sql(schema)}.${sql(table)} ${sql(row as Record<string, postgres.SerializableParameter>, columns)}

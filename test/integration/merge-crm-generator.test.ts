@@ -194,11 +194,21 @@ describe('the merge CRM generator, written', () => {
     await new Promise((r) => setTimeout(r, 5));
     const touched = touchMergeCrm(world);
     await applyMergeCrmTouch(sql, schema, sandbox.store, world, touched);
-    const changedContacts = await records(
-      hubspotChangeReader(api, 'contacts', { pageSize: 100, object: 'contacts' })!(since),
+    const items: (SourceItem | DeletedItem)[] = [];
+    for await (const item of hubspotChangeReader(api, 'contacts', { pageSize: 100, object: 'contacts' })!(since))
+      items.push(item);
+    const hubspot = touched.changes.filter((c) => c.ref.startsWith('hubspot/'));
+    expect(items.filter((i) => i.kind === 'record').map((i) => `hubspot/${String(i.record.id)}`)).toEqual(
+      hubspot.filter((c) => !c.deleted).map((c) => c.ref),
     );
-    const hubspotRefs = touched.changes.filter((c) => c.ref.startsWith('hubspot/')).map((c) => c.ref);
-    expect(changedContacts.map((c) => `hubspot/${String(c.id)}`)).toEqual(hubspotRefs);
+    expect(items.filter((i) => i.kind === 'deleted').map((i) => `hubspot/${i.sourceId}`)).toEqual(
+      hubspot.filter((c) => c.deleted).map((c) => c.ref),
+    );
+    // One legacy contact and one deal created, one of each deleted.
+    const [left] = await sql.unsafe<{ contacts: number; deals: number }[]>(
+      `select (select count(*) from ${schema}.contacts)::int as contacts, (select count(*) from ${schema}.deals)::int as deals`,
+    );
+    expect(left).toEqual({ contacts: legacyRows.contacts!.size, deals: legacyRows.deals!.size });
     for (const [table, id] of [
       ['accounts', 'account_id'],
       ['contacts', 'contact_id'],
@@ -209,7 +219,7 @@ describe('the merge CRM generator, written', () => {
         [since.toISOString()],
       );
       const expected = touched.changes
-        .filter((c) => c.object === table && c.ref.startsWith('legacy/'))
+        .filter((c) => c.object === table && c.ref.startsWith('legacy/') && !c.deleted)
         .map((c) => c.ref.slice('legacy/'.length))
         .sort((a, b) => Number(a) - Number(b));
       expect({ table, ids: rows.map((r) => r.id) }).toEqual({ table, ids: expected });
