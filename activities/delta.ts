@@ -192,7 +192,9 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
     await stageChanges(ctx.sql, m, o, changes);
     Context.current().heartbeat({ read: result.read });
   };
-  const source = await openObjectSource(ctx, input.migrationId, plan, object, meter);
+  const source = await openObjectSource(ctx, input.migrationId, plan, object, meter, {
+    overlapSeconds: input.overlapSeconds,
+  });
   const markDeleted = async (where: { sourceId?: string; field?: string; value?: string }) => {
     const marked =
       where.sourceId !== undefined
@@ -221,7 +223,14 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
   };
   let read: ReadPlan;
   try {
-    read = await chooseRead(source, object.delta.read, threshold, object.merge ? 'merge' : sourceOf(plan, object).kind);
+    read = object.merge
+      ? {
+          scope: 'feed',
+          reason:
+            'each source of the merge by what changed since its own mark where it can be read so (else whole), merged again',
+          since: new Date(0),
+        }
+      : await chooseRead(source, object.delta.read, threshold, sourceOf(plan, object).kind);
     whole = read.scope === 'whole';
     result.readScope = read.scope;
     result.readReason = read.reason;
@@ -249,7 +258,10 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
     result.incompleteReason = `${result.unreadable} unreadable item(s) quarantined with their positions: a record among them cannot be told from a deleted one, so no deletions were inferred; fix those lines in the source (tern quarantine list), then run a delta again`;
   // A whole read that reached its end is the source's current state: unreadable entries of earlier reads at
   // positions it read without fault are closed.
-  if (whole) result.unreadableClosed = await closeReadableAgain(ctx.db, { ...scope, phase: 'delta' }, unreadableKeys);
+  const merged = source.lastRead?.();
+  if (merged) result.readReason = `${read.reason}: ${merged.description}`;
+  if (whole || merged?.everySourceWhole)
+    result.unreadableClosed = await closeReadableAgain(ctx.db, { ...scope, phase: 'delta' }, unreadableKeys);
   // Staged records a complete whole read did not find were deleted at the source (a `changed` read marked its
   // deletions from the id listing above).
   result.deletionsInferred = (whole || read.scope === 'changed') && result.complete;

@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import type { SourceItem } from '../connectors/source';
+import type { DeletedItem, SourceItem } from '../connectors/source';
 import { openSource, type OpenedSource } from '../connectors/sources';
 import { compileMerge, type SourceItemRead } from '../plan/merge';
 import type { MergeSourcePlan } from '../plan/merge-schema';
@@ -7,16 +7,29 @@ import { namedSource, type ObjectPlan, type Plan } from '../plan/schema';
 import { replaceMergeStaging } from '../staging/repos/merge-write';
 import { readCheckpoint, saveCheckpoint, type CheckpointKey } from '../staging/repos/checkpoints';
 import { checksum } from '../plan/checksum';
-import { MERGE_REF_FIELD } from '../plan/merge-ref';
+import { MERGE_REF_FIELD, mergeRef } from '../plan/merge-ref';
+import { textOf } from '../plan/text';
 import { stageChanges, type StagedChange } from '../staging/repos/staged-changes';
 import type { ActivityContext } from './deps';
 import type { RequestMeter } from './meter';
 
+/** What a merge source reads of one of its sources: its records (with where), and what it could not read. */
+interface SourceRead {
+  records: SourceItemRead[];
+  broken: SourceItem[];
+  /** Refs of the source's records staging holds that the source deleted (a change read says so). */
+  deleted: string[];
+  /** How it was read: whole, or what changed since the source's own mark. */
+  how: string;
+}
+
 /**
- * The source of a merged object (docs/merge.md): every source it names, read whole, merged (plan/merge.ts), the
- * members and lineage written to staging, and the merge's records given to the extraction (or the delta) as any
- * source's records are. A retried read merges again (the same records give the same merge) and resumes after the
- * cursor it was given.
+ * The source of a merged object (docs/merge.md): every source it names, merged (plan/merge.ts), the members and lineage
+ * written to staging, and the merge's records given to the extraction (or the delta) as any source's records are. The
+ * extraction reads each source whole. A delta (`changes`) reads of each source what changed since that source's own
+ * mark, where it has a change read (a SQL table with its updated-at column, a vendor's change feed), takes the rest from
+ * the source records staging kept, and merges again; a source without one is read whole. A retried read merges again
+ * (the same records give the same merge) and resumes after the cursor it was given.
  */
 export function openMergedSource(
   ctx: ActivityContext,
@@ -24,43 +37,144 @@ export function openMergedSource(
   plan: Plan,
   object: ObjectPlan,
   meter: RequestMeter,
+  options: { overlapSeconds?: number } = {},
 ): OpenedSource {
   const merge = object.merge;
   if (!merge) throw new Error(`object "${object.name}" is not merged`);
-  const reader = async function* (cursor: string | null): AsyncGenerator<SourceItem> {
-    const bySource = new Map<string, SourceItemRead[]>();
-    const broken: SourceItem[] = [];
-    for (const source of merge.sources) {
-      const records: SourceItemRead[] = [];
-      const opened = await openSource(
-        { ...plan, source: namedSource(plan, source.source), sources: undefined },
-        feederObject(object, source, namedSource(plan, source.source).kind),
-        ctx.env,
-        { shared: { url: ctx.deps.staging.url, sql: ctx.sql }, saas: ctx.saasDeps(meter) },
-      );
-      try {
-        for await (const item of opened.reader(null)) {
-          if (item.kind === 'record') records.push({ position: item.position, record: item.record });
-          else broken.push({ ...item, position: `${source.source} ${item.position}` });
-          if ((records.length + broken.length) % 5000 === 0) Context.current().heartbeat({ source: source.source });
-        }
-      } finally {
-        await opened.close();
-      }
-      bySource.set(source.source, records);
-    }
+  const open = (source: MergeSourcePlan) =>
+    openSource(
+      { ...plan, source: namedSource(plan, source.source), sources: undefined },
+      feederObject(object, source, namedSource(plan, source.source).kind),
+      ctx.env,
+      { shared: { url: ctx.deps.staging.url, sql: ctx.sql }, saas: ctx.saasDeps(meter) },
+    );
+  const merged = async function* (
+    reads: ReadonlyMap<string, SourceRead>,
+    cursor: string | null,
+  ): AsyncGenerator<SourceItem | DeletedItem> {
     const result = compileMerge(
       merge,
       await ctx.customTransforms(plan),
       new Set(plan.objects.filter((o) => o.merge).map((o) => o.name)),
-    )(bySource, await previousAnchors(ctx, migrationId, object.name));
+    )(
+      new Map([...reads].map(([name, read]) => [name, read.records])),
+      await previousAnchors(ctx, migrationId, object.name),
+    );
     await replaceMergeStaging(ctx.db, { migrationId, object: object.name }, result);
     await saveCheckpoint(ctx.db, mergeCheckpoint(migrationId, object.name), { cursor: mergeSpecHash(plan, object) });
-    const items: SourceItem[] = [...broken, ...result.items].map((item, i) => ({ ...item, cursor: String(i + 1) }));
+    // Deletions: what a change read reported; for a source read whole (and read without fault), every staged record
+    // of it the merge no longer holds.
+    const produced = new Set(
+      result.items.flatMap((i) => (i.kind === 'record' ? [String(i.record[MERGE_REF_FIELD])] : [])),
+    );
+    const live = (
+      await ctx.sql<{ source_id: string }[]>`
+        select source_id from staged_records
+        where migration_id = ${migrationId} and object = ${object.name} and source_deleted_at is null`
+    ).map((r) => r.source_id);
+    const gone = [...reads].flatMap(([name, read]) =>
+      read.how !== 'whole'
+        ? read.deleted
+        : read.broken.length > 0
+          ? []
+          : live.filter((ref) => ref.startsWith(`${name}/`) && !produced.has(ref)),
+    );
+    const deleted: DeletedItem[] = gone.map((ref) => ({ kind: 'deleted', position: `deleted ${ref}`, sourceId: ref }));
+    const broken = [...reads.values()].flatMap((read) => read.broken);
+    const items = [...broken, ...result.items, ...deleted].map((item, i) => ({ ...item, cursor: String(i + 1) }));
     const after = cursor === null ? 0 : Number(cursor);
     for (const item of items.slice(after)) yield item;
   };
-  return { reader, close: () => Promise.resolve() };
+  const reader = async function* (cursor: string | null): AsyncGenerator<SourceItem> {
+    const reads = new Map<string, SourceRead>();
+    for (const source of merge.sources) reads.set(source.source, await readWhole(source, await open(source)));
+    for await (const item of merged(reads, cursor)) if (item.kind !== 'deleted') yield item;
+  };
+  let last = { description: '', everySourceWhole: false };
+  const changes = async function* (): AsyncGenerator<SourceItem | DeletedItem> {
+    const kept = await keptRecords(ctx, migrationId, object.name);
+    const reads = new Map<string, SourceRead>();
+    for (const source of merge.sources) {
+      const previous = kept.get(source.source);
+      const opened = await open(source);
+      const since = previous?.mark ? new Date(previous.mark.getTime() - (options.overlapSeconds ?? 300) * 1000) : null;
+      reads.set(
+        source.source,
+        previous && since ? await readChanged(source, opened, previous, since) : await readWhole(source, opened),
+      );
+    }
+    last = {
+      description: [...reads].map(([name, read]) => `${name} ${read.how}`).join(', '),
+      everySourceWhole: [...reads.values()].every((read) => read.how === 'whole'),
+    };
+    yield* merged(reads, null);
+  };
+  return { reader, changes, close: () => Promise.resolve(), lastRead: () => last };
+
+  /** Every record of one source. */
+  async function readWhole(source: MergeSourcePlan, opened: OpenedSource): Promise<SourceRead> {
+    const read: SourceRead = { records: [], broken: [], deleted: [], how: 'whole' };
+    try {
+      for await (const item of opened.reader(null)) {
+        if (item.kind === 'record') read.records.push({ position: item.position, record: item.record });
+        else read.broken.push({ ...item, position: `${source.source} ${item.position}` });
+        if ((read.records.length + read.broken.length) % 5000 === 0)
+          Context.current().heartbeat({ source: source.source });
+      }
+    } finally {
+      await opened.close();
+    }
+    return read;
+  }
+
+  /**
+   * What changed in one source since its mark, on top of the records staging kept of it: a SQL table by its updated-at
+   * column (its ids listed, so deletions and rows whose updated-at did not move past the mark are found too), a
+   * vendor's change feed (records and deletions). A source with neither is read whole.
+   */
+  async function readChanged(
+    source: MergeSourcePlan,
+    opened: OpenedSource,
+    previous: KeptSource,
+    since: Date,
+  ): Promise<SourceRead> {
+    const byId = new Map(previous.records.map((r) => [r.sourceId, r.item]));
+    const read: SourceRead = { records: [], broken: [], deleted: [], how: '' };
+    const take = async (items: AsyncGenerator<SourceItem | DeletedItem>) => {
+      for await (const item of items) {
+        if (item.kind === 'deleted') {
+          if (item.sourceId === undefined) throw new Error(`${source.source}: a deletion by field cannot be merged`);
+          if (byId.delete(item.sourceId)) read.deleted.push(mergeRef(source.source, item.sourceId));
+        } else if (item.kind === 'broken') read.broken.push({ ...item, position: `${source.source} ${item.position}` });
+        else byId.set(textOf(item.record[source.id] ?? '').trim(), { position: item.position, record: item.record });
+      }
+    };
+    try {
+      const keyed = opened.keyed && !(await opened.keyed.unavailable()) ? opened.keyed : undefined;
+      if (opened.changes) {
+        read.how = 'change feed';
+        await take(opened.changes(since));
+      } else if (keyed) {
+        read.how = 'changed rows and the ids';
+        await take(keyed.changes(since));
+        const listed = new Set<string>();
+        for await (const page of keyed.ids()) for (const id of page) listed.add(id);
+        for (const id of [...byId.keys()])
+          if (!listed.has(id)) {
+            byId.delete(id);
+            read.deleted.push(mergeRef(source.source, id));
+          }
+        const unknown = [...listed].filter((id) => !byId.has(id));
+        if (unknown.length > 0) await take(keyed.byIds(unknown));
+      } else {
+        return await readWhole(source, opened);
+      }
+    } finally {
+      await opened.close();
+    }
+    read.records = [...byId.values()];
+    return read;
+  }
 }
 
 /** Opens the source an object's records come from: its own, or for a merged object the merge of its sources. */
@@ -70,8 +184,9 @@ export async function openObjectSource(
   plan: Plan,
   object: ObjectPlan,
   meter: RequestMeter,
+  options: { overlapSeconds?: number } = {},
 ): Promise<OpenedSource> {
-  if (object.merge) return openMergedSource(ctx, migrationId, plan, object, meter);
+  if (object.merge) return openMergedSource(ctx, migrationId, plan, object, meter, options);
   return openSource(plan, object, ctx.env, {
     shared: { url: ctx.deps.staging.url, sql: ctx.sql },
     saas: ctx.saasDeps(meter),
@@ -177,4 +292,40 @@ export async function remergeIfPlanChanged(
     await stageChanges(ctx.sql, migrationId, object.name, changes.slice(i, i + 5000));
   await saveCheckpoint(ctx.db, key, { cursor: spec });
   return true;
+}
+
+/** The source records staging kept of one source of a merged object, and that source's mark (its latest updated-at). */
+interface KeptSource {
+  mark: Date | null;
+  records: { sourceId: string; item: SourceItemRead }[];
+}
+
+/** What staging kept of each source of a merged object (none before its first merge). */
+async function keptRecords(
+  ctx: ActivityContext,
+  migrationId: string,
+  object: string,
+): Promise<Map<string, KeptSource>> {
+  const rows = await ctx.sql<
+    {
+      source: string;
+      source_id: string;
+      raw: Record<string, unknown> | null;
+      source_position: string | null;
+      source_updated_at: Date | string | null;
+    }[]
+  >`
+    select source, source_id, raw, source_position, source_updated_at from merge_members
+    where migration_id = ${migrationId} and object = ${object}`;
+  const out = new Map<string, KeptSource>();
+  // A merge staged before the members kept their records: its sources are read whole.
+  if (rows.some((r) => r.raw === null)) return out;
+  for (const r of rows) {
+    const kept = out.get(r.source) ?? { mark: null, records: [] };
+    const at = r.source_updated_at === null ? null : new Date(r.source_updated_at);
+    if (at && (!kept.mark || at > kept.mark)) kept.mark = at;
+    kept.records.push({ sourceId: r.source_id, item: { position: r.source_position ?? '', record: r.raw! } });
+    out.set(r.source, kept);
+  }
+  return out;
 }

@@ -94,6 +94,13 @@ export async function reconcileMergeSources(
   const unstaged = await ctx.sql<{ source_position: string | null }[]>`
     select source_position from quarantine
     where migration_id = ${migrationId} and object = ${object} and stage = 'extract' and resolved_at is null`;
+  // Records a source deleted since they were staged: the merge no longer holds them, staging keeps them as deleted.
+  const gone = await ctx.sql<{ source: string; n: number }[]>`
+    select split_part(s.source_id, '/', 1) as source, count(*)::int as n from staged_records s
+    where s.migration_id = ${migrationId} and s.object = ${object} and s.source_deleted_at is not null
+      and not exists (select 1 from merge_members mm where mm.migration_id = s.migration_id
+                        and mm.object = s.object and mm.ref = s.source_id)
+    group by 1`;
   const sources: MergeSourceCount[] = merge.sources.map(({ source }) => {
     const r = rows.find((x) => x.source === source);
     const extractRejects = unstaged.filter((u) => u.source_position?.startsWith(`${source} `)).length;
@@ -102,8 +109,9 @@ export async function reconcileMergeSources(
     const mergedInto = r?.merged_into ?? 0;
     const quarantined = (r?.quarantined ?? 0) + extractRejects;
     const filtered = r?.filtered ?? 0;
-    const deleted = r?.deleted ?? 0;
-    const read = members + extractRejects;
+    const deletedSince = gone.find((g) => g.source === source)?.n ?? 0;
+    const deleted = (r?.deleted ?? 0) + deletedSince;
+    const read = members + extractRejects + deletedSince;
     return {
       source,
       read,

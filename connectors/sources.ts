@@ -36,6 +36,11 @@ export interface OpenedSource {
   keyed?: KeyedSource;
   /** Releases the connection (SQL sources); safe to call more than once. */
   close(): Promise<void>;
+  /**
+   * A merged object's source, after a change read: how it read each of its sources, and whether it read every one
+   * whole (what it did not find unreadable again is then readable, as after any whole read).
+   */
+  lastRead?(): { description: string; everySourceWhole: boolean };
 }
 
 /**

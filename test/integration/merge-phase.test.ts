@@ -248,13 +248,25 @@ describe('merged migration: two systems into one target on real Temporal and Pos
       const accounts = path.join(s.dir, 'legacy', 'accounts.csv');
       fs.writeFileSync(
         accounts,
-        fs.readFileSync(accounts, 'utf8').replace('10,Umbrella,umbrella.com', '10,Umbrella,globex.com'),
+        fs
+          .readFileSync(accounts, 'utf8')
+          .replace('10,Umbrella,umbrella.com', '10,Umbrella,globex.com')
+          // and Initech LLC is gone from it: the hub's Initech goes on alone, under its own name.
+          .replace(/^11,Initech LLC.*\n/m, ''),
       );
       const joined = await startPhase(client, settings, staging.db, decided, {
         phase: 'delta',
         migrationId: s.migrationId,
       });
-      expect((await joined.handle.result()).ok).toBe(true);
+      const joinedResult = await joined.handle.result();
+      expect(joinedResult.ok).toBe(true);
+      expect(joinedResult.objects.find((o) => o.object === 'companies')!.merge!.sources[1]).toMatchObject({
+        source: 'legacy',
+        read: 6,
+        deleted: 1,
+        unaccounted: 0,
+      });
+      expect((await companies(s.schema)).find((c) => c.merge_ref === 'hub/3')).toMatchObject({ name: 'Initech' });
       expect((await companies(s.schema)).map((c) => c.merge_ref)).toEqual([
         'hub/1',
         'hub/2',
