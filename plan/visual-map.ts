@@ -1,4 +1,5 @@
 import { sourceOf, type FilterRule, type ObjectPlan, type Plan } from './schema';
+import { matchRuleName, type MergedObjectPlan } from './merge-schema';
 import { describeTransform } from './transforms';
 
 /**
@@ -35,6 +36,11 @@ export interface VisualMapObject {
   dedupe: string | null;
   /** One row per target field: its source column (null when it has none) and its transforms, described. */
   fields: { from: string | null; transforms: string[]; to: string }[];
+  /**
+   * A merged object: its match rules in order, and each target field's survivorship rule (`fields` then holds every
+   * source's field map, each source column written `source.column`).
+   */
+  merge?: { match: string[]; survivorship: string[] };
 }
 
 /** The visual map as data, per object in plan order (or only `options.object`). */
@@ -57,12 +63,31 @@ export function visualMapModel(plan: Plan, options: { object?: string } = {}): V
     key: object.target.key,
     filters: object.filters.map((rule) => ({ name: rule.name ?? null, rule: describeFilter(rule) })),
     dedupe: object.dedupe ? `key ${object.dedupe.key.join(' + ')}, survivor ${object.dedupe.survivor}` : null,
-    fields: object.fields.map((field) => ({
+    fields: (object.merge
+      ? object.merge.sources.flatMap((s) => s.fields.map((f) => ({ ...f, from: f.from && `${s.source}.${f.from}` })))
+      : object.fields
+    ).map((field) => ({
       from: field.from ?? null,
       transforms: field.transform.map((spec) => describeTransform(spec)),
       to: field.to,
     })),
+    ...(object.merge ? { merge: mergeModel(object.merge) } : {}),
   }));
+}
+
+/** A merged object's match rules and survivorship, one line each. */
+function mergeModel(merge: MergedObjectPlan): { match: string[]; survivorship: string[] } {
+  const sources = merge.sources.map((s) => s.source);
+  const fields = [...new Set(merge.sources.flatMap((s) => s.fields.map((f) => f.to)))];
+  const rule = (field: string): string => {
+    const r = merge.survivorship[field];
+    if (!r) return `priority ${sources.join(' > ')} (default)`;
+    if (r.rule === 'priority')
+      return `priority ${[...r.sources, ...sources.filter((s) => !r.sources.includes(s))].join(' > ')}`;
+    if (r.rule === 'transform') return `transform ${describeTransform(r.transform)}`;
+    return r.rule;
+  };
+  return { match: merge.match.map(matchRuleName), survivorship: fields.map((f) => `${f}: ${rule(f)}`) };
 }
 
 function renderObject(object: VisualMapObject): string[] {
@@ -70,6 +95,10 @@ function renderObject(object: VisualMapObject): string[] {
   if (object.filters.length === 0) lines.push('  filters: (none)');
   object.filters.forEach((f) => lines.push(`  filter${f.name ? ` ${f.name}` : ''}: ${f.rule}`));
   lines.push(`  dedupe: ${object.dedupe ?? '(none)'}`);
+  if (object.merge) {
+    lines.push(`  match: ${object.merge.match.join(', then ')}`);
+    lines.push(`  survivorship: ${object.merge.survivorship.join('; ')}`);
+  }
   const rows = object.fields.map((field) => ({
     from: field.from ?? '—',
     chain: field.transforms.length === 0 ? '(none)' : field.transforms.join(' → '),

@@ -229,6 +229,8 @@ async function scanStrictPicklists(
     const fields = strictFields.filter((f) => !known.get(name)?.fields.some((p) => p.field === f));
     if (fields.length === 0) continue;
     const object = plan.objects.find((o) => o.name === name)!;
+    // A merged object's values are judged by the preferences phase's dry run of its merged records.
+    if (object.merge) continue;
     const builder = new ProfileBuilder(name);
     const source = await openSource(plan, object, env, { shared: staging, saas: { sql: staging.sql, env } });
     try {
@@ -259,6 +261,8 @@ async function scanPrecision(
   const out = new Map<string, FieldFinding[]>();
   for (const object of plan.objects) {
     const columns = gold.tables[object.target.table]?.columns ?? [];
+    // A merged object's values are judged by the preferences phase's dry run of its merged records.
+    if (object.merge) continue;
     if (known.get(object.name)?.preflight !== undefined || !mapsToRoundingColumn(object, columns)) continue;
     const losses = precisionLossCheck(object, columns);
     // Custom transforms are the load's business: here a field they map is read from the source alone.

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parsePlan } from '../../plan/load';
 import { sourceOf } from '../../plan/schema';
+import { renderVisualMap } from '../../plan/visual-map';
 
 const plan = (
   objects: string,
@@ -52,6 +53,18 @@ describe('plans with several sources and merged objects', () => {
       ['domain', 'domain'],
     ]);
     expect(() => sourceOf(loaded.plan, object)).toThrow(/merged from several sources/);
+    // The visual map shows each source's field map and the merge's rules, not the copy the load runs.
+    expect(renderVisualMap(loaded.plan).split('\n')).toEqual([
+      'companies: merged from hub companies.csv + legacy accounts.csv → public.companies (key merge_ref)',
+      '  filters: (none)',
+      '  dedupe: (none)',
+      '  match: domain on domain',
+      '  survivorship: name: priority hub > legacy (default); domain: priority hub > legacy (default)',
+      '  hub.name            → (none) → name',
+      '  hub.domain          → (none) → domain',
+      '  legacy.account_name → (none) → name',
+      '  legacy.website      → (none) → domain',
+    ]);
   });
 
   it('names the problem of a merged object, not zod\'s "Invalid input" for both kinds of object', () => {
