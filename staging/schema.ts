@@ -392,6 +392,8 @@ export const mergeMembers = pgTable(
     /** The record as its source gave it, and where: a merge is made again from these when the plan's merge changes. */
     raw: jsonb('raw'),
     sourcePosition: text('source_position'),
+    /** A digest of the merged record's members and lineage: a merge writes again only the merged records it changed. */
+    groupDigest: text('group_digest'),
   },
   (t) => [
     primaryKey({ columns: [t.migrationId, t.object, t.ref] }),

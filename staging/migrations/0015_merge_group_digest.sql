@@ -1,0 +1,1 @@
+ALTER TABLE "merge_members" ADD COLUMN "group_digest" text;
