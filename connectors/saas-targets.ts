@@ -9,7 +9,7 @@ import { AttioTarget, type AttioObjectBinding } from './attio/target';
 import { front } from './front/declaration';
 import { zendesk } from './zendesk/declaration';
 import { sharedFrontAccount } from './front/account';
-import { FRONT_RESOURCES, FrontTarget, type FrontResource } from './front/target';
+import { FRONT_PROVEN_FIRST, FRONT_RESOURCES, FrontTarget, type FrontResource } from './front/target';
 import type { TargetAdapter } from './target';
 
 /** What opening a SaaS endpoint needs: staging (shared rate budget, ledgers) and the credential environment. */
@@ -112,5 +112,20 @@ export function openSaasTarget(deps: SaasDeps, plan: Plan, migrationId: string):
       // The account's set-up (teammates, inbox, tags, custom fields) is read once per worker process, not per page.
       sharedFrontAccount(migrationId, target.baseUrl, config),
     ),
+  );
+}
+
+/**
+ * For each object, the objects that must be loaded and reconciled before it starts (a phase's `proofPrerequisites`):
+ * where the target learns, reading one object back, what another's load would otherwise ask it for. Front only.
+ */
+export function objectProofPrerequisites(plan: Plan): Record<string, string[]> {
+  if (plan.target.kind !== 'front') return {};
+  const resourceOf = (o: Plan['objects'][number]) => (o.target.resource ?? o.target.table) as FrontResource;
+  return Object.fromEntries(
+    plan.objects.map((o) => {
+      const first = FRONT_PROVEN_FIRST[resourceOf(o)] ?? [];
+      return [o.name, plan.objects.filter((p) => first.includes(resourceOf(p))).map((p) => p.name)];
+    }),
   );
 }

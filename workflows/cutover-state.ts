@@ -11,6 +11,8 @@ export interface CutoverInput {
   /** Object names in dependency order, and what each waits for (names only): the delta's and rollback's input. */
   objects: string[];
   prerequisites?: Record<string, string[]>;
+  /** What each object waits to be proven before it starts (see PhaseInput.proofPrerequisites). */
+  proofPrerequisites?: Record<string, string[]>;
   /** Plan's source and target kinds: the children's search attributes, the delta's vendor task queue. */
   sourceKind: string;
   targetKind: string;

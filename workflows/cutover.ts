@@ -94,6 +94,7 @@ async function runCutover(input: CutoverInput): Promise<CutoverResult> {
             phase: 'delta',
             objects: input.objects,
             prerequisites: input.prerequisites,
+            proofPrerequisites: input.proofPrerequisites,
             overlapSeconds: input.overlapSeconds,
             targetKind: input.targetKind,
           },

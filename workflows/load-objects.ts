@@ -93,7 +93,12 @@ export async function loadInWaves(
   const ready = () => {
     if (state.paused || stopping()) return [];
     const loaded = new Set(order.filter((object) => hasLoaded(progressOf(object))));
-    return startable(order, prerequisites, loaded, started, LOADS_AT_ONCE - inFlight.size);
+    // Phases started before proof waits existed have none (and keep their schedule on replay).
+    const proof = input.proofPrerequisites && {
+      proofPrerequisites: input.proofPrerequisites,
+      proven: new Set(order.filter((object) => progressOf(object).stage === 'done')),
+    };
+    return startable(order, prerequisites, loaded, started, LOADS_AT_ONCE - inFlight.size, proof);
   };
   const siblings = new CancellationScope();
 

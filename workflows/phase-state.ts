@@ -64,6 +64,12 @@ export interface PhaseInput {
    * nothing left to wait for load concurrently. Absent, objects load one after another in the order given.
    */
   prerequisites?: Record<string, string[]>;
+  /**
+   * For each object, the objects that must have been loaded AND reconciled before it starts (names only): the target
+   * learns, while reading an object back, what another object's load would otherwise ask it for (Front: the
+   * conversation each thread's messages opened). Absent (phases started before), only `prerequisites` apply.
+   */
+  proofPrerequisites?: Record<string, string[]>;
   /** Wait for an `approve` Update (who and why) before writing to the target. */
   gate?: boolean;
   /** Delta only: seconds before the previous high-water mark still read as changed. */

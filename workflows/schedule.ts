@@ -8,6 +8,12 @@ export function declaredOrder(objects: readonly string[]): Record<string, string
   return Object.fromEntries(objects.map((object, i) => [object, i === 0 ? [] : [objects[i - 1]!]]));
 }
 
+/** Objects that wait for others to be proven (loaded and reconciled), not only loaded; and those proven so far. */
+export interface ProofWaits {
+  proofPrerequisites: Readonly<Record<string, readonly string[]>>;
+  proven: ReadonlySet<string>;
+}
+
 /**
  * The objects to start now, in declared order, at most `room` of them: not started yet, and every prerequisite
  * that is part of this phase (itself excepted: a self-reference loads within its own object) has loaded. When
@@ -20,14 +26,22 @@ export function startable(
   loaded: ReadonlySet<string>,
   started: ReadonlySet<string>,
   room: number,
+  proof?: ProofWaits,
 ): string[] {
   if (room <= 0) return [];
   const inPhase = new Set(objects);
   const waiting = objects.filter((object) => !started.has(object));
-  const ready = waiting.filter((object) =>
-    (prerequisites[object] ?? []).every((p) => p === object || !inPhase.has(p) || loaded.has(p)),
+  const met = (object: string, of: readonly string[] | undefined, done: ReadonlySet<string>) =>
+    (of ?? []).every((p) => p === object || !inPhase.has(p) || done.has(p));
+  const ready = waiting.filter(
+    (object) =>
+      met(object, prerequisites[object], loaded) &&
+      (!proof || met(object, proof.proofPrerequisites[object], proof.proven)),
   );
-  const running = [...started].some((object) => inPhase.has(object) && !loaded.has(object));
+  // With proof waits, an object is running until it is proven (it may be what another waits for).
+  const running = [...started].some(
+    (object) => inPhase.has(object) && !(proof ? proof.proven.has(object) : loaded.has(object)),
+  );
   if (ready.length === 0 && !running && waiting.length > 0) return [waiting[0]!];
   return ready.slice(0, room);
 }

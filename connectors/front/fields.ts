@@ -12,6 +12,16 @@ import { canonicalCustomField, type FrontCustomField } from './custom-fields';
 export const FRONT_RESOURCES = ['contacts', 'messages', 'conversations', 'comments', 'templates'] as const;
 export type FrontResource = (typeof FRONT_RESOURCES)[number];
 
+/**
+ * Resources whose load waits for another's read-back, not only its load: Front opens a thread's conversation from
+ * its first imported message and says which one only when asked, and the messages' read-back (a listing per
+ * conversation) learns every thread's conversation at no extra request, where the conversations' load would ask
+ * Front once per thread (`GET /messages/alt:uid:…`).
+ */
+export const FRONT_PROVEN_FIRST: Partial<Record<FrontResource, readonly FrontResource[]>> = {
+  conversations: ['messages'],
+};
+
 export interface FrontField {
   name: string;
   kind: ColumnKind;

@@ -14,6 +14,7 @@ import type { CutoverStepName } from '../../plan/cutover-schema';
 import { sourceKinds } from '../../plan/schema';
 import type { LoadedPlan } from '../../plan/load';
 import { objectPrerequisites } from '../../plan/load-order';
+import { objectProofPrerequisites } from '../../connectors/saas-targets';
 import type { Staging } from '../../staging/db';
 import { saveMigration } from '../../staging/migrations-repo';
 import type { cutoverWorkflow, CutoverInput } from '../../workflows/cutover';
@@ -97,6 +98,7 @@ export async function startCutover(
     planHash: loaded.hash,
     objects: plan.objects.map((o) => o.name),
     prerequisites: objectPrerequisites(plan),
+    proofPrerequisites: objectProofPrerequisites(plan),
     sourceKind: sourceKinds(plan),
     targetKind: plan.target.kind,
     overlapSeconds: options.overlapSeconds,

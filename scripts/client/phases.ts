@@ -4,6 +4,7 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import { workflowUiUrl, type TernSettings } from '../../common/config';
 import type { LoadedPlan } from '../../plan/load';
 import { objectPrerequisites } from '../../plan/load-order';
+import { objectProofPrerequisites } from '../../connectors/saas-targets';
 import { sourceKinds, type Plan, type SourcePlan } from '../../plan/schema';
 import type { StagingDb } from '../../staging/db';
 import { saveMigration } from '../../staging/migrations-repo';
@@ -129,6 +130,7 @@ export async function startPhase<P extends RunnablePhase>(
         phase: options.phase,
         objects,
         prerequisites: objectPrerequisites(plan),
+        proofPrerequisites: objectProofPrerequisites(plan),
         gate: options.gate,
         overlapSeconds: options.overlapSeconds,
         targetKind: plan.target.kind,

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { parsePlan } from '../../plan/load';
+import { objectProofPrerequisites } from '../../connectors/saas-targets';
+import { loadPlanFile, parsePlan } from '../../plan/load';
 import { objectPrerequisites } from '../../plan/load-order';
 import { boundedEach, declaredOrder, startable } from '../../workflows/schedule';
 
@@ -33,6 +34,22 @@ describe('which objects of a phase start now', () => {
     // While something still loads, the phase waits for it instead.
     expect(startable(['a', 'b'], cycle, new Set(), new Set(['a']), 2)).toEqual([]);
     expect(startable(['a', 'b'], cycle, new Set(['a']), new Set(['a']), 2)).toEqual(['b']);
+  });
+
+  it('holds an object back until what it waits to be proven is loaded and reconciled, not only loaded', () => {
+    const front = ['contacts', 'messages', 'conversations'];
+    const chain = declaredOrder(front);
+    const proof = (proven: string[]) => ({
+      proofPrerequisites: { conversations: ['messages'] },
+      proven: new Set(proven),
+    });
+    const started = new Set(['contacts', 'messages']);
+    const loaded = new Set(['contacts', 'messages']);
+    // Messages loaded but still reading back: conversations wait, and the fallback does not start them either.
+    expect(startable(front, chain, loaded, started, 2, proof(['contacts']))).toEqual([]);
+    expect(startable(front, chain, loaded, started, 2, proof(['contacts', 'messages']))).toEqual(['conversations']);
+    // Without proof waits (phases started before), loaded is enough.
+    expect(startable(front, chain, loaded, started, 2)).toEqual(['conversations']);
   });
 
   it('loads one object after another in the order written when a phase names no prerequisites', () => {
@@ -104,5 +121,17 @@ objects:
 
   it('into a SaaS target: the object declared before', () => {
     expect(objectPrerequisites(plan('attio'))).toEqual({ companies: [], tags: ['companies'], people: ['tags'] });
+  });
+
+  it("into Front: conversations wait for the messages' read-back, which learns each thread's conversation", () => {
+    const front = loadPlanFile(path.join(__dirname, '../../examples/zendesk-to-front.yaml')).plan;
+    expect(objectProofPrerequisites(front)).toEqual({
+      contacts: [],
+      messages: [],
+      conversations: ['messages'],
+      notes: [],
+      templates: [],
+    });
+    expect(objectProofPrerequisites(plan('attio'))).toEqual({});
   });
 });
