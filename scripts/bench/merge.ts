@@ -116,6 +116,8 @@ interface PhaseFigures {
   >;
   /** Tern's per-source reconciliation of companies and people, equal to the generator's figures. */
   ternProof: { agrees: boolean; differences: string[] };
+  /** Tern's per-source money lines of each merged object's `sums` fields (records not merged, merged groups). */
+  ternSums: Record<string, NonNullable<PhaseResult['objects'][number]['merge']>['sums']>;
   /** merge_lineage of the generator's survivor examples: rule and origin records as expected. */
   lineage: { rows: number; checked: number; mismatches: number; examples: string[] };
 }
@@ -321,6 +323,7 @@ function phaseFigures(
     unaccounted: result.objects.reduce((n, o) => n + o.unaccounted, 0),
     target,
     ternProof,
+    ternSums: Object.fromEntries(result.objects.flatMap((o) => (o.merge ? [[o.object, o.merge.sums]] : []))),
     lineage,
   };
 }
