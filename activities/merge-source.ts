@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { DeletedItem, SourceItem } from '../connectors/source';
-import { openSource, type OpenedSource } from '../connectors/sources';
-import { compileMerge, type SourceItemRead } from '../plan/merge';
+import { openSource, type OpenedSource, type OpenSourceOptions } from '../connectors/sources';
+import { compileMerge, type MergeResult, type SourceItemRead } from '../plan/merge';
 import type { MergeSourcePlan } from '../plan/merge-schema';
 import { namedSource, type ObjectPlan, type Plan } from '../plan/schema';
 import { replaceMergeStaging } from '../staging/repos/merge-write';
@@ -46,21 +46,20 @@ export function openMergedSource(
       { ...plan, source: namedSource(plan, source.source), sources: undefined },
       feederObject(object, source, namedSource(plan, source.source).kind),
       ctx.env,
-      { shared: { url: ctx.deps.staging.url, sql: ctx.sql }, saas: ctx.saasDeps(meter) },
+      sourceOptions(ctx, meter),
     );
   const merged = async function* (
     reads: ReadonlyMap<string, SourceRead>,
     cursor: string | null,
   ): AsyncGenerator<SourceItem | DeletedItem> {
-    const result = compileMerge(
-      merge,
-      await ctx.customTransforms(plan),
-      new Set(plan.objects.filter((o) => o.merge).map((o) => o.name)),
-    )(
+    const result = await mergeAndKeep(
+      ctx,
+      migrationId,
+      plan,
+      object,
       new Map([...reads].map(([name, read]) => [name, read.records])),
-      await previousAnchors(ctx, migrationId, object.name),
     );
-    await replaceMergeStaging(ctx.db, { migrationId, object: object.name }, result);
+    // A retried extraction or delta reads and stages again, so the merge is the plan's from here on.
     await saveCheckpoint(ctx.db, mergeCheckpoint(migrationId, object.name), { cursor: mergeSpecHash(plan, object) });
     // Deletions: what a change read reported; for a source read whole (and read without fault), every staged record
     // of it the merge no longer holds.
@@ -187,11 +186,14 @@ export async function openObjectSource(
   options: { overlapSeconds?: number } = {},
 ): Promise<OpenedSource> {
   if (object.merge) return openMergedSource(ctx, migrationId, plan, object, meter, options);
-  return openSource(plan, object, ctx.env, {
-    shared: { url: ctx.deps.staging.url, sql: ctx.sql },
-    saas: ctx.saasDeps(meter),
-  });
+  return openSource(plan, object, ctx.env, sourceOptions(ctx, meter));
 }
+
+/** How an activity opens a source: sharing staging's connection (the embedded database), under the vendor budgets. */
+const sourceOptions = (ctx: ActivityContext, meter: RequestMeter): OpenSourceOptions => ({
+  shared: { url: ctx.deps.staging.url, sql: ctx.sql },
+  saas: ctx.saasDeps(meter),
+});
 
 /** A merge source as a one-source object of the plan's kind: its object is a file, a table or a vendor resource. */
 function feederObject(object: ObjectPlan, source: MergeSourcePlan, kind: string): ObjectPlan {
@@ -207,6 +209,23 @@ function feederObject(object: ObjectPlan, source: MergeSourcePlan, kind: string)
     source: { ...where, id: source.id, updatedAt: source.updatedAt, encoding: 'utf8', delimiter: ',' },
     fields: source.fields,
   };
+}
+
+/** Merges the records of a merged object's sources (by source name) and keeps its members and lineage in staging. */
+async function mergeAndKeep(
+  ctx: ActivityContext,
+  migrationId: string,
+  plan: Plan,
+  object: ObjectPlan,
+  bySource: ReadonlyMap<string, readonly SourceItemRead[]>,
+): Promise<MergeResult> {
+  const result = compileMerge(
+    object.merge!,
+    await ctx.customTransforms(plan),
+    new Set(plan.objects.filter((o) => o.merge).map((o) => o.name)),
+  )(bySource, await previousAnchors(ctx, migrationId, object.name));
+  await replaceMergeStaging(ctx.db, { migrationId, object: object.name }, result);
+  return result;
 }
 
 /** The records that anchored a merged record the target may hold (the last merge's anchors that were written). */
@@ -258,14 +277,12 @@ export async function remergeIfPlanChanged(
   // Nothing staged yet, or a merge staged before the members kept their source records: the next read merges.
   if (members.length === 0 || members.some((m) => m.raw === null)) return false;
   const bySource = new Map<string, SourceItemRead[]>();
-  for (const m of members)
-    bySource.set(m.source, [...(bySource.get(m.source) ?? []), { position: m.source_position ?? '', record: m.raw! }]);
-  const result = compileMerge(
-    merge,
-    await ctx.customTransforms(plan),
-    new Set(plan.objects.filter((o) => o.merge).map((o) => o.name)),
-  )(bySource, await previousAnchors(ctx, migrationId, object.name));
-  await replaceMergeStaging(ctx.db, { migrationId, object: object.name }, result);
+  for (const m of members) {
+    const records = bySource.get(m.source) ?? [];
+    records.push({ position: m.source_position ?? '', record: m.raw! });
+    bySource.set(m.source, records);
+  }
+  const result = await mergeAndKeep(ctx, migrationId, plan, object, bySource);
   const staged = new Map(
     (
       await ctx.sql<{ source_id: string; source_hash: string }[]>`
@@ -290,6 +307,7 @@ export async function remergeIfPlanChanged(
   }
   for (let i = 0; i < changes.length; i += 5000)
     await stageChanges(ctx.sql, migrationId, object.name, changes.slice(i, i + 5000));
+  // Only now is the staged merge the plan's: a retry after a failure above merges again.
   await saveCheckpoint(ctx.db, key, { cursor: spec });
   return true;
 }
