@@ -149,42 +149,43 @@ export async function reconcileMergeSources(
                              then btrim(mm.fields ->> ${field})::numeric end`;
     const outcome = ctx.sql`case when btrim(s.raw ->> ${field}) ~ '^[-+]?[0-9]+([.][0-9]+)?$'
                                  then btrim(s.raw ->> ${field})::numeric end`;
-    const perSource = await ctx.sql<{ source: string; status: string; total: string | null }[]>`
-      select mm.source, mm.status, coalesce(sum(${own}), 0)::text as total
-      from merge_members mm
-      where mm.migration_id = ${migrationId} and mm.object = ${object} and mm.status in ('single', 'merged')
-        and exists (select 1 from id_map i where i.migration_id = mm.migration_id and i.object = mm.object
-                      and i.source_id = mm.merged_ref and i.state = 'written')
-      group by mm.source, mm.status`;
-    const anchors = await ctx.sql<{ status: string; groups: number; total: string | null }[]>`
-      select mm.status, count(*)::int as groups, coalesce(sum(${outcome}), 0)::text as total
-      from merge_members mm
-      join staged_records s on s.migration_id = mm.migration_id and s.object = mm.object and s.source_id = mm.ref
-      where mm.migration_id = ${migrationId} and mm.object = ${object} and mm.ref = mm.merged_ref
-        and mm.status in ('single', 'merged')
-        and exists (select 1 from id_map i where i.migration_id = mm.migration_id and i.object = mm.object
-                      and i.source_id = mm.merged_ref and i.state = 'written')
-      group by mm.status`;
-    const bySource = (status: string) =>
-      Object.fromEntries(
+    // One pass over the members of merged records in the target: each source's own values (by whether their record
+    // was merged with another), and the values their merged records hold; exact numeric, never floating point.
+    const rows = await ctx.sql<
+      { source: string | null; status: string; own: string; groups: number; outcome: string; equal: boolean }[]
+    >`
+      with written as (
+        select mm.source, mm.status, mm.ref = mm.merged_ref as anchor, ${own} as own, ${outcome} as outcome
+        from merge_members mm
+        left join staged_records s on mm.ref = mm.merged_ref and s.migration_id = mm.migration_id
+                                  and s.object = mm.object and s.source_id = mm.ref
+        where mm.migration_id = ${migrationId} and mm.object = ${object} and mm.status in ('single', 'merged')
+          and exists (select 1 from id_map i where i.migration_id = mm.migration_id and i.object = mm.object
+                        and i.source_id = mm.merged_ref and i.state = 'written'))
+      select source, status, coalesce(sum(own), 0)::text as own, count(*) filter (where anchor)::int as groups,
+             coalesce(sum(outcome) filter (where anchor), 0)::text as outcome,
+             coalesce(sum(own), 0) = coalesce(sum(outcome) filter (where anchor), 0) as equal
+      from written group by grouping sets ((source, status), (status))`;
+    const line = (status: string) => {
+      const total = rows.find((r) => r.source === null && r.status === status);
+      const bySource = Object.fromEntries(
         merge.sources.map(({ source }) => [
           source,
-          perSource.find((p) => p.source === source && p.status === status)?.total ?? '0',
+          rows.find((r) => r.source === source && r.status === status)?.own ?? '0',
         ]),
       );
-    const singles = bySource('single');
-    const singleOutcome = anchors.find((a) => a.status === 'single')?.total ?? '0';
-    // Exact decimal arithmetic: PostgreSQL's numeric, never floating point.
-    const [single] = await ctx.sql<{ total: string; ok: boolean }[]>`
-      select coalesce(sum(${own}), 0)::text as total, coalesce(sum(${own}), 0) = ${singleOutcome}::numeric as ok
-      from merge_members mm
-      where mm.migration_id = ${migrationId} and mm.object = ${object} and mm.status = 'single'
-        and exists (select 1 from id_map i where i.migration_id = mm.migration_id and i.object = mm.object
-                      and i.source_id = mm.merged_ref and i.state = 'written')`;
-    const mergedAnchor = anchors.find((a) => a.status === 'merged');
+      return { total, bySource };
+    };
+    const single = line('single');
+    const merged = line('merged');
     sumLines[field] = {
-      single: { bySource: singles, total: single?.total ?? '0', merged: singleOutcome, ok: single?.ok ?? false },
-      merged: { groups: mergedAnchor?.groups ?? 0, bySource: bySource('merged'), outcome: mergedAnchor?.total ?? '0' },
+      single: {
+        bySource: single.bySource,
+        total: single.total?.own ?? '0',
+        merged: single.total?.outcome ?? '0',
+        ok: single.total?.equal ?? true,
+      },
+      merged: { groups: merged.total?.groups ?? 0, bySource: merged.bySource, outcome: merged.total?.outcome ?? '0' },
     };
   }
   const ok = sources.every((s) => s.unaccounted === 0) && Object.values(sumLines).every((l) => l.single.ok);

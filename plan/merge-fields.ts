@@ -1,10 +1,9 @@
 import type { MergedObjectPlan } from './merge-schema';
-export { MERGE_INFO_FIELD, MERGE_REF_FIELD, mergeRef, qualifiedReference, RESERVED_MERGE_FIELDS } from './merge-ref';
 import { transformArgs, transformName, type TransformSpec } from './transforms';
 
 /**
- * How a merged object's records look in staging (docs/merge.md): each source record is staged under its ref
- * (`source/source id`) with its values mapped onto the object's target fields, beside two fields of Tern's own.
+ * A merged object's field maps, split between the merge and the load (docs/merge.md): the sources' transforms run at
+ * the merge, a reference at load (once the record it names is in the target).
  */
 
 /** A field map's transforms, split at a `reference` (which runs at load, after the merge): before it, and it. */

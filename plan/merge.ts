@@ -6,7 +6,8 @@ import {
   type RecordRef,
   type SourceRecord,
 } from './identity';
-import { MERGE_INFO_FIELD, MERGE_REF_FIELD, mergeRef, splitAtReference } from './merge-fields';
+import { splitAtReference } from './merge-fields';
+import { MERGE_INFO_FIELD, MERGE_REF_FIELD, mergeRef } from './merge-ref';
 import type { MergeNote } from './merge-verdict';
 
 export { mergeVerdict, type MergeNote } from './merge-verdict';
@@ -61,24 +62,10 @@ export interface LineageRow {
   rule: string;
 }
 
-export interface MergeFigures {
-  /** Records read, by source (staged or not). */
-  read: Record<string, number>;
-  /** Records that could not be staged (no id, an id used twice), by source. */
-  unstageable: Record<string, number>;
-  mergedGroups: number;
-  mergedRecords: number;
-  reviewGroups: number;
-  reviewRecords: number;
-  rejected: number;
-  single: number;
-}
-
 export interface MergeResult {
   items: MergedItem[];
   members: MemberRow[];
   lineage: LineageRow[];
-  figures: MergeFigures;
 }
 
 /** The review decisions a plan carries (read from its review file when it was loaded). */
@@ -195,16 +182,6 @@ export function compileMerge(
     const was = (r: RecordRef): number => (previousAnchors.has(mergeRef(r.source, r.sourceId)) ? 0 : 1);
     const byAnchor = (a: RecordRef, b: RecordRef): number =>
       was(a) - was(b) || (rank.get(a.source) ?? 0) - (rank.get(b.source) ?? 0) || compareIds(a.sourceId, b.sourceId);
-    const figures: MergeFigures = {
-      read: {},
-      unstageable: {},
-      mergedGroups: 0,
-      mergedRecords: 0,
-      reviewGroups: 0,
-      reviewRecords: 0,
-      rejected: 0,
-      single: 0,
-    };
     const items: MergedItem[] = [];
     const members: MemberRow[] = [];
     const lineage: LineageRow[] = [];
@@ -213,7 +190,6 @@ export function compileMerge(
       const seen = new Map<string, string>();
       const map = maps.get(source.source)!;
       for (const item of bySource.get(source.source) ?? []) {
-        figures.read[source.source] = (figures.read[source.source] ?? 0) + 1;
         const position = `${source.source} ${item.position}`;
         const sourceId = textOf(item.record[source.id] ?? '').trim();
         const problem =
@@ -223,7 +199,6 @@ export function compileMerge(
               ? `${source.source} ${source.object}: ${source.id} ${sourceId} was already used by ${seen.get(sourceId)}; ids must be unique in their source`
               : null;
         if (problem) {
-          figures.unstageable[source.source] = (figures.unstageable[source.source] ?? 0) + 1;
           items.push({ kind: 'broken', position, text: JSON.stringify(item.record), message: problem });
           continue;
         }
@@ -292,15 +267,12 @@ export function compileMerge(
       };
 
       if (anchor.rejected) {
-        figures.rejected += 1;
         member(anchor, 'rejected', anchorRef);
         stage(anchor, {}, { group: group.id, status: 'rejected', rejected: anchor.rejected, source: anchor.raw });
         continue;
       }
       if (group.status === 'review') {
         // Tern does not merge these on its own: each stays itself, held until a person decides.
-        figures.reviewGroups += 1;
-        figures.reviewRecords += records.length;
         for (const r of records) {
           member(r, 'review', mergeRef(r.source, r.sourceId));
           stage(r, r.fields, { group: group.id, status: 'review', ...(group.rule ? { rule: group.rule } : {}) });
@@ -308,10 +280,6 @@ export function compileMerge(
         continue;
       }
       const status = group.status;
-      if (status === 'merged') {
-        figures.mergedGroups += 1;
-        figures.mergedRecords += records.length;
-      } else figures.single += 1;
       const survived = survive(records);
       for (const r of records) member(r, status, anchorRef);
       const rule = group.rule ?? undefined;
@@ -347,6 +315,6 @@ export function compileMerge(
     // Staged in the order of the merged records' refs, each anchor before the records merged into it.
     staged.sort((a, b) => compareIds(a.anchorRef, b.anchorRef));
     items.push(...staged.map((s) => s.item));
-    return { items, members, lineage, figures };
+    return { items, members, lineage };
   };
 }

@@ -3,7 +3,8 @@ import { baseUrlProblem } from '../common/origins';
 import { budgetOverrideSchema } from '../connectors/kit/budget';
 import { cutoverSchema } from './cutover-schema';
 import { checkMergedObject, mergedObjectShape, type MergedObjectPlan } from './merge-schema';
-import { MERGE_REF_FIELD, mergedFieldTransforms } from './merge-fields';
+import { mergedFieldTransforms } from './merge-fields';
+import { MERGE_REF_FIELD } from './merge-ref';
 import { fieldMappingSchema, identifier, objectTargetSchema, transformSpec } from './field-schema';
 import { transformJsonSchema } from './transforms';
 
