@@ -5,18 +5,34 @@
  * that record by id would cost), every page read spends one. Past that, or once the listing ends, the records it
  * did not reach are the caller's to read one by one, so every record is still read from Front; the listing only
  * saves requests, it never decides what is compared. Listed records nobody asked for yet wait, at most
- * `MAX_WAITING` of them (the oldest are dropped first, and read by id if asked for later): memory stays flat
- * whatever order Front lists in.
+ * `MAX_WAITING` of them and `MAX_WAITING_SIZE` of their text (a message's body can be large; the oldest are
+ * dropped first, and read by id if asked for later): memory stays flat whatever order Front lists in and however
+ * large its records are.
  */
 
 /** From how many records on one read-back a listing is worth starting (below it, a delta's few are read by id). */
 export const LIST_READ_BACK_FROM = 20;
 
-/** Listed records kept until asked for. */
+/** Listed records kept until asked for, at most. */
 export const MAX_WAITING = 20_000;
 
+/** Their size at most, in characters of their JSON (about a byte each for Latin-1 text, two otherwise). */
+export const MAX_WAITING_SIZE = 32 * 1024 * 1024;
+
+/** What may wait, and how a record's size is reckoned. */
+export interface WaitingBound<T> {
+  items: number;
+  size: number;
+  sizeOf: (item: T) => number;
+}
+
+const jsonSize = (item: unknown) => JSON.stringify(item).length;
+
 export class Listing<T> {
-  private readonly waiting = new Map<string, T>();
+  /** Listed records nobody asked for yet, oldest first, with their size. */
+  private readonly waiting = new Map<string, { item: T; size: number }>();
+  private waitingSize = 0;
+  private readonly bound: WaitingBound<T>;
   private ended = false;
   /** Requests the listing may still spend: one per record asked for that it had not listed yet. */
   private allowance = 0;
@@ -29,8 +45,10 @@ export class Listing<T> {
     /** The listing, one request's items per step. */
     private readonly pages: AsyncIterator<T[]>,
     private readonly idOf: (item: T) => string,
-    private readonly maxWaiting = MAX_WAITING,
-  ) {}
+    bound: Partial<WaitingBound<T>> = {},
+  ) {
+    this.bound = { items: MAX_WAITING, size: MAX_WAITING_SIZE, sizeOf: jsonSize, ...bound };
+  }
 
   /** The listed items for these ids, by id; an id the listing did not reach is absent (read it by id). */
   take(ids: readonly string[]): Promise<Map<string, T>> {
@@ -46,8 +64,8 @@ export class Listing<T> {
       const hit = this.waiting.get(id);
       if (hit === undefined) missing.add(id);
       else {
-        found.set(id, hit);
-        this.waiting.delete(id);
+        found.set(id, hit.item);
+        this.drop(id);
       }
     }
     this.allowance += missing.size;
@@ -69,9 +87,19 @@ export class Listing<T> {
   }
 
   private wait(id: string, item: T): void {
+    this.drop(id);
+    const size = this.bound.sizeOf(item);
+    this.waiting.set(id, { item, size });
+    this.waitingSize += size;
+    while (this.waiting.size > this.bound.items || this.waitingSize > this.bound.size)
+      this.drop(this.waiting.keys().next().value!);
+  }
+
+  private drop(id: string): void {
+    const held = this.waiting.get(id);
+    if (!held) return;
     this.waiting.delete(id);
-    this.waiting.set(id, item);
-    if (this.waiting.size > this.maxWaiting) this.waiting.delete(this.waiting.keys().next().value!);
+    this.waitingSize -= held.size;
   }
 }
 

@@ -5,12 +5,13 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { TernSettings } from '../../common/config';
 import type { GovernorStats } from '../../connectors/kit/governor';
+import { WORKER_NODE_FLAGS } from '../../worker/node-flags';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-/** A Tern worker in its own process (what production runs), on the bench's task queue. */
+/** A Tern worker in its own process (what production runs, with its Node flags), on the bench's task queue. */
 export function startWorker(env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker/main.ts')], {
+  return spawn(process.execPath, [...WORKER_NODE_FLAGS, '--import', 'tsx', path.join(ROOT, 'worker/main.ts')], {
     cwd: ROOT,
     env: { ...process.env, TERN_LOG_LEVEL: 'warn', TERN_METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -31,7 +32,8 @@ export function startGovernedWorker(env: NodeJS.ProcessEnv): {
   worker: ChildProcess;
   governors: Promise<WorkerGovernorStats[]>;
 } {
-  const worker = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/bench/governed-worker.ts')], {
+  const entry = path.join(ROOT, 'scripts/bench/governed-worker.ts');
+  const worker = spawn(process.execPath, [...WORKER_NODE_FLAGS, '--import', 'tsx', entry], {
     cwd: ROOT,
     env: { ...process.env, TERN_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],

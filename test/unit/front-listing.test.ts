@@ -65,9 +65,27 @@ describe('Front read-back by listing', () => {
 
   it('keeps at most its bound of listed records waiting, the oldest dropped first (read by id if asked later)', async () => {
     const { pages } = listingOf(ids(0, 500), 100);
-    const listing = new Listing(pages, (item) => item.id, 150);
+    const listing = new Listing(pages, (item) => item.id, { items: 150 });
     expect((await listing.take(ids(450, 460))).size).toBe(10);
     const found = await listing.take(['r100', 'r340', 'r449']);
     expect([...found.keys()].sort()).toEqual(['r340', 'r449']);
+  });
+
+  it('keeps at most its bound of listed text waiting, however few records hold it', async () => {
+    // Every record is 100 characters; 1,500 characters wait at most, i.e. the 15 listed last (r484 to r498).
+    const { pages, read } = listingOf(ids(0, 500), 100);
+    const listing = new Listing(pages, (item) => item.id, { size: 1_500, sizeOf: () => 100 });
+    expect((await listing.take(['r450', 'r460', 'r470', 'r480', 'r499'])).size).toBe(5);
+    const found = await listing.take(['r10', 'r440', 'r483', 'r484', 'r498']);
+    expect([...found.keys()].sort()).toEqual(['r484', 'r498']);
+    expect(read.pages).toBe(5);
+  });
+
+  it('reckons a record by its JSON unless told otherwise', async () => {
+    const { pages } = listingOf(ids(0, 100), 100);
+    // {"id":"r0"} is 11 characters: 30 of them leave room for two waiting records.
+    const listing = new Listing(pages, (item) => item.id, { size: 30 });
+    await listing.take(['r99']);
+    expect([...(await listing.take(['r96', 'r97', 'r98'])).keys()].sort()).toEqual(['r97', 'r98']);
   });
 });
