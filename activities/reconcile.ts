@@ -53,6 +53,46 @@ async function writtenInBulk(ctx: ActivityContext, input: ReconcileInput, since:
   return worthAnalyzing(row?.touched ?? 0, row?.total ?? 0);
 }
 
+/** A staged record as the read-back pages it: its term of the equation, what was written, the raw values compared. */
+interface StagedRecord {
+  source_id: string;
+  disposition: string | null;
+  written: boolean;
+  quarantined: boolean;
+  checksum: string | null;
+  field_checksums: Record<string, string> | null;
+  target_id: string | null;
+  values: Record<string, unknown> | null;
+}
+
+/**
+ * Staged records after `after`, page by page in source id order, each page with its written records read back
+ * from the target. The next page is read from staging as soon as this one's ids are known, and from the target
+ * while the caller compares this one: the queries run beside the comparison instead of between pages. Pages are
+ * handed out one at a time and in order, so each record is compared once.
+ */
+export async function* readAhead<R extends { source_id: string }>(
+  after: string,
+  staged: (after: string) => PromiseLike<readonly R[]>,
+  target: (page: readonly R[]) => Promise<Map<string, TargetRow>>,
+): AsyncGenerator<{ page: readonly R[]; readBack: Map<string, TargetRow> }> {
+  const read = (from: string) => {
+    const page = Promise.resolve(staged(from));
+    const rows = page.then(async (p) => ({ page: p, readBack: await target(p) }));
+    // Awaited when its turn comes; a page read ahead of a caller that stopped (cancelled, failed) is dropped.
+    rows.catch(() => undefined);
+    return { page, rows };
+  };
+  let current = read(after);
+  for (;;) {
+    const page = await current.page;
+    if (page.length === 0) return;
+    const next = read(page[page.length - 1]!.source_id);
+    yield await current.rows;
+    current = next;
+  }
+}
+
 async function reconcileAlive(
   ctx: ActivityContext,
   input: ReconcileInput,
@@ -103,20 +143,10 @@ async function reconcileAlive(
   let records = progress.records ?? 0;
 
   // One pass over the source's records in scope, in source id order: each lands in exactly one term of the
-  // equation (the partition the counts use); the loaded ones are read back from the target, page by page.
-  for (;;) {
-    const page = await ctx.sql<
-      {
-        source_id: string;
-        disposition: string | null;
-        written: boolean;
-        quarantined: boolean;
-        checksum: string | null;
-        field_checksums: Record<string, string> | null;
-        target_id: string | null;
-        values: Record<string, unknown> | null;
-      }[]
-    >`
+  // equation (the partition the counts use); the loaded ones are read back from the target, page by page. The
+  // next page is read from staging and the target while this one is compared (see `readAhead`); pages are
+  // still compared and counted one after the other, in order, so a retry resumes after the last one counted.
+  const stagedPage = (from: string) => ctx.sql<StagedRecord[]>`
       select s.source_id, s.disposition, coalesce(i.state = 'written', false) as written,
         exists (select 1 from quarantine q where q.migration_id = s.migration_id and q.object = s.object
                 and q.record_key = s.source_id and q.resolved_at is null) as quarantined,
@@ -124,24 +154,22 @@ async function reconcileAlive(
         ${rawFields.length ? ctx.sql`(select jsonb_object_agg(k, s.raw -> k) from unnest(${rawFields}::text[]) k)` : ctx.sql`null::jsonb`} as values
       from staged_records s
       left join id_map i on i.migration_id = s.migration_id and i.object = s.object and i.source_id = s.source_id
-      where s.migration_id = ${m} and s.object = ${o} and ${inScope} and s.source_id > ${after} ${touched}
+      where s.migration_id = ${m} and s.object = ${o} and ${inScope} and s.source_id > ${from} ${touched}
       order by s.source_id
       limit ${READ_BACK_PAGE}`;
-    if (page.length === 0) break;
-    live.throwIfCancelled();
+  const readTarget = (page: readonly StagedRecord[]): Promise<Map<string, TargetRow>> => {
     const loaded = page.filter((r) => r.written);
-    records += loaded.length;
+    if (loaded.length === 0) return Promise.resolve(new Map<string, TargetRow>());
     // Only the fields that were written are read back (the checksums name them; older ledger rows: the plan's).
-    const readFields = [
-      ...new Set(loaded.flatMap((r) => (r.field_checksums ? Object.keys(r.field_checksums) : planFields))),
-    ];
-    const readBack =
-      loaded.length === 0
-        ? new Map<string, TargetRow>()
-        : await writer.lookup(
-            loaded.map((r) => refOf(r.source_id, { targetId: r.target_id, state: 'written' })),
-            [...new Set([...readFields, ...sumFields])],
-          );
+    const readFields = loaded.flatMap((r) => (r.field_checksums ? Object.keys(r.field_checksums) : planFields));
+    return writer.lookup(
+      loaded.map((r) => refOf(r.source_id, { targetId: r.target_id, state: 'written' })),
+      [...new Set([...readFields, ...sumFields])],
+    );
+  };
+  for await (const { page, readBack } of readAhead(after, stagedPage, readTarget)) {
+    live.throwIfCancelled();
+    records += page.filter((r) => r.written).length;
     for (const record of page) {
       const disposition: Disposition = record.written
         ? 'loaded'
@@ -157,19 +185,24 @@ async function reconcileAlive(
         if (record.written) addTargetValue(sums[field]!, row?.[field]);
       }
       if (!record.written || openConflicts.has(record.source_id)) continue; // a conflict is reported as one
-      const differing = readBackDifference(writer, record, row, planFields);
+      // The read-back in the target's canonical form, over the fields the write checksummed (older ledger rows:
+      // the plan's); the fidelity check below compares the same values and takes them from here.
+      const canonical = row
+        ? writer.canonicalReadBack(row, record.field_checksums ? Object.keys(record.field_checksums) : planFields)
+        : undefined;
+      const differing = readBackDifference(record, canonical);
       if (differing) {
         mismatches += 1;
         for (const f of differing.fields) byField[f] = (byField[f] ?? 0) + 1;
         if (examples.length < 20) examples.push(differing);
       }
-      if (row && fidelityFields.length > 0) {
+      if (row && canonical && fidelityFields.length > 0) {
         // Not Tern's payload: the source value itself, read at full precision, against the target.
         const lost = checkFidelityAs(
           fidelityFields,
           record.values ?? {},
-          (field, expected) => writer.canonical({ [field]: expected })[field] ?? null,
-          (field) => writer.canonicalReadBack(row, [field])[field] ?? null,
+          (readings) => writer.canonical(readings),
+          (field) => (field in canonical ? canonical[field] : writer.canonicalReadBack(row, [field])[field]) ?? null,
         );
         fidelity.records += 1;
         if (lost.length > 0) {
@@ -315,25 +348,18 @@ async function verifyDeleted(
 }
 
 /**
- * How a written record reads back against what was written: undefined when it matches. The fields compared are
- * the ones the write checksummed (including those the target adds itself); a ledger row written before
- * per-field checksums existed is compared over the plan's fields as a whole.
+ * How a written record reads back against what was written: undefined when it matches. `canonical`: the
+ * read-back row in the target's canonical form over the fields the write checksummed (including those the target
+ * adds itself), or over the plan's fields for a ledger row written before per-field checksums existed (then it is
+ * compared as a whole); absent when the record is gone from the target.
  */
 function readBackDifference(
-  writer: TargetRecords,
   record: { source_id: string; checksum: string | null; field_checksums: Record<string, string> | null },
-  row: TargetRow | undefined,
-  planFields: readonly string[],
+  canonical: TargetRow | undefined,
 ): MismatchExample | undefined {
   const written = record.field_checksums;
-  if (!row) return { sourceId: record.source_id, fields: written ? Object.keys(written).sort() : [], missing: true };
-  if (!written) {
-    return checksum(writer.canonicalReadBack(row, planFields)) === record.checksum
-      ? undefined
-      : { sourceId: record.source_id, fields: [] };
-  }
-  const canonical = writer.canonicalReadBack(row, Object.keys(written));
+  if (!canonical)
+    return { sourceId: record.source_id, fields: written ? Object.keys(written).sort() : [], missing: true };
   if (checksum(canonical) === record.checksum) return undefined;
-  const fields = differingFields(written, canonical);
-  return { sourceId: record.source_id, fields };
+  return { sourceId: record.source_id, fields: written ? differingFields(written, canonical) : [] };
 }

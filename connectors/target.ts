@@ -51,9 +51,12 @@ export interface TargetRecords {
    */
   lookup(records: readonly RecordRef[], fields?: readonly string[]): Promise<Map<string, TargetRow>>;
   write(items: readonly WriteItem[]): Promise<WriteOutcome>;
-  /** The canonical text form of a payload, as it must read back. */
+  /** The canonical text form of a payload, as it must read back; a field's depends on its own value alone. */
   canonical(payload: Record<string, unknown>): TargetRow;
-  /** The canonical form of a read-back row restricted to the fields a payload wrote. */
+  /**
+   * The canonical form of a read-back row restricted to the fields a payload wrote. A field's canonical form
+   * depends on its own value alone (a reconciliation compares one call's fields by checksum and by fidelity).
+   */
   canonicalReadBack(row: TargetRow, fields: readonly string[]): TargetRow;
   /**
    * Whether the target stores a plan field's value as sent, under the same name (the fidelity check compares it

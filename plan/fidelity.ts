@@ -124,25 +124,33 @@ export function checkFidelity(
 
 /**
  * The fields of one record whose target value is not the source value read at full precision, compared in the
- * target's own canonical forms: `asSent(field, expected)` is how the target would hold the source's reading
- * had it been sent (an email in Attio's list form, a date-time as Front keeps it), `asRead(field)` the
- * read-back. A target that turns values into its own terms is compared on its terms; a lossy transform still
- * differs, because the reading comes from the source, not from Tern's payload.
+ * target's own canonical forms: `asSent(readings)` is how the target would hold the source's readings had they
+ * been sent (an email in Attio's list form, a date-time as Front keeps it; one call for the record's readable,
+ * non-blank readings, by target field), `asRead(field)` the read-back. A target that turns values into its own
+ * terms is compared on its terms; a lossy transform still differs, because the reading comes from the source,
+ * not from Tern's payload.
  */
 export function checkFidelityAs(
   fields: readonly FidelityField[],
   raw: Readonly<Record<string, unknown>>,
-  asSent: (field: string, expected: string | null) => string | null,
+  asSent: (readings: Readonly<Record<string, string>>) => Readonly<Record<string, string | null>>,
   asRead: (field: string) => string | null,
 ): string[] {
-  const out: string[] = [];
+  const readings: Record<string, string> = {};
+  const checked: { to: string; expected: string | null }[] = [];
   for (const field of fields) {
     const expected = expectedValue(field, raw[field.from]);
     if (expected === UNREADABLE) continue;
-    const want = expected === null ? null : asSent(field.to, expected);
-    const got = asRead(field.to);
+    checked.push({ to: field.to, expected });
+    if (expected !== null) readings[field.to] = expected;
+  }
+  const sent = asSent(readings);
+  const out: string[] = [];
+  for (const { to, expected } of checked) {
+    const want = expected === null ? null : (sent[to] ?? null);
+    const got = asRead(to);
     const same = isBlank(want) || isBlank(got) ? isBlank(want) && isBlank(got) : want === got;
-    if (!same) out.push(field.to);
+    if (!same) out.push(to);
   }
   return out;
 }
