@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Handler, SandboxRequest, SandboxResponse, VendorSandbox } from './core/server';
+import type { ParameterPatch } from './core/spec';
 import { GroupIndex, KeyIndex, type SandboxStore } from './core/store';
 
 /**
@@ -636,15 +637,28 @@ const handlers: Record<string, Handler> = {
     writes.count('tags', body.name);
     return { status: 201, body: presentTag(tag, baseUrl) };
   }),
+  // `q[updated_after]` / `q[updated_before]` and `sort_by` created_at or updated_at, as Front documents them.
   'list-contacts': guarded((req, { store, baseUrl }) => {
-    return paged(
-      req,
-      baseUrl,
-      indexes.contactsById(store),
-      (c) => presentContact(c, baseUrl),
-      50,
-      sortOrder(req, 'asc') === 'desc',
-    );
+    // The format is the spec's to check (`frontSpecPatches`).
+    const bound = (name: string) => {
+      const v = one(req.query[`q[${name}]`]);
+      return v === undefined ? undefined : Number(v);
+    };
+    const after = bound('updated_after');
+    const before = bound('updated_before');
+    const sortBy = one(req.query.sort_by);
+    if (sortBy !== undefined && sortBy !== 'created_at' && sortBy !== 'updated_at')
+      throw new FrontError(400, `sort_by must be created_at or updated_at, not "${sortBy}"`);
+    let contacts: readonly FrontContact[] = indexes.contactsById(store);
+    if (after !== undefined || before !== undefined)
+      contacts = contacts.filter(
+        (c) => (after === undefined || c.updated_at > after) && (before === undefined || c.updated_at < before),
+      );
+    if (sortBy !== undefined) {
+      const key = (c: FrontContact) => (sortBy === 'updated_at' ? c.updated_at : c.created_at);
+      contacts = [...contacts].sort((a, b) => key(a) - key(b) || a.id.length - b.id.length || byId(a, b));
+    }
+    return paged(req, baseUrl, contacts, (c) => presentContact(c, baseUrl), 50, sortOrder(req, 'asc') === 'desc');
   }),
   'create-contact': guarded((req, { store, writes, baseUrl }) => {
     const body = req.body as {
@@ -1247,9 +1261,21 @@ function authenticate(headers: Record<string, string>, credentials: { tokens: st
   return Boolean(m && credentials.tokens.includes(m[1]!.trim()));
 }
 
+/**
+ * Documented parameters the published document declares another way: the contact listing's query object `q`
+ * (https://dev.frontapp.com/docs/query-object-q) is declared as one string, but is sent as one bracketed parameter per
+ * property, `q[updated_after]` and `q[updated_before]` (seconds, up to 3 decimals).
+ */
+export const frontSpecPatches: readonly ParameterPatch[] = ['updated_after', 'updated_before'].map((name) => ({
+  path: '/contacts',
+  method: 'get' as const,
+  parameter: { name: `q[${name}]`, in: 'query', schema: { type: 'string', pattern: '^\\d+(\\.\\d{1,3})?$' } },
+}));
+
 export const frontSandbox: VendorSandbox = {
   vendor: 'front',
   specFile: 'front.core-api.json',
+  specPatches: frontSpecPatches,
   authenticate,
   // https://dev.frontapp.com/docs/rate-limiting: per company, 200 requests/min on Enterprise.
   limits: (rate) => ({

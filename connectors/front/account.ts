@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ConfigError } from '../../common/errors';
 import type { TargetExtras } from '../extras';
 import type { FrontApi } from './api';
+import { ContactDirectory } from './contact-directory';
 import { customFieldKey, type FrontCustomField } from './custom-fields';
 import type { CustomFieldResource } from './fields';
 import { createdSchema, customFieldSchema, inboxSchema, tagSchema, teammateSchema, type FrontTeammate } from './types';
@@ -120,6 +121,9 @@ export class FrontAccount {
     },
     () => this.now(),
   );
+
+  /** Which email handles the account's contacts hold (contacts.ts asks it before looking contacts up one by one). */
+  readonly contactDirectory = new ContactDirectory(() => this.now());
 
   private tagQueue: Promise<unknown> = Promise.resolve();
   /** Tern's last tag removals as staging showed them before the tags were last read (`TAG_REMOVALS`). */

@@ -10,18 +10,39 @@ import { contactSchema, createdSchema, type FrontContact } from './types';
 /**
  * Contacts (key `email`): one per end user, matched by email handle so a contact Front already holds (from live
  * mail) is updated, never duplicated. That is why a contact the ledger has never seen is still looked up: only
- * Front knows whether live mail created it, and an update keeps its before-image for the rollback.
+ * Front knows whether live mail created it, and an update keeps its before-image for the rollback. Many at once
+ * are looked up in the account's contact directory (contact-directory.ts: Front's listing, kept current), and
+ * only those it says Front holds are read.
  */
 
 /** https://dev.frontapp.com/reference/get-contact (by id, or by handle: `alt:email:<address>`) */
-async function getContact(ctx: FrontContext, idOrAlias: string): Promise<TargetRow | undefined> {
-  const c = await ctx.api.read(contactSchema, {
+async function readContact(ctx: FrontContext, idOrAlias: string): Promise<FrontContact | undefined> {
+  return ctx.api.read(contactSchema, {
     method: 'get',
     url: `/contacts/${idOrAlias}`,
     operation: 'get contact',
     accept: [404],
   });
+}
+
+async function getContact(ctx: FrontContext, idOrAlias: string): Promise<TargetRow | undefined> {
+  const c = await readContact(ctx, idOrAlias);
   return c && contactRow(ctx, c);
+}
+
+const holds = (c: FrontContact, email: string) =>
+  c.handles.some((h) => h.source === 'email' && h.handle.toLowerCase() === email.toLowerCase());
+
+/**
+ * The contact Front holds an email on, found through the directory's answer: the contact it names, read by id, when
+ * it still holds the email (else the email itself is asked for); none when the directory knows none.
+ */
+async function contactHolding(ctx: FrontContext, email: string, holder: string | undefined) {
+  if (!holder) return undefined;
+  const c = await readContact(ctx, holder);
+  if (c && holds(c, email)) return contactRow(ctx, c);
+  ctx.account.contactDirectory.forget(email, holder);
+  return getContact(ctx, byEmail(email));
 }
 
 function contactRow(ctx: FrontContext, c: FrontContact): TargetRow {
@@ -39,8 +60,20 @@ const byEmail = (email: string) => `alt:email:${encodeURIComponent(email)}`;
 export const contacts: FrontResourceHandler = {
   async lookup(ctx, records) {
     const out = new Map<string, TargetRow>();
+    const unseen = records.filter((r) => !r.targetId).map((r) => r.key);
+    // A listing is worth starting for many emails; once the account is listed whole, a listing of what changed
+    // since (usually one request) is worth it for two.
+    const directory = ctx.account.contactDirectory;
+    const holders =
+      unseen.length >= (directory.whole ? 2 : LIST_READ_BACK_FROM)
+        ? await directory.holders(ctx.api, unseen)
+        : undefined;
     await eachLimited([...records], ctx.api.concurrency, async (r) => {
-      const row = await getContact(ctx, r.targetId ?? byEmail(r.key));
+      const row = r.targetId
+        ? await getContact(ctx, r.targetId)
+        : holders
+          ? await contactHolding(ctx, r.key, holders.get(r.key))
+          : await getContact(ctx, byEmail(r.key));
       if (row) out.set(r.sourceId, row);
     });
     return out;
@@ -118,6 +151,8 @@ export const contacts: FrontResourceHandler = {
       idempotent: true,
       accept: [404],
     });
+    // This process's directory forgets it at once; another's finds it gone when it reads it by id.
+    ctx.account.contactDirectory.forget(r.key, r.targetId);
     return status !== 404;
   },
 

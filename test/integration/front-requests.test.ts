@@ -1,16 +1,5 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { Client } from '@temporalio/client';
-import type { TernSettings } from '../../common/config';
-import type { LoadedPlan } from '../../plan/load';
-import { SANDBOX_CREDENTIALS, sandboxPlan } from '../../scripts/bench/zendesk-front';
-import { startPhase } from '../../scripts/client/phases';
-import { type RunningSandbox, startSandbox } from '../../sandboxes/core/server';
-import { frontCollections, frontSandbox } from '../../sandboxes/front';
-import { zendeskSandbox } from '../../sandboxes/zendesk';
-import type { Staging } from '../../staging/db';
-import { testClient, testSettings, testStaging, uniqueId, withWorker } from '../support/harness';
+import { frontCollections } from '../../sandboxes/front';
+import { type ZendeskFrontRig, zendeskFrontRig } from '../support/zendesk-front';
 
 /**
  * What Tern asks Front for, counted by the Front sandbox: the account's set-up is listed once per worker process,
@@ -22,41 +11,19 @@ jest.setTimeout(600_000);
 const PAGE_SIZE = 25;
 
 describe('Front requests per record', () => {
-  let staging: Staging;
-  let client: Client;
-  let settings: TernSettings;
-  let loaded: LoadedPlan;
-  let zendesk: RunningSandbox;
-  let front: RunningSandbox;
-  const migrationId = uniqueId('mig_fr');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-fr-'));
-
-  const run = (phase: 'sample' | 'full') =>
-    withWorker(settings, staging, async () => {
-      const started = await startPhase(client, settings, staging.db, loaded, { phase, migrationId });
-      return started.handle.result();
-    });
+  let rig: ZendeskFrontRig;
+  let front: ZendeskFrontRig['front'];
+  const run = (phase: 'sample' | 'full') => rig.run(phase);
 
   beforeAll(async () => {
-    staging = await testStaging();
-    settings = testSettings();
-    client = await testClient(settings);
-    zendesk = await startSandbox(zendeskSandbox, { seed: 5, size: 150, rate: 2000 });
-    front = await startSandbox(frontSandbox, { seed: 5, rate: 2000 });
-    Object.assign(process.env, SANDBOX_CREDENTIALS);
-    loaded = sandboxPlan(migrationId, zendesk.url, front.url, dir);
+    rig = await zendeskFrontRig({ prefix: 'mig_fr', seed: 5, size: 150 });
+    front = rig.front;
     // Small pages: many pages per object, each of which used to list the account's set-up again.
-    for (const object of loaded.plan.objects) object.pageSize = PAGE_SIZE;
+    for (const object of rig.loaded.plan.objects) object.pageSize = PAGE_SIZE;
   });
 
   afterAll(async () => {
-    await zendesk?.close();
-    await front?.close();
-    if (staging) {
-      await staging.sql`delete from migrations where id = ${migrationId}`;
-      await staging.close();
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
+    await rig?.close();
   });
 
   test('a full phase lists inboxes, tags and custom fields once, and reads each conversation once (its read-back)', async () => {
