@@ -32,27 +32,50 @@ function commentRow(c: FrontComment, conversationId: string, key: string): Targe
 
 const conversationOf = (targetId: string) => targetId.split('/')[0]!;
 
-export const comments: FrontResourceHandler = {
-  async lookup(ctx, records) {
-    const out = new Map<string, TargetRow>();
-    // One listing per conversation finds every note of it (not one listing per note).
-    const byConversation = new Map<string, RecordRef[]>();
-    for (const r of records) {
-      if (!r.targetId) continue;
-      const conversationId = conversationOf(r.targetId);
-      byConversation.set(conversationId, [...(byConversation.get(conversationId) ?? []), r]);
+/** Conversations whose notes a read-back keeps listed for its next pages (a ticket's notes sit side by side). */
+const RECENT_CONVERSATIONS = 64;
+
+/**
+ * Notes Tern wrote, one listing per conversation (not one per note). `recent`: the listings of a read-back's last
+ * conversations, so a ticket whose notes fall on two pages is listed once.
+ */
+async function readNotes(
+  ctx: FrontContext,
+  records: readonly RecordRef[],
+  recent?: Map<string, FrontComment[]>,
+): Promise<Map<string, TargetRow>> {
+  const out = new Map<string, TargetRow>();
+  const byConversation = new Map<string, RecordRef[]>();
+  for (const r of records) {
+    if (!r.targetId) continue;
+    const conversationId = conversationOf(r.targetId);
+    byConversation.set(conversationId, [...(byConversation.get(conversationId) ?? []), r]);
+  }
+  await eachLimited([...byConversation], ctx.api.concurrency, async ([conversationId, refs]) => {
+    let listed = recent?.get(conversationId);
+    if (!listed) {
+      listed = await conversationComments(ctx, conversationId);
+      recent?.set(conversationId, listed);
+      if (recent && recent.size > RECENT_CONVERSATIONS) recent.delete(recent.keys().next().value!);
     }
-    await eachLimited([...byConversation], ctx.api.concurrency, async ([conversationId, refs]) => {
-      const found = new Map(
-        (await conversationComments(ctx, conversationId)).map((c) => [`${conversationId}/${c.id}`, c]),
-      );
-      for (const r of refs) {
-        const hit = found.get(r.targetId!);
-        if (hit) out.set(r.sourceId, commentRow(hit, conversationId, r.key));
-      }
-    });
-    return out;
-  },
+    const found = new Map(listed.map((c) => [`${conversationId}/${c.id}`, c]));
+    for (const r of refs) {
+      const hit = found.get(r.targetId!);
+      if (hit) out.set(r.sourceId, commentRow(hit, conversationId, r.key));
+    }
+  });
+  return out;
+}
+
+export const comments: FrontResourceHandler = {
+  lookup: (ctx, records) => readNotes(ctx, records),
+
+  readBack: (ctx, records, listings) =>
+    readNotes(
+      ctx,
+      records,
+      listings.of('notes', () => new Map<string, FrontComment[]>()),
+    ),
 
   async write(ctx, item) {
     const p = item.payload;

@@ -86,6 +86,11 @@ export class Listing<T> {
     return found;
   }
 
+  /** Records read another way that a later `take` may ask for (a conversation listed whole for a few of its messages). */
+  keep(items: readonly T[]): void {
+    for (const item of items) this.wait(this.idOf(item), item);
+  }
+
   private wait(id: string, item: T): void {
     this.drop(id);
     const size = this.bound.sizeOf(item);

@@ -67,6 +67,8 @@ interface ListedMessage {
  */
 class InboxMessages {
   readonly listed = new Set<string>();
+  /** Conversations a page is listing now (pages of one read-back overlap): another page waits for the listing. */
+  readonly listing = new Map<string, Promise<void>>();
   readonly walk: Listing<ListedMessage>;
 
   constructor(ctx: FrontContext) {
@@ -133,11 +135,28 @@ async function readMany(
   const keep = conversationKeeper(ctx);
   const rows = new Map<string, TargetRow | null>();
   const listed = new Set<string>();
+  const asked = new Set(wanted.map((r) => r.targetId!));
   const listConversation = async (conversation: string) => {
     if (listed.has(conversation)) return;
     listed.add(conversation);
+    // Listed whole by another page of this read-back: the messages it was not asked for wait in the walk.
+    if (inbox?.listed.has(conversation)) return inbox.listing.get(conversation);
     inbox?.listed.add(conversation);
-    for (const m of await conversationMessages(ctx, conversation)) rows.set(m.message_uid, messageRow(m));
+    const done = (async () => {
+      const later: ListedMessage[] = [];
+      for (const m of await conversationMessages(ctx, conversation)) {
+        const row = messageRow(m);
+        if (asked.has(m.message_uid)) rows.set(m.message_uid, row);
+        else later.push({ row, conversationId: conversation });
+      }
+      inbox?.walk.keep(later);
+    })();
+    inbox?.listing.set(conversation, done);
+    try {
+      await done;
+    } finally {
+      inbox?.listing.delete(conversation);
+    }
   };
   const firstOfThread = await ctx.extras.byTargetId(
     'thread',
