@@ -105,6 +105,10 @@ export interface ZendeskFrontFigures {
   checksumMismatches: number;
   /** The full phase at Front's and Zendesk's documented limits, estimated after the sample. */
   estimatedSecondsAtDocumentedLimits: number | null;
+  /** Where that estimate goes: each object's load and reconciliation (`object:stage`), in seconds at those limits. */
+  estimatedSecondsByStage: Record<string, number>;
+  /** Front requests of the full phase by the sandbox's name for their operation. */
+  frontRequestsByOperation: Record<string, number>;
   /** Front requests of the full phase per record it loaded, by what they were for. */
   requestsPerRecord: RequestsPerRecord;
 }
@@ -334,6 +338,12 @@ export async function zendeskFrontRun(
           duplicated: counted.duplicated,
           checksumMismatches: full.objects.reduce((n, o) => n + o.checksumMismatches, 0),
           estimatedSecondsAtDocumentedLimits: estimate?.seconds ?? null,
+          estimatedSecondsByStage: Object.fromEntries(
+            (estimate?.stages ?? [])
+              .filter((s) => s.stage !== 'extract')
+              .map((s) => [`${s.object}:${s.stage}`, s.seconds]),
+          ),
+          frontRequestsByOperation: operations,
           requestsPerRecord: requestsPerRecord(operations, reconciled?.requests ?? 0, loadedRecords),
         };
       },
