@@ -1,22 +1,11 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
-import type { Client } from '@temporalio/client';
-import type { TernSettings } from '../../common/config';
 import { ActivityContext } from '../../activities/deps';
 import { reconcileObject } from '../../activities/reconcile';
 import type { ObjectReconciliation, ReadBackProgress } from '../../activities/reconciliation';
 import { addDecimals } from '../../plan/decimal';
 import { emptyAccumulator } from '../../plan/sum-equation';
 import { startPhase } from '../../scripts/client/phases';
-import type { Staging } from '../../staging/db';
-import {
-  customerScenario,
-  dropScenario,
-  testClient,
-  testSettings,
-  testStaging,
-  withWorker,
-  type CustomerScenario,
-} from '../support/harness';
+import { useTernEnvironment, withWorker, type CustomerScenario } from '../support/harness';
 
 /**
  * A reconciliation retried after its attempt died carries on from the last page the attempt heartbeated (its
@@ -24,32 +13,22 @@ import {
  * environment with the heartbeat details a previous attempt left.
  */
 describe('reconcileObject resumes from its heartbeat details', () => {
-  let staging: Staging;
-  let client: Client;
-  let settings: TernSettings;
+  const tern = useTernEnvironment();
   let scenario: CustomerScenario;
 
   beforeAll(async () => {
-    staging = await testStaging();
-    settings = testSettings();
-    client = await testClient(settings);
-    scenario = await customerScenario(staging, { rows: 300 });
-    await withWorker(settings, staging, async () => {
-      const full = await startPhase(client, settings, staging.db, scenario.loaded, {
+    scenario = await tern.scenario({ rows: 300 });
+    await withWorker(tern.settings, tern.staging, async () => {
+      const full = await startPhase(tern.client, tern.settings, tern.staging.db, scenario.loaded, {
         phase: 'full',
         migrationId: scenario.migrationId,
       });
       expect((await full.handle.result()).ok).toBe(true);
     });
   });
-  afterAll(async () => {
-    await dropScenario(staging, scenario);
-    await client.connection.close();
-    await staging.close();
-  });
 
   it('reads back only after the cursor and adds to the counts carried', async () => {
-    const written = await staging.sql<{ source_id: string; raw: Record<string, unknown> }[]>`
+    const written = await tern.staging.sql<{ source_id: string; raw: Record<string, unknown> }[]>`
       select i.source_id, s.raw from id_map i
       join staged_records s using (migration_id, object, source_id)
       where i.migration_id = ${scenario.migrationId} and i.object = 'customers' and i.state = 'written'
@@ -59,7 +38,7 @@ describe('reconcileObject resumes from its heartbeat details', () => {
     const before = written[10]!.source_id;
     const after = written[200]!.source_id;
     // Someone changed two target rows: one the previous attempt already read back, one still ahead.
-    await staging.sql.unsafe(
+    await tern.staging.sql.unsafe(
       `update "${scenario.schema}".customers set first_name = 'Changed' where legacy_id = any($1)`,
       [[before, after]],
     );
@@ -79,7 +58,7 @@ describe('reconcileObject resumes from its heartbeat details', () => {
     const env = new MockActivityEnvironment({ heartbeatDetails: previous, attempt: 2 });
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
-    const ctx = new ActivityContext({ staging });
+    const ctx = new ActivityContext({ staging: tern.staging });
     const result: ObjectReconciliation = await env.run(() =>
       reconcileObject(ctx, { migrationId: scenario.migrationId, object: 'customers', phase: 'full' }),
     );
@@ -105,7 +84,7 @@ describe('reconcileObject resumes from its heartbeat details', () => {
   it('starts from zero without details', async () => {
     const env = new MockActivityEnvironment();
     const result: ObjectReconciliation = await env.run(() =>
-      reconcileObject(new ActivityContext({ staging }), {
+      reconcileObject(new ActivityContext({ staging: tern.staging }), {
         migrationId: scenario.migrationId,
         object: 'customers',
         phase: 'full',
