@@ -9,7 +9,8 @@ import { contactSchema, type FrontContact } from './types';
  * - Built by listing every contact once, but only while that pays for itself: each email asked about adds one
  *   request to what the listing may spend (what asking for that email would cost), each page read spends one.
  *   Until the listing reached its end, the caller asks for each email, as before; an account with many contacts
- *   and a migration with few never lists them all.
+ *   and a migration with few never lists them all, and then pays at most as many listing requests again as it
+ *   sent lookups (the worst case: twice the requests of asking for each email).
  * - Kept current before every answer: the contacts updated since the last listing began (less
  *   `DIRECTORY_OVERLAP_MS`, for the clocks of Tern and Front) are listed again (`q[updated_after]`), Tern's own
  *   creations among them. An email the directory does not hold had no contact in Front when that listing ran,
