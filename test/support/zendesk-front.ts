@@ -31,7 +31,11 @@ export interface ZendeskFrontRig {
   close(): Promise<void>;
 }
 
-export async function zendeskFrontRig(options: { prefix: string; seed: number; size: number }): Promise<ZendeskFrontRig> {
+export async function zendeskFrontRig(options: {
+  prefix: string;
+  seed: number;
+  size: number;
+}): Promise<ZendeskFrontRig> {
   const staging = await testStaging();
   const settings = testSettings();
   const client = await testClient(settings);
