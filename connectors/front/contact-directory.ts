@@ -36,8 +36,6 @@ export class ContactDirectory {
   /** When the last listing that reached its end began (ms), or null before the first did. */
   private listedFrom: number | null = null;
   private queue: Promise<unknown> = Promise.resolve();
-  /** Pages read (one request each), for tests and benches. */
-  pagesRead = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -71,7 +69,6 @@ export class ContactDirectory {
       `/contacts?limit=100&q[updated_after]=${after}`,
       'list contacts',
     )) {
-      this.pagesRead += 1;
       this.learn(page);
     }
     this.listedFrom = startedAt;
@@ -98,7 +95,6 @@ export class ContactDirectory {
           this.build = undefined;
           return true;
         }
-        this.pagesRead += 1;
         this.learn(page.value);
       }
       return false;
