@@ -107,8 +107,8 @@ export class ActivityContext {
       sql: this.sql,
       env: this.env,
       onWait: beat,
-      onRequest: (vendor) => {
-        meter?.add(vendor);
+      onRequest: (vendor, setup) => {
+        meter?.add(vendor, setup);
         beat();
       },
       signal: live?.signal ?? cancellationSignalIfActivity(),

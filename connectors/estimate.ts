@@ -50,16 +50,21 @@ export interface FullPhaseEstimate {
 /**
  * The wall time of the full phase at the vendors' documented limits, from what the sample phase measured:
  * requests per record of each object and stage (staging's `vendor_requests`), times the records the full
- * phase still has to load and must reconcile, at the rate the plan's tier allows (never past the documented
- * ceiling, whatever a sandbox run was allowed). Null before a sample ran against a SaaS endpoint.
+ * phase still has to load and must reconcile, plus once what the sample spent preparing the account (its
+ * metadata read, tags created: the full phase reads the metadata again, and creates only the tags the sample
+ * did not, a number that follows the distinct values, not the records), at the rate the plan's tier allows
+ * (never past the documented ceiling, whatever a sandbox run was allowed). Null before a sample ran against a
+ * SaaS endpoint.
  */
 export async function estimateFullPhase(
   sql: postgres.Sql,
   migrationId: string,
   plan: Plan,
 ): Promise<FullPhaseEstimate | null> {
-  const measured = await sql<{ object: string; stage: string; vendor: string; requests: number; records: number }[]>`
-    select object, stage, vendor, requests, records from vendor_requests
+  const measured = await sql<
+    { object: string; stage: string; vendor: string; requests: number; setup: number; records: number }[]
+  >`
+    select object, stage, vendor, requests, setup_requests as setup, records from vendor_requests
     where migration_id = ${migrationId} and phase = 'sample'`;
   if (measured.length === 0) return null;
   const counts = await sql<{ object: string; eligible: number; sampled: number }[]>`
@@ -93,7 +98,8 @@ export async function estimateFullPhase(
       const requests: Record<string, number> = {};
       let seconds = 0;
       for (const m of rows) {
-        requests[m.vendor] = Math.round(m.requests * Math.max(0, scale(m)));
+        // What prepared the account (its metadata read, tags created) is paid once, not once per record.
+        requests[m.vendor] = Math.round((m.requests - m.setup) * Math.max(0, scale(m))) + m.setup;
         seconds = Math.max(seconds, requests[m.vendor]! / (rates[m.vendor] ?? Infinity));
       }
       const records = stage === 'extract' ? Math.max(...rows.map((r) => r.records)) : (count?.eligible ?? 0);

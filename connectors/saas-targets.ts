@@ -18,8 +18,8 @@ export interface SaasDeps {
   env: NodeJS.ProcessEnv;
   /** Called while the governor waits, so a long wait keeps the activity alive. */
   onWait?: () => void;
-  /** Counts each request sent, per vendor (what a stage cost). */
-  onRequest?: (vendor: string) => void;
+  /** Counts each request sent, per vendor (what a stage cost), and whether it prepared the account (`setup`). */
+  onRequest?: (vendor: string, setup: boolean) => void;
   /**
    * The activity's cancellation: a cancelled or timed-out activity stops waiting for budget or backoff and sends
    * nothing more (a request already sent finishes, bounded by its timeout).

@@ -332,6 +332,11 @@ export const vendorRequests = pgTable(
     stage: text('stage').notNull(),
     vendor: text('vendor').notNull(),
     requests: integer('requests').notNull().default(0),
+    /**
+     * Of `requests`, those that prepared the account (its metadata read, tags or options created): needed once
+     * whatever the number of records, so the full-phase estimate adds them once instead of scaling them.
+     */
+    setupRequests: integer('setup_requests').notNull().default(0),
     /** Records the stage handled with these requests. */
     records: integer('records').notNull().default(0),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),

@@ -52,6 +52,7 @@ export async function listAttributes(
     method: 'get',
     url: attributesUrl(object),
     operation: `list ${object} attributes`,
+    setup: true,
     accept: [404],
   });
   const out = new Map<string, AttioAttribute>();
@@ -97,6 +98,7 @@ export function createKeyAttribute(api: AttioApi, object: string, slug: string):
       },
     },
     operation: `create ${object}.${slug} attribute`,
+    setup: true,
     accept: [409],
   });
 }
@@ -119,6 +121,7 @@ export async function setAttributeArchived(
           url,
           data: { data: { is_archived: true } },
           operation: `archive ${object}.${slug} attribute`,
+          setup: true,
           idempotent: true,
           accept: [404],
         }
@@ -127,6 +130,7 @@ export async function setAttributeArchived(
           url,
           data: { data: { is_archived: false } },
           operation: `unarchive ${object}.${slug} attribute`,
+          setup: true,
           idempotent: true,
         },
   );

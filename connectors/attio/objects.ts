@@ -8,7 +8,12 @@ import { attioList, objectSchema } from './types';
 
 /** Object ids and slugs → slugs. https://docs.attio.com/rest-api/endpoint-reference/objects/list-objects */
 export async function listObjectSlugs(api: AttioApi): Promise<Map<string, string>> {
-  const res = await api.read(attioList(objectSchema), { method: 'get', url: '/v2/objects', operation: 'list objects' });
+  const res = await api.read(attioList(objectSchema), {
+    method: 'get',
+    url: '/v2/objects',
+    operation: 'list objects',
+    setup: true,
+  });
   const out = new Map<string, string>();
   for (const o of res?.data ?? []) {
     out.set(o.id.object_id, o.api_slug);

@@ -32,6 +32,7 @@ export async function listOptions(
     method: 'get',
     url: optionsUrl(object, attribute, kind),
     operation: `list ${object}.${attribute} ${plural(kind)}`,
+    setup: true,
   });
   return new Map(
     (res?.data ?? []).filter((o) => !o.is_archived).map((o) => [o.title, o.id.status_id ?? o.id.option_id ?? o.title]),
@@ -56,6 +57,7 @@ export async function createOption(
     url: optionsUrl(object, attribute, kind),
     data: { data: { title } },
     operation: `create ${object}.${attribute} ${kind}`,
+    setup: true,
     accept: [400, 409],
   });
   if (!res.data) return { status: res.status };
@@ -84,6 +86,7 @@ export async function setOptionArchived(
           url,
           data: { data: { is_archived: true } },
           operation: `archive ${what}`,
+          setup: true,
           idempotent: true,
           accept: [404],
         }
@@ -92,6 +95,7 @@ export async function setOptionArchived(
           url,
           data: { data: { is_archived: false } },
           operation: `unarchive ${what}`,
+          setup: true,
           idempotent: true,
         },
   );

@@ -78,11 +78,14 @@ class Reading<T> {
   }
 }
 
+/** The account's metadata is read once per process, whatever the number of records (`VendorRequest.setup`). */
+const SETUP = { setup: true } as const;
+
 export class FrontAccount {
   /** https://dev.frontapp.com/reference/list-teammates */
   private readonly teammates = new Reading(
     async (api) => {
-      const all = await api.list(teammateSchema, '/teammates', 'list teammates');
+      const all = await api.list(teammateSchema, '/teammates', 'list teammates', SETUP);
       return new Map(all.map((t) => [t.email.toLowerCase(), t]));
     },
     () => this.now(),
@@ -92,7 +95,7 @@ export class FrontAccount {
   private readonly inboxId = new Reading(
     async (api) => {
       if (/^inb_/.test(this.config.inbox)) return this.config.inbox;
-      const all = await api.list(inboxSchema, '/inboxes', 'list inboxes');
+      const all = await api.list(inboxSchema, '/inboxes', 'list inboxes', SETUP);
       const hit = all.find((i) => i.name === this.config.inbox);
       if (!hit)
         throw new ConfigError(
@@ -116,7 +119,7 @@ export class FrontAccount {
   /** https://dev.frontapp.com/reference/list-tags */
   private readonly tagIds = new Reading(
     async (api) => {
-      const all = await api.list(tagSchema, '/tags', 'list tags');
+      const all = await api.list(tagSchema, '/tags', 'list tags', SETUP);
       return new Map(all.map((t) => [t.name, t.id]));
     },
     () => this.now(),
@@ -142,6 +145,7 @@ export class FrontAccount {
           customFieldSchema,
           `/${resource}/custom_fields`,
           `list ${resource.slice(0, -1)} custom fields`,
+          SETUP,
         );
         return new Map(all.map((f) => [customFieldKey(f.name), { name: f.name, type: f.type }]));
       },
@@ -216,6 +220,7 @@ export class FrontAccount {
           data: { name },
           operation: 'create tag',
           idempotent: true,
+          setup: true,
         });
         if (!created) {
           // Created meanwhile by someone else: read the tags again.

@@ -41,17 +41,27 @@ export class FrontApi {
   }
 
   /** Every item of a listing, page after page (Front's `_pagination.next`). */
-  async list<T extends z.ZodType>(schema: T, url: string, operation: string): Promise<z.infer<T>[]> {
+  async list<T extends z.ZodType>(
+    schema: T,
+    url: string,
+    operation: string,
+    marks: Pick<VendorRequest, 'setup'> = {},
+  ): Promise<z.infer<T>[]> {
     const out: z.infer<T>[] = [];
-    for await (const items of this.pages(schema, url, operation)) out.push(...items);
+    for await (const items of this.pages(schema, url, operation, marks)) out.push(...items);
     return out;
   }
 
   /** A listing one page (one request) at a time, for a reader that stops once it has found what it wanted. */
-  async *pages<T extends z.ZodType>(schema: T, url: string, operation: string): AsyncGenerator<z.infer<T>[]> {
+  async *pages<T extends z.ZodType>(
+    schema: T,
+    url: string,
+    operation: string,
+    marks: Pick<VendorRequest, 'setup'> = {},
+  ): AsyncGenerator<z.infer<T>[]> {
     const page = frontList(schema);
     for await (const { items } of nextUrlPages(url, async (next) => {
-      const res = await this.client.request({ method: 'get', url: next, operation });
+      const res = await this.client.request({ method: 'get', url: next, operation, ...marks });
       const data = validAnswer(FRONT, page, res.data, operation);
       return { items: data._results, nextUrl: data._pagination?.next ?? null };
     }))

@@ -104,6 +104,7 @@ export class FrontTarget implements TargetAdapter {
           url: `/tags/${tag.target_id}`,
           operation: 'delete tag',
           idempotent: true,
+          setup: true,
           accept: [404],
         });
         await this.extras.removed('tag', tag.key);
@@ -128,6 +129,7 @@ export class FrontTarget implements TargetAdapter {
         url: `/tags/${tag.target_id}`,
         operation: 'get tag',
         accept: [404],
+        setup: true,
       });
       if (status !== 404) remaining.push(`tag ${tag.key}`);
     }

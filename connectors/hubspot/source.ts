@@ -148,6 +148,7 @@ async function propertyNames(client: VendorClient, resource: ObjectResource): Pr
     method: 'get',
     url: `/crm/v3/properties/${resource}`,
     operation: `list ${resource} properties`,
+    setup: true,
   });
   return res.data.results.map((p) => p.name);
 }

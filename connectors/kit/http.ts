@@ -59,6 +59,12 @@ export interface VendorRequest {
    * may take longer than a JSON call; its files are watched for stalls apart).
    */
   timeoutMs?: number;
+  /**
+   * The request works on the account's own set-up rather than on a record (its metadata read; a tag, attribute or
+   * option created or removed): paid once whatever the number of records, so estimates add it once instead of
+   * scaling it with them.
+   */
+  setup?: boolean;
 }
 
 export interface VendorClientOptions {
@@ -83,8 +89,11 @@ export interface VendorClientOptions {
   maxInlineWaitMs?: number;
   /** Called while waiting (budget, backoff) and every few seconds while a request is in flight, e.g. to heartbeat. */
   onWait?: () => void;
-  /** Called for every request sent (retries included): each one counts against the vendor's limit. */
-  onRequest?: (vendor: string) => void;
+  /**
+   * Called for every request sent (retries included): each one counts against the vendor's limit. `setup` is the
+   * request's own (`VendorRequest.setup`).
+   */
+  onRequest?: (vendor: string, setup: boolean) => void;
 }
 
 function secret(env: NodeJS.ProcessEnv, name: string, vendor: string): string {
@@ -335,7 +344,7 @@ export class VendorClient {
       }
       const { key, budget } = this.options.governor;
       countVendorRequest(this.vendor, key, budget.ratePerSecond, Date.now() - waitFrom);
-      this.options.onRequest?.(this.vendor);
+      this.options.onRequest?.(this.vendor, req.setup === true);
       const started = Date.now();
       let failure: VendorError | undefined;
       let response: AxiosResponse<T> | undefined;

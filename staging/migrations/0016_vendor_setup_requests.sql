@@ -1,0 +1,1 @@
+ALTER TABLE "vendor_requests" ADD COLUMN "setup_requests" integer DEFAULT 0 NOT NULL;
