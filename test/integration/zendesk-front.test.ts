@@ -1,21 +1,14 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { Client } from '@temporalio/client';
-import type { TernSettings } from '../../common/config';
 import type { LoadedPlan } from '../../plan/load';
 import { estimateFullPhase } from '../../connectors/estimate';
-import { SANDBOX_CREDENTIALS, sandboxPlan } from '../../scripts/bench/zendesk-front';
-import { startPhase } from '../../scripts/client/phases';
 import { formatEstimate } from '../../scripts/commands/status';
-import { type RunningSandbox, startSandbox } from '../../sandboxes/core/server';
-import { frontCollections, frontSandbox, type FrontTeammate } from '../../sandboxes/front';
+import type { RunningSandbox } from '../../sandboxes/core/server';
+import { frontCollections, type FrontTeammate } from '../../sandboxes/front';
 import { attachmentSha256 } from '../../sandboxes/generate/attachments';
 import { touchHelpdesk } from '../../sandboxes/generate/helpdesk';
-import { zendeskCollections, zendeskSandbox } from '../../sandboxes/zendesk';
+import { zendeskCollections } from '../../sandboxes/zendesk';
 import type { Staging } from '../../staging/db';
 import type { PhaseResult } from '../../workflows/phase';
-import { testClient, testSettings, testStaging, uniqueId, withWorker } from '../support/harness';
+import { type ZendeskFrontRig, zendeskFrontRig } from '../support/zendesk-front';
 
 /**
  * Zendesk → Front through the five phases against both sandboxes over real HTTP: every ticket becomes a
@@ -42,25 +35,15 @@ function frontSnapshot(front: RunningSandbox): string {
 }
 
 describe('Zendesk → Front, five phases against the sandboxes', () => {
+  let rig: ZendeskFrontRig;
   let staging: Staging;
-  let client: Client;
-  let settings: TernSettings;
   let loaded: LoadedPlan;
   let zendesk: RunningSandbox;
   let front: RunningSandbox;
+  let migrationId: string;
   let before: string;
-  const migrationId = uniqueId('mig_zf');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-zf-'));
 
-  const run = <P extends 'preferences' | 'sample' | 'full' | 'delta' | 'rollback'>(phase: P) =>
-    withWorker(settings, staging, async () => {
-      const started = await startPhase(client, settings, staging.db, loaded, {
-        phase,
-        migrationId,
-        ...(phase === 'rollback' ? { reason: 'test: undo the whole migration', by: 'jest' } : {}),
-      });
-      return started.handle.result();
-    });
+  const run = <P extends 'preferences' | 'sample' | 'full' | 'delta' | 'rollback'>(phase: P) => rig.run(phase);
   const object = (r: PhaseResult, name: string) => r.objects.find((o) => o.object === name)!;
   /** The most times any one message, note or tag was created (updates of a conversation are not creations). */
   const maxWrites = (sb: RunningSandbox) => {
@@ -80,14 +63,10 @@ describe('Zendesk → Front, five phases against the sandboxes', () => {
     );
 
   beforeAll(async () => {
-    staging = await testStaging();
-    settings = testSettings();
-    client = await testClient(settings);
     // A generated 12-year helpdesk: growing volume, agents who left, deleted users, merged and deleted tickets,
     // unicode and HTML bodies, custom fields, attachments (some of several MB).
-    zendesk = await startSandbox(zendeskSandbox, { seed: 11, size: TICKETS, rate: 2000 });
-    front = await startSandbox(frontSandbox, { seed: 11, rate: 2000 });
-    Object.assign(process.env, SANDBOX_CREDENTIALS);
+    rig = await zendeskFrontRig({ prefix: 'mig_zf', seed: 11, size: TICKETS });
+    ({ staging, loaded, zendesk, front, migrationId } = rig);
 
     // The Zendesk agents Front knows: three invited as teammates, one blocked; the others left the company.
     const agents = [...zendeskCollections.users(zendesk.store).values()].filter((u) => u.role !== 'end-user');
@@ -132,18 +111,10 @@ describe('Zendesk → Front, five phases against the sandboxes', () => {
       updated_at: 1_600_000_000,
     });
     before = frontSnapshot(front);
-
-    loaded = sandboxPlan(migrationId, zendesk.url, front.url, dir);
   });
 
   afterAll(async () => {
-    await zendesk?.close();
-    await front?.close();
-    if (staging) {
-      await staging.sql`delete from migrations where id = ${migrationId}`;
-      await staging.close();
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
+    await rig?.close();
   });
 
   let full: PhaseResult;
@@ -192,6 +163,14 @@ describe('Zendesk → Front, five phases against the sandboxes', () => {
     expect(messagesLoad.seconds).toBe(Math.round(messagesLoad.requests.front! / (200 / 60)));
     expect(estimate.seconds).toBeGreaterThan(messagesLoad.seconds);
     expect(formatEstimate(estimate)[0]).toMatch(/^full phase estimate at documented limits \(front 200\/min/);
+    // The account's set-up (teammates, inboxes, custom fields and tags read, the tickets' tags created) is metered
+    // apart: the estimate adds it once instead of once per 500 tickets.
+    const created = front.stats().byOperation['create-tag'] ?? 0;
+    const [setup] = await staging.sql<{ requests: number }[]>`
+      select coalesce(sum(setup_requests), 0)::int as requests from vendor_requests
+      where migration_id = ${migrationId} and phase = 'sample' and vendor = 'front'`;
+    expect(created).toBeGreaterThan(0);
+    expect(setup!.requests).toBeGreaterThan(created);
   });
 
   test('full: every ticket a conversation, every comment a message or a note, exactly once', async () => {
