@@ -106,17 +106,34 @@ export class IdMapLedger implements Ledger {
   async written(items: readonly WrittenItem[]): Promise<Set<string>> {
     if (items.length === 0) return new Set();
     return inTransaction(this.db, async (tx, sql) => {
+      // Each record's row is found by an index probe on its key (a lateral subquery with `limit 1` stays a loop over
+      // the page's records) and updated through its row address: a join with the page was planned from the ledger's
+      // statistics, which a load that is filling it does not have, and read the object's whole ledger every page.
+      // What each record is marked with crosses as one JSON object by source id, parsed once: in jsonb[] array
+      // literals every quote of the per-field checksums was escaped by the client and unescaped by the server.
+      const batch = JSON.stringify(
+        Object.fromEntries(
+          items.map((i) => [
+            i.sourceId,
+            { target_id: i.targetId, checksum: i.checksum, field_checksums: i.fieldChecksums, attempt: i.attempt },
+          ]),
+        ),
+      );
+      const m = this.migrationId;
       const rows = await sql<{ source_id: string }[]>`
-        update id_map set state = 'written', target_id = v.target_id, checksum = v.checksum,
-                          field_checksums = v.field_checksums,
+        update id_map set state = 'written', target_id = w.batch -> id_map.source_id ->> 'target_id',
+                          checksum = w.batch -> id_map.source_id ->> 'checksum',
+                          field_checksums = w.batch -> id_map.source_id -> 'field_checksums',
                           last_refusal = null, refused_at = null, updated_at = now()
-        from unnest(${items.map((i) => i.sourceId)}::text[], ${items.map((i) => i.targetId)}::text[],
-                    ${items.map((i) => i.checksum)}::text[], ${items.map((i) => JSON.stringify(i.fieldChecksums))}::jsonb[],
-                    ${items.map((i) => i.attempt)}::int[])
-             as v(source_id, target_id, checksum, field_checksums, attempt)
-        where id_map.migration_id = ${this.migrationId} and id_map.object = ${this.object}
-          and id_map.source_id = v.source_id and id_map.state = 'pending' and id_map.attempt = v.attempt
-          and not exists (select 1 from migrations where id = ${this.migrationId} and writes_fenced_at is not null)
+        from (select ${batch}::jsonb as batch) as w
+        where id_map.ctid = any(array(
+                select r.ctid from unnest(${items.map((i) => i.sourceId)}::text[]) as v(source_id)
+                cross join lateral (
+                  select ctid from id_map r where r.migration_id = ${m} and r.object = ${this.object}
+                    and r.source_id = v.source_id limit 1
+                ) as r))
+          and id_map.state = 'pending' and id_map.attempt = (w.batch -> id_map.source_id ->> 'attempt')::int
+          and not exists (select 1 from migrations where id = ${m} and writes_fenced_at is not null)
         returning id_map.source_id`;
       const marked = new Set(rows.map((r) => r.source_id));
       const overwritten = items.filter((i) => i.overwrote !== undefined && marked.has(i.sourceId));
