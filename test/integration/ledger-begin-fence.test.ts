@@ -87,6 +87,27 @@ describe('the ledger marks a page pending in one fenced statement', () => {
     expect(await ledgerRows(m)).toEqual([]);
   });
 
+  it('marks nothing for a migration staging no longer holds, and a deleted migration takes its ledger along', async () => {
+    const m = await migration();
+    const ledger = new IdMapLedger({ db: staging.db, sql }, m, 'accounts', 'full');
+    const attempts = await ledger.begin(items(3));
+    const written = await ledger.written(
+      [...attempts].map(([sourceId, attempt]) => ({
+        sourceId,
+        targetId: `T${sourceId}`,
+        checksum: 'c',
+        fieldChecksums: { amount: 'a' },
+        attempt,
+      })),
+    );
+    expect([...written].sort()).toEqual(['S0', 'S1', 'S2']);
+    expect((await ledgerRows(m)).map((r) => r.state)).toEqual(['written', 'written', 'written']);
+    await staging.sql`delete from migrations where id = ${m}`;
+    expect(await ledgerRows(m)).toEqual([]);
+    await expect(ledger.begin(items(2))).rejects.toThrow(`migration ${m} is not in staging`);
+    expect(await ledgerRows(m)).toEqual([]);
+  });
+
   it('waits for a rollback raising the fence and then marks nothing', async () => {
     const m = await migration();
     const rollback = await staging.sql.reserve();
