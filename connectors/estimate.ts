@@ -31,6 +31,8 @@ export interface StageEstimate {
   records: number;
   /** Requests per vendor, from what the sample cost per record. */
   requests: Record<string, number>;
+  /** Of `requests`, those of the account's set-up (metadata read, tags created): counted once, not scaled. */
+  setup: Record<string, number>;
   /** The stage's time at the slowest vendor's documented rate (vendors work side by side within a stage). */
   seconds: number;
 }
@@ -96,14 +98,16 @@ export async function estimateFullPhase(
             ? ((count?.eligible ?? 0) - (stage === 'load' ? (count?.sampled ?? 0) : 0)) / m.records
             : 0;
       const requests: Record<string, number> = {};
+      const setup: Record<string, number> = {};
       let seconds = 0;
       for (const m of rows) {
+        if (m.setup > 0) setup[m.vendor] = m.setup;
         // What prepared the account (its metadata read, tags created) is paid once, not once per record.
         requests[m.vendor] = Math.round((m.requests - m.setup) * Math.max(0, scale(m))) + m.setup;
         seconds = Math.max(seconds, requests[m.vendor]! / (rates[m.vendor] ?? Infinity));
       }
       const records = stage === 'extract' ? Math.max(...rows.map((r) => r.records)) : (count?.eligible ?? 0);
-      stages.push({ object: object.name, stage, records, requests, seconds: Math.round(seconds) });
+      stages.push({ object: object.name, stage, records, requests, setup, seconds: Math.round(seconds) });
     }
   }
   const requests: Record<string, number> = {};

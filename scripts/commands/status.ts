@@ -325,7 +325,7 @@ export function formatEstimate(e: FullPhaseEstimate): string[] {
   for (const s of e.stages)
     out.push(
       `  ${s.object} ${s.stage}: ${s.records} records, ${Object.entries(s.requests)
-        .map(([v, n]) => `${n} ${v} requests`)
+        .map(([v, n]) => `${n} ${v} requests${s.setup[v] ? ` (${s.setup[v]} of them the account's set-up, once)` : ''}`)
         .join(' + ')} → ${formatDuration(s.seconds)}`,
     );
   return out;

@@ -5,6 +5,7 @@ import { RequestMeter } from '../../activities/meter';
 import type { ActivityContext } from '../../activities/deps';
 import { estimateFullPhase } from '../../connectors/estimate';
 import { sandboxPlan } from '../../scripts/bench/zendesk-front';
+import { formatEstimate } from '../../scripts/commands/status';
 import type { Staging } from '../../staging/db';
 import { saveMigration } from '../../staging/migrations-repo';
 import { testStaging, uniqueId } from '../support/harness';
@@ -55,7 +56,11 @@ describe('full-phase estimate', () => {
     const load = estimate.stages.find((s) => s.object === 'conversations' && s.stage === 'load')!;
     // 900 conversations left at one request each, and the set-up once: not 130 × 9 = 1,170.
     expect(load.requests.front).toBe(900 + 30);
+    expect(load.setup).toEqual({ front: 30 });
     expect(load.seconds).toBe(Math.round(930 / (200 / 60)));
     expect(estimate.requests.front).toBe(930);
+    expect(formatEstimate(estimate)).toContain(
+      "  conversations load: 1000 records, 930 front requests (30 of them the account's set-up, once) → 4m39s",
+    );
   });
 });
