@@ -6,13 +6,13 @@ import type { TernSettings } from '../../common/config';
 import type { PreferencesReport } from '../../report/preferences';
 import { loadPreferencesReport } from '../../report/preferences';
 import { parsePlan, type LoadedPlan } from '../../plan/load';
-import { startPhase } from '../../scripts/client/phases';
+import type { RunnablePhase } from '../../scripts/client/phases';
 import { attioSandbox, attioWorkspaceState, createAttioAttribute } from '../../sandboxes/attio';
 import { recordsOf } from '../../sandboxes/attio-workspace';
 import { type RunningSandbox, startSandbox } from '../../sandboxes/core/server';
 import type { Staging } from '../../staging/db';
 import type { PhaseResult } from '../../workflows/phase';
-import { testClient, testSettings, testStaging, uniqueId, withWorker } from '../support/harness';
+import { runPhase, testClient, testSettings, testStaging, uniqueId } from '../support/harness';
 
 /**
  * The Attio target on its own, through the phases over real HTTP: pre-flight finds every value Attio would
@@ -95,15 +95,8 @@ describe('the Attio target, through the phases', () => {
   const migrationId = uniqueId('mig_attio');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-attio-'));
 
-  const run = <P extends 'preferences' | 'full' | 'rollback'>(phase: P) =>
-    withWorker(settings, staging, async () => {
-      const started = await startPhase(client, settings, staging.db, loaded, {
-        phase,
-        migrationId,
-        ...(phase === 'rollback' ? { reason: 'test: undo', by: 'jest' } : {}),
-      });
-      return started.handle.result();
-    });
+  const run = <P extends RunnablePhase>(phase: P) =>
+    runPhase({ client, settings, staging, loaded, migrationId }, phase, 'test: undo');
   const object = (r: PhaseResult, name: string) => r.objects.find((o) => o.object === name)!;
   const values = (object: string) =>
     new Map(

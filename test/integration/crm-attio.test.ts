@@ -11,7 +11,7 @@ import {
   prepareAttioWorkspace,
   sourceDealsByStage,
 } from '../../scripts/bench/crm-attio';
-import { startPhase } from '../../scripts/client/phases';
+import type { RunnablePhase } from '../../scripts/client/phases';
 import { loadPreferencesReport } from '../../report/preferences';
 import { attioSandbox, attioWorkspaceState } from '../../sandboxes/attio';
 import { recordsOf } from '../../sandboxes/attio-workspace';
@@ -20,7 +20,7 @@ import { writeCrmCsvExport } from '../../sandboxes/generate/crm';
 import { hubspotDataset, hubspotSandbox, touchCrm } from '../../sandboxes/hubspot';
 import type { Staging } from '../../staging/db';
 import type { PhaseResult } from '../../workflows/phase';
-import { testClient, testSettings, testStaging, uniqueId, withWorker } from '../support/harness';
+import { runPhase, testClient, testSettings, testStaging, uniqueId } from '../support/harness';
 
 /**
  * A dirty CRM into Attio through the five phases, from HubSpot's API and from its CSV export: 105 hand-typed
@@ -45,15 +45,8 @@ describe.each(['hubspot', 'csv'] as const)('a CRM into Attio from %s, five phase
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tern-crm-${kind}-`));
   const exportDir = path.join(dir, 'crm-export');
 
-  const run = <P extends 'preferences' | 'sample' | 'full' | 'delta' | 'rollback'>(phase: P) =>
-    withWorker(settings, staging, async () => {
-      const started = await startPhase(client, settings, staging.db, loaded, {
-        phase,
-        migrationId,
-        ...(phase === 'rollback' ? { reason: 'test: undo the whole migration', by: 'jest' } : {}),
-      });
-      return started.handle.result();
-    });
+  const run = <P extends RunnablePhase>(phase: P) =>
+    runPhase({ client, settings, staging, loaded, migrationId }, phase, 'test: undo the whole migration');
   const object = (r: PhaseResult, name: string) => r.objects.find((o) => o.object === name)!;
   const liveDeals = () => hubspotDataset(hubspot.store).deals.filter((d) => !d.archived);
   /** Per Attio stage: the source's deals and amounts by their meaning, and Attio's. */

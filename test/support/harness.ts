@@ -11,6 +11,7 @@ import { parsePlan, type LoadedPlan } from '../../plan/load';
 import { connectStaging, type Staging } from '../../staging/db';
 import { generateCustomersCsv, type CustomerDataFacts } from '../../scripts/generate/legacy-customers';
 import { createTernWorker, createVendorWorkers } from '../../worker/worker';
+import { startPhase, type RunnablePhase } from '../../scripts/client/phases';
 
 /** Integration-test wiring: the real Temporal server and PostgreSQL started by the global setup. */
 export function testEnv() {
@@ -125,6 +126,27 @@ export async function withWorker<T>(
   } finally {
     await connection.close();
   }
+}
+
+/** What running a phase of a test's migration needs. */
+export interface PhaseRig {
+  client: Client;
+  settings: TernSettings;
+  staging: Staging;
+  loaded: LoadedPlan;
+  migrationId: string;
+}
+
+/** Runs one phase of the test's migration to its end, in a worker of the test's own; a rollback gives `reason`. */
+export function runPhase<P extends RunnablePhase>(rig: PhaseRig, phase: P, reason = 'test: undo the migration') {
+  return withWorker(rig.settings, rig.staging, async () => {
+    const started = await startPhase(rig.client, rig.settings, rig.staging.db, rig.loaded, {
+      phase,
+      migrationId: rig.migrationId,
+      ...(phase === 'rollback' ? { reason, by: 'jest' } : {}),
+    });
+    return started.handle.result();
+  });
 }
 
 export async function dropScenario(staging: Staging, scenario: CustomerScenario): Promise<void> {

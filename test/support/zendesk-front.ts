@@ -5,12 +5,12 @@ import type { Client } from '@temporalio/client';
 import type { TernSettings } from '../../common/config';
 import type { LoadedPlan } from '../../plan/load';
 import { SANDBOX_CREDENTIALS, sandboxPlan } from '../../scripts/bench/zendesk-front';
-import { startPhase } from '../../scripts/client/phases';
+import type { RunnablePhase } from '../../scripts/client/phases';
 import { type RunningSandbox, startSandbox } from '../../sandboxes/core/server';
 import { frontSandbox } from '../../sandboxes/front';
 import { zendeskSandbox } from '../../sandboxes/zendesk';
 import type { Staging } from '../../staging/db';
-import { testClient, testSettings, testStaging, uniqueId, withWorker } from './harness';
+import { runPhase, testClient, testSettings, testStaging, uniqueId } from './harness';
 
 /**
  * A Zendesk → Front migration for integration tests: both sandboxes (seeded, limits raised), the example plan
@@ -25,9 +25,7 @@ export interface ZendeskFrontRig {
   /** The example plan; a test may narrow its objects or page sizes before the first phase. */
   loaded: LoadedPlan;
   migrationId: string;
-  run<P extends 'preferences' | 'sample' | 'full' | 'delta' | 'rollback'>(
-    phase: P,
-  ): ReturnType<Awaited<ReturnType<typeof startPhase<P>>>['handle']['result']>;
+  run<P extends RunnablePhase>(phase: P): ReturnType<typeof runPhase<P>>;
   close(): Promise<void>;
 }
 
@@ -53,15 +51,7 @@ export async function zendeskFrontRig(options: {
     front,
     loaded,
     migrationId,
-    run: (phase) =>
-      withWorker(settings, staging, async () => {
-        const started = await startPhase(client, settings, staging.db, loaded, {
-          phase,
-          migrationId,
-          ...(phase === 'rollback' ? { reason: 'test: undo the migration', by: 'jest' } : {}),
-        });
-        return started.handle.result();
-      }),
+    run: (phase) => runPhase({ staging, client, settings, loaded, migrationId }, phase),
     async close() {
       await zendesk.close();
       await front.close();
