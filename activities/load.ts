@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNotNull, isNull, lte, sql } from 'drizzle-orm';
 import { checksum, fieldChecksums } from '../plan/checksum';
 import { textOf } from '../plan/text';
 import type { TargetRow } from '../connectors/target';
@@ -183,20 +183,13 @@ async function loadPageAlive(ctx: ActivityContext, input: LoadPageInput, live: L
   result.quarantined += written.refused.size;
   result.written = written.written.length;
 
+  // The page's ids cross as one array parameter: a list of thousands of parameters costs more to parse and plan
+  // than the update itself.
   if (input.phase === 'delta' && rows.length > 0)
-    await ctx.db
-      .update(stagedRecords)
-      .set({ deltaPending: null })
-      .where(
-        and(
-          eq(stagedRecords.migrationId, input.migrationId),
-          eq(stagedRecords.object, input.object),
-          inArray(
-            stagedRecords.sourceId,
-            rows.map((r) => r.sourceId),
-          ),
-        ),
-      );
+    await ctx.sql`
+      update staged_records set delta_pending = null
+      where migration_id = ${input.migrationId} and object = ${input.object}
+        and source_id = any(${rows.map((r) => r.sourceId)}::text[])`;
   await meter.record(ctx, { ...scope, phase: input.phase, stage: 'load' }, rows.length);
   return { ...result, finishedAt: Date.now() };
 }

@@ -93,6 +93,44 @@ export async function* readAhead<R extends { source_id: string }>(
   }
 }
 
+/** Touched records' ids listed from the ledger per pass over the object's ledger rows. */
+export const TOUCHED_WINDOW = 50_000;
+
+/**
+ * The staged pages of a `touched` read-back: the ids the delta touched are listed from the ledger, a window of
+ * them per pass over the object's ledger rows, and each page reads just those from staging, instead of walking
+ * every staged record in id order to find them. A page whose ids all left the scope (deleted since) is skipped,
+ * never taken for the end. The pages are asked for in order, each after the one before (as `readAhead` does):
+ * `after` is where the first listing starts (a resumed read-back's cursor), then the last page's last id.
+ */
+export function touchedPages<R extends { source_id: string }>(
+  listIds: (after: string, limit: number) => PromiseLike<readonly { source_id: string }[]>,
+  readIds: (ids: string[]) => PromiseLike<readonly R[]>,
+  sizes: { window: number; page: number } = { window: TOUCHED_WINDOW, page: READ_BACK_PAGE },
+): (after: string) => Promise<readonly R[]> {
+  let queue: string[] = [];
+  let listedTo: string | null = null;
+  let complete = false;
+  let last: string | null = null;
+  return async (after) => {
+    if (last !== null && after !== last) throw new Error(`touched pages asked for after ${after}, not after ${last}`);
+    for (;;) {
+      if (queue.length === 0) {
+        if (complete) return [];
+        queue = (await listIds(listedTo ?? after, sizes.window)).map((r) => r.source_id);
+        complete = queue.length < sizes.window;
+        if (queue.length === 0) return [];
+        listedTo = queue[queue.length - 1]!;
+      }
+      const page = await readIds(queue.splice(0, sizes.page));
+      if (page.length > 0) {
+        last = page[page.length - 1]!.source_id;
+        return page;
+      }
+    }
+  };
+}
+
 async function reconcileAlive(
   ctx: ActivityContext,
   input: ReconcileInput,
@@ -146,17 +184,33 @@ async function reconcileAlive(
   // equation (the partition the counts use); the loaded ones are read back from the target, page by page. The
   // next page is read from staging and the target while this one is compared (see `readAhead`); pages are
   // still compared and counted one after the other, in order, so a retry resumes after the last one counted.
-  const stagedPage = (from: string) => ctx.sql<StagedRecord[]>`
-      select s.source_id, s.disposition, coalesce(i.state = 'written', false) as written,
-        exists (select 1 from quarantine q where q.migration_id = s.migration_id and q.object = s.object
-                and q.record_key = s.source_id and q.resolved_at is null) as quarantined,
-        i.checksum, i.field_checksums, i.target_id,
-        ${rawFields.length ? ctx.sql`(select jsonb_object_agg(k, s.raw -> k) from unnest(${rawFields}::text[]) k)` : ctx.sql`null::jsonb`} as values
-      from staged_records s
-      left join id_map i on i.migration_id = s.migration_id and i.object = s.object and i.source_id = s.source_id
-      where s.migration_id = ${m} and s.object = ${o} and ${inScope} and s.source_id > ${from} ${touched}
-      order by s.source_id
-      limit ${READ_BACK_PAGE}`;
+  const stagedColumns = ctx.sql`
+      s.source_id, s.disposition, coalesce(i.state = 'written', false) as written,
+      exists (select 1 from quarantine q where q.migration_id = s.migration_id and q.object = s.object
+              and q.record_key = s.source_id and q.resolved_at is null) as quarantined,
+      i.checksum, i.field_checksums, i.target_id,
+      ${rawFields.length ? ctx.sql`(select jsonb_object_agg(k, s.raw -> k) from unnest(${rawFields}::text[]) k)` : ctx.sql`null::jsonb`} as values`;
+  const stagedPage = coverage.since
+    ? touchedPages(
+        (from, limit) => ctx.sql<{ source_id: string }[]>`
+          select source_id from id_map
+          where migration_id = ${m} and object = ${o} and updated_at > ${coverage.since}::timestamptz
+            and source_id > ${from}
+          order by source_id limit ${limit}`,
+        (ids) => ctx.sql<StagedRecord[]>`
+          select ${stagedColumns}
+          from staged_records s
+          join id_map i on i.migration_id = s.migration_id and i.object = s.object and i.source_id = s.source_id
+          where s.migration_id = ${m} and s.object = ${o} and ${inScope} and s.source_id = any(${ids}::text[]) ${touched}
+          order by s.source_id`,
+      )
+    : (from: string) => ctx.sql<StagedRecord[]>`
+          select ${stagedColumns}
+          from staged_records s
+          left join id_map i on i.migration_id = s.migration_id and i.object = s.object and i.source_id = s.source_id
+          where s.migration_id = ${m} and s.object = ${o} and ${inScope} and s.source_id > ${from}
+          order by s.source_id
+          limit ${READ_BACK_PAGE}`;
   const readTarget = (page: readonly StagedRecord[]): Promise<Map<string, TargetRow>> => {
     const loaded = page.filter((r) => r.written);
     if (loaded.length === 0) return Promise.resolve(new Map<string, TargetRow>());
