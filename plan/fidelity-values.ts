@@ -1,8 +1,8 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import { DateTime } from 'luxon';
-import { canonicalDecimal, type ColumnKind } from './target-values';
+import { canonicalDecimal, canonicalTimestamp, type ColumnKind } from './target-values';
 import { textOf } from './text';
-import { formatUtc, epochSecondsOf, parseTimestampText, type WallTime } from './timestamps';
+import { daysInMonth, formatUtc, epochSecondsOf, parseTimestampText, type WallTime } from './timestamps';
 
 /**
  * What a source value means, read at full precision by Tern's fidelity check, apart from the transforms that
@@ -72,7 +72,7 @@ function readDate(text: string, format: string): Reading {
   const s = text.trim();
   let y: number, m: number, d: number;
   const iso = DATE_PATTERNS.iso!.exec(s);
-  const slashed = DATE_PATTERNS.slashed!.exec(s);
+  const slashed = iso ? null : DATE_PATTERNS.slashed!.exec(s);
   if (iso) [y, m, d] = [Number(iso[1]), Number(iso[2]), Number(iso[3])];
   else if (slashed && format !== 'YYYY-MM-DD') {
     const [a, b] = [Number(slashed[1]), Number(slashed[2])];
@@ -81,8 +81,8 @@ function readDate(text: string, format: string): Reading {
     if (format === 'auto' && a <= 12 && b <= 12 && a !== b) return UNREADABLE;
     [d, m] = dayFirst ? [a, b] : [b, a];
   } else return UNREADABLE;
-  const parsed = parseTimestampText(`${String(y).padStart(4, '0')}-${m}-${d}`);
-  if (!parsed) return UNREADABLE;
+  // A day that exists (what reading `YYYY-M-D` as a timestamp would accept).
+  if (m < 1 || m > 12 || d < 1 || d > daysInMonth(y, m)) return UNREADABLE;
   return `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
 }
 
@@ -100,6 +100,8 @@ function readDateTime(text: string, format: string, zone: string): Reading {
     const formatted = readFormatted(s, format, zone);
     if (formatted !== UNREADABLE) return formatted;
   }
+  // In UTC, a text with or without an offset reads as plan/target-values reads a timestamp column's text.
+  if (zone === 'UTC') return canonicalTimestamp(s) ?? UNREADABLE;
   const parsed = parseTimestampText(s);
   if (!parsed) return UNREADABLE;
   const offset = parsed.offsetSeconds ?? zoneOffsetSeconds(parsed.wall, zone);

@@ -19,7 +19,7 @@
 import type { FieldMapping } from './schema';
 import { canonicalValue, type ColumnKind } from './target-values';
 import { textOf } from './text';
-import { READINGS, UNREADABLE, type Reading } from './fidelity-values';
+import { READINGS, UNREADABLE, type Reading, type ReadingStep } from './fidelity-values';
 import { transformArgs, transformName, type TransformSpec } from './transforms';
 
 /** A field the fidelity check can judge: its source field, target field, chain and comparison kind. */
@@ -71,14 +71,32 @@ export function fidelityPlan(
   return out;
 }
 
+/** One step of a field's chain with its options, looked up once. */
+interface ChainStep {
+  reading: { read: ReadingStep } | undefined;
+  args: Record<string, unknown>;
+}
+
+/** Each chain's steps, looked up once per chain (a reconciliation reads the same fields record after record). */
+const chains = new WeakMap<readonly TransformSpec[], readonly ChainStep[]>();
+
+function chainOf(transform: readonly TransformSpec[]): readonly ChainStep[] {
+  let steps = chains.get(transform);
+  if (!steps) {
+    steps = transform.map((spec) => ({ reading: READINGS[transformName(spec)], args: transformArgs(spec) }));
+    chains.set(transform, steps);
+  }
+  return steps;
+}
+
 /** The source value of a field read at full precision, canonical for its kind; UNREADABLE when it cannot be. */
 export function expectedValue(field: FidelityField, rawValue: unknown): Reading {
   if (Array.isArray(rawValue) || (rawValue !== null && typeof rawValue === 'object' && !(rawValue instanceof Date)))
     return UNREADABLE;
   let value: Reading = rawValue === null || rawValue === undefined ? null : textOf(rawValue);
-  for (const spec of field.transform) {
+  for (const step of chainOf(field.transform)) {
     if (value === UNREADABLE) return UNREADABLE;
-    value = READINGS[transformName(spec)]!.read(value, transformArgs(spec));
+    value = step.reading!.read(value, step.args);
   }
   if (value === null || value === UNREADABLE) return value;
   // A chain that ends in text into a typed column: the column's reading of that text.

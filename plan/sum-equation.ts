@@ -102,6 +102,7 @@ export function amountFormatOf(transforms: readonly TransformSpec[] | undefined)
 }
 
 const CURRENCY = /[$€£¥₹\s\u00a0]|[A-Z]{3}/g;
+const PLAIN_AMOUNT = /^-?\d+(?:\.\d+)?$/;
 
 /**
  * A source value as exact decimal text, read independently of Tern's transforms: currency signs, codes and
@@ -113,6 +114,9 @@ export function sourceAmount(
   format: AmountFormat,
 ): { amount: string } | { reason: Exclude<NotANumberReason, 'unreadable_record'> } {
   if (value === null || value === undefined) return { reason: 'blank' };
+  // Plain decimal text with a point (what a numeric column's text is): nothing below would change it.
+  if (format.decimalSeparator === '.' && typeof value === 'string' && PLAIN_AMOUNT.test(value))
+    return { amount: addDecimals('0', value) };
   let s = typeof value === 'number' || typeof value === 'bigint' ? String(value) : textOf(value).trim();
   if (s === '') return { reason: 'blank' };
   let negative = false;

@@ -1,5 +1,5 @@
 import { textOf } from './text';
-import { parseTimestampText, utcText } from './timestamps';
+import { daysInMonth, parseTimestampText, utcText } from './timestamps';
 
 /**
  * Canonical text of a value for a target column type. Both the payload Tern sends and the row it reads back
@@ -43,6 +43,13 @@ export function canonicalValue(kind: ColumnKind, value: unknown): string | null 
 }
 
 /**
+ * The last timestamp text read and its canonical form: a reconciliation reads the target's text of a record's
+ * date-time and then the source's, most often the same text (both PostgreSQL's), and reads it once.
+ */
+let lastText: string | undefined;
+let lastCanonical: string | undefined;
+
+/**
  * A timestamp as ISO 8601 UTC with every fraction digit the value has (at least milliseconds), so
  * `2024-01-02 03:04:05.12345+00` and `2024-01-02T03:04:05.123450Z` are equal and `…05.123456` and `…05.123`
  * are not. Text without an offset (a timestamp without time zone) is read as UTC. Undefined when the value is
@@ -50,12 +57,50 @@ export function canonicalValue(kind: ColumnKind, value: unknown): string | null 
  */
 export function canonicalTimestamp(value: unknown): string | undefined {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.toISOString();
-  const parsed = parseTimestampText(textOf(value));
-  return parsed ? utcText(parsed) : undefined;
+  if (typeof value !== 'string') {
+    const parsed = parseTimestampText(textOf(value));
+    return parsed ? utcText(parsed) : undefined;
+  }
+  if (value === lastText) return lastCanonical;
+  if (isCanonicalTimestamp(value)) return value;
+  const parsed = parseTimestampText(value);
+  lastText = value;
+  lastCanonical = parsed ? utcText(parsed) : undefined;
+  return lastCanonical;
 }
+
+/**
+ * `YYYY-MM-DDTHH:MM:SS.fffZ` naming a real instant, with at least three fraction digits and no trailing zero past
+ * the third: what `canonicalTimestamp` prints, which it would print again (a fidelity reading of a date-time is
+ * already in this form when the target's canonical form is asked for it).
+ */
+const CANONICAL_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(?:\d*[1-9])?Z$/;
+
+/** The number the two digits at `at` spell. */
+const twoDigits = (text: string, at: number) => (text.charCodeAt(at) - 48) * 10 + text.charCodeAt(at + 1) - 48;
+
+function isCanonicalTimestamp(text: string): boolean {
+  if (!CANONICAL_TIMESTAMP.test(text)) return false;
+  const year = twoDigits(text, 0) * 100 + twoDigits(text, 2);
+  const month = twoDigits(text, 5);
+  const day = twoDigits(text, 8);
+  return (
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysInMonth(year, month) &&
+    twoDigits(text, 11) <= 23 &&
+    twoDigits(text, 14) <= 59 &&
+    twoDigits(text, 17) <= 59
+  );
+}
+
+/** Integer text in canonical form: no sign but a minus, no leading zero, not "-0". */
+const CANONICAL_INTEGER = /^(?:0|-?[1-9]\d*)$/;
 
 /** An integer as bigint text ("007" → "7", "+42" → "42"); text that is no integer stays as it is. */
 function canonicalInteger(value: unknown): string {
+  if (typeof value === 'string' && CANONICAL_INTEGER.test(value)) return value;
   if (typeof value === 'bigint') return value.toString();
   if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
   const text = textOf(value).trim();
@@ -190,11 +235,15 @@ export function pgArrayLiteral(elements: readonly ArrayElement[]): string {
     .join(',')}}`;
 }
 
+/** Decimal text in canonical form (what `canonicalDecimal` prints): "0", or no leading or trailing zeros, not "-0". */
+const CANONICAL_DECIMAL = /^(?:0|-?(?:[1-9]\d*(?:\.\d*[1-9])?|0\.\d*[1-9]))$/;
+
 /**
  * "0012.5000" → "12.5", "-0.0" → "0", "1e3" → "1000": a decimal by its value, digit for digit (exponents
  * shift the point; no float round-trip), so any number of digits survives. Text that is no number stays.
  */
 export function canonicalDecimal(text: string): string {
+  if (CANONICAL_DECIMAL.test(text)) return text;
   const s = text.trim();
   const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d{1,6}))?$/.exec(s);
   if (!m || ((m[2] ?? '') === '' && (m[3] ?? '') === '')) return s;
