@@ -147,7 +147,11 @@ async function reconcileAlive(
   // The sample phase answers for the sample; every other phase for everything the source still holds.
   const sample = input.phase === 'sample';
   const inScope = scopeOf(ctx, sample);
-  const c = await countDispositions(ctx, m, o, sample);
+  // The count equation is one pass over the object in staging: it runs while the records are read back and compared
+  // (on the worker's thread), and is awaited after them. Awaited later, so a failure here must not go unhandled
+  // while the read-back is still running; it surfaces at the await.
+  const counting = countDispositions(ctx, m, o, sample);
+  counting.catch(() => undefined);
   const touched = coverage.since ? ctx.sql`and i.updated_at > ${coverage.since}::timestamptz` : ctx.sql``;
   const openConflicts = new Set(
     (
@@ -271,6 +275,7 @@ async function reconcileAlive(
     live.beat({ after, records, mismatches, examples, byField, sums, fidelity } satisfies ReadBackProgress);
   }
   if (!sample) await addOutsideScope(ctx, m, o, sumSources, sums);
+  const c = await counting;
   const deleted =
     input.phase === 'delta'
       ? await verifyDeleted(ctx, writer, m, o, coverage.since, openConflicts, live)
