@@ -282,14 +282,14 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
       );
     }
   }
-  const [staged] = await ctx.sql<{ n: number }[]>`
-    select count(*)::int as n from staged_records where migration_id = ${m} and object = ${o}`;
+  // One pass over the object's staged records: their number (for the statistics) and the new high-water mark.
+  const [staged] = await ctx.sql<{ n: number; watermark: Date | string | null }[]>`
+    select count(*)::int as n, max(source_updated_at) as watermark
+    from staged_records where migration_id = ${m} and object = ${o}`;
   if (worthAnalyzing(result.inserted + result.updated + result.deleted + result.unreadable, staged?.n ?? 0))
     await analyzeStaging(ctx.sql, ['staged_records', 'quarantine']);
   await meter.record(ctx, { migrationId: m, phase: 'delta', object: o, stage: 'extract' }, result.read);
-  const [now] = await ctx.sql<{ watermark: Date | string | null }[]>`
-    select max(source_updated_at) as watermark from staged_records where migration_id = ${m} and object = ${o}`;
-  result.watermark = now?.watermark ? new Date(now.watermark).toISOString() : null;
+  result.watermark = staged?.watermark ? new Date(staged.watermark).toISOString() : null;
   await appendAudit(ctx.db, {
     migrationId: m,
     actor: 'tern',

@@ -20,6 +20,8 @@ export interface SplitRangesInput extends PinnedPlanInput {
   migrationId: string;
   object: string;
   phase: string;
+  /** The records the phase loads, when the caller has counted them (`countToLoad`); counted here otherwise. */
+  records?: number;
 }
 
 export interface SplitRangesResult {
@@ -98,8 +100,8 @@ export async function splitLoadRanges(ctx: ActivityContext, input: SplitRangesIn
     eq(stagedRecords.object, input.object),
     ...pageScope(input.phase),
   );
-  const [counted] = await ctx.db.select({ n: count() }).from(stagedRecords).where(scope);
-  const tiles = rangeCount(concurrency, counted?.n ?? 0, object.pageSize);
+  const records = input.records ?? (await ctx.db.select({ n: count() }).from(stagedRecords).where(scope))[0]?.n ?? 0;
+  const tiles = rangeCount(concurrency, records, object.pageSize);
   if (tiles === 1) return { ranges: rangesBetween([]), concurrency };
   const tiled = ctx.db
     .select({

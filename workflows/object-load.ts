@@ -122,6 +122,7 @@ export async function objectLoadWorkflow(input: ObjectLoadInput): Promise<Object
               planHash: input.planHash,
               object: input.object,
               phase: input.phase,
+              ...(input.total ? { records: input.total } : {}),
             })
           ).ranges.map((range) => ({ ...range, finished: false }));
     /** Set when the history asks for a new run, or a range failed: every range stops at its next page boundary. */
