@@ -1,11 +1,14 @@
+import * as crypto from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { sql as raw } from 'drizzle-orm';
+import type postgres from 'postgres';
 import { textOf } from '../plan/text';
 import { checksum } from '../plan/checksum';
 import type { QuarantineEntry } from '../staging/repos/quarantine';
 import { readCheckpoint, saveCheckpoint, type CheckpointKey } from '../staging/repos/checkpoints';
 import {
   copyIntoScratch,
+  copyRows,
   ensureScratchTable,
   scratchTransport,
   UnstorableTextError,
@@ -74,6 +77,16 @@ const sizeOf = (batch: Batch): number => batch.records.length + batch.missingId.
 /** The scratch table a batch is copied into before it is inserted into staged_records. */
 const SCRATCH = 'tern_extract_batch';
 const SCRATCH_COLUMNS = ['seq', 'source_id', 'raw', 'source_hash', 'source_updated_at', 'source_position'] as const;
+/** The columns a batch is copied into when it goes straight into staged_records. */
+const STAGED_COLUMNS = [
+  'migration_id',
+  'object',
+  'source_id',
+  'raw',
+  'source_hash',
+  'source_updated_at',
+  'source_position',
+] as const;
 
 /**
  * Extracts one object from its source into staging, once. Resumable: a checkpoint after each batch holds
@@ -104,11 +117,12 @@ export async function extractObject(ctx: ActivityContext, input: ExtractInput): 
     };
 
     const source = await openObjectSource(ctx, input.migrationId, plan, object, meter);
+    const texts = new RecordTexts();
     try {
       for await (const item of source.reader(resumeAfter)) {
         if (sizeOf(filling) === 0) filling.startedAt = Date.now();
         filling.cursor = item.cursor;
-        if (item.kind === 'record') addRecord(filling, object.source, item.position, item.record);
+        if (item.kind === 'record') addRecord(filling, object.source, item.position, item.record, texts);
         else filling.broken.push({ position: item.position, text: item.text, message: item.message });
         read += 1;
         if (sizeOf(filling) >= BATCH_ROWS || filling.chars >= BATCH_CHARS || Date.now() - filling.startedAt >= BATCH_MS)
@@ -139,6 +153,7 @@ function addRecord(
   source: { id: string; updatedAt?: string },
   position: string,
   record: Record<string, unknown>,
+  texts: RecordTexts,
 ): void {
   const sourceId = textOf(record[source.id] ?? '').trim();
   if (sourceId === '') {
@@ -150,16 +165,63 @@ function addRecord(
       `${position}: ${source.id} holds a NUL character, which staging cannot store`,
       'remove the NUL character from the source, then run the phase again',
     );
-  const raw = JSON.stringify(record);
+  const { raw, hash } = texts.of(record);
   const updatedAt = source.updatedAt ? parseTimestamp(record[source.updatedAt]) : null;
-  const text = [sourceId, raw, checksum(record), updatedAt ? updatedAt.toISOString() : null, position];
+  const text = [sourceId, raw, hash, updatedAt ? updatedAt.toISOString() : null, position];
   batch.records.push({ sourceId, position, record, text });
   batch.chars += raw.length + sourceId.length + position.length;
 }
 
 /**
- * Stages one batch in one transaction with its checkpoint: its records through COPY into the scratch table and
- * one INSERT … SELECT in read order (the ordinal follows it), its unreadable items quarantined.
+ * A record's JSON text for staged_records.raw and its checksum (plan/checksum: the sha256 of its canonical JSON).
+ *
+ * A flat record (no value an object or an array: every record of a SQL source) gets one JSON text for both, its
+ * canonical JSON: the same fields and values as `JSON.stringify(record)` in another key order, which the jsonb
+ * raw does not keep. The canonical order of a list of keys (sorted, then as a new object enumerates them) is
+ * found once and reused for every record with the same keys. Any other record takes the general way.
+ */
+export class RecordTexts {
+  private keys: string[] = [];
+  private order: string[] = [];
+
+  of(record: Record<string, unknown>): { raw: string; hash: string } {
+    const keys = Object.keys(record);
+    if (!sameKeys(keys, this.keys)) {
+      this.keys = keys;
+      // An own `__proto__` key is not copied by the canonical JSON (assigning it sets a prototype): the general way.
+      this.order = keys.includes('__proto__') ? [] : [...keys].sort();
+    }
+    if (this.order.length !== keys.length) return { raw: JSON.stringify(record), hash: checksum(record) };
+    const canonical: Record<string, unknown> = {};
+    for (const key of this.order) {
+      const value = record[key];
+      if (value !== null && typeof value === 'object') return { raw: JSON.stringify(record), hash: checksum(record) };
+      if (value !== undefined) canonical[key] = value;
+    }
+    const text = JSON.stringify(canonical);
+    return { raw: text, hash: sha256(text) };
+  }
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** sha256 in hex, as plan/checksum computes it: in one call where Node has crypto.hash (20.12 and later). */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string) => string }).hash;
+const sha256 = (text: string): string =>
+  oneShot ? oneShot('sha256', text) : crypto.createHash('sha256').update(text).digest('hex');
+
+/**
+ * Stages one batch in one transaction with its checkpoint: its records in read order (the ordinal follows it), its
+ * unreadable items quarantined.
+ *
+ * The records go by COPY straight into staged_records, under a savepoint. When PostgreSQL refuses that COPY (a
+ * record whose source id is already staged: an earlier attempt's, or an earlier row reusing the id) the savepoint
+ * is rolled back and the batch goes the careful way: COPY into the scratch table and one INSERT … SELECT … ON
+ * CONFLICT DO NOTHING in read order. On the embedded database (no COPY) it always goes the careful way.
  *
  * A record whose source id a staged record already holds is not staged: when that record is this same one (same
  * position: staged by an earlier attempt that died before its checkpoint) it is skipped, else it is quarantined
@@ -183,22 +245,11 @@ async function stageBatch(
     const unreadable: QuarantineEntry[] = [];
     const { unique, repeats } = dedupeWithinBatch(batch.records);
     if (unique.length > 0) {
-      await ensureScratchTable(tx, SCRATCH, SCRATCH_COLUMNS);
-      await copyIntoScratch(
-        tx,
-        scope.transport,
-        SCRATCH,
-        SCRATCH_COLUMNS,
-        unique.map((r, i) => [String(i), ...r.text]),
-      );
-      const inserted = await tx`
-        insert into staged_records
-          (migration_id, object, source_id, raw, source_hash, source_updated_at, source_position)
-        select ${scope.migrationId}, ${scope.object}, source_id, raw::jsonb, source_hash,
-               source_updated_at::timestamptz, source_position
-        from ${tx(SCRATCH)} order by seq::int
-        on conflict do nothing`;
-      if (inserted.count < unique.length || repeats.length > 0) {
+      const inserted =
+        scope.transport === 'copy' && (await copyStraight(tx, scope, unique))
+          ? unique.length
+          : await insertFromScratch(tx, scope, unique);
+      if (inserted < unique.length || repeats.length > 0) {
         const ids = [...new Set([...unique, ...repeats].map((r) => r.sourceId))];
         const staged = await tx<{ source_id: string; source_position: string | null }[]>`
           select source_id, source_position from staged_records
@@ -224,6 +275,57 @@ async function stageBatch(
     await saveCheckpoint(db, scope.key, { cursor: batch.cursor });
   });
   Context.current().heartbeat({ cursor: batch.cursor });
+}
+
+/**
+ * COPY of records (ids distinct) straight into staged_records, in read order, under a savepoint. False when
+ * PostgreSQL refused it: the savepoint rolled back, nothing of it staged.
+ */
+async function copyStraight(
+  tx: postgres.Sql,
+  scope: { migrationId: string; object: string },
+  records: readonly ReadRecord[],
+): Promise<boolean> {
+  await tx.unsafe(`savepoint ${STRAIGHT}`);
+  try {
+    await copyRows(
+      tx,
+      'staged_records',
+      STAGED_COLUMNS,
+      records.map((r) => [scope.migrationId, scope.object, ...r.text]),
+    );
+    return true;
+  } catch {
+    // The careful way stages what can be staged, or fails with the reason.
+    await tx.unsafe(`rollback to savepoint ${STRAIGHT}`);
+    return false;
+  }
+}
+
+const STRAIGHT = 'tern_extract_straight';
+
+/** COPY of records into the scratch table, then one INSERT … SELECT … ON CONFLICT DO NOTHING: how many were staged. */
+async function insertFromScratch(
+  tx: postgres.Sql,
+  scope: { migrationId: string; object: string; transport: ScratchTransport },
+  records: readonly ReadRecord[],
+): Promise<number> {
+  await ensureScratchTable(tx, SCRATCH, SCRATCH_COLUMNS);
+  await copyIntoScratch(
+    tx,
+    scope.transport,
+    SCRATCH,
+    SCRATCH_COLUMNS,
+    records.map((r, i) => [String(i), ...r.text]),
+  );
+  const inserted = await tx`
+    insert into staged_records
+      (migration_id, object, source_id, raw, source_hash, source_updated_at, source_position)
+    select ${scope.migrationId}, ${scope.object}, source_id, raw::jsonb, source_hash,
+           source_updated_at::timestamptz, source_position
+    from ${tx(SCRATCH)} order by seq::int
+    on conflict do nothing`;
+  return inserted.count;
 }
 
 function dedupeWithinBatch<T extends { sourceId: string }>(rows: T[]): { unique: T[]; repeats: T[] } {

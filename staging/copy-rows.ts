@@ -7,12 +7,13 @@ import { TernError } from '../common/errors';
  * Bulk writes into staging through `COPY … FROM STDIN` (text format), the fastest way rows reach PostgreSQL: no
  * statement text or parameters to build per row, one round trip per batch.
  *
- * COPY goes only into a scratch table (temporary, text columns, no constraints) whose rows a following
- * INSERT … SELECT moves on with the checks and conflict handling it needs: text that PostgreSQL cannot store (a NUL
- * character) is refused here, before anything is sent, so the server has nothing to refuse but a cancellation.
- * postgres.js (3.4) never settles a COPY the server refuses after its last row (the write waits forever and the
- * transaction stays open: porsager/postgres issue 1173); the refusal is caught where postgres.js rejects the query
- * and ends the write with it.
+ * COPY goes into a scratch table (temporary, text columns, no constraints) whose rows a following INSERT … SELECT
+ * moves on with the checks and conflict handling it needs, or (copyRows) straight into a table whose refusal the
+ * caller is ready for (a savepoint to roll back to, and the scratch table as the way round). Text that PostgreSQL
+ * cannot store (a NUL character) is refused here, before anything is sent. postgres.js (3.4) never settles a COPY
+ * the server refuses after its last row (the write waits forever and the transaction stays open: porsager/postgres
+ * issue 1173); the refusal is caught where postgres.js rejects the query and ends the write with it, and the copy
+ * stream is closed so the connection takes the next statement.
  *
  * The embedded database (PGlite's wire server) has no COPY FROM STDIN; there the scratch table is filled by one
  * INSERT of arrays instead, with the same rows and the same result.
@@ -80,11 +81,37 @@ export async function copyIntoScratch(
     );
     return;
   }
+  await copyRows(tx, table, columns, rows);
+}
+
+/**
+ * `COPY table (columns) FROM STDIN` of text rows inside the caller's transaction `tx`, in their order (column
+ * defaults are evaluated row by row in that order). Rejects with PostgreSQL's error when it refuses a row (a
+ * constraint, a value its column's type cannot read), the connection left ready for the next statement: the
+ * transaction, or a savepoint taken before, must then be rolled back.
+ */
+export async function copyRows(
+  tx: postgres.Sql,
+  table: string,
+  columns: readonly string[],
+  rows: readonly TextRow[],
+): Promise<void> {
+  if (rows.length === 0) return;
   const text = copyLines(rows);
   const query = tx.unsafe(`copy ${table} (${columns.join(', ')}) from stdin`);
   const refused = refusalOf(query);
   const writable = await Promise.race([query.writable(), refused]);
-  await Promise.race([pipeline(Readable.from([text]), writable), refused]);
+  const written = pipeline(Readable.from([text]), writable);
+  written.catch(() => undefined);
+  try {
+    await Promise.race([written, refused]);
+  } catch (err) {
+    // postgres.js refuses every later statement on the connection while its copy stream is open: should the
+    // refusal come before the stream was ended, destroying it sends CopyFail, which the server, already out of the
+    // COPY, ignores.
+    if (!writable.destroyed) writable.destroy();
+    throw err;
+  }
 }
 
 /**

@@ -31,6 +31,12 @@ export interface KeysetRow {
   groupIndex: number;
 }
 
+/** One page of rows; `complete` when no row with a greater id remains. */
+export interface KeysetPage {
+  rows: KeysetRow[];
+  complete: boolean;
+}
+
 /** What a database must answer for the keyset reader. Values are text; ids are their text. */
 export interface KeysetQueries {
   /** Checks the relation and the id column (throws a clear error); called once before the first read. */
@@ -39,7 +45,7 @@ export interface KeysetQueries {
    * Rows with a non-null id greater than `after` (all non-null ids when null), in id order, up to and
    * including every row sharing the `limit`-th id. `complete` is true when no row with a greater id remains.
    */
-  page(after: string | null, limit: number): Promise<{ rows: KeysetRow[]; complete: boolean }>;
+  page(after: string | null, limit: number): Promise<KeysetPage>;
   /** Every row whose id equals `id`, ordered by groupIndex. */
   group(id: string): Promise<KeysetRow[]>;
   /** Rows whose id is null, ordered by the whole row's text, skipping `offset`. */
@@ -87,7 +93,10 @@ export interface KeysetReaderOptions {
   where: string;
 }
 
-/** A SourceReader over any database that answers KeysetQueries. Memory: one page (plus its last id group). */
+/**
+ * A SourceReader over any database that answers KeysetQueries. Memory: two pages (one handed on, the next one
+ * read meanwhile), each with its last id group.
+ */
 export function keysetReader(queries: KeysetQueries, options: KeysetReaderOptions): SourceReader {
   let prepared: Promise<void> | undefined;
   const { id: idColumn, pageSize } = options;
@@ -123,13 +132,18 @@ export function keysetReader(queries: KeysetQueries, options: KeysetReaderOption
         for (const row of await queries.group(from.id)) if (row.groupIndex > from.read) yield recordItem(row);
         after = from.id;
       }
-      for (;;) {
-        const { rows, complete } = await queries.page(after, pageSize);
+      // The next page is asked for as soon as this one arrives, and read by the database while this one's rows
+      // are handed on (one page ahead, never more).
+      let next: Promise<KeysetPage> | undefined = queries.page(after, pageSize);
+      while (next) {
+        const page: KeysetPage = await next;
+        const { rows, complete } = page;
+        const last: KeysetRow | undefined = rows[rows.length - 1];
+        after = complete || !last ? null : (last.values[idColumn] ?? null);
+        next = after === null ? undefined : queries.page(after, pageSize);
+        // Its failure is thrown where it is awaited, not as an unhandled rejection when the read stops early.
+        next?.catch(() => undefined);
         for (const row of rows) yield recordItem(row);
-        const last = rows[rows.length - 1];
-        if (complete || !last) break;
-        after = last.values[idColumn] ?? null;
-        if (after === null) break;
       }
     }
 

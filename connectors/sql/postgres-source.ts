@@ -183,6 +183,16 @@ export function postgresSourceReader(
      window w as (partition by ${r.sid})
      order by ${r.sid}, ${K}`;
 
+  /**
+   * The rows of `grouped` counted but not ranked: ranking sorts every row by the text of the whole row, which only
+   * rows sharing an id need. A page whose ids are all distinct (every row's count 1) is what `grouped` returns,
+   * each row first of its one; any other page is read again by `grouped`.
+   */
+  const counted = (condition: string) =>
+    `select ${r.selectList}, count(*) over (partition by ${r.sid}) :: int as ${N}, 1 as ${K}
+     from ${r.from} where ${condition}
+     order by ${r.sid}`;
+
   const queries: KeysetQueries = {
     async prepare() {
       r = await describe();
@@ -199,8 +209,10 @@ export function postgresSourceReader(
         );
         const upper = boundary[0]?.b;
         const condition = upper === undefined ? lower : `${lower} and ${sid} <= $${lowerParams.length + 1}::${idType}`;
-        const rows = await query(grouped(condition), upper === undefined ? lowerParams : [...lowerParams, upper]);
-        return { rows: rows.map(toRow), complete: upper === undefined };
+        const params = upper === undefined ? lowerParams : [...lowerParams, upper];
+        let rows = (await query(counted(condition), params)).map(toRow);
+        if (rows.some((row) => row.groupSize > 1)) rows = (await query(grouped(condition), params)).map(toRow);
+        return { rows, complete: upper === undefined };
       });
     },
 
