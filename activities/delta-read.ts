@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { pagesAhead } from '../common/pages-ahead';
 import type { KeyedSource, OpenedSource } from '../connectors/sources';
 import type { ActivityContext } from './deps';
 
@@ -71,14 +72,16 @@ export async function compareIds(
   gone: (ids: string[]) => Promise<void>,
 ): Promise<string[]> {
   const unstaged = listed; // consumed: the listing is not needed afterwards, and a copy would double its memory
-  let after = '';
-  for (;;) {
-    const page = await ctx.sql<{ source_id: string; deleted: boolean }[]>`
-      select source_id, source_deleted_at is not null as deleted from staged_records
-      where migration_id = ${m} and object = ${o} and source_id > ${after}
-      order by source_id limit ${ID_PAGE}`;
-    if (page.length === 0) break;
-    after = page[page.length - 1]!.source_id;
+  // The next page of staged ids is read while this one is compared.
+  const pages = pagesAhead(
+    (previous: { source_id: string; deleted: boolean }[] | null) =>
+      Promise.resolve(ctx.sql<{ source_id: string; deleted: boolean }[]>`
+        select source_id, source_deleted_at is not null as deleted from staged_records
+        where migration_id = ${m} and object = ${o} and source_id > ${previous ? previous[previous.length - 1]!.source_id : ''}
+        order by source_id limit ${ID_PAGE}`),
+    (page) => page.length === ID_PAGE,
+  );
+  for await (const page of pages) {
     const absent: string[] = [];
     for (const r of page) {
       if (r.deleted) continue;

@@ -1,3 +1,4 @@
+import { pagesAhead } from '../../common/pages-ahead';
 import type { SourceItem } from '../source';
 import type { KeyedSource } from '../sources';
 import {
@@ -57,42 +58,47 @@ export function postgresKeyedSource(options: PostgresSourceOptions & { updatedAt
       const bound = type ? SINCE[type] : undefined;
       if (!type || !bound) throw new Error(`${r.where}: no change read over "${updatedAt}" (see unavailable())`);
       const u = `s.${quotePgIdent(updatedAt)}`;
-      let after: { u: string; id: string } | null = null;
-      for (;;) {
-        const keyset: string = after ? `and (${u}, ${r.sid}) > ($2::${bound.cast}, $3::${r.idType})` : '';
-        const params: string[] = after ? [bound.text(since), after.u, after.id] : [bound.text(since)];
-        const rows = await r.read((query) =>
-          query(
-            `select ${r.selectList}, ${u}::text as "tern:u", ${r.sid}::text as "tern:id" from ${r.from}
-             where ${r.sid} is not null and ${u} >= $1::${bound.cast} ${keyset}
-             order by ${u}, ${r.sid} limit ${pageSize}`,
-            params,
-          ),
-        );
-        for (const raw of rows) yield record(r, raw);
-        const last = rows[rows.length - 1];
-        if (rows.length < pageSize || !last) break;
-        after = { u: String(last['tern:u']), id: String(last['tern:id']) };
-      }
+      // The next page is read while the caller stages this one.
+      const pages = pagesAhead(
+        (previous: readonly Record<string, unknown>[] | null) => {
+          const last = previous?.[previous.length - 1];
+          const after = last ? { u: String(last['tern:u']), id: String(last['tern:id']) } : null;
+          const keyset: string = after ? `and (${u}, ${r.sid}) > ($2::${bound.cast}, $3::${r.idType})` : '';
+          const params: string[] = after ? [bound.text(since), after.u, after.id] : [bound.text(since)];
+          return r.read((query) =>
+            query(
+              `select ${r.selectList}, ${u}::text as "tern:u", ${r.sid}::text as "tern:id" from ${r.from}
+               where ${r.sid} is not null and ${u} >= $1::${bound.cast} ${keyset}
+               order by ${u}, ${r.sid} limit ${pageSize}`,
+              params,
+            ),
+          );
+        },
+        (page) => page.length === pageSize,
+      );
+      for await (const rows of pages) for (const raw of rows) yield record(r, raw);
     },
 
     async *ids() {
       const r = await describe();
-      let after: string | null = null;
-      for (;;) {
-        const params: string[] = after === null ? [] : [after];
-        const rows = await r.read((query) =>
-          query<{ id: string }>(
-            `select ${r.sid}::text as id from ${r.from}
-             where ${after === null ? `${r.sid} is not null` : `${r.sid} > $1::${r.idType}`}
-             order by ${r.sid} limit ${ID_PAGE}`,
-            params,
-          ),
-        );
-        if (rows.length > 0) yield rows.map((row) => row.id);
-        if (rows.length < ID_PAGE) break;
-        after = rows[rows.length - 1]!.id;
-      }
+      // The next page is read while the caller compares this one.
+      const pages = pagesAhead(
+        (previous: string[] | null) => {
+          const after = previous ? previous[previous.length - 1]! : null;
+          return r
+            .read((query) =>
+              query<{ id: string }>(
+                `select ${r.sid}::text as id from ${r.from}
+                 where ${after === null ? `${r.sid} is not null` : `${r.sid} > $1::${r.idType}`}
+                 order by ${r.sid} limit ${ID_PAGE}`,
+                after === null ? [] : [after],
+              ),
+            )
+            .then((rows) => rows.map((row) => row.id));
+        },
+        (page) => page.length === ID_PAGE,
+      );
+      yield* pages;
     },
 
     async withoutId() {
