@@ -243,7 +243,11 @@ const CANONICAL_DECIMAL = /^(?:0|-?(?:[1-9]\d*(?:\.\d*[1-9])?|0\.\d*[1-9]))$/;
  * shift the point; no float round-trip), so any number of digits survives. Text that is no number stays.
  */
 export function canonicalDecimal(text: string): string {
-  if (CANONICAL_DECIMAL.test(text)) return text;
+  return CANONICAL_DECIMAL.test(text) ? text : decimalByParts(text);
+}
+
+/** canonicalDecimal worked out from the number's parts, for text not already in canonical form. */
+export function decimalByParts(text: string): string {
   const s = text.trim();
   const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d{1,6}))?$/.exec(s);
   if (!m || ((m[2] ?? '') === '' && (m[3] ?? '') === '')) return s;
