@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import type postgres from 'postgres';
 import { and, asc, eq, gt, isNotNull, isNull, lte, sql } from 'drizzle-orm';
 import { checksum, fieldChecksums } from '../plan/checksum';
 import { textOf } from '../plan/text';
@@ -45,6 +46,21 @@ export interface LoadPageResult {
   startedAt: number;
   finishedAt: number;
 }
+
+/** A row of the page read, as selected: the staged record, its ledger entry (flat), whether it is quarantined. */
+type PageRow = [
+  sourceId: string,
+  raw: Record<string, unknown>,
+  disposition: string | null,
+  deltaPending: string | null,
+  state: LedgerState | null,
+  attempt: number | null,
+  targetId: string | null,
+  checksum: string | null,
+  createdByTern: boolean | null,
+  beforeImage: TargetRow | null,
+  quarantined: boolean | null,
+];
 
 /** Ledger states whose record may have a row of Tern's in the target. */
 const IN_TARGET = new Set(['written', 'pending']);
@@ -117,6 +133,7 @@ async function loadPageAlive(ctx: ActivityContext, input: LoadPageInput, live: L
       records: page.map((r) => r.raw),
       keyIsSourceId: target.keyIsSourceId,
       references: 'written',
+      plan,
     }),
   );
   await quarantineRecords(
@@ -234,7 +251,7 @@ async function readPage(ctx: ActivityContext, input: LoadPageInput, pageSize: nu
     )
     .limit(1)
     .as('quarantine_entry');
-  const staged = await ctx.db
+  const query = ctx.db
     .select({
       sourceId: stagedRecords.sourceId,
       raw: stagedRecords.raw,
@@ -262,26 +279,33 @@ async function readPage(ctx: ActivityContext, input: LoadPageInput, pageSize: nu
       ),
     )
     .orderBy(asc(stagedRecords.sourceId))
-    .limit(pageSize);
+    .limit(pageSize)
+    .toSQL();
+  // Run by postgres.js as a prepared statement, its rows as value lists in the order selected above (the JSON
+  // columns parsed once by the driver): no column-by-column mapping of 5,000 rows, and one round trip, not two.
+  const staged = (await ctx.sql
+    .unsafe(query.sql, query.params as postgres.ParameterOrJSON<never>[], { prepare: true })
+    .values()) as unknown as PageRow[];
   const known = new Map<string, LedgerEntry>();
   const quarantined = new Set<string>();
   const rows = staged.map((r) => {
-    if (r.state !== null)
+    const [sourceId, raw, disposition, deltaPending, state, attempt, targetId, sum, createdByTern, beforeImage, open] =
+      r;
+    if (state !== null)
       known.set(
-        r.sourceId,
+        sourceId,
         entryOf({
-          source_id: r.sourceId,
-          state: r.state as LedgerState,
-          attempt: r.attempt!,
-          target_id: r.targetId,
-          checksum: r.checksum,
-          created_by_tern: r.createdByTern,
-          before_image: r.beforeImage as TargetRow | null,
+          source_id: sourceId,
+          state,
+          attempt: attempt!,
+          target_id: targetId,
+          checksum: sum,
+          created_by_tern: createdByTern,
+          before_image: beforeImage,
         }),
       );
-    if (r.quarantined === true) quarantined.add(r.sourceId);
-    const { sourceId, disposition, deltaPending } = r;
-    return { sourceId, disposition, deltaPending, raw: r.raw as Record<string, unknown> };
+    if (open === true) quarantined.add(sourceId);
+    return { sourceId, disposition, deltaPending, raw };
   });
   return { rows, known, quarantined };
 }

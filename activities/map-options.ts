@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { GoldColumn, GoldSchema } from '../plan/gold';
 import { compileObjectMapper } from '../plan/compile';
-import type { ObjectPlan } from '../plan/schema';
+import type { ObjectPlan, Plan } from '../plan/schema';
 import { textOf } from '../plan/text';
 import type { MapPageOptions } from '../protocol/page';
 import { migrations } from '../staging/schema';
@@ -24,9 +24,11 @@ export async function mapPageOptions(
     /** The target's own rule (`TargetRecords.keyIsSourceId`). */
     keyIsSourceId: boolean;
     references: ReferenceSource;
+    /** The pinned plan when the caller has read it already (a load reads it once a page, not twice). */
+    plan?: Plan;
   },
 ): Promise<MapPageOptions> {
-  const { plan } = await ctx.migration(input.migrationId, input.planHash);
+  const plan = input.plan ?? (await ctx.migration(input.migrationId, input.planHash)).plan;
   return {
     mapper: compileObjectMapper(input.object, await ctx.customTransforms(plan)),
     resolveReference: await prefetchReferences(ctx, input),
@@ -106,10 +108,13 @@ async function prefetchReferences(
 
 /** The frozen gold schema of the migration (undefined before preferences ran). */
 export async function frozenGold(ctx: ActivityContext, migrationId: string): Promise<GoldSchema | undefined> {
+  // Read for every load page: prepared (named), so it is one round trip, not a description first and then the read.
   const [row] = await ctx.db
     .select({ gold: migrations.goldSchema })
     .from(migrations)
-    .where(eq(migrations.id, migrationId));
+    .where(eq(migrations.id, migrationId))
+    .prepare('tern_frozen_gold')
+    .execute();
   return (row?.gold as GoldSchema | null) ?? undefined;
 }
 

@@ -70,8 +70,12 @@ export function compileObjectMapper(
       try {
         // Characters that text cannot carry are quarantined, in the source value and in what is written.
         assertFaithfulText(value);
-        payload[step.to] = step.fns.reduce<unknown>((v, fn) => fn(v, ctx), value === undefined ? null : value);
-        assertFaithfulText(payload[step.to]);
+        let out: unknown = value === undefined ? null : value;
+        for (const fn of step.fns) out = fn(out, ctx);
+        payload[step.to] = out;
+        // A text or number that came through unchanged was checked above (a list or object is checked again: a
+        // plan's own transform may have changed it in place).
+        if (out !== value || (out !== null && typeof out === 'object')) assertFaithfulText(out);
       } catch (err) {
         if (isRejection(err)) {
           return {

@@ -1,4 +1,5 @@
 import { count, desc, eq, sql } from 'drizzle-orm';
+import { PgTransaction } from 'drizzle-orm/pg-core';
 import type { KeyRing } from '../common/keys';
 import { auditKeys, entryHash, type AuditHead, type ChainedEntry } from './audit-chain';
 import type { StagingDb } from './db';
@@ -15,7 +16,7 @@ import { auditLog } from './schema';
 export type { AuditHead } from './audit-chain';
 export { verifyAuditChain, type AuditVerification } from './audit-verify';
 
-/** A drizzle transaction over staging: appendAudit joins it (a savepoint), so the entry commits with its work. */
+/** A drizzle transaction over staging: appendAudit writes on it, so the entry commits with its work. */
 export type StagingTx = Parameters<Parameters<StagingDb['transaction']>[0]>[0];
 
 export interface AuditEntryInput {
@@ -28,22 +29,26 @@ export interface AuditEntryInput {
 /**
  * Appends an entry to its migration's chain, signed with the ring's current key, and returns the new head.
  * Writers of one chain are serialised by a transaction-scoped advisory lock; given a transaction, the entry is
- * written inside it and the lock held until it ends.
+ * written on it (no savepoint: its failure fails the caller's transaction, which undoes the entry with the work,
+ * and a savepoint would cost two more round trips while the chain's lock is held) and the lock held until it ends.
  */
 export async function appendAudit(
   db: StagingDb | StagingTx,
   entry: AuditEntryInput,
   keys: KeyRing = auditKeys(),
 ): Promise<AuditHead> {
-  return db.transaction(async (tx) => {
+  const append = async (tx: StagingTx): Promise<AuditHead> => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`tern-audit:${entry.migrationId}`}))`);
     const chain = eq(auditLog.migrationId, entry.migrationId);
+    // Prepared (named), as the entry's insert below: an unnamed statement costs a round trip to describe it first.
     const [last] = await tx
       .select({ hash: auditLog.hash, seq: auditLog.seq })
       .from(auditLog)
       .where(chain)
       .orderBy(desc(auditLog.id))
-      .limit(1);
+      .limit(1)
+      .prepare('tern_audit_head')
+      .execute();
     // The head's stored position; counted only for a head an older Tern wrote without one.
     const length = last ? (last.seq ?? (await chainLength(tx, entry.migrationId))) : 0;
     // The hash covers the details as the database will give them back (JSON: no undefined, dates as text).
@@ -59,9 +64,12 @@ export async function appendAudit(
     const [row] = await tx
       .insert(auditLog)
       .values({ ...content, hash, seq: length + 1 })
-      .returning({ id: auditLog.id });
+      .returning({ id: auditLog.id })
+      .prepare('tern_audit_append')
+      .execute();
     return { seq: length + 1, id: row!.id, hash, at: content.at.toISOString() };
-  });
+  };
+  return db instanceof PgTransaction ? append(db) : db.transaction(append);
 }
 
 /** The chain's head now, or null when the migration has no entry yet. */

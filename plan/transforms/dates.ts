@@ -1,9 +1,11 @@
 import { DateTime, IANAZone } from 'luxon';
 import { z } from 'zod';
+import { daysInMonth } from '../timestamps';
 import { asText, define, elementwise, isBlank, quoteValue, RecordRejection, type TransformDefinition } from './core';
 import {
   formatHasYear,
   instantText,
+  isoUtcText,
   MAX_DATETIME_LENGTH,
   parseFormattedDateTime,
   parseIsoDateTime,
@@ -27,7 +29,7 @@ export function parseDate(text: string, format: DateFormat): string | undefined 
   const s = text.trim();
   let y: number, m: number, d: number;
   const iso = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?$/.exec(s);
-  const slashed = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(s);
+  const slashed = iso ? null : /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(s);
   if (iso) {
     // ISO dates are unambiguous, whatever format the column mostly uses.
     [y, m, d] = [Number(iso[1]), Number(iso[2]), Number(iso[3])];
@@ -44,6 +46,12 @@ export function parseDate(text: string, format: DateFormat): string | undefined 
   } else {
     return undefined;
   }
+  // From year 100 on the date is checked and written on its parts; Date.UTC reads years 0–99 as 1900–1999, so those
+  // (refused below: the date read back is not the one written) keep the Date round trip.
+  if (y >= 100)
+    return m >= 1 && m <= 12 && d >= 1 && d <= daysInMonth(y, m)
+      ? `${String(y).padStart(4, '0')}-${m < 10 ? '0' : ''}${m}-${d < 10 ? '0' : ''}${d}`
+      : undefined;
   const date = new Date(Date.UTC(y, m - 1, d));
   if (date.getUTCFullYear() !== y || date.getUTCMonth() !== m - 1 || date.getUTCDate() !== d) return undefined;
   return date.toISOString().slice(0, 10);
@@ -156,6 +164,9 @@ export const DATE_TRANSFORMS: Record<string, TransformDefinition> = {
         const text = asText(v).trim();
         let parsed: ParsedInstant = { ok: false, reason: 'syntax' };
         if (text.length <= MAX_DATETIME_LENGTH) {
+          // The common case (a stated offset, or UTC wall time) without luxon; the same text as luxon's way.
+          const utc = format === 'auto' && !keepOffset ? isoUtcText(text, zone) : undefined;
+          if (utc !== undefined) return utc;
           if (format !== 'auto') parsed = parseFormattedDateTime(text, format, zone);
           // ISO is unambiguous, so it is accepted whatever format the column mostly uses.
           if (!parsed.ok && parsed.reason === 'syntax') parsed = parseIsoDateTime(text, zone);

@@ -1,5 +1,5 @@
 import { DateTime, FixedOffsetZone } from 'luxon';
-import { readTimestampText, type WallTime } from '../timestamps';
+import { epochSecondsOf, readTimestampText, type WallTime } from '../timestamps';
 
 /**
  * Reading date-times without losing anything the source stated. luxon (like a JS Date) holds milliseconds
@@ -51,6 +51,28 @@ export function parseIsoDateTime(text: string, zone: string): ParsedInstant {
   if (!dt.isValid) return { ok: false, reason: 'invalid' };
   if (!sameWallTime(dt, fields)) return { ok: false, reason: 'gap' };
   return { ok: true, dt, fraction };
+}
+
+const two = (n: number): string => (n < 10 ? `0${n}` : String(n));
+
+/**
+ * What `instantText(parseIsoDateTime(text, zone))` gives in UTC, computed on integers: for ISO text that states
+ * its offset (PostgreSQL's timestamptz text, `2024-03-01 14:05:00.123456+00`) or is wall time in UTC, where no
+ * zone rule applies and the offset only moves the clock. Undefined wherever luxon's reading has more to decide
+ * (a wall time in another zone, hour 24, a leap second, a year outside 1000–9999, an offset past 18 hours, more
+ * than 9 fractional digits, no ISO text): the caller then reads it with luxon.
+ */
+export function isoUtcText(text: string, zone: string): string | undefined {
+  const read = readTimestampText(text, 'iso');
+  if (!read.ok) return undefined;
+  const { wall, writtenFraction, offsetSeconds } = read.timestamp;
+  if (offsetSeconds === undefined ? zone !== 'UTC' : Math.abs(offsetSeconds) > 18 * 3600) return undefined;
+  if (writtenFraction.length > 9 || wall.year < 1000 || wall.hour > 23 || wall.minute > 59 || wall.second > 59)
+    return undefined;
+  const at = new Date(epochSecondsOf(wall, offsetSeconds ?? 0) * 1000);
+  const year = at.getUTCFullYear();
+  if (year < 1000 || year > 9999) return undefined;
+  return `${year}-${two(at.getUTCMonth() + 1)}-${two(at.getUTCDate())}T${two(at.getUTCHours())}:${two(at.getUTCMinutes())}:${two(at.getUTCSeconds())}.${writtenFraction.padEnd(3, '0')}Z`;
 }
 
 /** Where luxon's `u` token (a fraction of any length, which luxon cuts to milliseconds) is in a format. */
