@@ -1,3 +1,4 @@
+import type postgres from 'postgres';
 import { addDeletedValue, addUnreadable, type AmountFormat, type SumAccumulator } from '../plan/sum-equation';
 import type { ActivityContext } from './deps';
 
@@ -8,6 +9,26 @@ import type { ActivityContext } from './deps';
 
 /** Records per read-back page: one target lookup (a query, or a vendor listing) each. */
 export const READ_BACK_PAGE = 2000;
+
+/** Arguments per jsonb_build_object call (PostgreSQL passes a function at most 100). */
+const BUILD_PAIRS = 50;
+
+/**
+ * The named fields of a staged record's raw values as one jsonb object, a field the record lacks as null: built
+ * per row by expressions (`jsonb_build_object`), which costs less than aggregating a subquery for every row.
+ */
+export function rawValues(ctx: ActivityContext, raw: postgres.PendingQuery<postgres.Row[]>, fields: readonly string[]) {
+  if (fields.length === 0) return ctx.sql`null::jsonb`;
+  const objects: postgres.PendingQuery<postgres.Row[]>[] = [];
+  for (let i = 0; i < fields.length; i += BUILD_PAIRS) {
+    const args = fields
+      .slice(i, i + BUILD_PAIRS)
+      .map((f) => ctx.sql`${f}::text, ${raw} -> ${f}::text`)
+      .reduce((a, b) => ctx.sql`${a}, ${b}`);
+    objects.push(ctx.sql`jsonb_build_object(${args})`);
+  }
+  return objects.reduce((a, b) => ctx.sql`${a} || ${b}`);
+}
 
 /** The staged records a phase answers for (alias `s`): the sample, or everything the source still holds. */
 export function scopeOf(ctx: ActivityContext, sample: boolean) {
@@ -86,7 +107,7 @@ export async function addOutsideScope(
   let after = '';
   for (;;) {
     const deleted = await ctx.sql<{ source_id: string; values: Record<string, unknown> }[]>`
-      select source_id, (select jsonb_object_agg(k, raw -> k) from unnest(${fields}::text[]) k) as values
+      select source_id, ${rawValues(ctx, ctx.sql`raw`, fields)} as values
       from staged_records
       where migration_id = ${m} and object = ${o} and source_deleted_at is not null and source_id > ${after}
       order by source_id limit ${READ_BACK_PAGE}`;

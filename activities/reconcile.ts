@@ -5,6 +5,7 @@ import { addSourceValue, addTargetValue, amountFormatOf, settleSum, type Disposi
 import {
   addOutsideScope,
   countDispositions,
+  rawValues,
   READ_BACK_PAGE,
   readBackScope,
   scopeOf,
@@ -193,7 +194,7 @@ async function reconcileAlive(
       exists (select 1 from quarantine q where q.migration_id = s.migration_id and q.object = s.object
               and q.record_key = s.source_id and q.resolved_at is null) as quarantined,
       i.checksum, i.field_checksums, i.target_id,
-      ${rawFields.length ? ctx.sql`(select jsonb_object_agg(k, s.raw -> k) from unnest(${rawFields}::text[]) k)` : ctx.sql`null::jsonb`} as values`;
+      ${rawValues(ctx, ctx.sql`s.raw`, rawFields)} as values`;
   const stagedPage = coverage.since
     ? touchedPages(
         (from, limit) => ctx.sql<{ source_id: string }[]>`

@@ -5,9 +5,9 @@
  * (failed, cancelled) is dropped quietly.
  *
  * `read(previous)`: the page after `previous` (the first page when null). `more(page)`: whether a page may follow
- * this one (a keyset read is done after a short page).
+ * this one (a keyset read is done after a short page). Every page read is handed out, an empty one too.
  */
-export async function* pagesAhead<P extends readonly unknown[]>(
+export async function* pagesAhead<P>(
   read: (previous: P | null) => Promise<P>,
   more: (page: P) => boolean,
 ): AsyncGenerator<P> {
@@ -15,7 +15,7 @@ export async function* pagesAhead<P extends readonly unknown[]>(
   for (;;) {
     const page = await current;
     const ahead = more(page) ? quiet(read(page)) : null;
-    if (page.length > 0) yield page;
+    yield page;
     if (!ahead) return;
     current = ahead;
   }

@@ -1,4 +1,5 @@
 import { ConfigError, databaseUnreachable, type DatabaseUnreachableError } from '../../common/errors';
+import { pagesAhead } from '../../common/pages-ahead';
 import { statementText, type SqlDialect } from '../../plan/source-query';
 import type { SourceItem, SourceReader } from '../source';
 
@@ -132,19 +133,13 @@ export function keysetReader(queries: KeysetQueries, options: KeysetReaderOption
         for (const row of await queries.group(from.id)) if (row.groupIndex > from.read) yield recordItem(row);
         after = from.id;
       }
-      // The next page is asked for as soon as this one arrives, and read by the database while this one's rows
-      // are handed on (one page ahead, never more).
-      let next: Promise<KeysetPage> | undefined = queries.page(after, pageSize);
-      while (next) {
-        const page: KeysetPage = await next;
-        const { rows, complete } = page;
-        const last: KeysetRow | undefined = rows[rows.length - 1];
-        after = complete || !last ? null : (last.values[idColumn] ?? null);
-        next = after === null ? undefined : queries.page(after, pageSize);
-        // Its failure is thrown where it is awaited, not as an unhandled rejection when the read stops early.
-        next?.catch(() => undefined);
-        for (const row of rows) yield recordItem(row);
-      }
+      // The next page is read by the database while this one's rows are handed on (one page ahead, never more).
+      const lastId = (page: KeysetPage) => page.rows[page.rows.length - 1]?.values[idColumn] ?? null;
+      const pages = pagesAhead(
+        (previous: KeysetPage | null) => queries.page(previous ? lastId(previous) : after, pageSize),
+        (page) => !page.complete && lastId(page) !== null,
+      );
+      for await (const { rows } of pages) for (const row of rows) yield recordItem(row);
     }
 
     let offset = from.kind === 'nulls' ? from.read : 0;
