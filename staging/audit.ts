@@ -1,8 +1,9 @@
-import { count, desc, eq, sql } from 'drizzle-orm';
+import { count, desc, eq } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import type { KeyRing } from '../common/keys';
 import { auditKeys, entryHash, type AuditHead, type ChainedEntry } from './audit-chain';
 import type { StagingDb } from './db';
+import { transactionSql } from './transaction';
 import { auditLog } from './schema';
 
 /**
@@ -38,9 +39,10 @@ export async function appendAudit(
   keys: KeyRing = auditKeys(),
 ): Promise<AuditHead> {
   const append = async (tx: StagingTx): Promise<AuditHead> => {
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`tern-audit:${entry.migrationId}`}))`);
+    // A postgres.js statement, so prepared like the two below: one round trip, not a description first.
+    await transactionSql(tx)`select pg_advisory_xact_lock(hashtext(${`tern-audit:${entry.migrationId}`}))`;
     const chain = eq(auditLog.migrationId, entry.migrationId);
-    // Prepared (named), as the entry's insert below: an unnamed statement costs a round trip to describe it first.
+    // Prepared (named), as the entry's insert below.
     const [last] = await tx
       .select({ hash: auditLog.hash, seq: auditLog.seq })
       .from(auditLog)
