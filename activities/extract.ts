@@ -1,9 +1,8 @@
-import * as crypto from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { sql as raw } from 'drizzle-orm';
 import type postgres from 'postgres';
 import { textOf } from '../plan/text';
-import { checksum } from '../plan/checksum';
+import { canonicalJson, checksum, sha256Hex } from '../plan/checksum';
 import type { QuarantineEntry } from '../staging/repos/quarantine';
 import { readCheckpoint, saveCheckpoint, type CheckpointKey } from '../staging/repos/checkpoints';
 import {
@@ -117,12 +116,11 @@ export async function extractObject(ctx: ActivityContext, input: ExtractInput): 
     };
 
     const source = await openObjectSource(ctx, input.migrationId, plan, object, meter);
-    const texts = new RecordTexts();
     try {
       for await (const item of source.reader(resumeAfter)) {
         if (sizeOf(filling) === 0) filling.startedAt = Date.now();
         filling.cursor = item.cursor;
-        if (item.kind === 'record') addRecord(filling, object.source, item.position, item.record, texts);
+        if (item.kind === 'record') addRecord(filling, object.source, item.position, item.record);
         else filling.broken.push({ position: item.position, text: item.text, message: item.message });
         read += 1;
         if (sizeOf(filling) >= BATCH_ROWS || filling.chars >= BATCH_CHARS || Date.now() - filling.startedAt >= BATCH_MS)
@@ -153,7 +151,6 @@ function addRecord(
   source: { id: string; updatedAt?: string },
   position: string,
   record: Record<string, unknown>,
-  texts: RecordTexts,
 ): void {
   const sourceId = textOf(record[source.id] ?? '').trim();
   if (sourceId === '') {
@@ -165,7 +162,7 @@ function addRecord(
       `${position}: ${source.id} holds a NUL character, which staging cannot store`,
       'remove the NUL character from the source, then run the phase again',
     );
-  const { raw, hash } = texts.of(record);
+  const { raw, hash } = recordTexts(record);
   const updatedAt = source.updatedAt ? parseTimestamp(record[source.updatedAt]) : null;
   const text = [sourceId, raw, hash, updatedAt ? updatedAt.toISOString() : null, position];
   batch.records.push({ sourceId, position, record, text });
@@ -175,44 +172,19 @@ function addRecord(
 /**
  * A record's JSON text for staged_records.raw and its checksum (plan/checksum: the sha256 of its canonical JSON).
  *
- * A flat record (no value an object or an array: every record of a SQL source) gets one JSON text for both, its
+ * A flat record (no value an object or an array: every record of a SQL source) gets one text for both, its
  * canonical JSON: the same fields and values as `JSON.stringify(record)` in another key order, which the jsonb
- * raw does not keep. The canonical order of a list of keys (sorted, then as a new object enumerates them) is
- * found once and reused for every record with the same keys. Any other record takes the general way.
+ * raw does not keep. Any other record, or one with an own `__proto__` key (which the canonical JSON does not
+ * copy), takes the general way.
  */
-export class RecordTexts {
-  private keys: string[] = [];
-  private order: string[] = [];
-
-  of(record: Record<string, unknown>): { raw: string; hash: string } {
-    const keys = Object.keys(record);
-    if (!sameKeys(keys, this.keys)) {
-      this.keys = keys;
-      // An own `__proto__` key is not copied by the canonical JSON (assigning it sets a prototype): the general way.
-      this.order = keys.includes('__proto__') ? [] : [...keys].sort();
-    }
-    if (this.order.length !== keys.length) return { raw: JSON.stringify(record), hash: checksum(record) };
-    const canonical: Record<string, unknown> = {};
-    for (const key of this.order) {
-      const value = record[key];
-      if (value !== null && typeof value === 'object') return { raw: JSON.stringify(record), hash: checksum(record) };
-      if (value !== undefined) canonical[key] = value;
-    }
-    const text = JSON.stringify(canonical);
-    return { raw: text, hash: sha256(text) };
-  }
+export function recordTexts(record: Record<string, unknown>): { raw: string; hash: string } {
+  const flat =
+    !Object.prototype.hasOwnProperty.call(record, '__proto__') &&
+    Object.values(record).every((value) => value === null || typeof value !== 'object');
+  if (!flat) return { raw: JSON.stringify(record), hash: checksum(record) };
+  const text = canonicalJson(record);
+  return { raw: text, hash: sha256Hex(text) };
 }
-
-function sameKeys(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** sha256 in hex, as plan/checksum computes it: in one call where Node has crypto.hash (20.12 and later). */
-const oneShot = (crypto as { hash?: (algorithm: string, data: string) => string }).hash;
-const sha256 = (text: string): string =>
-  oneShot ? oneShot('sha256', text) : crypto.createHash('sha256').update(text).digest('hex');
 
 /**
  * Stages one batch in one transaction with its checkpoint: its records in read order (the ordinal follows it), its

@@ -46,7 +46,7 @@ function sortKeys(value: unknown): unknown {
  * sha256 of a text, hex encoded (UTF-8, as `createHash('sha256').update(text)` reads it): one call where the
  * runtime has `crypto.hash` (Node 20.12 and later), a hash object otherwise.
  */
-const sha256Hex: (text: string) => string =
+export const sha256Hex: (text: string) => string =
   typeof crypto.hash === 'function'
     ? (text) => crypto.hash('sha256', text, 'hex')
     : (text) => crypto.createHash('sha256').update(text).digest('hex');

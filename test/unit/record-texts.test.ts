@@ -1,4 +1,4 @@
-import { RecordTexts } from '../../activities/extract';
+import { recordTexts } from '../../activities/extract';
 import { checksum } from '../../plan/checksum';
 
 /**
@@ -6,7 +6,7 @@ import { checksum } from '../../plan/checksum';
  * plan/checksum's, and the raw text holds exactly the fields and values `JSON.stringify(record)` holds (staging
  * keeps it as jsonb, which does not keep key order).
  */
-describe('RecordTexts', () => {
+describe('recordTexts', () => {
   const records: Record<string, unknown>[] = [
     { id: '1', name: 'Account 1', email: null, balance: '12.50' },
     { id: '2', name: 'Account 2', email: 'a@example.com', balance: '-0.01' },
@@ -29,9 +29,8 @@ describe('RecordTexts', () => {
   ];
 
   it('hashes every record as plan/checksum does, and its raw text holds the record’s fields and values', () => {
-    const texts = new RecordTexts();
     for (const record of records) {
-      const { raw, hash } = texts.of(record);
+      const { raw, hash } = recordTexts(record);
       expect(hash).toBe(checksum(record));
       expect(JSON.parse(raw)).toEqual(JSON.parse(JSON.stringify(record)));
       expect(raw).toHaveLength(JSON.stringify(record).length);
@@ -39,18 +38,16 @@ describe('RecordTexts', () => {
   });
 
   it('gives a record that is not flat (or has an own __proto__ key) its own JSON text', () => {
-    const texts = new RecordTexts();
     for (const record of records.filter((r) => Object.values(r).some((v) => v !== null && typeof v === 'object')))
-      expect(texts.of(record).raw).toBe(JSON.stringify(record));
+      expect(recordTexts(record).raw).toBe(JSON.stringify(record));
     const proto = records.find((r) => Object.prototype.hasOwnProperty.call(r, '__proto__'))!;
-    expect(texts.of(proto).raw).toBe(JSON.stringify(proto));
-    expect(JSON.parse(texts.of(proto).raw)).toHaveProperty(['__proto__'], 'own key');
+    expect(recordTexts(proto).raw).toBe(JSON.stringify(proto));
+    expect(JSON.parse(recordTexts(proto).raw)).toHaveProperty(['__proto__'], 'own key');
   });
 
   it('gives the same texts whatever came before', () => {
-    const fresh = records.map((r) => new RecordTexts().of(r));
-    const shared = new RecordTexts();
-    expect(records.map((r) => shared.of(r))).toEqual(fresh);
-    expect([...records].reverse().map((r) => shared.of(r))).toEqual([...fresh].reverse());
+    const once = records.map((r) => recordTexts(r));
+    expect([...records].reverse().map((r) => recordTexts(r))).toEqual([...once].reverse());
+    expect(records.map((r) => recordTexts(r))).toEqual(once);
   });
 });
