@@ -26,26 +26,9 @@ export type DateFormat = (typeof DATE_FORMATS)[number];
 
 /** Parses a date in a known format into YYYY-MM-DD; returns undefined when it is not a real date. */
 export function parseDate(text: string, format: DateFormat): string | undefined {
-  const s = text.trim();
-  let y: number, m: number, d: number;
-  const iso = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?$/.exec(s);
-  const slashed = iso ? null : /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(s);
-  if (iso) {
-    // ISO dates are unambiguous, whatever format the column mostly uses.
-    [y, m, d] = [Number(iso[1]), Number(iso[2]), Number(iso[3])];
-  } else if (slashed && format !== 'YYYY-MM-DD') {
-    const a = Number(slashed[1]);
-    const b = Number(slashed[2]);
-    y = Number(slashed[3]);
-    if (format === 'MM/DD/YYYY') [m, d] = [a, b];
-    else if (format === 'DD/MM/YYYY' || format === 'DD.MM.YYYY') [d, m] = [a, b];
-    else if (a > 12 && b <= 12) [d, m] = [a, b];
-    else if (b > 12 && a <= 12) [m, d] = [a, b];
-    else if (a === b) [m, d] = [a, b];
-    else return undefined; // auto and ambiguous: the caller must name the format
-  } else {
-    return undefined;
-  }
+  const parts = dateParts(text, format);
+  if (!parts) return undefined;
+  const { y, m, d } = parts;
   // From year 100 on the date is checked and written on its parts; Date.UTC reads years 0–99 as 1900–1999, so those
   // (refused below: the date read back is not the one written) keep the Date round trip.
   if (y >= 100)
@@ -55,6 +38,29 @@ export function parseDate(text: string, format: DateFormat): string | undefined 
   const date = new Date(Date.UTC(y, m - 1, d));
   if (date.getUTCFullYear() !== y || date.getUTCMonth() !== m - 1 || date.getUTCDate() !== d) return undefined;
   return date.toISOString().slice(0, 10);
+}
+
+/**
+ * A date's year, month and day as its text and the column's format name them, not yet checked to be a real day;
+ * undefined when the text is no date in that format (or a slashed date `auto` cannot tell month-first from
+ * day-first).
+ */
+export function dateParts(text: string, format: DateFormat): { y: number; m: number; d: number } | undefined {
+  const s = text.trim();
+  const iso = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?$/.exec(s);
+  // ISO dates are unambiguous, whatever format the column mostly uses.
+  if (iso) return { y: Number(iso[1]), m: Number(iso[2]), d: Number(iso[3]) };
+  const slashed = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(s);
+  if (!slashed || format === 'YYYY-MM-DD') return undefined;
+  const a = Number(slashed[1]);
+  const b = Number(slashed[2]);
+  const y = Number(slashed[3]);
+  if (format === 'MM/DD/YYYY') return { y, m: a, d: b };
+  if (format === 'DD/MM/YYYY' || format === 'DD.MM.YYYY') return { y, m: b, d: a };
+  if (a > 12 && b <= 12) return { y, m: b, d: a };
+  if (b > 12 && a <= 12) return { y, m: a, d: b };
+  if (a === b) return { y, m: a, d: b };
+  return undefined; // auto and ambiguous: the caller must name the format
 }
 
 /** A slashed date whose parts are both ≤ 12 and different: month-first and day-first read differently. */

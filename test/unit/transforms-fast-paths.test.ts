@@ -1,4 +1,4 @@
-import { parseDate, type DateFormat } from '../../plan/transforms/dates';
+import { dateParts, parseDate, type DateFormat } from '../../plan/transforms/dates';
 import { instantText, isoUtcText, parseIsoDateTime } from '../../plan/transforms/instants';
 import { composeTransforms, RecordRejection, standaloneContext } from '../../plan/transforms';
 
@@ -89,22 +89,9 @@ describe('isoUtcText: the datetime transform without luxon gives luxon’s text,
 
 /** parseDate as it read every date through a JS Date: the reference the parts-based reading must agree with. */
 function parseDateViaDate(text: string, format: DateFormat): string | undefined {
-  const s = text.trim();
-  let y: number, m: number, d: number;
-  const iso = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?$/.exec(s);
-  const slashed = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(s);
-  if (iso) [y, m, d] = [Number(iso[1]), Number(iso[2]), Number(iso[3])];
-  else if (slashed && format !== 'YYYY-MM-DD') {
-    const a = Number(slashed[1]);
-    const b = Number(slashed[2]);
-    y = Number(slashed[3]);
-    if (format === 'MM/DD/YYYY') [m, d] = [a, b];
-    else if (format === 'DD/MM/YYYY' || format === 'DD.MM.YYYY') [d, m] = [a, b];
-    else if (a > 12 && b <= 12) [d, m] = [a, b];
-    else if (b > 12 && a <= 12) [m, d] = [a, b];
-    else if (a === b) [m, d] = [a, b];
-    else return undefined;
-  } else return undefined;
+  const parts = dateParts(text, format);
+  if (!parts) return undefined;
+  const { y, m, d } = parts;
   const date = new Date(Date.UTC(y, m - 1, d));
   if (date.getUTCFullYear() !== y || date.getUTCMonth() !== m - 1 || date.getUTCDate() !== d) return undefined;
   return date.toISOString().slice(0, 10);
