@@ -78,7 +78,12 @@ export async function saveMigration(
  * its plan.
  */
 export async function getMigration(db: StagingDb, id: string, planHash?: string): Promise<StoredMigration> {
-  const [row] = await db.select().from(migrations).where(eq(migrations.id, id));
+  // Only what a StoredMigration holds: every activity asks, every load page among them, and the row also carries the
+  // frozen gold schema (every target table's columns), which they read elsewhere when they need it.
+  const [row] = await db
+    .select({ id: migrations.id, name: migrations.name, plan: migrations.plan, planHash: migrations.planHash })
+    .from(migrations)
+    .where(eq(migrations.id, id));
   if (!row) {
     throw new UnknownMigrationError(
       `migration ${id} does not exist in staging`,
