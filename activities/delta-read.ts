@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { differingBuckets, ID_BUCKETS, idBucketSql, idDigestsSql, type IdDigest } from '../common/id-digests';
 import { pagesAhead } from '../common/pages-ahead';
 import type { KeyedSource, OpenedSource } from '../connectors/sources';
 import type { ActivityContext } from './deps';
@@ -11,17 +12,30 @@ export const ID_PAGE = 50_000;
 export type ReadPlan =
   | { scope: 'whole'; reason: string }
   | { scope: 'feed'; reason: string; since: Date }
-  | { scope: 'changed'; reason: string; since: Date; keyed: KeyedSource; ids: Set<string> };
+  | {
+      scope: 'changed';
+      reason: string;
+      since: Date;
+      keyed: KeyedSource;
+      /** The ids the source listed: those of `buckets`, or every id when null. */
+      ids: Set<string>;
+      /** The id buckets whose digests differ from staging's (common/id-digests.ts); null: every id was listed. */
+      buckets: number[] | null;
+    };
 
 /**
- * Which read a delta makes of this source (see extractDelta). A `changed` read lists the source's ids first: a
- * null or repeated id is a row only a whole read can quarantine, so such a source is read whole.
+ * Which read a delta makes of this source (see extractDelta). A `changed` read compares the source's ids with
+ * staging's first, by bucket digests (common/id-digests.ts), and lists the ids of the buckets that differ (or
+ * every id, when those buckets hold more ids than a page): a null or repeated id is a row only a whole read can
+ * quarantine, so such a source is read whole. A repeated or padded id changes its bucket's digest, so it is
+ * always among the ids listed.
  */
 export async function chooseRead(
   source: OpenedSource,
   asked: 'changed' | 'whole',
   threshold: number | null,
   kind: string,
+  staged: () => Promise<IdDigest[]>,
 ): Promise<ReadPlan> {
   if (threshold === null)
     return { scope: 'whole', reason: 'no earlier high-water mark (no updated-at column, or none staged yet)' };
@@ -32,46 +46,91 @@ export async function chooseRead(
   const unavailable = await source.keyed.unavailable();
   if (unavailable) return { scope: 'whole', reason: unavailable };
   const withoutId = await source.keyed.withoutId();
+  const [sourceDigests, stagedDigests] = await Promise.all([source.keyed.idDigests(), staged()]);
+  const differ = differingBuckets(sourceDigests, stagedDigests);
+  // Listing every id in key order costs less than reading the differing buckets when they hold many ids.
+  const buckets = Math.max(differ.left, differ.right) <= ID_PAGE ? differ.buckets : null;
   const ids = new Set<string>();
   let repeated = 0;
   let untrimmed = 0;
-  for await (const page of source.keyed.ids()) {
-    for (const id of page) {
-      if (id.trim() !== id || id === '') untrimmed += 1;
-      else if (ids.has(id)) repeated += 1;
-      else ids.add(id);
+  if (buckets?.length !== 0)
+    for await (const page of source.keyed.ids(buckets ?? undefined)) {
+      for (const id of page) {
+        if (id.trim() !== id || id === '') untrimmed += 1;
+        else if (ids.has(id)) repeated += 1;
+        else ids.add(id);
+      }
+      Context.current().heartbeat({ listed: ids.size });
     }
-    Context.current().heartbeat({ listed: ids.size });
-  }
   if (withoutId > 0 || repeated > 0 || untrimmed > 0)
     return {
       scope: 'whole',
       reason: `the source holds ${withoutId} row(s) without an id, ${repeated} repeated id(s) and ${untrimmed} id(s) blank or padded with spaces: a whole read stages or quarantines them as a full extract does`,
     };
+  const listing =
+    buckets === null
+      ? `every id (${differ.buckets.length} of ${ID_BUCKETS} id buckets differ from staging's)`
+      : `the ids of the ${buckets.length} of ${ID_BUCKETS} id buckets whose digests differ from staging's`;
   return {
     scope: 'changed',
-    reason: 'rows whose updated-at is at or after the previous mark minus the overlap, and the ids alone',
+    reason: `rows whose updated-at is at or after the previous mark minus the overlap, and ${listing}`,
     since,
     keyed: source.keyed,
     ids,
+    buckets,
   };
 }
 
+/** Staging's live ids of one object digested by bucket, as the source's are (common/id-digests.ts). */
+export function stagedIdDigests(ctx: ActivityContext, m: string, o: string): Promise<IdDigest[]> {
+  return Promise.resolve(
+    ctx.sql.unsafe<IdDigest[]>(
+      idDigestsSql(
+        'source_id',
+        'from staged_records where migration_id = $1 and object = $2 and source_deleted_at is null',
+      ),
+      [m, o],
+    ),
+  );
+}
+
 /**
- * Compares the ids a source lists with every record staging holds for the object, a page of staged ids at a
- * time: a live staged record the source no longer lists (and this read did not find) is handed to `gone`.
- * Returns the listed ids staging holds no live record of, in id order, for reading by id; `listed` is emptied
- * of the others.
+ * Compares the ids a source lists with the live records staging holds for the object (all of them, or those in
+ * `buckets`, the buckets whose ids were listed): a live staged record the source no longer lists (and this read
+ * did not find) is handed to `gone`. Returns the listed ids staging holds no live record of, for reading by id;
+ * `listed` is emptied of the others. Buckets left out hold the same ids on both sides (their digests agree).
  */
 export async function compareIds(
   ctx: ActivityContext,
   m: string,
   o: string,
   listed: Set<string>,
+  buckets: readonly number[] | null,
   seen: ReadonlyMap<string, string>,
   gone: (ids: string[]) => Promise<void>,
 ): Promise<string[]> {
   const unstaged = listed; // consumed: the listing is not needed afterwards, and a copy would double its memory
+  const compare = async (live: readonly string[]) => {
+    const absent: string[] = [];
+    for (const id of live) {
+      if (listed.has(id) || seen.has(id)) unstaged.delete(id);
+      else absent.push(id);
+    }
+    await gone(absent);
+  };
+  if (buckets !== null) {
+    // As many ids as the source listed for these buckets, about: one statement.
+    if (buckets.length > 0) {
+      const rows = await ctx.sql.unsafe<{ source_id: string }[]>(
+        `select source_id from staged_records
+         where migration_id = $1 and object = $2 and source_deleted_at is null
+           and ${idBucketSql('source_id')} = any($3::int[])`,
+        [m, o, buckets as number[]],
+      );
+      await compare(rows.map((r) => r.source_id));
+    }
+    return [...unstaged].filter((id) => !seen.has(id));
+  }
   // The next page of staged ids is read while this one is compared.
   const pages = pagesAhead(
     (previous: { source_id: string; deleted: boolean }[] | null) =>
@@ -81,14 +140,6 @@ export async function compareIds(
         order by source_id limit ${ID_PAGE}`),
     (page) => page.length === ID_PAGE,
   );
-  for await (const page of pages) {
-    const absent: string[] = [];
-    for (const r of page) {
-      if (r.deleted) continue;
-      if (listed.has(r.source_id) || seen.has(r.source_id)) unstaged.delete(r.source_id);
-      else absent.push(r.source_id);
-    }
-    await gone(absent);
-  }
+  for await (const page of pages) await compare(page.filter((r) => !r.deleted).map((r) => r.source_id));
   return [...unstaged].filter((id) => !seen.has(id));
 }

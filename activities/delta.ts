@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
+import { ID_BUCKETS } from '../common/id-digests';
 import type { DeletedItem, SourceItem } from '../connectors/source';
-import { chooseRead, compareIds, ID_PAGE, type ReadPlan } from './delta-read';
+import { chooseRead, compareIds, ID_PAGE, type ReadPlan, stagedIdDigests } from './delta-read';
 import { checksum } from '../plan/checksum';
 import { sourceOf } from '../plan/schema';
 import { textOf } from '../plan/text';
@@ -48,6 +49,11 @@ export interface DeltaExtractResult {
   readReason: string;
   /** A `changed` read: ids the source listed (ids only), compared with staging's. */
   idsListed?: number;
+  /**
+   * A `changed` read: the id buckets (of ID_BUCKETS, common/id-digests.ts) whose ids were listed and compared: the
+   * buckets whose digests differ from staging's, or all of them when those hold more ids than a page.
+   */
+  idBucketsListed?: number;
   /** A `changed` read: rows read by id because the change read could not see them (new rows with an older updated-at). */
   readById?: number;
   /** The previous and the new high-water mark (max source updated-at), ISO; null without an updated-at column. */
@@ -230,7 +236,9 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
             'each source of the merge by what changed since its own mark where it can be read so (else whole), merged again',
           since: new Date(0),
         }
-      : await chooseRead(source, object.delta.read, threshold, sourceOf(plan, object).kind);
+      : await chooseRead(source, object.delta.read, threshold, sourceOf(plan, object).kind, () =>
+          stagedIdDigests(ctx, m, o),
+        );
     whole = read.scope === 'whole';
     result.readScope = read.scope;
     result.readReason = read.reason;
@@ -239,10 +247,11 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
     else if (read.scope === 'feed') await take(source.changes!(read.since));
     else {
       result.idsListed = read.ids.size;
+      result.idBucketsListed = read.buckets?.length ?? ID_BUCKETS;
       await take(read.keyed.changes(read.since));
       // The ids the source lists against staging's: absent ones were deleted; listed ones staging does not hold
       // live are read by id (new rows whose updated-at did not reach the mark, rows that came back).
-      const unstaged = await compareIds(ctx, m, o, read.ids, seen, async (gone) => {
+      const unstaged = await compareIds(ctx, m, o, read.ids, read.buckets, seen, async (gone) => {
         result.deleted += await markGone(ctx, m, o, gone);
       });
       const before = result.read;

@@ -3,6 +3,7 @@ import mysql from 'mysql2/promise';
 import postgres from 'postgres';
 import { ConfigError, databaseUnreachable, DatabaseUnreachableError, TernError } from '../common/errors';
 import { redactCredentials } from '../common/redact';
+import type { IdDigest } from '../common/id-digests';
 import { planSources, sourceOf, type ObjectPlan, type Plan } from '../plan/schema';
 import { csvSourceReader } from './csv/source';
 import { jsonlSourceReader } from './jsonl/read';
@@ -52,8 +53,13 @@ export interface KeyedSource {
   unavailable(): Promise<string | null>;
   /** Records whose updated-at is at or after `since`, in (updated-at, id) order; names no deletions. */
   changes(since: Date): AsyncGenerator<SourceItem>;
-  /** Every non-null id of the source as text, a page at a time, in id order. */
-  ids(): AsyncGenerator<string[]>;
+  /**
+   * Every non-null id of the source as text, a page at a time, in id order; with `buckets`, only the ids that
+   * fall into those buckets (common/id-digests.ts), in no order.
+   */
+  ids(buckets?: readonly number[]): AsyncGenerator<string[]>;
+  /** The source's non-null ids digested by bucket (common/id-digests.ts). */
+  idDigests(): Promise<IdDigest[]>;
   /** Rows whose id is null (a whole read yields them as unreadable). */
   withoutId(): Promise<number>;
   /** The records with these ids. */
@@ -378,7 +384,8 @@ function guardedKeyed(keyed: KeyedSource, secrets: Secrets, urlEnv: string): Key
   return {
     unavailable: () => clean(() => keyed.unavailable()),
     changes: guarded((since: Date) => keyed.changes(since), secrets, urlEnv),
-    ids: guarded(() => keyed.ids(), secrets, urlEnv),
+    ids: guarded((buckets?: readonly number[]) => keyed.ids(buckets), secrets, urlEnv),
+    idDigests: () => clean(() => keyed.idDigests()),
     withoutId: () => clean(() => keyed.withoutId()),
     byIds: guarded((ids: readonly string[]) => keyed.byIds(ids), secrets, urlEnv),
   };

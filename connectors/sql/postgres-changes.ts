@@ -1,3 +1,4 @@
+import { idBucketSql, idDigestsSql, type IdDigest } from '../../common/id-digests';
 import { pagesAhead } from '../../common/pages-ahead';
 import type { SourceItem } from '../source';
 import type { KeyedSource } from '../sources';
@@ -29,7 +30,8 @@ function localWallTime(at: Date): string {
 /**
  * A PostgreSQL table or query read by what changed: rows whose updated-at column is at or after an instant, in
  * keyset pages over (updated-at, id), each page in its own read-only transaction with the instant and the
- * cursor as parameters; the source's ids alone, in keyset pages on the id; and rows by id. The values are the
+ * cursor as parameters; the source's ids alone, in keyset pages on the id, or digested by bucket
+ * (common/id-digests.ts); and rows by id. The values are the
  * text a whole read yields (postgresSourceReader), so a row hashes the same whichever read found it.
  */
 export function postgresKeyedSource(options: PostgresSourceOptions & { updatedAt: string }): KeyedSource {
@@ -79,8 +81,20 @@ export function postgresKeyedSource(options: PostgresSourceOptions & { updatedAt
       for await (const rows of pages) for (const raw of rows) yield record(r, raw);
     },
 
-    async *ids() {
+    async *ids(buckets) {
       const r = await describe();
+      if (buckets) {
+        // The ids of a few buckets: one pass over the source, in no order (the caller bounds how many there are).
+        const rows = await r.read((query) =>
+          query<{ id: string }>(
+            `select ${r.sid}::text as id from ${r.from}
+             where ${r.sid} is not null and ${idBucketSql(`${r.sid}::text`)} = any($1::int[])`,
+            [buckets.map(String)],
+          ),
+        );
+        yield rows.map((row) => row.id);
+        return;
+      }
       // The next page is read while the caller compares this one.
       const pages = pagesAhead(
         (previous: string[] | null) => {
@@ -99,6 +113,13 @@ export function postgresKeyedSource(options: PostgresSourceOptions & { updatedAt
         (page) => page.length === ID_PAGE,
       );
       yield* pages;
+    },
+
+    async idDigests() {
+      const r = await describe();
+      return r.read((query) =>
+        query<IdDigest>(idDigestsSql(`${r.sid}::text`, `from ${r.from} where ${r.sid} is not null`)),
+      );
     },
 
     async withoutId() {
