@@ -26,7 +26,7 @@ export type ReadPlan =
 /**
  * Which read a delta makes of this source (see extractDelta). A `changed` read compares the source's ids with
  * staging's first, by bucket digests (common/id-digests.ts), and lists the ids of the buckets that differ (or
- * every id, when those buckets hold more ids than a page): a null or repeated id is a row only a whole read can
+ * every id, when those buckets hold most of them): a null or repeated id is a row only a whole read can
  * quarantine, so such a source is read whole. A repeated or padded id changes its bucket's digest, so it is
  * always among the ids listed.
  */
@@ -48,8 +48,10 @@ export async function chooseRead(
   const withoutId = await source.keyed.withoutId();
   const [sourceDigests, stagedDigests] = await Promise.all([source.keyed.idDigests(), staged()]);
   const differ = differingBuckets(sourceDigests, stagedDigests);
-  // Listing every id in key order costs less than reading the differing buckets when they hold many ids.
-  const buckets = Math.max(differ.left, differ.right) <= ID_PAGE ? differ.buckets : null;
+  // The differing buckets' ids are read in one statement per side, each a pass over the ids; when those buckets
+  // hold more than half of the ids, listing every id in key order (pages read ahead) costs about as much.
+  const total = Math.max(...[sourceDigests, stagedDigests].map((d) => d.reduce((sum, b) => sum + b.n, 0)));
+  const buckets = Math.max(differ.left, differ.right) <= total / 2 ? differ.buckets : null;
   const ids = new Set<string>();
   let repeated = 0;
   let untrimmed = 0;
@@ -119,7 +121,7 @@ export async function compareIds(
     await gone(absent);
   };
   if (buckets !== null) {
-    // As many ids as the source listed for these buckets, about: one statement.
+    // As many ids as the source listed for these buckets, about (at most half of the object's): one statement.
     if (buckets.length > 0) {
       const rows = await ctx.sql.unsafe<{ source_id: string }[]>(
         `select source_id from staged_records

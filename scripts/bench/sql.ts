@@ -17,7 +17,7 @@ import { cpuSeconds, peakRssMb, withWorkerProcesses } from './worker-process';
  * `npm run bench -- sql`: a generated legacy table of N rows (9 mapped columns: text, money, a date, timestamps,
  * integers) in a PostgreSQL source schema, moved into a PostgreSQL target table by a whole full phase through
  * Tern (extract, rules, map, load, ledger, reconciliation with sums) with the worker in this process; then 1%
- * of the source changed and a delta. Beside it, in the same invocation: a raw `COPY (select …) TO STDOUT` piped
+ * of the source's rows updated, 0.01% deleted and as many inserted, and a delta. Beside it, in the same invocation: a raw `COPY (select …) TO STDOUT` piped
  * into `COPY … FROM STDIN` with the same conversions in SQL, and a naive row-at-a-time INSERT script. Run at N
  * and at N/10. Lost and duplicated records are counted in the target table itself, against the source.
  * Everything lives in a dedicated database, created and dropped by the bench.
@@ -256,7 +256,15 @@ export interface SqlRunFigures {
   /** CPU seconds each worker process used over the full phase (empty: the worker ran in the bench's process). */
   workerCpuSeconds: number[];
   copy: { seconds: number; rowsPerSecond: number };
-  delta: { changed: number; seconds: number; shareOfFull: number; ok: boolean; peakRssMb: number };
+  delta: {
+    changed: number;
+    deleted: number;
+    inserted: number;
+    seconds: number;
+    shareOfFull: number;
+    ok: boolean;
+    peakRssMb: number;
+  };
   reconciliation: {
     /** Tern's own reconciliation of the full phase (counts, checksums, sums, fidelity). */
     ok: boolean;
@@ -351,11 +359,19 @@ async function runSize(ctx: Context, rows: number, naiveRowsPerSecond: number): 
   const object = full.result.objects[0]!;
   say(`${rows} rows: full ${full.seconds.toFixed(1)} s, stages ${JSON.stringify(full.stages)}, ok ${full.result.ok}`);
 
-  const [changed] = await staging.sql.unsafe<{ n: number }[]>(`
+  // 1% of the rows updated, and 0.01% deleted and as many new rows inserted (ids after the last).
+  const [changed] = await staging.sql.unsafe<{ updated: number; deleted: number; inserted: number }[]>(`
     with u as (update bench_legacy.accounts set balance = balance + 1, name = name || ' (changed)', updated_at = now()
-               where id % 100 = 0 returning 1)
-    select count(*)::int as n from u`);
-  say(`${rows} rows: delta after ${changed!.n} source rows changed`);
+               where id % 100 = 0 returning 1),
+         d as (delete from bench_legacy.accounts where id % 10000 = 5 returning 1),
+         i as (insert into bench_legacy.accounts
+               select g, 'Account ' || g, 10.00, date '2024-01-01', now(), 1, 'active', 'us'
+               from generate_series(${rows + 1}, ${rows + Math.ceil(rows / 10_000)}) as g returning 1)
+    select (select count(*) from u)::int as updated, (select count(*) from d)::int as deleted,
+           (select count(*) from i)::int as inserted`);
+  say(
+    `${rows} rows: delta after ${changed!.updated} source rows updated, ${changed!.deleted} deleted, ${changed!.inserted} inserted`,
+  );
   const delta = await runPhaseTimed(ctx, loaded, migrationId, 'delta');
   const target = await countTarget(staging.sql, 'bench_target');
   say(`${rows} rows: delta ${delta.seconds.toFixed(1)} s; target ${JSON.stringify(target)}`);
@@ -374,7 +390,9 @@ async function runSize(ctx: Context, rows: number, naiveRowsPerSecond: number): 
     workerCpuSeconds: full.workerCpuSeconds,
     copy: { seconds: Number(copy.seconds.toFixed(2)), rowsPerSecond: Math.round(copyRowsPerSecond) },
     delta: {
-      changed: changed!.n,
+      changed: changed!.updated,
+      deleted: changed!.deleted,
+      inserted: changed!.inserted,
       seconds: Number(delta.seconds.toFixed(1)),
       shareOfFull: Number((delta.seconds / full.seconds).toFixed(3)),
       ok: delta.result.ok,
