@@ -51,7 +51,10 @@ export interface OpenedSource {
 export interface KeyedSource {
   /** Why a change read cannot be made of this source (e.g. the updated-at column's type), or null. */
   unavailable(): Promise<string | null>;
-  /** Records whose updated-at is at or after `since`, in (updated-at, id) order; names no deletions. */
+  /**
+   * Records whose updated-at is at or after `since`: pages taken in (updated-at, id) order, each in id order; a
+   * record that changes again while being read may come twice. Names no deletions.
+   */
   changes(since: Date): AsyncGenerator<SourceItem>;
   /**
    * Every non-null id of the source as text, a page at a time, in id order; with `buckets`, only the ids that

@@ -28,11 +28,10 @@ function localWallTime(at: Date): string {
 }
 
 /**
- * A PostgreSQL table or query read by what changed: rows whose updated-at column is at or after an instant, in
- * keyset pages over (updated-at, id), each page in its own read-only transaction with the instant and the
- * cursor as parameters; the source's ids alone, in keyset pages on the id, or digested by bucket
- * (common/id-digests.ts); and rows by id. The values are the
- * text a whole read yields (postgresSourceReader), so a row hashes the same whichever read found it.
+ * A PostgreSQL table or query read by what changed: the keys of the rows whose updated-at column is at or after
+ * an instant, in keyset pages over (updated-at, id), then those rows by id, each statement in its own read-only
+ * transaction with its values as parameters; the source's ids alone, in keyset pages on the id, or digested by
+ * bucket (common/id-digests.ts); and rows by id. The values are the text a whole read yields (postgresSourceReader), so a row hashes the same whichever read found it.
  */
 export function postgresKeyedSource(options: PostgresSourceOptions & { updatedAt: string }): KeyedSource {
   const describe = describePostgresSource(options);
@@ -42,6 +41,24 @@ export function postgresKeyedSource(options: PostgresSourceOptions & { updatedAt
     const id = values[idColumn] ?? '';
     return { kind: 'record', position: `id ${id}`, cursor: id, record: values };
   };
+  /** The rows with these ids, a page at a time (each in id order), the next page read while the caller works. */
+  async function* rowsById(r: PostgresRelation, ids: readonly string[]): AsyncGenerator<SourceItem> {
+    if (ids.length === 0) return;
+    const pages = pagesAhead(
+      (previous: { at: number; rows: Record<string, unknown>[] } | null) => {
+        const at = previous ? previous.at + pageSize : 0;
+        return r
+          .read((query) =>
+            query(`select ${r.selectList} from ${r.from} where ${r.sid} = any($1::${r.idType}[]) order by ${r.sid}`, [
+              ids.slice(at, at + pageSize),
+            ]),
+          )
+          .then((rows) => ({ at, rows }));
+      },
+      (page) => page.at + pageSize < ids.length,
+    );
+    for await (const page of pages) for (const raw of page.rows) yield record(r, raw);
+  }
 
   return {
     async unavailable() {
@@ -60,25 +77,30 @@ export function postgresKeyedSource(options: PostgresSourceOptions & { updatedAt
       const bound = type ? SINCE[type] : undefined;
       if (!type || !bound) throw new Error(`${r.where}: no change read over "${updatedAt}" (see unavailable())`);
       const u = `s.${quotePgIdent(updatedAt)}`;
-      // The next page is read while the caller stages this one.
-      const pages = pagesAhead(
-        (previous: readonly Record<string, unknown>[] | null) => {
-          const last = previous?.[previous.length - 1];
-          const after = last ? { u: String(last['tern:u']), id: String(last['tern:id']) } : null;
+      // The changed rows' keys first, ID_PAGE of them a statement in (updated-at, id) order, then their rows by
+      // id: where no index leads with the updated-at column, each statement is a pass over the source, and a
+      // read of 1% of a table takes one pass rather than one per page of rows. The next keys are read ahead.
+      const keys = pagesAhead(
+        (previous: { u: string; id: string }[] | null) => {
+          const after = previous?.[previous.length - 1];
           const keyset: string = after ? `and (${u}, ${r.sid}) > ($2::${bound.cast}, $3::${r.idType})` : '';
           const params: string[] = after ? [bound.text(since), after.u, after.id] : [bound.text(since)];
           return r.read((query) =>
-            query(
-              `select ${r.selectList}, ${u}::text as "tern:u", ${r.sid}::text as "tern:id" from ${r.from}
+            query<{ u: string; id: string }>(
+              `select ${u}::text as u, ${r.sid}::text as id from ${r.from}
                where ${r.sid} is not null and ${u} >= $1::${bound.cast} ${keyset}
-               order by ${u}, ${r.sid} limit ${pageSize}`,
+               order by ${u}, ${r.sid} limit ${ID_PAGE}`,
               params,
             ),
           );
         },
-        (page) => page.length === pageSize,
+        (page) => page.length === ID_PAGE,
       );
-      for await (const rows of pages) for (const raw of rows) yield record(r, raw);
+      for await (const page of keys)
+        yield* rowsById(
+          r,
+          page.map((key) => key.id),
+        );
     },
 
     async *ids(buckets) {
@@ -131,16 +153,7 @@ export function postgresKeyedSource(options: PostgresSourceOptions & { updatedAt
     },
 
     async *byIds(ids) {
-      const r = await describe();
-      for (let i = 0; i < ids.length; i += pageSize) {
-        const chunk = ids.slice(i, i + pageSize);
-        const rows = await r.read((query) =>
-          query(`select ${r.selectList} from ${r.from} where ${r.sid} = any($1::${r.idType}[]) order by ${r.sid}`, [
-            chunk,
-          ]),
-        );
-        for (const raw of rows) yield record(r, raw);
-      }
+      yield* rowsById(await describe(), ids);
     },
   };
 }

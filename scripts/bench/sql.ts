@@ -365,7 +365,7 @@ async function runSize(ctx: Context, rows: number, naiveRowsPerSecond: number): 
                where id % 100 = 0 returning 1),
          d as (delete from bench_legacy.accounts where id % 10000 = 5 returning 1),
          i as (insert into bench_legacy.accounts
-               select g, 'Account ' || g, 10.00, date '2024-01-01', now(), 1, 'active', 'us'
+               select g, 'Account ' || g, 'user' || g || '@example.com', 10.00, date '2024-01-01', now(), 1, 'active', 'us'
                from generate_series(${rows + 1}, ${rows + Math.ceil(rows / 10_000)}) as g returning 1)
     select (select count(*) from u)::int as updated, (select count(*) from d)::int as deleted,
            (select count(*) from i)::int as inserted`);

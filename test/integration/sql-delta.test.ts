@@ -191,4 +191,19 @@ objects:
     expect(held!.n).toBe(1);
     expect(delta.ok).toBe(true);
   });
+
+  it('a change read longer than a page reads every changed row once, by id, a page at a time', async () => {
+    const s = await scenario();
+    expect((await run(s.loaded, s.migrationId, 'full')).ok).toBe(true);
+    // 20 rows (about three pages of 7), the last of them renamed in the opposite order of their ids.
+    await s.exec(`update src.accounts set name = name || ' (renamed)', updated_at = now() - make_interval(secs => id)
+                  where id between 11 and 30`);
+    const delta = await run(s.loaded, s.migrationId, 'delta');
+    const d = delta.delta!.find((x) => x.object === 'accounts')!;
+    // The 20 renamed and row 40, at the mark itself (within the overlap).
+    expect(d).toMatchObject({ readScope: 'changed', read: 21, updated: 20, inserted: 0, deleted: 0, idsListed: 0 });
+    const rows = await s.targetRows();
+    expect([...rows.values()].filter((r) => r.name.endsWith('(renamed)')).length).toBe(20);
+    expect(delta.ok).toBe(true);
+  });
 });
