@@ -183,11 +183,28 @@ export class PostgresTableWriter {
     const set = columnsOf(rows).filter((c) => c !== this.keyColumn);
     if (set.length === 0) set.push(this.keyColumn);
     const assignments = set.map((c) => tx`${tx(c)} = v.${tx(c)}`).reduce((acc, a) => tx`${acc}, ${a}`);
+    const keys = rows.map((r) => textOf(r[this.keyColumn]));
     return tx<{ id: string; key: string }[]>`
       update ${this.ident} set ${assignments}
       from ${this.rowsParam(rows)} v
-      where ${this.ident}.${tx(this.keyColumn)} = v.${tx(this.keyColumn)}
+      where ${this.ident}.ctid = any(${this.rowsOfKeys(tx, keys)})
+        and ${this.ident}.${tx(this.keyColumn)} = v.${tx(this.keyColumn)}
       returning ${this.returning(tx)}`;
+  }
+
+  /**
+   * The addresses of the rows holding these keys, found by one index probe per key (a lateral subquery with
+   * `offset 0` stays a loop over the keys) and computed once for the statement, for `ctid = any(…)` (a TID scan).
+   * A join of the page with the table is planned from the table's statistics, which a target that a load filled
+   * does not have: it hashed the page and read the whole table (0.6–0.75 s for a page of 3,400 updates among
+   * 1M rows, where the probes take about 30 ms).
+   */
+  private rowsOfKeys(tx: postgres.ISql, keys: readonly string[]) {
+    return tx`array(
+      select t.ctid from unnest(${keys as string[]}::${tx.unsafe(`"${this.keyType}"`)}[]) as k("__tern_key")
+      cross join lateral (
+        select ctid from ${this.ident} where ${this.ident}.${tx(this.keyColumn)} = k."__tern_key" offset 0
+      ) as t)`;
   }
 
   /**
@@ -240,9 +257,7 @@ export class PostgresTableWriter {
   /** Deletes the rows with these keys; returns how many rows were deleted (absent keys are fine). */
   async deleteKeys(keys: readonly string[]): Promise<number> {
     if (keys.length === 0) return 0;
-    const result = await this.sql`
-      delete from ${this.ident}
-      where ${this.sql(this.keyColumn)} = any(${keys as string[]}::${this.sql.unsafe(`"${this.keyType}"`)}[])`;
+    const result = await this.sql`delete from ${this.ident} where ctid = any(${this.rowsOfKeys(this.sql, keys)})`;
     return result.count;
   }
 
