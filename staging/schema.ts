@@ -118,6 +118,10 @@ export const stagedRecords = pgTable(
   (t) => [
     primaryKey({ columns: [t.migrationId, t.object, t.sourceId] }),
     index('staged_records_ordinal_idx').on(t.migrationId, t.object, t.ordinal),
+    // The records a delta staged and its load has not applied yet: a few among an object's million.
+    index('staged_records_delta_pending_idx')
+      .on(t.migrationId, t.object, t.sourceId)
+      .where(sql`${t.deltaPending} is not null`),
   ],
 );
 

@@ -1,0 +1,1 @@
+CREATE INDEX "staged_records_delta_pending_idx" ON "staged_records" USING btree ("migration_id","object","source_id") WHERE "staged_records"."delta_pending" is not null;
