@@ -51,7 +51,7 @@ export interface DeltaExtractResult {
   idsListed?: number;
   /**
    * A `changed` read: the id buckets (of ID_BUCKETS, common/id-digests.ts) whose ids were listed and compared: the
-   * buckets whose digests differ from staging's, or all of them when those hold more ids than a page.
+   * buckets whose digests differ from staging's, or all of them when those hold more than half of the ids.
    */
   idBucketsListed?: number;
   /** A `changed` read: rows read by id because the change read could not see them (new rows with an older updated-at). */
