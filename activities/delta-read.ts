@@ -46,12 +46,11 @@ export async function chooseRead(
   const unavailable = await source.keyed.unavailable();
   if (unavailable) return { scope: 'whole', reason: unavailable };
   const withoutId = await source.keyed.withoutId();
-  const [sourceDigests, stagedDigests] = await Promise.all([source.keyed.idDigests(), staged()]);
-  const differ = differingBuckets(sourceDigests, stagedDigests);
-  // The differing buckets' ids are read in one statement per side, each a pass over the ids; when those buckets
-  // hold more than half of the ids, listing every id in key order (pages read ahead) costs about as much.
-  const total = Math.max(...[sourceDigests, stagedDigests].map((d) => d.reduce((sum, b) => sum + b.n, 0)));
-  const buckets = Math.max(differ.left, differ.right) <= total / 2 ? differ.buckets : null;
+  // Both databases digest their ids side by side.
+  const stagedDigests = staged();
+  stagedDigests.catch(() => undefined); // awaited below, unless the source cannot digest
+  const sourceDigests = await source.keyed.idDigests();
+  const buckets = sourceDigests && listedBuckets(sourceDigests, await stagedDigests);
   const ids = new Set<string>();
   let repeated = 0;
   let untrimmed = 0;
@@ -71,7 +70,7 @@ export async function chooseRead(
     };
   const listing =
     buckets === null
-      ? `every id (${differ.buckets.length} of ${ID_BUCKETS} id buckets differ from staging's)`
+      ? `every id (${sourceDigests ? 'most id buckets differ from staging' : 'the source database cannot digest its ids'})`
       : `the ids of the ${buckets.length} of ${ID_BUCKETS} id buckets whose digests differ from staging's`;
   return {
     scope: 'changed',
@@ -81,6 +80,17 @@ export async function chooseRead(
     ids,
     buckets,
   };
+}
+
+/**
+ * The buckets whose ids a `changed` read lists: those whose digests differ, each side's read in one statement
+ * (a pass over its ids); null, every id in key order (pages read ahead), when those buckets hold more than half
+ * of the ids, which costs about as much.
+ */
+export function listedBuckets(source: readonly IdDigest[], staged: readonly IdDigest[]): number[] | null {
+  const differ = differingBuckets(source, staged);
+  const total = Math.max(...[source, staged].map((d) => d.reduce((sum, b) => sum + b.n, 0)));
+  return Math.max(differ.left, differ.right) <= total / 2 ? differ.buckets : null;
 }
 
 /** Staging's live ids of one object digested by bucket, as the source's are (common/id-digests.ts). */

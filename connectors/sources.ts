@@ -61,8 +61,11 @@ export interface KeyedSource {
    * fall into those buckets (common/id-digests.ts), in no order.
    */
   ids(buckets?: readonly number[]): AsyncGenerator<string[]>;
-  /** The source's non-null ids digested by bucket (common/id-digests.ts). */
-  idDigests(): Promise<IdDigest[]>;
+  /**
+   * The source's non-null ids digested by bucket (common/id-digests.ts); null when its database cannot compute
+   * the digests (PostgreSQL before 14): every id is then listed.
+   */
+  idDigests(): Promise<IdDigest[] | null>;
   /** Rows whose id is null (a whole read yields them as unreadable). */
   withoutId(): Promise<number>;
   /** The records with these ids. */

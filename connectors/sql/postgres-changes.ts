@@ -139,9 +139,15 @@ export function postgresKeyedSource(options: PostgresSourceOptions & { updatedAt
 
     async idDigests() {
       const r = await describe();
-      return r.read((query) =>
-        query<IdDigest>(idDigestsSql(`${r.sid}::text`, `from ${r.from} where ${r.sid} is not null`)),
-      );
+      return r.read(async (query) => {
+        // A legacy server may lack what the digests are computed with (bit_xor came with PostgreSQL 14).
+        const [can] = await query<{ ok: boolean }>(
+          `select to_regprocedure('hashtextextended(text,bigint)') is not null
+                  and to_regprocedure('bit_xor(bigint)') is not null as ok`,
+        );
+        if (!can?.ok) return null;
+        return query<IdDigest>(idDigestsSql(`${r.sid}::text`, `from ${r.from} where ${r.sid} is not null`));
+      });
     },
 
     async withoutId() {

@@ -75,7 +75,7 @@ describe('id digests by bucket (real PostgreSQL, the embedded database)', () => 
     for (const [what, change, expected] of changes) {
       await staging.sql.unsafe(`truncate "${schema}".ids`);
       await staging.sql.unsafe(`insert into "${schema}".ids select unnest($1::text[])`, [change(ids)]);
-      const difference = differingBuckets(await source.idDigests(), staged);
+      const difference = differingBuckets((await source.idDigests())!, staged);
       // The source's ids in the differing buckets, against staging's: what differs is exactly the change.
       const listed: string[] = [];
       for await (const page of source.ids(difference.buckets)) listed.push(...page);
