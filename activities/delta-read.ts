@@ -141,17 +141,17 @@ export async function compareIds(
       );
       await compare(rows.map((r) => r.source_id));
     }
-    return [...unstaged].filter((id) => !seen.has(id));
+  } else {
+    // The next page of staged ids is read while this one is compared.
+    const pages = pagesAhead(
+      (previous: { source_id: string; deleted: boolean }[] | null) =>
+        Promise.resolve(ctx.sql<{ source_id: string; deleted: boolean }[]>`
+          select source_id, source_deleted_at is not null as deleted from staged_records
+          where migration_id = ${m} and object = ${o} and source_id > ${previous ? previous[previous.length - 1]!.source_id : ''}
+          order by source_id limit ${ID_PAGE}`),
+      (page) => page.length === ID_PAGE,
+    );
+    for await (const page of pages) await compare(page.filter((r) => !r.deleted).map((r) => r.source_id));
   }
-  // The next page of staged ids is read while this one is compared.
-  const pages = pagesAhead(
-    (previous: { source_id: string; deleted: boolean }[] | null) =>
-      Promise.resolve(ctx.sql<{ source_id: string; deleted: boolean }[]>`
-        select source_id, source_deleted_at is not null as deleted from staged_records
-        where migration_id = ${m} and object = ${o} and source_id > ${previous ? previous[previous.length - 1]!.source_id : ''}
-        order by source_id limit ${ID_PAGE}`),
-    (page) => page.length === ID_PAGE,
-  );
-  for await (const page of pages) await compare(page.filter((r) => !r.deleted).map((r) => r.source_id));
   return [...unstaged].filter((id) => !seen.has(id));
 }

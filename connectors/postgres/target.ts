@@ -115,10 +115,7 @@ export class PostgresTableWriter {
     const select = cols.reduce((acc, c, i) => (i === 0 ? c : this.sql`${acc}, ${c}`));
     const rows = await this.sql<Record<string, string | null>[]>`
       select ${select}, t.${this.sql(this.idColumn)}::text as "__tern_id"
-      from unnest(${keys as string[]}::${this.sql.unsafe(`"${this.keyType}"`)}[]) as k("__tern_key")
-      cross join lateral (
-        select * from ${this.ident} where ${this.ident}.${this.sql(this.keyColumn)} = k."__tern_key" offset 0
-      ) as t`;
+      from ${this.probes(this.sql, keys, this.sql`*`)}`;
     return new Map(rows.map((r) => [r[this.keyColumn] ?? '', r]));
   }
 
@@ -193,18 +190,25 @@ export class PostgresTableWriter {
   }
 
   /**
-   * The addresses of the rows holding these keys, found by one index probe per key (a lateral subquery with
-   * `offset 0` stays a loop over the keys) and computed once for the statement, for `ctid = any(…)` (a TID scan).
+   * The addresses of the rows holding these keys, found by one index probe per key (`probes`) and computed once
+   * for the statement, for `ctid = any(…)` (a TID scan).
    * A join of the page with the table is planned from the table's statistics, which a target that a load filled
    * does not have: it hashed the page and read the whole table (0.6–0.75 s for a page of 3,400 updates among
    * 1M rows, where the probes take about 30 ms).
    */
   private rowsOfKeys(tx: postgres.ISql, keys: readonly string[]) {
-    return tx`array(
-      select t.ctid from unnest(${keys as string[]}::${tx.unsafe(`"${this.keyType}"`)}[]) as k("__tern_key")
+    return tx`array(select t.ctid from ${this.probes(tx, keys, tx`ctid`)})`;
+  }
+
+  /**
+   * The rows holding these keys as `t` (`columns` of each), one index probe per key: a lateral subquery with
+   * `offset 0` stays a loop over the keys, which no statistics can turn into a scan of the table.
+   */
+  private probes(tx: postgres.ISql, keys: readonly string[], columns: postgres.Fragment) {
+    return tx`unnest(${keys as string[]}::${tx.unsafe(`"${this.keyType}"`)}[]) as k("__tern_key")
       cross join lateral (
-        select ctid from ${this.ident} where ${this.ident}.${tx(this.keyColumn)} = k."__tern_key" offset 0
-      ) as t)`;
+        select ${columns} from ${this.ident} where ${this.ident}.${tx(this.keyColumn)} = k."__tern_key" offset 0
+      ) as t`;
   }
 
   /**
