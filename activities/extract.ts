@@ -15,6 +15,7 @@ import {
   type TextRow,
 } from '../staging/copy-rows';
 import { analyzeStaging } from '../staging/analyze';
+import { holdMigration } from '../staging/repos/staged-changes';
 import { transactionSql } from '../staging/transaction';
 import type { ActivityContext, PinnedPlanInput } from './deps';
 import { openObjectSource } from './merge-source';
@@ -188,7 +189,8 @@ export function recordTexts(record: Record<string, unknown>): { raw: string; has
 
 /**
  * Stages one batch in one transaction with its checkpoint: its records in read order (the ordinal follows it), its
- * unreadable items quarantined.
+ * unreadable items quarantined. The transaction first locks the migration row (holdMigration): a migration deleted
+ * meanwhile stages nothing, or waits for the batch and then deletes it with the rest.
  *
  * The records go by COPY straight into staged_records, under a savepoint. When PostgreSQL refuses that COPY (a
  * record whose source id is already staged: an earlier attempt's, or an earlier row reusing the id) the savepoint
@@ -214,6 +216,8 @@ async function stageBatch(
   await ctx.db.transaction(async (db) => {
     // COPY needs the connection itself.
     const tx = transactionSql(db);
+    // Once per batch, what staged_records' foreign key did once per record: the migration is there until this commits.
+    await holdMigration(tx, scope.migrationId);
     const unreadable: QuarantineEntry[] = [];
     const { unique, repeats } = dedupeWithinBatch(batch.records);
     if (unique.length > 0) {
