@@ -59,6 +59,7 @@ interface StagedRecord {
   source_id: string;
   disposition: string | null;
   written: boolean;
+  /** An open quarantine entry holds the record; asked only when it is not written (false otherwise). */
   quarantined: boolean;
   checksum: string | null;
   field_checksums: Record<string, string> | null;
@@ -191,8 +192,10 @@ async function reconcileAlive(
   // still compared and counted one after the other, in order, so a retry resumes after the last one counted.
   const stagedColumns = ctx.sql`
       s.source_id, s.disposition, coalesce(i.state = 'written', false) as written,
-      exists (select 1 from quarantine q where q.migration_id = s.migration_id and q.object = s.object
-              and q.record_key = s.source_id and q.resolved_at is null) as quarantined,
+      -- Asked only of a record not written (a written one is loaded, whatever else holds): one probe fewer per record.
+      case when i.state = 'written' then false
+           else exists (select 1 from quarantine q where q.migration_id = s.migration_id and q.object = s.object
+                        and q.record_key = s.source_id and q.resolved_at is null) end as quarantined,
       i.checksum, i.field_checksums, i.target_id,
       ${rawValues(ctx, ctx.sql`s.raw`, rawFields)} as values`;
   const stagedPage = coverage.since

@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { asyncLocalStorage } from '@temporalio/activity';
 import type postgres from 'postgres';
 
 /**
@@ -19,12 +19,9 @@ interface QueryLike {
 
 const tied = new WeakSet<object>();
 
+/** The running activity's cancellation signal; none outside an activity (asked without throwing: once per query). */
 function activitySignal(): AbortSignal | undefined {
-  try {
-    return Context.current().cancellationSignal;
-  } catch {
-    return undefined; // Not inside an activity.
-  }
+  return asyncLocalStorage.getStore()?.cancellationSignal;
 }
 
 function isQuery(value: unknown): value is QueryLike {
