@@ -112,7 +112,7 @@ export class PayloadEncryptionCodec implements PayloadCodec {
     if (keyId === undefined || !key)
       throw new PayloadDecryptionError(
         `a payload was encrypted with key ${keyId ?? '(none named)'}, which is not in the payload key ring (${this.ring.origin})`,
-        'give every worker, client and codec server the same TERN_PAYLOAD_KEY (or key file); after a rotation keep the old keys in the ring, before the new one',
+        "give every worker, client and codec server the same TERN_PAYLOAD_KEY (or key file); after a rotation keep the old keys in the ring, before the new one; a local dev server started from another checkout holds that checkout's runs: stop it there (npm run stack:stop)",
       );
     const data = bytes(payload.data);
     if (data.length < IV_BYTES + TAG_BYTES)

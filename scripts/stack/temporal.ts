@@ -217,12 +217,13 @@ export async function ensureTemporal(
     await registerSearchAttributes(address, namespace).catch(() => undefined);
     return { started: false };
   }
+  const files = devServerFiles(settings);
   if (await isTemporalServing(address)) {
+    if (!startedHere(files)) say(foreignServerNotice(address, files, otherDevServerState(address)));
     await registerSearchAttributes(address, namespace);
     return { started: false };
   }
   const cli = ensureTemporalCli(settings, say);
-  const files = devServerFiles(settings);
   const port = Number(splitAddress(address)[1]);
   say(`starting the Temporal dev server on ${address} (UI ${settings.temporal.uiUrl}, state in ${files.dbFile})`);
   const server = await startDevServer({
@@ -236,6 +237,58 @@ export async function ensureTemporal(
   fs.writeFileSync(files.pidFile, String(server.pid));
   await registerSearchAttributes(address, namespace);
   return { started: true };
+}
+
+/** Whether the dev server this checkout started (its pid file under TERN_HOME) is still running. */
+function startedHere(files: ReturnType<typeof devServerFiles>): boolean {
+  if (!fs.existsSync(files.pidFile)) return false;
+  const pid = Number(fs.readFileSync(files.pidFile, 'utf8'));
+  return Number.isInteger(pid) && pid > 0 && isAlive(pid);
+}
+
+/**
+ * The state file of the `temporal server start-dev` serving on this address's port, read from the command lines
+ * of the machine's processes (Linux); null when it cannot be told.
+ */
+export function otherDevServerState(address: string, procDir = '/proc'): string | null {
+  const port = splitAddress(address)[1];
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(procDir).filter((e) => /^\d+$/.test(e));
+  } catch {
+    return null;
+  }
+  for (const pid of entries) {
+    let args: string[];
+    try {
+      args = fs.readFileSync(path.join(procDir, pid, 'cmdline'), 'utf8').split('\0');
+    } catch {
+      continue; // Gone meanwhile, or not ours to read.
+    }
+    const at = (flag: string) => {
+      const i = args.indexOf(flag);
+      return i >= 0 ? args[i + 1] : undefined;
+    };
+    if (args.includes('start-dev') && at('--port') === port) return at('--db-filename') ?? '(in memory)';
+  }
+  return null;
+}
+
+/**
+ * What a person needs to know when the local Temporal address answers but this checkout did not start the server:
+ * its workflows, and the payload key they were sealed with, belong to whoever did.
+ */
+export function foreignServerNotice(
+  address: string,
+  files: ReturnType<typeof devServerFiles>,
+  otherState: string | null,
+): string {
+  return (
+    `using the Temporal server already on ${address}, which this checkout did not start ` +
+    `(its state: ${otherState ?? 'unknown'}; this checkout's: ${files.dbFile}); ` +
+    `runs fail with "not in the payload key ring" when that server's checkout has another payload key: ` +
+    `stop it (npm run stack:stop in its checkout) and run again`
+  );
 }
 
 /** Stops the dev server Tern started (by its pid file); says so when there is none. */
