@@ -264,6 +264,8 @@ export interface SqlRunFigures {
     shareOfFull: number;
     ok: boolean;
     peakRssMb: number;
+    /** Seconds of each stage of the delta, as for the full phase. */
+    stages: Record<string, number>;
   };
   reconciliation: {
     /** Tern's own reconciliation of the full phase (counts, checksums, sums, fidelity). */
@@ -374,7 +376,9 @@ async function runSize(ctx: Context, rows: number, naiveRowsPerSecond: number): 
   );
   const delta = await runPhaseTimed(ctx, loaded, migrationId, 'delta');
   const target = await countTarget(staging.sql, 'bench_target');
-  say(`${rows} rows: delta ${delta.seconds.toFixed(1)} s; target ${JSON.stringify(target)}`);
+  say(
+    `${rows} rows: delta ${delta.seconds.toFixed(1)} s, stages ${JSON.stringify(delta.stages)}; target ${JSON.stringify(target)}`,
+  );
 
   const rowsPerSecond = rows / full.seconds;
   const copyRowsPerSecond = rows / copy.seconds;
@@ -397,6 +401,7 @@ async function runSize(ctx: Context, rows: number, naiveRowsPerSecond: number): 
       shareOfFull: Number((delta.seconds / full.seconds).toFixed(3)),
       ok: delta.result.ok,
       peakRssMb: delta.peakRssMb,
+      stages: delta.stages,
     },
     reconciliation: {
       ok: full.result.ok,
