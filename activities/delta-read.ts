@@ -21,21 +21,34 @@ export type ReadPlan =
       ids: Set<string>;
       /** The id buckets whose digests differ from staging's (common/id-digests.ts); null: every id was listed. */
       buckets: number[] | null;
+      /**
+       * Staging's live ids in `buckets`, read while the source lists its own and the changes are read (compareIds
+       * awaits them); null with `buckets`: compareIds pages through every staged id.
+       */
+      stagedIds: Promise<string[]> | null;
     };
+
+/** Staging's side of a `changed` read's id comparison, for one object. */
+export interface StagedIds {
+  /** Its live ids digested by bucket, as the source's are (common/id-digests.ts). */
+  digests(): Promise<IdDigest[]>;
+  /** Its live ids in these buckets, in one statement. */
+  inBuckets(buckets: readonly number[]): Promise<string[]>;
+}
 
 /**
  * Which read a delta makes of this source (see extractDelta). A `changed` read compares the source's ids with
  * staging's first, by bucket digests (common/id-digests.ts), and lists the ids of the buckets that differ (or
  * every id, when those buckets hold most of them): a null or repeated id is a row only a whole read can
  * quarantine, so such a source is read whole. A repeated or padded id changes its bucket's digest, so it is
- * always among the ids listed.
+ * always among the ids listed. Staging's ids of those buckets are read beside the source's listing.
  */
 export async function chooseRead(
   source: OpenedSource,
   asked: 'changed' | 'whole',
   threshold: number | null,
   kind: string,
-  staged: () => Promise<IdDigest[]>,
+  staged: StagedIds,
 ): Promise<ReadPlan> {
   if (threshold === null)
     return { scope: 'whole', reason: 'no earlier high-water mark (no updated-at column, or none staged yet)' };
@@ -47,10 +60,13 @@ export async function chooseRead(
   if (unavailable) return { scope: 'whole', reason: unavailable };
   const withoutId = await source.keyed.withoutId();
   // Both databases digest their ids side by side.
-  const stagedDigests = staged();
+  const stagedDigests = staged.digests();
   stagedDigests.catch(() => undefined); // awaited below, unless the source cannot digest
   const sourceDigests = await source.keyed.idDigests();
   const buckets = sourceDigests && listedBuckets(sourceDigests, await stagedDigests);
+  // Both sides list the buckets' ids at once; staging's are awaited by compareIds, after the change read.
+  const stagedIds = buckets === null ? null : buckets.length === 0 ? Promise.resolve([]) : staged.inBuckets(buckets);
+  stagedIds?.catch(() => undefined); // a failure surfaces where compareIds awaits it
   const ids = new Set<string>();
   let repeated = 0;
   let untrimmed = 0;
@@ -79,6 +95,7 @@ export async function chooseRead(
     keyed: source.keyed,
     ids,
     buckets,
+    stagedIds,
   };
 }
 
@@ -93,31 +110,46 @@ export function listedBuckets(source: readonly IdDigest[], staged: readonly IdDi
   return Math.max(differ.left, differ.right) <= total / 2 ? differ.buckets : null;
 }
 
-/** Staging's live ids of one object digested by bucket, as the source's are (common/id-digests.ts). */
-export function stagedIdDigests(ctx: ActivityContext, m: string, o: string): Promise<IdDigest[]> {
-  return Promise.resolve(
-    ctx.sql.unsafe<IdDigest[]>(
-      idDigestsSql(
-        'source_id',
-        'from staged_records where migration_id = $1 and object = $2 and source_deleted_at is null',
+/** Staging's live ids of one object, for a `changed` read's comparison. */
+export function stagedIds(ctx: ActivityContext, m: string, o: string): StagedIds {
+  return {
+    digests: () =>
+      Promise.resolve(
+        ctx.sql.unsafe<IdDigest[]>(
+          idDigestsSql(
+            'source_id',
+            'from staged_records where migration_id = $1 and object = $2 and source_deleted_at is null',
+          ),
+          [m, o],
+        ),
       ),
-      [m, o],
-    ),
-  );
+    // As many ids as the source lists for these buckets, about (at most half of the object's): one statement.
+    inBuckets: async (buckets) =>
+      (
+        await ctx.sql.unsafe<{ source_id: string }[]>(
+          `select source_id from staged_records
+           where migration_id = $1 and object = $2 and source_deleted_at is null
+             and ${idBucketSql('source_id')} = any($3::int[])`,
+          [m, o, buckets as number[]],
+        )
+      ).map((r) => r.source_id),
+  };
 }
 
 /**
- * Compares the ids a source lists with the live records staging holds for the object (all of them, or those in
- * `buckets`, the buckets whose ids were listed): a live staged record the source no longer lists (and this read
- * did not find) is handed to `gone`. Returns the listed ids staging holds no live record of, for reading by id;
- * `listed` is emptied of the others. Buckets left out hold the same ids on both sides (their digests agree).
+ * Compares the ids a source lists with the live records staging holds for the object (all of them, or
+ * `stagedIds`: those of the buckets whose ids were listed, read before this read's changes were staged): a live
+ * staged record the source no longer lists (and this read did not find) is handed to `gone`. Returns the listed
+ * ids staging holds no live record of, for reading by id; `listed` is emptied of the others. Buckets left out hold
+ * the same ids on both sides (their digests agree). A record this read staged as new is in `seen`, so it is
+ * neither gone nor read again, whether or not the staged ids were read before it was staged.
  */
 export async function compareIds(
   ctx: ActivityContext,
   m: string,
   o: string,
   listed: Set<string>,
-  buckets: readonly number[] | null,
+  stagedIds: Promise<readonly string[]> | null,
   seen: ReadonlyMap<string, string>,
   gone: (ids: string[]) => Promise<void>,
 ): Promise<string[]> {
@@ -130,18 +162,8 @@ export async function compareIds(
     }
     await gone(absent);
   };
-  if (buckets !== null) {
-    // As many ids as the source listed for these buckets, about (at most half of the object's): one statement.
-    if (buckets.length > 0) {
-      const rows = await ctx.sql.unsafe<{ source_id: string }[]>(
-        `select source_id from staged_records
-         where migration_id = $1 and object = $2 and source_deleted_at is null
-           and ${idBucketSql('source_id')} = any($3::int[])`,
-        [m, o, buckets as number[]],
-      );
-      await compare(rows.map((r) => r.source_id));
-    }
-  } else {
+  if (stagedIds !== null) await compare(await stagedIds);
+  else {
     // The next page of staged ids is read while this one is compared.
     const pages = pagesAhead(
       (previous: { source_id: string; deleted: boolean }[] | null) =>

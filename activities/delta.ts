@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ID_BUCKETS } from '../common/id-digests';
 import type { DeletedItem, SourceItem } from '../connectors/source';
-import { chooseRead, compareIds, ID_PAGE, type ReadPlan, stagedIdDigests } from './delta-read';
+import { chooseRead, compareIds, ID_PAGE, type ReadPlan, stagedIds } from './delta-read';
 import { checksum } from '../plan/checksum';
 import { sourceOf } from '../plan/schema';
 import { textOf } from '../plan/text';
@@ -236,9 +236,7 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
             'each source of the merge by what changed since its own mark where it can be read so (else whole), merged again',
           since: new Date(0),
         }
-      : await chooseRead(source, object.delta.read, threshold, sourceOf(plan, object).kind, () =>
-          stagedIdDigests(ctx, m, o),
-        );
+      : await chooseRead(source, object.delta.read, threshold, sourceOf(plan, object).kind, stagedIds(ctx, m, o));
     whole = read.scope === 'whole';
     result.readScope = read.scope;
     result.readReason = read.reason;
@@ -251,7 +249,7 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
       await take(read.keyed.changes(read.since));
       // The ids the source lists against staging's: absent ones were deleted; listed ones staging does not hold
       // live are read by id (new rows whose updated-at did not reach the mark, rows that came back).
-      const unstaged = await compareIds(ctx, m, o, read.ids, read.buckets, seen, async (gone) => {
+      const unstaged = await compareIds(ctx, m, o, read.ids, read.stagedIds, seen, async (gone) => {
         result.deleted += await markGone(ctx, m, o, gone);
       });
       const before = result.read;

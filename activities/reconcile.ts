@@ -278,12 +278,16 @@ async function reconcileAlive(
     // The page is counted: a retry resumes after it, with the counts so far.
     live.beat({ after, records, mismatches, examples, byField, sums, fidelity } satisfies ReadBackProgress);
   }
+  // The delta's deletions are looked up in the target while the count equation and the values outside the scope
+  // are still being read (none of the three depends on another).
+  const deleting =
+    input.phase === 'delta'
+      ? verifyDeleted(ctx, writer, m, o, coverage.since, openConflicts, live)
+      : Promise.resolve({ checked: 0, present: 0, examples: [] });
+  deleting.catch(() => undefined); // awaited below
   if (!sample) await addOutsideScope(ctx, m, o, sumSources, sums);
   const c = await counting;
-  const deleted =
-    input.phase === 'delta'
-      ? await verifyDeleted(ctx, writer, m, o, coverage.since, openConflicts, live)
-      : { checked: 0, present: 0, examples: [] };
+  const deleted = await deleting;
   const readBack: ReadBackCoverage = {
     scope: coverage.scope,
     reason: coverage.reason,

@@ -152,6 +152,36 @@ objects:
     expect(whole.ok).toBe(false);
   });
 
+  it('rows deleted at the source that come back are staged and loaded again, found by the change read or the id listing', async () => {
+    const s = await scenario();
+    expect((await run(s.loaded, s.migrationId, 'full')).ok).toBe(true);
+    await s.exec(`delete from src.accounts where id in (5, 23);`);
+    const first = await run(s.loaded, s.migrationId, 'delta');
+    expect(first.delta!.find((x) => x.object === 'accounts')).toMatchObject({ deleted: 2, deletionsInferred: true });
+    expect((await s.targetRows()).size).toBe(ROWS - 2);
+
+    // 23 comes back changed now (the change read sees it); 5 comes back with an updated-at long before the mark,
+    // so only the id listing, whose staged side was read before this read staged anything, can find it.
+    await s.exec(`
+      insert into src.accounts values (5, 'Account 5 (back)', 52.50, timestamptz '2001-01-01 00:00:00+00');
+      insert into src.accounts values (23, 'Account 23 (back)', 241.50, now());`);
+    const second = await run(s.loaded, s.migrationId, 'delta');
+    expect(second.delta!.find((x) => x.object === 'accounts')).toMatchObject({
+      readScope: 'changed',
+      readById: 1,
+      updated: 2,
+      inserted: 0,
+      deleted: 0,
+      complete: true,
+    });
+    const rows = await s.targetRows();
+    expect(rows.size).toBe(ROWS);
+    expect([rows.get('5')?.name, rows.get('23')?.name]).toEqual(['Account 5 (back)', 'Account 23 (back)']);
+    const accounts = second.objects.find((o) => o.object === 'accounts')!;
+    expect(second.ok).toBe(true);
+    expect(accounts).toMatchObject({ source: ROWS, loaded: ROWS, deleted: 0, checksumMismatches: 0 });
+  });
+
   it('the whole read (delta.read: whole) still catches a change that did not move the updated-at', async () => {
     for (const read of [undefined, 'whole'] as const) {
       const s = await scenario(read);

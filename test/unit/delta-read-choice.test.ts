@@ -13,6 +13,7 @@ describe('chooseRead: the ids a changed read lists', () => {
 
   async function choose(sourceDigests: IdDigest[] | null, ids: string[]) {
     const asked: (readonly number[] | undefined)[] = [];
+    const stagedAsked: (readonly number[])[] = [];
     const keyed: KeyedSource = {
       unavailable: () => Promise.resolve(null),
       withoutId: () => Promise.resolve(0),
@@ -31,27 +32,45 @@ describe('chooseRead: the ids a changed read lists', () => {
     };
     const source = { keyed, reader: null, close: () => Promise.resolve() } as unknown as OpenedSource;
     const read: ReadPlan = await new MockActivityEnvironment().run(() =>
-      chooseRead(source, 'changed', Date.parse('2024-01-01T00:00:00Z'), 'postgres', () => Promise.resolve(staged)),
+      chooseRead(source, 'changed', Date.parse('2024-01-01T00:00:00Z'), 'postgres', {
+        digests: () => Promise.resolve(staged),
+        inBuckets: (buckets) => {
+          stagedAsked.push(buckets);
+          return Promise.resolve(buckets.map((b) => `staged-${b}`));
+        },
+      }),
     );
-    return { read, asked };
+    const stagedIds = read.scope === 'changed' && read.stagedIds ? await read.stagedIds : null;
+    return { read, asked, stagedAsked, stagedIds };
   }
 
   it('lists nothing when every bucket agrees', async () => {
-    const { read, asked } = await choose(staged, []);
+    const { read, asked, stagedAsked, stagedIds } = await choose(staged, []);
     expect(asked).toEqual([]);
+    expect(stagedAsked).toEqual([]);
+    expect(stagedIds).toEqual([]);
     expect(read).toMatchObject({ scope: 'changed', buckets: [] });
     expect(read.reason).toMatch(/the ids of the 0 of 4096 id buckets whose digests differ/);
   });
 
   it('lists the differing buckets’ ids while they hold at most half of the ids', async () => {
-    const { read, asked } = await choose([digest(1, 40), digest(2, 31, '9'), digest(3, 30)], ['a', 'b']);
+    const { read, asked, stagedAsked, stagedIds } = await choose(
+      [digest(1, 40), digest(2, 31, '9'), digest(3, 30)],
+      ['a', 'b'],
+    );
     expect(asked).toEqual([[2]]);
+    // Staging lists the same buckets, once, beside the source.
+    expect(stagedAsked).toEqual([[2]]);
+    expect(stagedIds).toEqual(['staged-2']);
     expect(read).toMatchObject({ scope: 'changed', buckets: [2], ids: new Set(['a', 'b']) });
   });
 
   it('lists every id when the differing buckets hold most of them', async () => {
-    const { read, asked } = await choose([digest(1, 41, '9'), digest(2, 31, '9'), digest(3, 30)], ['a']);
+    const { read, asked, stagedAsked } = await choose([digest(1, 41, '9'), digest(2, 31, '9'), digest(3, 30)], ['a']);
     expect(asked).toEqual([undefined]);
+    // compareIds pages through every staged id instead.
+    expect(stagedAsked).toEqual([]);
+    expect(read).toMatchObject({ stagedIds: null });
     expect(read).toMatchObject({ scope: 'changed', buckets: null });
     expect(read.reason).toMatch(/every id \(most id buckets differ from staging\)/);
   });
