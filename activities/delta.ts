@@ -139,19 +139,12 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
   let batch: { position: string; record: Record<string, unknown> }[] = [];
   let brokenBatch: { position: string; text: string; message: string }[] = [];
   let whole = true;
-  /**
-   * Stages one batch: its changes against what is staged, its unreadable items quarantined. Batches are staged one
-   * at a time and in read order (`seen` grows in that order), while the next batch is read (see `send`).
-   */
-  const stage = async (
-    items: readonly { position: string; record: Record<string, unknown> }[],
-    broken: readonly { position: string; text: string; message: string }[],
-  ) => {
-    if (items.length === 0 && broken.length === 0) return;
-    const entries: QuarantineEntry[] = broken.map(unparseableEntry);
-    result.unreadable += broken.length;
+  const flush = async () => {
+    if (batch.length === 0 && brokenBatch.length === 0) return;
+    const entries: QuarantineEntry[] = brokenBatch.map(unparseableEntry);
+    result.unreadable += brokenBatch.length;
     const rows: StagedChange[] = [];
-    for (const { position, record } of items) {
+    for (const { position, record } of batch) {
       const sourceId = textOf(record[object.source.id] ?? '').trim();
       if (sourceId === '') {
         entries.push(missingIdEntry(object.source.id, position, record));
@@ -179,6 +172,8 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
         kind: 'new',
       });
     }
+    batch = [];
+    brokenBatch = [];
     for (const e of entries) unreadableKeys.push(e.recordKey);
     await quarantineUnreadable(ctx.db, scope, entries, { reread: true });
     const ids = rows.map((r) => r.sourceId);
@@ -202,22 +197,6 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
     }
     await stageChanges(ctx.sql, m, o, changes);
     Context.current().heartbeat({ read: result.read });
-  };
-  let staging: Promise<void> = Promise.resolve();
-  /** Hands the batch read so far to `stage` once the previous one is staged; reading goes on meanwhile. */
-  const send = async () => {
-    const items = batch;
-    const broken = brokenBatch;
-    batch = [];
-    brokenBatch = [];
-    await staging;
-    staging = stage(items, broken);
-    staging.catch(() => undefined); // its failure is thrown where it is awaited: the next send, or flush
-  };
-  /** Stages everything read so far and waits for it. */
-  const flush = async () => {
-    await send();
-    await staging;
   };
   const source = await openObjectSource(ctx, input.migrationId, plan, object, meter, {
     overlapSeconds: input.overlapSeconds,
@@ -244,7 +223,7 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
       result.read += 1;
       if (item.kind === 'record') batch.push({ position: item.position, record: item.record });
       else brokenBatch.push({ position: item.position, text: item.text, message: item.message });
-      if (batch.length + brokenBatch.length >= BATCH) await send();
+      if (batch.length + brokenBatch.length >= BATCH) await flush();
     }
     await flush();
   };
@@ -278,7 +257,6 @@ export async function extractDelta(ctx: ActivityContext, input: DeltaExtractInpu
       result.readById = result.read - before;
     }
   } finally {
-    await staging.catch(() => undefined); // a read that failed leaves no batch being staged behind it
     await source.close();
   }
   // Here the read reached its end (a reader that fails throws, and this attempt ends before inferring anything).
