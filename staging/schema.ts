@@ -126,6 +126,11 @@ export const stagedRecords = pgTable(
     index('staged_records_delta_pending_idx')
       .on(t.migrationId, t.object, t.sourceId)
       .where(sql`${t.deltaPending} is not null`),
+    // The records the rules set aside (filtered, deduplicated): what a plan without rules resets finds without a
+    // pass over the object's records.
+    index('staged_records_disposition_idx')
+      .on(t.migrationId, t.object, t.sourceId)
+      .where(sql`${t.disposition} is not null`),
   ],
 );
 

@@ -1,0 +1,1 @@
+CREATE INDEX "staged_records_disposition_idx" ON "staged_records" USING btree ("migration_id","object","source_id") WHERE "staged_records"."disposition" is not null;
