@@ -4,7 +4,7 @@ import { discoverTable, PostgresTableWriter } from '../../connectors/postgres/ta
 import type { Staging } from '../../staging/db';
 import { WritesFencedError } from '../../staging/repos/fence';
 import { IdMapLedger } from '../../staging/repos/id-map';
-import { testEnv, testStaging, uniqueId } from '../support/harness';
+import { bareMigration, testEnv, testStaging, uniqueId } from '../support/harness';
 
 /**
  * A load page marks its records pending in one statement that also reads the write fence (locked `for share`),
@@ -41,11 +41,8 @@ describe('the ledger marks a page pending in one fenced statement', () => {
   });
 
   async function migration(): Promise<string> {
-    const id = uniqueId('mig_lbf');
+    const id = await bareMigration(staging, 'mig_lbf');
     migrations.push(id);
-    await staging.sql`
-      insert into migrations (id, name, plan, plan_hash, source_kind, target_kind)
-      values (${id}, ${id}, '{}'::jsonb, 'x', 'csv', 'postgres')`;
     return id;
   }
 

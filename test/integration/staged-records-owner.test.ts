@@ -1,6 +1,6 @@
 import type { Staging } from '../../staging/db';
 import { holdMigration, stageChanges, type StagedChange } from '../../staging/repos/staged-changes';
-import { testStaging, uniqueId } from '../support/harness';
+import { bareMigration, testStaging } from '../support/harness';
 
 /**
  * staged_records has no foreign key to its migration (its check ran once per staged record). What the key
@@ -21,11 +21,8 @@ describe('staged records belong to a migration staging holds', () => {
   });
 
   async function migration(): Promise<string> {
-    const id = uniqueId('mig_sro');
+    const id = await bareMigration(staging, 'mig_sro');
     migrations.push(id);
-    await staging.sql`
-      insert into migrations (id, name, plan, plan_hash, source_kind, target_kind)
-      values (${id}, ${id}, '{}'::jsonb, 'x', 'csv', 'postgres')`;
     return id;
   }
 

@@ -83,6 +83,18 @@ export async function testStaging(): Promise<Staging> {
   return connectStaging(testEnv().databaseUrl);
 }
 
+/**
+ * A migration row with an empty plan, for tests of staging's own tables (the ledger, staged records, the audit
+ * chain) that need a migration to belong to but run no phase. Returns its id.
+ */
+export async function bareMigration(staging: Staging, prefix: string): Promise<string> {
+  const id = uniqueId(prefix);
+  await staging.sql`
+    insert into migrations (id, name, plan, plan_hash, source_kind, target_kind)
+    values (${id}, ${id}, '{}'::jsonb, 'x', 'csv', 'postgres')`;
+  return id;
+}
+
 /** A client as Tern makes them (payloads encrypted with the run's payload key). */
 export async function testClient(settings: TernSettings): Promise<Client> {
   const connection = await Connection.connect({ address: settings.temporal.address });
