@@ -4,6 +4,21 @@ import type postgres from 'postgres';
  * What a SaaS target created besides records (tags, threads, options, attributes), in staging's `target_extras`:
  * a rollback removes what Tern created and proves it gone.
  */
+/**
+ * The rows of some keys of a kind, one index probe per key (a lateral subquery with `limit 1` stays a loop over the
+ * keys). As `key = any(…)` it was planned from statistics staging never takes of this table, which it fills one row
+ * at a time during a load: each lookup read every row of the kind (each message's thread, among every thread so far).
+ * $1 migration, $2 kind, $3 keys.
+ */
+export const EXTRAS_BY_KEY = `
+  select x.key, x.target_id, x.detail
+  from unnest($3::text[]) as k(key)
+  cross join lateral (
+    select t.key, t.target_id, t.detail from target_extras t
+    where t.migration_id = $1 and t.kind = $2 and t.key = k.key and t.removed_at is null
+    limit 1
+  ) x`;
+
 export class TargetExtras {
   constructor(
     private readonly sql: postgres.Sql,
@@ -12,10 +27,10 @@ export class TargetExtras {
 
   async get(kind: string, keys: readonly string[]) {
     if (keys.length === 0) return new Map<string, { targetId: string | null; detail: string | null }>();
-    const rows = await this.sql<{ key: string; target_id: string | null; detail: string | null }[]>`
-      select key, target_id, detail from target_extras
-      where migration_id = ${this.migrationId} and kind = ${kind} and key = any(${keys as string[]}::text[])
-        and removed_at is null`;
+    const rows = await this.sql.unsafe<{ key: string; target_id: string | null; detail: string | null }[]>(
+      EXTRAS_BY_KEY,
+      [this.migrationId, kind, [...new Set(keys)]],
+    );
     return new Map(rows.map((r) => [r.key, { targetId: r.target_id, detail: r.detail }]));
   }
 
