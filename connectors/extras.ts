@@ -1,24 +1,28 @@
 import type postgres from 'postgres';
 
 /**
+ * The live rows of a kind whose `key` (or `target_id`) is one of $3, one index probe per value asked (a lateral
+ * subquery with `limit 1` stays a loop over the values, whatever the statistics). Written as `key = any(…)` it was
+ * planned from statistics staging never takes of this table, which it fills one row at a time during a load: each
+ * lookup read every row of the kind (each message's thread, among every thread so far). $1 migration, $2 kind.
+ */
+const extrasBy = (column: 'key' | 'target_id') => `
+  select x.key, x.target_id, x.detail
+  from unnest($3::text[]) as k(v)
+  cross join lateral (
+    select t.key, t.target_id, t.detail from target_extras t
+    where t.migration_id = $1 and t.kind = $2 and t.${column} = k.v and t.removed_at is null
+    limit 1
+  ) x`;
+/** By the primary key. */
+export const EXTRAS_BY_KEY = extrasBy('key');
+/** By `target_extras_target_idx` (the messages' read-back finds a page's threads by their first message). */
+export const EXTRAS_BY_TARGET_ID = extrasBy('target_id');
+
+/**
  * What a SaaS target created besides records (tags, threads, options, attributes), in staging's `target_extras`:
  * a rollback removes what Tern created and proves it gone.
  */
-/**
- * The rows of some keys of a kind, one index probe per key (a lateral subquery with `limit 1` stays a loop over the
- * keys). As `key = any(…)` it was planned from statistics staging never takes of this table, which it fills one row
- * at a time during a load: each lookup read every row of the kind (each message's thread, among every thread so far).
- * $1 migration, $2 kind, $3 keys.
- */
-export const EXTRAS_BY_KEY = `
-  select x.key, x.target_id, x.detail
-  from unnest($3::text[]) as k(key)
-  cross join lateral (
-    select t.key, t.target_id, t.detail from target_extras t
-    where t.migration_id = $1 and t.kind = $2 and t.key = k.key and t.removed_at is null
-    limit 1
-  ) x`;
-
 export class TargetExtras {
   constructor(
     private readonly sql: postgres.Sql,
@@ -34,13 +38,13 @@ export class TargetExtras {
     return new Map(rows.map((r) => [r.key, { targetId: r.target_id, detail: r.detail }]));
   }
 
-  /** The same, found by the target id recorded with them, by target id. */
+  /** The same, found by the target id recorded with them: one probe of `target_extras_target_idx` per id. */
   async byTargetId(kind: string, targetIds: readonly string[]) {
     if (targetIds.length === 0) return new Map<string, { key: string; detail: string | null }>();
-    const rows = await this.sql<{ key: string; target_id: string; detail: string | null }[]>`
-      select key, target_id, detail from target_extras
-      where migration_id = ${this.migrationId} and kind = ${kind} and target_id = any(${targetIds as string[]}::text[])
-        and removed_at is null`;
+    const rows = await this.sql.unsafe<{ key: string; target_id: string; detail: string | null }[]>(
+      EXTRAS_BY_TARGET_ID,
+      [this.migrationId, kind, [...new Set(targetIds)]],
+    );
     return new Map(rows.map((r) => [r.target_id, { key: r.key, detail: r.detail }]));
   }
 

@@ -331,7 +331,13 @@ export const targetExtras = pgTable(
     removedAt: timestamp('removed_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.migrationId, t.kind, t.key] })],
+  (t) => [
+    primaryKey({ columns: [t.migrationId, t.kind, t.key] }),
+    // The messages' read-back finds a thread by its first message's uid, a page of them at a time.
+    index('target_extras_target_idx')
+      .on(t.migrationId, t.kind, t.targetId)
+      .where(sql`${t.targetId} is not null`),
+  ],
 );
 
 /**

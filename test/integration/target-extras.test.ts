@@ -1,4 +1,4 @@
-import { EXTRAS_BY_KEY, TargetExtras } from '../../connectors/extras';
+import { EXTRAS_BY_KEY, EXTRAS_BY_TARGET_ID, TargetExtras } from '../../connectors/extras';
 import type { Staging } from '../../staging/db';
 import { bareMigration, testStaging } from '../support/harness';
 
@@ -25,22 +25,35 @@ describe('target extras by key', () => {
     await staging.close();
   });
 
-  it('finds each key by one probe of the primary key, not by reading the kind’s rows', async () => {
+  /** The scans of `target_extras` in a query's executed plan. */
+  const scansOf = async (query: string, values: unknown[]) => {
     const [plan] = await staging.sql.unsafe<{ 'QUERY PLAN': unknown }[]>(
-      `explain (format json, analyze, timing off) ${EXTRAS_BY_KEY}`,
-      [migrationId, 'thread', ['ticket-42', 'ticket-4242']],
+      `explain (format json, analyze, timing off) ${query}`,
+      values as never[],
     );
-    const scans: { 'Index Cond'?: string; 'Actual Rows': number; 'Actual Loops': number; 'Relation Name'?: string }[] =
-      [];
+    const scans: { 'Index Cond'?: string; 'Actual Rows': number; 'Actual Loops': number; 'Index Name'?: string }[] = [];
     const walk = (node: Record<string, unknown>) => {
       if (node['Relation Name'] === 'target_extras') scans.push(node as never);
       for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
     };
     walk((plan!['QUERY PLAN'] as { Plan: Record<string, unknown> }[])[0]!.Plan);
+    return scans;
+  };
+
+  it('finds each key by one probe of the primary key, not by reading the kind’s rows', async () => {
+    const scans = await scansOf(EXTRAS_BY_KEY, [migrationId, 'thread', ['ticket-42', 'ticket-4242']]);
     expect(scans).toHaveLength(1);
-    expect(scans[0]!['Index Cond']).toMatch(/\(t\.key = k\.key\)|\(key = k\.key\)/);
+    expect(scans[0]!['Index Cond']).toMatch(/\(t\.key = k\.v\)|\(key = k\.v\)/);
     // One row found per probe, two probes: not 5,000 rows read and filtered.
     expect(scans[0]!['Actual Rows'] * scans[0]!['Actual Loops']).toBe(2);
+  });
+
+  it('finds each target id by one probe of its index (the messages’ read-back, a page of threads at a time)', async () => {
+    const scans = await scansOf(EXTRAS_BY_TARGET_ID, [migrationId, 'thread', ['cnv_42', 'cnv_4242', 'cnv_4243']]);
+    expect(scans).toHaveLength(1);
+    expect(scans[0]!['Index Name']).toBe('target_extras_target_idx');
+    expect(scans[0]!['Index Cond']).toMatch(/\(t\.target_id = k\.v\)|\(target_id = k\.v\)/);
+    expect(scans[0]!['Actual Rows'] * scans[0]!['Actual Loops']).toBe(3);
   });
 
   it('gives the live rows of the keys asked, once each, and none for a key removed or unknown', async () => {
@@ -54,5 +67,9 @@ describe('target extras by key', () => {
       ]),
     );
     expect(await extras.get('thread', [])).toEqual(new Map());
+    expect(await extras.byTargetId('thread', ['cnv_2', 'cnv_7', 'cnv_2', 'cnv_nowhere'])).toEqual(
+      new Map([['cnv_2', { key: 'ticket-2', detail: null }]]),
+    );
+    expect(await extras.byTargetId('thread', [])).toEqual(new Map());
   });
 });

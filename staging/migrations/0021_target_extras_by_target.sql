@@ -1,0 +1,1 @@
+CREATE INDEX "target_extras_target_idx" ON "target_extras" USING btree ("migration_id","kind","target_id") WHERE "target_extras"."target_id" is not null;
