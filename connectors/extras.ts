@@ -49,16 +49,37 @@ export class TargetExtras {
   }
 
   async put(kind: string, key: string, targetId: string | null, detail: string | null = null, createdByTern = true) {
+    await this.putMany(kind, [{ key, targetId, detail }], createdByTern);
+  }
+
+  /**
+   * Several rows of a kind in one statement (a key given twice: its first row). A live row keeps the target id it
+   * has and takes a detail given; a row a rollback removed describes what is gone from the target, so what is put
+   * now replaces it whole.
+   */
+  async putMany(
+    kind: string,
+    rows: readonly { key: string; targetId: string | null; detail?: string | null }[],
+    createdByTern = true,
+  ) {
+    const first = new Map<string, (typeof rows)[number]>();
+    for (const row of rows) if (!first.has(row.key)) first.set(row.key, row);
+    if (first.size === 0) return;
+    const list = [...first.values()];
     await this.sql`
       insert into target_extras (migration_id, kind, key, target_id, detail, created_by_tern)
-      values (${this.migrationId}, ${kind}, ${key}, ${targetId}, ${detail}, ${createdByTern})
+      select ${this.migrationId}, ${kind}, r.key, r.target_id, r.detail, ${createdByTern}
+      from unnest(
+        ${list.map((r) => r.key)}::text[],
+        ${list.map((r) => r.targetId)}::text[],
+        ${list.map((r) => r.detail ?? null)}::text[]
+      ) as r(key, target_id, detail)
       on conflict (migration_id, kind, key) do update
         set target_id = case when target_extras.removed_at is null
                           then coalesce(target_extras.target_id, excluded.target_id) else excluded.target_id end,
             detail = case when target_extras.removed_at is null
                        then coalesce(excluded.detail, target_extras.detail) else excluded.detail end,
             removed_at = null`;
-    // A row a rollback removed describes what is gone from the target: what is put now replaces it whole.
   }
 
   /** Resources of a kind Tern created: those still there, or (`ever`, to prove a rollback) removed since too. */

@@ -7,6 +7,7 @@ import { epochSeconds } from './fields';
 import { LIST_READ_BACK_FROM, Listing } from './listing';
 import { attachmentsOf, multipart } from './multipart';
 import { runsOf, text, UPLOAD_TIMEOUT_MS, type FrontContext, type FrontResourceHandler } from './resource';
+import { PageThreads } from './threads';
 import { idOfLink, importedSchema, messageSchema, type FrontMessage } from './types';
 
 /**
@@ -208,6 +209,14 @@ export const messages: FrontResourceHandler = {
     );
   },
 
+  async openPage(ctx, items) {
+    const threads = await PageThreads.read(
+      ctx.extras,
+      items.map((item) => textOf(item.payload.thread_ref)),
+    );
+    return { ctx: { ...ctx, threads }, close: () => threads.save() };
+  },
+
   async write(ctx, item) {
     const p = item.payload;
     const inbox = await ctx.account.inbox(ctx.api);
@@ -215,7 +224,8 @@ export const messages: FrontResourceHandler = {
     const inbound = canonicalValue('boolean', p.is_inbound) === 'true';
     const attachments = attachmentsOf(p);
     const threadRef = textOf(p.thread_ref);
-    const known = (await ctx.extras.get('thread', [threadRef])).get(threadRef);
+    const threads = ctx.threads ?? (await PageThreads.read(ctx.extras, [threadRef]));
+    const known = threads.before(threadRef);
     const before = known?.detail ? await getConversation(ctx.api, known.detail) : undefined;
     const message = {
       sender: {
@@ -244,7 +254,8 @@ export const messages: FrontResourceHandler = {
       idempotent: true,
     });
     const uid = imported!.message_uid;
-    await ctx.extras.put('thread', threadRef, uid);
+    threads.imported(threadRef, uid);
+    if (!ctx.threads) await threads.save();
     // Importing into a conversation Tern already shaped (a delta's new comment) archives or reopens it: put its
     // status back, the ticket's own state is the conversations object's to change.
     if (before && before.status !== 'deleted') {

@@ -159,20 +159,31 @@ export class FrontRecords implements TargetRecords {
     const lanes = new Map<string, WriteItem[]>();
     for (const item of items) {
       const lane = this.resource === 'messages' ? textOf(item.payload.thread_ref) : item.sourceId;
-      lanes.set(lane, [...(lanes.get(lane) ?? []), item]);
+      const list = lanes.get(lane);
+      if (list) list.push(item);
+      else lanes.set(lane, [item]);
     }
-    await eachLimited([...lanes.values()], this.api.concurrency, async (lane) => {
-      for (const item of lane) {
-        try {
-          const id = await this.handler.write(this.ctx, item);
-          if (id === null) outcome.rejected.set(item.sourceId, NO_CONVERSATION);
-          else outcome.ids.set(item.sourceId, id);
-        } catch (err) {
-          if (!(err instanceof RecordRejectedError)) throw err;
-          outcome.rejected.set(item.sourceId, { message: err.message, code: err.code, field: err.field ?? null });
+    const page = (await this.handler.openPage?.(this.ctx, items)) ?? { ctx: this.ctx, close: async () => {} };
+    try {
+      await eachLimited([...lanes.values()], this.api.concurrency, async (lane) => {
+        for (const item of lane) {
+          try {
+            const id = await this.handler.write(page.ctx, item);
+            if (id === null) outcome.rejected.set(item.sourceId, NO_CONVERSATION);
+            else outcome.ids.set(item.sourceId, id);
+          } catch (err) {
+            if (!(err instanceof RecordRejectedError)) throw err;
+            outcome.rejected.set(item.sourceId, { message: err.message, code: err.code, field: err.field ?? null });
+          }
         }
-      }
-    });
+      });
+    } catch (err) {
+      // The page failed and is written again: its records are still pending in the ledger, and writing them again
+      // saves what this page could not. The page's own error is the one to report.
+      await page.close().catch(() => undefined);
+      throw err;
+    }
+    await page.close();
     return outcome;
   }
 

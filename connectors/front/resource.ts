@@ -7,6 +7,7 @@ import type { FrontAccount } from './account';
 import type { FrontApi } from './api';
 import { ALL_CUSTOM_FIELDS, customFieldsToSend, type FrontCustomField } from './custom-fields';
 import type { Listings } from './listing';
+import type { PageThreads } from './threads';
 
 /** Opens an attachment of the source as a stream (the source's credentials stay with the source). */
 export type AttachmentDownloads = (url: string) => Promise<Readable>;
@@ -20,12 +21,22 @@ export interface FrontContext {
   customFields: ReadonlyMap<string, FrontCustomField>;
   /** The source's attachment downloads, when the source has attachments. */
   downloads?: AttachmentDownloads;
+  /** Within a page of messages: the threads it imports into (see `PageThreads`). */
+  threads?: PageThreads;
+}
+
+/** What the writes of one page share: read before the first, saved after the last. */
+export interface PageWrites {
+  ctx: FrontContext;
+  close(): Promise<void>;
 }
 
 /** One Front resource: how its records are found, written, removed and put back. */
 export interface FrontResourceHandler {
   /** The resource's rows for these records, by source id (absent: not in Front). */
   lookup(ctx: FrontContext, records: readonly RecordRef[]): Promise<Map<string, TargetRow>>;
+  /** Opens a page of writes: what its records share is read once for them all (absent: nothing shared). */
+  openPage?(ctx: FrontContext, items: readonly WriteItem[]): Promise<PageWrites>;
   /** Writes one record; its Front id, or null when it cannot be written yet (the reason is `NOT_WRITTEN`'s). */
   write(ctx: FrontContext, item: WriteItem): Promise<string | null>;
   /** Removes one record (absent is fine); whether it was there. */

@@ -1,4 +1,5 @@
 import { EXTRAS_BY_KEY, EXTRAS_BY_TARGET_ID, TargetExtras } from '../../connectors/extras';
+import { PageThreads } from '../../connectors/front/threads';
 import type { Staging } from '../../staging/db';
 import { bareMigration, testStaging } from '../support/harness';
 
@@ -71,5 +72,49 @@ describe('target extras by key', () => {
       new Map([['cnv_2', { key: 'ticket-2', detail: null }]]),
     );
     expect(await extras.byTargetId('thread', [])).toEqual(new Map());
+  });
+
+  it('puts many rows in one statement: a key given twice keeps its first, a live row its target id, a removed one is replaced', async () => {
+    const extras = new TargetExtras(staging.sql, migrationId);
+    await extras.put('tag', 'live', 'tag_1');
+    await extras.put('tag', 'gone', 'tag_2', 'old detail');
+    await extras.removed('tag', 'gone');
+    await extras.putMany('tag', [
+      { key: 'new', targetId: 'tag_3' },
+      { key: 'new', targetId: 'tag_4' },
+      { key: 'live', targetId: 'tag_5', detail: 'learnt' },
+      { key: 'gone', targetId: 'tag_6' },
+    ]);
+    await extras.putMany('tag', []);
+    expect(await extras.get('tag', ['new', 'live', 'gone'])).toEqual(
+      new Map([
+        ['new', { targetId: 'tag_3', detail: null }],
+        ['live', { targetId: 'tag_1', detail: 'learnt' }],
+        ['gone', { targetId: 'tag_6', detail: null }],
+      ]),
+    );
+  });
+
+  it('records the threads a page of messages started once, the first message of each, and none it already knew', async () => {
+    const extras = new TargetExtras(staging.sql, migrationId);
+    await extras.put('thread', 'ticket-known', 'msg-known-first', 'cnv_known');
+    const page = await PageThreads.read(extras, ['ticket-known', 'ticket-new', 'ticket-new', 'ticket-other']);
+    expect(page.before('ticket-known')).toEqual({ targetId: 'msg-known-first', detail: 'cnv_known' });
+    expect(page.before('ticket-new')).toBeUndefined();
+    page.imported('ticket-known', 'msg-known-2');
+    page.imported('ticket-new', 'msg-new-1');
+    page.imported('ticket-new', 'msg-new-2');
+    // Nothing is written before the page is done.
+    expect((await extras.get('thread', ['ticket-new'])).size).toBe(0);
+    await page.save();
+    expect(await extras.get('thread', ['ticket-known', 'ticket-new', 'ticket-other'])).toEqual(
+      new Map([
+        ['ticket-known', { targetId: 'msg-known-first', detail: 'cnv_known' }],
+        ['ticket-new', { targetId: 'msg-new-1', detail: null }],
+      ]),
+    );
+    expect(await extras.byTargetId('thread', ['msg-new-1', 'msg-new-2'])).toEqual(
+      new Map([['msg-new-1', { key: 'ticket-new', detail: null }]]),
+    );
   });
 });
