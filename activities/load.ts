@@ -1,8 +1,10 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type postgres from 'postgres';
-import { and, asc, eq, gt, isNotNull, isNull, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNotNull, isNull, lte, sql, type SQL } from 'drizzle-orm';
 import { checksum, fieldChecksums } from '../plan/checksum';
+import type { ObjectPlan, Plan } from '../plan/schema';
 import { textOf } from '../plan/text';
+import { ConfigError } from '../common/errors';
 import type { TargetRow } from '../connectors/target';
 import type { LedgerEntry, LedgerState } from '../protocol/ledger';
 import { mapPage } from '../protocol/page';
@@ -16,6 +18,7 @@ import type { ActivityContext, PinnedPlanInput } from './deps';
 import { type Liveness, whileAlive } from './liveness';
 import { RequestMeter } from './meter';
 import { mapPageOptions } from './map-options';
+import { groupCondition, orderedParts, type LoadGroup } from './order-groups';
 
 export { refOf } from '../protocol/write';
 export interface LoadPageInput extends PinnedPlanInput {
@@ -26,6 +29,8 @@ export interface LoadPageInput extends PinnedPlanInput {
   after: string | null;
   /** The last source id of this page's range (inclusive); null or absent: no upper bound. */
   until?: string | null;
+  /** Only this group's records (a range of records loaded in order by a value they share). */
+  group?: LoadGroup;
 }
 
 export interface LoadPageResult {
@@ -91,7 +96,7 @@ async function loadPageAlive(ctx: ActivityContext, input: LoadPageInput, live: L
   // The target's requests heartbeat through the page's liveness and stop waiting for budget when it is cancelled.
   const target = await (await ctx.target(plan, input.migrationId, meter, live)).records(input.object);
   const startedAt = Date.now();
-  const { rows, known, quarantined } = await readPage(ctx, input, object.pageSize);
+  const { rows, known, quarantined } = await readPage(ctx, input, object.pageSize, groupOf(plan, object, input.group));
   const result: LoadPageResult = {
     // A short page is the range's last: nothing is staged after it within the range's bounds.
     next: rows.length < object.pageSize ? null : rows[rows.length - 1]!.sourceId,
@@ -217,7 +222,19 @@ async function loadPageAlive(ctx: ActivityContext, input: LoadPageInput, live: L
  * staged row on their (migration, object, record) key: a lateral subquery with `limit 1` is never turned into a
  * join, and a merge or hash join would read the object's whole ledger (or quarantine) for every page.
  */
-async function readPage(ctx: ActivityContext, input: LoadPageInput, pageSize: number) {
+/** A group's condition on the page read; throws when the plan no longer splits the object into groups. */
+function groupOf(plan: Plan, object: ObjectPlan, group: LoadGroup | undefined): SQL | undefined {
+  if (!group) return undefined;
+  const parts = orderedParts(plan, object);
+  if (!parts)
+    throw new ConfigError(
+      `object "${object.name}": its load was split into groups by a value its plan no longer maps with one template`,
+      'run the phase again: its ranges are split anew from the plan it pins',
+    );
+  return groupCondition(parts, group);
+}
+
+async function readPage(ctx: ActivityContext, input: LoadPageInput, pageSize: number, group: SQL | undefined) {
   const ledger = ctx.db
     .select({
       state: idMap.state,
@@ -275,6 +292,7 @@ async function readPage(ctx: ActivityContext, input: LoadPageInput, pageSize: nu
         eq(stagedRecords.object, input.object),
         input.after === null ? undefined : gt(stagedRecords.sourceId, input.after),
         input.until == null ? undefined : lte(stagedRecords.sourceId, input.until),
+        group,
         ...pageScope(input.phase),
       ),
     )

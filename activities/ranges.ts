@@ -1,19 +1,23 @@
 import { availableParallelism } from 'node:os';
 import { and, count, eq, sql } from 'drizzle-orm';
+import { targetConcurrency } from '../connectors/saas-targets';
 import { objectDependencies } from '../plan/load';
 import type { ObjectPlan, Plan } from '../plan/schema';
 import { stagedRecords } from '../staging/schema';
 import type { ActivityContext, PinnedPlanInput } from './deps';
 import { pageScope } from './load';
 import { frozenGold } from './map-options';
+import { orderedField, orderedParts, type LoadGroup } from './order-groups';
 
 /**
  * A contiguous slice of an object's records in source-id order: after `after` (exclusive; null: from the first)
- * up to `until` (inclusive; null: to the last). The ranges of one split cover every source id exactly once.
+ * up to `until` (inclusive; null: to the last), and with `group`, only that group's records (see `LoadGroup`). The
+ * ranges of one split cover every record exactly once.
  */
 export interface LoadRange {
   after: string | null;
   until: string | null;
+  group?: LoadGroup;
 }
 
 export interface SplitRangesInput extends PinnedPlanInput {
@@ -35,13 +39,19 @@ const RANGES_PER_CORE = 2;
 const MAX_DEFAULT_RANGES = 8;
 
 /**
- * How many ranges of an object load at once. The plan's `loadConcurrency` decides; unset, SaaS targets load one
- * (the vendor's budget is the limit, and a thread's messages go in order) and database targets load two per
- * core. An object whose records reference records of the same object always loads one range: a reference
+ * How many ranges of an object load at once. The plan's `loadConcurrency` decides; unset, database targets load two
+ * per core. A SaaS target loads one range, except an object whose records sharing a value go in order (a Front
+ * thread's messages): it loads in groups of that value (`order-groups.ts`), two per core and no more than the
+ * requests the vendor's budget lets be in flight, so one group's requests go on while another does its staging and
+ * ledger work. Its other objects' keys are matched in the target (a contact's email, a template's name), and two
+ * records sharing one must not race for it.
+ *
+ * An object whose records reference records of the same object always loads one range: a reference
  * resolves only to a record already written, and a record in another range may not be yet. So does an object that
  * writes a column the target keeps unique (other than its key): when two records carry the same value, the one
  * written first is loaded and the other refused, so which record wins must not depend on which range got there
- * first (the dry run predicts the load in source order, and a re-run must decide the same way).
+ * first (the dry run predicts the load in source order, and a re-run must decide the same way). So does an object
+ * whose records go in order by a value its mapping does not say which records share (anything but one template).
  */
 export function loadConcurrency(
   plan: Plan,
@@ -51,11 +61,12 @@ export function loadConcurrency(
 ): number {
   if (objectDependencies(object).includes(object.name)) return 1;
   if (writesUniqueColumn(object, uniqueColumns)) return 1;
-  // A thread's messages must reach Front in order: ranges by source id would interleave them.
-  if (plan.target.kind === 'front' && (object.target.resource ?? object.name) === 'messages') return 1;
+  const ordered = orderedField(plan, object) !== null;
+  if (ordered && orderedParts(plan, object) === null) return 1;
   if (object.loadConcurrency !== undefined) return object.loadConcurrency;
-  if (plan.target.kind !== 'postgres') return 1;
-  return Math.min(MAX_DEFAULT_RANGES, Math.max(1, cores * RANGES_PER_CORE));
+  const perCore = Math.min(MAX_DEFAULT_RANGES, Math.max(1, cores * RANGES_PER_CORE));
+  if (plan.target.kind === 'postgres') return perCore;
+  return ordered ? Math.min(perCore, targetConcurrency(plan) ?? 1) : 1;
 }
 
 /** Whether the object writes a target column (other than its key) that the target keeps unique. */
@@ -76,6 +87,11 @@ export function rangesBetween(boundaries: readonly string[]): LoadRange[] {
   }
   ranges.push({ after, until: null });
   return ranges;
+}
+
+/** Ranges of `of` groups, each over every source id: together they cover every record once. */
+export function groupRanges(of: number): LoadRange[] {
+  return Array.from({ length: of }, (_, index) => ({ after: null, until: null, group: { index, of } }));
 }
 
 /** How many ranges to make: as asked, but never a range of less than one page. */
@@ -103,6 +119,8 @@ export async function splitLoadRanges(ctx: ActivityContext, input: SplitRangesIn
   const records = input.records ?? (await ctx.db.select({ n: count() }).from(stagedRecords).where(scope))[0]?.n ?? 0;
   const tiles = rangeCount(concurrency, records, object.pageSize);
   if (tiles === 1) return { ranges: rangesBetween([]), concurrency };
+  // Records that go in order by a value they share: one range per group of that value, each over every source id.
+  if (orderedField(plan, object) !== null) return { ranges: groupRanges(tiles), concurrency };
   const tiled = ctx.db
     .select({
       sourceId: stagedRecords.sourceId,

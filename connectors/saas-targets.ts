@@ -129,3 +129,14 @@ export function objectProofPrerequisites(plan: Plan): Record<string, string[]> {
     }),
   );
 }
+
+/**
+ * Requests the plan's SaaS target lets be in flight at once (its budget's concurrency, the plan's tier applied);
+ * null for a database target.
+ */
+export function targetConcurrency(plan: Plan): number | null {
+  const target = plan.target;
+  if (target.kind === 'attio') return effectiveBudget(attio.budget, target.budget).concurrency;
+  if (target.kind === 'front') return effectiveBudget(front.budget, target.budget).concurrency;
+  return null;
+}

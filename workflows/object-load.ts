@@ -87,7 +87,7 @@ export interface ObjectLoadInput {
 
 /**
  * Loads one object of a phase through the idempotent write protocol, then reconciles it: its records are split
- * into source-id ranges (`splitLoadRanges`: one for SaaS targets, several for databases) loaded concurrently, each
+ * into source-id ranges (`splitLoadRanges`: by source id, or by groups of records that go in order) loaded concurrently, each
  * page by page.
  * A child of the phase workflow (id `<migration>/<phase>/<object>`): its history holds one object's pages, it
  * continues-as-new on its own, answers `progress`, obeys `pause`/`resume`, and reports each page to its
@@ -138,6 +138,7 @@ export async function objectLoadWorkflow(input: ObjectLoadInput): Promise<Object
           phase: input.phase,
           after: range.after,
           until: range.until,
+          ...(range.group ? { group: range.group } : {}),
         });
         if (page.next === null) range.finished = true;
         else range.after = page.next;

@@ -229,6 +229,28 @@ describe('Zendesk → Front, five phases against the sandboxes', () => {
       const region = ticket.custom_fields.find((f) => f.id === 360001000002)?.value;
       expect(conversation.custom_fields.Region ?? null).toBe(typeof region === 'string' ? region.toUpperCase() : null);
     }
+    // Messages load in groups of threads side by side; each thread's messages reached Front one after another, in
+    // the ticket's order (the sandbox numbers messages in the order they are imported).
+    const importOrder = (m: { id: string }) => parseInt(m.id.slice('msg_'.length), 36);
+    const imports = new Map<string | null, (string | null)[]>();
+    for (const m of [...frontCollections.messages(front.store).values()].sort(
+      (a, b) => importOrder(a) - importOrder(b),
+    ))
+      imports.set(m.conversation_id, [...(imports.get(m.conversation_id) ?? []), m.external_id]);
+    const inOrder = new Map<number, string[]>();
+    for (const c of [...zendeskCollections.comments(zendesk.store).values()].sort(
+      (a, b) => Date.parse(a.created_at) - Date.parse(b.created_at) || a.id - b.id,
+    ))
+      if (c.public) inOrder.set(c.ticket_id, [...(inOrder.get(c.ticket_id) ?? []), `zendesk-comment-${c.id}`]);
+    const conversationByThread = new Map(
+      [...frontCollections.conversations(front.store).values()]
+        .filter((c) => c.status !== 'deleted')
+        .map((c) => [c.thread_key, c.id]),
+    );
+    for (const ticket of live)
+      expect(imports.get(conversationByThread.get(`ref:zendesk-ticket-${ticket.id}`)!) ?? []).toEqual(
+        inOrder.get(ticket.id) ?? [],
+      );
     // Agents Front does not know are written as the fallback teammate, with the original author shown.
     const fallback = [...frontCollections.teammates(front.store).values()].find(
       (t) => t.email === 'leia@support.example.com',

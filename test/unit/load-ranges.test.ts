@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadConcurrency, rangeCount, rangesBetween, type LoadRange } from '../../activities/ranges';
+import { groupRanges, loadConcurrency, rangeCount, rangesBetween, type LoadRange } from '../../activities/ranges';
 import { parsePlan } from '../../plan/load';
 import type { ObjectPlan, Plan } from '../../plan/schema';
 
@@ -59,14 +59,36 @@ describe('load ranges', () => {
 
   it('loads a SaaS target one range at a time unless the plan says', () => {
     const plan = example('zendesk-to-front.yaml');
-    for (const object of plan.objects) expect(loadConcurrency(plan, object, 16)).toBe(1);
+    for (const object of plan.objects.filter((o) => o.name !== 'messages'))
+      expect(loadConcurrency(plan, object, 16)).toBe(1);
     expect(loadConcurrency(plan, { ...plan.objects[0]!, loadConcurrency: 2 }, 16)).toBe(2);
   });
 
-  it('loads Front messages one range at a time whatever the plan says: a thread goes in order', () => {
+  it('loads Front messages in groups of threads when thread_ref is one template, else one range at a time', () => {
     const plan = example('zendesk-to-front.yaml');
     const messages = plan.objects.find((o) => (o.target.resource ?? o.name) === 'messages')!;
-    expect(loadConcurrency(plan, { ...messages, loadConcurrency: 4 }, 16)).toBe(1);
+    // Two per core, no more than the 4 requests Front lets be in flight.
+    expect(loadConcurrency(plan, messages, 16)).toBe(4);
+    expect(loadConcurrency(plan, messages, 1)).toBe(2);
+    const oneAtATime = { ...plan, target: { ...plan.target, budget: { concurrency: 1 } } } as Plan;
+    expect(loadConcurrency(oneAtATime, messages, 16)).toBe(1);
+    expect(loadConcurrency(plan, { ...messages, loadConcurrency: 3 }, 16)).toBe(3);
+    const lowered: ObjectPlan = {
+      ...messages,
+      loadConcurrency: 4,
+      fields: messages.fields.map((f) =>
+        f.to === 'thread_ref' ? { ...f, transform: [...f.transform, 'lowercase' as const] } : f,
+      ),
+    };
+    expect(loadConcurrency(plan, lowered, 16)).toBe(1);
+  });
+
+  it('makes one range per group, each over every source id', () => {
+    expect(groupRanges(3)).toEqual([
+      { after: null, until: null, group: { index: 0, of: 3 } },
+      { after: null, until: null, group: { index: 1, of: 3 } },
+      { after: null, until: null, group: { index: 2, of: 3 } },
+    ]);
   });
 
   it('loads an object that references its own records one range at a time', () => {
