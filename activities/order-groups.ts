@@ -1,4 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm';
+import { FRONT_ORDERED_BY, type FrontResource } from '../connectors/front/target';
 import { valueParts, type ValueParts } from '../plan/load-order';
 import type { ObjectPlan, Plan } from '../plan/schema';
 import { stagedRecords } from '../staging/schema';
@@ -14,11 +15,12 @@ export interface LoadGroup {
 }
 
 /**
- * The target field whose records sharing a value reach the target in source order, one after another: a Front
- * thread's messages (Front opens a thread's conversation with its first imported message). Null: none.
+ * The target field whose records sharing a value reach the target in source order, one after another (Front's
+ * threads and their notes). Null: none.
  */
 export function orderedField(plan: Plan, object: ObjectPlan): string | null {
-  return plan.target.kind === 'front' && (object.target.resource ?? object.name) === 'messages' ? 'thread_ref' : null;
+  if (plan.target.kind !== 'front') return null;
+  return FRONT_ORDERED_BY[(object.target.resource ?? object.name) as FrontResource] ?? null;
 }
 
 /**
@@ -27,7 +29,7 @@ export function orderedField(plan: Plan, object: ObjectPlan): string | null {
  */
 export function orderedParts(plan: Plan, object: ObjectPlan): ValueParts | null {
   const field = orderedField(plan, object);
-  return field === null ? null : valueParts(object, field);
+  return field === null ? null : valueParts(plan, object, field);
 }
 
 /** JavaScript's `\s`: what a template trims and collapses, removed whole from the group's key. */

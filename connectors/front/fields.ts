@@ -22,6 +22,17 @@ export const FRONT_PROVEN_FIRST: Partial<Record<FrontResource, readonly FrontRes
   conversations: ['messages'],
 };
 
+/**
+ * Resources whose records sharing a field's value reach Front one after another, in source order: a thread's
+ * messages (the first opens its conversation), a conversation's notes (Front stamps a note with the time it is
+ * posted and shows them in that order). A page writes each value's records in one lane; a load splits them into
+ * groups of that value, never into source-id ranges (`activities/order-groups.ts`).
+ */
+export const FRONT_ORDERED_BY: Partial<Record<FrontResource, string>> = {
+  messages: 'thread_ref',
+  comments: 'conversation_id',
+};
+
 export interface FrontField {
   name: string;
   kind: ColumnKind;

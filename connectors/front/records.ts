@@ -11,6 +11,7 @@ import {
   canonicalFrontField,
   checksummedFields,
   epochSeconds,
+  FRONT_ORDERED_BY,
   hasCustomFields,
   REWRITTEN_FIELDS,
   type FrontResource,
@@ -154,11 +155,12 @@ export class FrontRecords implements TargetRecords {
 
   async write(items: readonly WriteItem[]): Promise<WriteOutcome> {
     const outcome: WriteOutcome = { ids: new Map(), rejected: new Map() };
-    // Up to the account's concurrency at once; the messages of one thread one after another, in order, so
-    // Front threads them as the ticket had them.
+    // Up to the account's concurrency at once; the records sharing the value Front orders them by (a thread's
+    // messages, a conversation's notes) one after another, in order, so Front shows them as the ticket had them.
+    const orderedBy = FRONT_ORDERED_BY[this.resource];
     const lanes = new Map<string, WriteItem[]>();
     for (const item of items) {
-      const lane = this.resource === 'messages' ? textOf(item.payload.thread_ref) : item.sourceId;
+      const lane = orderedBy ? textOf(item.payload[orderedBy]) : item.sourceId;
       const list = lanes.get(lane);
       if (list) list.push(item);
       else lanes.set(lane, [item]);

@@ -26,7 +26,13 @@ import type { AttachmentDownloads } from './resource';
  * teammate, and the message or note says who wrote it originally.
  */
 
-export { canonicalAttachments, FRONT_PROVEN_FIRST, FRONT_RESOURCES, type FrontResource } from './fields';
+export {
+  canonicalAttachments,
+  FRONT_ORDERED_BY,
+  FRONT_PROVEN_FIRST,
+  FRONT_RESOURCES,
+  type FrontResource,
+} from './fields';
 export { customFieldKey } from './custom-fields';
 export type { FrontTargetConfig } from './account';
 export type { AttachmentDownloads } from './resource';

@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { groupCondition, groupKey, orderedParts } from '../../activities/order-groups';
 import { compileObjectMapper } from '../../plan/compile';
 import { parsePlan } from '../../plan/load';
+import { textOf } from '../../plan/text';
 import type { Plan } from '../../plan/schema';
 import type { Staging } from '../../staging/db';
 import { bareMigration, testStaging } from '../support/harness';
@@ -94,6 +95,24 @@ describe('order groups', () => {
       if (!mapped.ok) throw new Error(`ticket_id ${json} did not map: ${mapped.message}`);
       const written = (mapped.payload.thread_ref as string | null) ?? '';
       expect({ json, key: rows[i]!.key }).toEqual({ json, key: written.replace(/\s/g, '') });
+    }
+  });
+
+  it('keys each note by the ticket id its conversation reference reads, whitespace removed', async () => {
+    const parts = orderedParts(
+      plan,
+      plan.objects.find((o) => o.name === 'notes')!,
+    )!;
+    expect(parts).toEqual([{ field: 'ticket_id' }]);
+    const rows = await staging.db.execute<{ source_id: string; key: string }>(sql`
+      select source_id, ${groupKey(parts)} as key from staged_records
+      where migration_id = ${migrationId} order by source_id`);
+    for (const [i, json] of values.entries()) {
+      const value = (json === undefined ? null : JSON.parse(json)) as string | number | boolean | object | null;
+      if (typeof value === 'object' && value !== null) continue;
+      // The id the reference looks up (blank: none).
+      const id = value === null ? '' : textOf(value).trim();
+      expect({ json, key: rows[i]!.key }).toEqual({ json, key: id.replace(/\s/g, '') });
     }
   });
 

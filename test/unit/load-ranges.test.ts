@@ -59,7 +59,7 @@ describe('load ranges', () => {
 
   it('loads a SaaS target one range at a time unless the plan says', () => {
     const plan = example('zendesk-to-front.yaml');
-    for (const object of plan.objects.filter((o) => o.name !== 'messages'))
+    for (const object of plan.objects.filter((o) => !['messages', 'notes'].includes(o.name)))
       expect(loadConcurrency(plan, object, 16)).toBe(1);
     expect(loadConcurrency(plan, { ...plan.objects[0]!, loadConcurrency: 2 }, 16)).toBe(2);
   });
@@ -81,6 +81,35 @@ describe('load ranges', () => {
       ),
     };
     expect(loadConcurrency(plan, lowered, 16)).toBe(1);
+  });
+
+  it('loads Front notes in groups of conversations when conversation_id is a plain reference to the tickets', () => {
+    const plan = example('zendesk-to-front.yaml');
+    const notes = plan.objects.find((o) => o.name === 'notes')!;
+    expect(loadConcurrency(plan, notes, 16)).toBe(4);
+    // Tickets deduplicated: a note's reference follows its ticket's survivor, so two tickets share a conversation.
+    const deduplicated = {
+      ...plan,
+      objects: plan.objects.map((o) =>
+        o.name === 'conversations'
+          ? { ...o, dedupe: { key: ['subject'], survivor: 'first' as const, match: 'all' as const, keyTransforms: {} } }
+          : o,
+      ),
+    } as Plan;
+    expect(loadConcurrency(deduplicated, notes, 16)).toBe(1);
+    // Every missing ticket's notes would go to one placeholder conversation.
+    const placeholder: ObjectPlan = {
+      ...notes,
+      fields: notes.fields.map((f) =>
+        f.to === 'conversation_id'
+          ? {
+              ...f,
+              transform: [{ reference: { object: 'conversations', onMissing: 'placeholder', placeholder: 'cnv_x' } }],
+            }
+          : f,
+      ),
+    };
+    expect(loadConcurrency(plan, placeholder, 16)).toBe(1);
   });
 
   it('makes one range per group, each over every source id', () => {
