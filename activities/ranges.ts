@@ -41,7 +41,7 @@ const MAX_DEFAULT_RANGES = 8;
 /**
  * How many ranges of an object load at once. The plan's `loadConcurrency` decides; unset, database targets load two
  * per core. A SaaS target loads one range, except an object whose records sharing a value go in order (a Front
- * thread's messages): it loads in groups of that value (`order-groups.ts`), two per core and no more than the
+ * thread's messages, a conversation's notes): it loads in groups of that value (`order-groups.ts`), two per core and no more than the
  * requests the vendor's budget lets be in flight, so one group's requests go on while another does its staging and
  * ledger work. Its other objects' keys are matched in the target (a contact's email, a template's name), and two
  * records sharing one must not race for it.
@@ -51,7 +51,7 @@ const MAX_DEFAULT_RANGES = 8;
  * writes a column the target keeps unique (other than its key): when two records carry the same value, the one
  * written first is loaded and the other refused, so which record wins must not depend on which range got there
  * first (the dry run predicts the load in source order, and a re-run must decide the same way). So does an object
- * whose records go in order by a value its mapping does not say which records share (anything but one template).
+ * whose records go in order by a value its mapping does not say which records share (see `valueParts`).
  */
 export function loadConcurrency(
   plan: Plan,
