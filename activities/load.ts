@@ -216,24 +216,24 @@ async function loadPageAlive(ctx: ActivityContext, input: LoadPageInput, live: L
   return { ...result, finishedAt: Date.now() };
 }
 
-/**
- * One page of staged records in source-id order (what the phase loads, and what it must take back out), each with
- * its ledger entry and whether it has an open quarantine entry: one statement. Both are found by an index probe per
- * staged row on their (migration, object, record) key: a lateral subquery with `limit 1` is never turned into a
- * join, and a merge or hash join would read the object's whole ledger (or quarantine) for every page.
- */
 /** A group's condition on the page read; throws when the plan no longer splits the object into groups. */
 function groupOf(plan: Plan, object: ObjectPlan, group: LoadGroup | undefined): SQL | undefined {
   if (!group) return undefined;
   const parts = orderedParts(plan, object);
   if (!parts)
     throw new ConfigError(
-      `object "${object.name}": its load was split into groups by a value its plan no longer maps with one template`,
+      `object "${object.name}": its load was split into groups its plan no longer makes (see valueParts)`,
       'run the phase again: its ranges are split anew from the plan it pins',
     );
   return groupCondition(parts, group);
 }
 
+/**
+ * One page of staged records in source-id order (what the phase loads, and what it must take back out), each with
+ * its ledger entry and whether it has an open quarantine entry: one statement. Both are found by an index probe per
+ * staged row on their (migration, object, record) key: a lateral subquery with `limit 1` is never turned into a
+ * join, and a merge or hash join would read the object's whole ledger (or quarantine) for every page.
+ */
 async function readPage(ctx: ActivityContext, input: LoadPageInput, pageSize: number, group: SQL | undefined) {
   const ledger = ctx.db
     .select({

@@ -224,7 +224,8 @@ export const messages: FrontResourceHandler = {
     const inbound = canonicalValue('boolean', p.is_inbound) === 'true';
     const attachments = attachmentsOf(p);
     const threadRef = textOf(p.thread_ref);
-    const threads = ctx.threads ?? (await PageThreads.read(ctx.extras, [threadRef]));
+    const threads = ctx.threads;
+    if (!threads) throw new Error('Front messages are written a page at a time, through openPage');
     const known = threads.before(threadRef);
     const before = known?.detail ? await getConversation(ctx.api, known.detail) : undefined;
     const message = {
@@ -255,7 +256,6 @@ export const messages: FrontResourceHandler = {
     });
     const uid = imported!.message_uid;
     threads.imported(threadRef, uid);
-    if (!ctx.threads) await threads.save();
     // Importing into a conversation Tern already shaped (a delta's new comment) archives or reopens it: put its
     // status back, the ticket's own state is the conversations object's to change.
     if (before && before.status !== 'deleted') {

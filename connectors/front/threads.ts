@@ -13,8 +13,8 @@ export interface KnownThread {
  * the Zendesk → Front path.
  *
  * A thread's messages are written one after another within the page (one lane), so the first message the page
- * imports into a thread is the first it records. A page stopped part-way saves what it imported (`save` in a
- * `finally`); a page that crashed before saving left its records pending in the ledger, and their import is
+ * imports into a thread is the first it records. A page stopped part-way saves what it imported (`FrontRecords.write`
+ * closes the page when a write fails too); a page that crashed before saving left its records pending in the ledger, and their import is
  * repeated (Front keeps one message per external_id), which records the thread then.
  */
 export class PageThreads {

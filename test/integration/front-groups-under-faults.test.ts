@@ -1,6 +1,4 @@
-import { frontCollections } from '../../sandboxes/front';
-import { zendeskCollections } from '../../sandboxes/zendesk';
-import { type ZendeskFrontRig, zendeskFrontRig } from '../support/zendesk-front';
+import { threadsAsSent, type ZendeskFrontRig, zendeskFrontRig } from '../support/zendesk-front';
 
 /**
  * Front's messages and notes load in groups of tickets side by side (activities/order-groups.ts). Under Front's
@@ -33,44 +31,9 @@ describe('Zendesk → Front in groups of tickets, under faults', () => {
     const summary = front.writes.summary();
     expect(Math.max(summary.messages?.maxWrites ?? 0, summary.comments?.maxWrites ?? 0)).toBe(1);
 
-    const live = new Set(
-      [...zendeskCollections.tickets(zendesk.store).values()].filter((t) => t.status !== 'deleted').map((t) => t.id),
-    );
-    const comments = [...zendeskCollections.comments(zendesk.store).values()]
-      .filter((c) => live.has(c.ticket_id))
-      .sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at) || a.id - b.id);
-    // Messages and notes as each ticket had them, and as Front got them (the sandbox numbers records as they come).
-    const expected = new Map<string, string[]>();
-    for (const c of comments) {
-      const key = `ref:zendesk-ticket-${c.ticket_id}`;
-      expected.set(key, [
-        ...(expected.get(key) ?? []),
-        c.public ? `message zendesk-comment-${c.id}` : `note ${c.html_body}`,
-      ]);
-    }
-    const sent = (r: { id: string }) => parseInt(r.id.slice(r.id.indexOf('_') + 1), 36);
-    const got = new Map<string, string[]>();
-    const threadOf = new Map(
-      [...frontCollections.conversations(front.store).values()].map((c) => [c.id, c.thread_key ?? '']),
-    );
-    const add = (conversation: string, entry: string) => {
-      const key = threadOf.get(conversation) ?? conversation;
-      got.set(key, [...(got.get(key) ?? []), entry]);
-    };
-    for (const m of [...frontCollections.messages(front.store).values()].sort((a, b) => sent(a) - sent(b)))
-      add(m.conversation_id, `message ${m.external_id}`);
-    // Notes after the messages: a ticket's conversation gets its notes once its messages are in.
-    for (const c of [...frontCollections.comments(front.store).values()].sort((a, b) => sent(a) - sent(b))) {
-      // The note's text after the header Tern writes (its original author and time).
-      const header = '</em></p>';
-      add(c.conversation_id, `note ${c.body.slice(c.body.indexOf(header) + header.length)}`);
-    }
-    const inOrder = (entries: string[]) => [
-      ...entries.filter((e) => e.startsWith('message ')),
-      ...entries.filter((e) => e.startsWith('note ')),
-    ];
+    const { expected, got } = threadsAsSent(zendesk, front);
     for (const [thread, entries] of expected)
-      expect({ thread, got: got.get(thread) }).toEqual({ thread, got: inOrder(entries) });
+      expect({ thread, got: got.get(thread) }).toEqual({ thread, got: entries });
     // Nothing of Tern's in a conversation of no live ticket (Front's own conversations are its business).
     expect([...got.keys()].filter((thread) => thread.startsWith('ref:zendesk-') && !expected.has(thread))).toEqual([]);
   });

@@ -8,7 +8,7 @@ import { touchHelpdesk } from '../../sandboxes/generate/helpdesk';
 import { zendeskCollections } from '../../sandboxes/zendesk';
 import type { Staging } from '../../staging/db';
 import type { PhaseResult } from '../../workflows/phase';
-import { type ZendeskFrontRig, zendeskFrontRig } from '../support/zendesk-front';
+import { threadsAsSent, type ZendeskFrontRig, zendeskFrontRig } from '../support/zendesk-front';
 
 /**
  * Zendesk → Front through the five phases against both sandboxes over real HTTP: every ticket becomes a
@@ -230,41 +230,11 @@ describe('Zendesk → Front, five phases against the sandboxes', () => {
       expect(conversation.custom_fields.Region ?? null).toBe(typeof region === 'string' ? region.toUpperCase() : null);
     }
     // Messages and notes load in groups of tickets side by side; each thread's messages and each conversation's
-    // notes reached Front one after another, in the ticket's order (the sandbox numbers what it is sent in order).
-    const sentOrder = (r: { id: string }) => parseInt(r.id.slice(r.id.indexOf('_') + 1), 36);
-    const sentBy = (records: Iterable<{ id: string; conversation_id: string }>, id: (r: never) => string | null) => {
-      const out = new Map<string, (string | null)[]>();
-      for (const r of [...records].sort((x, y) => sentOrder(x) - sentOrder(y)))
-        out.set(r.conversation_id, [...(out.get(r.conversation_id) ?? []), id(r as never)]);
-      return out;
-    };
-    const messagesSent = sentBy(
-      frontCollections.messages(front.store).values(),
-      (m: { external_id: string | null }) => m.external_id,
-    );
-    // A note's body starts with its original author and time; its comment id ends its Tern reference.
-    const notesSent = sentBy(frontCollections.comments(front.store).values(), (c: { body: string }) => c.body);
-    const inOrder = { public: new Map<number, string[]>(), private: new Map<number, number[]>() };
-    for (const c of [...zendeskCollections.comments(zendesk.store).values()].sort(
-      (a, b) => Date.parse(a.created_at) - Date.parse(b.created_at) || a.id - b.id,
-    ))
-      if (c.public)
-        inOrder.public.set(c.ticket_id, [...(inOrder.public.get(c.ticket_id) ?? []), `zendesk-comment-${c.id}`]);
-      else inOrder.private.set(c.ticket_id, [...(inOrder.private.get(c.ticket_id) ?? []), c.id]);
-    const conversationByThread = new Map(
-      [...frontCollections.conversations(front.store).values()]
-        .filter((c) => c.status !== 'deleted')
-        .map((c) => [c.thread_key, c.id]),
-    );
-    const bodyOf = new Map([...zendeskCollections.comments(zendesk.store).values()].map((c) => [c.id, c.html_body]));
-    for (const ticket of live) {
-      const conversation = conversationByThread.get(`ref:zendesk-ticket-${ticket.id}`)!;
-      expect(messagesSent.get(conversation) ?? []).toEqual(inOrder.public.get(ticket.id) ?? []);
-      const notes = notesSent.get(conversation) ?? [];
-      const expected = inOrder.private.get(ticket.id) ?? [];
-      expect(notes).toHaveLength(expected.length);
-      notes.forEach((body, i) => expect(body!.endsWith(bodyOf.get(expected[i]!)!)).toBe(true));
-    }
+    // notes reached Front one after another, in the ticket's order.
+    const { expected, got } = threadsAsSent(zendesk, front);
+    expect(expected.size).toBe(live.length);
+    for (const [thread, entries] of expected)
+      expect({ thread, got: got.get(thread) }).toEqual({ thread, got: entries });
     // Agents Front does not know are written as the fallback teammate, with the original author shown.
     const fallback = [...frontCollections.teammates(front.store).values()].find(
       (t) => t.email === 'leia@support.example.com',
