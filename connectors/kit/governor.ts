@@ -8,11 +8,13 @@ const DEFAULT_LEASE_MS = 300;
 /** Unless told otherwise, the governor aims this far under the vendor's rate ... */
 const DEFAULT_HEADROOM = 0.98;
 /**
- * ... and at least this many requests under each of the vendor's windows: a slot may be sent up to half an
- * interval after its time, so slots spaced for the window's limit less half a request never put one request too
- * many into a window, wherever its boundaries fall.
+ * ... and under each of the vendor's windows by as many requests as a slot's grace holds (see `slotIntervalMs`).
+ *
+ * A slot may be sent up to half an interval after its time, and never less than `MIN_GRACE_MS` after it: Node's
+ * timers and clock count whole milliseconds, so at a thousand requests a second and more a request woken for its
+ * slot wakes after the slot's half interval is over, every time the slot is not on a whole millisecond.
  */
-const WINDOW_SLACK = 0.5;
+const MIN_GRACE_MS = 5;
 
 export interface GovernorStats {
   requests: number;
@@ -35,7 +37,7 @@ export interface GovernorStats {
 export interface GovernorOptions {
   /**
    * Share of the budget to aim at; the rest absorbs jitter between the client's and the vendor's clocks. Unset:
-   * 2% under the rate and at least half a request under each window's limit.
+   * 2% under the rate and, under each window's limit, at least as many requests as a slot's grace holds.
    */
   headroom?: number;
   /** How much of the budget one lease takes, in ms of the rate (at least one slot); 0 leases slot by slot. */
@@ -52,17 +54,17 @@ interface LocalSlot {
 
 /**
  * Spends a vendor budget without waste: at most `concurrency` requests in flight in this process, request
- * slots leased from the shared store a block at a time at the budget's rate (a hair under it, and half a request
- * under each of the vendor's windows, so a slot sent a little late never tips a window over), a shared pause
- * after a 429, and a slowdown when the vendor's Remaining header runs low.
+ * slots leased from the shared store a block at a time at the budget's rate (a hair under it, and a little under
+ * each of the vendor's windows, so a slot sent a little late never tips a window over), a shared pause after a
+ * 429, and a slowdown when the vendor's Remaining header runs low.
  *
  * A lease is a run of consecutive slots of the shared budget: one statement buys ~`leaseMs` of requests, spent
  * here without going back to the store. A slot is sent at its time or not at all: one still unused half an
- * interval after its time (or after the lease came in, for the burst's slots that were due already) lapses, so
- * slots saved up never go out together, and what all processes send in any window is what one process drawing
- * slot by slot would send. A process that falls idle with slots of its last lease in hand gives them back at
- * once when no lease came after it (its work ended: the next work, maybe in another process, starts on them);
- * its own next lease waits for that answer. A pause drops the slots inside it, never those after it.
+ * interval (at least 5 ms) after its time (or after the lease came in, for the burst's slots that were due
+ * already) lapses, so slots saved up never go out together, and what all processes send in any window is what one
+ * process drawing slot by slot would send. A process that falls idle with slots of its last lease in hand gives
+ * them back at once when no lease came after it (its work ended: the next work, maybe in another process, starts
+ * on them); its own next lease waits for that answer. A pause drops the slots inside it, never those after it.
  *
  * Slot times come on the store's clock; they map onto this process's clock by about the smallest offset seen
  * between a lease's answer and the store's time in it (the answer's travel, which varies, never shifts a
@@ -72,6 +74,8 @@ export class RateGovernor {
   private inFlight = 0;
   private waiters: (() => void)[] = [];
   private readonly intervalMs: number;
+  /** How late a slot may still be sent. */
+  private readonly graceMs: number;
   private readonly burstMs: number;
   private readonly leaseSlots: number;
   private readonly clock: Clock;
@@ -106,7 +110,8 @@ export class RateGovernor {
     readonly store: BudgetStore,
     options: GovernorOptions = {},
   ) {
-    this.intervalMs = 1000 / aimedRatePerSecond(budget, options.headroom);
+    this.intervalMs = slotIntervalMs(budget, options.headroom);
+    this.graceMs = Math.max(MIN_GRACE_MS, this.intervalMs / 2);
     this.burstMs = Math.max(0, budget.burst - 1) * this.intervalMs;
     this.leaseSlots = Math.max(1, Math.floor((options.leaseMs ?? DEFAULT_LEASE_MS) / this.intervalMs));
     this.clock = options.clock ?? systemClock;
@@ -180,13 +185,12 @@ export class RateGovernor {
     const arrived = this.clock.now();
     // The least offset seen, allowed to creep up a millisecond a lease should either clock be stepped.
     this.offset = Math.min(arrived - (lease.firstSlotMs - lease.waitMs), this.offset + 1);
-    const grace = this.intervalMs / 2;
     const n = this.lastLease.n + 1;
     this.lastLease = { n, endMs: lease.endMs };
     for (let i = 0; i < lease.slots; i++) {
       const at = lease.firstSlotMs + this.offset + i * this.intervalMs;
       // Slots inside a pause heard of while the lease was on its way are dropped when their turn comes.
-      this.slots.push({ at, useBy: Math.max(at, arrived) + grace, lease: n });
+      this.slots.push({ at, useBy: Math.max(at, arrived) + this.graceMs, lease: n });
     }
   }
 
@@ -263,12 +267,23 @@ export class RateGovernor {
   }
 }
 
-/** Requests per second the governor spaces slots for. */
-function aimedRatePerSecond(budget: VendorBudget, headroom: number | undefined): number {
-  if (headroom !== undefined) return budget.ratePerSecond * headroom;
+/**
+ * Milliseconds between two slots. Unset headroom: 2% under the rate, and spaced so that no window of the vendor's
+ * ever receives more than its limit although a slot may go out its grace late. A window of W ms then receives the
+ * slots due in W + grace ms, at most (W + grace) / interval of them: with the grace at half an interval that is the
+ * window's limit less half a request; with `MIN_GRACE_MS`, the limit less as many requests as 5 ms holds.
+ */
+function slotIntervalMs(budget: VendorBudget, headroom: number | undefined): number {
+  if (headroom !== undefined) return 1000 / (budget.ratePerSecond * headroom);
+  const windowMs = budget.windowSeconds * 1000;
   const perWindow = budget.ratePerSecond * budget.windowSeconds;
-  const underEachWindow = Math.max(perWindow / 2, perWindow - WINDOW_SLACK) / budget.windowSeconds;
-  return Math.min(budget.ratePerSecond * DEFAULT_HEADROOM, underEachWindow);
+  return Math.max(
+    1000 / (budget.ratePerSecond * DEFAULT_HEADROOM),
+    // Grace of half an interval (and never under half the window's limit).
+    windowMs / Math.max(perWindow / 2, perWindow - 0.5),
+    // Grace of MIN_GRACE_MS.
+    (windowMs + MIN_GRACE_MS) / perWindow,
+  );
 }
 
 /** Governors live as long as the process: one per vendor account (key) and budget. */

@@ -13,14 +13,18 @@ const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 /**
  * A clock that moves only when the test moves it. Unlike a clock whose sleeps return at once, a sleeper waits
  * until the test moves time past its wake-up, so requests that wait side by side can be overtaken by a pause.
+ *
+ * `wholeMs` makes it count as Node does: `now()` in whole milliseconds, and a timer of a fraction of a millisecond
+ * fires on a later whole millisecond, at least one after it was set.
  */
-export function manualClock(start = 1_000_000): ManualClock {
+export function manualClock(start = 1_000_000, options: { wholeMs?: boolean } = {}): ManualClock {
   let t = start;
   let timers: { at: number; seq: number; fn: () => void }[] = [];
   let seq = 0;
-  const schedule = (ms: number, fn: () => void) => timers.push({ at: t + Math.max(0, ms), seq: seq++, fn });
+  const delay = (ms: number) => (options.wholeMs ? Math.max(1, Math.ceil(ms)) : Math.max(0, ms));
+  const schedule = (ms: number, fn: () => void) => timers.push({ at: t + delay(ms), seq: seq++, fn });
   return {
-    now: () => t,
+    now: () => (options.wholeMs ? Math.floor(t) : t),
     sleep: (ms) => new Promise<void>((resolve) => schedule(ms, resolve)),
     later: schedule,
     async advanceBy(ms) {

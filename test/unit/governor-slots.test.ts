@@ -110,6 +110,25 @@ describe('rate governor slots', () => {
     expect(most).toBe(20);
   });
 
+  it('spends a fast budget at its pace on whole-millisecond timers, never more than a window allows', async () => {
+    // Node's timers and Date.now() count whole milliseconds: at 2,000 requests/s a slot is due every half of one,
+    // and a request woken for it wakes up to a millisecond after. That slot must still go out.
+    const clock = manualClock(1_000_000, { wholeMs: true });
+    const fast = { ...budget, ratePerSecond: 2000, windowSeconds: 1 };
+    const g = new RateGovernor('k', fast, new LocalBudgetStore(clock), { clock });
+    const t0 = clock.now();
+    const sent = start(g, clock, 3000);
+    await clock.advanceBy(3000);
+    expect(sent.filter((t) => t === undefined).length).toBe(0);
+    expect(g.stats.lapsedSlots).toBe(0);
+    const times = sent.map(Number).sort((a, b) => a - b);
+    // At the aimed rate (2% under the budget) the 3,000 requests take 1.53 s of slots.
+    expect(times[times.length - 1]! - t0).toBeLessThanOrEqual(Math.ceil(3000 / ((2000 * 0.98) / 1000)) + 1);
+    // Sent a little late or not, no window of a second receives more than the vendor's 2,000.
+    const most = Math.max(...times.map((t, i) => times.slice(i).filter((u) => u < t + 1000).length));
+    expect(most).toBeLessThanOrEqual(2000);
+  });
+
   it('keeps 2% under the rate where half a request is less (Front counts per minute)', async () => {
     const clock = manualClock();
     const g = new RateGovernor('k', front.budget, new LocalBudgetStore(clock), { clock });
