@@ -90,7 +90,8 @@ export const contacts: FrontResourceHandler = {
     const listed = await listings
       .of(
         'contacts',
-        () => new Listing(ctx.api.pages(contactSchema, '/contacts?limit=100', 'list contacts'), (c) => c.id),
+        (waiting) =>
+          new Listing(ctx.api.pages(contactSchema, '/contacts?limit=100', 'list contacts'), (c) => c.id, waiting),
       )
       .take(wanted.map((r) => r.targetId!));
     const out = new Map<string, TargetRow>();

@@ -131,7 +131,7 @@ export const conversations: FrontResourceHandler = {
     const wanted = records.filter((r) => r.targetId);
     if (wanted.length < LIST_READ_BACK_FROM) return conversations.lookup(ctx, records);
     const listed = await listings
-      .of('conversations', () => new Listing(inboxConversations(ctx), (c) => c.id))
+      .of('conversations', (waiting) => new Listing(inboxConversations(ctx), (c) => c.id, waiting))
       .take(wanted.map((r) => r.targetId!));
     const out = new Map<string, TargetRow>();
     await eachLimited(wanted, ctx.api.concurrency, async (r) => {

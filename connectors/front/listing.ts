@@ -108,12 +108,20 @@ export class Listing<T> {
   }
 }
 
+/** How many listed records, and how much of their text, may wait: the defaults unless a caller bounds them tighter. */
+export type WaitingLimits = Partial<Pick<WaitingBound<unknown>, 'items' | 'size'>>;
+
 /** The listings one read-back opened, by name: each is walked once however many pages of records ask. */
 export class Listings {
   private readonly open = new Map<string, unknown>();
 
-  of<T>(name: string, start: () => T): T {
-    if (!this.open.has(name)) this.open.set(name, start());
+  constructor(
+    /** What each listing opened here may keep waiting. */
+    readonly waiting: WaitingLimits = {},
+  ) {}
+
+  of<T>(name: string, start: (waiting: WaitingLimits) => T): T {
+    if (!this.open.has(name)) this.open.set(name, start(this.waiting));
     return this.open.get(name) as T;
   }
 }

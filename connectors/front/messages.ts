@@ -4,7 +4,7 @@ import { eachLimited } from '../kit/lanes';
 import type { RecordRef, TargetRow } from '../target';
 import { conversationOfMessage, deleteConversation, getConversation, inboxConversations } from './conversations';
 import { epochSeconds } from './fields';
-import { LIST_READ_BACK_FROM, Listing } from './listing';
+import { LIST_READ_BACK_FROM, Listing, type WaitingLimits } from './listing';
 import { attachmentsOf, multipart } from './multipart';
 import { runsOf, text, UPLOAD_TIMEOUT_MS, type FrontContext, type FrontResourceHandler } from './resource';
 import { PageThreads } from './threads';
@@ -72,8 +72,8 @@ class InboxMessages {
   readonly listing = new Map<string, Promise<void>>();
   readonly walk: Listing<ListedMessage>;
 
-  constructor(ctx: FrontContext) {
-    this.walk = new Listing(this.pages(ctx), (m) => m.row.__tern_id!);
+  constructor(ctx: FrontContext, waiting: WaitingLimits = {}) {
+    this.walk = new Listing(this.pages(ctx), (m) => m.row.__tern_id!, waiting);
   }
 
   /** One request's messages per step (an inbox page yields none: its conversations are listed next). */
@@ -125,7 +125,8 @@ function conversationKeeper(ctx: FrontContext) {
  * read-back learnt it) is listed whole, up to 100 messages a request; with `inbox`, the messages still not found
  * are looked for in the inbox's listing, conversation after conversation, while that pays for itself. What is left
  * is read one message at a time: a ticket's messages sit side by side in source order, so each lane takes a run of
- * neighbours, reads the first and lists its conversation, finding the neighbours there.
+ * neighbours, reads the first and lists its conversation, finding the neighbours there (listed again if the walk
+ * listed it before: its messages left the walk's bounded wait, and would otherwise be read one by one).
  */
 async function readMany(
   ctx: FrontContext,
@@ -137,11 +138,20 @@ async function readMany(
   const rows = new Map<string, TargetRow | null>();
   const listed = new Set<string>();
   const asked = new Set(wanted.map((r) => r.targetId!));
-  const listConversation = async (conversation: string) => {
+  /**
+   * Lists a conversation whole, once a page. `again`: even when another page of this read-back listed it; its
+   * messages this page asks for were not waiting in the walk (a bounded wait drops the oldest), and listing it
+   * again costs one request where reading them would cost one each.
+   */
+  const listConversation = async (conversation: string, again = false) => {
     if (listed.has(conversation)) return;
     listed.add(conversation);
     // Listed whole by another page of this read-back: the messages it was not asked for wait in the walk.
-    if (inbox?.listed.has(conversation)) return inbox.listing.get(conversation);
+    if (inbox?.listed.has(conversation)) {
+      if (!again) return inbox.listing.get(conversation);
+      // Another page is listing it now (rare): listed again after it, so this page's messages come to this page.
+      await inbox.listing.get(conversation);
+    }
     inbox?.listed.add(conversation);
     const done = (async () => {
       const later: ListedMessage[] = [];
@@ -164,7 +174,7 @@ async function readMany(
     wanted.map((r) => r.targetId!),
   );
   const known = [...new Set(wanted.map((r) => firstOfThread.get(r.targetId!)?.detail))].filter((c): c is string => !!c);
-  await eachLimited(known, ctx.api.concurrency, listConversation);
+  await eachLimited(known, ctx.api.concurrency, (c) => listConversation(c));
   if (inbox) {
     const unknown = wanted.map((r) => r.targetId!).filter((uid) => !rows.has(uid));
     for (const [uid, found] of await inbox.walk.take(unknown)) {
@@ -180,7 +190,7 @@ async function readMany(
         const found = await getMessage(ctx, uid);
         rows.set(uid, found?.row ?? null);
         if (found?.conversationId) {
-          await listConversation(found.conversationId);
+          await listConversation(found.conversationId, true);
           await keep(uid, found);
         }
       }
@@ -205,7 +215,7 @@ export const messages: FrontResourceHandler = {
     return readMany(
       ctx,
       wanted,
-      listings.of('messages', () => new InboxMessages(ctx)),
+      listings.of('messages', (waiting) => new InboxMessages(ctx, waiting)),
     );
   },
 

@@ -48,12 +48,11 @@ const isoOf = (seconds: number) => new Date(seconds * 1000).toISOString();
 export class FrontRecords implements TargetRecords {
   readonly keyIsSourceId = false;
   private readonly handler: FrontResourceHandler;
-  /** The listings this object's read-back walks, kept from one page of records to the next. */
-  private readonly listings = new Listings();
-
   constructor(
     private readonly ctx: FrontContext,
     private readonly resource: FrontResource,
+    /** The listings this object's read-back walks, kept from one page of records to the next. */
+    private readonly listings = new Listings(),
   ) {
     this.handler = HANDLERS[resource];
   }

@@ -4,8 +4,13 @@ import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Client } from '@temporalio/client';
 import { ActivityContext } from '../../activities/deps';
+import { refOf } from '../../activities/load';
 import { reconcileObject } from '../../activities/reconcile';
 import type { ObjectReconciliation } from '../../activities/reconciliation';
+import { inboxConversations } from '../../connectors/front/conversations';
+import { Listings } from '../../connectors/front/listing';
+import { FrontRecords } from '../../connectors/front/records';
+import type { FrontTarget } from '../../connectors/front/target';
 import type { TernSettings } from '../../common/config';
 import type { LoadedPlan } from '../../plan/load';
 import { SANDBOX_CREDENTIALS, sandboxPlan } from '../../scripts/bench/zendesk-front';
@@ -115,6 +120,47 @@ describe('Front read-back by list', () => {
       select count(*)::int as n from target_extras
       where migration_id = ${migrationId} and kind = 'thread' and detail is null`;
     expect(unknown!.n).toBe(0);
+  });
+
+  test('messages the walk listed and could not keep waiting are found by listing their conversation again', async () => {
+    await staging.sql`
+      update target_extras set detail = null where migration_id = ${migrationId} and kind = 'thread'`;
+    const target = (await new ActivityContext({ staging }).target(loaded.plan, migrationId)) as FrontTarget;
+    const ctx = { api: target.api, account: target.account, extras: target.extras, customFields: new Map() };
+    // Listed messages nobody asked for yet: at most 5 wait (the worker's bound is 20,000).
+    const records = new FrontRecords(ctx, 'messages', new Listings({ items: 5 }));
+    const written = await staging.sql<{ source_id: string; target_id: string }[]>`
+      select source_id, target_id from id_map
+      where migration_id = ${migrationId} and object = 'messages' and state = 'written' order by source_id`;
+    const stored = new Map([...frontCollections.messages(front.store).values()].map((m) => [m.message_uid, m]));
+    const conversationOf = new Map([...stored].map(([uid, m]) => [uid, m.conversation_id]));
+    // The inbox's first ten conversations, as its listing gives them: walked past while the first read asks for
+    // everything else, their messages wait, and all but five are dropped.
+    let first: string[] = [];
+    for await (const page of inboxConversations(ctx)) {
+      first = page.slice(0, 10).map((c) => c.id);
+      break;
+    }
+    const early = written.filter((r) => first.includes(conversationOf.get(r.target_id)!));
+    const rest = written.filter((r) => !first.includes(conversationOf.get(r.target_id)!));
+    const conversations = new Set(early.map((r) => conversationOf.get(r.target_id))).size;
+    expect(conversations).toBeGreaterThanOrEqual(5);
+    expect(early.length).toBeGreaterThan(2 * conversations);
+    const refs = (rows: readonly { source_id: string; target_id: string }[]) =>
+      rows.map((r) => refOf(r.source_id, { targetId: r.target_id, state: 'written' }));
+    const fields = ['body'];
+
+    const all = await records.lookup(refs(rest), fields);
+    expect(all.size).toBe(rest.length);
+    const before = { ...front.stats().byOperation };
+    const found = await records.lookup(refs(early), fields);
+    const sent = (operation: string) => (front.stats().byOperation[operation] ?? 0) - (before[operation] ?? 0);
+    expect(found.size).toBe(early.length);
+    for (const r of early) expect(found.get(r.source_id)?.body).toBe(stored.get(r.target_id)?.body);
+    // A message read by id names its conversation, which is listed again: at most one read and one listing per
+    // conversation, never one read per message.
+    expect(sent('get-message')).toBeLessThanOrEqual(conversations);
+    expect(sent('list-conversation-messages')).toBeLessThanOrEqual(conversations);
   });
 
   test('a conversation changed in Front is named by the inbox listing, and one trashed is read by id and missing', async () => {
