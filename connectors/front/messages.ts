@@ -92,7 +92,7 @@ class InboxMessages {
 /** Reads one message at a time (a few), keeping each thread's conversation in Tern's extras. */
 async function readEach(ctx: FrontContext, records: readonly RecordRef[]): Promise<Map<string, TargetRow>> {
   const out = new Map<string, TargetRow>();
-  const keep = conversationKeeper(ctx);
+  const threads = conversationKeeper(ctx);
   await eachLimited(
     records.filter((r) => r.targetId),
     ctx.api.concurrency,
@@ -100,23 +100,26 @@ async function readEach(ctx: FrontContext, records: readonly RecordRef[]): Promi
       const found = await getMessage(ctx, r.targetId!);
       if (!found) return;
       out.set(r.sourceId, found.row);
-      await keep(r.targetId!, found);
+      threads.keep(r.targetId!, found);
     },
   );
+  await threads.save();
   return out;
 }
 
 /**
- * The thread's conversation, once a read-back learns it, is kept in Tern's extras: the conversations object then
- * needs no request to find it.
+ * The threads' conversations a read-back learns, kept in Tern's extras (one statement for the whole read): the
+ * conversations object then needs no request to find them.
  */
 function conversationKeeper(ctx: FrontContext) {
-  const kept = new Set<string>();
-  return async (uid: string, found: ListedMessage) => {
-    const thread = found.row.thread_ref;
-    if (!thread || !found.conversationId || kept.has(thread)) return;
-    kept.add(thread);
-    await ctx.extras.put('thread', thread, uid, found.conversationId);
+  const kept = new Map<string, { key: string; targetId: string; detail: string }>();
+  return {
+    keep(uid: string, found: ListedMessage): void {
+      const thread = found.row.thread_ref;
+      if (!thread || !found.conversationId || kept.has(thread)) return;
+      kept.set(thread, { key: thread, targetId: uid, detail: found.conversationId });
+    },
+    save: () => ctx.extras.putMany('thread', [...kept.values()]),
   };
 }
 
@@ -134,7 +137,7 @@ async function readMany(
   inbox?: InboxMessages,
 ): Promise<Map<string, TargetRow>> {
   const out = new Map<string, TargetRow>();
-  const keep = conversationKeeper(ctx);
+  const threads = conversationKeeper(ctx);
   const rows = new Map<string, TargetRow | null>();
   const listed = new Set<string>();
   const asked = new Set(wanted.map((r) => r.targetId!));
@@ -157,6 +160,8 @@ async function readMany(
       const later: ListedMessage[] = [];
       for (const m of await conversationMessages(ctx, conversation)) {
         const row = messageRow(m);
+        // The thread's conversation, learnt for the conversations object whichever message names it.
+        threads.keep(m.message_uid, { row, conversationId: conversation });
         if (asked.has(m.message_uid)) rows.set(m.message_uid, row);
         else later.push({ row, conversationId: conversation });
       }
@@ -179,7 +184,7 @@ async function readMany(
     const unknown = wanted.map((r) => r.targetId!).filter((uid) => !rows.has(uid));
     for (const [uid, found] of await inbox.walk.take(unknown)) {
       rows.set(uid, found.row);
-      await keep(uid, found);
+      threads.keep(uid, found);
     }
   }
   await eachLimited(runsOf(wanted, ctx.api.concurrency), ctx.api.concurrency, async (run) => {
@@ -191,13 +196,14 @@ async function readMany(
         rows.set(uid, found?.row ?? null);
         if (found?.conversationId) {
           await listConversation(found.conversationId, true);
-          await keep(uid, found);
+          threads.keep(uid, found);
         }
       }
       const row = rows.get(uid);
       if (row) out.set(r.sourceId, row);
     }
   });
+  await threads.save();
   return out;
 }
 
