@@ -39,9 +39,12 @@ export async function reconcileObject(ctx: ActivityContext, input: ReconcileInpu
   // Reading an object back at a vendor's rate can take longer than one attempt may run: every page heartbeats
   // its cursor and running counts, and a retry carries on from there instead of starting over.
   const coverage = await readBackScope(ctx, input.migrationId, input.object, input.phase, input.readBack);
-  // Loads bulk-wrote these tables; a delta that touched a few records leaves the statistics true.
+  // Loads bulk-wrote these tables; a delta that touched a few records leaves the statistics true. A SaaS load also
+  // fills `target_extras` (a Front thread a ticket), which the read-back looks up by target id: planned without
+  // fresh statistics, or from statistics taken before this migration wrote its rows, each lookup could walk the
+  // migration's rows by the primary key instead of probing `target_extras_target_idx`.
   if (await writtenInBulk(ctx, input, coverage.since))
-    await analyzeStaging(ctx.sql, ['staged_records', 'id_map', 'quarantine', 'conflicts']);
+    await analyzeStaging(ctx.sql, ['staged_records', 'id_map', 'quarantine', 'conflicts', 'target_extras']);
   return whileAlive(undefined, (live) => reconcileAlive(ctx, input, coverage, live));
 }
 

@@ -1,7 +1,7 @@
 import type postgres from 'postgres';
 
 /** Staging's tables that Tern fills in bulk. */
-export type BulkStagingTable = 'staged_records' | 'id_map' | 'quarantine' | 'conflicts';
+export type BulkStagingTable = 'staged_records' | 'id_map' | 'quarantine' | 'conflicts' | 'target_extras';
 
 /**
  * Refreshes the planner's statistics of staging tables Tern has just bulk-written, before it queries them.
